@@ -1,0 +1,536 @@
+/**
+ * The chain: genesis, the head, validator sets, and the rules that take a block from bytes to
+ * committed state. Proposals are validated against the head; committed blocks (own or synced)
+ * are checked in full — seals against the parent's validator set, every transaction, every
+ * root — before they are written. Reads are synchronous; the only I/O is the store.
+ */
+import { toHex, equalBytes } from '../crypto/bytes.js';
+import { keccak256 } from '../crypto/keccak.js';
+import { bitmapIndices, MAX_VALIDATORS } from '../consensus/extra-data.js';
+import { verifyCommitCertificate, CertificateError } from '../consensus/certificate.js';
+import { commitSealDigest } from '../consensus/messages.js';
+import { maxFaulty, quorumSize } from '../consensus/quorum.js';
+import type { Address, CommitSeal, Recover } from '../consensus/types.js';
+import { DecodeError } from '../codec/rlp.js';
+import { nextBaseFee } from '../execution/fees.js';
+import { TxError } from '../execution/errors.js';
+import type { SignedTx, TxDecoder } from '../execution/tx.js';
+import {
+  buildBlockBody,
+  executeBlock,
+  type BlockEnv,
+  type BlockOutcome,
+} from '../execution/transition.js';
+import { StateDB } from '../state/state-db.js';
+import { nextMix, nextRevealOf, StakingBlockError } from '../staking/block-hooks.js';
+import { orderedTrieRoot } from '../state/trie.js';
+import { blockHash, decodeBlock, encodeBlock, type Block } from './block.js';
+import { buildGenesis, type Genesis } from './genesis.js';
+import {
+  encodeReceipt,
+  encodeStoredReceipts,
+  decodeStoredReceipts,
+  type StoredReceipt,
+} from './receipt.js';
+import type { ChainStore } from './store.js';
+import type { ChainParams } from './params.js';
+
+/** Blocks kept decoded in memory (the head and recent ones serve RPC and import). */
+const BLOCK_CACHE_SIZE = 256;
+
+export class ImportError extends Error {
+  override name = 'ImportError';
+}
+
+/** The result of executing a block on top of its parent, kept until the block is committed. */
+interface Executed {
+  block: Block;
+  hash: Uint8Array;
+  txs: SignedTx[];
+  outcome: BlockOutcome;
+  stateRoot: Uint8Array;
+  nodes: Array<[Uint8Array, Uint8Array]>;
+}
+
+export interface ChainOptions {
+  store: ChainStore;
+  genesis: Genesis;
+  decoder: TxDecoder;
+  recover: Recover;
+  /** Wall clock in ms; injected so that tests and simulations control time. */
+  now?: () => number;
+}
+
+/**
+ * A proposer's RANDAO onion: the reveal at `index` (0 = the first after the commitment), which
+ * must hash to `hashesTo`. Returns null when it cannot (an exhausted or foreign onion).
+ */
+export type RandaoRevealer = (index: bigint, hashesTo: Uint8Array) => Uint8Array | null;
+
+export interface BuiltBlock {
+  bytes: Uint8Array;
+  block: Block;
+  included: SignedTx[];
+  skipped: { tx: SignedTx; error: TxError }[];
+}
+
+export class Chain {
+  readonly store: ChainStore;
+  readonly genesis: Genesis;
+  readonly params: ChainParams;
+  readonly chainId: bigint;
+  readonly genesisHash: Uint8Array;
+  private readonly decoder: TxDecoder;
+  private readonly recover: Recover;
+  private readonly now: () => number;
+  private headBlock: Block;
+  private headHashValue: Uint8Array;
+  /** Validator sets by the first height they apply to, ascending. */
+  private readonly validatorSets: { from: bigint; validators: Address[] }[] = [];
+  /** Executed blocks on top of the head, by hash (proposals being decided). */
+  private readonly executed = new Map<string, Executed>();
+  private readonly blockCache = new Map<bigint, Block>();
+
+  constructor(o: ChainOptions) {
+    this.store = o.store;
+    this.genesis = o.genesis;
+    this.params = o.genesis.params;
+    this.chainId = o.genesis.chainId;
+    this.decoder = o.decoder;
+    this.recover = o.recover;
+    this.now = o.now ?? Date.now;
+    const { block: genesisBlock, nodes } = buildGenesis(o.genesis, o.store);
+    this.genesisHash = blockHash(genesisBlock);
+    const stored = o.store.genesisHash();
+    if (stored === undefined) {
+      o.store.commitBlock(
+        {
+          number: 0n,
+          hash: this.genesisHash,
+          block: encodeBlock(genesisBlock),
+          receipts: encodeStoredReceipts([]),
+          txHashes: [],
+          nodes,
+        },
+        true,
+      );
+    } else if (!equalBytes(stored, this.genesisHash)) {
+      throw new ImportError(
+        `the data directory belongs to another chain: its genesis is ${toHex(stored)}, this genesis file gives ${toHex(this.genesisHash)}`,
+      );
+    }
+    const head = o.store.head()!;
+    this.headBlock = this.blockAt(head)!;
+    this.headHashValue = blockHash(this.headBlock);
+    for (let n = 0n; n <= head; n++)
+      this.noteValidatorSet(n === head ? this.headBlock : this.blockAt(n)!);
+  }
+
+  get head(): Block {
+    return this.headBlock;
+  }
+
+  get headNumber(): bigint {
+    return this.headBlock.header.number;
+  }
+
+  get headHash(): Uint8Array {
+    return this.headHashValue;
+  }
+
+  blockAt(number: bigint): Block | undefined {
+    const cached = this.blockCache.get(number);
+    if (cached) return cached;
+    const bytes = this.store.block(number);
+    if (!bytes) return undefined;
+    const b = decodeBlock(bytes);
+    this.cacheBlock(b);
+    return b;
+  }
+
+  /** Keeps the most recently used blocks in memory; older ones are read back from the store. */
+  private cacheBlock(b: Block): void {
+    const number = b.header.number;
+    this.blockCache.delete(number);
+    if (this.blockCache.size >= BLOCK_CACHE_SIZE)
+      this.blockCache.delete(this.blockCache.keys().next().value!);
+    this.blockCache.set(number, b);
+  }
+
+  blockBytesAt(number: bigint): Uint8Array | undefined {
+    return this.store.block(number);
+  }
+
+  receiptsAt(number: bigint): StoredReceipt[] {
+    const r = this.store.receipts(number);
+    return r ? decodeStoredReceipts(r) : [];
+  }
+
+  /** Decodes a block's transactions (senders come from the decoder's cache when seen before). */
+  transactionsOf(block: Block): SignedTx[] {
+    return block.transactions.map((raw) => this.decoder.decode(raw));
+  }
+
+  stateAt(number: bigint): StateDB {
+    const b = this.blockAt(number);
+    if (!b) throw new ImportError(`no block ${number}`);
+    return new StateDB(b.header.stateRoot, this.store);
+  }
+
+  headState(): StateDB {
+    return new StateDB(this.headBlock.header.stateRoot, this.store);
+  }
+
+  /** Validators of `height` in proposer order. */
+  validatorsAt(height: bigint): Address[] {
+    let set = this.validatorSets[0]!.validators;
+    for (const s of this.validatorSets) if (s.from <= height) set = s.validators;
+    return set;
+  }
+
+  /** Base fee of the block after the head. */
+  nextBaseFee(): bigint {
+    return nextBaseFee(this.headBlock.header, this.params.minBaseFee);
+  }
+
+  /** Earliest time (ms) at which round 0 of the next height may propose. */
+  nextProposalTimeMs(): bigint {
+    return this.headBlock.header.timestamp * 1000n + this.params.blockTimeMs;
+  }
+
+  private noteValidatorSet(b: Block): void {
+    const next = b.header.extra.nextValidators;
+    if (next.length > 0) this.validatorSets.push({ from: b.header.number + 1n, validators: next });
+  }
+
+  private env(
+    number: bigint,
+    timestamp: bigint,
+    coinbase: Uint8Array,
+    randaoReveal: Uint8Array,
+  ): BlockEnv {
+    return {
+      chainId: this.chainId,
+      number,
+      timestamp,
+      coinbase,
+      baseFeePerGas: this.nextBaseFee(),
+      gasLimit: this.params.blockGasLimit,
+      params: this.params,
+      validators: this.validatorsAt(number),
+      randaoReveal,
+      mixHash: nextMix(this.headBlock.header.mixHash, randaoReveal),
+    };
+  }
+
+  /** Which validators of the head's set sealed the head, as the next block records it. */
+  private headSealBitmap(): Uint8Array {
+    const head = this.headBlock;
+    if (head.header.number === 0n) return new Uint8Array(0);
+    const validators = this.validatorsAt(head.header.number);
+    const index = new Map(validators.map((v, i) => [toHex(v), i]));
+    const digest = blockHash(head);
+    const bitmap = new Uint8Array((validators.length + 7) >> 3);
+    for (const sig of head.header.extra.commitSeals) {
+      const i = index.get(toHex(recoverSeal(this.recover, digest, head.header.extra.round, sig)));
+      if (i !== undefined) bitmap[i >> 3]! |= 1 << (i & 7);
+    }
+    return bitmap;
+  }
+
+  /**
+   * Builds an unsealed block on the head from candidate transactions in the given order,
+   * skipping those that cannot be included.
+   */
+  buildBlock(
+    coinbase: Uint8Array,
+    candidates: SignedTx[],
+    revealer: RandaoRevealer = () => null,
+  ): BuiltBlock {
+    const number = this.headNumber + 1n;
+    const minTs = this.headBlock.header.timestamp + this.minTimestampGap();
+    const nowS = this.nowMs() / 1000n;
+    const timestamp = nowS > minTs ? nowS : minTs;
+    const state = this.headState();
+    const due = nextRevealOf(state, coinbase);
+    let reveal: Uint8Array = new Uint8Array(0);
+    if (due) {
+      const r = revealer(due.index, due.hashesTo);
+      if (!r) throw new ImportError('cannot build a block: no RANDAO reveal for this validator');
+      reveal = r;
+    }
+    const env = this.env(number, timestamp, coinbase, reveal);
+    const body = buildBlockBody(state, env, this.fitBytes(candidates));
+    const { root, nodes } = state.commit();
+    const block: Block = {
+      header: {
+        parentHash: this.headHashValue,
+        coinbase,
+        stateRoot: root,
+        transactionsRoot: orderedTrieRoot(body.included.map((t) => t.raw)),
+        receiptsRoot: orderedTrieRoot(body.receipts.map(encodeReceipt)),
+        logsBloom: body.logsBloom,
+        number,
+        gasLimit: env.gasLimit,
+        gasUsed: body.gasUsed,
+        timestamp,
+        extra: {
+          vanity: new Uint8Array(32),
+          round: 0,
+          commitSeals: [],
+          parentSealBitmap: this.headSealBitmap(),
+          randaoReveal: reveal,
+          nextValidators: body.nextValidators,
+        },
+        mixHash: env.mixHash,
+        baseFeePerGas: env.baseFeePerGas,
+      },
+      transactions: body.included.map((t) => t.raw),
+    };
+    const hash = blockHash(block);
+    const bytes = encodeBlock(block);
+    this.remember(bytes, {
+      block,
+      hash,
+      txs: body.included,
+      outcome: body,
+      stateRoot: root,
+      nodes,
+    });
+    return { bytes, block, included: body.included, skipped: body.skipped };
+  }
+
+  /** Keeps the block within maxBlockBytes (a generous allowance is left for the header). */
+  private fitBytes(candidates: SignedTx[]): SignedTx[] {
+    let budget = this.params.maxBlockBytes - 4096n;
+    const out: SignedTx[] = [];
+    // Once a sender's transaction is left out, its later nonces cannot follow in this block.
+    const leftOut = new Set<string>();
+    for (const tx of candidates) {
+      const sender = toHex(tx.sender);
+      const size = BigInt(tx.raw.length + 4);
+      if (leftOut.has(sender) || size > budget) {
+        leftOut.add(sender);
+        continue;
+      }
+      budget -= size;
+      out.push(tx);
+    }
+    return out;
+  }
+
+  /** The wall clock only bounds timestamps; it never enters state, so rounding is harmless. */
+  private nowMs(): bigint {
+    return BigInt(this.now().toFixed(0));
+  }
+
+  private minTimestampGap(): bigint {
+    return this.params.blockTimeMs / 1000n;
+  }
+
+  /**
+   * Keyed by the whole encoding, not the block hash: the hash covers the header only, and a
+   * body that does not match its header's roots must be checked, not served from here.
+   */
+  private remember(bytes: Uint8Array, e: Executed): void {
+    if (this.executed.size >= 16) this.executed.delete(this.executed.keys().next().value!);
+    this.executed.set(toHex(keccak256(bytes)), e);
+  }
+
+  /**
+   * Checks an unsealed block proposed on top of the head and executes it. Throws ImportError
+   * with the first rule it breaks. `checkClock` rejects timestamps too far in the future.
+   */
+  validateBlock(bytes: Uint8Array, checkClock = true): Executed {
+    let block: Block;
+    try {
+      if (BigInt(bytes.length) > this.params.maxBlockBytes)
+        throw new ImportError(`block of ${bytes.length} bytes exceeds maxBlockBytes`);
+      block = decodeBlock(bytes);
+    } catch (e) {
+      if (e instanceof ImportError) throw e;
+      throw new ImportError(`malformed block: ${(e as Error).message}`);
+    }
+    const hash = blockHash(block);
+    const known = this.executed.get(toHex(keccak256(bytes)));
+    if (known) return known;
+    const h = block.header;
+    const parent = this.headBlock.header;
+    const fail = (why: string): never => {
+      throw new ImportError(`block ${h.number}: ${why}`);
+    };
+    if (h.number !== parent.number + 1n) fail(`expected number ${parent.number + 1n}`);
+    if (!equalBytes(h.parentHash, this.headHashValue))
+      fail(`parent hash ${toHex(h.parentHash)} is not the head ${toHex(this.headHashValue)}`);
+    if (h.timestamp < parent.timestamp + this.minTimestampGap())
+      fail(`timestamp ${h.timestamp} too early after parent ${parent.timestamp}`);
+    if (
+      checkClock &&
+      h.timestamp * 1000n > this.nowMs() + this.params.maxClockDriftSeconds * 1000n
+    ) {
+      fail(
+        `timestamp ${h.timestamp} is more than ${this.params.maxClockDriftSeconds}s in the future`,
+      );
+    }
+    if (h.gasLimit !== this.params.blockGasLimit)
+      fail(`gas limit ${h.gasLimit}, expected ${this.params.blockGasLimit}`);
+    const baseFee = this.nextBaseFee();
+    if (h.baseFeePerGas !== baseFee) fail(`base fee ${h.baseFeePerGas}, expected ${baseFee}`);
+    const validators = this.validatorsAt(h.number);
+    if (!validators.some((v) => equalBytes(v, h.coinbase)))
+      fail(`coinbase ${toHex(h.coinbase)} is not a validator`);
+    if (!equalBytes(h.mixHash, nextMix(parent.mixHash, h.extra.randaoReveal)))
+      fail('mixHash is not the parent mix combined with the randao reveal');
+    this.checkParentSealBitmap(h.number, h.extra.parentSealBitmap, fail);
+
+    let txs: SignedTx[];
+    try {
+      txs = this.transactionsOf(block);
+    } catch (e) {
+      return fail(`invalid transaction: ${(e as Error).message}`);
+    }
+    const seen = new Set<string>();
+    for (const tx of txs) {
+      const k = toHex(tx.hash);
+      if (seen.has(k)) fail(`transaction ${k} appears twice`);
+      seen.add(k);
+    }
+    if (!equalBytes(h.transactionsRoot, orderedTrieRoot(block.transactions)))
+      fail('transactions root mismatch');
+    const state = this.headState();
+    let outcome: BlockOutcome;
+    try {
+      outcome = executeBlock(
+        state,
+        {
+          ...this.env(h.number, h.timestamp, h.coinbase, h.extra.randaoReveal),
+          baseFeePerGas: baseFee,
+        },
+        txs,
+      );
+    } catch (e) {
+      if (e instanceof TxError || e instanceof StakingBlockError) return fail(e.message);
+      throw e;
+    }
+    if (!sameAddresses(h.extra.nextValidators, outcome.nextValidators))
+      fail(
+        outcome.nextValidators.length === 0
+          ? 'nextValidators must be empty except in the last block of an epoch'
+          : 'nextValidators differ from the election result',
+      );
+    if (outcome.gasUsed !== h.gasUsed)
+      fail(`gas used ${h.gasUsed}, execution gives ${outcome.gasUsed}`);
+    if (!equalBytes(h.receiptsRoot, orderedTrieRoot(outcome.receipts.map(encodeReceipt))))
+      fail('receipts root mismatch');
+    if (!equalBytes(h.logsBloom, outcome.logsBloom)) fail('logs bloom mismatch');
+    const { root, nodes } = state.commit();
+    if (!equalBytes(h.stateRoot, root))
+      fail(`state root ${toHex(h.stateRoot)}, execution gives ${toHex(root)}`);
+    const e: Executed = { block, hash, txs, outcome, stateRoot: root, nodes };
+    this.remember(bytes, e);
+    return e;
+  }
+
+  private checkParentSealBitmap(
+    number: bigint,
+    bitmap: Uint8Array,
+    fail: (why: string) => never,
+  ): void {
+    if (number === 1n) {
+      if (bitmap.length !== 0) fail('parent seal bitmap must be empty after genesis');
+      return;
+    }
+    const parentSet = this.validatorsAt(number - 1n);
+    if (bitmap.length !== (parentSet.length + 7) >> 3)
+      fail('parent seal bitmap has the wrong length');
+    for (let i = parentSet.length; i < bitmap.length * 8; i++) {
+      if ((bitmap[i >> 3]! >> (i & 7)) & 1)
+        fail('parent seal bitmap marks a non-existent validator');
+    }
+    if (bitmapIndices(bitmap, parentSet.length).length < quorumSize(parentSet.length)) {
+      fail('parent seal bitmap records fewer than a quorum of seals');
+    }
+  }
+
+  /** Commits a block decided by consensus: seals it with the gathered seals and writes it. */
+  commitDecided(bytes: Uint8Array, round: number, seals: CommitSeal[]): Block {
+    const e = this.validateBlock(bytes, false);
+    const sealed: Block = {
+      ...e.block,
+      header: {
+        ...e.block.header,
+        extra: { ...e.block.header.extra, round, commitSeals: seals.map((s) => s.signature) },
+      },
+    };
+    this.write(e, sealed);
+    return sealed;
+  }
+
+  /** Imports a sealed block from a peer: certificate first (cheap to reject), then everything else. */
+  importSealed(bytes: Uint8Array): Block {
+    let block: Block;
+    try {
+      block = decodeBlock(bytes);
+    } catch (e) {
+      throw new ImportError(`malformed block: ${(e as Error).message}`);
+    }
+    const { round, commitSeals } = block.header.extra;
+    const validators = this.validatorsAt(block.header.number);
+    if (commitSeals.length > MAX_VALIDATORS) throw new ImportError('too many commit seals');
+    try {
+      verifyCommitCertificate(
+        blockHash(block),
+        round,
+        commitSeals.map((signature) => ({ validator: new Uint8Array(20), signature })),
+        validators,
+        this.recover,
+      );
+    } catch (e) {
+      if (e instanceof CertificateError || e instanceof DecodeError)
+        throw new ImportError(`block ${block.header.number}: ${e.message}`);
+      throw e;
+    }
+    const unsealedBlock: Block = {
+      ...block,
+      header: { ...block.header, extra: { ...block.header.extra, round: 0, commitSeals: [] } },
+    };
+    const e = this.validateBlock(encodeBlock(unsealedBlock), false);
+    this.write(e, block);
+    return block;
+  }
+
+  private write(e: Executed, sealed: Block): void {
+    this.store.commitBlock({
+      number: sealed.header.number,
+      hash: e.hash,
+      block: encodeBlock(sealed),
+      receipts: encodeStoredReceipts(e.outcome.receipts),
+      txHashes: e.txs.map((t) => t.hash),
+      nodes: e.nodes,
+    });
+    this.headBlock = sealed;
+    this.headHashValue = e.hash;
+    this.cacheBlock(sealed);
+    this.executed.clear();
+    this.noteValidatorSet(sealed);
+  }
+
+  /** f and q of a height's set, for status displays. */
+  faultTolerance(height: bigint): { validators: number; f: number; q: number } {
+    const n = this.validatorsAt(height).length;
+    return { validators: n, f: maxFaulty(n), q: quorumSize(n) };
+  }
+}
+
+function sameAddresses(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((x, i) => equalBytes(x, b[i]!));
+}
+
+function recoverSeal(
+  recover: Recover,
+  digest: Uint8Array,
+  round: number,
+  sig: Uint8Array,
+): Uint8Array {
+  return recover(commitSealDigest(digest, round), sig);
+}

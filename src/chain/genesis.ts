@@ -1,0 +1,303 @@
+/**
+ * The genesis file: chain id, start time, parameters, initial balances and the first validator
+ * set. The same file gives the same genesis block, hash and state root on every machine.
+ *
+ *   { "chainId": 4543565, "timestamp": 0, "params": { "blockTimeMs": "1000", … },
+ *     "alloc": { "0xf39F…": { "balance": "1000000000000000000000000" } },
+ *     "validators": ["0x…", …],
+ *     "candidates": [{ "operator": "0x…", "consensusKey": "0x…", "name": "node0",
+ *                      "deposit": "1000000000000000000000", "commissionBps": 1000,
+ *                      "commissionMaxBps": 2000, "randaoCommitment": "0x…" }] }
+ *
+ * Integers may be JSON numbers (when safe integers) or strings (decimal or 0x-hex); amounts are
+ * in units (1 ETM = 10^18). Parameters not given take their defaults. The genesis header commits
+ * to the chain id and parameters through its vanity (keccak256 of their RLP), to the balances
+ * through the state root, and lists the validators of height 1 as its `nextValidators`.
+ *
+ * `validators` are consensus keys in proposer order; they serve epochs 0 and 1. A validator
+ * with an entry in `candidates` is a candidate from the start: its deposit is moved from its
+ * operator's allocation into a self-lock and its RANDAO commitment registered, so it must
+ * reveal in every block it proposes. `concaveOn` may be given as "candidate" or "lock".
+ */
+import { rlpEncode } from '../codec/rlp.js';
+import { toHex } from '../crypto/bytes.js';
+import { parseAddress, toChecksumAddress } from '../crypto/address.js';
+import { keccak256 } from '../crypto/keccak.js';
+import { MAX_VALIDATORS } from '../consensus/extra-data.js';
+import { StateDB } from '../state/state-db.js';
+import { EMPTY_TRIE_ROOT, type TrieNodeStore } from '../state/trie.js';
+import { BLOOM_BYTES } from './bloom.js';
+import {
+  checkParams,
+  DEFAULT_PARAMS,
+  PARAM_BOUNDS,
+  withDerivedParams,
+  type ChainParams,
+} from './params.js';
+import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../staking/params.js';
+import { writeGenesisStaking, type GenesisCandidate } from '../staking/genesis.js';
+import { fromHex } from '../crypto/bytes.js';
+import { genesisMix } from '../election/randao.js';
+import { ZERO_HASH, type Header } from './header.js';
+import type { Block } from './block.js';
+
+export const DEVNET_CHAIN_ID = 4543565n;
+
+export interface Genesis {
+  chainId: bigint;
+  /** Seconds since the Unix epoch. */
+  timestamp: bigint;
+  params: ChainParams;
+  /** Sorted by address. */
+  alloc: { address: Uint8Array; balance: bigint }[];
+  /** Height-1 validators in proposer order. */
+  validators: Uint8Array[];
+  /** Candidates registered at genesis, by operator address ascending. */
+  candidates: GenesisCandidate[];
+}
+
+export class GenesisError extends Error {
+  override name = 'GenesisError';
+}
+
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+export function parseInteger(value: unknown, what: string, max = MAX_UINT256): bigint {
+  let v: bigint;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value))
+      throw new GenesisError(`${what}: ${value} is not a safe integer; use a string`);
+    v = BigInt(value);
+  } else if (typeof value === 'string' && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(value)) {
+    v = BigInt(value);
+  } else {
+    throw new GenesisError(
+      `${what}: expected an integer (number, decimal or 0x-hex string), got ${JSON.stringify(value)}`,
+    );
+  }
+  if (v < 0n || v > max) throw new GenesisError(`${what}: ${v} is out of range`);
+  return v;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function address(text: unknown, what: string): Uint8Array {
+  if (typeof text !== 'string') throw new GenesisError(`${what}: expected an address string`);
+  try {
+    return parseAddress(text);
+  } catch (e) {
+    throw new GenesisError(`${what}: ${(e as Error).message}`);
+  }
+}
+
+/** Parses and checks a genesis document (already JSON-parsed). Throws GenesisError. */
+export function parseGenesis(doc: unknown): Genesis {
+  if (!isObject(doc)) throw new GenesisError('genesis: expected a JSON object');
+  const known = new Set(['chainId', 'timestamp', 'params', 'alloc', 'validators', 'candidates']);
+  for (const k of Object.keys(doc))
+    if (!known.has(k)) throw new GenesisError(`genesis: unknown field "${k}"`);
+  const chainId = parseInteger(doc.chainId, 'chainId', (1n << 64n) - 1n);
+  if (chainId === 0n) throw new GenesisError('chainId: must not be 0');
+  const timestamp =
+    doc.timestamp === undefined ? 0n : parseInteger(doc.timestamp, 'timestamp', (1n << 63n) - 1n);
+
+  let params: ChainParams = { ...DEFAULT_PARAMS };
+  const given = new Set<string>();
+  if (doc.params !== undefined) {
+    if (!isObject(doc.params)) throw new GenesisError('params: expected an object');
+    for (const [k, v] of Object.entries(doc.params)) {
+      if (!(k in PARAM_BOUNDS)) throw new GenesisError(`params: unknown parameter "${k}"`);
+      given.add(k);
+      params[k as keyof ChainParams] =
+        k === 'concaveOn' && (v === 'candidate' || v === 'lock')
+          ? v === 'lock'
+            ? CONCAVE_ON_LOCK
+            : CONCAVE_ON_CANDIDATE
+          : parseInteger(v, `params.${k}`);
+    }
+  }
+  params = withDerivedParams(params, given);
+  try {
+    checkParams(params);
+  } catch (e) {
+    throw new GenesisError((e as Error).message);
+  }
+
+  const alloc: Genesis['alloc'] = [];
+  if (doc.alloc !== undefined) {
+    if (!isObject(doc.alloc)) throw new GenesisError('alloc: expected an object keyed by address');
+    const seen = new Set<string>();
+    for (const [a, entry] of Object.entries(doc.alloc)) {
+      const addr = address(a, `alloc key ${a}`);
+      const key = toHex(addr);
+      if (seen.has(key)) throw new GenesisError(`alloc: ${a} appears twice`);
+      seen.add(key);
+      if (!isObject(entry)) throw new GenesisError(`alloc.${a}: expected { "balance": … }`);
+      for (const k of Object.keys(entry))
+        if (k !== 'balance') throw new GenesisError(`alloc.${a}: unknown field "${k}"`);
+      alloc.push({ address: addr, balance: parseInteger(entry.balance, `alloc.${a}.balance`) });
+    }
+  }
+  alloc.sort((x, y) => (toHex(x.address) < toHex(y.address) ? -1 : 1));
+
+  if (!Array.isArray(doc.validators) || doc.validators.length === 0) {
+    throw new GenesisError('validators: expected a non-empty list of addresses');
+  }
+  if (doc.validators.length > MAX_VALIDATORS)
+    throw new GenesisError(`validators: at most ${MAX_VALIDATORS}`);
+  const validators = doc.validators.map((v, i) => address(v, `validators[${i}]`));
+  if (new Set(validators.map(toHex)).size !== validators.length)
+    throw new GenesisError('validators: duplicate address');
+  const candidates = parseCandidates(doc.candidates, validators, alloc, params);
+  return { chainId, timestamp, params, alloc, validators, candidates };
+}
+
+function parseCandidates(
+  value: unknown,
+  validators: Uint8Array[],
+  alloc: Genesis['alloc'],
+  params: ChainParams,
+): GenesisCandidate[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new GenesisError('candidates: expected a list');
+  const fields = [
+    'operator',
+    'consensusKey',
+    'name',
+    'deposit',
+    'commissionBps',
+    'commissionMaxBps',
+    'randaoCommitment',
+  ];
+  const out: GenesisCandidate[] = [];
+  const seen = new Set<string>();
+  value.forEach((c, i) => {
+    const what = `candidates[${i}]`;
+    if (!isObject(c)) throw new GenesisError(`${what}: expected an object`);
+    for (const k of Object.keys(c))
+      if (!fields.includes(k)) throw new GenesisError(`${what}: unknown field "${k}"`);
+    const operator = address(c.operator, `${what}.operator`);
+    const consensusKey = address(c.consensusKey, `${what}.consensusKey`);
+    if (typeof c.name !== 'string' || !/^[a-z0-9._-]{1,20}$/.test(c.name))
+      throw new GenesisError(`${what}.name: 1-20 characters of a-z 0-9 . _ -`);
+    const deposit = parseInteger(c.deposit, `${what}.deposit`);
+    if (deposit < params.candidateDeposit)
+      throw new GenesisError(`${what}.deposit: below candidateDeposit ${params.candidateDeposit}`);
+    const commissionMaxBps = parseInteger(
+      c.commissionMaxBps ?? 10_000,
+      `${what}.commissionMaxBps`,
+      10_000n,
+    );
+    const commissionBps = parseInteger(
+      c.commissionBps ?? 0,
+      `${what}.commissionBps`,
+      commissionMaxBps,
+    );
+    if (typeof c.randaoCommitment !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(c.randaoCommitment))
+      throw new GenesisError(`${what}.randaoCommitment: expected 32 bytes of hex`);
+    const randaoCommitment = fromHex(c.randaoCommitment);
+    for (const [k, v] of [
+      ['operator', toHex(operator)],
+      ['consensusKey', toHex(consensusKey)],
+      ['name', c.name],
+    ] as const) {
+      if (seen.has(`${k}:${v}`)) throw new GenesisError(`${what}.${k}: used twice`);
+      seen.add(`${k}:${v}`);
+    }
+    if (!validators.some((v) => toHex(v) === toHex(consensusKey)))
+      throw new GenesisError(`${what}.consensusKey: not one of the genesis validators`);
+    const funds = alloc.find((a) => toHex(a.address) === toHex(operator))?.balance ?? 0n;
+    out.push({
+      operator,
+      consensusKey,
+      name: c.name,
+      deposit,
+      commissionBps,
+      commissionMaxBps,
+      randaoCommitment,
+    });
+    const committed = out
+      .filter((x) => toHex(x.operator) === toHex(operator))
+      .reduce((sum, x) => sum + x.deposit, 0n);
+    if (committed > funds)
+      throw new GenesisError(`${what}.deposit: exceeds the operator's allocation ${funds}`);
+  });
+  return out.sort((a, b) => (toHex(a.operator) < toHex(b.operator) ? -1 : 1));
+}
+
+/** The genesis document for a parsed genesis (canonical: strings for big integers). */
+export function genesisToJson(g: Genesis): Record<string, unknown> {
+  return {
+    chainId: g.chainId.toString(),
+    timestamp: g.timestamp.toString(),
+    params: Object.fromEntries(
+      Object.keys(PARAM_BOUNDS)
+        .sort()
+        .map((k) => [k, g.params[k as keyof ChainParams].toString()]),
+    ),
+    alloc: Object.fromEntries(
+      g.alloc.map((a) => [toChecksumAddress(a.address), { balance: a.balance.toString() }]),
+    ),
+    validators: g.validators.map(toChecksumAddress),
+    ...(g.candidates.length === 0
+      ? {}
+      : {
+          candidates: g.candidates.map((c) => ({
+            operator: toChecksumAddress(c.operator),
+            consensusKey: toChecksumAddress(c.consensusKey),
+            name: c.name,
+            deposit: c.deposit.toString(),
+            commissionBps: c.commissionBps.toString(),
+            commissionMaxBps: c.commissionMaxBps.toString(),
+            randaoCommitment: toHex(c.randaoCommitment),
+          })),
+        }),
+  };
+}
+
+/** keccak256 of RLP [chainId, [[name, value]…] sorted by name]: what the genesis vanity commits to. */
+export function paramsCommitment(chainId: bigint, params: ChainParams): Uint8Array {
+  const entries = Object.keys(PARAM_BOUNDS)
+    .sort()
+    .map((k) => [k, params[k as keyof ChainParams]]);
+  return keccak256(rlpEncode([chainId, entries]));
+}
+
+/** Builds the genesis block; its state nodes are returned for the store. */
+export function buildGenesis(
+  g: Genesis,
+  store: TrieNodeStore,
+): { block: Block; nodes: Array<[Uint8Array, Uint8Array]> } {
+  const state = new StateDB(EMPTY_TRIE_ROOT, store);
+  for (const { address: a, balance } of g.alloc) {
+    const acct = state.getAccount(a);
+    state.putAccount(a, { ...acct, balance });
+  }
+  writeGenesisStaking(state, g.validators, g.candidates);
+  const { root, nodes } = state.commit();
+  const header: Header = {
+    parentHash: ZERO_HASH,
+    coinbase: new Uint8Array(20),
+    stateRoot: root,
+    transactionsRoot: EMPTY_TRIE_ROOT,
+    receiptsRoot: EMPTY_TRIE_ROOT,
+    logsBloom: new Uint8Array(BLOOM_BYTES),
+    number: 0n,
+    gasLimit: g.params.blockGasLimit,
+    gasUsed: 0n,
+    timestamp: g.timestamp,
+    extra: {
+      vanity: paramsCommitment(g.chainId, g.params),
+      round: 0,
+      commitSeals: [],
+      parentSealBitmap: new Uint8Array(0),
+      randaoReveal: new Uint8Array(0),
+      nextValidators: g.validators,
+    },
+    mixHash: genesisMix(g.chainId),
+    baseFeePerGas: g.params.minBaseFee,
+  };
+  return { block: { header, transactions: [] }, nodes };
+}

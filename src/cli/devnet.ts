@@ -1,0 +1,156 @@
+/** `etm devnet`: a local multi-validator network in one process, for development. */
+import { Command } from 'commander';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { toHex } from '../crypto/bytes.js';
+import { DEV_MNEMONIC, ETH_PATH_PREFIX } from '../crypto/mnemonic.js';
+import {
+  DEV_ACCOUNT_BALANCE,
+  DEVNET_STAKING,
+  DEVNET_STANDBY,
+  startDevnet,
+  type Devnet,
+} from '../node/devnet.js';
+import { ETM } from '../chain/params.js';
+import { integer } from './options.js';
+
+export function devnetCommand(): Command {
+  return new Command('devnet')
+    .description(
+      'run a local devnet: N validators in one process, final blocks every block time, funded dev accounts, JSON-RPC on 127.0.0.1',
+    )
+    .option('--validators <n>', 'number of validators', integer(1, 100), 4)
+    .option(
+      '--block-time <ms>',
+      'target time between blocks, in milliseconds',
+      integer(100, 60_000),
+      1000,
+    )
+    .option(
+      '--datadir <dir>',
+      'data directory (kept across restarts)',
+      join(homedir(), '.etm', 'devnet'),
+    )
+    .option('--rpc-port <port>', 'JSON-RPC port (HTTP and WebSocket)', integer(0, 65535), 8545)
+    .option('--rpc-host <host>', 'JSON-RPC interface to bind', '127.0.0.1')
+    .option('--reset', 'delete the data directory first and start a new chain', false)
+    .option(
+      '--standby <n>',
+      'extra nodes with dev validator keys, outside the genesis set, ready to be elected',
+      integer(0, 100),
+      DEVNET_STANDBY,
+    )
+    .option(
+      '--epoch-blocks <n>',
+      'blocks per epoch (one election per epoch; new chains only)',
+      integer(4, 1_000_000),
+      DEVNET_STAKING.epochBlocks,
+    )
+    .option(
+      '--ranked-seats <n>',
+      'seats elected by weight (new chains only)',
+      integer(0, 256),
+      DEVNET_STAKING.rankedSeats,
+    )
+    .option(
+      '--lottery-seats <n>',
+      'seats drawn by lottery (new chains only)',
+      integer(0, 256),
+      DEVNET_STAKING.lotterySeats,
+    )
+    .action(
+      async (opts: {
+        validators: number;
+        blockTime: number;
+        datadir: string;
+        rpcPort: number;
+        rpcHost: string;
+        reset: boolean;
+        standby: number;
+        epochBlocks: number;
+        rankedSeats: number;
+        lotterySeats: number;
+      }) => {
+        const out = (line: string) => process.stdout.write(line + '\n');
+        let devnet: Devnet;
+        try {
+          devnet = await startDevnet({
+            validators: opts.validators,
+            blockTimeMs: opts.blockTime,
+            datadir: resolve(opts.datadir),
+            rpcHost: opts.rpcHost,
+            rpcPort: opts.rpcPort,
+            reset: opts.reset,
+            standby: opts.standby,
+            staking: {
+              epochBlocks: opts.epochBlocks,
+              rankedSeats: opts.rankedSeats,
+              lotterySeats: opts.lotterySeats,
+            },
+            log: out,
+          });
+        } catch (e) {
+          process.stderr.write(`etm devnet: ${(e as Error).message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        printBanner(devnet, opts, out);
+        const shutdown = () => {
+          out('stopping…');
+          void devnet.stop().then(() => process.exit(0));
+        };
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      },
+    );
+}
+
+function printBanner(
+  d: Devnet,
+  opts: { datadir: string; validators: number; blockTime: number },
+  out: (l: string) => void,
+): void {
+  const head = d.nodes[0]!.chain.headNumber;
+  out('ETM/P devnet');
+  out('');
+  out('Available Accounts');
+  out('==================');
+  d.accounts.forEach((a, i) =>
+    out(`(${i}) ${a.checksumAddress} (${DEV_ACCOUNT_BALANCE / ETM} ETM)`),
+  );
+  out('');
+  out('Private Keys');
+  out('==================');
+  d.accounts.forEach((a, i) => out(`(${i}) ${toHex(a.privateKey)}`));
+  out('');
+  out('Wallet');
+  out('==================');
+  out(`Mnemonic:          ${DEV_MNEMONIC}`);
+  out(`Derivation path:   ${ETH_PATH_PREFIX}<index>`);
+  out('');
+  const p = d.genesis.params;
+  out(`Validators:        ${opts.validators} (in process), block time ${opts.blockTime} ms`);
+  d.validatorKeys
+    .slice(0, opts.validators)
+    .forEach((k, i) => out(`  node${i}  ${k.checksumAddress}`));
+  const standby = d.validatorKeys.slice(opts.validators);
+  if (standby.length > 0) {
+    out(`Standby nodes:     ${standby.length}, elected when a candidate uses their key`);
+    out(`                   (etm candidate register --dev-validator N …)`);
+    standby.forEach((k, j) =>
+      out(
+        `  node${opts.validators + j}  ${k.checksumAddress}  (--dev-validator ${opts.validators + j})`,
+      ),
+    );
+  }
+  out(
+    `Epochs:            ${p.epochBlocks} blocks, ${p.rankedSeats} ranked + ${p.lotterySeats} lottery seats`,
+  );
+  out(`Chain ID:          ${d.genesis.chainId}`);
+  out(`Genesis hash:      ${toHex(d.nodes[0]!.chain.genesisHash)}`);
+  out(
+    `Data directory:    ${resolve(opts.datadir)}${head > 0n ? ` (resuming at block ${head})` : ''}`,
+  );
+  out(`JSON-RPC:          ${d.httpUrl}   WebSocket: ${d.wsUrl}`);
+  out('');
+}

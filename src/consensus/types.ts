@@ -1,0 +1,134 @@
+/**
+ * Types of the QBFT engine: its configuration, inputs and effects.
+ *
+ * Heights and rounds are JavaScript integers checked to be safe integers when decoded (they are
+ * counters, never amounts); everything else that is hashed or signed is bytes.
+ */
+import type { Signature65 } from '../crypto/secp256k1.js';
+
+export type Address = Uint8Array;
+export type Digest = Uint8Array;
+
+export enum MessageType {
+  Proposal = 0,
+  Prepare = 1,
+  Commit = 2,
+  RoundChange = 3,
+}
+
+export const MESSAGE_TYPE_NAMES: Record<MessageType, string> = {
+  [MessageType.Proposal]: 'PROPOSAL',
+  [MessageType.Prepare]: 'PREPARE',
+  [MessageType.Commit]: 'COMMIT',
+  [MessageType.RoundChange]: 'ROUND-CHANGE',
+};
+
+/** Signs 32-byte digests with a validator's consensus key. */
+export interface Signer {
+  readonly address: Address;
+  sign(digest32: Uint8Array): Signature65;
+}
+
+/** Recovers the signer's address; throws on a malformed signature. Deterministic. */
+export type Recover = (digest32: Uint8Array, signature: Signature65) => Address;
+
+/** What the engine needs to know about a block: it never interprets block bytes itself. */
+export interface BlockCodec {
+  /** Digest that the consensus messages agree on; excludes round and commit seals. Throws if malformed. */
+  digestOf(block: Uint8Array): Digest;
+  /** Height the block claims. Throws if malformed. */
+  heightOf(block: Uint8Array): number;
+}
+
+export interface EngineConfig {
+  /** Round-0 timeout and the ROUND-CHANGE resend period, in ms (2 × block time). */
+  baseTimeoutMs: number;
+  /** Upper bound of the doubling round timeout, in ms. */
+  maxRoundTimeoutMs: number;
+  /** Largest accepted encoded message. */
+  maxMessageBytes: number;
+  /** Messages buffered per sender for later rounds of the current height. */
+  maxFutureRoundMessagesPerSender: number;
+  /** Messages buffered per sender for later heights. */
+  maxFutureHeightMessagesPerSender: number;
+  /** How far ahead (heights) messages are buffered at all. */
+  maxFutureHeights: number;
+  /** Senders tracked in the future-height buffer (they cannot be checked against a set yet). */
+  maxFutureHeightSenders: number;
+}
+
+export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
+  baseTimeoutMs: 2000,
+  maxRoundTimeoutMs: 60_000,
+  maxMessageBytes: 8 * 1024 * 1024,
+  maxFutureRoundMessagesPerSender: 32,
+  maxFutureHeightMessagesPerSender: 64,
+  maxFutureHeights: 16,
+  maxFutureHeightSenders: 256,
+};
+
+/** One commit seal: a validator's signature of `commitSealDigest(digest, round)`. */
+export interface CommitSeal {
+  validator: Address;
+  signature: Signature65;
+}
+
+// ---- inputs -------------------------------------------------------------------------------
+
+export type EngineInput =
+  | { kind: 'start-height'; height: number; validators: Address[] }
+  | { kind: 'message'; bytes: Uint8Array }
+  | { kind: 'timer'; timer: TimerKind; height: number; round: number }
+  | { kind: 'block-built'; height: number; round: number; block: Uint8Array }
+  | { kind: 'block-validated'; height: number; digest: Digest; valid: boolean; reason?: string };
+
+export type TimerKind = 'round' | 'resend-round-change';
+
+// ---- effects ------------------------------------------------------------------------------
+
+export type EngineEffect =
+  | { kind: 'wal-write'; record: WalRecord }
+  | { kind: 'broadcast'; type: MessageType; height: number; round: number; bytes: Uint8Array }
+  | { kind: 'schedule-timer'; timer: TimerKind; height: number; round: number; delayMs: number }
+  | { kind: 'build-block'; height: number; round: number }
+  | { kind: 'validate-block'; height: number; round: number; digest: Digest; block: Uint8Array }
+  | {
+      kind: 'commit';
+      height: number;
+      round: number;
+      digest: Digest;
+      block: Uint8Array;
+      seals: CommitSeal[];
+    }
+  | { kind: 'evidence'; evidence: EquivocationEvidence }
+  | { kind: 'round-changed'; height: number; round: number; reason: 'timeout' | 'f+1' | 'proposal' }
+  | { kind: 'rejected'; reason: string; author?: Address };
+
+/** Two validly signed messages from one validator for one (height, round, type), different digests. */
+export interface EquivocationEvidence {
+  validator: Address;
+  height: number;
+  round: number;
+  type: MessageType;
+  /** The two signed payloads, each RLP [payload, signature], verifiable by anyone. */
+  first: Uint8Array;
+  second: Uint8Array;
+}
+
+// ---- write-ahead log ----------------------------------------------------------------------
+
+/**
+ * What a validator persists before a signed message leaves it. `signed` records let a restarted
+ * node resend the very same bytes instead of signing anew; `prepared` keeps the prepared
+ * certificate that its future ROUND-CHANGEs must report.
+ */
+export type WalRecord =
+  | {
+      kind: 'signed';
+      height: number;
+      round: number;
+      type: MessageType;
+      digest: Digest;
+      message: Uint8Array;
+    }
+  | { kind: 'prepared'; height: number; round: number; block: Uint8Array; prepares: Uint8Array[] };

@@ -1,0 +1,56 @@
+/**
+ * Why a transaction is refused, by the decoder, the mempool or block execution. The code is
+ * stable (RPC clients and peers may branch on it); the message is geth-like and carries the
+ * numbers that explain the refusal.
+ */
+export type TxErrorCode =
+  | 'malformed'
+  | 'oversized'
+  | 'wrong-chain-id'
+  | 'unprotected'
+  | 'bad-signature'
+  | 'nonce-too-low'
+  | 'nonce-too-high'
+  | 'insufficient-funds'
+  | 'underpriced'
+  | 'replacement-underpriced'
+  | 'fee-cap-below-base-fee'
+  | 'tip-above-fee-cap'
+  | 'intrinsic-gas-too-low'
+  | 'gas-limit-too-high'
+  | 'pool-full'
+  | 'sender-limit'
+  | 'already-known'
+  | 'contract-creation-unsupported';
+
+/** Every code, in declaration order (for exhaustive mapping, e.g. to RPC error data). */
+export const TX_ERROR_CODES: readonly TxErrorCode[] = [
+  'malformed',
+  'oversized',
+  'wrong-chain-id',
+  'unprotected',
+  'bad-signature',
+  'nonce-too-low',
+  'nonce-too-high',
+  'insufficient-funds',
+  'underpriced',
+  'replacement-underpriced',
+  'fee-cap-below-base-fee',
+  'tip-above-fee-cap',
+  'intrinsic-gas-too-low',
+  'gas-limit-too-high',
+  'pool-full',
+  'sender-limit',
+  'already-known',
+  'contract-creation-unsupported',
+];
+
+export class TxError extends Error {
+  override name = 'TxError';
+  readonly code: TxErrorCode;
+
+  constructor(code: TxErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

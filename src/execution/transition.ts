@@ -1,0 +1,254 @@
+/**
+ * The state transition of a block: transactions in order, then the fee split. Pure and
+ * synchronous over a StateDB; the caller commits the state and persists the result.
+ *
+ * A transaction pays `gasUsed × effectiveGasPrice`. Of that, the priority part goes to the
+ * block's proposer (coinbase) as it executes; the base-fee part is pooled and split once at the
+ * end of the block: `feeValidatorShare` to the proposer, `feeBurnShare` burned, the rest to the
+ * DAO treasury (PROTOCOL §3). Only `balance` is ever spent: `locked` funds stay where they are.
+ *
+ * A call to the staking system contract costs its intrinsic gas plus a fixed amount per
+ * function; if it reverts, its state changes are undone but the nonce and fee are kept (status
+ * 0), as in Ethereum. After the fees, the staking system's per-block work runs (unbonding,
+ * RANDAO, turns, and at an epoch's end the election), see src/staking/block-hooks.ts.
+ */
+import type { ChainParams } from '../chain/params.js';
+import { logsBloom, type StoredReceipt } from '../chain/receipt.js';
+import { BLOOM_BYTES, orBloom } from '../chain/bloom.js';
+import type { StateDB } from '../state/state-db.js';
+import { TxError } from './errors.js';
+import { effectiveGasPrice, splitBaseFee } from './fees.js';
+import { intrinsicGas, type SignedTx } from './tx.js';
+import { DAO_TREASURY, STAKING_ADDRESS } from './system-accounts.js';
+import { equalBytes } from '../crypto/bytes.js';
+import { callStaking, Revert, stakingCallGas } from '../staking/contract.js';
+import { applyBlockStaking } from '../staking/block-hooks.js';
+import type { Log } from '../chain/receipt.js';
+
+export interface BlockEnv {
+  chainId: bigint;
+  number: bigint;
+  timestamp: bigint;
+  coinbase: Uint8Array;
+  baseFeePerGas: bigint;
+  gasLimit: bigint;
+  params: ChainParams;
+  /** Validators of this height in proposer order. */
+  validators: readonly Uint8Array[];
+  /** The proposer's RANDAO reveal (empty when its validator has no candidacy). */
+  randaoReveal: Uint8Array;
+  /** The block's RANDAO mix (its header's mixHash). */
+  mixHash: Uint8Array;
+}
+
+export interface FeeTotals {
+  /** Σ gasUsed × baseFee. */
+  baseFees: bigint;
+  /** Σ gasUsed × (effectiveGasPrice − baseFee). */
+  tips: bigint;
+  proposer: bigint;
+  treasury: bigint;
+  burned: bigint;
+}
+
+export interface BlockOutcome {
+  receipts: StoredReceipt[];
+  gasUsed: bigint;
+  logsBloom: Uint8Array;
+  fees: FeeTotals;
+  /** Validators of the next epoch when this block ends an epoch, else empty. */
+  nextValidators: Uint8Array[];
+}
+
+/** Applies one transaction; throws TxError (and changes nothing) if it cannot be included. */
+export function applyTransaction(
+  state: StateDB,
+  env: BlockEnv,
+  tx: SignedTx,
+  gasUsedBefore: bigint,
+): StoredReceipt {
+  if (tx.chainId !== env.chainId) {
+    throw new TxError(
+      'wrong-chain-id',
+      `invalid chain id: expected ${env.chainId}, got ${tx.chainId}`,
+    );
+  }
+  if (tx.to === null)
+    throw new TxError('contract-creation-unsupported', 'contract creation is not supported yet');
+  if (gasUsedBefore + tx.gasLimit > env.gasLimit) {
+    throw new TxError(
+      'gas-limit-too-high',
+      `transaction gas ${tx.gasLimit} exceeds the block's remaining gas ${env.gasLimit - gasUsedBefore}`,
+    );
+  }
+  if (tx.maxPriorityFeePerGas > tx.maxFeePerGas) {
+    throw new TxError(
+      'tip-above-fee-cap',
+      `maxPriorityFeePerGas ${tx.maxPriorityFeePerGas} above maxFeePerGas ${tx.maxFeePerGas}`,
+    );
+  }
+  if (tx.maxFeePerGas < env.baseFeePerGas) {
+    throw new TxError(
+      'fee-cap-below-base-fee',
+      `max fee per gas ${tx.maxFeePerGas} below the block's base fee ${env.baseFeePerGas}`,
+    );
+  }
+  const gas = intrinsicGas(tx);
+  if (tx.gasLimit < gas)
+    throw new TxError(
+      'intrinsic-gas-too-low',
+      `intrinsic gas too low: have ${tx.gasLimit}, want ${gas}`,
+    );
+  const sender = state.getAccount(tx.sender);
+  if (tx.nonce !== sender.nonce) {
+    const code = tx.nonce < sender.nonce ? 'nonce-too-low' : 'nonce-too-high';
+    throw new TxError(
+      code,
+      `${code === 'nonce-too-low' ? 'nonce too low' : 'nonce too high'}: next nonce ${sender.nonce}, tx nonce ${tx.nonce}`,
+    );
+  }
+  const maxCost = tx.value + tx.gasLimit * tx.maxFeePerGas;
+  if (sender.balance < maxCost) {
+    throw new TxError(
+      'insufficient-funds',
+      `insufficient funds for gas * price + value: spendable ${sender.balance}, cost ${maxCost} (locked funds are not spendable)`,
+    );
+  }
+
+  const price = effectiveGasPrice(tx, env.baseFeePerGas);
+  const system = equalBytes(tx.to, STAKING_ADDRESS);
+  const wanted = system ? gas + stakingCallGas(tx.data) : gas;
+  const gasUsed = wanted <= tx.gasLimit ? wanted : tx.gasLimit;
+  state.putAccount(tx.sender, {
+    ...sender,
+    nonce: sender.nonce + 1n,
+    balance: sender.balance - gasUsed * price,
+  });
+  credit(state, env.coinbase, gasUsed * (price - env.baseFeePerGas));
+  let status: 0 | 1 = 1;
+  let logs: Log[] = [];
+  if (!system) {
+    debit(state, tx.sender, tx.value);
+    credit(state, tx.to, tx.value);
+  } else if (wanted > tx.gasLimit) {
+    status = 0; // out of gas: the call does not run
+  } else {
+    state.checkpoint();
+    try {
+      debit(state, tx.sender, tx.value);
+      logs = callStaking(
+        { state, params: env.params, height: env.number, sender: tx.sender, value: tx.value },
+        tx.data,
+      ).logs;
+      state.commitCheckpoint();
+    } catch (e) {
+      state.revert();
+      if (!(e instanceof Revert)) throw e;
+      status = 0;
+    }
+  }
+  return {
+    type: tx.type,
+    status,
+    cumulativeGasUsed: gasUsedBefore + gasUsed,
+    gasUsed,
+    effectiveGasPrice: price,
+    logs,
+    logsBloom: logsBloom(logs),
+  };
+}
+
+function debit(state: StateDB, address: Uint8Array, amount: bigint): void {
+  if (amount === 0n) return;
+  const a = state.getAccount(address);
+  state.putAccount(address, { ...a, balance: a.balance - amount });
+}
+
+export function credit(state: StateDB, address: Uint8Array, amount: bigint): void {
+  if (amount === 0n) return;
+  const a = state.getAccount(address);
+  state.putAccount(address, { ...a, balance: a.balance + amount });
+}
+
+/** Pays out the pooled base fees of a block. */
+export function settleFees(state: StateDB, env: BlockEnv, receipts: StoredReceipt[]): FeeTotals {
+  let baseFees = 0n;
+  let tips = 0n;
+  for (const r of receipts) {
+    baseFees += r.gasUsed * env.baseFeePerGas;
+    tips += r.gasUsed * (r.effectiveGasPrice - env.baseFeePerGas);
+  }
+  const split = splitBaseFee(baseFees, env.params);
+  credit(state, env.coinbase, split.proposer);
+  credit(state, DAO_TREASURY, split.treasury);
+  return { baseFees, tips, ...split };
+}
+
+/** Executes a block's transactions; any invalid transaction makes the block invalid (throws). */
+export function executeBlock(state: StateDB, env: BlockEnv, txs: SignedTx[]): BlockOutcome {
+  const receipts: StoredReceipt[] = [];
+  let gasUsed = 0n;
+  txs.forEach((tx, i) => {
+    try {
+      const r = applyTransaction(state, env, tx, gasUsed);
+      gasUsed = r.cumulativeGasUsed;
+      receipts.push(r);
+    } catch (e) {
+      if (e instanceof TxError) throw new TxError(e.code, `transaction ${i}: ${e.message}`);
+      throw e;
+    }
+  });
+  return finish(state, env, receipts, gasUsed);
+}
+
+/**
+ * Builds a block's body from candidates in the order given, skipping any that cannot be
+ * included (each skip is rolled back). Returns the included transactions and the skipped ones
+ * with their reasons, so the mempool can drop them.
+ */
+export function buildBlockBody(
+  state: StateDB,
+  env: BlockEnv,
+  candidates: SignedTx[],
+): BlockOutcome & { included: SignedTx[]; skipped: { tx: SignedTx; error: TxError }[] } {
+  const receipts: StoredReceipt[] = [];
+  const included: SignedTx[] = [];
+  const skipped: { tx: SignedTx; error: TxError }[] = [];
+  let gasUsed = 0n;
+  for (const tx of candidates) {
+    state.checkpoint();
+    try {
+      const r = applyTransaction(state, env, tx, gasUsed);
+      state.commitCheckpoint();
+      gasUsed = r.cumulativeGasUsed;
+      receipts.push(r);
+      included.push(tx);
+    } catch (e) {
+      state.revert();
+      if (!(e instanceof TxError)) throw e;
+      skipped.push({ tx, error: e });
+    }
+  }
+  return { ...finish(state, env, receipts, gasUsed), included, skipped };
+}
+
+function finish(
+  state: StateDB,
+  env: BlockEnv,
+  receipts: StoredReceipt[],
+  gasUsed: bigint,
+): BlockOutcome {
+  const fees = settleFees(state, env, receipts);
+  const bloom = new Uint8Array(BLOOM_BYTES);
+  for (const r of receipts) orBloom(bloom, r.logsBloom);
+  // Throws StakingBlockError when the block's RANDAO reveal is wrong.
+  const { nextValidators } = applyBlockStaking(state, {
+    height: env.number,
+    params: env.params,
+    coinbase: env.coinbase,
+    validators: env.validators,
+    randaoReveal: env.randaoReveal,
+    mix: env.mixHash,
+  });
+  return { receipts, gasUsed, logsBloom: bloom, fees, nextValidators };
+}

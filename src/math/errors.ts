@@ -1,0 +1,23 @@
+/** Why a fixed-point operation failed. */
+export type MathErrorCode =
+  /** The argument is outside the function's domain (ln of a non-positive value, …). */
+  | 'DOMAIN'
+  /** The result would exceed the documented bound (exp above EXP_MAX_INPUT, …). */
+  | 'OVERFLOW'
+  /** A division by zero. */
+  | 'DIVISION_BY_ZERO'
+  /** A decimal string that is malformed or not exactly representable. */
+  | 'PARSE'
+  /** An internal range-reduction bound was broken: a bug, never expected. */
+  | 'INTERNAL';
+
+/** The one error type of `src/math`; `code` says which rule was broken. */
+export class MathError extends Error {
+  override readonly name = 'MathError';
+  constructor(
+    readonly code: MathErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The local devnet: N validators in one process over the in-process network, each with its own
+ * database under the data directory, the dev accounts funded at genesis, and JSON-RPC served by
+ * the first node. The genesis file is written once and reused, so the chain survives restarts.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHex } from '../crypto/bytes.js';
+import { DEV_MNEMONIC, deriveAccounts, type DerivedAccount } from '../crypto/mnemonic.js';
+import { DEVNET_CHAIN_ID, genesisToJson, parseGenesis, type Genesis } from '../chain/genesis.js';
+import { ETM } from '../chain/params.js';
+import { onionFromKey } from './randao.js';
+import { LocalNetwork } from './network.js';
+import { Node } from './node.js';
+import { blockLine, startRpc } from './run.js';
+
+export const DEV_ACCOUNT_COUNT = 10;
+export const DEV_ACCOUNT_BALANCE = 1_000_000n * ETM;
+/** Validator consensus keys come from the dev mnemonic too, on their own path. */
+export const DEV_VALIDATOR_PATH = "m/44'/60'/1'/0/";
+
+export class DevnetError extends Error {
+  override name = 'DevnetError';
+}
+
+export interface DevnetOptions {
+  validators: number;
+  blockTimeMs: number;
+  datadir: string;
+  rpcHost: string;
+  /** 0 picks a free port. */
+  rpcPort: number;
+  reset: boolean;
+  /**
+   * Extra nodes with dev validator keys that are not in the genesis set: they follow the chain
+   * and take part in consensus once elected, so a candidate registered with one of their keys
+   * can be voted in and produce blocks. Default DEVNET_STANDBY.
+   */
+  standby?: number;
+  /** Staking parameters of a new chain (an existing one keeps its genesis). */
+  staking?: DevnetStaking;
+  log?: (line: string) => void;
+  /** Silences the per-node diagnostics (rejections, errors), e.g. in tests. */
+  quiet?: boolean;
+}
+
+export interface Devnet {
+  nodes: Node[];
+  /** The in-process network the nodes share; more nodes may join it. */
+  network: LocalNetwork;
+  accounts: DerivedAccount[];
+  /** Keys of every node: the genesis validators first, then the standby nodes. */
+  validatorKeys: DerivedAccount[];
+  genesis: Genesis;
+  httpUrl: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Devnet staking: short epochs and 3 ranked + 1 lottery seats (PROTOCOL §10, devnet values). */
+export interface DevnetStaking {
+  epochBlocks: number;
+  rankedSeats: number;
+  lotterySeats: number;
+}
+
+export const DEVNET_STAKING: DevnetStaking = { epochBlocks: 20, rankedSeats: 3, lotterySeats: 1 };
+/** Each devnet validator is a candidate from genesis with this deposit, funded for it. */
+export const DEVNET_STANDBY = 6;
+export const DEVNET_VALIDATOR_DEPOSIT = 1_000n * ETM;
+const DEVNET_VALIDATOR_FUNDS = 2_000n * ETM;
+
+export function devGenesis(
+  validators: number,
+  blockTimeMs: number,
+  timestamp: bigint,
+  staking: DevnetStaking = DEVNET_STAKING,
+): Genesis {
+  const accounts = deriveAccounts(DEV_MNEMONIC, DEV_ACCOUNT_COUNT);
+  const keys = deriveAccounts(DEV_MNEMONIC, validators, DEV_VALIDATOR_PATH);
+  return parseGenesis({
+    chainId: DEVNET_CHAIN_ID.toString(),
+    timestamp: timestamp.toString(),
+    params: {
+      blockTimeMs: String(blockTimeMs),
+      epochBlocks: String(staking.epochBlocks),
+      rankedSeats: String(staking.rankedSeats),
+      lotterySeats: String(staking.lotterySeats),
+    },
+    alloc: Object.fromEntries([
+      ...accounts.map((a) => [a.checksumAddress, { balance: DEV_ACCOUNT_BALANCE.toString() }]),
+      ...keys.map((k) => [k.checksumAddress, { balance: DEVNET_VALIDATOR_FUNDS.toString() }]),
+    ]),
+    validators: keys.map((k) => k.checksumAddress),
+    candidates: keys.map((k, i) => ({
+      operator: k.checksumAddress,
+      consensusKey: k.checksumAddress,
+      name: `node${i}`,
+      deposit: DEVNET_VALIDATOR_DEPOSIT.toString(),
+      commissionBps: 1000,
+      commissionMaxBps: 2000,
+      randaoCommitment: toHex(onionFromKey(k.privateKey).commitment),
+    })),
+  });
+}
+
+/** Loads the devnet's genesis from the data directory, or creates it. */
+function loadOrCreateGenesis(o: DevnetOptions): Genesis {
+  const file = join(o.datadir, 'genesis.json');
+  if (existsSync(file)) {
+    const g = parseGenesis(JSON.parse(readFileSync(file, 'utf8')));
+    if (g.validators.length !== o.validators) {
+      throw new DevnetError(
+        `${o.datadir} holds a devnet with ${g.validators.length} validators; start it with --validators ${g.validators.length}, or use --reset`,
+      );
+    }
+    if (g.params.blockTimeMs !== BigInt(o.blockTimeMs)) {
+      throw new DevnetError(
+        `${o.datadir} holds a devnet with --block-time ${g.params.blockTimeMs}; start it with that, or use --reset`,
+      );
+    }
+    return g;
+  }
+  const g = devGenesis(o.validators, o.blockTimeMs, BigInt(Date.now()) / 1000n, o.staking);
+  mkdirSync(o.datadir, { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(genesisToJson(g), null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+  return g;
+}
+
+export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
+  if (!Number.isInteger(o.validators) || o.validators < 1 || o.validators > 100) {
+    throw new DevnetError(`--validators must be an integer from 1 to 100, got ${o.validators}`);
+  }
+  if (!Number.isInteger(o.blockTimeMs) || o.blockTimeMs < 100 || o.blockTimeMs > 60_000) {
+    throw new DevnetError(
+      `--block-time must be an integer from 100 to 60000 ms, got ${o.blockTimeMs}`,
+    );
+  }
+  if (o.reset) rmSync(o.datadir, { recursive: true, force: true });
+  const log = o.log ?? (() => {});
+  const genesis = loadOrCreateGenesis(o);
+  const accounts = deriveAccounts(DEV_MNEMONIC, DEV_ACCOUNT_COUNT);
+  const standby = o.standby ?? DEVNET_STANDBY;
+  if (!Number.isInteger(standby) || standby < 0 || standby > 100)
+    throw new DevnetError(`--standby must be an integer from 0 to 100, got ${standby}`);
+  const validatorKeys = deriveAccounts(DEV_MNEMONIC, o.validators + standby, DEV_VALIDATOR_PATH);
+
+  // Every validator's RANDAO onion is built before any node starts its round timers.
+  for (const k of validatorKeys) onionFromKey(k.privateKey);
+  const network = new LocalNetwork();
+  const nodes: Node[] = [];
+  try {
+    for (let i = 0; i < validatorKeys.length; i++) {
+      nodes.push(
+        new Node({
+          datadir: join(o.datadir, `node${i}`),
+          genesis,
+          validatorKey: validatorKeys[i]!.privateKey,
+          name: `node${i}`,
+          log: o.quiet ? () => {} : log,
+        }),
+      );
+    }
+  } catch (e) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw e;
+  }
+  let rpc: Awaited<ReturnType<typeof startRpc>>;
+  try {
+    rpc = await startRpc(nodes[0]!, o.rpcHost, o.rpcPort);
+  } catch (e) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw e;
+  }
+  const nameOf = (a: Uint8Array) => {
+    const i = validatorKeys.findIndex((k) => toHex(k.address) === toHex(a));
+    return i < 0 ? null : `node${i}`;
+  };
+  nodes[0]!.onCommitted((e) => log(blockLine(e, nameOf)));
+  const links = nodes.map((n) =>
+    network.join(n.peerView(), {
+      onConsensus: (b) => n.receiveConsensus(b),
+      onTransaction: (raw) => n.receiveTransaction(raw),
+    }),
+  );
+  nodes.forEach((n, i) => n.start(links[i]!));
+  let stopped = false;
+  return {
+    nodes,
+    network,
+    accounts,
+    validatorKeys,
+    genesis,
+    httpUrl: rpc.httpUrl,
+    wsUrl: rpc.wsUrl,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await rpc.server.close();
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}

@@ -1,0 +1,416 @@
+/** The node as the JSON-RPC server sees it: chain, state and mempool reads, and submission. */
+import { createRequire } from 'node:module';
+import { equalBytes } from '../crypto/bytes.js';
+import { proposerOf } from '../consensus/quorum.js';
+import { blockHash, encodeBlock, type Block } from '../chain/block.js';
+import { bloomMayContain } from '../chain/bloom.js';
+import { EMPTY_OMMERS_HASH, ZERO_NONCE } from '../chain/header.js';
+import { encodeExtraData } from '../consensus/extra-data.js';
+import type { StoredReceipt } from '../chain/receipt.js';
+import { TxError } from '../execution/errors.js';
+import { intrinsicGas, type SignedTx } from '../execution/tx.js';
+import {
+  RpcError,
+  RpcErrorCode,
+  type BlockSelector,
+  type CallRequest,
+  type FeeHistory,
+  type LogFilter,
+  type NewHeadEvent,
+  type RpcBackend,
+  type RpcBlock,
+  type RpcLog,
+  type RpcReceipt,
+  type RpcTransaction,
+  type SyncStatus,
+  type ValidatorSetView,
+} from '../rpc/backend.js';
+import type { Node } from './node.js';
+import { NodeStakingRpc } from './staking-rpc.js';
+import { epochOf } from '../staking/epochs.js';
+import { encodeErrorResult } from 'viem';
+import { STAKING_ADDRESS } from '../execution/system-accounts.js';
+import { STAKING_ABI } from '../staking/abi.js';
+import { callStaking, Revert, stakingCallGas } from '../staking/contract.js';
+
+const require = createRequire(import.meta.url);
+const VERSION = (require('../../package.json') as { version: string }).version;
+const GWEI = 1_000_000_000n;
+/** Blocks looked at when suggesting a priority fee. */
+const TIP_WINDOW = 20n;
+
+export class NodeRpcBackend implements RpcBackend {
+  readonly chainId: bigint;
+  readonly clientVersion = `etm/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`;
+
+  readonly staking: NodeStakingRpc;
+
+  constructor(private readonly node: Node) {
+    this.chainId = node.chain.chainId;
+    this.staking = new NodeStakingRpc(node.chain);
+  }
+
+  private get chain() {
+    return this.node.chain;
+  }
+
+  headNumber(): bigint {
+    return this.chain.headNumber;
+  }
+
+  resolveBlock(s: BlockSelector): bigint | null {
+    if (s.kind === 'number') return s.number <= this.chain.headNumber ? s.number : null;
+    if (s.kind === 'tag') return s.tag === 'earliest' ? 0n : this.chain.headNumber; // every block is final
+    return this.chain.store.numberOf(s.hash) ?? null;
+  }
+
+  blockByNumber(number: bigint): RpcBlock | null {
+    const b = this.chain.blockAt(number);
+    return b ? this.formatBlock(b) : null;
+  }
+
+  blockByHash(hash: Uint8Array): RpcBlock | null {
+    const n = this.chain.store.numberOf(hash);
+    return n === undefined ? null : this.blockByNumber(n);
+  }
+
+  balance(address: Uint8Array, block: bigint): bigint {
+    return this.chain.stateAt(block).getAccount(address).balance;
+  }
+
+  nonce(address: Uint8Array, block: bigint): bigint {
+    return this.chain.stateAt(block).getAccount(address).nonce;
+  }
+
+  code(address: Uint8Array, block: bigint): Uint8Array {
+    return this.chain.stateAt(block).getCode(address);
+  }
+
+  storageAt(address: Uint8Array, slot: Uint8Array, block: bigint): Uint8Array {
+    const v = this.chain.stateAt(block).getStorage(address, slot);
+    const word = new Uint8Array(32);
+    word.set(v.subarray(Math.max(0, v.length - 32)), 32 - Math.min(32, v.length));
+    return word;
+  }
+
+  pendingNonce(address: Uint8Array): bigint {
+    return this.node.mempool.pendingNonce(address, this.node.accountView());
+  }
+
+  sendRawTransaction(raw: Uint8Array): Uint8Array {
+    try {
+      return this.node.submitTransaction(raw).hash;
+    } catch (e) {
+      if (e instanceof TxError)
+        throw new RpcError(RpcErrorCode.InvalidInput, e.message, { code: e.code });
+      throw e;
+    }
+  }
+
+  transactionByHash(hash: Uint8Array): RpcTransaction | null {
+    const loc = this.chain.store.txLocation(hash);
+    if (loc) {
+      const block = this.chain.blockAt(loc.number)!;
+      const tx = this.chain.transactionsOf(block)[loc.index]!;
+      const receipt = this.chain.receiptsAt(loc.number)[loc.index]!;
+      return formatTx(tx, {
+        block,
+        hash: blockHash(block),
+        index: loc.index,
+        price: receipt.effectiveGasPrice,
+      });
+    }
+    const pending = this.node.mempool.get(hash);
+    return pending ? formatTx(pending, null) : null;
+  }
+
+  receiptByHash(hash: Uint8Array): RpcReceipt | null {
+    const loc = this.chain.store.txLocation(hash);
+    if (!loc) return null;
+    const block = this.chain.blockAt(loc.number)!;
+    const txs = this.chain.transactionsOf(block);
+    const receipts = this.chain.receiptsAt(loc.number);
+    return formatReceipts(block, txs, receipts)[loc.index]!;
+  }
+
+  logs(filter: LogFilter): RpcLog[] {
+    const out: RpcLog[] = [];
+    const to = filter.toBlock > this.chain.headNumber ? this.chain.headNumber : filter.toBlock;
+    for (let n = filter.fromBlock; n <= to; n++) {
+      const block = this.chain.blockAt(n)!;
+      if (!bloomMatches(block.header.logsBloom, filter)) continue;
+      const receipts = formatReceipts(
+        block,
+        this.chain.transactionsOf(block),
+        this.chain.receiptsAt(n),
+      );
+      for (const r of receipts)
+        for (const log of r.logs) if (logMatches(log, filter)) out.push(log);
+    }
+    return out;
+  }
+
+  call(request: CallRequest, block: bigint): Uint8Array {
+    this.checkAffordable(request, block);
+    // Only the system contracts have code; calling any other account returns empty data.
+    if (request.to && equalBytes(request.to, STAKING_ADDRESS))
+      return this.callSystem(request, block);
+    return new Uint8Array(0);
+  }
+
+  /** Runs a staking call on a throwaway copy of the state at `block`. */
+  private callSystem(request: CallRequest, block: bigint): Uint8Array {
+    const state = this.chain.stateAt(block);
+    const sender = request.from ?? new Uint8Array(20);
+    const value = request.value ?? 0n;
+    const account = state.getAccount(sender);
+    if (account.balance < value)
+      throw new RpcError(
+        RpcErrorCode.InvalidInput,
+        `insufficient funds for transfer: spendable ${account.balance}, value ${value}`,
+      );
+    state.putAccount(sender, { ...account, balance: account.balance - value });
+    try {
+      return callStaking(
+        { state, params: this.chain.params, height: block + 1n, sender, value },
+        request.data ?? new Uint8Array(0),
+      ).returnData;
+    } catch (e) {
+      if (!(e instanceof Revert)) throw e;
+      const data = encodeErrorResult({ abi: STAKING_ABI, errorName: 'Error', args: [e.message] });
+      throw new RpcError(RpcErrorCode.ExecutionReverted, `execution reverted: ${e.message}`, data);
+    }
+  }
+
+  estimateGas(request: CallRequest, block: bigint): bigint {
+    if (request.to === null)
+      throw new RpcError(RpcErrorCode.InvalidInput, 'contract creation is not supported yet');
+    this.checkAffordable(request, block);
+    const data = request.data ?? new Uint8Array(0);
+    let gas = intrinsicGas({ to: request.to, data, accessList: [] });
+    if (equalBytes(request.to, STAKING_ADDRESS)) {
+      this.callSystem(request, block); // a call that would revert is reported, as Ethereum nodes do
+      gas += stakingCallGas(data);
+    }
+    if (request.gas !== null && request.gas < gas)
+      throw new RpcError(
+        RpcErrorCode.InvalidInput,
+        `gas required exceeds allowance (${request.gas})`,
+      );
+    return gas;
+  }
+
+  private checkAffordable(request: CallRequest, block: bigint): void {
+    if (!request.from || !request.value) return;
+    const balance = this.balance(request.from, block);
+    if (balance < request.value) {
+      throw new RpcError(
+        RpcErrorCode.InvalidInput,
+        `insufficient funds for transfer: spendable ${balance}, value ${request.value}`,
+      );
+    }
+  }
+
+  gasPrice(): bigint {
+    return this.chain.nextBaseFee() + this.maxPriorityFeePerGas();
+  }
+
+  /** The median priority fee paid in recent blocks; 1 gwei when they were empty. */
+  maxPriorityFeePerGas(): bigint {
+    const tips: bigint[] = [];
+    const head = this.chain.headNumber;
+    for (let n = head; n >= 0n && n > head - TIP_WINDOW; n--) {
+      const block = this.chain.blockAt(n)!;
+      for (const r of this.chain.receiptsAt(n))
+        tips.push(r.effectiveGasPrice - block.header.baseFeePerGas);
+    }
+    if (tips.length === 0) return GWEI;
+    tips.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return tips[tips.length >> 1]!;
+  }
+
+  feeHistory(blockCount: bigint, newest: bigint, percentiles: number[] | null): FeeHistory {
+    const last = newest > this.chain.headNumber ? this.chain.headNumber : newest;
+    const count = blockCount > last + 1n ? last + 1n : blockCount;
+    const oldest = last - count + 1n;
+    const baseFeePerGas: bigint[] = [];
+    const gasUsedRatio: number[] = [];
+    const reward: bigint[][] = [];
+    for (let n = oldest; n <= last; n++) {
+      const block = this.chain.blockAt(n)!;
+      const h = block.header;
+      baseFeePerGas.push(h.baseFeePerGas);
+      gasUsedRatio.push(Number(h.gasUsed) / Number(h.gasLimit));
+      if (percentiles)
+        reward.push(
+          rewardPercentiles(h.baseFeePerGas, h.gasUsed, this.chain.receiptsAt(n), percentiles),
+        );
+    }
+    const after = this.chain.blockAt(last + 1n);
+    baseFeePerGas.push(after ? after.header.baseFeePerGas : this.chain.nextBaseFee());
+    return {
+      oldestBlock: oldest,
+      baseFeePerGas,
+      gasUsedRatio,
+      reward: percentiles ? reward : null,
+    };
+  }
+
+  syncing(): SyncStatus | false {
+    return false;
+  }
+
+  validators(): ValidatorSetView {
+    const height = this.chain.headNumber + 1n;
+    const validators = this.chain.validatorsAt(height);
+    return {
+      height,
+      epoch: epochOf(height, this.chain.params),
+      validators,
+      proposer: proposerOf(validators, Number(height), 0),
+    };
+  }
+
+  onNewHead(listener: (event: NewHeadEvent) => void): () => void {
+    return this.node.onCommitted((e) => {
+      const receipts = formatReceipts(e.block, e.transactions, e.receipts);
+      listener({
+        block: this.formatBlock(e.block, e.transactions),
+        logs: receipts.flatMap((r) => r.logs),
+      });
+    });
+  }
+
+  private formatBlock(b: Block, txs: SignedTx[] = this.chain.transactionsOf(b)): RpcBlock {
+    const h = b.header;
+    const hash = blockHash(b);
+    const receipts = this.chain.receiptsAt(h.number);
+    return {
+      hash,
+      parentHash: h.parentHash,
+      number: h.number,
+      timestamp: h.timestamp,
+      miner: h.coinbase,
+      stateRoot: h.stateRoot,
+      transactionsRoot: h.transactionsRoot,
+      receiptsRoot: h.receiptsRoot,
+      logsBloom: h.logsBloom,
+      gasLimit: h.gasLimit,
+      gasUsed: h.gasUsed,
+      baseFeePerGas: h.baseFeePerGas,
+      extraData: encodeExtraData(h.extra),
+      mixHash: h.mixHash,
+      sha3Uncles: EMPTY_OMMERS_HASH,
+      nonce: ZERO_NONCE,
+      difficulty: 0n,
+      size: BigInt(encodeBlock(b).length),
+      transactions: txs.map((tx, i) =>
+        formatTx(tx, {
+          block: b,
+          hash,
+          index: i,
+          price: receipts[i]?.effectiveGasPrice ?? tx.maxFeePerGas,
+        }),
+      ),
+    };
+  }
+}
+
+function formatTx(
+  tx: SignedTx,
+  mined: { block: Block; hash: Uint8Array; index: number; price: bigint } | null,
+): RpcTransaction {
+  return {
+    hash: tx.hash,
+    type: tx.type,
+    chainId: tx.chainId,
+    nonce: tx.nonce,
+    from: tx.sender,
+    to: tx.to,
+    value: tx.value,
+    gas: tx.gasLimit,
+    input: tx.data,
+    gasPrice: tx.gasPrice ?? (mined ? mined.price : tx.maxFeePerGas),
+    maxFeePerGas: tx.type === 2 ? tx.maxFeePerGas : null,
+    maxPriorityFeePerGas: tx.type === 2 ? tx.maxPriorityFeePerGas : null,
+    accessList: tx.type === 0 ? null : tx.accessList,
+    v: tx.v,
+    r: tx.r,
+    s: tx.s,
+    yParity: tx.yParity === null ? null : BigInt(tx.yParity),
+    blockHash: mined?.hash ?? null,
+    blockNumber: mined?.block.header.number ?? null,
+    transactionIndex: mined ? BigInt(mined.index) : null,
+  };
+}
+
+function formatReceipts(block: Block, txs: SignedTx[], receipts: StoredReceipt[]): RpcReceipt[] {
+  const hash = blockHash(block);
+  let logIndex = 0n;
+  return receipts.map((r, i) => {
+    const tx = txs[i]!;
+    return {
+      transactionHash: tx.hash,
+      transactionIndex: BigInt(i),
+      blockHash: hash,
+      blockNumber: block.header.number,
+      from: tx.sender,
+      to: tx.to,
+      cumulativeGasUsed: r.cumulativeGasUsed,
+      gasUsed: r.gasUsed,
+      effectiveGasPrice: r.effectiveGasPrice,
+      contractAddress: null,
+      logs: r.logs.map((l) => ({
+        ...l,
+        blockNumber: block.header.number,
+        blockHash: hash,
+        transactionHash: tx.hash,
+        transactionIndex: BigInt(i),
+        logIndex: logIndex++,
+        removed: false,
+      })),
+      logsBloom: r.logsBloom,
+      status: BigInt(r.status),
+      type: r.type,
+    };
+  });
+}
+
+function bloomMatches(bloom: Uint8Array, f: LogFilter): boolean {
+  if (f.addresses.length > 0 && !f.addresses.some((a) => bloomMayContain(bloom, a))) return false;
+  return f.topics.every(
+    (alts) => alts === null || alts.length === 0 || alts.some((t) => bloomMayContain(bloom, t)),
+  );
+}
+
+function logMatches(log: RpcLog, f: LogFilter): boolean {
+  if (f.addresses.length > 0 && !f.addresses.some((a) => equalBytes(a, log.address))) return false;
+  return f.topics.every(
+    (alts, i) =>
+      alts === null ||
+      alts.length === 0 ||
+      (log.topics[i] !== undefined && alts.some((t) => equalBytes(t, log.topics[i]!))),
+  );
+}
+
+/** Gas-weighted tip percentiles of one block, as geth computes them. */
+function rewardPercentiles(
+  baseFee: bigint,
+  gasUsed: bigint,
+  receipts: StoredReceipt[],
+  percentiles: number[],
+): bigint[] {
+  if (receipts.length === 0) return percentiles.map(() => 0n);
+  const sorted = receipts
+    .map((r) => ({ tip: r.effectiveGasPrice - baseFee, gas: r.gasUsed }))
+    .sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0));
+  return percentiles.map((p) => {
+    const threshold = (Number(gasUsed) * p) / 100;
+    let sum = 0;
+    for (const s of sorted) {
+      sum += Number(s.gas);
+      if (sum >= threshold) return s.tip;
+    }
+    return sorted[sorted.length - 1]!.tip;
+  });
+}

@@ -1,0 +1,289 @@
+/**
+ * What the JSON-RPC server needs from a node. The server validates and decodes parameters,
+ * calls these methods and formats the results as Ethereum JSON (quantities and data as 0x hex).
+ * All values here are domain values: bigint quantities and Uint8Array data, never hex strings.
+ */
+
+/** A block selector after parsing: a number, a tag or a hash (EIP-1898). */
+export type BlockSelector =
+  | { kind: 'number'; number: bigint }
+  | { kind: 'tag'; tag: 'latest' | 'earliest' | 'pending' | 'safe' | 'finalized' }
+  | { kind: 'hash'; hash: Uint8Array; requireCanonical?: boolean };
+
+export interface RpcAccessListEntry {
+  address: Uint8Array;
+  storageKeys: Uint8Array[];
+}
+
+export interface RpcTransaction {
+  hash: Uint8Array;
+  /** 0 legacy, 1 EIP-2930, 2 EIP-1559. */
+  type: number;
+  /** Absent only for pre-EIP-155 legacy transactions. */
+  chainId: bigint | null;
+  nonce: bigint;
+  from: Uint8Array;
+  to: Uint8Array | null;
+  value: bigint;
+  gas: bigint;
+  input: Uint8Array;
+  /** Legacy and EIP-2930: the gas price; EIP-1559: the effective price once mined, else maxFeePerGas. */
+  gasPrice: bigint;
+  maxFeePerGas: bigint | null;
+  maxPriorityFeePerGas: bigint | null;
+  accessList: RpcAccessListEntry[] | null;
+  v: bigint;
+  r: bigint;
+  s: bigint;
+  /** Typed transactions only. */
+  yParity: bigint | null;
+  /** Null while pending. */
+  blockHash: Uint8Array | null;
+  blockNumber: bigint | null;
+  transactionIndex: bigint | null;
+}
+
+export interface RpcLog {
+  address: Uint8Array;
+  topics: Uint8Array[];
+  data: Uint8Array;
+  blockNumber: bigint;
+  blockHash: Uint8Array;
+  transactionHash: Uint8Array;
+  transactionIndex: bigint;
+  logIndex: bigint;
+  removed: boolean;
+}
+
+export interface RpcReceipt {
+  transactionHash: Uint8Array;
+  transactionIndex: bigint;
+  blockHash: Uint8Array;
+  blockNumber: bigint;
+  from: Uint8Array;
+  to: Uint8Array | null;
+  cumulativeGasUsed: bigint;
+  gasUsed: bigint;
+  effectiveGasPrice: bigint;
+  contractAddress: Uint8Array | null;
+  logs: RpcLog[];
+  logsBloom: Uint8Array;
+  /** 1 success, 0 failure. */
+  status: bigint;
+  type: number;
+}
+
+export interface RpcBlock {
+  hash: Uint8Array;
+  parentHash: Uint8Array;
+  number: bigint;
+  timestamp: bigint;
+  miner: Uint8Array;
+  stateRoot: Uint8Array;
+  transactionsRoot: Uint8Array;
+  receiptsRoot: Uint8Array;
+  logsBloom: Uint8Array;
+  gasLimit: bigint;
+  gasUsed: bigint;
+  baseFeePerGas: bigint;
+  extraData: Uint8Array;
+  mixHash: Uint8Array;
+  sha3Uncles: Uint8Array;
+  nonce: Uint8Array;
+  difficulty: bigint;
+  /** Encoded size in bytes. */
+  size: bigint;
+  transactions: RpcTransaction[];
+}
+
+/** A call or gas estimate request, parsed. Absent fields are null. */
+export interface CallRequest {
+  from: Uint8Array | null;
+  to: Uint8Array | null;
+  gas: bigint | null;
+  gasPrice: bigint | null;
+  maxFeePerGas: bigint | null;
+  maxPriorityFeePerGas: bigint | null;
+  value: bigint | null;
+  data: Uint8Array | null;
+  nonce: bigint | null;
+}
+
+export interface LogFilter {
+  fromBlock: bigint;
+  toBlock: bigint;
+  /** Empty: any address. */
+  addresses: Uint8Array[];
+  /** Per position: null matches anything, otherwise any of the listed topics. */
+  topics: (Uint8Array[] | null)[];
+}
+
+export interface FeeHistory {
+  oldestBlock: bigint;
+  /** One more entry than blocks: the base fee of the block after the newest. */
+  baseFeePerGas: bigint[];
+  /** gasUsed / gasLimit per block, as a decimal fraction in [0, 1]. Presentation only. */
+  gasUsedRatio: number[];
+  /** Present when percentiles were asked for. */
+  reward: bigint[][] | null;
+}
+
+export interface SyncStatus {
+  startingBlock: bigint;
+  currentBlock: bigint;
+  highestBlock: bigint;
+}
+
+export interface ValidatorSetView {
+  /** The height whose set this is (the next block to be produced). */
+  height: bigint;
+  epoch: bigint;
+  validators: Uint8Array[];
+  /** Proposer of round 0 of `height`. */
+  proposer: Uint8Array;
+}
+
+/**
+ * Errors the backend throws for the client's own mistakes. The server maps `code` to the
+ * JSON-RPC error code (EIP-1474) and passes `message` and `data` through.
+ */
+export class RpcError extends Error {
+  override name = 'RpcError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** EIP-1474 / JSON-RPC 2.0 error codes used by the server and backends. */
+export const RpcErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** Missing or invalid parameters of a transaction, nonce too low, etc. */
+  InvalidInput: -32000,
+  ResourceNotFound: -32001,
+  ResourceUnavailable: -32002,
+  TransactionRejected: -32003,
+  MethodNotSupported: -32004,
+  LimitExceeded: -32005,
+  /** Execution reverted (eth_call / eth_estimateGas), with the revert data. */
+  ExecutionReverted: 3,
+} as const;
+
+/** An epoch: its blocks, validators (consensus keys) in proposer order, and seed. */
+export interface EpochView {
+  epoch: bigint;
+  firstBlock: bigint;
+  lastBlock: bigint;
+  validators: Uint8Array[];
+  /** The candidates (operator addresses) behind them. */
+  operators: Uint8Array[];
+  /** The RANDAO seed the epoch was elected with (zero for the genesis epochs). */
+  seed: Uint8Array;
+}
+
+/** A candidate as the next election would weigh it. Fixed-point figures are 36-decimal. */
+export interface CandidateView {
+  operator: Uint8Array;
+  consensusKey: Uint8Array;
+  name: string;
+  deposit: bigint;
+  status: 'active' | 'jailed' | 'tombstoned';
+  commissionBps: bigint;
+  commissionMaxBps: bigint;
+  /** Σx over the locks voting for it, in units (x = t·T). */
+  votes: bigint;
+  X: bigint;
+  v: bigint;
+  m: bigint;
+  n: bigint;
+  R: bigint;
+  /** R / ΣR over the weighed candidates. */
+  probability: bigint;
+  /** In the current epoch's validator set. */
+  elected: boolean;
+}
+
+export interface LockView {
+  id: bigint;
+  owner: Uint8Array;
+  amount: bigint;
+  candidate: Uint8Array | null;
+  since: bigint;
+  t: bigint;
+  x: bigint;
+}
+
+export interface ElectionView {
+  epoch: bigint;
+  /** The block whose state transition ran the election (0: set by the genesis). */
+  electedAt: bigint;
+  seed: Uint8Array;
+  ranked: Uint8Array[];
+  drawn: { address: Uint8Array; w: bigint; W: bigint }[];
+  /** Seated without weight because fewer than K candidates had any. */
+  filled: Uint8Array[];
+  validators: Uint8Array[];
+  operators: Uint8Array[];
+}
+
+/** Staking reads (etm_getEpoch, etm_getCandidates, etm_getLocks, etm_getElection). */
+export interface StakingRpcBackend {
+  /** The epoch `epoch`, or the current one; null when it is not known yet. */
+  epoch(epoch: bigint | null): EpochView | null;
+  candidates(): CandidateView[];
+  locks(owner: Uint8Array): LockView[];
+  election(epoch: bigint): ElectionView | null;
+}
+
+export interface NewHeadEvent {
+  block: RpcBlock;
+  logs: RpcLog[];
+}
+
+export interface RpcBackend {
+  readonly chainId: bigint;
+  readonly clientVersion: string;
+
+  headNumber(): bigint;
+  /** Resolves a selector to a block number, or null if no such block. 'pending' resolves to latest. */
+  resolveBlock(selector: BlockSelector): bigint | null;
+  blockByNumber(number: bigint): RpcBlock | null;
+  blockByHash(hash: Uint8Array): RpcBlock | null;
+
+  /** State at the given block (already resolved to a number that exists). */
+  balance(address: Uint8Array, block: bigint): bigint;
+  nonce(address: Uint8Array, block: bigint): bigint;
+  code(address: Uint8Array, block: bigint): Uint8Array;
+  storageAt(address: Uint8Array, slot: Uint8Array, block: bigint): Uint8Array;
+  /** Nonce including transactions waiting in the mempool (the 'pending' tag). */
+  pendingNonce(address: Uint8Array): bigint;
+
+  /** Adds a signed transaction to the mempool; returns its hash or throws RpcError. */
+  sendRawTransaction(raw: Uint8Array): Uint8Array;
+  transactionByHash(hash: Uint8Array): RpcTransaction | null;
+  receiptByHash(hash: Uint8Array): RpcReceipt | null;
+  logs(filter: LogFilter): RpcLog[];
+
+  call(request: CallRequest, block: bigint): Uint8Array;
+  estimateGas(request: CallRequest, block: bigint): bigint;
+  gasPrice(): bigint;
+  maxPriorityFeePerGas(): bigint;
+  feeHistory(blockCount: bigint, newest: bigint, percentiles: number[] | null): FeeHistory;
+
+  syncing(): SyncStatus | false;
+  validators(): ValidatorSetView;
+  /** Staking reads; a backend without them answers the etm_ staking methods with -32004. */
+  staking?: StakingRpcBackend;
+  /** Connected peers (net_peerCount); absent means 0. */
+  peerCount?(): number;
+
+  /** Called after every committed block; returns an unsubscribe function. */
+  onNewHead(listener: (event: NewHeadEvent) => void): () => void;
+}

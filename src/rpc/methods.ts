@@ -1,0 +1,324 @@
+/**
+ * The Ethereum JSON-RPC methods: decode parameters, resolve blocks, ask the backend, format.
+ * Block getters answer null for an unknown block; state queries answer -32001 'header not
+ * found' (geth says the same words with -32000; -32001 is EIP-1474's "resource not found").
+ */
+import { keccak256 } from '../crypto/keccak.js';
+import {
+  RpcError,
+  RpcErrorCode,
+  type BlockSelector,
+  type RpcBackend,
+  type RpcBlock,
+} from './backend.js';
+import {
+  data,
+  formatBlock,
+  formatFeeHistory,
+  formatLog,
+  formatReceipt,
+  formatSyncStatus,
+  formatTransaction,
+  formatValidators,
+  formatCandidate,
+  formatElection,
+  formatEpoch,
+  formatLock,
+  quantity,
+  word,
+  type Json,
+} from './format.js';
+import {
+  decodeAddress,
+  decodeBlockNumberOrTag,
+  decodeBlockSelector,
+  decodeBoolean,
+  decodeBytes,
+  decodeCallRequest,
+  decodeFeeHistoryBlockCount,
+  decodeHash,
+  decodeLogFilter,
+  decodeRewardPercentiles,
+  decodeStorageSlot,
+  decodeSubscriptionId,
+  decodeSubscriptionLogFilter,
+  decodeUint64,
+  InvalidParamsError,
+  isPlainObject,
+  Params,
+  type Decoder,
+} from './params.js';
+import type { SubscriptionSink } from './subscriptions.js';
+
+/** Where a request came from: WebSocket connections can subscribe, HTTP cannot. */
+export interface RequestContext {
+  subscriptions?: SubscriptionSink;
+}
+
+export interface MethodLimits {
+  /** Most blocks one eth_getLogs query may span. */
+  maxLogBlockRange: bigint;
+}
+
+export type MethodImpl = (params: Params, ctx: RequestContext) => Json | Promise<Json>;
+
+const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' };
+
+/** eth_call / eth_estimateGas take geth's state-override argument; only an empty one here. */
+const decodeNoStateOverride: Decoder<null> = (value, what) => {
+  if (isPlainObject(value) && Object.keys(value).length === 0) return null;
+  throw new InvalidParamsError(`invalid ${what}: state overrides are not supported`);
+};
+
+export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<string, MethodImpl> {
+  const methods = new Map<string, MethodImpl>();
+  const define = (name: string, maxParams: number, impl: MethodImpl): void => {
+    methods.set(name, (p, ctx) => impl(p.atMost(maxParams), ctx));
+  };
+
+  /** The block number a state query runs at; unknown blocks are an error. */
+  const stateBlock = (selector: BlockSelector): bigint => {
+    const number = backend.resolveBlock(selector);
+    if (number === null) {
+      const message = selector.kind === 'hash' ? 'header for hash not found' : 'header not found';
+      throw new RpcError(RpcErrorCode.ResourceNotFound, message);
+    }
+    return number;
+  };
+
+  /** The block a getter answers about, or null. */
+  const blockAt = (selector: BlockSelector): RpcBlock | null => {
+    const number = backend.resolveBlock(selector);
+    return number === null ? null : backend.blockByNumber(number);
+  };
+
+  const transactionAt = (block: RpcBlock | null, index: bigint): Json => {
+    if (block === null || index >= BigInt(block.transactions.length)) return null;
+    return formatTransaction(block.transactions[Number(index)]!);
+  };
+
+  const notifications = (ctx: RequestContext): SubscriptionSink => {
+    // As geth: -32601, so clients can tell "use a WebSocket" from a bad argument.
+    if (!ctx.subscriptions)
+      throw new RpcError(RpcErrorCode.MethodNotFound, 'notifications not supported');
+    return ctx.subscriptions;
+  };
+
+  // --- node and network ---------------------------------------------------------------------
+  define('web3_clientVersion', 0, () => backend.clientVersion);
+  define('web3_sha3', 1, (p) => data(keccak256(p.required(0, 'data', decodeBytes))));
+  define('net_version', 0, () => backend.chainId.toString(10));
+  define('net_listening', 0, () => true);
+  define('net_peerCount', 0, () => quantity(BigInt(backend.peerCount?.() ?? 0)));
+  define('eth_chainId', 0, () => quantity(backend.chainId));
+  define('eth_syncing', 0, () => formatSyncStatus(backend.syncing()));
+  define('eth_accounts', 0, () => []);
+  define('eth_mining', 0, () => false);
+  define('eth_hashrate', 0, () => '0x0');
+  define('etm_getValidators', 0, () => formatValidators(backend.validators()));
+
+  // --- staking ------------------------------------------------------------------------------
+  const staking = () => {
+    if (!backend.staking)
+      throw new RpcError(RpcErrorCode.MethodNotSupported, 'staking is not available on this node');
+    return backend.staking;
+  };
+  define('etm_getEpoch', 1, (p) => {
+    const e = staking().epoch(p.optional(0, 'epoch', decodeUint64, null));
+    return e === null ? null : formatEpoch(e);
+  });
+  define('etm_getCandidates', 0, () => staking().candidates().map(formatCandidate));
+  define('etm_getLocks', 1, (p) =>
+    staking()
+      .locks(p.required(0, 'address', decodeAddress))
+      .map(formatLock),
+  );
+  define('etm_getElection', 1, (p) => {
+    const e = staking().election(p.required(0, 'epoch', decodeUint64));
+    return e === null ? null : formatElection(e);
+  });
+
+  // --- blocks -------------------------------------------------------------------------------
+  define('eth_blockNumber', 0, () => quantity(backend.headNumber()));
+  define('eth_getBlockByNumber', 2, (p) => {
+    const block = blockAt(p.required(0, 'block', decodeBlockNumberOrTag));
+    const full = p.optional(1, 'full transactions', decodeBoolean, false);
+    return block === null ? null : formatBlock(block, full);
+  });
+  define('eth_getBlockByHash', 2, (p) => {
+    const block = backend.blockByHash(p.required(0, 'block hash', decodeHash));
+    const full = p.optional(1, 'full transactions', decodeBoolean, false);
+    return block === null ? null : formatBlock(block, full);
+  });
+  define('eth_getBlockTransactionCountByNumber', 1, (p) => {
+    const block = blockAt(p.required(0, 'block', decodeBlockNumberOrTag));
+    return block === null ? null : quantity(BigInt(block.transactions.length));
+  });
+  define('eth_getBlockTransactionCountByHash', 1, (p) => {
+    const block = backend.blockByHash(p.required(0, 'block hash', decodeHash));
+    return block === null ? null : quantity(BigInt(block.transactions.length));
+  });
+  define('eth_getUncleCountByBlockNumber', 1, (p) =>
+    blockAt(p.required(0, 'block', decodeBlockNumberOrTag)) === null ? null : '0x0',
+  );
+  define('eth_getUncleCountByBlockHash', 1, (p) =>
+    backend.blockByHash(p.required(0, 'block hash', decodeHash)) === null ? null : '0x0',
+  );
+  define('eth_getTransactionByBlockNumberAndIndex', 2, (p) => {
+    const block = blockAt(p.required(0, 'block', decodeBlockNumberOrTag));
+    return transactionAt(block, p.required(1, 'index', decodeUint64));
+  });
+  define('eth_getTransactionByBlockHashAndIndex', 2, (p) => {
+    const block = backend.blockByHash(p.required(0, 'block hash', decodeHash));
+    return transactionAt(block, p.required(1, 'index', decodeUint64));
+  });
+  define('eth_getBlockReceipts', 1, (p) => {
+    const block = blockAt(p.required(0, 'block', decodeBlockSelector));
+    if (block === null) return null;
+    return block.transactions.map((tx) => {
+      const receipt = backend.receiptByHash(tx.hash);
+      return receipt === null ? null : formatReceipt(receipt);
+    });
+  });
+
+  // --- state --------------------------------------------------------------------------------
+  define('eth_getBalance', 2, (p) => {
+    const address = p.required(0, 'address', decodeAddress);
+    const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
+    return quantity(backend.balance(address, block));
+  });
+  define('eth_getTransactionCount', 2, (p) => {
+    const address = p.required(0, 'address', decodeAddress);
+    const selector = p.optional(1, 'block', decodeBlockSelector, LATEST);
+    if (selector.kind === 'tag' && selector.tag === 'pending') {
+      return quantity(backend.pendingNonce(address));
+    }
+    return quantity(backend.nonce(address, stateBlock(selector)));
+  });
+  define('eth_getCode', 2, (p) => {
+    const address = p.required(0, 'address', decodeAddress);
+    const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
+    return data(backend.code(address, block));
+  });
+  define('eth_getStorageAt', 3, (p) => {
+    const address = p.required(0, 'address', decodeAddress);
+    const slot = p.required(1, 'storage slot', decodeStorageSlot);
+    const block = stateBlock(p.optional(2, 'block', decodeBlockSelector, LATEST));
+    return word(backend.storageAt(address, slot, block));
+  });
+
+  // --- execution and fees -------------------------------------------------------------------
+  define('eth_call', 3, (p) => {
+    const request = p.required(0, 'call request', (v, w) =>
+      decodeCallRequest(v, w, backend.chainId),
+    );
+    const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
+    p.optional(2, 'state override', decodeNoStateOverride, null);
+    return data(backend.call(request, block));
+  });
+  define('eth_estimateGas', 3, (p) => {
+    const request = p.required(0, 'call request', (v, w) =>
+      decodeCallRequest(v, w, backend.chainId),
+    );
+    const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
+    p.optional(2, 'state override', decodeNoStateOverride, null);
+    return quantity(backend.estimateGas(request, block));
+  });
+  define('eth_gasPrice', 0, () => quantity(backend.gasPrice()));
+  define('eth_maxPriorityFeePerGas', 0, () => quantity(backend.maxPriorityFeePerGas()));
+  define('eth_feeHistory', 3, (p) => {
+    const count = p.required(0, 'block count', decodeFeeHistoryBlockCount);
+    const newest = stateBlock(p.required(1, 'newest block', decodeBlockNumberOrTag));
+    const percentiles = p.optional(2, 'reward percentiles', decodeRewardPercentiles, null);
+    if (count === 0n) {
+      return { oldestBlock: '0x0', baseFeePerGas: [], gasUsedRatio: [] };
+    }
+    // No history before genesis: ask only for the blocks that exist.
+    const available = count > newest + 1n ? newest + 1n : count;
+    return formatFeeHistory(backend.feeHistory(available, newest, percentiles));
+  });
+
+  // --- transactions and logs ----------------------------------------------------------------
+  define('eth_sendRawTransaction', 1, (p) => {
+    const raw = p.required(0, 'signed transaction', decodeBytes);
+    if (raw.length === 0) {
+      throw new InvalidParamsError('invalid argument 0 (signed transaction): empty transaction');
+    }
+    return data(backend.sendRawTransaction(raw));
+  });
+  define('eth_getTransactionByHash', 1, (p) => {
+    const tx = backend.transactionByHash(p.required(0, 'transaction hash', decodeHash));
+    return tx === null ? null : formatTransaction(tx);
+  });
+  define('eth_getTransactionReceipt', 1, (p) => {
+    const receipt = backend.receiptByHash(p.required(0, 'transaction hash', decodeHash));
+    return receipt === null ? null : formatReceipt(receipt);
+  });
+  define('eth_getLogs', 1, (p) => {
+    const filter = p.required(0, 'filter', decodeLogFilter);
+    let fromBlock: bigint;
+    let toBlock: bigint;
+    if (filter.blockHash !== null) {
+      const number = backend.resolveBlock({ kind: 'hash', hash: filter.blockHash });
+      if (number === null) throw new RpcError(RpcErrorCode.ResourceNotFound, 'unknown block');
+      fromBlock = toBlock = number;
+    } else {
+      // Numbers past the head are allowed (a range may reach into the future); tags must resolve.
+      const bound = (s: BlockSelector | null): bigint =>
+        s !== null && s.kind === 'number' ? s.number : stateBlock(s ?? LATEST);
+      fromBlock = bound(filter.fromBlock);
+      toBlock = bound(filter.toBlock);
+      const head = backend.headNumber();
+      if (fromBlock > toBlock) {
+        // From a block still to come up to "latest": nothing yet, not a mistake (log pollers
+        // ask exactly this between two blocks).
+        if (filter.toBlock?.kind !== 'number' && toBlock === head && fromBlock > head) return [];
+        throw new InvalidParamsError(
+          `invalid argument 0 (filter): fromBlock ${fromBlock} is after toBlock ${toBlock}`,
+        );
+      }
+      if (toBlock > head) toBlock = head;
+      if (fromBlock > toBlock) return [];
+    }
+    const span = toBlock - fromBlock + 1n;
+    if (span > limits.maxLogBlockRange) {
+      throw new RpcError(
+        RpcErrorCode.LimitExceeded,
+        `query exceeds max block range ${limits.maxLogBlockRange}`,
+      );
+    }
+    const logs = backend.logs({
+      fromBlock,
+      toBlock,
+      addresses: filter.addresses,
+      topics: filter.topics,
+    });
+    return logs.map(formatLog);
+  });
+
+  // --- subscriptions (WebSocket only) -------------------------------------------------------
+  define('eth_subscribe', 2, (p, ctx) => {
+    const sink = notifications(ctx);
+    const kind = p.required(0, 'subscription type', (v, what) => {
+      if (v === 'newHeads' || v === 'logs') return v;
+      throw new InvalidParamsError(
+        `invalid ${what}: unsupported subscription type ${JSON.stringify(v).slice(0, 40)}`,
+      );
+    });
+    if (kind === 'newHeads') {
+      p.atMost(1);
+      return sink.subscribe({ kind });
+    }
+    const filter = p.optional(1, 'filter', decodeSubscriptionLogFilter, {
+      addresses: [],
+      topics: [],
+    });
+    return sink.subscribe({ kind, ...filter });
+  });
+  define('eth_unsubscribe', 1, (p, ctx) => {
+    const sink = notifications(ctx);
+    return sink.unsubscribe(p.required(0, 'subscription id', decodeSubscriptionId));
+  });
+
+  return methods;
+}

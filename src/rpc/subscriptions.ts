@@ -1,0 +1,258 @@
+/**
+ * eth_subscribe over WebSocket: `newHeads` and `logs` subscriptions fed by the backend's
+ * onNewHead events. One backend listener serves every connection, registered while at least
+ * one subscription exists. Each event is formatted once and fanned out.
+ */
+import { randomBytes } from 'node:crypto';
+import { equalBytes, toHex } from '../crypto/bytes.js';
+import {
+  RpcError,
+  RpcErrorCode,
+  type NewHeadEvent,
+  type RpcBackend,
+  type RpcLog,
+} from './backend.js';
+import { formatHeader, formatLog } from './format.js';
+
+export type SubscriptionRequest =
+  { kind: 'newHeads' } | { kind: 'logs'; addresses: Uint8Array[]; topics: (Uint8Array[] | null)[] };
+
+/** What eth_subscribe / eth_unsubscribe need from the connection they arrive on. */
+export interface SubscriptionSink {
+  /** Returns the new subscription's id, or throws RpcError (e.g. too many subscriptions). */
+  subscribe(request: SubscriptionRequest): string;
+  /** False when this connection has no such subscription. */
+  unsubscribe(id: string): boolean;
+}
+
+/** Subscriptions created in one request; they start delivering once the reply is out. */
+export interface SubscriptionScope extends SubscriptionSink {
+  commit(): void;
+}
+
+/** True when the log passes a filter's addresses and topics (EIP-234 / eth_getLogs rules). */
+export function logMatches(
+  log: RpcLog,
+  addresses: readonly Uint8Array[],
+  topics: readonly (Uint8Array[] | null)[],
+): boolean {
+  if (addresses.length > 0 && !addresses.some((a) => equalBytes(a, log.address))) return false;
+  for (let i = 0; i < topics.length; i++) {
+    const wanted = topics[i];
+    if (wanted === null || wanted === undefined) continue;
+    const topic = log.topics[i];
+    if (topic === undefined || !wanted.some((t) => equalBytes(t, topic))) return false;
+  }
+  return true;
+}
+
+interface Subscription {
+  readonly id: string;
+  readonly request: SubscriptionRequest;
+  /** Null once delivering; until then notifications wait here (the reply must go first). */
+  held: string[] | null;
+}
+
+function notification(id: string, resultJson: string): string {
+  return `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${id}","result":${resultJson}}}`;
+}
+
+export class SubscriptionSession {
+  private readonly subscriptions = new Map<string, Subscription>();
+  private closed = false;
+
+  constructor(
+    private readonly manager: SubscriptionManager,
+    private readonly send: (message: string) => void,
+    private readonly maxSubscriptions: number,
+  ) {}
+
+  get size(): number {
+    return this.subscriptions.size;
+  }
+
+  /** A sink for one request; call commit() after its reply has been sent. */
+  scope(): SubscriptionScope {
+    const created: Subscription[] = [];
+    return {
+      subscribe: (request) => {
+        const sub = this.add(request);
+        created.push(sub);
+        return sub.id;
+      },
+      unsubscribe: (id) => this.unsubscribe(id),
+      commit: () => {
+        for (const sub of created) {
+          const held = sub.held ?? [];
+          sub.held = null;
+          if (this.subscriptions.get(sub.id) === sub) for (const m of held) this.deliver(m);
+        }
+        created.length = 0;
+      },
+    };
+  }
+
+  unsubscribe(id: string): boolean {
+    if (!this.subscriptions.delete(id)) return false;
+    this.manager.released();
+    return true;
+  }
+
+  /** Ends every subscription of this connection. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const count = this.subscriptions.size;
+    this.subscriptions.clear();
+    this.manager.detach(this, count);
+  }
+
+  private add(request: SubscriptionRequest): Subscription {
+    if (this.closed) throw new RpcError(RpcErrorCode.ResourceUnavailable, 'connection closed');
+    if (this.subscriptions.size >= this.maxSubscriptions) {
+      throw new RpcError(
+        RpcErrorCode.LimitExceeded,
+        `too many subscriptions on this connection (limit ${this.maxSubscriptions})`,
+      );
+    }
+    let id = toHex(randomBytes(16));
+    while (this.subscriptions.has(id)) id = toHex(randomBytes(16));
+    const sub: Subscription = { id, request, held: [] };
+    this.subscriptions.set(id, sub);
+    this.manager.acquired();
+    return sub;
+  }
+
+  /** Called by the manager for each committed block. */
+  dispatch(event: FormattedEvent): void {
+    for (const sub of [...this.subscriptions.values()]) {
+      if (sub.request.kind === 'newHeads') {
+        this.push(sub, notification(sub.id, event.headJson()));
+      } else {
+        const { addresses, topics } = sub.request;
+        event.logs.forEach((log, i) => {
+          if (logMatches(log, addresses, topics))
+            this.push(sub, notification(sub.id, event.logJson(i)));
+        });
+      }
+    }
+  }
+
+  private push(sub: Subscription, message: string): void {
+    if (sub.held !== null) sub.held.push(message);
+    else this.deliver(message);
+  }
+
+  private deliver(message: string): void {
+    if (!this.closed) this.send(message);
+  }
+}
+
+/** One event with its JSON computed at most once, whatever the number of subscribers. */
+class FormattedEvent {
+  private head: string | null = null;
+  private readonly logCache: (string | undefined)[] = [];
+
+  constructor(private readonly event: NewHeadEvent) {}
+
+  get logs(): RpcLog[] {
+    return this.event.logs;
+  }
+
+  headJson(): string {
+    this.head ??= JSON.stringify(formatHeader(this.event.block));
+    return this.head;
+  }
+
+  logJson(index: number): string {
+    let json = this.logCache[index];
+    if (json === undefined) {
+      json = JSON.stringify(formatLog(this.event.logs[index]!));
+      this.logCache[index] = json;
+    }
+    return json;
+  }
+}
+
+export interface SubscriptionManagerOptions {
+  maxSubscriptionsPerSession: number;
+  /** Told about failures while delivering (a bug, never the client's fault). */
+  onError?: (error: unknown) => void;
+}
+
+export class SubscriptionManager {
+  private readonly sessions = new Set<SubscriptionSession>();
+  private total = 0;
+  private stopListening: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly backend: RpcBackend,
+    private readonly options: SubscriptionManagerOptions,
+  ) {}
+
+  /** Number of live subscriptions over all sessions. */
+  get subscriptionCount(): number {
+    return this.total;
+  }
+
+  /** True while the manager listens to the backend. */
+  get listening(): boolean {
+    return this.stopListening !== null;
+  }
+
+  openSession(send: (message: string) => void): SubscriptionSession {
+    const session = new SubscriptionSession(this, send, this.options.maxSubscriptionsPerSession);
+    if (!this.closed) this.sessions.add(session);
+    else session.close();
+    return session;
+  }
+
+  /** Ends every session and stops listening to the backend. */
+  close(): void {
+    this.closed = true;
+    for (const session of [...this.sessions]) session.close();
+    this.unlisten();
+  }
+
+  /** @internal */
+  acquired(): void {
+    this.total++;
+    if (this.stopListening === null && !this.closed) {
+      this.stopListening = this.backend.onNewHead((event) => this.onNewHead(event));
+    }
+  }
+
+  /** @internal */
+  released(count = 1): void {
+    this.total -= count;
+    if (this.total <= 0) {
+      this.total = 0;
+      this.unlisten();
+    }
+  }
+
+  /** @internal */
+  detach(session: SubscriptionSession, count: number): void {
+    this.sessions.delete(session);
+    if (count > 0) this.released(count);
+  }
+
+  private unlisten(): void {
+    const stop = this.stopListening;
+    this.stopListening = null;
+    if (stop) stop();
+  }
+
+  // Runs inside the backend's commit path: it must never throw back into it.
+  private onNewHead(event: NewHeadEvent): void {
+    const formatted = new FormattedEvent(event);
+    for (const session of [...this.sessions]) {
+      try {
+        session.dispatch(formatted);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+  }
+}

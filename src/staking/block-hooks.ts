@@ -1,0 +1,259 @@
+/**
+ * What the staking system does in every block after its transactions (PROTOCOL §5, §6):
+ *
+ * 1. releases the unbonding entries due at this height;
+ * 2. checks and records the proposer's RANDAO reveal;
+ * 3. counts proposer turns for the performance coefficient: the proposer of this block gets a
+ *    committed turn; the designated proposers of the rounds before it at this height get a missed
+ *    turn. The round is taken from the proposer's place in the order, (index − h) mod K, since the
+ *    round a block is sealed in is not part of its hash;
+ * 4. at the last block of epoch e: halves the age of every lock behind a candidate that produced
+ *    a block in epoch e, elects epoch e+2 with the seed randao(e), and announces the validators
+ *    of epoch e+1.
+ *
+ * Per-block work is bounded by the number of validators; only the epoch's last block walks the
+ * locks (once, over those voting for producers and for candidates being weighed).
+ */
+import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
+import { elect } from '../election/election.js';
+import { mixReveal, verifyReveal } from '../election/randao.js';
+import { SCALE } from '../math/fixed.js';
+import type { StateDB } from '../state/state-db.js';
+import { epochOf, isEpochEnd } from './epochs.js';
+import type { StakingParams } from './params.js';
+import { STATUS_ACTIVE, StakingStore, type Address, type EpochRecord } from './store.js';
+import { candidateWeight, electionWeight, lockWeight, performance, timeGain } from './weights.js';
+
+export class StakingBlockError extends Error {
+  override name = 'StakingBlockError';
+}
+
+export interface BlockStakingInput {
+  height: bigint;
+  params: StakingParams;
+  /** The block's proposer (a consensus key). */
+  coinbase: Address;
+  /** Validators of this height in proposer order (consensus keys). */
+  validators: readonly Address[];
+  /** The proposer's RANDAO reveal (32 bytes), or empty when its validator has no candidacy. */
+  randaoReveal: Uint8Array;
+  /** The RANDAO mix after this block (its header's mixHash). */
+  mix: Uint8Array;
+}
+
+export interface BlockStakingOutput {
+  /** Validators of the next epoch in proposer order; empty unless this block ends an epoch. */
+  nextValidators: Address[];
+}
+
+/** The candidate weighing an election uses, kept for `etm_getCandidates`. */
+export interface CandidateWeighing {
+  operator: Address;
+  consensusKey: Address;
+  /** Σ x over the locks voting for it (units). */
+  votes: bigint;
+  /** X, v and R in 36-decimal fixed point. */
+  X: bigint;
+  v: bigint;
+  m: bigint;
+  n: bigint;
+  R: bigint;
+}
+
+/** The mix after a reveal: keccak256(mix xor reveal); no reveal keeps the mix. */
+export function nextMix(mix: Uint8Array, reveal: Uint8Array): Uint8Array {
+  return reveal.length === 0 ? mix : mixReveal(mix, reveal);
+}
+
+/**
+ * What a proposer must reveal next: the preimage of `hashesTo`, which is layer `index` of its
+ * onion counted from the commitment (0 = the first reveal). Null when it has no candidacy.
+ */
+export function nextRevealOf(
+  state: StateDB,
+  coinbase: Address,
+): { operator: Address; hashesTo: Uint8Array; index: bigint } | null {
+  const store = new StakingStore(state);
+  const operator = store.operatorOfKey(coinbase);
+  if (!operator) return null;
+  const c = store.getCandidate(operator)!;
+  return { operator, hashesTo: c.randaoLast, index: c.randaoReveals };
+}
+
+export function applyBlockStaking(state: StateDB, input: BlockStakingInput): BlockStakingOutput {
+  const store = new StakingStore(state);
+  const { height, params } = input;
+  releaseUnbonding(state, store, height);
+  const proposer = recordReveal(store, input);
+  countTurns(store, input, proposer);
+  if (!isEpochEnd(height, params)) return { nextValidators: [] };
+
+  const epoch = epochOf(height, params);
+  halveProducers(store, epoch, height);
+  store.setProduced(epoch, []);
+  const current = store.epochRecord(epoch);
+  const elected = runElection(store, params, height, epoch, input.mix, current);
+  const next = store.epochRecord(epoch + 1n);
+  // The epoch after next was elected here; keep the current set if nobody could be.
+  store.setEpochRecord(epoch + 2n, elected ?? { ...(next ?? current!), electedAt: height });
+  return { nextValidators: (next ?? current!).validators };
+}
+
+function releaseUnbonding(state: StateDB, store: StakingStore, height: bigint): void {
+  const due = store.releasesAt(height);
+  if (due.length === 0) return;
+  for (const { owner, amount } of due) {
+    const a = state.getAccount(owner);
+    state.putAccount(owner, { ...a, balance: a.balance + amount, locked: a.locked - amount });
+    const entries = store.unbondingOf(owner);
+    const i = entries.findIndex((e) => e.releaseHeight === height && e.amount === amount);
+    entries.splice(i, 1);
+    store.setUnbondingOf(owner, entries);
+  }
+  store.setReleasesAt(height, []);
+}
+
+function recordReveal(store: StakingStore, input: BlockStakingInput): Address | null {
+  const operator = store.operatorOfKey(input.coinbase);
+  if (!operator) {
+    if (input.randaoReveal.length !== 0)
+      throw new StakingBlockError('randao reveal from a validator without a candidacy');
+    return null;
+  }
+  const c = store.getCandidate(operator)!;
+  if (input.randaoReveal.length !== 32) throw new StakingBlockError('randao reveal missing');
+  if (!verifyReveal(input.randaoReveal, c.randaoLast))
+    throw new StakingBlockError(
+      `randao reveal ${toHex(input.randaoReveal)} does not hash to the proposer's last reveal`,
+    );
+  store.putCandidate({ ...c, randaoLast: input.randaoReveal, randaoReveals: c.randaoReveals + 1n });
+  const epoch = epochOf(input.height, input.params);
+  const produced = store.produced(epoch);
+  if (!produced.some((p) => equalBytes(p, operator)))
+    store.setProduced(epoch, [...produced, operator].sort(compareBytes));
+  return operator;
+}
+
+function countTurns(store: StakingStore, input: BlockStakingInput, proposer: Address | null): void {
+  const { validators, height, params } = input;
+  const K = BigInt(validators.length);
+  const idx = validators.findIndex((v) => equalBytes(v, input.coinbase));
+  if (idx < 0) return;
+  const round = (((BigInt(idx) - height) % K) + K) % K;
+  const epoch = epochOf(height, params);
+  const turn = (operator: Address, committed: boolean) => {
+    const window = store.perf(operator).filter((e) => e.epoch + params.perfWindowEpochs > epoch);
+    const last = window[window.length - 1];
+    const add = { m: committed ? 1n : 0n, n: 1n };
+    if (last && last.epoch === epoch) {
+      window[window.length - 1] = { epoch, m: last.m + add.m, n: last.n + add.n };
+    } else window.push({ epoch, ...add });
+    store.setPerf(operator, window);
+  };
+  for (let r = 0n; r < round; r++) {
+    const missed = store.operatorOfKey(validators[Number((height + r) % K)]!);
+    if (missed) turn(missed, false);
+  }
+  if (proposer) turn(proposer, true);
+}
+
+function halveProducers(store: StakingStore, epoch: bigint, height: bigint): void {
+  for (const operator of store.produced(epoch)) {
+    for (const id of store.votesFor(operator)) {
+      const l = store.getLock(id)!;
+      const age = height - l.since;
+      if (age <= 0n) continue;
+      store.putLock({ ...l, since: l.since + (age + 1n) / 2n });
+    }
+  }
+}
+
+/** Performance over the window ending with `epoch`: Σm and Σn. */
+function turnsOf(store: StakingStore, operator: Address, epoch: bigint, window: bigint) {
+  let m = 0n;
+  let n = 0n;
+  for (const e of store.perf(operator)) {
+    if (e.epoch + window > epoch) {
+      m += e.m;
+      n += e.n;
+    }
+  }
+  return { m, n };
+}
+
+/** Weighs every active candidate with its deposit in place, in operator order. */
+export function weighCandidates(
+  store: StakingStore,
+  params: StakingParams,
+  height: bigint,
+  current: EpochRecord | null,
+): CandidateWeighing[] {
+  const epoch = epochOf(height, params);
+  // v of a newcomer: the average v of this epoch's validators (1 when none has turns yet).
+  let sum = 0n;
+  let count = 0n;
+  for (const op of current?.operators ?? []) {
+    const { m, n } = turnsOf(store, op, epoch, params.perfWindowEpochs);
+    sum += performance(m, n, SCALE);
+    count++;
+  }
+  const newcomer = count === 0n ? SCALE : sum / count;
+  const out: CandidateWeighing[] = [];
+  for (const operator of store.candidates()) {
+    const c = store.getCandidate(operator)!;
+    if (c.status !== STATUS_ACTIVE || c.depositLockId === 0n) continue;
+    const deposit = store.getLock(c.depositLockId)!;
+    if (deposit.amount < params.candidateDeposit) continue;
+    const xs: bigint[] = [];
+    for (const id of store.votesFor(operator)) {
+      const l = store.getLock(id)!;
+      xs.push(lockWeight(l.amount, timeGain(height - l.since, params)));
+    }
+    const X = candidateWeight(xs, params);
+    const { m, n } = turnsOf(store, operator, epoch, params.perfWindowEpochs);
+    const v = performance(m, n, newcomer);
+    let votes = 0n;
+    for (const x of xs) votes += x;
+    out.push({
+      operator,
+      consensusKey: c.consensusKey,
+      votes,
+      X,
+      v,
+      m,
+      n,
+      R: electionWeight(v, X),
+    });
+  }
+  return out;
+}
+
+function runElection(
+  store: StakingStore,
+  params: StakingParams,
+  height: bigint,
+  epoch: bigint,
+  seed: Uint8Array,
+  current: EpochRecord | null,
+): EpochRecord | null {
+  const weighed = weighCandidates(store, params, height, current);
+  if (weighed.length === 0) return null;
+  const result = elect({
+    candidates: weighed.map((c) => ({ address: c.operator, weight: c.R })),
+    rankedSeats: Number(params.rankedSeats),
+    lotterySeats: Number(params.lotterySeats),
+    seed,
+  });
+  if (result.validators.length === 0) return null;
+  const keyOf = new Map(weighed.map((c) => [toHex(c.operator), c.consensusKey]));
+  void epoch;
+  return {
+    validators: result.validators.map((op) => keyOf.get(toHex(op))!),
+    operators: result.validators,
+    seed,
+    ranked: result.ranked,
+    drawn: result.drawn.map((d) => ({ address: d.address, w: d.w, W: d.W })),
+    filled: result.filled,
+    electedAt: height,
+  };
+}

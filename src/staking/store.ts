@@ -1,0 +1,386 @@
+/**
+ * Staking records in the storage of the staking system account, so that they are part of the
+ * state root like any contract's storage. Each record is one storage value, RLP-encoded, under
+ * `keccak256(RLP [tag, …key parts])`:
+ *
+ *   ['global']              [nextLockId]
+ *   ['lock', id]            [owner, amount, candidate | empty, since, voteIndex, isDeposit]
+ *   ['locksOf', owner]      [lockId…]                        (at most maxLocksPerAccount)
+ *   ['cand', operator]      candidate record (see encodeCandidate)
+ *   ['candKey', key]        operator of a consensus key
+ *   ['candName', name]      operator of a name
+ *   ['cands']               [operator…] ascending
+ *   ['votesN', operator]    number of locks voting for the candidate
+ *   ['votesAt', operator, i] lock id at position i (swap-remove keeps positions dense)
+ *   ['unbOf', owner]        [[amount, releaseHeight]…]
+ *   ['unbAt', height]       [[owner, amount]…] released at that height
+ *   ['perf', operator]      [[epoch, m, n]…] the last perfWindowEpochs epochs with turns
+ *   ['epoch', e]            election record of epoch e (see EpochRecord)
+ *   ['produced', e]         [operator…] ascending: candidates that produced a block in epoch e
+ *
+ * Every list is bounded or indexed, so no operation rewrites a record that grows with the number
+ * of locks.
+ */
+import { asBytes, asList, asUint, rlpDecode, rlpEncode, type RlpInput } from '../codec/rlp.js';
+import { compareBytes, toHex } from '../crypto/bytes.js';
+import { keccak256 } from '../crypto/keccak.js';
+import type { StateDB } from '../state/state-db.js';
+import { STAKING_ADDRESS } from '../execution/system-accounts.js';
+
+export type Address = Uint8Array;
+
+export interface Lock {
+  id: bigint;
+  owner: Address;
+  amount: bigint;
+  /** Operator address of the candidate it votes for, or null. */
+  candidate: Address | null;
+  /** Height the lock's age counts from (reset by a vote change, moved forward by halvings). */
+  since: bigint;
+  /** Position in the candidate's vote index (meaningless without a candidate). */
+  voteIndex: bigint;
+  /** The self-lock a candidate registered with: it always votes for its candidate. */
+  isDeposit: boolean;
+}
+
+export const STATUS_ACTIVE = 0;
+export const STATUS_JAILED = 1;
+export const STATUS_TOMBSTONED = 2;
+
+export interface Candidate {
+  operator: Address;
+  consensusKey: Address;
+  name: string;
+  depositLockId: bigint;
+  commissionBps: bigint;
+  commissionMaxBps: bigint;
+  /** Epoch of the last commission change (registration counts). */
+  commissionEpoch: bigint;
+  status: number;
+  jailedUntilEpoch: bigint;
+  /** The last revealed RANDAO preimage, initially the registered commitment. */
+  randaoLast: Uint8Array;
+  /** Reveals made since the commitment: the next reveal is the onion's layer at this index. */
+  randaoReveals: bigint;
+  registeredAt: bigint;
+}
+
+export interface PerfEntry {
+  epoch: bigint;
+  /** Turns whose proposal was committed. */
+  m: bigint;
+  /** Turns given. */
+  n: bigint;
+}
+
+export interface DrawRecord {
+  address: Address;
+  w: bigint;
+  W: bigint;
+}
+
+/** What an election decided for one epoch, kept for `etm_getElection`. */
+export interface EpochRecord {
+  /** Consensus keys in proposer order. */
+  validators: Address[];
+  /** Operators in the same order (empty for genesis validators without a candidacy). */
+  operators: Address[];
+  /** The RANDAO seed the election used (zero for the genesis epochs). */
+  seed: Uint8Array;
+  ranked: Address[];
+  drawn: DrawRecord[];
+  /** Seated without weight because fewer than K candidates had any. */
+  filled: Address[];
+  /** Height of the block whose state transition ran the election (0 for genesis). */
+  electedAt: bigint;
+}
+
+const enc = (x: string) => new TextEncoder().encode(x);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function slot(...parts: RlpInput[]): Uint8Array {
+  return keccak256(rlpEncode(parts));
+}
+
+const optAddress = (b: Uint8Array): Address | null => (b.length === 0 ? null : b);
+const u = (item: Parameters<typeof asUint>[0], what: string) => asUint(item, what);
+
+/** Typed access to the staking records of a state. */
+export class StakingStore {
+  constructor(private readonly state: StateDB) {}
+
+  private read(key: Uint8Array): Uint8Array | null {
+    const v = this.state.getStorage(STAKING_ADDRESS, key);
+    return v.length === 0 ? null : v;
+  }
+
+  private write(key: Uint8Array, value: Uint8Array | null): void {
+    this.state.putStorage(STAKING_ADDRESS, key, value ?? new Uint8Array(0));
+  }
+
+  private readList(key: Uint8Array, what: string) {
+    const v = this.read(key);
+    return v === null ? [] : asList(rlpDecode(v), what);
+  }
+
+  // ---- global -----------------------------------------------------------------------------
+
+  nextLockId(): bigint {
+    const v = this.read(slot('global'));
+    return v === null ? 1n : u(asList(rlpDecode(v), 'global')[0], 'nextLockId');
+  }
+
+  setNextLockId(id: bigint): void {
+    this.write(slot('global'), rlpEncode([id]));
+  }
+
+  // ---- locks ------------------------------------------------------------------------------
+
+  getLock(id: bigint): Lock | null {
+    const v = this.read(slot('lock', id));
+    if (v === null) return null;
+    const [owner, amount, candidate, since, voteIndex, isDeposit] = asList(rlpDecode(v), 'lock', 6);
+    return {
+      id,
+      owner: asBytes(owner, 'owner', 20),
+      amount: u(amount, 'amount'),
+      candidate: optAddress(asBytes(candidate, 'candidate')),
+      since: u(since, 'since'),
+      voteIndex: u(voteIndex, 'voteIndex'),
+      isDeposit: u(isDeposit, 'isDeposit') === 1n,
+    };
+  }
+
+  putLock(l: Lock): void {
+    this.write(
+      slot('lock', l.id),
+      rlpEncode([
+        l.owner,
+        l.amount,
+        l.candidate ?? new Uint8Array(0),
+        l.since,
+        l.voteIndex,
+        l.isDeposit ? 1n : 0n,
+      ]),
+    );
+  }
+
+  deleteLock(id: bigint): void {
+    this.write(slot('lock', id), null);
+  }
+
+  locksOf(owner: Address): bigint[] {
+    return this.readList(slot('locksOf', owner), 'locks').map((x) => u(x, 'lock id'));
+  }
+
+  setLocksOf(owner: Address, ids: bigint[]): void {
+    this.write(slot('locksOf', owner), ids.length === 0 ? null : rlpEncode(ids));
+  }
+
+  // ---- vote index -------------------------------------------------------------------------
+
+  voteCount(operator: Address): bigint {
+    const v = this.read(slot('votesN', operator));
+    return v === null ? 0n : u(rlpDecode(v), 'vote count');
+  }
+
+  voteAt(operator: Address, i: bigint): bigint {
+    const v = this.read(slot('votesAt', operator, i));
+    if (v === null) throw new Error(`vote index ${toHex(operator)}[${i}] is missing`);
+    return u(rlpDecode(v), 'lock id');
+  }
+
+  /** Adds a lock to its candidate's vote index and records its position in the lock. */
+  addVote(l: Lock & { candidate: Address }): Lock {
+    const n = this.voteCount(l.candidate);
+    this.write(slot('votesAt', l.candidate, n), rlpEncode(l.id));
+    this.write(slot('votesN', l.candidate), rlpEncode(n + 1n));
+    return { ...l, voteIndex: n };
+  }
+
+  /** Removes a lock from its candidate's vote index (the last entry takes its place). */
+  removeVote(l: Lock & { candidate: Address }): Lock {
+    const n = this.voteCount(l.candidate);
+    const last = n - 1n;
+    if (l.voteIndex !== last) {
+      const movedId = this.voteAt(l.candidate, last);
+      const moved = this.getLock(movedId)!;
+      this.write(slot('votesAt', l.candidate, l.voteIndex), rlpEncode(movedId));
+      this.putLock({ ...moved, voteIndex: l.voteIndex });
+    }
+    this.write(slot('votesAt', l.candidate, last), null);
+    this.write(slot('votesN', l.candidate), last === 0n ? null : rlpEncode(last));
+    return { ...l, candidate: null, voteIndex: 0n };
+  }
+
+  /** Lock ids voting for a candidate, in index order. */
+  votesFor(operator: Address): bigint[] {
+    const n = this.voteCount(operator);
+    const out: bigint[] = [];
+    for (let i = 0n; i < n; i++) out.push(this.voteAt(operator, i));
+    return out;
+  }
+
+  // ---- candidates -------------------------------------------------------------------------
+
+  getCandidate(operator: Address): Candidate | null {
+    const v = this.read(slot('cand', operator));
+    if (v === null) return null;
+    const f = asList(rlpDecode(v), 'candidate', 11);
+    return {
+      operator,
+      consensusKey: asBytes(f[0], 'consensusKey', 20),
+      name: dec(asBytes(f[1], 'name')),
+      depositLockId: u(f[2], 'depositLockId'),
+      commissionBps: u(f[3], 'commissionBps'),
+      commissionMaxBps: u(f[4], 'commissionMaxBps'),
+      commissionEpoch: u(f[5], 'commissionEpoch'),
+      status: Number(u(f[6], 'status')),
+      jailedUntilEpoch: u(f[7], 'jailedUntilEpoch'),
+      randaoLast: asBytes(f[8], 'randaoLast', 32),
+      registeredAt: u(f[9], 'registeredAt'),
+      randaoReveals: u(f[10], 'randaoReveals'),
+    };
+  }
+
+  putCandidate(c: Candidate): void {
+    this.write(
+      slot('cand', c.operator),
+      rlpEncode([
+        c.consensusKey,
+        enc(c.name),
+        c.depositLockId,
+        c.commissionBps,
+        c.commissionMaxBps,
+        c.commissionEpoch,
+        c.status,
+        c.jailedUntilEpoch,
+        c.randaoLast,
+        c.registeredAt,
+        c.randaoReveals,
+      ]),
+    );
+  }
+
+  operatorOfKey(consensusKey: Address): Address | null {
+    const v = this.read(slot('candKey', consensusKey));
+    return v === null ? null : v;
+  }
+
+  setOperatorOfKey(consensusKey: Address, operator: Address): void {
+    this.write(slot('candKey', consensusKey), operator);
+  }
+
+  operatorOfName(name: string): Address | null {
+    const v = this.read(slot('candName', enc(name)));
+    return v === null ? null : v;
+  }
+
+  setOperatorOfName(name: string, operator: Address | null): void {
+    this.write(slot('candName', enc(name)), operator);
+  }
+
+  candidates(): Address[] {
+    return this.readList(slot('cands'), 'candidates').map((a) => asBytes(a, 'operator', 20));
+  }
+
+  addCandidate(operator: Address): void {
+    const all = [...this.candidates(), operator].sort(compareBytes);
+    this.write(slot('cands'), rlpEncode(all));
+  }
+
+  // ---- unbonding --------------------------------------------------------------------------
+
+  unbondingOf(owner: Address): { amount: bigint; releaseHeight: bigint }[] {
+    return this.readList(slot('unbOf', owner), 'unbonding').map((e) => {
+      const [amount, h] = asList(e, 'unbonding entry', 2);
+      return { amount: u(amount, 'amount'), releaseHeight: u(h, 'releaseHeight') };
+    });
+  }
+
+  setUnbondingOf(owner: Address, entries: { amount: bigint; releaseHeight: bigint }[]): void {
+    this.write(
+      slot('unbOf', owner),
+      entries.length === 0 ? null : rlpEncode(entries.map((e) => [e.amount, e.releaseHeight])),
+    );
+  }
+
+  releasesAt(height: bigint): { owner: Address; amount: bigint }[] {
+    return this.readList(slot('unbAt', height), 'releases').map((e) => {
+      const [owner, amount] = asList(e, 'release', 2);
+      return { owner: asBytes(owner, 'owner', 20), amount: u(amount, 'amount') };
+    });
+  }
+
+  setReleasesAt(height: bigint, entries: { owner: Address; amount: bigint }[]): void {
+    this.write(
+      slot('unbAt', height),
+      entries.length === 0 ? null : rlpEncode(entries.map((e) => [e.owner, e.amount])),
+    );
+  }
+
+  // ---- performance, production and epochs ------------------------------------------------
+
+  perf(operator: Address): PerfEntry[] {
+    return this.readList(slot('perf', operator), 'perf').map((e) => {
+      const [epoch, m, n] = asList(e, 'perf entry', 3);
+      return { epoch: u(epoch, 'epoch'), m: u(m, 'm'), n: u(n, 'n') };
+    });
+  }
+
+  setPerf(operator: Address, entries: PerfEntry[]): void {
+    this.write(
+      slot('perf', operator),
+      entries.length === 0 ? null : rlpEncode(entries.map((e) => [e.epoch, e.m, e.n])),
+    );
+  }
+
+  produced(epoch: bigint): Address[] {
+    return this.readList(slot('produced', epoch), 'produced').map((a) =>
+      asBytes(a, 'operator', 20),
+    );
+  }
+
+  setProduced(epoch: bigint, operators: Address[]): void {
+    this.write(slot('produced', epoch), operators.length === 0 ? null : rlpEncode(operators));
+  }
+
+  epochRecord(epoch: bigint): EpochRecord | null {
+    const v = this.read(slot('epoch', epoch));
+    if (v === null) return null;
+    const [validators, operators, seed, ranked, drawn, electedAt, filled] = asList(
+      rlpDecode(v),
+      'epoch record',
+      7,
+    );
+    const addrs = (x: Parameters<typeof asList>[0], what: string) =>
+      asList(x, what).map((a) => asBytes(a, what, 20));
+    return {
+      validators: addrs(validators, 'validators'),
+      operators: addrs(operators, 'operators'),
+      seed: asBytes(seed, 'seed', 32),
+      ranked: addrs(ranked, 'ranked'),
+      drawn: asList(drawn, 'drawn').map((d) => {
+        const [address, w, W] = asList(d, 'draw', 3);
+        return { address: asBytes(address, 'address', 20), w: u(w, 'w'), W: u(W, 'W') };
+      }),
+      electedAt: u(electedAt, 'electedAt'),
+      filled: addrs(filled, 'filled'),
+    };
+  }
+
+  setEpochRecord(epoch: bigint, r: EpochRecord): void {
+    this.write(
+      slot('epoch', epoch),
+      rlpEncode([
+        r.validators,
+        r.operators,
+        r.seed,
+        r.ranked,
+        r.drawn.map((d) => [d.address, d.w, d.W]),
+        r.electedAt,
+        r.filled,
+      ]),
+    );
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * The world state over the account trie: accounts keyed by keccak256(address), each with its
+ * own storage trie keyed by keccak256(slot) and code stored by its hash.
+ *
+ * Changes are buffered per account and per storage slot, with a journal for transaction-level
+ * rollback. `commit()` writes the buffered changes into the tries in address order and
+ * computes the state root once per block.
+ */
+import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
+import { keccak256 } from '../crypto/keccak.js';
+import { asBytes, rlpDecode, rlpEncode } from '../codec/rlp.js';
+import {
+  checkAccount,
+  decodeAccount,
+  EMPTY_CODE_HASH,
+  emptyAccount,
+  encodeAccount,
+  isEmptyAccount,
+  type Account,
+} from './account.js';
+import {
+  EMPTY_TRIE_ROOT,
+  MissingNodeError,
+  Trie,
+  type TrieCommit,
+  type TrieNodeStore,
+} from './trie.js';
+
+export type StateErrorCode =
+  'BAD_ADDRESS' | 'BAD_STORAGE_KEY' | 'NO_CHECKPOINT' | 'OPEN_CHECKPOINT';
+
+export class StateError extends Error {
+  override name = 'StateError';
+  constructor(
+    readonly code: StateErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface AccountWrite {
+  address: Uint8Array;
+  account: Account;
+}
+interface SlotWrite {
+  key: Uint8Array;
+  value: Uint8Array; // empty = delete
+}
+interface StorageWrites {
+  address: Uint8Array;
+  slots: Map<string, SlotWrite>;
+}
+type JournalEntry =
+  | { kind: 'account'; addr: string; prev: AccountWrite | undefined }
+  | { kind: 'slot'; addr: string; slot: string; prev: SlotWrite | undefined };
+
+const NO_BYTES = new Uint8Array(0);
+
+export class StateDB {
+  private readonly accounts: Trie;
+  /** Accounts as of the last commit, by hex address (null = absent), with their trie keys. */
+  private readonly committed = new Map<string, { key: Uint8Array; account: Account | null }>();
+  /** Storage tries at each account's last committed storage root, opened on first use. */
+  private readonly storageTries = new Map<string, Trie>();
+  private readonly accountWrites = new Map<string, AccountWrite>();
+  private readonly storageWrites = new Map<string, StorageWrites>();
+  /** Code set since the last commit, by hex code hash. */
+  private readonly newCode = new Map<string, Uint8Array>();
+  private journal: JournalEntry[] = [];
+  private readonly checkpoints: number[] = [];
+
+  constructor(
+    root: Uint8Array,
+    private readonly store: TrieNodeStore,
+  ) {
+    this.accounts = new Trie(root, store);
+  }
+
+  /** The state root as of the last commit (or construction). */
+  get root(): Uint8Array {
+    return this.accounts.root;
+  }
+
+  // --- accounts --------------------------------------------------------------------------------
+
+  /** The account at `address`, pending changes included; an empty account when absent. */
+  getAccount(address: Uint8Array): Account {
+    return { ...this.current(addressKey(address), address) };
+  }
+
+  /**
+   * Sets nonce, balance and locked. `codeHash` and `storageRoot` of the argument are ignored:
+   * they follow putCode and putStorage, so a stale copy of the account cannot undo them.
+   */
+  putAccount(address: Uint8Array, account: Account): void {
+    const addr = addressKey(address);
+    const base = this.current(addr, address);
+    const next: Account = {
+      nonce: account.nonce,
+      balance: account.balance,
+      locked: account.locked,
+      codeHash: base.codeHash,
+      storageRoot: base.storageRoot,
+    };
+    checkAccount(next);
+    this.setAccount(addr, address, next);
+  }
+
+  // --- storage ---------------------------------------------------------------------------------
+
+  /** The value in slot `key` (32 bytes) of `address`; empty when unset. */
+  getStorage(address: Uint8Array, key: Uint8Array): Uint8Array {
+    const addr = addressKey(address);
+    const slot = slotKey(key);
+    const pending = this.storageWrites.get(addr)?.slots.get(slot);
+    if (pending !== undefined) return pending.value.slice();
+    const account = this.committedAccount(addr, address);
+    if (account === null || equalBytes(account.storageRoot, EMPTY_TRIE_ROOT))
+      return new Uint8Array(0);
+    const stored = this.storageTrie(addr, account.storageRoot).get(keccak256(key));
+    return stored === undefined ? new Uint8Array(0) : asBytes(rlpDecode(stored), 'storage value');
+  }
+
+  /**
+   * Sets slot `key` (32 bytes) of `address` to `value`; an empty value clears the slot. Values
+   * are byte strings of any length, kept as given (an EVM word should come without leading
+   * zero bytes, as Ethereum stores it).
+   */
+  putStorage(address: Uint8Array, key: Uint8Array, value: Uint8Array): void {
+    const addr = addressKey(address);
+    const slot = slotKey(key);
+    let entry = this.storageWrites.get(addr);
+    if (entry === undefined) {
+      entry = { address: address.slice(), slots: new Map() };
+      this.storageWrites.set(addr, entry);
+    }
+    if (this.checkpoints.length > 0) {
+      this.journal.push({ kind: 'slot', addr, slot, prev: entry.slots.get(slot) });
+    }
+    entry.slots.set(slot, { key: key.slice(), value: value.slice() });
+  }
+
+  // --- code ------------------------------------------------------------------------------------
+
+  getCode(address: Uint8Array): Uint8Array {
+    const { codeHash } = this.current(addressKey(address), address);
+    if (equalBytes(codeHash, EMPTY_CODE_HASH)) return new Uint8Array(0);
+    const code = this.newCode.get(toHex(codeHash)) ?? this.store.get(codeHash);
+    if (code === undefined) throw new MissingNodeError(codeHash, 'code');
+    return code.slice();
+  }
+
+  /** Sets the code of `address` (and so its codeHash); the code is persisted under its hash. */
+  putCode(address: Uint8Array, code: Uint8Array): void {
+    const addr = addressKey(address);
+    const codeHash = code.length === 0 ? EMPTY_CODE_HASH : keccak256(code);
+    if (code.length > 0) this.newCode.set(toHex(codeHash), code.slice());
+    this.setAccount(addr, address, { ...this.current(addr, address), codeHash });
+  }
+
+  // --- journal ---------------------------------------------------------------------------------
+
+  /** Opens a (nested) checkpoint: `revert()` undoes every change made after it. */
+  checkpoint(): void {
+    this.checkpoints.push(this.journal.length);
+  }
+
+  /** Undoes the changes since the last checkpoint and closes it. */
+  revert(): void {
+    const mark = this.checkpoints.pop();
+    if (mark === undefined) throw new StateError('NO_CHECKPOINT', 'revert without a checkpoint');
+    for (let i = this.journal.length - 1; i >= mark; i--) {
+      const e = this.journal[i]!;
+      if (e.kind === 'account') {
+        if (e.prev === undefined) this.accountWrites.delete(e.addr);
+        else this.accountWrites.set(e.addr, e.prev);
+      } else {
+        const entry = this.storageWrites.get(e.addr)!;
+        if (e.prev !== undefined) entry.slots.set(e.slot, e.prev);
+        else if (entry.slots.delete(e.slot) && entry.slots.size === 0)
+          this.storageWrites.delete(e.addr);
+      }
+    }
+    this.journal.length = mark;
+  }
+
+  /** Closes the last checkpoint, keeping its changes (an outer checkpoint can still undo them). */
+  commitCheckpoint(): void {
+    if (this.checkpoints.pop() === undefined) {
+      throw new StateError('NO_CHECKPOINT', 'commitCheckpoint without a checkpoint');
+    }
+    if (this.checkpoints.length === 0) this.journal = [];
+  }
+
+  // --- commit ----------------------------------------------------------------------------------
+
+  /** Addresses changed since the last commit (accounts, storage or code), in byte order. */
+  touched(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const w of this.accountWrites.values()) out.push(w.address.slice());
+    for (const [addr, s] of this.storageWrites) {
+      if (!this.accountWrites.has(addr)) out.push(s.address.slice());
+    }
+    return out.sort(compareBytes);
+  }
+
+  /**
+   * Writes every change into the tries, in address order, and computes the new state root.
+   * Returns the root and the nodes to persist: new account-trie and storage-trie nodes and new
+   * code, each under its keccak256 hash. The StateDB then continues from the new root. After
+   * an error (a MissingNodeError) it must be discarded.
+   */
+  commit(): TrieCommit {
+    if (this.checkpoints.length > 0) {
+      throw new StateError('OPEN_CHECKPOINT', 'commit with an open checkpoint');
+    }
+    const nodes: TrieCommit['nodes'] = [];
+    const codeEmitted = new Set<string>();
+    for (const address of this.touched()) {
+      const addr = toHex(address);
+      const before = this.committedAccount(addr, address);
+      const account = { ...(this.accountWrites.get(addr)?.account ?? before ?? emptyAccount()) };
+      account.storageRoot = before?.storageRoot ?? EMPTY_TRIE_ROOT;
+      const slots = this.storageWrites.get(addr)?.slots;
+      if (slots !== undefined) {
+        const trie = this.storageTrie(addr, account.storageRoot);
+        for (const w of slots.values()) {
+          trie.put(keccak256(w.key), w.value.length === 0 ? NO_BYTES : rlpEncode(w.value));
+        }
+        const c = trie.commit();
+        for (const n of c.nodes) nodes.push(n);
+        account.storageRoot = c.root;
+      }
+      const codeHex = toHex(account.codeHash);
+      const code = this.newCode.get(codeHex);
+      if (code !== undefined && !codeEmitted.has(codeHex)) {
+        codeEmitted.add(codeHex);
+        nodes.push([account.codeHash, code]);
+      }
+      const entry = this.committed.get(addr)!; // filled by committedAccount above
+      if (isEmptyAccount(account)) {
+        this.accounts.del(entry.key);
+        entry.account = null;
+      } else {
+        this.accounts.put(entry.key, encodeAccount(account));
+        entry.account = account;
+      }
+    }
+    const c = this.accounts.commit();
+    for (const n of c.nodes) nodes.push(n);
+    this.accountWrites.clear();
+    this.storageWrites.clear();
+    this.newCode.clear();
+    return { root: c.root, nodes };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private current(addr: string, address: Uint8Array): Account {
+    return (
+      this.accountWrites.get(addr)?.account ??
+      this.committedAccount(addr, address) ??
+      emptyAccount()
+    );
+  }
+
+  private setAccount(addr: string, address: Uint8Array, account: Account): void {
+    const prev = this.accountWrites.get(addr);
+    if (this.checkpoints.length > 0) this.journal.push({ kind: 'account', addr, prev });
+    this.accountWrites.set(addr, { address: prev?.address ?? address.slice(), account });
+  }
+
+  private committedAccount(addr: string, address: Uint8Array): Account | null {
+    let entry = this.committed.get(addr);
+    if (entry === undefined) {
+      const key = keccak256(address);
+      const encoded = this.accounts.get(key);
+      entry = { key, account: encoded === undefined ? null : decodeAccount(encoded) };
+      this.committed.set(addr, entry);
+    }
+    return entry.account;
+  }
+
+  private storageTrie(addr: string, root: Uint8Array): Trie {
+    let t = this.storageTries.get(addr);
+    if (t === undefined || !equalBytes(t.root, root)) {
+      t = new Trie(root, this.store);
+      this.storageTries.set(addr, t);
+    }
+    return t;
+  }
+}
+
+function addressKey(address: Uint8Array): string {
+  if (address.length !== 20) {
+    throw new StateError('BAD_ADDRESS', `address must be 20 bytes, got ${address.length}`);
+  }
+  return toHex(address);
+}
+
+function slotKey(key: Uint8Array): string {
+  if (key.length !== 32) {
+    throw new StateError('BAD_STORAGE_KEY', `storage key must be 32 bytes, got ${key.length}`);
+  }
+  return toHex(key);
+}

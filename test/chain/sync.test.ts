@@ -1,0 +1,258 @@
+/**
+ * Importing sealed blocks from peers: a certificate of q commit seals from distinct validators of
+ * the height is required, and then every block rule still applies. Chains that import the same
+ * blocks end with the same hashes, state roots and receipts.
+ */
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockHash, encodeBlock, type Block } from '../../src/chain/block.js';
+import { ImportError, type Chain } from '../../src/chain/chain.js';
+import { parseGenesis } from '../../src/chain/genesis.js';
+import { ETM } from '../../src/chain/params.js';
+import { commitSealDigest } from '../../src/consensus/messages.js';
+import { toHex } from '../../src/crypto/bytes.js';
+import { keccak256 } from '../../src/crypto/keccak.js';
+import { sign } from '../../src/crypto/secp256k1.js';
+import {
+  buildNext,
+  commitNext,
+  genesisDoc,
+  newChain,
+  sealedBytes,
+  sealsFor,
+  STRANGER,
+  TempDirs,
+  transfer,
+  USER_KEYS,
+  USERS,
+  VALIDATOR_KEYS,
+  VALIDATORS,
+  workload,
+} from './helpers.js';
+
+const t = new TempDirs();
+afterEach(() => t.cleanup());
+
+const sigs = (block: Block, round: number, keys: Uint8Array[]) =>
+  sealsFor(block, round, keys).map((s) => s.signature);
+
+/** Expects an ImportError matching `why` and the head unchanged. */
+function refusesImport(c: Chain, bytes: Uint8Array, why: RegExp): void {
+  const head = c.headHash;
+  expect(() => c.importSealed(bytes)).toThrow(ImportError);
+  expect(() => c.importSealed(bytes)).toThrow(why);
+  expect(c.headHash).toEqual(head);
+}
+
+/** A block 1 built by another chain, with transactions, not yet sealed. */
+function block1(): Block {
+  const a = newChain(t);
+  const built = buildNext(a, [transfer(0, 0n, USERS[1]!, ETM), transfer(1, 0n, STRANGER, 3n)]);
+  expect(built.included).toHaveLength(2);
+  return built.block;
+}
+
+describe('commit certificates', () => {
+  it('accepts q seals of distinct validators, in any round, and stores them', () => {
+    const block = block1();
+    for (const [round, keys] of [
+      [0, VALIDATOR_KEYS.slice(0, 3)],
+      [0, VALIDATOR_KEYS.slice(1)],
+      [0, VALIDATOR_KEYS],
+      [7, [VALIDATOR_KEYS[3]!, VALIDATOR_KEYS[0]!, VALIDATOR_KEYS[2]!]],
+    ] as const) {
+      const c = newChain(t);
+      const bytes = sealedBytes(block, round, sigs(block, round, [...keys]));
+      const imported = c.importSealed(bytes);
+      expect(c.headNumber).toBe(1n);
+      expect(c.headHash).toEqual(blockHash(block));
+      expect(imported.header.extra.round).toBe(round);
+      expect(c.blockBytesAt(1n)).toEqual(bytes);
+      expect(c.head.header.extra.commitSeals).toHaveLength(keys.length);
+      // The next block records who sealed its parent.
+      const next = buildNext(c).block;
+      const bits = keys.map((k) => VALIDATOR_KEYS.indexOf(k)).reduce((m, i) => m | (1 << i), 0);
+      expect(next.header.extra.parentSealBitmap).toEqual(Uint8Array.of(bits));
+    }
+  });
+
+  it('refuses too few seals, duplicates, and seals of non-validators', () => {
+    const block = block1();
+    const c = newChain(t);
+    refusesImport(c, sealedBytes(block, 0, []), /block 1: 0 commit seals, quorum is 3/);
+    refusesImport(
+      c,
+      sealedBytes(block, 0, sigs(block, 0, VALIDATOR_KEYS.slice(0, 2))),
+      /2 commit seals, quorum is 3/,
+    );
+    const [s0, s1] = sigs(block, 0, VALIDATOR_KEYS.slice(0, 2));
+    refusesImport(c, sealedBytes(block, 0, [s0!, s1!, s0!]), /duplicate commit seal from 0x/);
+    // A duplicate is refused even when q distinct seals are there as well.
+    const all = sigs(block, 0, VALIDATOR_KEYS);
+    refusesImport(c, sealedBytes(block, 0, [...all, all[0]!]), /duplicate commit seal/);
+    const outsider = sigs(block, 0, [USER_KEYS[0]!]);
+    refusesImport(
+      c,
+      sealedBytes(block, 0, [...sigs(block, 0, VALIDATOR_KEYS.slice(0, 2)), ...outsider]),
+      new RegExp(`commit seal from non-validator ${toHex(USERS[0]!)}`),
+    );
+    refusesImport(c, sealedBytes(block, 0, [...all, ...outsider]), /non-validator/);
+    expect(c.headNumber).toBe(0n);
+  });
+
+  it('refuses seals for another round, another block, or that do not recover', () => {
+    const block = block1();
+    const c = newChain(t);
+    // Signed for round 0, presented as round 1: they recover to some other address.
+    refusesImport(
+      c,
+      sealedBytes(block, 1, sigs(block, 0, VALIDATOR_KEYS)),
+      /commit seal from non-validator/,
+    );
+    // Signed over another digest.
+    const other = keccak256(blockHash(block));
+    const wrong = VALIDATOR_KEYS.map((k) => sign(commitSealDigest(other, 0), k));
+    refusesImport(c, sealedBytes(block, 0, wrong), /non-validator/);
+    // Signed over the bare block hash instead of the seal digest.
+    const bare = VALIDATOR_KEYS.map((k) => sign(blockHash(block), k));
+    refusesImport(c, sealedBytes(block, 0, bare), /non-validator/);
+    const garbage = [new Uint8Array(65).fill(0xff), ...sigs(block, 0, VALIDATOR_KEYS)];
+    refusesImport(c, sealedBytes(block, 0, garbage), /malformed commit seal|non-validator/);
+    refusesImport(
+      c,
+      sealedBytes(block, 0, [new Uint8Array(65), ...sigs(block, 0, VALIDATOR_KEYS)]),
+      /malformed commit seal|non-validator/,
+    );
+    refusesImport(c, Uint8Array.of(1, 2, 3), /malformed block/);
+    // The good certificate still imports afterwards.
+    c.importSealed(sealedBytes(block, 0, sigs(block, 0, VALIDATOR_KEYS)));
+    expect(c.headNumber).toBe(1n);
+  });
+
+  it('a valid certificate does not excuse an invalid block', () => {
+    const block = block1();
+    const c = newChain(t);
+    const forge = (edit: (b: Block) => void, why: RegExp) => {
+      const copy = structuredClone(block);
+      edit(copy);
+      // Every validator signed the broken block: the certificate itself is perfect.
+      refusesImport(c, sealedBytes(copy, 0, sigs(copy, 0, VALIDATOR_KEYS)), why);
+    };
+    forge((b) => (b.header.stateRoot = keccak256(b.header.stateRoot)), /state root/);
+    forge((b) => (b.header.number = 2n), /expected number 1/);
+    forge((b) => (b.header.coinbase = STRANGER), /is not a validator/);
+    forge((b) => (b.header.gasUsed += 1n), /gas used/);
+    forge((b) => (b.header.timestamp = c.head.header.timestamp), /too early/);
+    forge((b) => b.transactions.pop(), /transactions root mismatch/);
+    expect(c.headNumber).toBe(0n);
+  });
+
+  it('does not judge a committed block by the local clock', () => {
+    // The importer's clock is far behind the block's timestamp.
+    const block = block1();
+    const slow = newChain(t, undefined, () => 1_700_000_100_000);
+    expect(() => slow.validateBlock(encodeBlock(block))).toThrow(/in the future/);
+    slow.importSealed(sealedBytes(block, 0, sigs(block, 0, VALIDATOR_KEYS)));
+    expect(slow.headNumber).toBe(1n);
+  });
+
+  it('checks seals against the set of the block’s own height', () => {
+    // Another chain with other validators: their seals mean nothing here.
+    const otherKeys = [5, 6, 7, 8].map((i) => new Uint8Array(32).fill(i));
+    const block = block1();
+    const c = newChain(t);
+    refusesImport(c, sealedBytes(block, 0, sigs(block, 0, otherKeys)), /non-validator/);
+    expect(c.validatorsAt(1n)).toEqual(VALIDATORS);
+  });
+});
+
+describe('chains importing the same blocks agree', () => {
+  it('on every hash, state root, receipt and index entry, across epoch ends', () => {
+    const source = newChain(t);
+    const heights = 10n;
+    for (let h = 1n; h <= heights; h++) commitNext(source, workload(h));
+    const replicas = [newChain(t), newChain(t)];
+    for (const r of replicas) {
+      for (let h = 1n; h <= heights; h++) r.importSealed(source.blockBytesAt(h)!);
+    }
+    for (const r of replicas) {
+      expect(r.headNumber).toBe(heights);
+      expect(r.headHash).toEqual(source.headHash);
+      for (let h = 0n; h <= heights; h++) {
+        expect(r.blockBytesAt(h)).toEqual(source.blockBytesAt(h));
+        expect(r.store.receipts(h)).toEqual(source.store.receipts(h));
+        expect(r.stateAt(h).root).toEqual(source.stateAt(h).root);
+        expect(r.validatorsAt(h + 1n)).toEqual(source.validatorsAt(h + 1n));
+        for (const [i, raw] of source.blockAt(h)!.transactions.entries()) {
+          expect(r.store.txLocation(keccak256(raw))).toEqual({ number: h, index: i });
+        }
+      }
+      for (const a of [...USERS, STRANGER, ...VALIDATORS]) {
+        expect(r.headState().getAccount(a)).toEqual(source.headState().getAccount(a));
+      }
+    }
+    // Epochs of 4 blocks: blocks 4 and 8 announced the next set.
+    expect(source.blockAt(4n)!.header.extra.nextValidators).toEqual(VALIDATORS);
+    expect(source.blockAt(8n)!.header.extra.nextValidators).toEqual(VALIDATORS);
+    expect(source.blockAt(5n)!.header.extra.nextValidators).toEqual([]);
+  });
+
+  it('chains that build from the same transactions produce the same blocks', () => {
+    const a = newChain(t);
+    const b = newChain(t);
+    for (let h = 1n; h <= 6n; h++) {
+      const x = commitNext(a, workload(h));
+      const y = commitNext(b, workload(h));
+      expect(encodeBlock(x)).toEqual(encodeBlock(y));
+    }
+    // Pinned: block 6 of the workload (transfers, staking locks, an epoch end).
+    expect(toHex(a.headHash)).toBe(
+      '0x1447b97ec18cc3c818dedd6cd7e5ee87209cc7957fdb8e244bb03aa947116495',
+    );
+    expect(toHex(a.head.header.stateRoot)).toBe(
+      '0x622d877a08bab5de654419f1d75652e92e5fb9115216553ec94855e5fca17d57',
+    );
+  });
+
+  it('for random transfers, the builder and an importer end with the same state', () => {
+    const genesis = parseGenesis(genesisDoc());
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.array(
+            fc.record({
+              from: fc.integer({ min: 0, max: 2 }),
+              to: fc.integer({ min: 0, max: 3 }),
+              value: fc.bigInt({ min: 0n, max: 10n ** 24n }),
+            }),
+            { maxLength: 5 },
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+        (blocks) => {
+          const builder = newChain(t, genesis);
+          const importer = newChain(t, genesis);
+          const nonces = [0n, 0n, 0n];
+          for (const txs of blocks) {
+            const signed = txs.map(({ from, to, value }) =>
+              transfer(from, nonces[from]!++, [...USERS, STRANGER][to]!, value),
+            );
+            const built = buildNext(builder, signed);
+            // Unaffordable transfers are skipped, and with them their senders' later ones.
+            const block = builder.commitDecided(
+              built.bytes,
+              0,
+              sealsFor(built.block, 0, VALIDATOR_KEYS.slice(0, 3)),
+            );
+            for (const [i, u] of USERS.entries())
+              nonces[i] = builder.headState().getAccount(u).nonce;
+            importer.importSealed(builder.blockBytesAt(block.header.number)!);
+          }
+          expect(importer.headHash).toEqual(builder.headHash);
+          expect(importer.head.header.stateRoot).toEqual(builder.head.header.stateRoot);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});

@@ -1,0 +1,678 @@
+/**
+ * Block validity (docs/node.md, "Blocks"): a block built by one chain is accepted by another,
+ * and the same block with any one field broken is refused with an ImportError naming the rule.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockHash, encodeBlock, type Block } from '../../src/chain/block.js';
+import { ImportError, type Chain } from '../../src/chain/chain.js';
+import { parseGenesis } from '../../src/chain/genesis.js';
+import { headerFieldsForBlock } from '../../src/chain/header.js';
+import { ETM } from '../../src/chain/params.js';
+import { rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
+import { encodeExtraData } from '../../src/consensus/extra-data.js';
+import { concatBytes, equalBytes, toHex } from '../../src/crypto/bytes.js';
+import { keccak256 } from '../../src/crypto/keccak.js';
+import { mixReveal } from '../../src/election/randao.js';
+import { DAO_TREASURY } from '../../src/execution/system-accounts.js';
+import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
+import { orderedTrieRoot } from '../../src/state/trie.js';
+import { signTx } from '../execution/helpers.js';
+import {
+  buildNext,
+  CHAIN_ID,
+  commitNext,
+  genesisDoc,
+  GENESIS,
+  newChain,
+  NOW_MS,
+  sealedBytes,
+  sealsFor,
+  stakingLock,
+  STRANGER,
+  TempDirs,
+  transfer,
+  USER_BALANCE,
+  USER_KEYS,
+  USERS,
+  VALIDATOR_KEYS,
+  VALIDATORS,
+} from './helpers.js';
+
+const t = new TempDirs();
+afterEach(() => t.cleanup());
+
+const random32 = (seed: string) => keccak256(new TextEncoder().encode(seed));
+
+/** The transactions of the block under test: transfers and a staking call that logs. */
+function block2Txs(): SignedTx[] {
+  return [
+    transfer(0, 1n, USERS[1]!, 5n * ETM),
+    stakingLock(2, 0n, 10n * ETM),
+    transfer(1, 0n, STRANGER, 7n),
+  ];
+}
+
+/**
+ * Chain `a` commits block 1 and builds block 2; chain `b` has imported block 1 and has never
+ * seen block 2, so it validates block 2 from its bytes alone.
+ */
+function setup(): { a: Chain; b: Chain; block: Block; bytes: Uint8Array } {
+  const a = newChain(t);
+  const b = newChain(t);
+  commitNext(a, [transfer(0, 0n, USERS[1]!, ETM)]);
+  b.importSealed(a.blockBytesAt(1n)!);
+  const built = buildNext(a, block2Txs());
+  expect(built.skipped).toEqual([]);
+  expect(built.included).toHaveLength(3);
+  return { a, b, block: built.block, bytes: built.bytes };
+}
+
+/** The block with `edit` applied to a copy, re-encoded. */
+function tamper(block: Block, edit: (b: Block) => void): Uint8Array {
+  const copy = structuredClone(block);
+  edit(copy);
+  return encodeBlock(copy);
+}
+
+/** A block encoding with header field `i` replaced by raw RLP input. */
+function withHeaderField(block: Block, i: number, value: RlpInput): Uint8Array {
+  const fields = headerFieldsForBlock(block.header) as RlpInput[];
+  fields[i] = value;
+  return rlpEncode([fields, block.transactions]);
+}
+
+/** Expects `c` to refuse `bytes` with an ImportError matching `why`, leaving the head alone. */
+function refuses(c: Chain, bytes: Uint8Array, why: RegExp, checkClock = true): void {
+  const head = c.headHash;
+  let error: unknown;
+  try {
+    c.validateBlock(bytes, checkClock);
+  } catch (e) {
+    error = e;
+  }
+  expect(error, `accepted a block that breaks ${why}`).toBeInstanceOf(ImportError);
+  expect((error as Error).message).toMatch(why);
+  expect(c.headHash).toEqual(head);
+}
+
+describe('valid blocks', () => {
+  it('a block built with transactions is accepted by another chain and gives the same state', () => {
+    const { a, b, block, bytes } = setup();
+    expect(block.header.number).toBe(2n);
+    expect(block.header.parentHash).toEqual(a.headHash);
+    expect(block.transactions).toHaveLength(3);
+    expect(block.header.logsBloom.some((x) => x !== 0)).toBe(true);
+    expect(block.header.gasUsed).toBeGreaterThan(3n * 21_000n);
+    const executed = b.validateBlock(bytes);
+    expect(executed.stateRoot).toEqual(block.header.stateRoot);
+    expect(executed.hash).toEqual(blockHash(block));
+    expect(b.headNumber).toBe(1n); // validation does not commit
+    const sealedA = a.commitDecided(bytes, 0, sealsFor(block, 0, VALIDATOR_KEYS.slice(0, 3)));
+    const sealedB = b.commitDecided(bytes, 1, sealsFor(block, 1, VALIDATOR_KEYS.slice(1)));
+    expect(a.headHash).toEqual(b.headHash);
+    expect(a.head.header.stateRoot).toEqual(b.head.header.stateRoot);
+    // The seals and round differ; the block hash does not.
+    expect(sealedA.header.extra.round).toBe(0);
+    expect(sealedB.header.extra.round).toBe(1);
+    expect(blockHash(sealedA)).toEqual(blockHash(sealedB));
+    // The transactions took effect.
+    const state = b.headState();
+    expect(state.getAccount(STRANGER).balance).toBe(7n);
+    expect(state.getAccount(USERS[2]!).locked).toBe(10n * ETM);
+    expect(state.getAccount(USERS[0]!).nonce).toBe(2n);
+    expect(state.getAccount(DAO_TREASURY).balance).toBeGreaterThan(0n);
+    const receipts = b.receiptsAt(2n);
+    expect(receipts.map((r) => r.status)).toEqual([1, 1, 1]);
+    expect(receipts[1]!.logs.length).toBeGreaterThan(0);
+    expect(receipts[2]!.cumulativeGasUsed).toBe(block.header.gasUsed);
+    expect(b.store.txLocation(keccak256(block.transactions[1]!))).toEqual({ number: 2n, index: 1 });
+  });
+
+  it('accepts a block proposed by another validator of the height (a re-proposal)', () => {
+    const { a, b } = setup();
+    const proposer = VALIDATORS[0]!; // round 0 of height 2 belongs to VALIDATORS[2]
+    const built = buildNext(a, block2Txs(), proposer);
+    expect(built.block.header.coinbase).toEqual(proposer);
+    expect(b.validateBlock(built.bytes).stateRoot).toEqual(built.block.header.stateRoot);
+  });
+
+  it('the builder skips transactions that cannot be included, and says why', () => {
+    const { a, b } = setup();
+    const otherChain = (() => {
+      const { raw } = signTx(2, { chainId: 99n, nonce: 1n }, { key: USER_KEYS[0]! });
+      return new TxDecoder({ chainId: 99n }).decode(raw);
+    })();
+    const built = buildNext(a, [
+      transfer(0, 5n, USERS[1]!, 1n), // nonce gap
+      transfer(0, 1n, USERS[1]!, 1n),
+      transfer(1, 0n, USERS[2]!, USER_BALANCE * 2n), // more than the balance
+      otherChain,
+      transfer(0, 1n, USERS[2]!, 1n), // the same nonce again
+    ]);
+    expect(built.included).toHaveLength(1);
+    expect(built.skipped.map((s) => s.error.code)).toEqual([
+      'nonce-too-high',
+      'insufficient-funds',
+      'wrong-chain-id',
+      'nonce-too-low',
+    ]);
+    expect(b.validateBlock(built.bytes).stateRoot).toEqual(built.block.header.stateRoot);
+  });
+
+  it('keeps a block within maxBlockBytes, and refuses a larger one', () => {
+    const small = parseGenesis(
+      genesisDoc({ params: { blockTimeMs: '1000', epochBlocks: '4', maxBlockBytes: '65536' } }),
+    );
+    const a = newChain(t, small);
+    const b = newChain(t, small);
+    const data = new Uint8Array(1500).fill(1);
+    const txs = Array.from({ length: 60 }, (_, i) => {
+      const { raw } = signTx(
+        2,
+        { nonce: BigInt(i), to: STRANGER, value: 1n, data, gasLimit: 100_000n },
+        { key: USER_KEYS[0]! },
+      );
+      return new TxDecoder({ chainId: CHAIN_ID }).decode(raw);
+    });
+    const built = buildNext(a, txs);
+    expect(built.included.length).toBeLessThan(60);
+    expect(built.included.length).toBeGreaterThan(30);
+    expect(built.bytes.length).toBeLessThanOrEqual(65536);
+    expect(b.validateBlock(built.bytes).stateRoot).toEqual(built.block.header.stateRoot);
+    // Rule: an encoded block larger than maxBlockBytes is refused before anything else.
+    const oversize = tamper(built.block, (x) => {
+      x.transactions = txs.map((tx) => tx.raw);
+    });
+    expect(oversize.length).toBeGreaterThan(65536);
+    refuses(b, oversize, /block of \d+ bytes exceeds maxBlockBytes/);
+    refuses(b, new Uint8Array(65537), /exceeds maxBlockBytes/);
+  });
+});
+
+describe('rule 1: number and parent', () => {
+  it('refuses a wrong number or a parent that is not the head', () => {
+    const { b, block } = setup();
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.number = 3n)),
+      /block 3: expected number 2/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.number = 1n)),
+      /expected number 2/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.number = 0n)),
+      /expected number 2/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.parentHash = random32('p'))),
+      /parent hash 0x[0-9a-f]{64} is not the head/,
+    );
+    // Block 1's own parent (genesis) is not the head either.
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.parentHash = b.genesisHash)),
+      /is not the head/,
+    );
+  });
+
+  it('refuses block 1 again once it is committed', () => {
+    const { b, a } = setup();
+    refuses(b, a.blockBytesAt(1n)!, /expected number 2/);
+  });
+});
+
+describe('rule 2: timestamps', () => {
+  it('needs at least one block time after the parent', () => {
+    const { b, block } = setup();
+    const parentTs = b.head.header.timestamp;
+    expect(block.header.timestamp).toBe(parentTs + 1n); // the earliest allowed
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.timestamp = parentTs)),
+      /too early after parent/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.timestamp = parentTs - 1n)),
+      /too early/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.timestamp = 0n)),
+      /too early/,
+    );
+    // Later is fine (the timestamp does not enter the state).
+    const later = tamper(block, (x) => (x.header.timestamp = parentTs + 10n));
+    expect(b.validateBlock(later).stateRoot).toEqual(block.header.stateRoot);
+  });
+
+  it('refuses a timestamp more than maxClockDrift ahead of the local clock', () => {
+    const { b, block } = setup();
+    const nowS = BigInt(NOW_MS) / 1000n;
+    const drift = GENESIS.params.maxClockDriftSeconds;
+    const atLimit = tamper(block, (x) => (x.header.timestamp = nowS + drift));
+    expect(b.validateBlock(atLimit).stateRoot).toEqual(block.header.stateRoot);
+    const beyond = tamper(block, (x) => (x.header.timestamp = nowS + drift + 1n));
+    refuses(b, beyond, new RegExp(`more than ${drift}s in the future`));
+    // A committed block is not judged by the local clock.
+    expect(() => b.validateBlock(beyond, false)).not.toThrow();
+  });
+
+  it('with a sub-second block time, allows the parent’s timestamp', () => {
+    const fast = parseGenesis(genesisDoc({ params: { blockTimeMs: '500', epochBlocks: '4' } }));
+    const a = newChain(t, fast);
+    const b = newChain(t, fast);
+    const built = buildNext(a);
+    const same = tamper(built.block, (x) => (x.header.timestamp = b.head.header.timestamp));
+    expect(() => b.validateBlock(same)).not.toThrow();
+    refuses(
+      b,
+      tamper(built.block, (x) => (x.header.timestamp = b.head.header.timestamp - 1n)),
+      /too early/,
+    );
+  });
+});
+
+describe('rule 3: gas limit and base fee', () => {
+  it('refuses any gas limit but blockGasLimit, and a wrong base fee', () => {
+    const { b, block } = setup();
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.gasLimit += 1n)),
+      /gas limit \d+, expected/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.gasLimit -= 1n)),
+      /gas limit/,
+    );
+    expect(block.header.baseFeePerGas).toBe(b.nextBaseFee());
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.baseFeePerGas += 1n)),
+      /base fee \d+, expected \d+/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.baseFeePerGas = 0n)),
+      /base fee/,
+    );
+  });
+});
+
+describe('rule 4: coinbase', () => {
+  it('refuses a coinbase that is not a validator of the height', () => {
+    const { b, block } = setup();
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.coinbase = STRANGER)),
+      /coinbase 0x0{35}c0ffe is not a validator/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.coinbase = USERS[0]!)),
+      /is not a validator/,
+    );
+    // A validator's coinbase on a block another built: the fees land elsewhere.
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.coinbase = VALIDATORS[0]!)),
+      /state root .* execution gives/,
+    );
+  });
+});
+
+describe('rule 5: parent seal bitmap', () => {
+  it('needs one bit per parent validator and a quorum of them', () => {
+    const { b, block } = setup();
+    // Block 1 was sealed by validators 0, 1 and 2.
+    expect(toHex(block.header.extra.parentSealBitmap)).toBe('0x07');
+    const withBitmap = (bits: Uint8Array) =>
+      tamper(block, (x) => (x.header.extra.parentSealBitmap = bits));
+    refuses(b, withBitmap(new Uint8Array(0)), /parent seal bitmap has the wrong length/);
+    refuses(b, withBitmap(Uint8Array.of(0x07, 0)), /wrong length/);
+    refuses(b, withBitmap(Uint8Array.of(0x03)), /fewer than a quorum of seals/);
+    refuses(b, withBitmap(Uint8Array.of(0x00)), /fewer than a quorum/);
+    refuses(b, withBitmap(Uint8Array.of(0x13)), /marks a non-existent validator/);
+    refuses(b, withBitmap(Uint8Array.of(0x87)), /non-existent validator/);
+  });
+
+  it('must be empty in block 1', () => {
+    const a = newChain(t);
+    const b = newChain(t);
+    const built = buildNext(a);
+    expect(built.block.header.extra.parentSealBitmap).toEqual(new Uint8Array(0));
+    refuses(
+      b,
+      tamper(built.block, (x) => (x.header.extra.parentSealBitmap = Uint8Array.of(0x0f))),
+      /parent seal bitmap must be empty after genesis/,
+    );
+  });
+});
+
+describe('rule 6: RANDAO and nextValidators', () => {
+  it('refuses a wrong mix, a reveal from a validator without a candidacy, a stray set', () => {
+    const { b, block } = setup();
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.mixHash = random32('mix'))),
+      /mixHash/,
+    );
+    const reveal = random32('reveal');
+    refuses(
+      b,
+      tamper(block, (x) => {
+        x.header.extra.randaoReveal = reveal;
+        x.header.mixHash = mixReveal(b.head.header.mixHash, reveal);
+      }),
+      /randao reveal from a validator without a candidacy/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.extra.nextValidators = [VALIDATORS[0]!])),
+      /nextValidators must be empty except in the last block of an epoch/,
+    );
+  });
+
+  it('needs the election result in the last block of an epoch', () => {
+    const a = newChain(t);
+    const b = newChain(t);
+    for (let i = 1; i <= 3; i++) b.importSealed(encodeSealed(a, commitNext(a)));
+    const end = buildNext(a).block;
+    expect(end.header.number).toBe(4n); // epochBlocks = 4
+    expect(end.header.extra.nextValidators).toEqual(VALIDATORS);
+    expect(() => b.validateBlock(encodeBlock(end))).not.toThrow();
+    refuses(
+      b,
+      tamper(end, (x) => (x.header.extra.nextValidators = [...VALIDATORS].reverse())),
+      /nextValidators differ from the election result/,
+    );
+    refuses(
+      b,
+      tamper(end, (x) => (x.header.extra.nextValidators = [])),
+      /nextValidators differ from the election result/,
+    );
+  });
+});
+
+describe('rules 7 and 8: transactions', () => {
+  it('refuses a transactions root that does not match the body', () => {
+    const { b, block } = setup();
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.transactionsRoot = random32('tx'))),
+      /transactions root mismatch/,
+    );
+    // The body changed under the header.
+    refuses(
+      b,
+      tamper(block, (x) => x.transactions.pop()),
+      /transactions root mismatch/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => x.transactions.reverse()),
+      /transactions root mismatch/,
+    );
+  });
+
+  /** The block with its transactions replaced and the transactions root made to match. */
+  const withTxs = (block: Block, txs: Uint8Array[]) =>
+    tamper(block, (x) => {
+      x.transactions = txs;
+      x.header.transactionsRoot = orderedTrieRoot(txs);
+    });
+
+  it('refuses a transaction that does not decode, or is for another chain', () => {
+    const { b, block } = setup();
+    refuses(
+      b,
+      withTxs(block, [Uint8Array.of(0x05, 0xc0), ...block.transactions]),
+      /invalid transaction: .*unsupported transaction type 5/,
+    );
+    refuses(b, withTxs(block, [Uint8Array.of(0xc0)]), /invalid transaction/);
+    const tx = block.transactions[0]!;
+    const flipped = concatBytes(
+      tx.subarray(0, tx.length - 1),
+      Uint8Array.of(tx[tx.length - 1]! ^ 1),
+    );
+    refuses(
+      b,
+      withTxs(block, [flipped, ...block.transactions.slice(1)]),
+      /invalid transaction|state root|nonce|insufficient/,
+    );
+    const { raw } = signTx(2, { chainId: 99n }, { key: USER_KEYS[0]! });
+    refuses(b, withTxs(block, [raw]), /invalid transaction: invalid chain id|chain id/);
+    const unprotected = signTx(0, { nonce: 1n }, { key: USER_KEYS[0]!, legacyV: 'pre155' }).raw;
+    refuses(b, withTxs(block, [unprotected]), /invalid transaction: .*replay-protected/);
+  });
+
+  it('refuses a transaction that appears twice', () => {
+    const { b, block } = setup();
+    const txs = block.transactions;
+    refuses(
+      b,
+      withTxs(block, [txs[0]!, txs[0]!, ...txs.slice(1)]),
+      /transaction 0x[0-9a-f]{64} appears twice/,
+    );
+  });
+
+  it('refuses transactions that fail to execute', () => {
+    const { b, block } = setup();
+    const txs = block.transactions;
+    // The same sender's transactions out of nonce order.
+    const late = transfer(0, 2n, USERS[1]!, 1n).raw;
+    refuses(b, withTxs(block, [late, ...txs]), /transaction 0: nonce too high/);
+    refuses(b, withTxs(block, [transfer(0, 0n, USERS[1]!, 1n).raw]), /nonce too low/);
+    refuses(
+      b,
+      withTxs(block, [transfer(1, 0n, USERS[2]!, USER_BALANCE * 2n).raw]),
+      /insufficient funds/,
+    );
+    const { raw } = signTx(2, { nonce: 1n, gasLimit: 20_000n }, { key: USER_KEYS[0]! });
+    refuses(b, withTxs(block, [raw]), /intrinsic gas too low/);
+    const { raw: cheap } = signTx(
+      2,
+      { nonce: 1n, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n },
+      { key: USER_KEYS[0]! },
+    );
+    refuses(b, withTxs(block, [cheap]), /below the block's base fee/);
+    const { raw: huge } = signTx(
+      2,
+      { nonce: 1n, gasLimit: GENESIS.params.blockGasLimit + 1n },
+      { key: USER_KEYS[0]! },
+    );
+    refuses(b, withTxs(block, [huge]), /exceeds the block's remaining gas/);
+  });
+});
+
+describe('rule 8: execution results', () => {
+  it('refuses a header whose gas used, receipts root, bloom or state root is not the execution’s', () => {
+    const { b, block } = setup();
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.gasUsed += 1n)),
+      new RegExp(`gas used ${block.header.gasUsed + 1n}, execution gives ${block.header.gasUsed}`),
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.gasUsed = 0n)),
+      /gas used 0/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.receiptsRoot = random32('r'))),
+      /receipts root mismatch/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.logsBloom = new Uint8Array(256))),
+      /logs bloom mismatch/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.logsBloom[0]! ^= 0x80)),
+      /logs bloom mismatch/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.stateRoot = random32('s'))),
+      /state root 0x[0-9a-f]{64}, execution gives 0x[0-9a-f]{64}/,
+    );
+    // Nothing above touched the chain: the original is still accepted.
+    expect(b.validateBlock(encodeBlock(block)).stateRoot).toEqual(block.header.stateRoot);
+  });
+});
+
+describe('malformed blocks and extraData', () => {
+  it('refuses bytes that are not a block, as an ImportError', () => {
+    const { b, block } = setup();
+    refuses(b, new Uint8Array(0), /malformed block/);
+    refuses(b, Uint8Array.of(0xc0), /malformed block: block: expected 2 items/);
+    refuses(b, random32('junk'), /malformed block/);
+    refuses(b, concatBytes(encodeBlock(block), Uint8Array.of(0)), /malformed block: invalid RLP/);
+    refuses(b, withHeaderField(block, 7, 1n), /malformed block: header: difficulty must be 0/);
+    refuses(
+      b,
+      withHeaderField(block, 14, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 9)),
+      /nonce must be zero/,
+    );
+    refuses(b, withHeaderField(block, 1, random32('o')), /ommers must be empty/);
+  });
+
+  it('refuses a bad extraData', () => {
+    const { b, block } = setup();
+    const extra = block.header.extra;
+    refuses(b, withHeaderField(block, 12, new Uint8Array(0)), /malformed block/);
+    refuses(b, withHeaderField(block, 12, random32('x')), /malformed block/);
+    refuses(
+      b,
+      withHeaderField(
+        block,
+        12,
+        rlpEncode([extra.vanity, 0, [], extra.parentSealBitmap, new Uint8Array(0)]),
+      ),
+      /malformed block: extraData: expected 6 items/,
+    );
+    refuses(
+      b,
+      withHeaderField(
+        block,
+        12,
+        rlpEncode([new Uint8Array(31), 0, [], extra.parentSealBitmap, new Uint8Array(0), []]),
+      ),
+      /malformed block: vanity: expected 32 bytes/,
+    );
+    refuses(
+      b,
+      withHeaderField(
+        block,
+        12,
+        rlpEncode([extra.vanity, 0, [], extra.parentSealBitmap, new Uint8Array(5), []]),
+      ),
+      /randao reveal: expected 0 or 32 bytes/,
+    );
+    refuses(
+      b,
+      withHeaderField(
+        block,
+        12,
+        rlpEncode([
+          extra.vanity,
+          0,
+          [new Uint8Array(64)],
+          extra.parentSealBitmap,
+          new Uint8Array(0),
+          [],
+        ]),
+      ),
+      /commit seal: expected 65 bytes/,
+    );
+    refuses(
+      b,
+      withHeaderField(
+        block,
+        12,
+        rlpEncode([extra.vanity, 0, [], new Uint8Array(129), new Uint8Array(0), []]),
+      ),
+      /parent seal bitmap too long/,
+    );
+    refuses(
+      b,
+      withHeaderField(
+        block,
+        12,
+        rlpEncode([
+          extra.vanity,
+          0,
+          [],
+          extra.parentSealBitmap,
+          new Uint8Array(0),
+          [new Uint8Array(19)],
+        ]),
+      ),
+      /validator address: expected 20 bytes/,
+    );
+    // A well-formed extraData with another vanity is a different block, and a valid one.
+    const vanity = encodeExtraData({ ...extra, vanity: random32('v') });
+    expect(() => b.validateBlock(withHeaderField(block, 12, vanity))).not.toThrow();
+  });
+});
+
+describe('validation results are remembered only for the same block', () => {
+  it('refuses a known header with another body, on the chain that built it', () => {
+    const { a, block } = setup();
+    // `a` built the block, so its header is known; the body below does not match it.
+    refuses(
+      a,
+      tamper(block, (x) => x.transactions.pop()),
+      /transactions root mismatch/,
+    );
+    refuses(
+      a,
+      tamper(block, (x) => (x.transactions = [])),
+      /transactions root mismatch/,
+    );
+    expect(() => a.validateBlock(encodeBlock(block))).not.toThrow();
+  });
+
+  it('refuses a known header with another body, after validating the original', () => {
+    const { b, block, bytes } = setup();
+    b.validateBlock(bytes);
+    refuses(
+      b,
+      tamper(block, (x) => x.transactions.reverse()),
+      /transactions root mismatch/,
+    );
+    // Nor can such a block be imported with valid seals over its (unchanged) header.
+    const forged = { ...block, transactions: block.transactions.slice(0, 1) };
+    const sealed = sealedBytes(
+      forged,
+      0,
+      sealsFor(block, 0).map((s) => s.signature),
+    );
+    expect(() => b.importSealed(sealed)).toThrow(/transactions root mismatch/);
+    expect(b.headNumber).toBe(1n);
+    b.importSealed(
+      sealedBytes(
+        block,
+        0,
+        sealsFor(block, 0).map((s) => s.signature),
+      ),
+    );
+    expect(b.headNumber).toBe(2n);
+    expect(b.blockAt(2n)!.transactions).toEqual(block.transactions);
+  });
+});
+
+/** The stored, sealed encoding of a committed block. */
+function encodeSealed(c: Chain, block: Block): Uint8Array {
+  const bytes = c.blockBytesAt(block.header.number)!;
+  expect(equalBytes(bytes, encodeBlock(block))).toBe(true);
+  return bytes;
+}

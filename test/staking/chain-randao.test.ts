@@ -1,0 +1,131 @@
+/**
+ * Block import enforces the staking rules carried in headers: the proposer's RANDAO reveal,
+ * the mix, and nextValidators only at an epoch's end, equal to the election's result.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockHash, decodeBlock, encodeBlock, type Block } from '../../src/chain/block.js';
+import { commitSealDigest } from '../../src/consensus/messages.js';
+import { sign } from '../../src/crypto/secp256k1.js';
+import { Chain, ImportError } from '../../src/chain/chain.js';
+import { ChainStore } from '../../src/chain/store.js';
+import { secp256k1Recover } from '../../src/consensus/crypto.js';
+import { equalBytes } from '../../src/crypto/bytes.js';
+import { keccak256 } from '../../src/crypto/keccak.js';
+import { mixReveal } from '../../src/election/randao.js';
+import { TxDecoder } from '../../src/execution/tx.js';
+import { devGenesis } from '../../src/node/devnet.js';
+import { onionFromKey } from '../../src/node/randao.js';
+import { deriveAccounts, DEV_MNEMONIC } from '../../src/crypto/mnemonic.js';
+import { DEV_VALIDATOR_PATH } from '../../src/node/devnet.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const KEYS = deriveAccounts(DEV_MNEMONIC, 4, DEV_VALIDATOR_PATH);
+const genesis = devGenesis(4, 1000, 1_700_000_000n, {
+  epochBlocks: 4,
+  rankedSeats: 3,
+  lotterySeats: 1,
+});
+
+function chain(): Chain {
+  const dir = mkdtempSync(join(tmpdir(), 'etm-randao-'));
+  dirs.push(dir);
+  return new Chain({
+    store: new ChainStore(dir),
+    genesis,
+    decoder: new TxDecoder({ chainId: genesis.chainId }),
+    recover: secp256k1Recover,
+    now: () => 1_800_000_000_000,
+  });
+}
+
+/** Builds the next block as its round-0 proposer would. */
+function build(c: Chain): Block {
+  const h = c.headNumber + 1n;
+  const set = c.validatorsAt(h);
+  const proposer = set[Number(h % BigInt(set.length))]!;
+  const key = KEYS.find((k) => equalBytes(k.address, proposer))!;
+  const onion = onionFromKey(key.privateKey);
+  return c.buildBlock(proposer, [], (index, hashesTo) => {
+    const r = onion.reveal(Number(index));
+    return equalBytes(keccak256(r), hashesTo) ? r : null;
+  }).block;
+}
+
+/** Commits a block with seals from every validator, as consensus would. */
+function commit(c: Chain, b: Block): void {
+  const hash = blockHash(b);
+  const seals = KEYS.map((k) => ({
+    validator: k.address,
+    signature: sign(commitSealDigest(hash, 0), k.privateKey),
+  }));
+  c.commitDecided(encodeBlock(b), 0, seals);
+}
+
+const reencode = (b: Block, edit: (b: Block) => Block) => encodeBlock(edit(structuredClone(b)));
+
+describe('headers carry the staking rules', () => {
+  it('accepts built blocks through an epoch change, with the set announced at its end', () => {
+    const c = chain();
+    for (let i = 1; i <= 5; i++) {
+      const b = build(c);
+      commit(c, b);
+      const announces = b.header.extra.nextValidators.length > 0;
+      expect(announces).toBe(b.header.number === 4n);
+    }
+    expect(c.headNumber).toBe(5n);
+  });
+
+  it('rejects a wrong reveal, a wrong mix, and a stray nextValidators', () => {
+    const c = chain();
+    const b = build(c);
+    expect(() => c.validateBlock(encodeBlock(b), false)).not.toThrow();
+    const other = onionFromKey(KEYS[0]!.privateKey).reveal(5);
+    const wrongReveal = reencode(b, (x) => {
+      x.header.extra.randaoReveal = other;
+      x.header.mixHash = mixReveal(genesisMixOf(c), other);
+      return x;
+    });
+    expect(() => c.validateBlock(wrongReveal, false)).toThrow(ImportError);
+    expect(() => c.validateBlock(wrongReveal, false)).toThrow(/randao reveal/);
+    const noReveal = reencode(b, (x) => {
+      x.header.extra.randaoReveal = new Uint8Array(0);
+      x.header.mixHash = genesisMixOf(c);
+      return x;
+    });
+    expect(() => c.validateBlock(noReveal, false)).toThrow(/randao reveal missing/);
+    const wrongMix = reencode(b, (x) => {
+      x.header.mixHash = new Uint8Array(32).fill(1);
+      return x;
+    });
+    expect(() => c.validateBlock(wrongMix, false)).toThrow(/mixHash/);
+    const stray = reencode(b, (x) => {
+      x.header.extra.nextValidators = [KEYS[0]!.address];
+      return x;
+    });
+    expect(() => c.validateBlock(stray, false)).toThrow(/nextValidators must be empty/);
+  });
+
+  it('rejects an epoch-end block that announces another set', () => {
+    const c = chain();
+    for (let i = 1; i <= 3; i++) commit(c, build(c));
+    const end = build(c);
+    expect(end.header.extra.nextValidators.length).toBe(4);
+    const forged = reencode(end, (x) => {
+      x.header.extra.nextValidators = [...x.header.extra.nextValidators].reverse();
+      return x;
+    });
+    expect(() => c.validateBlock(forged, false)).toThrow(/differ from the election result/);
+    expect(decodeBlock(encodeBlock(end)).header.extra.nextValidators).toHaveLength(4);
+  });
+});
+
+function genesisMixOf(c: Chain): Uint8Array {
+  return c.blockAt(0n)!.header.mixHash;
+}
