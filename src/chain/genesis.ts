@@ -32,10 +32,12 @@ import {
   DEFAULT_PARAMS,
   PARAM_BOUNDS,
   withDerivedParams,
+  WAD,
   type ChainParams,
 } from './params.js';
 import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../staking/params.js';
 import { writeGenesisStaking, type GenesisCandidate } from '../staking/genesis.js';
+import { VOTER_BONUS_POOL } from '../execution/system-accounts.js';
 import { fromHex } from '../crypto/bytes.js';
 import { genesisMix } from '../election/randao.js';
 import { ZERO_HASH, type Header } from './header.js';
@@ -271,11 +273,18 @@ export function buildGenesis(
   store: TrieNodeStore,
 ): { block: Block; nodes: Array<[Uint8Array, Uint8Array]> } {
   const state = new StateDB(EMPTY_TRIE_ROOT, store);
+  let allocated = 0n;
   for (const { address: a, balance } of g.alloc) {
     const acct = state.getAccount(a);
     state.putAccount(a, { ...acct, balance });
+    allocated += balance;
   }
-  writeGenesisStaking(state, g.validators, g.candidates);
+  // The voter bonus pool is bonusPoolShare of the genesis supply, on top of the allocations.
+  const share = g.params.bonusPoolShare;
+  const bonusPool = (allocated * share) / (WAD - share);
+  const pool = state.getAccount(VOTER_BONUS_POOL);
+  state.putAccount(VOTER_BONUS_POOL, { ...pool, balance: pool.balance + bonusPool });
+  writeGenesisStaking(state, g.validators, g.candidates, g.params, allocated + bonusPool);
   const { root, nodes } = state.commit();
   const header: Header = {
     parentHash: ZERO_HASH,

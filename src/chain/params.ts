@@ -1,7 +1,8 @@
 /**
  * Protocol parameters (PROTOCOL §10) with their hard bounds, checked at genesis. Fractions are
  * bigint scaled by 10^18 (WAD: 10^18 = 1.0). Parameters of later subsystems (staking, rewards,
- * governance) join this table as those subsystems land; staking's live in src/staking/params.ts.
+ * governance) join this table as those subsystems land; staking's live in src/staking/params.ts,
+ * economics' in src/economics/params.ts.
  */
 import {
   DEFAULT_STAKING_PARAMS,
@@ -9,11 +10,17 @@ import {
   stakingParamsProblem,
   type StakingParams,
 } from '../staking/params.js';
+import {
+  blocksPerYearFor,
+  DEFAULT_ECONOMICS_PARAMS,
+  ECONOMICS_PARAM_BOUNDS,
+  type EconomicsParams,
+} from '../economics/params.js';
 
 export const WAD = 10n ** 18n;
 export const ETM = 10n ** 18n;
 
-export interface ChainParams extends StakingParams {
+export interface ChainParams extends StakingParams, EconomicsParams {
   /** Target time between blocks, in milliseconds. */
   blockTimeMs: bigint;
   /** A block's timestamp may be at most this far ahead of the validating node's clock (seconds). */
@@ -48,6 +55,7 @@ export const PARAM_BOUNDS: Record<keyof ChainParams, Bound> = {
   maxTxBytes: { min: 1024n, max: 1024n * 1024n, what: 'bytes' },
   maxBlockBytes: { min: 64n * 1024n, max: 64n * 1024n * 1024n, what: 'bytes' },
   ...STAKING_PARAM_BOUNDS,
+  ...ECONOMICS_PARAM_BOUNDS,
 };
 
 export const DEFAULT_PARAMS: ChainParams = {
@@ -60,13 +68,14 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxTxBytes: 128n * 1024n,
   maxBlockBytes: 16n * 1024n * 1024n,
   ...DEFAULT_STAKING_PARAMS,
+  ...DEFAULT_ECONOMICS_PARAMS,
 };
 
 const DAY_MS = 86_400_000n;
 
 /**
- * Parameters counted in days follow the block time unless given: blocksPerDay, and the
- * unbonding periods (3 and 28 days).
+ * Parameters counted in days or years follow the block time unless given: blocksPerDay, the
+ * unbonding periods (3 and 28 days) and blocksPerYear.
  */
 export function withDerivedParams(p: ChainParams, given: ReadonlySet<string>): ChainParams {
   const perDay = given.has('blocksPerDay') ? p.blocksPerDay : DAY_MS / p.blockTimeMs;
@@ -77,6 +86,7 @@ export function withDerivedParams(p: ChainParams, given: ReadonlySet<string>): C
     depositUnbondingBlocks: given.has('depositUnbondingBlocks')
       ? p.depositUnbondingBlocks
       : 28n * perDay,
+    blocksPerYear: given.has('blocksPerYear') ? p.blocksPerYear : blocksPerYearFor(p.blockTimeMs),
   };
 }
 

@@ -9,6 +9,7 @@ import { statusCommand } from './status.js';
 import { txCommand } from './tx.js';
 import { candidateCommand, epochCommand, stakeCommand } from './stake.js';
 import { simCommand } from './sim.js';
+import { economicsCommand, rewardsCommand } from './economics.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
@@ -31,6 +32,8 @@ export function buildProgram(): Command {
   program.addCommand(candidateCommand());
   program.addCommand(epochCommand());
   program.addCommand(simCommand());
+  program.addCommand(economicsCommand());
+  program.addCommand(rewardsCommand());
   return program;
 }
 

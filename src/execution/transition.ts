@@ -2,10 +2,11 @@
  * The state transition of a block: transactions in order, then the fee split. Pure and
  * synchronous over a StateDB; the caller commits the state and persists the result.
  *
- * A transaction pays `gasUsed × effectiveGasPrice`. Of that, the priority part goes to the
- * block's proposer (coinbase) as it executes; the base-fee part is pooled and split once at the
- * end of the block: `feeValidatorShare` to the proposer, `feeBurnShare` burned, the rest to the
- * DAO treasury (PROTOCOL §3). Only `balance` is ever spent: `locked` funds stay where they are.
+ * A transaction pays `gasUsed × effectiveGasPrice`. Of that, the priority part is the block
+ * proposer's; the base-fee part is pooled and split once at the end of the block:
+ * `feeValidatorShare` to the proposer, `feeBurnShare` burned, the rest to the DAO treasury
+ * (PROTOCOL §3). The proposer's income is then split between its operator's commission and its
+ * voters with the block's inflation (src/economics/block.ts). Only `balance` is ever spent: `locked` funds stay where they are.
  *
  * A call to the staking system contract costs its intrinsic gas plus a fixed amount per
  * function; if it reverts, its state changes are undone but the nonce and fee are kept (status
@@ -19,10 +20,11 @@ import type { StateDB } from '../state/state-db.js';
 import { TxError } from './errors.js';
 import { effectiveGasPrice, splitBaseFee } from './fees.js';
 import { intrinsicGas, type SignedTx } from './tx.js';
-import { DAO_TREASURY, STAKING_ADDRESS } from './system-accounts.js';
+import { DAO_TREASURY, STAKING_ADDRESS, STAKING_REWARD_POOL } from './system-accounts.js';
 import { equalBytes } from '../crypto/bytes.js';
 import { callStaking, Revert, stakingCallGas } from '../staking/contract.js';
 import { applyBlockStaking } from '../staking/block-hooks.js';
+import { applyBlockEconomics, type BlockEconomicsOutput } from '../economics/block.js';
 import type { Log } from '../chain/receipt.js';
 
 export interface BlockEnv {
@@ -56,6 +58,7 @@ export interface BlockOutcome {
   gasUsed: bigint;
   logsBloom: Uint8Array;
   fees: FeeTotals;
+  economics: BlockEconomicsOutput;
   /** Validators of the next epoch when this block ends an epoch, else empty. */
   nextValidators: Uint8Array[];
 }
@@ -124,7 +127,8 @@ export function applyTransaction(
     nonce: sender.nonce + 1n,
     balance: sender.balance - gasUsed * price,
   });
-  credit(state, env.coinbase, gasUsed * (price - env.baseFeePerGas));
+  // Priority fees wait in the reward pool until the block's end splits the proposer's income.
+  credit(state, STAKING_REWARD_POOL, gasUsed * (price - env.baseFeePerGas));
   let status: 0 | 1 = 1;
   let logs: Log[] = [];
   if (!system) {
@@ -170,7 +174,10 @@ export function credit(state: StateDB, address: Uint8Array, amount: bigint): voi
   state.putAccount(address, { ...a, balance: a.balance + amount });
 }
 
-/** Pays out the pooled base fees of a block. */
+/**
+ * Pays out the pooled base fees of a block: the treasury's part now; the proposer's part (with
+ * the priority fees) joins the reward pool, from which the economics pay commission and voters.
+ */
 export function settleFees(state: StateDB, env: BlockEnv, receipts: StoredReceipt[]): FeeTotals {
   let baseFees = 0n;
   let tips = 0n;
@@ -179,7 +186,7 @@ export function settleFees(state: StateDB, env: BlockEnv, receipts: StoredReceip
     tips += r.gasUsed * (r.effectiveGasPrice - env.baseFeePerGas);
   }
   const split = splitBaseFee(baseFees, env.params);
-  credit(state, env.coinbase, split.proposer);
+  credit(state, STAKING_REWARD_POOL, split.proposer);
   credit(state, DAO_TREASURY, split.treasury);
   return { baseFees, tips, ...split };
 }
@@ -239,6 +246,15 @@ function finish(
   gasUsed: bigint,
 ): BlockOutcome {
   const fees = settleFees(state, env, receipts);
+  const economics = applyBlockEconomics(state, {
+    height: env.number,
+    params: env.params,
+    coinbase: env.coinbase,
+    validators: env.validators,
+    proposerFees: fees.proposer + fees.tips,
+    burned: fees.burned,
+    mix: env.mixHash,
+  });
   const bloom = new Uint8Array(BLOOM_BYTES);
   for (const r of receipts) orBloom(bloom, r.logsBloom);
   // Throws StakingBlockError when the block's RANDAO reveal is wrong.
@@ -250,5 +266,5 @@ function finish(
     randaoReveal: env.randaoReveal,
     mix: env.mixHash,
   });
-  return { receipts, gasUsed, logsBloom: bloom, fees, nextValidators };
+  return { receipts, gasUsed, logsBloom: bloom, fees, economics, nextValidators };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
 import { DEV_MNEMONIC, deriveAccounts, type DerivedAccount } from '../crypto/mnemonic.js';
 import { DEVNET_CHAIN_ID, genesisToJson, parseGenesis, type Genesis } from '../chain/genesis.js';
-import { ETM } from '../chain/params.js';
+import { DEFAULT_PARAMS, ETM } from '../chain/params.js';
 import { onionFromKey } from './randao.js';
 import { LocalNetwork } from './network.js';
 import { Node } from './node.js';
@@ -70,6 +70,12 @@ export const DEVNET_STANDBY = 6;
 export const DEVNET_VALIDATOR_DEPOSIT = 1_000n * ETM;
 const DEVNET_VALIDATOR_FUNDS = 2_000n * ETM;
 
+/** Reference epoch length over the devnet's, at least 1: the bonus schedule's scale. */
+export function bonusDivisor(epochBlocks: number): bigint {
+  const d = DEFAULT_PARAMS.epochBlocks / BigInt(epochBlocks);
+  return d > 1n ? d : 1n;
+}
+
 export function devGenesis(
   validators: number,
   blockTimeMs: number,
@@ -86,6 +92,8 @@ export function devGenesis(
       epochBlocks: String(staking.epochBlocks),
       rankedSeats: String(staking.rankedSeats),
       lotterySeats: String(staking.lotterySeats),
+      // The same voter bonus per epoch as the reference chain's 1,200-block epochs.
+      bonusScheduleDivisor: String(bonusDivisor(staking.epochBlocks)),
     },
     alloc: Object.fromEntries([
       ...accounts.map((a) => [a.checksumAddress, { balance: DEV_ACCOUNT_BALANCE.toString() }]),
@@ -105,7 +113,7 @@ export function devGenesis(
 }
 
 /** Loads the devnet's genesis from the data directory, or creates it. */
-function loadOrCreateGenesis(o: DevnetOptions): Genesis {
+export function loadOrCreateGenesis(o: DevnetOptions): Genesis {
   const file = join(o.datadir, 'genesis.json');
   if (existsSync(file)) {
     const g = parseGenesis(JSON.parse(readFileSync(file, 'utf8')));

@@ -14,6 +14,8 @@ import { CANDIDATE_STATUS } from '../staking/abi.js';
 import { StakingStore } from '../staking/store.js';
 import { lockWeight, timeGain } from '../staking/weights.js';
 import { toHex } from '../crypto/bytes.js';
+import { economicsFigures, type EconomicsFigures } from '../economics/figures.js';
+import { pendingRewards } from '../economics/ledger.js';
 
 export class NodeStakingRpc implements StakingRpcBackend {
   constructor(private readonly chain: Chain) {}
@@ -86,8 +88,14 @@ export class NodeStakingRpc implements StakingRpcBackend {
         since: l.since,
         t,
         x: lockWeight(l.amount, t),
+        pending: pendingRewards(store, l),
+        autoCompound: store.lockRewards(id).autoCompound,
       };
     });
+  }
+
+  economics(block: bigint): EconomicsFigures {
+    return economicsFigures(this.chain.stateAt(block), this.chain.params);
   }
 
   election(epoch: bigint): ElectionView | null {

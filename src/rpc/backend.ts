@@ -177,6 +177,8 @@ export const RpcErrorCode = {
 } as const;
 
 /** An epoch: its blocks, validators (consensus keys) in proposer order, and seed. */
+import type { EconomicsFigures } from '../economics/figures.js';
+
 export interface EpochView {
   epoch: bigint;
   firstBlock: bigint;
@@ -218,6 +220,9 @@ export interface LockView {
   since: bigint;
   t: bigint;
   x: bigint;
+  /** Rewards the lock can claim now. */
+  pending: bigint;
+  autoCompound: boolean;
 }
 
 export interface ElectionView {
@@ -233,8 +238,10 @@ export interface ElectionView {
   operators: Uint8Array[];
 }
 
-/** Staking reads (etm_getEpoch, etm_getCandidates, etm_getLocks, etm_getElection). */
+/** Staking reads (etm_getEpoch, etm_getCandidates, etm_getLocks, etm_getElection, etm_getEconomics). */
 export interface StakingRpcBackend {
+  /** The economy's figures at a block (already resolved to a number that exists). */
+  economics(block: bigint): EconomicsFigures;
   /** The epoch `epoch`, or the current one; null when it is not known yet. */
   epoch(epoch: bigint | null): EpochView | null;
   candidates(): CandidateView[];

@@ -3,6 +3,7 @@
  * objects with the fields and field order geth returns, so clients that compare against geth
  * output see no difference.
  */
+import type { EconomicsFigures } from '../economics/figures.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { toHex } from '../crypto/bytes.js';
 import { toDecimalString } from '../math/fixed.js';
@@ -248,6 +249,33 @@ export function formatLock(l: LockView): JsonObject {
     since: quantity(l.since),
     t: quantity(l.t),
     x: quantity(l.x),
+    pending: quantity(l.pending),
+    autoCompound: l.autoCompound,
+  };
+}
+
+/** etm_getEconomics: amounts as hex quantities, rates as 36-decimal strings (null: undefined). */
+export function formatEconomics(number: bigint, f: EconomicsFigures): JsonObject {
+  const rate = (x: bigint | null) => (x === null ? null : fixed(x));
+  return {
+    block: quantity(number),
+    supply: quantity(f.supply),
+    totalLocked: quantity(f.totalLocked),
+    stakingRatio: rate(f.stakingRatio),
+    inflationRate: rate(f.inflationRate),
+    blocksPerYear: quantity(f.blocksPerYear),
+    validatorInflationShare: rate(f.validatorInflationShare),
+    perBlockRate: rate(f.perBlockRate),
+    rewardPerTokenPerBlock: rate(f.rewardPerTokenPerBlock),
+    minted: quantity(f.minted),
+    mintedTotal: quantity(f.mintedTotal),
+    apyEstimate: rate(f.apyEstimate),
+    apyCurrent: rate(f.apyCurrent),
+    bonusReleased: quantity(f.bonusReleased),
+    bonusPending: quantity(f.bonusPending),
+    bonusPool: quantity(f.bonusPool),
+    treasury: quantity(f.treasury),
+    rewardPool: quantity(f.rewardPool),
   };
 }
 

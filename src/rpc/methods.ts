@@ -22,6 +22,7 @@ import {
   formatValidators,
   formatCandidate,
   formatElection,
+  formatEconomics,
   formatEpoch,
   formatLock,
   quantity,
@@ -133,6 +134,10 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
       .locks(p.required(0, 'address', decodeAddress))
       .map(formatLock),
   );
+  define('etm_getEconomics', 1, (p) => {
+    const number = stateBlock(p.optional(0, 'block', decodeBlockNumberOrTag, LATEST));
+    return formatEconomics(number, staking().economics(number));
+  });
   define('etm_getElection', 1, (p) => {
     const e = staking().election(p.required(0, 'epoch', decodeUint64));
     return e === null ? null : formatElection(e);

@@ -12,6 +12,9 @@ export const STAKING_ABI = parseAbi([
   'function vote(uint256 lockId, address candidate)',
   'function unvote(uint256 lockId)',
   'function unlock(uint256 lockId)',
+  // Rewards
+  'function claim(uint256 lockId) returns (uint256 amount)',
+  'function setAutoCompound(uint256 lockId, bool on)',
   // Candidates
   'function registerCandidate(address consensusKey, string name, uint16 commissionBps, uint16 commissionMaxBps, bytes32 randaoCommitment) payable',
   'function updateCandidate(string name, uint16 commissionBps)',
@@ -21,6 +24,7 @@ export const STAKING_ABI = parseAbi([
   'function getUnbonding(address owner) view returns (uint256[] amounts, uint64[] releaseHeights)',
   'function getCandidate(address operator) view returns (address consensusKey, string name, uint256 deposit, uint16 commissionBps, uint16 commissionMaxBps, uint8 status, uint256 votes, uint256 lockCount)',
   'function getCandidates() view returns (address[] operators)',
+  'function getRewards(uint256 lockId) view returns (uint256 pending, bool autoCompound)',
   'function currentEpoch() view returns (uint64 epoch, uint64 firstBlock, uint64 lastBlock)',
   // Logs
   'event Locked(uint256 indexed lockId, address indexed owner, address indexed candidate, uint256 amount)',
@@ -29,6 +33,8 @@ export const STAKING_ABI = parseAbi([
   'event Unlocked(uint256 indexed lockId, address indexed owner, uint256 amount, uint64 releaseHeight)',
   'event CandidateRegistered(address indexed operator, address indexed consensusKey, string name, uint256 deposit, uint16 commissionBps, uint16 commissionMaxBps)',
   'event CandidateUpdated(address indexed operator, string name, uint16 commissionBps)',
+  'event Claimed(uint256 indexed lockId, address indexed owner, uint256 amount, bool compounded)',
+  'event AutoCompoundSet(uint256 indexed lockId, address indexed owner, bool on)',
   // Reverts carry the standard Error(string) reason.
   'error Error(string reason)',
 ]);

@@ -9,7 +9,7 @@
  *    round a block is sealed in is not part of its hash;
  * 4. at the last block of epoch e: halves the age of every lock behind a candidate that produced
  *    a block in epoch e, elects epoch e+2 with the seed randao(e), and announces the validators
- *    of epoch e+1.
+ *    of epoch e+1, whose voters' reward weights are then refreshed (src/economics/ledger.ts).
  *
  * Per-block work is bounded by the number of validators; only the epoch's last block walks the
  * locks (once, over those voting for producers and for candidates being weighed).
@@ -19,6 +19,7 @@ import { elect } from '../election/election.js';
 import { mixReveal, verifyReveal } from '../election/randao.js';
 import { SCALE } from '../math/fixed.js';
 import type { StateDB } from '../state/state-db.js';
+import { RewardLedger } from '../economics/ledger.js';
 import { epochOf, isEpochEnd } from './epochs.js';
 import type { StakingParams } from './params.js';
 import { STATUS_ACTIVE, StakingStore, type Address, type EpochRecord } from './store.js';
@@ -96,7 +97,10 @@ export function applyBlockStaking(state: StateDB, input: BlockStakingInput): Blo
   const next = store.epochRecord(epoch + 1n);
   // The epoch after next was elected here; keep the current set if nobody could be.
   store.setEpochRecord(epoch + 2n, elected ?? { ...(next ?? current!), electedAt: height });
-  return { nextValidators: (next ?? current!).validators };
+  const coming = next ?? current!;
+  // The next epoch's voters share its rewards by their weight as it begins.
+  new RewardLedger(state, params, height).refreshVoters(coming.operators);
+  return { nextValidators: coming.validators };
 }
 
 function releaseUnbonding(state: StateDB, store: StakingStore, height: bigint): void {

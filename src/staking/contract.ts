@@ -26,6 +26,7 @@ import {
   type Lock,
 } from './store.js';
 import { lockWeight, timeGain } from './weights.js';
+import { pendingRewards, RewardLedger } from '../economics/ledger.js';
 
 /** A failed call: the state is rolled back and the reason returned as Error(string). */
 export class Revert extends Error {
@@ -38,6 +39,8 @@ export const STAKING_GAS: Record<string, bigint> = {
   vote: 40_000n,
   unvote: 30_000n,
   unlock: 50_000n,
+  claim: 40_000n,
+  setAutoCompound: 30_000n,
   registerCandidate: 120_000n,
   updateCandidate: 40_000n,
 };
@@ -100,9 +103,11 @@ const hexAddr = (a: Address | null): Hex => toHex(a ?? ZERO_ADDRESS);
 class Staking {
   readonly logs: Log[] = [];
   private readonly store: StakingStore;
+  private readonly ledger: RewardLedger;
 
   constructor(private readonly ctx: CallContext) {
     this.store = new StakingStore(ctx.state);
+    this.ledger = new RewardLedger(ctx.state, ctx.params, ctx.height);
   }
 
   dispatch(call: Decoded): Hex {
@@ -126,6 +131,19 @@ class Staking {
       case 'unlock':
         this.unlock(call.args[0]);
         return '0x';
+      case 'claim':
+        return result('claim', this.claim(call.args[0]));
+      case 'setAutoCompound':
+        this.setAutoCompound(call.args[0], call.args[1]);
+        return '0x';
+      case 'getRewards': {
+        const l = this.store.getLock(call.args[0]);
+        if (!l) throw new Revert(`staking: no lock ${call.args[0]}`);
+        return result('getRewards', [
+          pendingRewards(this.store, l),
+          this.store.lockRewards(l.id).autoCompound,
+        ]);
+      }
       case 'registerCandidate':
         this.registerCandidate(
           addr(call.args[0]),
@@ -175,39 +193,52 @@ class Staking {
     this.moveToLocked(sender, amount);
     const id = this.newLock({ owner: sender, amount, candidate: target, since: height }, false);
     this.store.setLocksOf(sender, [...ids, id]);
+    this.ledger.open(this.store.getLock(id)!);
     this.emit('Locked', { lockId: id, owner: hexAddr(sender), candidate: hexAddr(target), amount });
     return id;
   }
 
   private vote(lockId: bigint, candidate: Address): void {
-    const l = this.ownLock(lockId);
-    if (l.isDeposit) throw new Revert("staking: a candidate's deposit always votes for it");
+    const own = this.ownLock(lockId);
+    if (own.isDeposit) throw new Revert("staking: a candidate's deposit always votes for it");
     const target = this.voteTarget(candidate, false)!;
-    if (l.candidate && bytesToBigint(l.candidate) === bytesToBigint(target))
+    if (own.candidate && bytesToBigint(own.candidate) === bytesToBigint(target))
       throw new Revert('staking: the lock already votes for this candidate');
+    const { lock: l, rewards } = this.ledger.detach(own);
     let next = l.candidate ? this.store.removeVote({ ...l, candidate: l.candidate }) : l;
     next = this.store.addVote({ ...next, candidate: target, since: this.ctx.height });
     this.store.putLock(next);
+    this.ledger.attach(next, rewards);
     this.emit('Voted', { lockId, owner: hexAddr(l.owner), candidate: hexAddr(target) });
   }
 
   private unvote(lockId: bigint): void {
-    const l = this.ownLock(lockId);
-    if (l.isDeposit) throw new Revert("staking: a candidate's deposit always votes for it");
-    if (!l.candidate) throw new Revert('staking: the lock does not vote');
-    const next = this.store.removeVote({ ...l, candidate: l.candidate });
-    this.store.putLock({ ...next, since: this.ctx.height });
+    const own = this.ownLock(lockId);
+    if (own.isDeposit) throw new Revert("staking: a candidate's deposit always votes for it");
+    if (!own.candidate) throw new Revert('staking: the lock does not vote');
+    const { lock: l, rewards } = this.ledger.detach(own);
+    const next = {
+      ...this.store.removeVote({ ...l, candidate: l.candidate! }),
+      since: this.ctx.height,
+    };
+    this.store.putLock(next);
+    this.ledger.attach(next, rewards);
     this.emit('Unvoted', { lockId, owner: hexAddr(l.owner), candidate: hexAddr(l.candidate) });
   }
 
   private unlock(lockId: bigint): void {
     const { params, height, sender } = this.ctx;
-    const l = this.ownLock(lockId);
+    const own = this.ownLock(lockId);
     const pending = this.store.unbondingOf(sender);
     if (BigInt(pending.length) >= params.maxLocksPerAccount)
       throw new Revert(
         `staking: at most ${params.maxLocksPerAccount} unbonding entries per account`,
       );
+    // Rewards are settled first (compounded into the lock, or paid to the balance).
+    const { lock: l, rewards } = this.ledger.detach(own);
+    const paid = this.ledger.close(l, rewards);
+    if (paid > 0n)
+      this.emit('Claimed', { lockId, owner: hexAddr(sender), amount: paid, compounded: false });
     if (l.candidate) this.store.removeVote({ ...l, candidate: l.candidate });
     if (l.isDeposit) {
       const c = this.store.getCandidate(sender)!;
@@ -278,6 +309,7 @@ class Staking {
     );
     this.store.putCandidate({ ...candidate, depositLockId: id });
     this.store.setLocksOf(sender, [...ids, id]);
+    this.ledger.open(this.store.getLock(id)!);
     this.emit('CandidateRegistered', {
       operator: hexAddr(sender),
       consensusKey: hexAddr(consensusKey),
@@ -330,6 +362,24 @@ class Staking {
       name: next.name,
       commissionBps: Number(next.commissionBps),
     });
+  }
+
+  /** Pays a lock's rewards: to the owner's balance, or into the lock with autoCompound. */
+  private claim(lockId: bigint): bigint {
+    const own = this.ownLock(lockId);
+    const { lock, rewards } = this.ledger.detach(own);
+    const compounded = rewards.autoCompound;
+    const amount = compounded ? lock.amount - own.amount : rewards.owed;
+    this.ledger.attach(lock, compounded ? rewards : this.ledger.payOut(lock, rewards));
+    this.emit('Claimed', { lockId, owner: hexAddr(own.owner), amount, compounded });
+    return amount;
+  }
+
+  private setAutoCompound(lockId: bigint, on: boolean): void {
+    const own = this.ownLock(lockId);
+    const { lock, rewards } = this.ledger.detach(own);
+    this.ledger.attach(lock, { ...rewards, autoCompound: on });
+    this.emit('AutoCompoundSet', { lockId, owner: hexAddr(own.owner), on });
   }
 
   // ---- views --------------------------------------------------------------------------------

@@ -5,7 +5,9 @@
  */
 import type { StateDB } from '../state/state-db.js';
 import { toHex } from '../crypto/bytes.js';
-import { StakingStore, STATUS_ACTIVE, type Address } from './store.js';
+import { RewardLedger } from '../economics/ledger.js';
+import type { StakingParams } from './params.js';
+import { StakingStore, STATUS_ACTIVE, type Address, type Lock } from './store.js';
 
 export interface GenesisCandidate {
   operator: Address;
@@ -17,12 +19,21 @@ export interface GenesisCandidate {
   randaoCommitment: Uint8Array;
 }
 
+/**
+ * `supply` is the genesis supply B (every allocation, the voter bonus pool included); the
+ * candidates' deposits are the locked total S, each earning rewards from block 1.
+ */
 export function writeGenesisStaking(
   state: StateDB,
   validators: Address[],
   candidates: GenesisCandidate[],
+  params: StakingParams,
+  supply: bigint,
 ): void {
   const store = new StakingStore(state);
+  store.setEconomics({ ...store.economics(), supply });
+  const ledger = new RewardLedger(state, params, 0n);
+  const deposits: Lock[] = [];
   let nextId = 1n;
   for (const c of candidates) {
     const account = state.getAccount(c.operator);
@@ -42,6 +53,7 @@ export function writeGenesisStaking(
       isDeposit: true,
     });
     store.putLock(lock);
+    deposits.push(lock);
     store.setLocksOf(c.operator, [...store.locksOf(c.operator), id]);
     store.putCandidate({
       operator: c.operator,
@@ -62,6 +74,7 @@ export function writeGenesisStaking(
     store.setOperatorOfName(c.name, c.operator);
   }
   store.setNextLockId(nextId);
+  for (const lock of deposits) ledger.open(lock);
   const byKey = new Map(candidates.map((c) => [keyOf(c.consensusKey), c.operator]));
   const record = {
     validators,

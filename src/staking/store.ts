@@ -17,6 +17,9 @@
  *   ['perf', operator]      [[epoch, m, n]…] the last perfWindowEpochs epochs with turns
  *   ['epoch', e]            election record of epoch e (see EpochRecord)
  *   ['produced', e]         [operator…] ascending: candidates that produced a block in epoch e
+ *   ['econ']                economic totals and accumulators (see EconomicState)
+ *   ['lockEcon', id]        a lock's rewards bookkeeping (see LockRewards)
+ *   ['candEcon', operator]  a candidate's voter accumulator and total vote weight
  *
  * Every list is bounded or indexed, so no operation rewrites a record that grows with the number
  * of locks.
@@ -95,6 +98,48 @@ export interface EpochRecord {
   electedAt: bigint;
 }
 
+/** Economic totals of the chain (PROTOCOL §2 "global economic state", §7). */
+export interface EconomicState {
+  /** Total supply B: every balance, lock, unbonding entry and system account. */
+  supply: bigint;
+  /** Total locked S: the amounts of all locks (unbonding entries excluded). */
+  totalLocked: bigint;
+  /** Fraction of a unit of mint carried to the next block (10^-36 units). */
+  mintCarry: bigint;
+  /** Staking reward per locked unit, scaled by 10^36, and its division remainder. */
+  stakeAcc: bigint;
+  stakeRem: bigint;
+  /** Bonus released from the pool since the last epoch payout, not yet paid. */
+  bonusPending: bigint;
+  /** Bonus released since genesis. */
+  bonusReleased: bigint;
+  /** Units minted since genesis. */
+  minted: bigint;
+  /** Units minted by the last block. */
+  lastMinted: bigint;
+}
+
+/** A lock's reward bookkeeping. */
+export interface LockRewards {
+  autoCompound: boolean;
+  /** stakeAcc when the lock was last settled. */
+  stakeSnap: bigint;
+  /** The lock's vote weight x as its candidate's voters share rewards (fixed between touches). */
+  weight: bigint;
+  /** Its candidate's voter accumulator when the lock was last settled. */
+  voteSnap: bigint;
+  /** Settled rewards not yet claimed (held by the staking reward pool). */
+  owed: bigint;
+}
+
+/** A candidate's share of its proposer rewards among its voters (F1 style). */
+export interface CandidateRewards {
+  acc: bigint;
+  rem: bigint;
+  /** Σ weight over the locks voting for it. */
+  totalWeight: bigint;
+}
+
 const enc = (x: string) => new TextEncoder().encode(x);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -132,6 +177,87 @@ export class StakingStore {
 
   setNextLockId(id: bigint): void {
     this.write(slot('global'), rlpEncode([id]));
+  }
+
+  // ---- economics ---------------------------------------------------------------------------
+
+  economics(): EconomicState {
+    const v = this.read(slot('econ'));
+    if (v === null)
+      return {
+        supply: 0n,
+        totalLocked: 0n,
+        mintCarry: 0n,
+        stakeAcc: 0n,
+        stakeRem: 0n,
+        bonusPending: 0n,
+        bonusReleased: 0n,
+        minted: 0n,
+        lastMinted: 0n,
+      };
+    const f = asList(rlpDecode(v), 'economics', 9).map((x) => u(x, 'economics field'));
+    return {
+      supply: f[0]!,
+      totalLocked: f[1]!,
+      mintCarry: f[2]!,
+      stakeAcc: f[3]!,
+      stakeRem: f[4]!,
+      bonusPending: f[5]!,
+      bonusReleased: f[6]!,
+      minted: f[7]!,
+      lastMinted: f[8]!,
+    };
+  }
+
+  setEconomics(e: EconomicState): void {
+    this.write(
+      slot('econ'),
+      rlpEncode([
+        e.supply,
+        e.totalLocked,
+        e.mintCarry,
+        e.stakeAcc,
+        e.stakeRem,
+        e.bonusPending,
+        e.bonusReleased,
+        e.minted,
+        e.lastMinted,
+      ]),
+    );
+  }
+
+  lockRewards(id: bigint): LockRewards {
+    const v = this.read(slot('lockEcon', id));
+    if (v === null)
+      return { autoCompound: false, stakeSnap: 0n, weight: 0n, voteSnap: 0n, owed: 0n };
+    const [auto, stakeSnap, weight, voteSnap, owed] = asList(rlpDecode(v), 'lock rewards', 5);
+    return {
+      autoCompound: u(auto, 'autoCompound') === 1n,
+      stakeSnap: u(stakeSnap, 'stakeSnap'),
+      weight: u(weight, 'weight'),
+      voteSnap: u(voteSnap, 'voteSnap'),
+      owed: u(owed, 'owed'),
+    };
+  }
+
+  setLockRewards(id: bigint, r: LockRewards | null): void {
+    this.write(
+      slot('lockEcon', id),
+      r === null
+        ? null
+        : rlpEncode([r.autoCompound ? 1n : 0n, r.stakeSnap, r.weight, r.voteSnap, r.owed]),
+    );
+  }
+
+  candidateRewards(operator: Address): CandidateRewards {
+    const v = this.read(slot('candEcon', operator));
+    if (v === null) return { acc: 0n, rem: 0n, totalWeight: 0n };
+    const [acc, rem, total] = asList(rlpDecode(v), 'candidate rewards', 3);
+    return { acc: u(acc, 'acc'), rem: u(rem, 'rem'), totalWeight: u(total, 'totalWeight') };
+  }
+
+  setCandidateRewards(operator: Address, r: CandidateRewards): void {
+    this.write(slot('candEcon', operator), rlpEncode([r.acc, r.rem, r.totalWeight]));
   }
 
   // ---- locks ------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ const SERVED = [
   'eth_syncing',
   'eth_unsubscribe',
   'etm_getCandidates',
+  'etm_getEconomics',
   'etm_getElection',
   'etm_getEpoch',
   'etm_getLocks',
@@ -268,10 +269,45 @@ describe('node and network', () => {
         since: '0x2',
         t: '0x1',
         x: '0xde0b6b3a7640000',
+        pending: '0x3039',
+        autoCompound: true,
       },
     ]);
     expect((await call(url, 'etm_getLocks', [])).error?.code).toBe(-32602);
     expect((await call(url, 'etm_getLocks', ['0x1234'])).error?.code).toBe(-32602);
+  });
+
+  it('etm_getEconomics: amounts as quantities, rates as decimal strings, at a block', async () => {
+    const latest = await ok<Record<string, unknown>>('etm_getEconomics');
+    const head = BigInt(await ok<string>('eth_blockNumber'));
+    expect(latest).toEqual({
+      block: '0x' + head.toString(16),
+      supply: '0x' + (500_000_000n * 10n ** 18n + head).toString(16),
+      totalLocked: '0x52b7d2dcc80cd2e4000000',
+      stakingRatio: '0.2',
+      inflationRate: '0.1',
+      blocksPerYear: '0xa06680',
+      validatorInflationShare: '0.1',
+      perBlockRate: '0.000000009066891029140510346539793566',
+      rewardPerTokenPerBlock: null,
+      minted: '0x10e36e38a',
+      mintedTotal: '0x9',
+      apyEstimate: null,
+      apyCurrent: null,
+      bonusReleased: '0x0',
+      bonusPending: '0x0',
+      bonusPool: '0x14adf4b7320334b9000000',
+      treasury: '0x1',
+      rewardPool: '0x2',
+    });
+    expect((await ok<{ supply: string }>('etm_getEconomics', ['0x1'])).supply).toBe(
+      '0x' + (500_000_000n * 10n ** 18n + 1n).toString(16),
+    );
+    expect(await rpcError(url, 'etm_getEconomics', ['0xffffff'])).toEqual({
+      code: -32001,
+      message: 'header not found',
+    });
+    expect((await call(url, 'etm_getEconomics', ['soon'])).error?.code).toBe(-32602);
   });
 
   it('etm_getElection: seed, ranked, drawn with probabilities, order', async () => {

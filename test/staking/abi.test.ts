@@ -21,6 +21,8 @@ describe('staking ABI', () => {
       'vote',
       'unvote',
       'unlock',
+      'claim',
+      'setAutoCompound',
       'registerCandidate',
       'updateCandidate',
       'getLock',
@@ -28,6 +30,7 @@ describe('staking ABI', () => {
       'getUnbonding',
       'getCandidate',
       'getCandidates',
+      'getRewards',
       'currentEpoch',
     ]);
   });

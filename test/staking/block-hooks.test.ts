@@ -52,6 +52,8 @@ function world(params = P) {
       commissionMaxBps: 0n,
       randaoCommitment: onions[i]!.commitment,
     })),
+    params,
+    400n * ETM,
   );
   let mix: Uint8Array = new Uint8Array(32);
   const reveals = [0, 0, 0, 0];

@@ -1,0 +1,85 @@
+/**
+ * The economy's figures at a block (PROTOCOL §7.2), for `etm_getEconomics` and `etm economics`:
+ * staking ratio, per-block rates and the two APY figures. Rates are 36-decimal fixed point.
+ * Views only: nothing here decides state.
+ */
+import { MathError, ONE, powInt, powReal, SCALE } from '../math/fixed.js';
+import type { StateDB } from '../state/state-db.js';
+import {
+  DAO_TREASURY,
+  STAKING_REWARD_POOL,
+  VOTER_BONUS_POOL,
+} from '../execution/system-accounts.js';
+import { StakingStore } from '../staking/store.js';
+import { perBlockRate } from './inflation.js';
+import type { EconomicsParams } from './params.js';
+
+const WAD = 10n ** 18n;
+const WAD_TO_FIXED = SCALE / WAD;
+
+export interface EconomicsFigures {
+  supply: bigint;
+  totalLocked: bigint;
+  /** S/B; null when B = 0. */
+  stakingRatio: bigint | null;
+  inflationRate: bigint;
+  blocksPerYear: bigint;
+  validatorInflationShare: bigint;
+  perBlockRate: bigint;
+  /** r = B·i_n·(1−δ)/S per locked token per block; null when S = 0. */
+  rewardPerTokenPerBlock: bigint | null;
+  /** Units minted by the block, and since genesis. */
+  minted: bigint;
+  mintedTotal: bigint;
+  /** (1+i)^((1−δ)·B/S) − 1; null when S = 0 or too large to represent. */
+  apyEstimate: bigint | null;
+  /** (1+r)^n − 1; null when S = 0 or too large to represent. */
+  apyCurrent: bigint | null;
+  bonusReleased: bigint;
+  bonusPending: bigint;
+  bonusPool: bigint;
+  treasury: bigint;
+  rewardPool: bigint;
+}
+
+/** null instead of an overflow: a figure too large for the fixed-point range. */
+function orNull(f: () => bigint): bigint | null {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof MathError) return null;
+    throw e;
+  }
+}
+
+export function economicsFigures(state: StateDB, params: EconomicsParams): EconomicsFigures {
+  const e = new StakingStore(state).economics();
+  const B = e.supply;
+  const S = e.totalLocked;
+  const i = params.inflationRate * WAD_TO_FIXED;
+  const delta = params.validatorInflationShare;
+  const iN = perBlockRate(params.inflationRate, params.blocksPerYear);
+  const r = S === 0n ? null : (B * iN * (WAD - delta)) / WAD / S;
+  return {
+    supply: B,
+    totalLocked: S,
+    stakingRatio: B === 0n ? null : (S * SCALE) / B,
+    inflationRate: i,
+    blocksPerYear: params.blocksPerYear,
+    validatorInflationShare: delta * WAD_TO_FIXED,
+    perBlockRate: iN,
+    rewardPerTokenPerBlock: r,
+    minted: e.lastMinted,
+    mintedTotal: e.minted,
+    apyEstimate:
+      S === 0n
+        ? null
+        : orNull(() => powReal(ONE + i, (B * (WAD - delta) * WAD_TO_FIXED) / S) - ONE),
+    apyCurrent: r === null ? null : orNull(() => powInt(ONE + r, params.blocksPerYear) - ONE),
+    bonusReleased: e.bonusReleased,
+    bonusPending: e.bonusPending,
+    bonusPool: state.getAccount(VOTER_BONUS_POOL).balance,
+    treasury: state.getAccount(DAO_TREASURY).balance,
+    rewardPool: state.getAccount(STAKING_REWARD_POOL).balance,
+  };
+}

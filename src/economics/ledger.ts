@@ -1,0 +1,156 @@
+/**
+ * Rewards bookkeeping of locks over the state (PROTOCOL §7.2, §7.3), O(1) per lock touched:
+ *
+ * - every locked unit earns the global staking accumulator (`stakeAcc`);
+ * - a lock voting for a candidate also earns that candidate's voter accumulator per unit of its
+ *   vote weight x = t·T. The weight is taken when the lock is touched and refreshed for the
+ *   voters of each epoch's validators at the epoch's start, so the candidate's total weight is
+ *   exact between touches;
+ * - settling adds what a lock earned to its `owed`; with autoCompound the owed amount is added
+ *   to the lock instead. Unclaimed rewards sit in the staking reward pool account.
+ *
+ * The staking contract calls `detach` before it changes a lock and `attach` after.
+ */
+import { equalBytes } from '../crypto/bytes.js';
+import type { StateDB } from '../state/state-db.js';
+import { STAKING_REWARD_POOL } from '../execution/system-accounts.js';
+import type { StakingParams } from '../staking/params.js';
+import {
+  StakingStore,
+  type Address,
+  type EconomicState,
+  type Lock,
+  type LockRewards,
+} from '../staking/store.js';
+import { lockWeight, timeGain } from '../staking/weights.js';
+import { dueSince } from './accumulator.js';
+
+/** What a lock can claim now: settled plus not yet settled rewards. */
+export function pendingRewards(store: StakingStore, lock: Lock): bigint {
+  const r = store.lockRewards(lock.id);
+  return r.owed + unsettled(store, store.economics(), lock, r);
+}
+
+function unsettled(store: StakingStore, econ: EconomicState, lock: Lock, r: LockRewards): bigint {
+  let due = dueSince(lock.amount, econ.stakeAcc, r.stakeSnap);
+  if (lock.candidate && r.weight > 0n)
+    due += dueSince(r.weight, store.candidateRewards(lock.candidate).acc, r.voteSnap);
+  return due;
+}
+
+/** Vote weight x of a lock at a height. */
+export function voteWeightAt(lock: Lock, height: bigint, params: StakingParams): bigint {
+  return lockWeight(lock.amount, timeGain(height - lock.since, params));
+}
+
+function moveBalance(state: StateDB, from: Address, to: Address, amount: bigint): void {
+  if (amount === 0n) return;
+  const a = state.getAccount(from);
+  if (a.balance < amount) throw new Error(`system account short of ${amount - a.balance} units`);
+  state.putAccount(from, { ...a, balance: a.balance - amount });
+  const b = state.getAccount(to);
+  state.putAccount(to, { ...b, balance: b.balance + amount });
+}
+
+export class RewardLedger {
+  private readonly store: StakingStore;
+
+  constructor(
+    private readonly state: StateDB,
+    private readonly params: StakingParams,
+    private readonly height: bigint,
+  ) {
+    this.store = new StakingStore(state);
+  }
+
+  /** Books a new lock (already written, with its vote if any): it earns from now on. */
+  open(lock: Lock, autoCompound = false): void {
+    const econ = this.store.economics();
+    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked + lock.amount });
+    this.attach(lock, {
+      autoCompound,
+      stakeSnap: econ.stakeAcc,
+      weight: 0n,
+      voteSnap: 0n,
+      owed: 0n,
+    });
+  }
+
+  /**
+   * Settles a lock and takes its weight off its candidate, before the caller changes it. With
+   * autoCompound the owed rewards join the lock (the returned lock is written, grown).
+   */
+  detach(lock: Lock): { lock: Lock; rewards: LockRewards } {
+    const econ = this.store.economics();
+    let r = this.store.lockRewards(lock.id);
+    r = { ...r, owed: r.owed + unsettled(this.store, econ, lock, r), stakeSnap: econ.stakeAcc };
+    if (lock.candidate && r.weight > 0n) {
+      const c = this.store.candidateRewards(lock.candidate);
+      this.store.setCandidateRewards(lock.candidate, {
+        ...c,
+        totalWeight: c.totalWeight - r.weight,
+      });
+    }
+    r = { ...r, weight: 0n, voteSnap: 0n };
+    if (r.autoCompound && r.owed > 0n) {
+      lock = this.compound(lock, r.owed);
+      r = { ...r, owed: 0n };
+    }
+    return { lock, rewards: r };
+  }
+
+  /** Books a lock's weight with its (new) candidate after the caller changed it. */
+  attach(lock: Lock, r: LockRewards): void {
+    if (lock.candidate) {
+      const weight = voteWeightAt(lock, this.height, this.params);
+      const c = this.store.candidateRewards(lock.candidate);
+      this.store.setCandidateRewards(lock.candidate, {
+        ...c,
+        totalWeight: c.totalWeight + weight,
+      });
+      r = { ...r, weight, voteSnap: c.acc };
+    }
+    this.store.setLockRewards(lock.id, r);
+  }
+
+  /** Closes a detached lock that is being unlocked: its owed rewards go to the owner's balance. */
+  close(lock: Lock, r: LockRewards): bigint {
+    const econ = this.store.economics();
+    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked - lock.amount });
+    this.store.setLockRewards(lock.id, null);
+    moveBalance(this.state, STAKING_REWARD_POOL, lock.owner, r.owed);
+    return r.owed;
+  }
+
+  /** Pays a detached lock's owed rewards to its owner's balance. */
+  payOut(lock: Lock, r: LockRewards): LockRewards {
+    moveBalance(this.state, STAKING_REWARD_POOL, lock.owner, r.owed);
+    return { ...r, owed: 0n };
+  }
+
+  /** Adds `amount` of the reward pool to a lock (and to its owner's locked funds and S). */
+  private compound(lock: Lock, amount: bigint): Lock {
+    const pool = this.state.getAccount(STAKING_REWARD_POOL);
+    this.state.putAccount(STAKING_REWARD_POOL, { ...pool, balance: pool.balance - amount });
+    const owner = this.state.getAccount(lock.owner);
+    this.state.putAccount(lock.owner, { ...owner, locked: owner.locked + amount });
+    const econ = this.store.economics();
+    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked + amount });
+    const grown = { ...lock, amount: lock.amount + amount };
+    this.store.putLock(grown);
+    return grown;
+  }
+
+  /** Settles and re-weighs every lock voting for these candidates (at an epoch's start). */
+  refreshVoters(operators: readonly Address[]): void {
+    const seen: Address[] = [];
+    for (const op of operators) {
+      if (seen.some((s) => equalBytes(s, op))) continue;
+      seen.push(op);
+      for (const id of this.store.votesFor(op)) {
+        const { lock, rewards } = this.detach(this.store.getLock(id)!);
+        this.attach(lock, rewards);
+      }
+    }
+  }
+}
