@@ -63,14 +63,7 @@ function snapshot(c: Chain) {
 /** Everything every account holds; it must equal the supply B the economics keep. */
 function holdings(c: Chain): bigint {
   const state = c.headState();
-  return [
-    ...USERS,
-    STRANGER,
-    ...VALIDATORS,
-    DAO_TREASURY,
-    STAKING_REWARD_POOL,
-    VOTER_BONUS_POOL,
-  ]
+  return [...USERS, STRANGER, ...VALIDATORS, DAO_TREASURY, STAKING_REWARD_POOL, VOTER_BONUS_POOL]
     .map((a) => state.getAccount(a))
     .reduce((sum, a) => sum + a.balance + a.locked, 0n);
 }
