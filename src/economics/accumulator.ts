@@ -2,7 +2,7 @@
  * Reward-per-weight accumulators (PROTOCOL §7.2, §7.3): an amount shared pro rata over a total
  * weight raises the accumulator by amount/total, in 36-decimal fixed point with the remainder
  * carried, so that the sum of what the holders can claim never exceeds what was shared and falls
- * short of it by less than one unit per holder. A holder's due is weight·(acc − snapshot),
+ * short of it by at most one unit per holder. A holder's due is weight·(acc − snapshot),
  * rounded down. O(1) per share and per holder touched.
  */
 import { SCALE } from '../math/fixed.js';

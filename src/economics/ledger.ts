@@ -3,9 +3,10 @@
  *
  * - every locked unit earns the global staking accumulator (`stakeAcc`);
  * - a lock voting for a candidate also earns that candidate's voter accumulator per unit of its
- *   vote weight x = t·T. The weight is taken when the lock is touched and refreshed for the
- *   voters of each epoch's validators at the epoch's start, so the candidate's total weight is
- *   exact between touches;
+ *   vote weight x = t·T. The time gain t is taken when the lock starts voting and again for the
+ *   voters of each epoch's validators at the epoch's start; in between, x follows only the
+ *   amount (claims and compounding do not re-take t, so when a lock is claimed does not change
+ *   what it earns). The candidate's total weight is exact at all times;
  * - settling adds what a lock earned to its `owed`; with autoCompound the owed amount is added
  *   to the lock instead. Unclaimed rewards sit in the staking reward pool account.
  *
@@ -38,11 +39,6 @@ function unsettled(store: StakingStore, econ: EconomicState, lock: Lock, r: Lock
   return due;
 }
 
-/** Vote weight x of a lock at a height. */
-export function voteWeightAt(lock: Lock, height: bigint, params: StakingParams): bigint {
-  return lockWeight(lock.amount, timeGain(height - lock.since, params));
-}
-
 function moveBalance(state: StateDB, from: Address, to: Address, amount: bigint): void {
   if (amount === 0n) return;
   const a = state.getAccount(from);
@@ -70,6 +66,7 @@ export class RewardLedger {
     this.attach(lock, {
       autoCompound,
       stakeSnap: econ.stakeAcc,
+      timeGain: 0n,
       weight: 0n,
       voteSnap: 0n,
       owed: 0n,
@@ -99,16 +96,20 @@ export class RewardLedger {
     return { lock, rewards: r };
   }
 
-  /** Books a lock's weight with its (new) candidate after the caller changed it. */
-  attach(lock: Lock, r: LockRewards): void {
+  /**
+   * Books a lock's weight with its (new) candidate after the caller changed it. `retakeTime`:
+   * take the time gain t now (a new vote, an epoch's start), else keep the one the lock had.
+   */
+  attach(lock: Lock, r: LockRewards, retakeTime = true): void {
     if (lock.candidate) {
-      const weight = voteWeightAt(lock, this.height, this.params);
+      const t = retakeTime ? timeGain(this.height - lock.since, this.params) : r.timeGain;
+      const weight = lockWeight(lock.amount, t);
       const c = this.store.candidateRewards(lock.candidate);
       this.store.setCandidateRewards(lock.candidate, {
         ...c,
         totalWeight: c.totalWeight + weight,
       });
-      r = { ...r, weight, voteSnap: c.acc };
+      r = { ...r, timeGain: t, weight, voteSnap: c.acc };
     }
     this.store.setLockRewards(lock.id, r);
   }

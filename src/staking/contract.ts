@@ -370,7 +370,7 @@ class Staking {
     const { lock, rewards } = this.ledger.detach(own);
     const compounded = rewards.autoCompound;
     const amount = compounded ? lock.amount - own.amount : rewards.owed;
-    this.ledger.attach(lock, compounded ? rewards : this.ledger.payOut(lock, rewards));
+    this.ledger.attach(lock, compounded ? rewards : this.ledger.payOut(lock, rewards), false);
     this.emit('Claimed', { lockId, owner: hexAddr(own.owner), amount, compounded });
     return amount;
   }
@@ -378,7 +378,7 @@ class Staking {
   private setAutoCompound(lockId: bigint, on: boolean): void {
     const own = this.ownLock(lockId);
     const { lock, rewards } = this.ledger.detach(own);
-    this.ledger.attach(lock, { ...rewards, autoCompound: on });
+    this.ledger.attach(lock, { ...rewards, autoCompound: on }, false);
     this.emit('AutoCompoundSet', { lockId, owner: hexAddr(own.owner), on });
   }
 

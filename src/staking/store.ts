@@ -124,7 +124,9 @@ export interface LockRewards {
   autoCompound: boolean;
   /** stakeAcc when the lock was last settled. */
   stakeSnap: bigint;
-  /** The lock's vote weight x as its candidate's voters share rewards (fixed between touches). */
+  /** The time gain t taken with the weight (at the vote, or at the start of an epoch). */
+  timeGain: bigint;
+  /** The lock's vote weight x = t·T as its candidate's voters share rewards. */
   weight: bigint;
   /** Its candidate's voter accumulator when the lock was last settled. */
   voteSnap: bigint;
@@ -229,11 +231,19 @@ export class StakingStore {
   lockRewards(id: bigint): LockRewards {
     const v = this.read(slot('lockEcon', id));
     if (v === null)
-      return { autoCompound: false, stakeSnap: 0n, weight: 0n, voteSnap: 0n, owed: 0n };
-    const [auto, stakeSnap, weight, voteSnap, owed] = asList(rlpDecode(v), 'lock rewards', 5);
+      return {
+        autoCompound: false,
+        stakeSnap: 0n,
+        timeGain: 0n,
+        weight: 0n,
+        voteSnap: 0n,
+        owed: 0n,
+      };
+    const [auto, stakeSnap, t, weight, voteSnap, owed] = asList(rlpDecode(v), 'lock rewards', 6);
     return {
       autoCompound: u(auto, 'autoCompound') === 1n,
       stakeSnap: u(stakeSnap, 'stakeSnap'),
+      timeGain: u(t, 'timeGain'),
       weight: u(weight, 'weight'),
       voteSnap: u(voteSnap, 'voteSnap'),
       owed: u(owed, 'owed'),
@@ -245,7 +255,14 @@ export class StakingStore {
       slot('lockEcon', id),
       r === null
         ? null
-        : rlpEncode([r.autoCompound ? 1n : 0n, r.stakeSnap, r.weight, r.voteSnap, r.owed]),
+        : rlpEncode([
+            r.autoCompound ? 1n : 0n,
+            r.stakeSnap,
+            r.timeGain,
+            r.weight,
+            r.voteSnap,
+            r.owed,
+          ]),
     );
   }
 

@@ -207,10 +207,10 @@ describe('chains importing the same blocks agree', () => {
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end).
     expect(toHex(a.headHash)).toBe(
-      '0x4513730dc6cf96b910294c4c0bf519d670a3568482d6dba0917366c4ade47b40',
+      '0xe0b1973ef23b79daa1c29001a59d733fcb1c8b236cf0c3d4a818499275f0c3cd',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0x37c7774312c459e4eace03cabce9ce1e310f4c954149d112939709c45dc8601d',
+      '0xc563c70dfed41f1181cb639ef887ed7374ca798b15ba9ac8c79c25aa535206e9',
     );
   });
 

@@ -1,0 +1,533 @@
+/**
+ * Lazy = eager (PROTOCOL §12.1, §12.3): random sequences of transfers, fees, lock, vote, unvote,
+ * unlock, claim, setAutoCompound and blocks run on a state world and, side by side, on a naive
+ * reference that pays every lock every block eagerly in exact rationals, as docs/economics.md
+ * states the rules:
+ *
+ * - the stakers' part of the mint to every lock pro rata to its amount;
+ * - the proposer's share: commission (rounded down) to the operator, the rest to the voters of
+ *   its candidate pro rata to their weight x = t·T, T the lock's current amount and t its time
+ *   gain taken when it starts voting (lock, vote) and again at the refresh of the next epoch's
+ *   validators' voters at an epoch's end (after the halving of the ages behind the epoch's
+ *   producers); claims and compounding change T only;
+ * - at an epoch's end the released bonus: A/2 in K equal shares plus A/2 to the drawn validator,
+ *   each to the voters that voted before the epoch, pro rata to weight.
+ *
+ * The reference takes from the chain only what the owners received (balance moved by a claim or
+ * an unlock, amount added by compounding) and the epoch's elected set; everything else it computes.
+ *
+ * Bound checked for every lock after every call and every block. A lock's rewards on the chain
+ * (paid + compounded + pending) never exceed the exact eager total by more than ε, and fall short
+ * by less than F + 2 units, where F counts the chain's roundings down for that lock: 2 per
+ * settlement (its stake due and its vote due), 1 per bonus payment, and 2 for the pending view
+ * itself. ε = 10^-3 unit covers the accumulators' carried remainders being divided by a changed
+ * total (< amount·Σ S'/S·10^-36 ≈ 10^-10 units here; see accumulator.test.ts).
+ */
+import fc from 'fast-check';
+import { decodeFunctionResult } from 'viem';
+import { describe, expect, it } from 'vitest';
+import { bytesToBigint, concatBytes, toHex } from '../../src/crypto/bytes.js';
+import { keccak256 } from '../../src/crypto/keccak.js';
+import { economicState } from '../../src/economics/block.js';
+import { bonusPerBlock } from '../../src/economics/bonus.js';
+import { perBlockRate } from '../../src/economics/inflation.js';
+import { pendingRewards } from '../../src/economics/ledger.js';
+import { STAKING_REWARD_POOL, VOTER_BONUS_POOL } from '../../src/execution/system-accounts.js';
+import { STAKING_ABI } from '../../src/staking/abi.js';
+import { epochBounds, epochOf, isEpochEnd } from '../../src/staking/epochs.js';
+import type { Address } from '../../src/staking/store.js';
+import { add, cmp, q, show, sub, ZERO_Q, type Q } from './rational.js';
+import { ETM, makeWorld, TEST_PARAMS, ZERO, type AfterEconomics, type World } from './world.js';
+
+const SCALE = 10n ** 36n;
+const WAD = 10n ** 18n;
+const EPS = q(1n, 1000n);
+const TAG = new TextEncoder().encode('etm/voter-bonus');
+const COMMISSIONS = [1000n, 0n, 2500n, 500n];
+
+type Step =
+  | { kind: 'block' }
+  | { kind: 'transfer'; from: number; to: number; amount: bigint }
+  | { kind: 'fee'; who: number; proposer: bigint; treasury: bigint; burned: bigint }
+  | { kind: 'lock'; who: number; amount: bigint; cand: number }
+  | { kind: 'vote'; lock: number; cand: number }
+  | { kind: 'unvote'; lock: number }
+  | { kind: 'unlock'; lock: number }
+  | { kind: 'claim'; lock: number }
+  | { kind: 'auto'; lock: number; on: boolean };
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 9, arbitrary: fc.constant({ kind: 'block' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('transfer' as const),
+      from: fc.nat(6),
+      to: fc.nat(6),
+      amount: fc.bigInt({ min: 1n, max: 100n * ETM }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('fee' as const),
+      who: fc.nat(6),
+      proposer: fc.bigInt({ min: 0n, max: 3n * ETM }),
+      treasury: fc.bigInt({ min: 0n, max: ETM }),
+      burned: fc.bigInt({ min: 0n, max: ETM }),
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('lock' as const),
+      who: fc.nat(6),
+      amount: fc.bigInt({ min: ETM, max: 300n * ETM }),
+      cand: fc.nat(4),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('vote' as const), lock: fc.nat(), cand: fc.nat(3) }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unvote' as const), lock: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('unlock' as const), lock: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('claim' as const), lock: fc.nat() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('auto' as const), lock: fc.nat(), on: fc.boolean() }),
+  },
+);
+
+interface RefLock {
+  id: bigint;
+  owner: Address;
+  amount: bigint;
+  candidate: string | null;
+  since: bigint;
+  auto: boolean;
+  /** Time gain taken at the vote or the epoch's start, and the vote weight x = t·T. */
+  t: bigint;
+  weight: bigint;
+  /** Exact eager total earned since the lock opened. */
+  exact: Q;
+  /** Paid to the balance or compounded so far (from the chain). */
+  out: bigint;
+  /** Roundings down the chain made for this lock. */
+  floors: bigint;
+  openedAt: bigint;
+}
+
+/** The eager reference next to a world. */
+class Reference {
+  readonly locks = new Map<bigint, RefLock>();
+  B: bigint;
+  carry = 0n;
+  minted = 0n;
+  burned = 0n;
+  bonusPool: bigint;
+  bonusPending = 0n;
+  produced = new Set<string>();
+  readonly keyToOp = new Map<string, string>();
+  readonly commission = new Map<string, bigint>();
+
+  constructor(readonly w: World) {
+    this.B = w.genesisSupply;
+    this.bonusPool = w.balance(VOTER_BONUS_POOL);
+    w.keys.forEach((k, i) => this.keyToOp.set(toHex(k), toHex(w.ops[i]!)));
+    w.ops.forEach((op, i) => this.commission.set(toHex(op), COMMISSIONS[i]!));
+    for (const id of [1n, 2n, 3n, 4n]) {
+      const l = w.store.getLock(id)!;
+      this.locks.set(id, {
+        id,
+        owner: l.owner,
+        amount: l.amount,
+        candidate: toHex(l.candidate!),
+        since: 0n,
+        auto: false,
+        t: 1n,
+        weight: l.amount,
+        exact: ZERO_Q,
+        out: 0n,
+        floors: 0n,
+        openedAt: 0n,
+      });
+    }
+  }
+
+  get S(): bigint {
+    let s = 0n;
+    for (const l of this.locks.values()) s += l.amount;
+    return s;
+  }
+
+  sorted(): RefLock[] {
+    return [...this.locks.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  t(age: bigint): bigint {
+    const p = this.w.params;
+    const t = 1n + (age < 0n ? 0n : age / p.blocksPerDay);
+    return t < p.tMax ? t : p.tMax;
+  }
+
+  /** Takes the time gain now (a vote, an epoch's start). */
+  reweigh(l: RefLock, height: bigint): void {
+    if (l.candidate !== null) l.t = this.t(height - l.since);
+    this.rescale(l);
+  }
+
+  /** Keeps the time gain; the weight follows the amount (claims, compounding). */
+  rescale(l: RefLock): void {
+    l.weight = l.candidate === null ? 0n : l.amount * l.t;
+  }
+
+  /** The block's economics, eagerly; checks the chain's outputs against it. */
+  economics(b: AfterEconomics, proposerFees: bigint, burned: bigint): void {
+    const p = this.w.params;
+    const e = b.economics;
+    expect(economicState(this.w.state).totalLocked).toBe(this.S);
+    // 1. Mint.
+    const x = this.B * perBlockRate(p.inflationRate, p.blocksPerYear) + this.carry;
+    const minted = x / SCALE;
+    this.carry = x % SCALE;
+    expect(e.minted).toBe(minted);
+    this.minted += minted;
+    this.burned += burned;
+    this.B += minted - burned;
+    const proposerPart = (minted * p.validatorInflationShare) / WAD;
+    const stakers = minted - proposerPart;
+    const S = this.S;
+    if (S > 0n)
+      for (const l of this.locks.values()) l.exact = add(l.exact, q(stakers * l.amount, S));
+    // 2. The proposer's share.
+    const total = proposerPart + proposerFees;
+    const op = this.keyToOp.get(toHex(b.coinbase));
+    let toVoters = 0n;
+    if (op !== undefined) {
+      const rest = total - (total * this.commission.get(op)!) / 10_000n;
+      const voters = [...this.locks.values()].filter((l) => l.candidate === op);
+      const W = voters.reduce((s, l) => s + l.weight, 0n);
+      if (W > 0n) {
+        toVoters = rest;
+        for (const l of voters) l.exact = add(l.exact, q(rest * l.weight, W));
+      }
+    }
+    expect(e.voters).toBe(toVoters);
+    expect(e.commission).toBe(total - toVoters);
+    // 3. The bonus.
+    const offered = bonusPerBlock(b.height, p.bonusScheduleDivisor);
+    const avail = this.bonusPool - this.bonusPending;
+    const released = offered < avail ? offered : avail;
+    expect(e.bonusReleased).toBe(released);
+    this.bonusPending += released;
+    if (!isEpochEnd(b.height, p)) {
+      expect(e.bonusPaid).toBe(0n);
+      return;
+    }
+    const A = this.bonusPending;
+    const K = BigInt(b.validators.length);
+    let exactSum = 0n;
+    let count = 0n;
+    if (A > 0n && K > 0n) {
+      const first = epochBounds(epochOf(b.height, p), p).first;
+      const drawn = bytesToBigint(keccak256(concatBytes(b.mix, TAG))) % K;
+      b.validators.forEach((key, k) => {
+        const vop = this.keyToOp.get(toHex(key));
+        if (vop === undefined) return;
+        const due = A / 2n / K + (BigInt(k) === drawn ? A / 2n : 0n);
+        const eligible = [...this.locks.values()].filter(
+          (l) => l.candidate === vop && l.since < first && l.weight > 0n,
+        );
+        const T = eligible.reduce((s, l) => s + l.weight, 0n);
+        if (T === 0n) return; // forfeited: stays in the pool
+        exactSum += due;
+        for (const l of eligible) {
+          l.exact = add(l.exact, q(due * l.weight, T));
+          l.floors += 1n;
+          count++;
+        }
+      });
+    }
+    // Each eligible lock's credit is rounded down: the pool keeps < 1 unit per lock.
+    expect(e.bonusPaid <= exactSum).toBe(true);
+    expect(e.bonusPaid + count >= exactSum).toBe(true);
+    this.bonusPool -= e.bonusPaid;
+    this.bonusPending = 0n;
+  }
+
+  /** The staking hooks' part: the halving behind producers, the refresh of the next voters. */
+  staking(b: AfterEconomics, amountsBefore: Map<bigint, bigint>): void {
+    const p = this.w.params;
+    const op = this.keyToOp.get(toHex(b.coinbase));
+    if (op !== undefined) this.produced.add(op);
+    if (!isEpochEnd(b.height, p)) return;
+    for (const l of this.locks.values()) {
+      if (l.candidate === null || !this.produced.has(l.candidate)) continue;
+      const age = b.height - l.since;
+      if (age > 0n) l.since += (age + 1n) / 2n;
+    }
+    this.produced = new Set();
+    const coming = new Set<string>(
+      this.w.store.epochRecord(epochOf(b.height, p) + 1n)!.operators.map((o) => toHex(o)),
+    );
+    for (const l of this.locks.values()) {
+      if (l.candidate === null || !coming.has(l.candidate)) continue;
+      const comp = this.w.store.getLock(l.id)!.amount - amountsBefore.get(l.id)!;
+      this.touched(l, 0n, comp);
+      this.reweigh(l, b.height);
+    }
+  }
+
+  /** A settlement on the chain: `paid` went to the balance, `comp` into the lock. */
+  touched(l: RefLock, paid: bigint, comp: bigint): void {
+    expect(paid >= 0n && comp >= 0n && (paid === 0n || comp === 0n)).toBe(true);
+    if (comp > 0n) expect(l.auto).toBe(true);
+    l.floors += 2n;
+    l.out += paid + comp;
+    l.amount += comp;
+    this.checkLock(
+      l,
+      this.w.store.getLock(l.id) ? pendingRewards(this.w.store, this.w.store.getLock(l.id)!) : 0n,
+    );
+  }
+
+  checkLock(l: RefLock, pending: bigint): void {
+    const chain = q(l.out + pending);
+    const what = `lock ${l.id}: chain ${l.out}+${pending}, exact ${show(l.exact)}, floors ${l.floors}`;
+    expect(cmp(chain, add(l.exact, EPS)) <= 0, `over: ${what}`).toBe(true);
+    expect(cmp(chain, sub(l.exact, q(l.floors + 2n))) > 0, `under: ${what}`).toBe(true);
+  }
+
+  /** Everything after a block. */
+  checkAll(): void {
+    const w = this.w;
+    const e = economicState(w.state);
+    expect(e.supply).toBe(this.B);
+    expect(e.supply).toBe(w.genesisSupply + this.minted - this.burned);
+    expect(e.minted).toBe(this.minted);
+    expect(w.holdings()).toBe(e.supply); // conservation
+    expect(e.totalLocked).toBe(this.S);
+    expect(w.balance(VOTER_BONUS_POOL)).toBe(this.bonusPool);
+    expect(e.bonusPending).toBe(this.bonusPending);
+    const weights = new Map<string, bigint>();
+    let claimable = 0n;
+    for (const l of this.locks.values()) {
+      const c = w.store.getLock(l.id)!;
+      expect(c.amount).toBe(l.amount);
+      expect(c.since).toBe(l.since);
+      expect(c.candidate === null ? null : toHex(c.candidate)).toBe(l.candidate);
+      const r = w.store.lockRewards(l.id);
+      expect(r.weight, `weight of lock ${l.id}`).toBe(l.weight);
+      expect(r.autoCompound).toBe(l.auto);
+      if (l.candidate) weights.set(l.candidate, (weights.get(l.candidate) ?? 0n) + l.weight);
+      const p = pendingRewards(w.store, c);
+      claimable += p;
+      this.checkLock(l, p);
+      // The view the contract exposes says the same.
+      const view = w.call(l.owner, 'getRewards', [l.id])!;
+      const [viewPending, viewAuto] = decodeFunctionResult({
+        abi: STAKING_ABI,
+        functionName: 'getRewards',
+        data: toHex(view.returnData),
+      }) as readonly [bigint, boolean];
+      expect([viewPending, viewAuto]).toEqual([p, l.auto]);
+    }
+    // Solvency: the reward pool holds everything the locks can claim (the rest is dust).
+    expect(claimable <= w.balance(STAKING_REWARD_POOL)).toBe(true);
+    for (const op of w.ops) {
+      expect(w.store.candidateRewards(op).totalWeight).toBe(weights.get(toHex(op)) ?? 0n);
+    }
+  }
+}
+
+interface RunStats {
+  calls: number;
+  blocks: number;
+  epochEnds: number;
+  bonusPaid: bigint;
+  sameBlockUnlocks: number;
+  compounded: number;
+  paidOut: number;
+}
+
+function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
+  const w = makeWorld({
+    params: TEST_PARAMS,
+    candidates: COMMISSIONS.map((c) => ({ commissionBps: c, deposit: 10n * ETM })),
+    users: [1_000n * ETM, 1_000n * ETM, 1_000n * ETM],
+    bonusPool,
+  });
+  const ref = new Reference(w);
+  const accounts = [...w.users, ...w.ops];
+  let fees = { proposer: 0n, burned: 0n };
+  const pick = (i: number): RefLock | undefined => {
+    const all = ref.sorted();
+    return all.length === 0 ? undefined : all[i % all.length];
+  };
+  const cand = (i: number) => (i < 4 ? w.ops[i]! : ZERO);
+
+  /** Calls the contract on a lock; syncs what the owner received. */
+  const onLock = (l: RefLock, fn: string, args: unknown[], after: (l: RefLock) => void) => {
+    const bal = w.balance(l.owner);
+    const unb = w.store.unbondingOf(l.owner).length;
+    if (!w.call(l.owner, fn, args)) return;
+    stats.calls++;
+    const chain = w.store.getLock(l.id);
+    let amount: bigint;
+    if (chain) amount = chain.amount;
+    else {
+      const entries = w.store.unbondingOf(l.owner);
+      expect(entries.length).toBe(unb + 1);
+      amount = entries[entries.length - 1]!.amount;
+    }
+    const paid = w.balance(l.owner) - bal;
+    const comp = amount - l.amount;
+    if (comp > 0n) stats.compounded++;
+    if (paid > 0n) stats.paidOut++;
+    if (!chain) ref.locks.delete(l.id);
+    if (!chain && l.openedAt === w.height() + 1n) {
+      // Created and unlocked in one block: nothing earned.
+      expect(paid + comp).toBe(0n);
+      stats.sameBlockUnlocks++;
+    }
+    ref.touched(l, paid, comp);
+    after(l);
+  };
+
+  for (const s of steps) {
+    const h = w.height() + 1n; // the height of the block the calls go into
+    switch (s.kind) {
+      case 'block': {
+        const before = new Map<bigint, bigint>();
+        const out = w.block({
+          proposerFees: fees.proposer,
+          burned: fees.burned,
+          afterEconomics: (b) => {
+            ref.economics(b, fees.proposer, fees.burned);
+            for (const l of ref.locks.values()) before.set(l.id, w.store.getLock(l.id)!.amount);
+          },
+        });
+        ref.staking(
+          {
+            height: out.height,
+            coinbase: out.coinbase,
+            validators: out.validators,
+            mix: out.mix,
+            economics: out.economics,
+          },
+          before,
+        );
+        fees = { proposer: 0n, burned: 0n };
+        stats.blocks++;
+        if (isEpochEnd(out.height, w.params)) stats.epochEnds++;
+        stats.bonusPaid += out.economics.bonusPaid;
+        ref.checkAll();
+        break;
+      }
+      case 'transfer':
+        w.transfer(accounts[s.from]!, accounts[s.to]!, s.amount);
+        break;
+      case 'fee':
+        if (w.payFee(accounts[s.who]!, s.proposer, s.treasury, s.burned)) {
+          fees = { proposer: fees.proposer + s.proposer, burned: fees.burned + s.burned };
+        }
+        break;
+      case 'lock': {
+        const owner = accounts[s.who]!;
+        const r = w.call(owner, 'lock', [s.amount, toHex(cand(s.cand))]);
+        if (!r) break;
+        stats.calls++;
+        const id = w.lockIdOf(r);
+        const l: RefLock = {
+          id,
+          owner,
+          amount: s.amount,
+          candidate: s.cand < 4 ? toHex(cand(s.cand)) : null,
+          since: h,
+          auto: false,
+          t: 0n,
+          weight: 0n,
+          exact: ZERO_Q,
+          out: 0n,
+          floors: 0n,
+          openedAt: h,
+        };
+        ref.reweigh(l, h);
+        ref.locks.set(id, l);
+        break;
+      }
+      case 'vote': {
+        const l = pick(s.lock);
+        if (!l) break;
+        onLock(l, 'vote', [l.id, toHex(cand(s.cand))], (x) => {
+          x.candidate = toHex(cand(s.cand));
+          x.since = h;
+          ref.reweigh(x, h);
+        });
+        break;
+      }
+      case 'unvote': {
+        const l = pick(s.lock);
+        if (!l) break;
+        onLock(l, 'unvote', [l.id], (x) => {
+          x.candidate = null;
+          x.since = h;
+          ref.reweigh(x, h);
+        });
+        break;
+      }
+      case 'unlock': {
+        const l = pick(s.lock);
+        if (!l) break;
+        onLock(l, 'unlock', [l.id], () => undefined);
+        break;
+      }
+      case 'claim': {
+        const l = pick(s.lock);
+        if (!l) break;
+        onLock(l, 'claim', [l.id], (x) => ref.rescale(x));
+        break;
+      }
+      case 'auto': {
+        const l = pick(s.lock);
+        if (!l) break;
+        onLock(l, 'setAutoCompound', [l.id, s.on], (x) => {
+          x.auto = s.on;
+          ref.rescale(x);
+        });
+        break;
+      }
+    }
+  }
+}
+
+describe('lazy rewards = an eager exact reference', () => {
+  it('random histories of transfers, fees, locks, votes, claims, compounding and blocks', () => {
+    const stats: RunStats = {
+      calls: 0,
+      blocks: 0,
+      epochEnds: 0,
+      bonusPaid: 0n,
+      sameBlockUnlocks: 0,
+      compounded: 0,
+      paidOut: 0,
+    };
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { minLength: 20, maxLength: 60 }),
+        fc.bigInt({ min: 0n, max: 60n * ETM }),
+        (steps, pool) => run(steps, pool, stats),
+      ),
+      { seed: 7301, numRuns: 40 },
+    );
+    // The runs did exercise the rules.
+    expect(stats.blocks).toBeGreaterThan(300);
+    expect(stats.epochEnds).toBeGreaterThan(40);
+    expect(stats.calls).toBeGreaterThan(300);
+    expect(stats.bonusPaid > 0n).toBe(true);
+    expect(stats.sameBlockUnlocks).toBeGreaterThan(0);
+    expect(stats.compounded).toBeGreaterThan(10);
+    expect(stats.paidOut).toBeGreaterThan(50);
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * Worked examples of the proposer's share (PROTOCOL §7.3) and the voter bonus (§7.4): commission
+ * to the operator and the rest pro rata to the voters' weights; no voters → the operator; no
+ * candidacy → the coinbase. At an epoch's end A/2 in K equal shares and A/2 to the drawn
+ * validator's voters, locks that began voting in the epoch excluded, forfeits and dust in the pool.
+ */
+import { describe, expect, it } from 'vitest';
+import { concatBytes, bytesToBigint, toHex } from '../../src/crypto/bytes.js';
+import { keccak256 } from '../../src/crypto/keccak.js';
+import { economicState } from '../../src/economics/block.js';
+import { pendingRewards } from '../../src/economics/ledger.js';
+import {
+  DAO_TREASURY,
+  STAKING_REWARD_POOL,
+  VOTER_BONUS_POOL,
+} from '../../src/execution/system-accounts.js';
+import { ETM, makeWorld, TEST_PARAMS, type World } from './world.js';
+
+const NO_MINT = { ...TEST_PARAMS, inflationRate: 0n };
+const pending = (w: World, id: bigint) => pendingRewards(w.store, w.store.getLock(id)!);
+const owed = (w: World, id: bigint) => w.store.lockRewards(id).owed;
+
+/** c0 (10% commission), c1 (0%), c2 (25%), deposits 10 ETM (locks 1–3); one bare validator. */
+function proposerWorld(params = NO_MINT) {
+  const w = makeWorld({
+    params,
+    candidates: [
+      { commissionBps: 1000n, deposit: 10n * ETM },
+      { commissionBps: 0n, deposit: 10n * ETM },
+      { commissionBps: 2500n, deposit: 10n * ETM },
+    ],
+    bareValidators: 1,
+    users: [1_000n * ETM, 1_000n * ETM],
+  });
+  const [u1, u2] = w.users as [Uint8Array, Uint8Array];
+  const a = w.lockIdOf(w.call(u1, 'lock', [30n * ETM, toHex(w.ops[0]!)])); // lock 4
+  const b = w.lockIdOf(w.call(u2, 'lock', [10n * ETM, toHex(w.ops[0]!)])); // lock 5
+  return { w, u1, u2, a, b };
+}
+
+describe("the proposer's share", () => {
+  it('commission to the operator, the rest pro rata to the weights x = t·T of its voters', () => {
+    const { w, u1, a, b } = proposerWorld();
+    expect(w.payFee(u1, 100n * ETM, 0n, 0n)).toBe(true);
+    const op0 = w.balance(w.ops[0]!);
+    const before = [1n, a, b].map((id) => pending(w, id));
+    // All three weights were taken at age 0 (t = 1): 10, 30 and 10 ETM.
+    expect([1n, a, b].map((id) => w.store.lockRewards(id).weight)).toEqual([
+      10n * ETM,
+      30n * ETM,
+      10n * ETM,
+    ]);
+    expect(w.store.candidateRewards(w.ops[0]!).totalWeight).toBe(50n * ETM);
+    const out = w.block({
+      proposer: 0,
+      proposerFees: 100n * ETM,
+      afterEconomics: () => {
+        expect(w.balance(w.ops[0]!) - op0).toBe(10n * ETM);
+        const gained = [1n, a, b].map((id, i) => pending(w, id) - before[i]!);
+        expect(gained).toEqual([18n * ETM, 54n * ETM, 18n * ETM]);
+      },
+    });
+    expect(out.economics.commission).toBe(10n * ETM);
+    expect(out.economics.voters).toBe(90n * ETM);
+    expect(w.holdings()).toBe(economicState(w.state).supply);
+  });
+
+  it('with inflation: the δ part of the mint joins the fees; commission rounds down', () => {
+    const { w, u1, a } = proposerWorld(TEST_PARAMS);
+    w.payFee(u1, 7n, 0n, 0n);
+    const op2 = w.balance(w.ops[2]!);
+    w.call(u1, 'vote', [a, toHex(w.ops[2]!)]);
+    const out = w.block({ proposer: 2, proposerFees: 7n });
+    const delta = (out.economics.minted * TEST_PARAMS.validatorInflationShare) / ETM;
+    const total = delta + 7n;
+    expect(out.economics.commission).toBe((total * 2500n) / 10_000n);
+    expect(out.economics.voters).toBe(total - out.economics.commission);
+    expect(w.balance(w.ops[2]!) - op2).toBe(out.economics.commission);
+    expect(out.economics.stakers).toBe(out.economics.minted - delta);
+  });
+
+  it('a candidate nobody votes for: the operator receives the whole share', () => {
+    const { w, u1 } = proposerWorld();
+    // c1's only voter is its deposit; unlocking it leaves c1 without voters.
+    expect(w.call(w.ops[1]!, 'unlock', [2n])).not.toBeNull();
+    expect(w.store.candidateRewards(w.ops[1]!).totalWeight).toBe(0n);
+    w.payFee(u1, 40n * ETM, 0n, 0n);
+    const op1 = w.balance(w.ops[1]!);
+    const out = w.block({
+      proposer: 1,
+      proposerFees: 40n * ETM,
+      afterEconomics: () => expect(w.balance(w.ops[1]!) - op1).toBe(40n * ETM),
+    });
+    expect(out.economics).toMatchObject({ commission: 40n * ETM, voters: 0n });
+  });
+
+  it('a proposer without a candidacy receives it all at its own address', () => {
+    const { w, u1 } = proposerWorld();
+    w.payFee(u1, 25n * ETM, 0n, 0n);
+    const bare = w.bare[0]!;
+    const pool = w.balance(STAKING_REWARD_POOL);
+    const out = w.block({ proposer: 3, proposerFees: 25n * ETM });
+    expect(toHex(out.coinbase)).toBe(toHex(bare));
+    expect(w.balance(bare)).toBe(25n * ETM);
+    expect(w.balance(STAKING_REWARD_POOL)).toBe(pool - 25n * ETM);
+    expect(out.economics).toMatchObject({ commission: 25n * ETM, voters: 0n });
+  });
+});
+
+describe('nothing locked', () => {
+  it("the stakers' part goes to the DAO treasury, the δ part to a bare proposer", () => {
+    const w = makeWorld({ candidates: [], bareValidators: 2, users: [1_000_000n * ETM] });
+    expect(economicState(w.state).totalLocked).toBe(0n);
+    const supply = economicState(w.state).supply;
+    const out = w.block();
+    expect(out.economics.minted > 0n).toBe(true);
+    expect(w.balance(DAO_TREASURY)).toBe(out.economics.stakers);
+    expect(w.balance(out.coinbase)).toBe(out.economics.minted - out.economics.stakers);
+    expect(w.balance(STAKING_REWARD_POOL)).toBe(0n);
+    expect(economicState(w.state).supply).toBe(supply + out.economics.minted);
+    expect(w.holdings()).toBe(economicState(w.state).supply);
+  });
+});
+
+const TAG = new TextEncoder().encode('etm/voter-bonus');
+const drawnOf = (mix: Uint8Array, K: number) =>
+  Number(bytesToBigint(keccak256(concatBytes(mix, TAG))) % BigInt(K));
+
+describe('the voter bonus at an epoch end', () => {
+  /**
+   * Epochs 0 (blocks 1–5) and 1 (6–10) have the genesis set [c0, c1, c2, bare] (K = 4); 1 ETM
+   * is released a block, no mint, no fees: at an epoch's end only the bonus moves `owed`.
+   */
+  function bonusWorld(pool = 1_000n * ETM) {
+    return makeWorld({
+      params: NO_MINT,
+      candidates: [
+        { commissionBps: 1000n, deposit: 10n * ETM },
+        { commissionBps: 0n, deposit: 10n * ETM },
+        { commissionBps: 2500n, deposit: 10n * ETM },
+      ],
+      bareValidators: 1,
+      users: [1_000n * ETM, 1_000n * ETM],
+      bonusPool: pool,
+    });
+  }
+  const HALF_EVEN = (A: bigint, K: bigint) => A / 2n / K;
+
+  it('epoch 0: locks that began voting in it are excluded, a bare validator forfeits', () => {
+    const w = bonusWorld();
+    const lock = w.lockIdOf(w.call(w.users[0]!, 'lock', [31n * ETM, toHex(w.ops[0]!)]));
+    for (let h = 1; h < 5; h++) w.block();
+    const ids = [1n, 2n, 3n, lock];
+    const before = ids.map((id) => owed(w, id));
+    const out = w.block({
+      afterEconomics: ({ mix, economics }) => {
+        const got = ids.map((id, i) => owed(w, id) - before[i]!);
+        // A = 5 ETM: 0.625 ETM for each validator's voters, 2.5 ETM more for the drawn one's.
+        // The deposits (since 0) are c0–c2's only eligible voters; u1's lock (since 1) is not.
+        const d = drawnOf(mix, 4);
+        const share = (k: number) => HALF_EVEN(5n * ETM, 4n) + (k === d ? (5n * ETM) / 2n : 0n);
+        expect(got).toEqual([share(0), share(1), share(2), 0n]);
+        expect(economics.bonusPaid).toBe(share(0) + share(1) + share(2));
+      },
+    });
+    const e = economicState(w.state);
+    expect(e.bonusPending).toBe(0n);
+    expect(e.bonusReleased).toBe(5n * ETM);
+    // The bare validator's share (and the lottery's half if it drew it) stays in the pool.
+    expect(w.balance(VOTER_BONUS_POOL)).toBe(1_000n * ETM - out.economics.bonusPaid);
+    expect(w.holdings()).toBe(e.supply);
+  });
+
+  it('epoch 1: pro rata to the weights, dust and forfeits stay in the pool', () => {
+    const w = bonusWorld();
+    const [u1, u2] = w.users as [Uint8Array, Uint8Array];
+    const old = w.lockIdOf(w.call(u1, 'lock', [31n * ETM, toHex(w.ops[0]!)]));
+    for (let h = 1; h <= 6; h++) w.block();
+    // Block 7: a new voter for c0 (excluded this epoch) and c2's deposit leaves (c2 forfeits).
+    const fresh = w.lockIdOf(w.call(u2, 'lock', [20n * ETM, toHex(w.ops[0]!)]));
+    expect(w.call(w.ops[2]!, 'unlock', [3n])).not.toBeNull();
+    for (let h = 7; h < 10; h++) w.block();
+    const ids = [1n, old, fresh, 2n];
+    const before = ids.map((id) => owed(w, id));
+    const weights = ids.map((id) => w.store.lockRewards(id).weight);
+    // Refreshed at block 5 (epoch 1's start) after the halving: both c0 voters since 3, t = 1.
+    expect(w.store.getLock(1n)!.since).toBe(3n);
+    expect(w.store.getLock(old)!.since).toBe(3n);
+    expect(weights.slice(0, 2)).toEqual([10n * ETM, 31n * ETM]);
+    const poolBefore = w.balance(VOTER_BONUS_POOL);
+    w.block({
+      afterEconomics: ({ mix, economics }) => {
+        const A = 5n * ETM;
+        const d = drawnOf(mix, 4);
+        const share = (k: number) => HALF_EVEN(A, 4n) + (k === d ? A / 2n : 0n);
+        const got = ids.map((id, i) => owed(w, id) - before[i]!);
+        const c0 = share(0);
+        expect(got[0]).toBe((c0 * 10n) / 41n);
+        expect(got[1]).toBe((c0 * 31n) / 41n);
+        expect(got[2]).toBe(0n); // began voting in epoch 1
+        expect(got[3]).toBe(share(1));
+        const paid = got.reduce((x, y) => x + y, 0n);
+        expect(economics.bonusPaid).toBe(paid);
+        // c0's split leaves dust (< 1 unit per voter); c2 (no voters) and the bare validator
+        // forfeit their shares: all of it stays in the pool.
+        const dust = c0 - got[0]! - got[1]!;
+        expect(dust >= 0n && dust < 2n).toBe(true);
+        expect(paid).toBe(HALF_EVEN(A, 4n) * 4n + A / 2n - share(2) - share(3) - dust);
+        expect(w.balance(VOTER_BONUS_POOL)).toBe(poolBefore - paid);
+      },
+    });
+  });
+
+  it('never pays more than the pool holds: a 2 ETM pool under a 5 ETM epoch', () => {
+    const w = bonusWorld(2n * ETM);
+    let released = 0n;
+    let paid = 0n;
+    for (let h = 1; h <= 10; h++) {
+      const { economics } = w.block();
+      released += economics.bonusReleased;
+      paid += economics.bonusPaid;
+      expect(economicState(w.state).bonusPending <= w.balance(VOTER_BONUS_POOL)).toBe(true);
+      expect(paid + w.balance(VOTER_BONUS_POOL)).toBe(2n * ETM);
+    }
+    expect(released >= 2n * ETM).toBe(true); // forfeits of epoch 0 are released again
+    expect(paid <= 2n * ETM).toBe(true);
+  });
+
+  // A claim does not re-take the time gain t: the weight stays the epoch's start's.
+  it('two equal locks with the same history get equal bonus, whoever claimed mid-epoch', () => {
+    const w = bonusWorld();
+    const [u1, u2] = w.users as [Uint8Array, Uint8Array];
+    const x = w.lockIdOf(w.call(u1, 'lock', [10n * ETM, toHex(w.ops[1]!)]));
+    const y = w.lockIdOf(w.call(u2, 'lock', [10n * ETM, toHex(w.ops[1]!)]));
+    for (let h = 1; h <= 6; h++) w.block();
+    expect(w.call(u1, 'claim', [x])).not.toBeNull(); // block 7
+    for (let h = 7; h < 10; h++) w.block();
+    const bx = owed(w, x);
+    const by = owed(w, y);
+    w.block();
+    const gx = owed(w, x) - bx;
+    const gy = owed(w, y) - by;
+    expect(gy > 0n).toBe(true);
+    const diff = gx > gy ? gx - gy : gy - gx;
+    expect(diff <= 1n, `claimer ${gx} vs holder ${gy}`).toBe(true);
+  });
+});

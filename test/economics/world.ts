@@ -1,0 +1,275 @@
+/**
+ * A state world for the economics tests: candidates registered at genesis (deposits as
+ * self-locks), a funded voter bonus pool, users with balances, and a block runner that does what
+ * a block's state transition does after its transactions (applyBlockEconomics, then
+ * applyBlockStaking with the proposer's RANDAO reveal).
+ */
+import { encodeFunctionData } from 'viem';
+import { fromHex, toHex } from '../../src/crypto/bytes.js';
+import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
+import { applyBlockEconomics, type BlockEconomicsOutput } from '../../src/economics/block.js';
+import { executeBlock, type BlockOutcome } from '../../src/execution/transition.js';
+import type { SignedTx } from '../../src/execution/tx.js';
+import { createOnion, type Onion } from '../../src/election/randao.js';
+import {
+  DAO_TREASURY,
+  STAKING_ADDRESS,
+  STAKING_REWARD_POOL,
+  VOTER_BONUS_POOL,
+} from '../../src/execution/system-accounts.js';
+import { STAKING_ABI } from '../../src/staking/abi.js';
+import { applyBlockStaking, nextMix } from '../../src/staking/block-hooks.js';
+import { callStaking, Revert, type CallResult } from '../../src/staking/contract.js';
+import { epochOf } from '../../src/staking/epochs.js';
+import { writeGenesisStaking } from '../../src/staking/genesis.js';
+import { StakingStore, type Address } from '../../src/staking/store.js';
+import { StateDB } from '../../src/state/state-db.js';
+import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+
+export { ETM };
+export const addr = (n: number) => new Uint8Array(20).fill(n);
+export const ZERO = new Uint8Array(20);
+export const SYSTEM = [STAKING_ADDRESS, STAKING_REWARD_POOL, VOTER_BONUS_POOL, DAO_TREASURY];
+
+/** Small epochs, short days, 10% a year over 1,000 blocks (a visible mint per block). */
+export const TEST_PARAMS: ChainParams = {
+  ...DEFAULT_PARAMS,
+  epochBlocks: 5n,
+  blocksPerDay: 3n,
+  candidateDeposit: ETM,
+  rankedSeats: 2n,
+  lotterySeats: 1n,
+  unbondingBlocks: 3n,
+  depositUnbondingBlocks: 4n,
+  blocksPerYear: 1_000n,
+};
+
+export interface CandidateSpec {
+  commissionBps: bigint;
+  deposit: bigint;
+}
+
+export interface WorldOptions {
+  params?: ChainParams;
+  /** Candidates registered at genesis (operator 0xa1…, key 0xb1…, …). */
+  candidates?: CandidateSpec[];
+  /** Extra genesis validators without a candidacy (keys 0xc1…). */
+  bareValidators?: number;
+  /** Users 0xd1… with these balances. */
+  users?: bigint[];
+  operatorBalance?: bigint;
+  bonusPool?: bigint;
+  /** RANDAO reveals per candidate (each proposal uses one). */
+  onionLength?: number;
+}
+
+export interface BlockOptions {
+  /** Proposer index into the height's validators; default h mod K (round 0). */
+  proposer?: number;
+  proposerFees?: bigint;
+  burned?: bigint;
+  /** Runs between applyBlockEconomics and applyBlockStaking (to look at the payouts alone). */
+  afterEconomics?: (b: AfterEconomics) => void;
+}
+
+export interface AfterEconomics {
+  height: bigint;
+  coinbase: Address;
+  validators: Address[];
+  mix: Uint8Array;
+  economics: BlockEconomicsOutput;
+}
+
+export type World = ReturnType<typeof makeWorld>;
+
+export function makeWorld(opts: WorldOptions = {}) {
+  const params = opts.params ?? TEST_PARAMS;
+  const specs = opts.candidates ?? [
+    { commissionBps: 1000n, deposit: 10n * ETM },
+    { commissionBps: 0n, deposit: 10n * ETM },
+    { commissionBps: 2500n, deposit: 10n * ETM },
+    { commissionBps: 500n, deposit: 10n * ETM },
+  ];
+  const ops = specs.map((_, i) => addr(0xa1 + i));
+  const keys = specs.map((_, i) => addr(0xb1 + i));
+  const bare = Array.from({ length: opts.bareValidators ?? 0 }, (_, i) => addr(0xc1 + i));
+  const users = (opts.users ?? []).map((_, i) => addr(0xd1 + i));
+  const onions: Onion[] = specs.map((_, i) =>
+    createOnion(new Uint8Array(32).fill(i + 1), opts.onionLength ?? 400),
+  );
+  const reveals = specs.map(() => 0);
+
+  const state = new StateDB(EMPTY_TRIE_ROOT, new MemoryNodeStore());
+  let supply = 0n;
+  const fund = (a: Address, amount: bigint) => {
+    state.putAccount(a, { ...state.getAccount(a), balance: state.getAccount(a).balance + amount });
+    supply += amount;
+  };
+  const opBalance = opts.operatorBalance ?? 1_000n * ETM;
+  ops.forEach((op) => fund(op, opBalance));
+  (opts.users ?? []).forEach((b, i) => fund(users[i]!, b));
+  fund(VOTER_BONUS_POOL, opts.bonusPool ?? 0n);
+  writeGenesisStaking(
+    state,
+    [...keys, ...bare],
+    specs.map((s, i) => ({
+      operator: ops[i]!,
+      consensusKey: keys[i]!,
+      name: `c${i}`,
+      deposit: s.deposit,
+      commissionBps: s.commissionBps,
+      commissionMaxBps: 10_000n,
+      randaoCommitment: onions[i]!.commitment,
+    })),
+    params,
+    supply,
+  );
+  const genesisSupply = supply;
+  const store = new StakingStore(state);
+  let mix: Uint8Array = new Uint8Array(32);
+  let height = 0n;
+
+  /** Runs a staking call in a checkpoint, as a transaction does; null when it reverted. */
+  const call = (sender: Address, fn: string, args: unknown[], value = 0n): CallResult | null => {
+    state.checkpoint();
+    try {
+      if (value > 0n) {
+        const a = state.getAccount(sender);
+        if (a.balance < value) throw new Revert('value above balance');
+        state.putAccount(sender, { ...a, balance: a.balance - value });
+      }
+      const r = callStaking(
+        { state, params, height: height + 1n, sender, value },
+        fromHex(encodeFunctionData({ abi: STAKING_ABI, functionName: fn, args } as never)),
+      );
+      state.commitCheckpoint();
+      return r;
+    } catch (e) {
+      state.revert();
+      if (e instanceof Revert) return null;
+      throw e;
+    }
+  };
+
+  const validatorsAt = (h: bigint): Address[] => store.epochRecord(epochOf(h, params))!.validators;
+
+  /**
+   * Closes the next block (its transactions were the calls made since the last one). Fees given
+   * here are taken as already paid into the reward pool (proposer part) and burned.
+   */
+  const block = (o: BlockOptions = {}) => {
+    height += 1n;
+    const validators = validatorsAt(height);
+    const K = validators.length;
+    const coinbase = validators[o.proposer ?? Number(height % BigInt(K))]!;
+    const ci = keys.findIndex((k) => toHex(k) === toHex(coinbase));
+    const reveal = ci < 0 ? new Uint8Array(0) : onions[ci]!.reveal(reveals[ci]!++);
+    mix = nextMix(mix, reveal);
+    const economics: BlockEconomicsOutput = applyBlockEconomics(state, {
+      height,
+      params,
+      coinbase,
+      validators,
+      proposerFees: o.proposerFees ?? 0n,
+      burned: o.burned ?? 0n,
+      mix,
+    });
+    o.afterEconomics?.({ height, coinbase, validators, mix, economics });
+    const staking = applyBlockStaking(state, {
+      height,
+      params,
+      coinbase,
+      validators,
+      randaoReveal: reveal,
+      mix,
+    });
+    return { height, coinbase, validators, mix, economics, ...staking };
+  };
+
+  /** Closes the next block through the state transition itself (executeBlock). */
+  const execute = (txs: SignedTx[], baseFeePerGas = params.minBaseFee, proposer?: number) => {
+    height += 1n;
+    const validators = validatorsAt(height);
+    const coinbase = validators[proposer ?? Number(height % BigInt(validators.length))]!;
+    const ci = keys.findIndex((k) => toHex(k) === toHex(coinbase));
+    const reveal = ci < 0 ? new Uint8Array(0) : onions[ci]!.reveal(reveals[ci]!++);
+    mix = nextMix(mix, reveal);
+    const outcome: BlockOutcome = executeBlock(
+      state,
+      {
+        chainId: 1n,
+        number: height,
+        timestamp: height * 3n,
+        coinbase,
+        baseFeePerGas,
+        gasLimit: params.blockGasLimit,
+        params,
+        validators,
+        randaoReveal: reveal,
+        mixHash: mix,
+      },
+      txs,
+    );
+    return { height, coinbase, outcome };
+  };
+
+  /** Σ (balance + locked) over every account the world uses. */
+  const holdings = () => {
+    let sum = 0n;
+    for (const a of [...ops, ...keys, ...bare, ...users, ...SYSTEM]) {
+      const acc = state.getAccount(a);
+      sum += acc.balance + acc.locked;
+    }
+    return sum;
+  };
+
+  /** Moves spendable balance between two accounts (a plain transfer). */
+  const transfer = (from: Address, to: Address, amount: bigint) => {
+    const a = state.getAccount(from);
+    if (a.balance < amount) return false;
+    state.putAccount(from, { ...a, balance: a.balance - amount });
+    const b = state.getAccount(to);
+    state.putAccount(to, { ...b, balance: b.balance + amount });
+    return true;
+  };
+
+  /**
+   * A block's fees as the transition books them: `fee` leaves the payer's balance; the
+   * proposer's part waits in the reward pool, the treasury's is credited, the rest is burned.
+   */
+  const payFee = (payer: Address, proposerPart: bigint, treasuryPart: bigint, burned: bigint) => {
+    const total = proposerPart + treasuryPart + burned;
+    const a = state.getAccount(payer);
+    if (a.balance < total) return false;
+    state.putAccount(payer, { ...a, balance: a.balance - total });
+    const p = state.getAccount(STAKING_REWARD_POOL);
+    state.putAccount(STAKING_REWARD_POOL, { ...p, balance: p.balance + proposerPart });
+    const t = state.getAccount(DAO_TREASURY);
+    state.putAccount(DAO_TREASURY, { ...t, balance: t.balance + treasuryPart });
+    return true;
+  };
+
+  return {
+    params,
+    state,
+    store,
+    ops,
+    keys,
+    bare,
+    users,
+    genesisSupply,
+    call,
+    block,
+    execute,
+    holdings,
+    transfer,
+    payFee,
+    validatorsAt,
+    height: () => height,
+    balance: (a: Address) => state.getAccount(a).balance,
+    lockIdOf: (r: CallResult | null) => {
+      if (!r) throw new Error('the lock call reverted');
+      return BigInt(toHex(r.returnData));
+    },
+  };
+}
