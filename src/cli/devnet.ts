@@ -1,4 +1,7 @@
-/** `etm devnet`: a local multi-validator network in one process, for development. */
+/**
+ * `etm devnet`: a local multi-validator network for development, in one process or (with
+ * --processes) one OS process per node over libp2p.
+ */
 import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +16,7 @@ import {
 } from '../node/devnet.js';
 import { ETM } from '../chain/params.js';
 import { integer } from './options.js';
+import { runProcessDevnet } from './devnet-processes.js';
 
 export function devnetCommand(): Command {
   return new Command('devnet')
@@ -58,20 +62,54 @@ export function devnetCommand(): Command {
       integer(0, 256),
       DEVNET_STAKING.lotterySeats,
     )
+    .option(
+      '--processes',
+      'run every node as its own OS process, connected over libp2p on 127.0.0.1 (standby nodes default to 0)',
+      false,
+    )
+    .option(
+      '--p2p-port <port>',
+      'with --processes: p2p port of node 0, the next nodes count up (0: free ports)',
+      integer(0, 65535),
+      30300,
+    )
+    .option(
+      '--metrics-port <port>',
+      'with --processes: serve Prometheus /metrics, node 0 on this port, the next nodes count up',
+      integer(0, 65535),
+    )
+    .option(
+      '--followers <n>',
+      'with --processes: extra nodes without a validator key that follow the chain',
+      integer(0, 100),
+      0,
+    )
     .action(
-      async (opts: {
-        validators: number;
-        blockTime: number;
-        datadir: string;
-        rpcPort: number;
-        rpcHost: string;
-        reset: boolean;
-        standby: number;
-        epochBlocks: number;
-        rankedSeats: number;
-        lotterySeats: number;
-      }) => {
+      async (
+        opts: {
+          validators: number;
+          blockTime: number;
+          datadir: string;
+          rpcPort: number;
+          rpcHost: string;
+          reset: boolean;
+          standby: number;
+          epochBlocks: number;
+          rankedSeats: number;
+          lotterySeats: number;
+          processes: boolean;
+          p2pPort: number;
+          metricsPort?: number;
+          followers: number;
+        },
+        command: Command,
+      ) => {
         const out = (line: string) => process.stdout.write(line + '\n');
+        if (opts.processes) {
+          const standbyGiven = command.getOptionValueSource('standby') === 'cli';
+          await runProcessDevnet({ ...opts, standby: standbyGiven ? opts.standby : 0 }, out);
+          return;
+        }
         let devnet: Devnet;
         try {
           devnet = await startDevnet({

@@ -10,6 +10,7 @@ import { DEVNET_CHAIN_ID, genesisToJson, parseGenesis } from '../chain/genesis.j
 import { DEV_ACCOUNT_BALANCE, DEVNET_VALIDATOR_DEPOSIT } from '../node/devnet.js';
 import { onionFromKey } from '../node/randao.js';
 import { toHex } from '../crypto/bytes.js';
+import { loadOrCreatePeerKey, peerIdOf } from '../p2p/identity.js';
 import { storeKey } from './keys.js';
 import { integer } from './options.js';
 import { resolvePassword } from './password.js';
@@ -57,6 +58,12 @@ export function initCommand(): Command {
       integer(0, 65535),
       8545,
     )
+    .option(
+      '--p2p-port <port>',
+      'libp2p TCP port of the first node (the next nodes count up); each node lists the others as bootnodes. 0: no p2p section (a node without peers)',
+      integer(0, 65535),
+      30333,
+    )
     .action(
       async (opts: {
         datadir: string;
@@ -68,6 +75,7 @@ export function initCommand(): Command {
         passwordFile?: string;
         lightKdf: boolean;
         rpcPort: number;
+        p2pPort: number;
       }) => {
         const dir = resolve(opts.datadir);
         if (existsSync(dir) && readdirSync(dir).length > 0)
@@ -119,18 +127,36 @@ export function initCommand(): Command {
           join(dir, 'genesis.json'),
           JSON.stringify(genesisToJson(genesis), null, 2) + '\n',
         );
+        // Each node's network identity is made now, so that the others can list it as a bootnode.
+        const peerIds: string[] = [];
+        if (opts.p2pPort !== 0)
+          for (let i = 0; i < stored.length; i++)
+            peerIds.push(peerIdOf(await loadOrCreatePeerKey(join(dir, `node-${i}`))));
+        const p2pPort = (i: number) => opts.p2pPort + i;
         stored.forEach((s, i) => {
           const config = {
             datadir: `node-${i}`,
             genesis: 'genesis.json',
             validator: { keystore: s.file.slice(dir.length + 1) },
             rpc: { host: '127.0.0.1', port: opts.rpcPort === 0 ? 0 : opts.rpcPort + i },
+            ...(opts.p2pPort === 0
+              ? {}
+              : {
+                  p2p: {
+                    listen: [`/ip4/0.0.0.0/tcp/${p2pPort(i)}`],
+                    bootnodes: peerIds.flatMap((id, j) =>
+                      j === i ? [] : [`/ip4/127.0.0.1/tcp/${p2pPort(j)}/p2p/${id}`],
+                    ),
+                  },
+                }),
           };
           writeFileSync(join(dir, `node-${i}.json`), JSON.stringify(config, null, 2) + '\n');
         });
         process.stdout.write(`created ${dir}\n  genesis.json (chain id ${genesis.chainId})\n`);
         stored.forEach((s, i) =>
-          process.stdout.write(`  node-${i}.json  validator ${s.address}\n`),
+          process.stdout.write(
+            `  node-${i}.json  validator ${s.address}${opts.p2pPort === 0 ? '' : `  p2p /ip4/0.0.0.0/tcp/${p2pPort(i)}/p2p/${peerIds[i]}`}\n`,
+          ),
         );
         process.stdout.write(`start a node with: etm node --config ${join(dir, 'node-0.json')}\n`);
       },

@@ -1,8 +1,9 @@
 /** `etm node --config FILE`: run one node from its configuration file. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { unlockKeystoreFile } from './keys.js';
-import { resolvePassword } from './password.js';
+import { PASSWORD_ENV, resolvePassword } from './password.js';
 import { loadNodeConfig } from '../node/config.js';
+import { createLogger, type LogFormat, type LogLevel } from '../node/logger.js';
 import { startConfiguredNode } from '../node/run.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { toHex } from '../crypto/bytes.js';
@@ -10,30 +11,80 @@ import { toHex } from '../crypto/bytes.js';
 export function nodeCommand(): Command {
   return new Command('node')
     .description(
-      'run a node from a configuration file (see docs/node.md); a validator key in it makes the node vote',
+      'run a node from a configuration file (see docs/node.md and docs/network.md); a validator key in it makes the node vote',
     )
     .requiredOption('--config <file>', 'node configuration file (JSON)')
-    .action(async (opts: { config: string }) => {
-      const out = (line: string) => process.stdout.write(line + '\n');
+    .addOption(
+      new Option('--log-format <format>', 'log format (overrides the config)').choices([
+        'text',
+        'json',
+      ]),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'lowest level logged (overrides the config)').choices([
+        'debug',
+        'info',
+        'warn',
+        'error',
+      ]),
+    )
+    .action(async (opts: { config: string; logFormat?: LogFormat; logLevel?: LogLevel }) => {
       const config = loadNodeConfig(opts.config);
+      const logger = createLogger(
+        opts.logFormat ?? config.log.format,
+        (line) => process.stdout.write(line + '\n'),
+        opts.logLevel ?? config.log.level,
+      );
       let key: Uint8Array | null = null;
       if (config.validator) {
+        const envName = config.validator.passwordEnv;
         const password = await resolvePassword({
           passwordFile: config.validator.passwordFile ?? undefined,
+          env: envName ? { [PASSWORD_ENV]: process.env[envName] } : process.env,
         });
         key = unlockKeystoreFile(config.validator.keystore, password);
       }
-      const running = await startConfiguredNode(config, key, out);
-      const { node } = running;
-      out(
-        `chain id ${node.chain.chainId}, genesis ${toHex(node.chain.genesisHash)}, head ${node.chain.headNumber}`,
+      const running = await startConfiguredNode(config, key, logger);
+      const { node, p2p } = running;
+      const c = node.chain;
+      logger.log(
+        'info',
+        'started',
+        {
+          chainId: c.chainId,
+          genesis: toHex(c.genesisHash),
+          head: c.headNumber,
+          validator: node.address ? toChecksumAddress(node.address) : null,
+        },
+        `chain id ${c.chainId}, genesis ${toHex(c.genesisHash)}, head ${c.headNumber}`,
       );
-      out(
+      logger.log(
+        'info',
+        'role',
+        { validator: node.address ? toChecksumAddress(node.address) : null },
         node.address
           ? `validator ${toChecksumAddress(node.address)}`
           : 'following the chain (no validator key)',
       );
-      if (running.httpUrl) out(`JSON-RPC ${running.httpUrl}  WebSocket ${running.wsUrl}`);
+      if (running.httpUrl) {
+        logger.log(
+          'info',
+          'rpc',
+          { http: running.httpUrl, ws: running.wsUrl },
+          `JSON-RPC ${running.httpUrl}  WebSocket ${running.wsUrl}`,
+        );
+      }
+      if (p2p) {
+        logger.log(
+          'info',
+          'p2p',
+          { peerId: p2p.peerId, addresses: p2p.addresses() },
+          `p2p peer id ${p2p.peerId}, listening on ${p2p.addresses().join(' ')}`,
+        );
+      }
+      if (running.metricsUrl) {
+        logger.log('info', 'metrics', { url: running.metricsUrl }, `metrics ${running.metricsUrl}`);
+      }
       const shutdown = () => void running.stop().then(() => process.exit(0));
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

@@ -7,19 +7,43 @@
  *     "genesis": "genesis.json",
  *     "validator": {                           // omit to follow the chain without voting
  *       "keystore": "keystore/UTC--…--<address>.json",
- *       "passwordFile": "password.txt"         // optional: else ETM_PASSWORD, else a prompt
+ *       "passwordFile": "password.txt",        // optional: else the variable below, else a prompt
+ *       "passwordEnv": "ETM_PASSWORD"          // optional: the variable to read (default ETM_PASSWORD)
  *     },
- *     "rpc": { "host": "127.0.0.1", "port": 8545 }   // optional; "enabled": false turns it off
+ *     "rpc": { "host": "127.0.0.1", "port": 8545 },  // optional; "enabled": false turns it off
+ *     "p2p": {                                 // optional: without it the node has no peers
+ *       "listen": ["/ip4/0.0.0.0/tcp/30333"],
+ *       "announce": ["/ip4/203.0.113.7/tcp/30333"],   // optional: addresses to advertise
+ *       "bootnodes": ["/ip4/…/tcp/30333/p2p/12D3Koo…"],
+ *       "maxPeers": 50
+ *     },
+ *     "metrics": { "host": "127.0.0.1", "port": 9100 },  // optional: Prometheus GET /metrics
+ *     "log": { "format": "text", "level": "info" }     // optional: "json" for JSON lines
  *   }
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { multiaddr } from '@multiformats/multiaddr';
+import { isLogLevel, type LogFormat, type LogLevel } from './logger.js';
+
+export const DEFAULT_P2P_PORT = 30333;
+export const DEFAULT_METRICS_PORT = 9100;
+
+export interface P2pConfig {
+  listen: string[];
+  announce: string[];
+  bootnodes: string[];
+  maxPeers: number;
+}
 
 export interface NodeConfig {
   datadir: string;
   genesis: string;
-  validator: { keystore: string; passwordFile: string | null } | null;
+  validator: { keystore: string; passwordFile: string | null; passwordEnv: string | null } | null;
   rpc: { enabled: boolean; host: string; port: number };
+  p2p: P2pConfig | null;
+  metrics: { host: string; port: number } | null;
+  log: { format: LogFormat; level: LogLevel };
 }
 
 export class ConfigError extends Error {
@@ -43,18 +67,76 @@ function only(o: Record<string, unknown>, keys: string[], what: string): void {
     if (!keys.includes(k)) throw new ConfigError(`${what}: unknown field "${k}"`);
 }
 
+function port(v: unknown, what: string): number {
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535)
+    throw new ConfigError(`${what}: expected an integer from 0 to 65535`);
+  return v as number;
+}
+
+function addresses(v: unknown, what: string, needPeerId: boolean): string[] {
+  if (!Array.isArray(v)) throw new ConfigError(`${what}: expected a list of multiaddrs`);
+  return v.map((a, i) => {
+    const text = str(a, `${what}[${i}]`);
+    let ma;
+    try {
+      ma = multiaddr(text);
+    } catch (e) {
+      throw new ConfigError(`${what}[${i}]: ${text} is not a multiaddr: ${(e as Error).message}`);
+    }
+    if (needPeerId && !ma.getComponents().some((c) => c.name === 'p2p'))
+      throw new ConfigError(`${what}[${i}]: ${text} must end in /p2p/<peer id>`);
+    return text;
+  });
+}
+
+function parseP2p(v: unknown): P2pConfig {
+  const p = obj(v, 'p2p');
+  only(p, ['listen', 'announce', 'bootnodes', 'maxPeers'], 'p2p');
+  const maxPeers = p.maxPeers ?? 50;
+  if (!Number.isInteger(maxPeers) || (maxPeers as number) < 1 || (maxPeers as number) > 1000)
+    throw new ConfigError('p2p.maxPeers: expected an integer from 1 to 1000');
+  return {
+    listen:
+      p.listen === undefined
+        ? [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`]
+        : addresses(p.listen, 'p2p.listen', false),
+    announce: p.announce === undefined ? [] : addresses(p.announce, 'p2p.announce', false),
+    bootnodes: p.bootnodes === undefined ? [] : addresses(p.bootnodes, 'p2p.bootnodes', true),
+    maxPeers: maxPeers as number,
+  };
+}
+
+function parseLog(v: unknown): NodeConfig['log'] {
+  const log: NodeConfig['log'] = { format: 'text', level: 'info' };
+  if (v === undefined) return log;
+  const l = obj(v, 'log');
+  only(l, ['format', 'level'], 'log');
+  if (l.format !== undefined) {
+    if (l.format !== 'json' && l.format !== 'text')
+      throw new ConfigError('log.format: expected "json" or "text"');
+    log.format = l.format;
+  }
+  if (l.level !== undefined) {
+    if (!isLogLevel(l.level))
+      throw new ConfigError('log.level: expected "debug", "info", "warn" or "error"');
+    log.level = l.level;
+  }
+  return log;
+}
+
 export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
   const o = obj(doc, 'config');
-  only(o, ['datadir', 'genesis', 'validator', 'rpc'], 'config');
+  only(o, ['datadir', 'genesis', 'validator', 'rpc', 'p2p', 'metrics', 'log'], 'config');
   const path = (v: unknown, what: string) => resolve(baseDir, str(v, what));
   let validator: NodeConfig['validator'] = null;
   if (o.validator !== undefined && o.validator !== null) {
     const v = obj(o.validator, 'validator');
-    only(v, ['keystore', 'passwordFile'], 'validator');
+    only(v, ['keystore', 'passwordFile', 'passwordEnv'], 'validator');
     validator = {
       keystore: path(v.keystore, 'validator.keystore'),
       passwordFile:
         v.passwordFile === undefined ? null : path(v.passwordFile, 'validator.passwordFile'),
+      passwordEnv: v.passwordEnv === undefined ? null : str(v.passwordEnv, 'validator.passwordEnv'),
     };
   }
   const rpc = { enabled: true, host: '127.0.0.1', port: 8545 };
@@ -67,18 +149,25 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
       rpc.enabled = r.enabled;
     }
     if (r.host !== undefined) rpc.host = str(r.host, 'rpc.host');
-    if (r.port !== undefined) {
-      if (!Number.isInteger(r.port) || (r.port as number) < 0 || (r.port as number) > 65535) {
-        throw new ConfigError('rpc.port: expected an integer from 0 to 65535');
-      }
-      rpc.port = r.port as number;
-    }
+    if (r.port !== undefined) rpc.port = port(r.port, 'rpc.port');
+  }
+  let metrics: NodeConfig['metrics'] = null;
+  if (o.metrics !== undefined && o.metrics !== null) {
+    const m = obj(o.metrics, 'metrics');
+    only(m, ['host', 'port'], 'metrics');
+    metrics = {
+      host: m.host === undefined ? '127.0.0.1' : str(m.host, 'metrics.host'),
+      port: m.port === undefined ? DEFAULT_METRICS_PORT : port(m.port, 'metrics.port'),
+    };
   }
   return {
     datadir: path(o.datadir, 'datadir'),
     genesis: path(o.genesis, 'genesis'),
     validator,
     rpc,
+    p2p: o.p2p === undefined || o.p2p === null ? null : parseP2p(o.p2p),
+    metrics,
+    log: parseLog(o.log),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * What a node needs from its network, and an in-process implementation that connects nodes
  * living in one process (the devnet and tests). Delivery is asynchronous, like a real network,
- * so one node's handler never runs inside another's.
+ * so one node's handler never runs inside another's. The peer-to-peer implementation over
+ * libp2p is src/p2p/network.ts.
  */
 
 export interface PeerHandlers {
@@ -9,18 +10,25 @@ export interface PeerHandlers {
   onTransaction(raw: Uint8Array): void;
 }
 
+/** A peer to sync committed blocks from. */
 export interface PeerView {
   readonly id: string;
+  /** The peer's head as last heard (-1 when unknown or gone). */
   headNumber(): bigint;
-  /** Sealed block bytes, or undefined if the peer does not have it. */
-  blockBytes(number: bigint): Uint8Array | undefined;
+  /** Up to `count` consecutive sealed blocks from `from`; fewer when the peer has fewer. */
+  blocks(from: bigint, count: number): Promise<Uint8Array[]>;
 }
+
+/** Why a peer is blamed (see src/p2p/penalties.ts). */
+export type PeerOffence = 'invalid-block' | 'bad-response';
 
 export interface NodeNetwork {
   broadcastConsensus(bytes: Uint8Array): void;
   broadcastTransaction(raw: Uint8Array): void;
   /** Peers to sync blocks from. */
   peers(): PeerView[];
+  /** A peer served data that failed the chain's checks. */
+  penalize?(peer: string, offence: PeerOffence, reason: string): void;
 }
 
 interface Member {

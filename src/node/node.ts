@@ -18,6 +18,7 @@ import { TxDecoder, type SignedTx } from '../execution/tx.js';
 import { Mempool, type AccountView } from '../mempool/mempool.js';
 import type { StateDB } from '../state/state-db.js';
 import { ConsensusDriver } from './consensus-driver.js';
+import type { LogFields, Logger, LogLevel } from './logger.js';
 import { onionFromKey } from './randao.js';
 import type { NodeNetwork, PeerView } from './network.js';
 
@@ -28,7 +29,17 @@ export interface CommittedEvent {
   transactions: SignedTx[];
   /** How the block arrived: decided by this node's consensus, or imported from a peer. */
   source: 'consensus' | 'sync';
+  /** Time spent checking, executing and writing the block, in milliseconds. */
+  importMs: number;
 }
+
+/** What became of a transaction received from a peer. */
+export type TxOutcome = { added: true } | { added: false; code: TxError['code'] };
+
+/** Blocks asked of a peer at once while syncing. */
+export const SYNC_BATCH = 64;
+/** A peer whose blocks request failed is left alone this long. */
+const SYNC_BACKOFF_MS = 5_000;
 
 const TRANSIENT_SKIPS: ReadonlySet<string> = new Set([
   'nonce-too-high',
@@ -45,7 +56,10 @@ export interface NodeOptions {
   /** Name used in logs and as the peer id. */
   name?: string;
   now?: () => number;
+  /** Plain lines (the in-process devnet); ignored when `logger` is given. */
   log?: (line: string) => void;
+  /** Structured events: consensus errors, evidence, rejected blocks, sync progress. */
+  logger?: Logger;
 }
 
 export class Node {
@@ -60,6 +74,7 @@ export class Node {
   private network: NodeNetwork | null = null;
   private syncTimer: ReturnType<typeof setInterval> | null = null;
   private syncing = false;
+  private readonly syncBackoff = new Map<string, number>();
   private readonly listeners = new Set<(e: CommittedEvent) => void>();
   private readonly log: (line: string) => void;
   readonly evidence: EquivocationEvidence[] = [];
@@ -96,6 +111,25 @@ export class Node {
 
   get address(): Address | null {
     return this.signer?.address ?? null;
+  }
+
+  /** Height and round the consensus engine is working on (null before start). */
+  get consensusHeight(): number | null {
+    return this.driver?.height ?? null;
+  }
+
+  get consensusRound(): number | null {
+    return this.driver?.round ?? null;
+  }
+
+  /** Whether a block sync is under way. */
+  get isSyncing(): boolean {
+    return this.syncing;
+  }
+
+  private emit(level: LogLevel, event: string, fields: LogFields, text: string): void {
+    if (this.options.logger) this.options.logger.log(level, event, fields, `${this.name}: ${text}`);
+    else if (level !== 'debug') this.log(`${this.name}: ${text}`);
   }
 
   /** Reads of the head state, as the mempool sees accounts. */
@@ -135,8 +169,9 @@ export class Node {
         validateBlock: (h, block) => this.validate(h, block),
         commitBlock: (h, round, block, seals) => {
           if (BigInt(h) !== this.chain.headNumber + 1n) return;
+          const started = performance.now();
           const sealed = this.chain.commitDecided(block, round, seals);
-          this.afterCommit(sealed, 'consensus');
+          this.afterCommit(sealed, 'consensus', performance.now() - started);
         },
       },
       transport: { broadcast: (bytes) => network.broadcastConsensus(bytes) },
@@ -148,15 +183,30 @@ export class Node {
       events: {
         onEvidence: (e) => {
           this.evidence.push(e);
-          this.log(
-            `${this.name}: equivocation by ${toHex(e.validator)} at height ${e.height} round ${e.round}`,
+          this.emit(
+            'warn',
+            'equivocation',
+            { validator: toHex(e.validator), height: e.height, round: e.round },
+            `equivocation by ${toHex(e.validator)} at height ${e.height} round ${e.round}`,
           );
         },
-        onError: (e) => this.log(`${this.name}: consensus error: ${e.message}`),
+        onError: (e) =>
+          this.emit(
+            'error',
+            'consensus-error',
+            { error: e.message },
+            `consensus error: ${e.message}`,
+          ),
       },
     });
     this.driver.start();
-    this.syncTimer = setInterval(() => this.syncFromPeers(), blockTimeMs);
+    this.syncTimer = setInterval(
+      () =>
+        void this.syncFromPeers().catch((e: Error) =>
+          this.emit('error', 'sync-error', { error: e.message }, `sync error: ${e.message}`),
+        ),
+      blockTimeMs,
+    );
   }
 
   async stop(): Promise<void> {
@@ -172,13 +222,19 @@ export class Node {
     if (!this.stopped) this.driver?.receive(bytes);
   }
 
-  /** A transaction gossiped by a peer: added if valid, silently dropped otherwise. */
-  receiveTransaction(raw: Uint8Array): void {
-    if (this.stopped) return;
+  /**
+   * A transaction gossiped by a peer: added if valid, otherwise dropped with the reason (a
+   * peer's invalid or duplicate transaction is not our client's error). Not re-broadcast: the
+   * network relays what was added.
+   */
+  receiveTransaction(raw: Uint8Array): TxOutcome {
+    if (this.stopped) return { added: false, code: 'pool-full' };
     try {
       this.addTransaction(raw, false);
-    } catch {
-      /* a peer's invalid or duplicate transaction is not our client's error */
+      return { added: true };
+    } catch (e) {
+      if (e instanceof TxError) return { added: false, code: e.code };
+      throw e;
     }
   }
 
@@ -199,7 +255,12 @@ export class Node {
     if (!this.options.validatorKey) return null;
     const onion = onionFromKey(this.options.validatorKey);
     if (index >= BigInt(onion.length)) {
-      this.log(`${this.name}: RANDAO onion exhausted; the validator cannot propose`);
+      this.emit(
+        'error',
+        'randao-exhausted',
+        {},
+        'RANDAO onion exhausted; the validator cannot propose',
+      );
       return null;
     }
     const reveal = onion.reveal(Number(index));
@@ -221,7 +282,7 @@ export class Node {
       built = this.chain.buildBlock(this.signer.address, candidates, this.revealer);
     } catch (e) {
       if (!(e instanceof ImportError)) throw e;
-      this.log(`${this.name}: ${e.message}`);
+      this.emit('warn', 'build-failed', { height, error: e.message }, e.message);
       return null;
     }
     // Drop what can never be included; keep what only missed this block (a gap left by a
@@ -244,7 +305,7 @@ export class Node {
     }
   }
 
-  private afterCommit(block: Block, source: CommittedEvent['source']): void {
+  private afterCommit(block: Block, source: CommittedEvent['source'], importMs: number): void {
     const number = block.header.number;
     this.mempool.onNewHead(this.accountView(), this.chain.nextBaseFee());
     const event: CommittedEvent = {
@@ -253,50 +314,124 @@ export class Node {
       receipts: this.chain.receiptsAt(number),
       transactions: this.chain.transactionsOf(block),
       source,
+      importMs,
     };
     for (const l of this.listeners) {
       try {
         l(event);
       } catch (e) {
-        this.log(`${this.name}: listener error: ${(e as Error).message}`);
+        const error = (e as Error).message;
+        this.emit('error', 'listener-error', { error }, `listener error: ${error}`);
       }
     }
   }
 
-  /** Imports blocks that peers have committed and this node missed (restart, partition). */
-  syncFromPeers(): void {
+  /**
+   * Imports blocks that peers have committed and this node missed (late start, restart,
+   * partition), in batches from the peer furthest ahead, then moves consensus to the new head.
+   * Each block is checked by the chain (seals against the height's validators, then every
+   * block rule); a peer that serves an invalid block is penalised and left alone.
+   */
+  async syncFromPeers(): Promise<void> {
     if (this.syncing || this.stopped || !this.network) return;
     this.syncing = true;
     try {
-      let progressed = false;
       for (;;) {
+        if (this.stopped) return;
         const next = this.chain.headNumber + 1n;
-        const peer = this.network.peers().find((p: PeerView) => p.headNumber() >= next);
-        const bytes = peer?.blockBytes(next);
-        if (!bytes) break;
+        const peer = this.pickSyncPeer(next);
+        if (!peer) return;
+        const ahead = peer.headNumber() - next + 1n;
+        const want = ahead < BigInt(SYNC_BATCH) ? Number(ahead) : SYNC_BATCH;
+        let blocks: Uint8Array[];
         try {
-          const block = this.chain.importSealed(bytes);
-          progressed = true;
-          this.afterCommit(block, 'sync');
+          blocks = await peer.blocks(next, want);
         } catch (e) {
-          this.log(
-            `${this.name}: rejected block ${next} from ${peer!.id}: ${(e as Error).message}`,
+          this.backOff(peer.id);
+          const error = (e as Error).message;
+          this.emit('debug', 'sync-request-failed', { peer: peer.id, error }, `sync: ${error}`);
+          return;
+        }
+        if (this.stopped) return;
+        const imported = this.importBatch(peer, next, blocks);
+        if (imported > 0) {
+          this.emit(
+            'debug',
+            'synced',
+            { peer: peer.id, from: next, count: imported, head: this.chain.headNumber },
+            `synced ${imported} blocks from ${peer.id}, head ${this.chain.headNumber}`,
           );
-          break;
+          this.driver?.headChanged();
+        }
+        if (imported === 0) {
+          this.backOff(peer.id);
+          return;
         }
       }
-      if (progressed) this.driver?.headChanged();
     } finally {
       this.syncing = false;
     }
   }
 
-  /** What peers see of this node. */
+  private pickSyncPeer(next: bigint): PeerView | undefined {
+    const now = Date.now();
+    for (const [id, until] of this.syncBackoff) if (until <= now) this.syncBackoff.delete(id);
+    let best: PeerView | undefined;
+    for (const p of this.network!.peers()) {
+      if (this.syncBackoff.has(p.id) || p.headNumber() < next) continue;
+      if (!best || p.headNumber() > best.headNumber()) best = p;
+    }
+    return best;
+  }
+
+  private backOff(peer: string): void {
+    if (this.syncBackoff.size < 4096) this.syncBackoff.set(peer, Date.now() + SYNC_BACKOFF_MS);
+  }
+
+  /** Imports consecutive blocks from `first`; returns how many were new. */
+  private importBatch(peer: PeerView, first: bigint, blocks: Uint8Array[]): number {
+    let imported = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      const number = first + BigInt(i);
+      // Consensus may have committed some of them while the request was in flight.
+      if (number <= this.chain.headNumber) continue;
+      const started = performance.now();
+      try {
+        const block = this.chain.importSealed(blocks[i]!);
+        imported++;
+        this.afterCommit(block, 'sync', performance.now() - started);
+      } catch (e) {
+        // Whatever a peer's block makes the checks throw, it is that block's fault.
+        const expected = e instanceof ImportError || e instanceof TxError;
+        if (!expected) this.emit('error', 'import-error', { error: (e as Error).stack }, String(e));
+        this.network?.penalize?.(peer.id, 'invalid-block', (e as Error).message);
+        this.backOff(peer.id);
+        this.emit(
+          'warn',
+          'block-rejected',
+          { peer: peer.id, height: number, error: (e as Error).message },
+          `rejected block ${number} from ${peer.id}: ${(e as Error).message}`,
+        );
+        break;
+      }
+    }
+    return imported;
+  }
+
+  /** What peers on a LocalNetwork see of this node. */
   peerView(): PeerView {
     return {
       id: this.name,
       headNumber: () => (this.stopped ? -1n : this.chain.headNumber),
-      blockBytes: (n) => (this.stopped ? undefined : this.chain.blockBytesAt(n)),
+      blocks: async (from, count) => {
+        const out: Uint8Array[] = [];
+        for (let n = from; n < from + BigInt(count) && !this.stopped; n++) {
+          const b = this.chain.blockBytesAt(n);
+          if (!b) break;
+          out.push(b);
+        }
+        return out;
+      },
     };
   }
 }

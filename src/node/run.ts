@@ -4,10 +4,15 @@ import { toHex } from '../crypto/bytes.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { parseGenesis } from '../chain/genesis.js';
 import { RpcServer } from '../rpc/server.js';
+import { DEFAULT_ENGINE_CONFIG } from '../consensus/types.js';
+import { loadOrCreatePeerKey } from '../p2p/identity.js';
+import { P2pNetwork, type P2pChain } from '../p2p/network.js';
 import { LocalNetwork } from './network.js';
 import { Node, type CommittedEvent } from './node.js';
 import { NodeRpcBackend } from './rpc-backend.js';
 import { ConfigError, type NodeConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { NodeMetrics } from './metrics.js';
 
 export class PortInUseError extends Error {
   override name = 'PortInUseError';
@@ -46,14 +51,59 @@ export interface RunningNode {
   node: Node;
   httpUrl: string | null;
   wsUrl: string | null;
+  /** The peer-to-peer network, when configured. */
+  p2p: P2pNetwork | null;
+  metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
-/** Starts the node of a config file; its network is itself until peers exist. */
+/** What the p2p network reads from a node. */
+export function p2pChainOf(node: Node): P2pChain {
+  const { chain } = node;
+  return {
+    chainId: chain.chainId,
+    genesisHash: chain.genesisHash,
+    headNumber: () => chain.headNumber,
+    headHash: () => chain.headHash,
+    blockBytesAt: (n) => chain.blockBytesAt(n),
+    validatorsAt: (h) => chain.validatorsAt(h),
+    recover: node.recover,
+    maxTxBytes: Number(chain.params.maxTxBytes),
+    maxBlockBytes: Number(chain.params.maxBlockBytes),
+    maxConsensusBytes: DEFAULT_ENGINE_CONFIG.maxMessageBytes,
+  };
+}
+
+/** One structured line per committed block; the text format prints blockLine. */
+export function logBlocks(node: Node, logger: Logger): void {
+  node.onCommitted((e) => {
+    const h = e.block.header;
+    logger.log(
+      'info',
+      'block',
+      {
+        height: h.number,
+        hash: toHex(e.hash),
+        stateRoot: toHex(h.stateRoot),
+        txs: e.transactions.length,
+        round: h.extra.round,
+        proposer: toChecksumAddress(h.coinbase),
+        source: e.source,
+        importMs: Math.round(e.importMs * 1000) / 1000,
+      },
+      blockLine(e),
+    );
+  });
+}
+
+/**
+ * Starts the node of a config file: RPC, metrics and the peer-to-peer network when configured
+ * (without it the node is its own network: a one-validator chain still makes blocks).
+ */
 export async function startConfiguredNode(
   config: NodeConfig,
   validatorKey: Uint8Array | null,
-  log: (line: string) => void,
+  logger: Logger,
 ): Promise<RunningNode> {
   let genesisDoc: unknown;
   try {
@@ -62,29 +112,67 @@ export async function startConfiguredNode(
     throw new ConfigError(`cannot read genesis ${config.genesis}: ${(e as Error).message}`);
   }
   const genesis = parseGenesis(genesisDoc);
-  const node = new Node({ datadir: config.datadir, genesis, validatorKey, name: 'node', log });
-  let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
+  const node = new Node({ datadir: config.datadir, genesis, validatorKey, name: 'node', logger });
+  const cleanup: Array<() => Promise<void>> = [() => node.stop()];
+  const stop = async () => {
+    for (const c of cleanup.splice(0).reverse()) await c().catch(() => {});
+  };
   try {
-    if (config.rpc.enabled) rpc = await startRpc(node, config.rpc.host, config.rpc.port);
+    let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
+    if (config.rpc.enabled) {
+      rpc = await startRpc(node, config.rpc.host, config.rpc.port);
+      const server = rpc.server;
+      cleanup.push(() => server.close());
+    }
+    const metrics = config.metrics ? new NodeMetrics(node) : null;
+    let metricsUrl: string | null = null;
+    if (metrics && config.metrics) {
+      const served = await metrics.serve(config.metrics.host, config.metrics.port);
+      cleanup.push(() => served.close());
+      metricsUrl = served.url;
+    }
+    logBlocks(node, logger);
+    let p2p: P2pNetwork | null = null;
+    if (config.p2p) {
+      p2p = new P2pNetwork({
+        privateKey: await loadOrCreatePeerKey(config.datadir),
+        listen: config.p2p.listen,
+        announce: config.p2p.announce,
+        bootnodes: config.p2p.bootnodes,
+        maxPeers: config.p2p.maxPeers,
+        chain: p2pChainOf(node),
+        handlers: {
+          onConsensus: (b) => node.receiveConsensus(b),
+          onTransaction: (raw) => node.receiveTransaction(raw),
+        },
+        logger,
+        metrics: metrics ?? undefined,
+      });
+      const net = p2p;
+      // Stopped before the node, so nothing arrives at a closed database.
+      cleanup.splice(1, 0, () => net.stop());
+      await p2p.start();
+      metrics?.setPeerCount(() => net.connectedPeers().length);
+      node.start(p2p);
+    } else {
+      const network = new LocalNetwork();
+      node.start(
+        network.join(node.peerView(), {
+          onConsensus: (b) => node.receiveConsensus(b),
+          onTransaction: (raw) => node.receiveTransaction(raw),
+        }),
+      );
+    }
+    return {
+      node,
+      httpUrl: rpc?.httpUrl ?? null,
+      wsUrl: rpc?.wsUrl ?? null,
+      p2p,
+      metricsUrl,
+      stop,
+    };
   } catch (e) {
-    await node.stop();
+    await stop();
     throw e;
   }
-  node.onCommitted((e) => log(blockLine(e)));
-  const network = new LocalNetwork();
-  node.start(
-    network.join(node.peerView(), {
-      onConsensus: (b) => node.receiveConsensus(b),
-      onTransaction: (raw) => node.receiveTransaction(raw),
-    }),
-  );
-  return {
-    node,
-    httpUrl: rpc?.httpUrl ?? null,
-    wsUrl: rpc?.wsUrl ?? null,
-    stop: async () => {
-      await rpc?.server.close();
-      await node.stop();
-    },
-  };
 }

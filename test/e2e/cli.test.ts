@@ -99,6 +99,8 @@ describe('etm init, node, status and tx transfer', () => {
       '300',
       '--rpc-port',
       '0',
+      '--p2p-port',
+      '0',
     ]);
     expect(init.err).toBe('');
     expect(init.code).toBe(0);
@@ -333,6 +335,38 @@ describe('etm: help and bad input', () => {
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err, args.join(' ')).toMatch(message);
       expect(r.err).not.toMatch(/\n\s+at /); // no stack traces for user errors
+    }
+  });
+
+  it('init gives every node a network identity and the others as bootnodes', () => {
+    const root = temp();
+    const pw = join(root, 'pw');
+    writeFileSync(pw, 'secret');
+    const datadir = join(root, 'net');
+    const init = etm([
+      'init',
+      '--datadir',
+      datadir,
+      '--validators',
+      '3',
+      '--password-file',
+      pw,
+      '--light-kdf',
+      '--p2p-port',
+      '40111',
+    ]);
+    expect(init.code, init.err).toBe(0);
+    const ids = [...init.out.matchAll(/p2p \/ip4\/0\.0\.0\.0\/tcp\/(\d+)\/p2p\/(12D3Koo\w+)/g)];
+    expect(ids.map((m) => m[1])).toEqual(['40111', '40112', '40113']);
+    for (let i = 0; i < 3; i++) {
+      expect(existsSync(join(datadir, `node-${i}`, 'p2p', 'key'))).toBe(true);
+      const config = JSON.parse(readFileSync(join(datadir, `node-${i}.json`), 'utf8')) as {
+        p2p: { listen: string[]; bootnodes: string[] };
+      };
+      expect(config.p2p.listen).toEqual([`/ip4/0.0.0.0/tcp/${40111 + i}`]);
+      expect(config.p2p.bootnodes).toEqual(
+        ids.filter((_, j) => j !== i).map((m) => `/ip4/127.0.0.1/tcp/${m[1]}/p2p/${m[2]}`),
+      );
     }
   });
 

@@ -1,0 +1,120 @@
+/** `etm devnet --processes`: the devnet with one OS process per node, over libp2p on loopback. */
+import { resolve } from 'node:path';
+import { toHex } from '../crypto/bytes.js';
+import { DEV_MNEMONIC, deriveAccounts, ETH_PATH_PREFIX } from '../crypto/mnemonic.js';
+import { ETM } from '../chain/params.js';
+import { DEV_ACCOUNT_BALANCE, DEV_ACCOUNT_COUNT } from '../node/devnet.js';
+import { startProcessDevnet, type ProcessDevnet } from '../node/process-devnet.js';
+
+export interface ProcessDevnetCliOptions {
+  validators: number;
+  blockTime: number;
+  datadir: string;
+  rpcPort: number;
+  rpcHost: string;
+  reset: boolean;
+  standby: number;
+  followers: number;
+  epochBlocks: number;
+  rankedSeats: number;
+  lotterySeats: number;
+  p2pPort: number;
+  metricsPort?: number;
+}
+
+function fields(entry: Record<string, unknown>): string {
+  return Object.entries(entry)
+    .filter(([k]) => !['level', 'time', 'event'].includes(k))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ');
+}
+
+export async function runProcessDevnet(
+  opts: ProcessDevnetCliOptions,
+  out: (line: string) => void,
+): Promise<void> {
+  const keyNames = new Map<string, string>();
+  let devnet: ProcessDevnet;
+  try {
+    devnet = await startProcessDevnet({
+      validators: opts.validators,
+      blockTimeMs: opts.blockTime,
+      datadir: resolve(opts.datadir),
+      reset: opts.reset,
+      standby: opts.standby,
+      followers: opts.followers,
+      staking: {
+        epochBlocks: opts.epochBlocks,
+        rankedSeats: opts.rankedSeats,
+        lotterySeats: opts.lotterySeats,
+      },
+      host: opts.rpcHost,
+      p2pPort: opts.p2pPort,
+      rpcPort: opts.rpcPort,
+      metricsPort: opts.metricsPort ?? null,
+      onEntry: (node, e) => {
+        if (e.event === 'block' && node.spec.index === 0) {
+          const name = keyNames.get(String(e.proposer).toLowerCase());
+          out(
+            `block ${String(e.height)}  txs ${String(e.txs)}  round ${String(e.round)}  ` +
+              `proposer ${String(e.proposer)}${name ? ` (${name})` : ''}  ` +
+              `hash ${String(e.hash).slice(0, 18)}…`,
+          );
+        } else if (e.level === 'warn' || e.level === 'error') {
+          out(`${node.name}: ${e.level} ${e.event} ${fields(e)}`);
+        }
+      },
+      onOutput: (node, line) => out(`${node.name}: ${line}`),
+    });
+  } catch (e) {
+    process.stderr.write(`etm devnet: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  for (const n of devnet.nodes) {
+    if (n.spec.validator) keyNames.set(n.spec.validator.checksumAddress.toLowerCase(), n.name);
+  }
+  const accounts = deriveAccounts(DEV_MNEMONIC, DEV_ACCOUNT_COUNT);
+  out('ETM/P devnet (one process per node, libp2p on loopback)');
+  out('');
+  out('Available Accounts');
+  out('==================');
+  accounts.forEach((a, i) => out(`(${i}) ${a.checksumAddress} (${DEV_ACCOUNT_BALANCE / ETM} ETM)`));
+  out('');
+  out('Private Keys');
+  out('==================');
+  accounts.forEach((a, i) => out(`(${i}) ${toHex(a.privateKey)}`));
+  out('');
+  out('Wallet');
+  out('==================');
+  out(`Mnemonic:          ${DEV_MNEMONIC}`);
+  out(`Derivation path:   ${ETH_PATH_PREFIX}<index>`);
+  out('');
+  const p = devnet.genesis.params;
+  out(`Nodes:             ${devnet.nodes.length}, block time ${opts.blockTime} ms`);
+  for (const n of devnet.nodes) {
+    const s = n.spec;
+    const who = s.validator ? `${s.role} ${s.validator.checksumAddress}` : 'follower';
+    out(`  ${s.name}  ${who}`);
+    out(`         p2p ${s.p2pAddress}`);
+    out(
+      `         rpc http://${s.host}:${s.rpcPort}${s.metricsPort !== null ? `  metrics http://${s.host}:${s.metricsPort}/metrics` : ''}`,
+    );
+  }
+  out(
+    `Epochs:            ${p.epochBlocks} blocks, ${p.rankedSeats} ranked + ${p.lotterySeats} lottery seats`,
+  );
+  out(`Chain ID:          ${devnet.genesis.chainId}`);
+  out(`Data directory:    ${resolve(opts.datadir)} (node configs in node<i>/node.json)`);
+  out(`JSON-RPC:          http://${opts.rpcHost}:${devnet.nodes[0]!.spec.rpcPort} (node0)`);
+  out('');
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    out('stopping…');
+    void devnet.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
