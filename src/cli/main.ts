@@ -9,6 +9,7 @@ import { statusCommand } from './status.js';
 import { txCommand } from './tx.js';
 import { candidateCommand, epochCommand, stakeCommand } from './stake.js';
 import { simCommand } from './sim.js';
+import { benchCommand } from './bench.js';
 import { economicsCommand, rewardsCommand } from './economics.js';
 
 const require = createRequire(import.meta.url);
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(candidateCommand());
   program.addCommand(epochCommand());
   program.addCommand(simCommand());
+  program.addCommand(benchCommand());
   program.addCommand(economicsCommand());
   program.addCommand(rewardsCommand());
   return program;

@@ -1,0 +1,79 @@
+/**
+ * N validators in one process over the in-process network, wired as the devnet wires them, on
+ * a benchmark genesis in a temporary directory. The multi-process variant (one validator per
+ * process over libp2p) plugs in here once the network transport exists: see `ClusterKind`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Genesis } from '../chain/genesis.js';
+import { LocalNetwork } from '../node/network.js';
+import { Node } from '../node/node.js';
+import { startRpc } from '../node/run.js';
+
+/**
+ * 'in-process': every validator in this process (LocalNetwork).
+ * 'multi-process': TODO — one validator per child process over the libp2p network; the
+ * benchmark reports it as not run until that network lands.
+ */
+export type ClusterKind = 'in-process' | 'multi-process';
+
+export interface Cluster {
+  nodes: Node[];
+  datadir: string;
+  /** The first node's JSON-RPC over HTTP, when asked for. */
+  httpUrl: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(o: {
+  genesis: Genesis;
+  validatorKeys: Uint8Array[];
+  rpc: boolean;
+  log?: (line: string) => void;
+  now?: () => number;
+}): Promise<Cluster> {
+  const datadir = mkdtempSync(join(tmpdir(), 'etm-bench-'));
+  const nodes = o.validatorKeys.map(
+    (key, i) =>
+      new Node({
+        datadir: join(datadir, `node${i}`),
+        genesis: o.genesis,
+        validatorKey: key,
+        name: `node${i}`,
+        log: o.log ?? (() => {}),
+        now: o.now,
+      }),
+  );
+  let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
+  const cleanup = async () => {
+    await rpc?.server.close();
+    await Promise.all(nodes.map((n) => n.stop()));
+    rmSync(datadir, { recursive: true, force: true });
+  };
+  try {
+    if (o.rpc) rpc = await startRpc(nodes[0]!, '127.0.0.1', 0);
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  const network = new LocalNetwork();
+  const links = nodes.map((n) =>
+    network.join(n.peerView(), {
+      onConsensus: (b) => n.receiveConsensus(b),
+      onTransaction: (raw) => n.receiveTransaction(raw),
+    }),
+  );
+  nodes.forEach((n, i) => n.start(links[i]!));
+  let stopped = false;
+  return {
+    nodes,
+    datadir,
+    httpUrl: rpc?.httpUrl ?? null,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await cleanup();
+    },
+  };
+}

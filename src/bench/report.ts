@@ -1,0 +1,226 @@
+/**
+ * Figures, their ratios to the machine's limits and their targets, as JSON rows and as the
+ * markdown table of BENCHMARKS.md. Throughput is divided by the signature limit L (or L/4 for
+ * four validators in one process, which authenticate every transaction four times); times are
+ * expressed as the number of signature recoveries one core does in that time.
+ */
+import type { BenchResults } from './run.js';
+import type { ThroughputResult } from './throughput.js';
+import { round } from './stats.js';
+
+export interface Figure {
+  id: string;
+  scenario: string;
+  what: string;
+  value: number | null;
+  unit: string;
+  /** The figure over the machine limit named in ratioText. */
+  ratio: number | null;
+  ratioText: string;
+  target: string;
+  /** null: no target, or not judged (quick mode or not run). */
+  met: boolean | null;
+  note?: string;
+}
+
+const pct = (x: number) => `${round(x * 100, 1)}%`;
+const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+export function figuresOf(r: BenchResults): Figure[] {
+  const L = r.baseline.signatureLimit;
+  const perCore = r.baseline.recoveriesPerSecondPerCore;
+  /** A duration as signature recoveries on one core. */
+  const asRecoveries = (ms: number) => round((ms / 1000) * perCore, 0);
+  const judged = (ok: boolean) => (r.quick ? null : ok);
+  const out: Figure[] = [
+    {
+      id: 'baseline.recoveriesPerCore',
+      scenario: '1 baseline',
+      what: 'native secp256k1 recoveries per second, one core',
+      value: perCore,
+      unit: '/s',
+      ratio: null,
+      ratioText: `× ${r.baseline.cores} cores = L = ${fmt(L)}/s`,
+      target: '—',
+      met: null,
+    },
+  ];
+  const tput = (
+    scenario: string,
+    label: string,
+    runs: ThroughputResult[] | undefined,
+    limit: number,
+    limitText: string,
+    minTps: number,
+    minRatio: number | null,
+  ) => {
+    for (const t of runs ?? []) {
+      const tps = t.saturation.transfersPerSecond;
+      const ratio = tps / limit;
+      const how = t.mode === 'rpc' ? 'JSON-RPC batches' : 'injected into the mempool';
+      out.push({
+        id: `${label}.${t.mode}.tps`,
+        scenario,
+        what: `committed transfers/s, ${how}, ${t.saturation.durationMs / 1000} s sustained`,
+        value: tps,
+        unit: '/s',
+        ratio: round(ratio, 4),
+        ratioText: `${pct(ratio)} of ${limitText}`,
+        target:
+          minRatio === null ? `≥ ${fmt(minTps)}/s` : `≥ ${fmt(minTps)}/s (≥ ${pct(minRatio)} of L)`,
+        met: judged(tps >= minTps && (minRatio === null || ratio >= minRatio)),
+        note: `${t.saturation.meanTxsPerBlock} txs/block, block every ${t.saturation.meanBlockIntervalMs} ms; saturated p99 ${fmt(t.saturation.latency.p99Ms)} ms`,
+      });
+      if (t.halfLoad) {
+        const l = t.halfLoad.latency;
+        out.push({
+          id: `${label}.${t.mode}.p99`,
+          scenario,
+          what: `p50 / p99 submission → commit at half load (${fmt(t.halfLoad.targetPerSecond)}/s), ${t.mode}`,
+          value: l.p99Ms,
+          unit: 'ms',
+          ratio: l.p99Blocks,
+          ratioText: `p50 ${fmt(l.p50Ms)} ms; p99 = ${l.p99Blocks} block times (${t.blockTimeMs} ms)`,
+          target: 'p99 ≤ 2 block times',
+          met: judged(l.p99Blocks <= 2),
+        });
+      }
+    }
+  };
+  tput('2 one validator', 'oneValidator', r.scenarios.oneValidator, L, 'L', 5000, 0.25);
+  tput(
+    '3 four validators, one process',
+    'fourValidators',
+    r.scenarios.fourValidators,
+    L / 4,
+    'L/4',
+    2000,
+    null,
+  );
+  if (r.scenarios.fourValidatorsMultiProcess) {
+    out.push({
+      id: 'fourValidatorsMultiProcess.tps',
+      scenario: '3 four validators, four processes',
+      what: 'committed transfers/s',
+      value: null,
+      unit: '/s',
+      ratio: null,
+      ratioText: 'L/4',
+      target: '—',
+      met: null,
+      note: `TODO: ${r.scenarios.fourValidatorsMultiProcess.reason}`,
+    });
+  }
+  const sr = r.scenarios.stateRoot;
+  if (sr) {
+    const budget = (sr.changedAccounts / perCore) * 1000;
+    out.push({
+      id: 'stateRoot.commitMs',
+      scenario: '4 state root',
+      what: `commit of a block changing ${fmt(sr.changedAccounts)} accounts (state of ${fmt(sr.accounts)})`,
+      value: sr.commitMs,
+      unit: 'ms',
+      ratio: round(sr.commitMs / budget, 3),
+      ratioText: `${round(sr.commitMs / budget, 2)}× the time to recover ${fmt(sr.changedAccounts)} signatures on one core`,
+      target: '≤ 150 ms',
+      met: judged(sr.commitMs <= 150 && sr.changedAccounts >= 10_000),
+      note: `reads + writes before it ${sr.readWriteMs} ms; ${fmt(sr.newNodes)} new nodes; keccak256 of a branch node ${sr.branchHashMicros} µs`,
+    });
+  }
+  const rp = r.scenarios.replay;
+  if (rp) {
+    out.push({
+      id: 'replay.tps',
+      scenario: '5 replay',
+      what: `import of a recorded chain from disk (${rp.blocks} blocks × ${fmt(rp.txsPerBlock)} transfers)`,
+      value: rp.replay.transactionsPerSecond,
+      unit: 'txs/s',
+      ratio: round(rp.replay.transactionsPerSecond / L, 4),
+      ratioText: `${pct(rp.replay.transactionsPerSecond / L)} of L; ${rp.replay.blocksPerSecond} blocks/s`,
+      target: '≥ 20,000 txs/s',
+      met: judged(rp.replay.transactionsPerSecond >= 20_000),
+      note: `recording (building the same blocks): ${fmt(rp.record.transactionsPerSecond)} txs/s`,
+    });
+  }
+  const ep = r.scenarios.epoch;
+  if (ep) {
+    const t = ep.epochTransition;
+    out.push({
+      id: 'epoch.transitionMs',
+      scenario: '6 epoch',
+      what: `epoch transition, ${fmt(ep.candidates)} candidates, ${fmt(t.locks)} locks`,
+      value: t.totalMs,
+      unit: 'ms',
+      ratio: asRecoveries(t.totalMs),
+      ratioText: `= ${fmt(asRecoveries(t.totalMs))} recoveries on one core`,
+      target: '≤ 1,000 ms',
+      met: judged(t.totalMs <= 1000 && t.locks >= 100_000 && ep.candidates >= 1000),
+      note: `execute ${t.executeMs} ms + state root ${t.commitMs} ms`,
+    });
+    out.push({
+      id: 'epoch.perBlockGrowth',
+      scenario: '6 epoch',
+      what: `per-block staking cost (empty block) at ${ep.perBlock.map((b) => fmt(b.locks)).join(' / ')} locks`,
+      value: ep.perBlock[ep.perBlock.length - 1]!.totalMs,
+      unit: 'ms',
+      ratio: ep.perBlockGrowth,
+      ratioText: `${ep.perBlock.map((b) => `${b.totalMs} ms`).join(' / ')}: growth ×${ep.perBlockGrowth}`,
+      target: 'must not grow (≤ ×1.5, noise)',
+      met: judged(ep.perBlockGrowth <= 1.5),
+    });
+  }
+  const m = r.scenarios.memory;
+  if (m) {
+    const totalMiB = r.machine.memoryGiB * 1024;
+    out.push({
+      id: 'memory.peakRss',
+      scenario: '7 memory',
+      what: `peak RSS of a node holding ${fmt(m.accounts)} accounts`,
+      value: m.peakRssMiB,
+      unit: 'MiB',
+      ratio: round(m.peakRssMiB / totalMiB, 3),
+      ratioText: `${pct(m.peakRssMiB / totalMiB)} of ${r.machine.memoryGiB} GiB`,
+      target: '≤ 1.5 GiB at 1,000,000 accounts',
+      met: judged(m.peakRssMiB <= 1536 && m.accounts >= 1_000_000),
+      note: `genesis build ${fmt(m.genesisBuildMs)} ms, restart ${fmt(m.reopenMs)} ms, after ${m.blocks} blocks RSS ${m.rssAfterMiB} MiB (heap ${m.heapUsedAfterMiB} MiB)`,
+    });
+  }
+  for (const [name, error] of Object.entries(r.errors)) {
+    out.push({
+      id: `${name}.error`,
+      scenario: name,
+      what: 'failed',
+      value: null,
+      unit: '',
+      ratio: null,
+      ratioText: '',
+      target: '',
+      met: false,
+      note: error.split('\n')[0],
+    });
+  }
+  return out;
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+/** The results table: scenario, figure, value, ratio, target, met, notes. */
+export function markdownTable(r: BenchResults): string {
+  const m = r.machine;
+  const lines = [
+    `Run ${m.date} (${r.quick ? 'quick: indicative only, targets not judged' : 'full'}), ${r.durationSeconds} s. ` +
+      `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} at start. ` +
+      `Baseline in the same run: ${fmt(r.baseline.recoveriesPerSecondPerCore)} recoveries/s per core, L = ${fmt(r.baseline.signatureLimit)}/s.`,
+    '',
+    '| scenario | figure | value | ratio to this machine | target | met? | notes |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const f of r.figures) {
+    const value = f.value === null ? '—' : `${fmt(f.value)} ${f.unit}`;
+    const met = f.met === null ? '—' : f.met ? 'yes' : '**no**';
+    lines.push(
+      `| ${cell(f.scenario)} | ${cell(f.what)} | ${cell(value)} | ${cell(f.ratioText)} | ${cell(f.target)} | ${met} | ${cell(f.note ?? '')} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

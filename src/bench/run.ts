@@ -1,0 +1,239 @@
+/**
+ * The benchmark suite (`etm bench`, `npm run bench`): every scenario of docs/benchmarks in one
+ * run, each figure printed next to this machine's signature limit measured in the same run,
+ * the results written to bench/results/*.json and the table to bench/results/latest.md.
+ * `--quick` runs every scenario small, in under a minute; figures from it are indicative only.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  machineInfo,
+  measureRecoveries,
+  type MachineInfo,
+  type SignatureBaseline,
+} from './machine.js';
+import { benchKey, makeSenders } from './load.js';
+import {
+  runThroughput,
+  TransferPool,
+  type SubmitMode,
+  type ThroughputResult,
+} from './throughput.js';
+import { runStateRoot, type StateRootResult } from './state-root.js';
+import { runReplay, type ReplayResult } from './replay.js';
+import { runEpoch, type EpochResult } from './epoch.js';
+import { runMemory, type MemoryResult } from './memory.js';
+import { figuresOf, markdownTable, type Figure } from './report.js';
+import { round } from './stats.js';
+
+export const SCENARIOS = [
+  'baseline',
+  'one-validator',
+  'four-validators',
+  'state-root',
+  'replay',
+  'epoch',
+  'memory',
+] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Scenarios to run (default all); the baseline always runs. */
+  only?: ScenarioName[];
+  /** Where results go (default bench/results under the working directory). */
+  outDir?: string;
+  /** Block time of the throughput chains (ms). */
+  blockTimeMs?: number;
+  /** Sizes to change from the plan (tests make every scenario tiny). */
+  sizes?: Partial<Plan>;
+  log?: (line: string) => void;
+}
+
+export interface BenchResults {
+  schema: 1;
+  quick: boolean;
+  machine: MachineInfo;
+  baseline: SignatureBaseline;
+  durationSeconds: number;
+  scenarios: {
+    oneValidator?: ThroughputResult[];
+    fourValidators?: ThroughputResult[];
+    fourValidatorsMultiProcess?: { status: 'todo'; reason: string };
+    stateRoot?: StateRootResult;
+    replay?: ReplayResult;
+    epoch?: EpochResult;
+    memory?: MemoryResult;
+  };
+  /** Scenarios that failed, with their error (the others still ran). */
+  errors: Record<string, string>;
+  figures: Figure[];
+}
+
+/** Sizes of each scenario, full and quick. */
+export function plan(quick: boolean) {
+  return quick
+    ? {
+        baselineMs: 1_000,
+        senders: 2_048,
+        presign: 12_000,
+        saturateMs: 5_000,
+        warmupMs: 1_000,
+        halfLoadMs: 3_000,
+        oneValidatorModes: ['inject', 'rpc'] as SubmitMode[],
+        fourValidatorModes: ['inject'] as SubmitMode[],
+        fourSaturateMs: 5_000,
+        fourHalfLoadMs: 3_000,
+        stateRoot: { accounts: 20_000, changes: 10_000, blocks: 2 },
+        replay: { blocks: 4, txsPerBlock: 500 },
+        epoch: { candidates: 100, lockSteps: [1_000, 3_000], blocks: 3 },
+        memory: { accounts: 50_000, blocks: 2, txsPerBlock: 200 },
+      }
+    : {
+        baselineMs: 3_000,
+        senders: 8_192,
+        presign: 150_000,
+        saturateMs: 60_000,
+        warmupMs: 5_000,
+        halfLoadMs: 20_000,
+        oneValidatorModes: ['inject', 'rpc'] as SubmitMode[],
+        fourValidatorModes: ['inject', 'rpc'] as SubmitMode[],
+        fourSaturateMs: 30_000,
+        fourHalfLoadMs: 15_000,
+        stateRoot: { accounts: 100_000, changes: 10_000, blocks: 5 },
+        replay: { blocks: 30, txsPerBlock: 2_000 },
+        epoch: { candidates: 1_000, lockSteps: [1_000, 10_000, 100_000], blocks: 5 },
+        memory: { accounts: 1_000_000, blocks: 5, txsPerBlock: 1_000 },
+      };
+}
+
+export type Plan = ReturnType<typeof plan>;
+
+const MULTI_PROCESS_TODO =
+  'four validators as four processes needs the libp2p network transport (src/p2p); the hook is ClusterKind "multi-process" in src/bench/cluster.ts';
+
+export async function runBench(o: BenchOptions): Promise<BenchResults> {
+  const log = o.log ?? (() => {});
+  const p = { ...plan(o.quick), ...o.sizes };
+  const wanted = new Set<ScenarioName>(o.only ?? SCENARIOS);
+  const blockTimeMs = o.blockTimeMs ?? 1000;
+  const started = performance.now();
+  const machine = machineInfo();
+  log(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadAverage1m}`,
+  );
+  const baseline = measureRecoveries(p.baselineMs);
+  log(
+    `baseline: ${baseline.recoveriesPerSecondPerCore} recoveries/s per core, L = ${baseline.signatureLimit}/s`,
+  );
+  const results: BenchResults = {
+    schema: 1,
+    quick: o.quick,
+    machine,
+    baseline,
+    durationSeconds: 0,
+    scenarios: {},
+    errors: {},
+    figures: [],
+  };
+  const attempt = async (name: ScenarioName, fn: () => Promise<void> | void) => {
+    if (!wanted.has(name)) return;
+    const t0 = performance.now();
+    log(`${name} …`);
+    try {
+      await fn();
+    } catch (e) {
+      results.errors[name] = (e as Error).stack ?? String(e);
+      log(`${name} failed: ${(e as Error).message}`);
+    }
+    log(`${name} done in ${round((performance.now() - t0) / 1000, 1)} s`);
+  };
+
+  let pool: TransferPool | null = null;
+  const transfers = () => {
+    if (!pool) {
+      pool = new TransferPool(makeSenders(p.senders));
+      pool.ensure(p.presign);
+      log(`  signed ${pool.size} transfers in ${round(pool.signMs / 1000, 1)} s`);
+    }
+    return pool;
+  };
+  const validators = (n: number) =>
+    Array.from({ length: n }, (_, i) => benchKey(i, 'etm-bench-validator'));
+  const throughput = async (n: number, modes: SubmitMode[], saturateMs: number, halfMs: number) => {
+    const out: ThroughputResult[] = [];
+    for (const mode of modes) {
+      log(`  ${n} validator(s), ${mode}`);
+      const pool = transfers();
+      // Enough signed ahead for the best rate seen so far, with room to spare.
+      const best = Math.max(0, ...out.map((r) => r.saturation.transfersPerSecond), pool.size / 90);
+      pool.ensure(Math.ceil((best * 1.5 * (saturateMs + halfMs)) / 1000));
+      out.push(
+        await runThroughput({
+          validators: validators(n),
+          mode,
+          blockTimeMs,
+          pool,
+          saturateMs,
+          warmupMs: p.warmupMs,
+          halfLoadMs: halfMs,
+          log,
+        }),
+      );
+    }
+    return out;
+  };
+
+  await attempt('one-validator', async () => {
+    results.scenarios.oneValidator = await throughput(
+      1,
+      p.oneValidatorModes,
+      p.saturateMs,
+      p.halfLoadMs,
+    );
+  });
+  await attempt('four-validators', async () => {
+    results.scenarios.fourValidators = await throughput(
+      4,
+      p.fourValidatorModes,
+      p.fourSaturateMs,
+      p.fourHalfLoadMs,
+    );
+    results.scenarios.fourValidatorsMultiProcess = { status: 'todo', reason: MULTI_PROCESS_TODO };
+  });
+  await attempt('state-root', () => {
+    results.scenarios.stateRoot = runStateRoot(p.stateRoot);
+    log(
+      `  ${p.stateRoot.changes} changed accounts in ${p.stateRoot.accounts}: commit ${results.scenarios.stateRoot.commitMs} ms`,
+    );
+  });
+  await attempt('replay', async () => {
+    results.scenarios.replay = await runReplay({ pool: transfers(), ...p.replay });
+    const r = results.scenarios.replay;
+    log(`  replay ${r.replay.blocksPerSecond} blocks/s, ${r.replay.transactionsPerSecond} txs/s`);
+  });
+  await attempt('epoch', () => {
+    results.scenarios.epoch = runEpoch(p.epoch);
+    const e = results.scenarios.epoch;
+    log(
+      `  epoch transition ${e.epochTransition.totalMs} ms; per block ${e.perBlock.map((b) => `${b.locks}: ${b.totalMs} ms`).join(', ')}`,
+    );
+  });
+  await attempt('memory', async () => {
+    results.scenarios.memory = await runMemory(p.memory);
+    log(`  ${p.memory.accounts} accounts: peak RSS ${results.scenarios.memory.peakRssMiB} MiB`);
+  });
+  results.durationSeconds = round((performance.now() - started) / 1000, 1);
+  results.figures = figuresOf(results);
+  const outDir = o.outDir ?? join(process.cwd(), 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const json = JSON.stringify(results, null, 2) + '\n';
+  const stamp = machine.date.replace(/[:.]/g, '-');
+  const kind = o.quick ? 'quick' : 'full';
+  writeFileSync(join(outDir, `${kind}-${stamp}.json`), json);
+  writeFileSync(join(outDir, `latest-${kind}.json`), json);
+  writeFileSync(join(outDir, `latest-${kind}.md`), markdownTable(results));
+  log(`results: ${join(outDir, `latest-${kind}.json`)}`);
+  return results;
+}

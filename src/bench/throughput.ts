@@ -1,0 +1,383 @@
+/**
+ * Sustained throughput and latency of committed transfers (scenarios 2 and 3): a load generator
+ * with many funded senders and transfers signed ahead of time submits either through JSON-RPC
+ * (`eth_sendRawTransaction` in batches over HTTP keep-alive) or straight into the node
+ * (`Node.submitTransaction`: decode, sender recovery, mempool, gossip). Each run has two phases:
+ *
+ * 1. saturation: the generator keeps the first node's mempool nearly full for the whole phase;
+ *    the figure is committed transfers per second after a warm-up;
+ * 2. half load: an open-loop generator submits at half the saturation rate; the figure is the
+ *    p50/p99 latency from submission to commit, in ms and in block times.
+ */
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { toHex } from '../crypto/bytes.js';
+import type { Node } from '../node/node.js';
+import { benchGenesis, signTransfers, type Sender, type Transfer } from './load.js';
+import { startCluster } from './cluster.js';
+import { quantile, round, sleep, yieldToLoop } from './stats.js';
+
+/** Transfers signed once and reused by every run: each run starts a fresh chain at nonce 0. */
+export class TransferPool {
+  readonly transfers: Transfer[] = [];
+  readonly index = new Map<string, number>();
+  signMs = 0;
+
+  constructor(readonly senders: Sender[]) {}
+
+  get size(): number {
+    return this.transfers.length;
+  }
+
+  /** Signs more until at least `count` exist (rounded up to whole rounds of senders). */
+  ensure(count: number): void {
+    const s = this.senders.length;
+    const target = Math.ceil(count / s) * s;
+    if (target <= this.transfers.length) return;
+    const t0 = performance.now();
+    const firstRound = this.transfers.length / s;
+    const more = signTransfers(this.senders, target - this.transfers.length, BigInt(firstRound));
+    for (const t of more) {
+      this.index.set(t.hash, this.transfers.length);
+      this.transfers.push(t);
+    }
+    this.signMs += performance.now() - t0;
+  }
+}
+
+export type SubmitMode = 'rpc' | 'inject';
+
+export interface ThroughputOptions {
+  validators: Uint8Array[];
+  mode: SubmitMode;
+  blockTimeMs: number;
+  pool: TransferPool;
+  /** Length of the saturation phase, warm-up included. */
+  saturateMs: number;
+  warmupMs: number;
+  /** Length of the half-load phase; 0 skips it. */
+  halfLoadMs: number;
+  /** Transactions per RPC batch (the server accepts up to 100). */
+  batchSize?: number;
+  log?: (line: string) => void;
+}
+
+export interface LatencyFigures {
+  p50Ms: number;
+  p99Ms: number;
+  p50Blocks: number;
+  p99Blocks: number;
+  samples: number;
+  /** Submitted in the window but not committed when the run ended (counted as unbounded). */
+  uncommitted: number;
+}
+
+export interface ThroughputResult {
+  validators: number;
+  mode: SubmitMode;
+  blockTimeMs: number;
+  senders: number;
+  mempoolMaxCount: number;
+  saturation: {
+    durationMs: number;
+    transfersPerSecond: number;
+    blocks: number;
+    meanTxsPerBlock: number;
+    maxTxsPerBlock: number;
+    /** Mean wall-clock time between blocks during the measured window. */
+    meanBlockIntervalMs: number;
+    rejected: number;
+    latency: LatencyFigures;
+  };
+  halfLoad: {
+    targetPerSecond: number;
+    achievedPerSecond: number;
+    latency: LatencyFigures;
+  } | null;
+  /** Transfers that had to be signed during the run (they cost the node CPU time). */
+  signedDuringRun: number;
+  rejectReasons: Record<string, number>;
+}
+
+/** The generator's state shared by both phases. */
+class Generator {
+  next = 0;
+  committed = 0;
+  rejected = 0;
+  readonly reasons: Record<string, number> = {};
+  readonly submitAt: Float64Array;
+  readonly commitAt: Float64Array;
+  signedDuringRun = 0;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  inFlightRequests = 0;
+
+  constructor(
+    readonly pool: TransferPool,
+    readonly node: Node,
+    readonly mode: SubmitMode,
+    readonly httpUrl: string | null,
+    readonly batchSize: number,
+    capacity: number,
+  ) {
+    this.submitAt = new Float64Array(capacity).fill(NaN);
+    this.commitAt = new Float64Array(capacity).fill(NaN);
+  }
+
+  get pending(): number {
+    return this.next - this.committed - this.rejected;
+  }
+
+  reject(reason: string): void {
+    this.rejected++;
+    this.reasons[reason] = (this.reasons[reason] ?? 0) + 1;
+  }
+
+  /** Takes the next `count` transfers, signing more (and noting it) if the pool runs out. */
+  private take(count: number): number {
+    if (this.next + count > this.pool.size) {
+      const before = this.pool.size;
+      this.pool.ensure(this.next + count + 20 * this.batchSize);
+      this.signedDuringRun += this.pool.size - before;
+    }
+    const first = this.next;
+    this.next += count;
+    return first;
+  }
+
+  /** Submits `count` transfers; resolves once they are handed to the node. */
+  async submit(count: number): Promise<void> {
+    const first = this.take(count);
+    if (first + count > this.submitAt.length) throw new Error('generator capacity exceeded');
+    if (this.mode === 'inject') {
+      const now = performance.now();
+      for (let i = first; i < first + count; i++) {
+        this.submitAt[i] = now;
+        try {
+          this.node.submitTransaction(this.pool.transfers[i]!.raw);
+        } catch (e) {
+          this.reject((e as { code?: string }).code ?? (e as Error).message);
+        }
+      }
+      return;
+    }
+    const parts: string[] = [];
+    for (let i = first; i < first + count; i++) {
+      parts.push(
+        `{"jsonrpc":"2.0","id":${i},"method":"eth_sendRawTransaction","params":["${toHex(this.pool.transfers[i]!.raw)}"]}`,
+      );
+    }
+    const body = `[${parts.join(',')}]`;
+    const now = performance.now();
+    for (let i = first; i < first + count; i++) this.submitAt[i] = now;
+    this.inFlightRequests++;
+    try {
+      const reply = await this.post(body);
+      const answers = JSON.parse(reply) as { id: number; error?: { message: string } }[];
+      for (const a of answers) if (a.error) this.reject(a.error.message.split(':')[0]!);
+    } catch (e) {
+      for (let i = 0; i < count; i++) this.reject(`http: ${(e as Error).message}`);
+    } finally {
+      this.inFlightRequests--;
+    }
+  }
+
+  private post(body: string): Promise<string> {
+    const url = new URL(this.httpUrl!);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/',
+          agent: this.agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function latencyOf(
+  g: Generator,
+  from: number,
+  to: number,
+  windowStart: number,
+  windowEnd: number,
+  blockTimeMs: number,
+): LatencyFigures {
+  const samples: number[] = [];
+  let uncommitted = 0;
+  for (let i = from; i < to; i++) {
+    const s = g.submitAt[i]!;
+    if (!(s >= windowStart && s < windowEnd)) continue;
+    const c = g.commitAt[i]!;
+    if (Number.isNaN(c)) uncommitted++;
+    else samples.push(c - s);
+  }
+  // Uncommitted transfers count as slower than any committed one.
+  for (let i = 0; i < uncommitted; i++) samples.push(Infinity);
+  const p50 = quantile(samples, 0.5);
+  const p99 = quantile(samples, 0.99);
+  return {
+    p50Ms: round(p50),
+    p99Ms: round(p99),
+    p50Blocks: round(p50 / blockTimeMs, 2),
+    p99Blocks: round(p99 / blockTimeMs, 2),
+    samples: samples.length,
+    uncommitted,
+  };
+}
+
+export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  const log = o.log ?? (() => {});
+  const batchSize = o.batchSize ?? 100;
+  const genesis = benchGenesis({
+    senders: o.pool.senders,
+    validatorKeys: o.validators,
+    blockTimeMs: o.blockTimeMs,
+  });
+  const cluster = await startCluster({
+    genesis,
+    validatorKeys: o.validators,
+    rpc: o.mode === 'rpc',
+  });
+  const node = cluster.nodes[0]!;
+  const maxCount = node.mempool.limits.maxCount;
+  // Keep the pool nearly full, leaving room for a batch in flight.
+  const window = Math.max(batchSize, maxCount - 2 * batchSize);
+  const g = new Generator(o.pool, node, o.mode, cluster.httpUrl, batchSize, 4_000_000);
+  const blocks: { at: number; txs: number }[] = [];
+  node.onCommitted((e) => {
+    const now = performance.now();
+    let ours = 0;
+    for (const tx of e.transactions) {
+      const i = o.pool.index.get(toHex(tx.hash));
+      if (i !== undefined && Number.isNaN(g.commitAt[i]!)) {
+        g.commitAt[i] = now;
+        ours++;
+      }
+    }
+    g.committed += ours;
+    blocks.push({ at: now, txs: e.transactions.length });
+  });
+
+  try {
+    // Phase 1: saturation.
+    const t0 = performance.now();
+    const measureFrom = t0 + o.warmupMs;
+    const end = t0 + o.saturateMs;
+    while (performance.now() < end) {
+      if (g.pending + batchSize <= window && g.inFlightRequests < 4) {
+        if (o.mode === 'rpc') void g.submit(batchSize);
+        else await g.submit(batchSize);
+        await yieldToLoop();
+      } else {
+        await sleep(2);
+      }
+    }
+    const inWindow = blocks.filter((b) => b.at >= measureFrom && b.at < end);
+    const committedInWindow = countCommitted(g, measureFrom, end);
+    const seconds = (end - measureFrom) / 1000;
+    const tps = committedInWindow / seconds;
+    const saturatedUpTo = g.next;
+    // Let the pool drain before the next phase (bounded: a stuck pool is reported, not awaited).
+    const drainBy = performance.now() + Math.max(10_000, 10 * o.blockTimeMs);
+    while (g.pending > 0 && performance.now() < drainBy) await sleep(20);
+    const saturationLatency = latencyOf(g, 0, saturatedUpTo, measureFrom, end, o.blockTimeMs);
+    const intervals = inWindow.slice(1).map((b, i) => b.at - inWindow[i]!.at);
+    const result: ThroughputResult = {
+      validators: o.validators.length,
+      mode: o.mode,
+      blockTimeMs: o.blockTimeMs,
+      senders: o.pool.senders.length,
+      mempoolMaxCount: maxCount,
+      saturation: {
+        durationMs: round(end - measureFrom, 0),
+        transfersPerSecond: round(tps, 0),
+        blocks: inWindow.length,
+        meanTxsPerBlock: round(
+          inWindow.reduce((a, b) => a + b.txs, 0) / Math.max(1, inWindow.length),
+          0,
+        ),
+        maxTxsPerBlock: inWindow.reduce((a, b) => Math.max(a, b.txs), 0),
+        meanBlockIntervalMs: round(
+          intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length),
+          0,
+        ),
+        rejected: g.rejected,
+        latency: saturationLatency,
+      },
+      halfLoad: null,
+      signedDuringRun: 0,
+      rejectReasons: g.reasons,
+    };
+    log(
+      `  saturation: ${result.saturation.transfersPerSecond} transfers/s, ${inWindow.length} blocks, ` +
+        `${result.saturation.meanTxsPerBlock} txs/block, p99 ${saturationLatency.p99Ms} ms`,
+    );
+
+    // Phase 2: open loop at half the saturation rate.
+    if (o.halfLoadMs > 0 && tps > 0) {
+      const rate = tps / 2;
+      const from = g.next;
+      const h0 = performance.now();
+      const settle = h0 + Math.min(2_000, o.halfLoadMs / 4);
+      const hEnd = h0 + o.halfLoadMs;
+      let sent = 0;
+      while (performance.now() < hEnd) {
+        const due = Math.floor(((performance.now() - h0) / 1000) * rate) - sent;
+        if (due > 0) {
+          const count = Math.min(due, batchSize);
+          sent += count;
+          if (o.mode === 'rpc') void g.submit(count);
+          else await g.submit(count);
+        }
+        await sleep(5);
+      }
+      const upTo = g.next;
+      const waitBy = performance.now() + Math.max(5_000, 4 * o.blockTimeMs);
+      while (g.pending > 0 && performance.now() < waitBy) await sleep(20);
+      const latency = latencyOf(g, from, upTo, settle, hEnd, o.blockTimeMs);
+      result.halfLoad = {
+        targetPerSecond: round(rate, 0),
+        achievedPerSecond: round(countCommitted(g, settle, hEnd) / ((hEnd - settle) / 1000), 0),
+        latency,
+      };
+      log(
+        `  half load ${result.halfLoad.targetPerSecond}/s: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms ` +
+          `(${latency.p99Blocks} block times)`,
+      );
+    }
+    result.signedDuringRun = g.signedDuringRun;
+    result.saturation.rejected = g.rejected;
+    return result;
+  } finally {
+    g.close();
+    await cluster.stop();
+  }
+}
+
+function countCommitted(g: Generator, from: number, to: number): number {
+  let n = 0;
+  for (let i = 0; i < g.next; i++) {
+    const c = g.commitAt[i]!;
+    if (c >= from && c < to) n++;
+  }
+  return n;
+}
