@@ -37,29 +37,53 @@ interface Member {
   connected: boolean;
 }
 
+/** Transaction deliveries per turn of the event loop, so timers and RPC are not starved. */
+const TX_DELIVERIES_PER_TURN = 64;
+
 export class LocalNetwork {
   private readonly members = new Map<string, Member>();
+  // Two queues drained by one pump: consensus messages always go first, so a validator's votes
+  // never wait behind a flood of gossiped transactions (its peers' rounds would time out).
+  private readonly consensusQueue: (() => void)[] = [];
+  private readonly txQueue: (() => void)[] = [];
+  private scheduled = false;
 
   /** Joins a node; returns the network as that node sees it. */
   join(view: PeerView, handlers: PeerHandlers): NodeNetwork & { leave(): void } {
     const me: Member = { view, handlers, connected: true };
     this.members.set(view.id, me);
     const others = () => [...this.members.values()].filter((m) => m !== me && m.connected);
-    const deliver = (fn: (m: Member) => void) => {
+    const deliver = (queue: (() => void)[], fn: (m: Member) => void) => {
       for (const m of others()) {
-        setImmediate(() => {
+        queue.push(() => {
           if (m.connected && me.connected) fn(m);
         });
       }
+      this.schedule();
     };
     return {
-      broadcastConsensus: (bytes) => deliver((m) => m.handlers.onConsensus(bytes)),
-      broadcastTransaction: (raw) => deliver((m) => m.handlers.onTransaction(raw)),
+      broadcastConsensus: (bytes) =>
+        deliver(this.consensusQueue, (m) => m.handlers.onConsensus(bytes)),
+      broadcastTransaction: (raw) => deliver(this.txQueue, (m) => m.handlers.onTransaction(raw)),
       peers: () => others().map((m) => m.view),
       leave: () => {
         me.connected = false;
         this.members.delete(view.id);
       },
     };
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  /** One turn: every queued consensus message, then a bounded batch of transactions. */
+  private pump(): void {
+    this.scheduled = false;
+    for (const deliver of this.consensusQueue.splice(0)) deliver();
+    for (const deliver of this.txQueue.splice(0, TX_DELIVERIES_PER_TURN)) deliver();
+    if (this.consensusQueue.length > 0 || this.txQueue.length > 0) this.schedule();
   }
 }

@@ -74,6 +74,9 @@ export class Node {
   private network: NodeNetwork | null = null;
   private syncTimer: ReturnType<typeof setInterval> | null = null;
   private syncing = false;
+  private syncStart = 0n;
+  private syncHighest = 0n;
+  private readView: { root: Uint8Array; state: StateDB } | null = null;
   private readonly syncBackoff = new Map<string, number>();
   private readonly listeners = new Set<(e: CommittedEvent) => void>();
   private readonly log: (line: string) => void;
@@ -127,13 +130,31 @@ export class Node {
     return this.syncing;
   }
 
+  /** eth_syncing's view: where the sync under way started, and the best head peers offer. */
+  syncStatus(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | null {
+    const current = this.chain.headNumber;
+    if (!this.syncing || this.syncHighest <= current) return null;
+    return { startingBlock: this.syncStart, currentBlock: current, highestBlock: this.syncHighest };
+  }
+
   private emit(level: LogLevel, event: string, fields: LogFields, text: string): void {
     if (this.options.logger) this.options.logger.log(level, event, fields, `${this.name}: ${text}`);
     else if (level !== 'debug') this.log(`${this.name}: ${text}`);
   }
 
+  /**
+   * A read-only state at the head, kept until the head moves: every transaction admitted in
+   * between reads accounts warm instead of opening the state from the store again.
+   */
+  private headReadState(): StateDB {
+    const root = this.chain.head.header.stateRoot;
+    if (!this.readView || !equalBytes(this.readView.root, root))
+      this.readView = { root, state: this.chain.headState() };
+    return this.readView.state;
+  }
+
   /** Reads of the head state, as the mempool sees accounts. */
-  accountView(state: StateDB = this.chain.headState()): AccountView {
+  accountView(state: StateDB = this.headReadState()): AccountView {
     return {
       nonce: (a) => state.getAccount(a).nonce,
       spendable: (a) => state.getAccount(a).balance,
@@ -335,12 +356,14 @@ export class Node {
   async syncFromPeers(): Promise<void> {
     if (this.syncing || this.stopped || !this.network) return;
     this.syncing = true;
+    this.syncStart = this.chain.headNumber;
     try {
       for (;;) {
         if (this.stopped) return;
         const next = this.chain.headNumber + 1n;
         const peer = this.pickSyncPeer(next);
         if (!peer) return;
+        if (peer.headNumber() > this.syncHighest) this.syncHighest = peer.headNumber();
         const ahead = peer.headNumber() - next + 1n;
         const want = ahead < BigInt(SYNC_BATCH) ? Number(ahead) : SYNC_BATCH;
         let blocks: Uint8Array[];

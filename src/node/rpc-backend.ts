@@ -257,7 +257,7 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   syncing(): SyncStatus | false {
-    return false;
+    return this.node.syncStatus() ?? false;
   }
 
   validators(): ValidatorSetView {
