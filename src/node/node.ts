@@ -22,6 +22,14 @@ import type { LogFields, Logger, LogLevel } from './logger.js';
 import { onionFromKey } from './randao.js';
 import type { NodeNetwork, PeerView } from './network.js';
 
+/**
+ * Largest consensus message a node accepts: a proposal or round change carries a whole block
+ * (up to maxBlockBytes) plus its justification (signed round changes and prepares).
+ */
+export function maxConsensusMessageBytes(params: { maxBlockBytes: bigint }): number {
+  return Number(params.maxBlockBytes) + 1024 * 1024;
+}
+
 export interface CommittedEvent {
   block: Block;
   hash: Uint8Array;
@@ -180,6 +188,7 @@ export class Node {
       config: {
         baseTimeoutMs: 2 * blockTimeMs,
         maxRoundTimeoutMs: Math.max(60_000, 2 * blockTimeMs),
+        maxMessageBytes: maxConsensusMessageBytes(params),
       },
       host: {
         headHeight: () => Number(this.chain.headNumber),

@@ -4,11 +4,10 @@ import { toHex } from '../crypto/bytes.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { parseGenesis } from '../chain/genesis.js';
 import { RpcServer } from '../rpc/server.js';
-import { DEFAULT_ENGINE_CONFIG } from '../consensus/types.js';
 import { loadOrCreatePeerKey } from '../p2p/identity.js';
 import { P2pNetwork, type P2pChain } from '../p2p/network.js';
 import { LocalNetwork } from './network.js';
-import { Node, type CommittedEvent } from './node.js';
+import { maxConsensusMessageBytes, Node, type CommittedEvent } from './node.js';
 import { NodeRpcBackend } from './rpc-backend.js';
 import { ConfigError, type NodeConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -70,7 +69,7 @@ export function p2pChainOf(node: Node): P2pChain {
     recover: node.recover,
     maxTxBytes: Number(chain.params.maxTxBytes),
     maxBlockBytes: Number(chain.params.maxBlockBytes),
-    maxConsensusBytes: DEFAULT_ENGINE_CONFIG.maxMessageBytes,
+    maxConsensusBytes: maxConsensusMessageBytes(chain.params),
   };
 }
 
