@@ -58,7 +58,7 @@ export interface SignedTx {
 }
 
 export const DEFAULT_MAX_TX_BYTES = 131_072;
-export const DEFAULT_SENDER_CACHE_SIZE = 100_000;
+export const DEFAULT_SENDER_CACHE_SIZE = 65_536;
 
 export const TX_GAS = 21_000n;
 export const TX_CREATE_GAS = 32_000n;
@@ -106,8 +106,11 @@ export class TxDecoder {
   readonly maxTxBytes: number;
   readonly cacheSize: number;
   private readonly common: Common;
-  /** hash hex → sender; a Map iterates in insertion order, so the first key is the least recent. */
-  private readonly senders = new Map<string, Uint8Array>();
+  /**
+   * hash hex → the transaction decoded from those bytes (the same bytes always decode the same
+   * way for one chain); a Map iterates in insertion order, so the first key is the least recent.
+   */
+  private readonly decoded = new Map<string, SignedTx>();
   private recoveries = 0;
   private hits = 0;
 
@@ -125,7 +128,7 @@ export class TxDecoder {
 
   /** Sender recoveries done and cache hits so far. */
   stats(): { recoveries: number; cacheHits: number; cached: number } {
-    return { recoveries: this.recoveries, cacheHits: this.hits, cached: this.senders.size };
+    return { recoveries: this.recoveries, cacheHits: this.hits, cached: this.decoded.size };
   }
 
   decode(input: Uint8Array): SignedTx {
@@ -137,6 +140,15 @@ export class TxDecoder {
       );
     }
     if (input.length === 0) throw malformed('empty input');
+    // A transaction met before (gossip, then the block that includes it) is not decoded again.
+    const key = this.cacheSize > 0 ? toHex(keccak256(input)) : '';
+    const cached = this.cacheSize > 0 ? this.decoded.get(key) : undefined;
+    if (cached) {
+      this.hits++;
+      this.decoded.delete(key);
+      this.decoded.set(key, cached);
+      return { ...cached, sender: cached.sender.slice() };
+    }
     // Own copy: every decoded field is a view into it, safe from the caller reusing its buffer.
     const raw = input.slice();
     const first = raw[0]!;
@@ -193,10 +205,10 @@ export class TxDecoder {
     if (!equalBytes(tx.serialize(), raw)) throw malformed('non-canonical encoding');
 
     const hash = keccak256(raw);
-    const sender = this.sender(hash, tx, r, s, recid);
+    const sender = this.sender(tx, r, s, recid);
     const legacyPrice = type === 2 ? null : (tx as LegacyTx | AccessList2930Tx).gasPrice;
     const fee = tx as FeeMarket1559Tx;
-    return {
+    const decoded: SignedTx = {
       raw,
       hash,
       type,
@@ -216,6 +228,12 @@ export class TxDecoder {
       yParity: type === 0 ? null : (recid as 0 | 1),
       sender,
     };
+    if (this.cacheSize > 0) {
+      if (this.decoded.size >= this.cacheSize)
+        this.decoded.delete(this.decoded.keys().next().value!);
+      this.decoded.set(key, decoded);
+    }
+    return { ...decoded, sender: sender.slice() };
   }
 
   /** Checks the chain id (EIP-155 `v` or the typed field) and returns the recovery id. */
@@ -248,35 +266,20 @@ export class TxDecoder {
     return create1559FeeMarketTxFromBytesArray(item as unknown as TxValuesArray[2], opts);
   }
 
-  private sender(hash: Uint8Array, tx: ParsedTx, r: bigint, s: bigint, recid: 0 | 1): Uint8Array {
-    const key = this.cacheSize > 0 ? toHex(hash) : '';
-    const cached = this.cacheSize > 0 ? this.senders.get(key) : undefined;
-    if (cached) {
-      this.hits++;
-      // Move to the most recent end.
-      this.senders.delete(key);
-      this.senders.set(key, cached);
-      return cached.slice();
-    }
+  private sender(tx: ParsedTx, r: bigint, s: bigint, recid: 0 | 1): Uint8Array {
     const sig = new Uint8Array(65);
     sig.set(bigintToFixed(r, 32), 0);
     sig.set(bigintToFixed(s, 32), 32);
     sig[64] = recid;
-    let sender: Uint8Array;
     try {
-      sender = recoverAddress(tx.getHashedMessageToSign(), sig).slice();
+      const sender = recoverAddress(tx.getHashedMessageToSign(), sig).slice();
+      this.recoveries++;
+      return sender;
     } catch (e) {
       if (e instanceof SignatureError)
         throw new TxError('bad-signature', `invalid transaction signature: ${e.message}`);
       throw e;
     }
-    this.recoveries++;
-    if (this.cacheSize > 0) {
-      if (this.senders.size >= this.cacheSize)
-        this.senders.delete(this.senders.keys().next().value!);
-      this.senders.set(key, sender);
-    }
-    return sender.slice();
   }
 }
 

@@ -209,6 +209,8 @@ describe('TxDecoder: sender cache', () => {
     const b = d.decode(raw);
     expect(b.sender).toEqual(a.sender);
     expect(b.sender).toEqual(SENDER);
+    // The second decode is the cached transaction, field for field.
+    expect(b).toEqual(a);
     expect(d.stats()).toEqual({ recoveries: 1, cacheHits: 1, cached: 1 });
     // The caller may not corrupt the cached sender through a returned transaction.
     b.sender.fill(0);
