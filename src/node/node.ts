@@ -133,6 +133,11 @@ export class Node {
     return this.driver?.round ?? null;
   }
 
+  /** Peers this node can sync from (net_peerCount). */
+  peerCount(): number {
+    return this.network?.peers().length ?? 0;
+  }
+
   /** Whether a block sync is under way. */
   get isSyncing(): boolean {
     return this.syncing;

@@ -256,6 +256,10 @@ export class NodeRpcBackend implements RpcBackend {
     };
   }
 
+  peerCount(): number {
+    return this.node.peerCount();
+  }
+
   syncing(): SyncStatus | false {
     return this.node.syncStatus() ?? false;
   }

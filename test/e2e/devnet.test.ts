@@ -41,6 +41,8 @@ describe('devnet over JSON-RPC', () => {
   it('commits blocks with four validators taking turns', async () => {
     await waitForHeight(d, 5n);
     expect(await client.getChainId()).toBe(4543565);
+    // The RPC node's peers: the other three validators.
+    expect(await client.request({ method: 'net_peerCount' as never })).toBe('0x3');
     const proposers = new Set<string>();
     for (let n = 1n; n <= 4n; n++)
       proposers.add((await client.getBlock({ blockNumber: n })).miner.toLowerCase());
