@@ -1,7 +1,7 @@
 /**
  * N validators in one process over the in-process network, wired as the devnet wires them, on
  * a benchmark genesis in a temporary directory. The multi-process variant (one validator per
- * process over libp2p) plugs in here once the network transport exists: see `ClusterKind`.
+ * OS process over libp2p) is in processes.ts: see `ClusterKind`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,9 @@ import { Node } from '../node/node.js';
 import { startRpc } from '../node/run.js';
 
 /**
- * 'in-process': every validator in this process (LocalNetwork).
- * 'multi-process': TODO — one validator per child process over the libp2p network; the
- * benchmark reports it as not run until that network lands.
+ * 'in-process': every validator in this process (LocalNetwork), this file.
+ * 'multi-process': one `etm node` process per validator over libp2p on loopback, started as
+ * `etm devnet --processes` starts them and driven through JSON-RPC only (processes.ts).
  */
 export type ClusterKind = 'in-process' | 'multi-process';
 

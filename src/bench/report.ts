@@ -4,6 +4,7 @@
  * four validators in one process, which authenticate every transaction four times); times are
  * expressed as the number of signature recoveries one core does in that time.
  */
+import type { SignatureBaseline } from './machine.js';
 import type { BenchResults } from './run.js';
 import type { ThroughputResult } from './throughput.js';
 import { round } from './stats.js';
@@ -57,7 +58,13 @@ export function figuresOf(r: BenchResults): Figure[] {
     for (const t of runs ?? []) {
       const tps = t.saturation.transfersPerSecond;
       const ratio = tps / limit;
-      const how = t.mode === 'rpc' ? 'JSON-RPC batches' : 'injected into the mempool';
+      const endpoints = t.rpcEndpoints ?? 1;
+      const how =
+        t.mode === 'inject'
+          ? 'injected into the mempool'
+          : endpoints > 1
+            ? `JSON-RPC batches spread over ${endpoints} nodes`
+            : 'JSON-RPC batches';
       out.push({
         id: `${label}.${t.mode}.tps`,
         scenario,
@@ -69,7 +76,10 @@ export function figuresOf(r: BenchResults): Figure[] {
         target:
           minRatio === null ? `≥ ${fmt(minTps)}/s` : `≥ ${fmt(minTps)}/s (≥ ${pct(minRatio)} of L)`,
         met: judged(tps >= minTps && (minRatio === null || ratio >= minRatio)),
-        note: `${t.saturation.meanTxsPerBlock} txs/block, block every ${t.saturation.meanBlockIntervalMs} ms; saturated p99 ${fmt(t.saturation.latency.p99Ms)} ms`,
+        note:
+          `${t.saturation.meanTxsPerBlock} txs/block, block every ${t.saturation.meanBlockIntervalMs} ms; saturated p99 ${fmt(t.saturation.latency.p99Ms)} ms` +
+          (t.saturation.rejected > 0 ? `; ${fmt(t.saturation.rejected)} rejected` : '') +
+          ('startupMs' in t ? `; processes up in ${fmt((t.startupMs as number) / 1000)} s` : ''),
       });
       if (t.halfLoad) {
         const l = t.halfLoad.latency;
@@ -97,7 +107,19 @@ export function figuresOf(r: BenchResults): Figure[] {
     2000,
     null,
   );
-  if (r.scenarios.fourValidatorsMultiProcess) {
+  const mp = r.scenarios.fourValidatorsMultiProcess;
+  if (Array.isArray(mp)) {
+    tput(
+      '3 four validators, four processes',
+      'fourValidatorsMultiProcess',
+      mp,
+      L / 4,
+      'L/4',
+      2000,
+      null,
+    );
+  } else if (mp) {
+    // Results written before the scenario existed.
     out.push({
       id: 'fourValidatorsMultiProcess.tps',
       scenario: '3 four validators, four processes',
@@ -108,7 +130,7 @@ export function figuresOf(r: BenchResults): Figure[] {
       ratioText: 'L/4',
       target: '—',
       met: null,
-      note: `TODO: ${r.scenarios.fourValidatorsMultiProcess.reason}`,
+      note: `TODO: ${mp.reason}`,
     });
   }
   const sr = r.scenarios.stateRoot;
@@ -202,6 +224,85 @@ export function figuresOf(r: BenchResults): Figure[] {
   return out;
 }
 
+/** A run of some scenarios whose figures were merged into earlier results. */
+export interface PartialRun {
+  date: string;
+  quick: boolean;
+  scenarios: string[];
+  durationSeconds: number;
+  loadAverage1m: number;
+  baseline: SignatureBaseline;
+}
+
+/** Scenario names in table order, each with the key its results and figure ids use. */
+const SCENARIO_KEYS: [string, string][] = [
+  ['baseline', 'baseline'],
+  ['one-validator', 'oneValidator'],
+  ['four-validators', 'fourValidators'],
+  ['four-processes', 'fourValidatorsMultiProcess'],
+  ['state-root', 'stateRoot'],
+  ['replay', 'replay'],
+  ['epoch', 'epoch'],
+  ['memory', 'memory'],
+];
+
+/** The scenario a figure belongs to (figure ids start with its key, errors with its name). */
+function ownerOf(f: Figure): string {
+  const head = f.id.slice(0, f.id.indexOf('.'));
+  return SCENARIO_KEYS.find(([name, key]) => key === head || name === head)?.[0] ?? head;
+}
+
+const order = (f: Figure) => {
+  const i = SCENARIO_KEYS.findIndex(([name]) => name === ownerOf(f));
+  return i < 0 ? SCENARIO_KEYS.length : i;
+};
+
+/**
+ * `previous` with the scenarios `next` ran replaced by next's: their results, errors and
+ * figures (each figure noting the run it comes from and that run's L, against which its ratio
+ * was taken). Everything else in `previous` (its baseline, machine, date) stays.
+ */
+export function mergeResults(
+  previous: BenchResults,
+  next: BenchResults,
+  ran: string[],
+): BenchResults {
+  const replaced = new Set(ran.filter((s) => s !== 'baseline'));
+  const merged = structuredClone(previous);
+  const scenarios = merged.scenarios as Record<string, unknown>;
+  for (const name of replaced) {
+    const key = SCENARIO_KEYS.find(([n]) => n === name)?.[1];
+    if (!key) continue;
+    const value = (next.scenarios as Record<string, unknown>)[key];
+    if (value === undefined) delete scenarios[key];
+    else scenarios[key] = value;
+    delete merged.errors[name];
+    if (next.errors[name] !== undefined) merged.errors[name] = next.errors[name];
+  }
+  const tag = `separate run ${next.machine.date}, L = ${fmt(next.baseline.signatureLimit)}/s`;
+  const incoming = next.figures
+    .filter((f) => replaced.has(ownerOf(f)))
+    .map((f) => ({ ...f, note: f.note ? `${f.note}; ${tag}` : tag }));
+  const kept = previous.figures.filter((f) => !replaced.has(ownerOf(f)));
+  merged.figures = [...kept, ...incoming]
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => order(a.f) - order(b.f) || a.i - b.i)
+    .map((x) => x.f);
+  const run: PartialRun = {
+    date: next.machine.date,
+    quick: next.quick,
+    scenarios: [...replaced],
+    durationSeconds: next.durationSeconds,
+    loadAverage1m: next.machine.loadAverage1m,
+    baseline: next.baseline,
+  };
+  merged.partialRuns = [
+    ...(previous.partialRuns ?? []).filter((p) => p.scenarios.some((s) => !replaced.has(s))),
+    run,
+  ];
+  return merged;
+}
+
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** The results table: scenario, figure, value, ratio, target, met, notes. */
@@ -211,6 +312,11 @@ export function markdownTable(r: BenchResults): string {
     `Run ${m.date} (${r.quick ? 'quick: indicative only, targets not judged' : 'full'}), ${r.durationSeconds} s. ` +
       `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} at start. ` +
       `Baseline in the same run: ${fmt(r.baseline.recoveriesPerSecondPerCore)} recoveries/s per core, L = ${fmt(r.baseline.signatureLimit)}/s.`,
+    ...(r.partialRuns ?? []).flatMap((p) => [
+      '',
+      `Figures of ${p.scenarios.join(', ')} from a separate run ${p.date}, ${p.durationSeconds} s, ` +
+        `load average ${p.loadAverage1m} at start, L = ${fmt(p.baseline.signatureLimit)}/s (their ratios are to that L).`,
+    ]),
     '',
     '| scenario | figure | value | ratio to this machine | target | met? | notes |',
     '| --- | --- | --- | --- | --- | --- | --- |',

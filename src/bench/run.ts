@@ -4,7 +4,7 @@
  * the results written to bench/results/*.json and the table to bench/results/latest.md.
  * `--quick` runs every scenario small, in under a minute; figures from it are indicative only.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -20,17 +20,23 @@ import {
   type SubmitMode,
   type ThroughputResult,
 } from './throughput.js';
+import {
+  runMultiProcessThroughput,
+  type MultiProcessResult,
+  type SubmitTarget,
+} from './processes.js';
 import { runStateRoot, type StateRootResult } from './state-root.js';
 import { runReplay, type ReplayResult } from './replay.js';
 import { runEpoch, type EpochResult } from './epoch.js';
 import { runMemory, type MemoryResult } from './memory.js';
-import { figuresOf, markdownTable, type Figure } from './report.js';
+import { figuresOf, markdownTable, mergeResults, type Figure, type PartialRun } from './report.js';
 import { round } from './stats.js';
 
 export const SCENARIOS = [
   'baseline',
   'one-validator',
   'four-validators',
+  'four-processes',
   'state-root',
   'replay',
   'epoch',
@@ -60,7 +66,8 @@ export interface BenchResults {
   scenarios: {
     oneValidator?: ThroughputResult[];
     fourValidators?: ThroughputResult[];
-    fourValidatorsMultiProcess?: { status: 'todo'; reason: string };
+    /** Four validators as four processes (earlier results: `{ status: 'todo' }`). */
+    fourValidatorsMultiProcess?: MultiProcessResult[] | { status: 'todo'; reason: string };
     stateRoot?: StateRootResult;
     replay?: ReplayResult;
     epoch?: EpochResult;
@@ -69,6 +76,8 @@ export interface BenchResults {
   /** Scenarios that failed, with their error (the others still ran). */
   errors: Record<string, string>;
   figures: Figure[];
+  /** Runs of some scenarios (`--only`) whose figures replaced this run's in these results. */
+  partialRuns?: PartialRun[];
 }
 
 /** Sizes of each scenario, full and quick. */
@@ -77,14 +86,18 @@ export function plan(quick: boolean) {
     ? {
         baselineMs: 1_000,
         senders: 2_048,
-        presign: 12_000,
-        saturateMs: 5_000,
-        warmupMs: 1_000,
-        halfLoadMs: 3_000,
+        presign: 8_000,
+        saturateMs: 3_000,
+        warmupMs: 500,
+        halfLoadMs: 2_000,
         oneValidatorModes: ['inject', 'rpc'] as SubmitMode[],
         fourValidatorModes: ['inject'] as SubmitMode[],
-        fourSaturateMs: 5_000,
-        fourHalfLoadMs: 3_000,
+        fourSaturateMs: 3_000,
+        fourHalfLoadMs: 2_000,
+        // Long enough for a few blocks: under load the first ones take several rounds.
+        processSaturateMs: 6_000,
+        processHalfLoadMs: 3_000,
+        processSubmitTo: 'every' as SubmitTarget,
         stateRoot: { accounts: 20_000, changes: 10_000, blocks: 2 },
         replay: { blocks: 4, txsPerBlock: 500 },
         epoch: { candidates: 100, lockSteps: [1_000, 3_000], blocks: 3 },
@@ -101,6 +114,9 @@ export function plan(quick: boolean) {
         fourValidatorModes: ['inject', 'rpc'] as SubmitMode[],
         fourSaturateMs: 30_000,
         fourHalfLoadMs: 15_000,
+        processSaturateMs: 30_000,
+        processHalfLoadMs: 15_000,
+        processSubmitTo: 'every' as SubmitTarget,
         stateRoot: { accounts: 100_000, changes: 10_000, blocks: 5 },
         replay: { blocks: 30, txsPerBlock: 2_000 },
         epoch: { candidates: 1_000, lockSteps: [1_000, 10_000, 100_000], blocks: 5 },
@@ -109,9 +125,6 @@ export function plan(quick: boolean) {
 }
 
 export type Plan = ReturnType<typeof plan>;
-
-const MULTI_PROCESS_TODO =
-  'four validators as four processes needs the libp2p network transport (src/p2p); the hook is ClusterKind "multi-process" in src/bench/cluster.ts';
 
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const log = o.log ?? (() => {});
@@ -200,7 +213,29 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       p.fourSaturateMs,
       p.fourHalfLoadMs,
     );
-    results.scenarios.fourValidatorsMultiProcess = { status: 'todo', reason: MULTI_PROCESS_TODO };
+  });
+  await attempt('four-processes', async () => {
+    const pool = transfers();
+    pool.ensure(
+      Math.ceil((pool.size / 90) * 1.5 * ((p.processSaturateMs + p.processHalfLoadMs) / 1000)),
+    );
+    log(
+      `  4 validator processes, rpc to ${p.processSubmitTo === 'every' ? 'every node' : 'node0'}`,
+    );
+    results.scenarios.fourValidatorsMultiProcess = [
+      await runMultiProcessThroughput({
+        validators: 4,
+        blockTimeMs,
+        pool,
+        saturateMs: p.processSaturateMs,
+        warmupMs: p.warmupMs,
+        halfLoadMs: p.processHalfLoadMs,
+        submitTo: p.processSubmitTo,
+        // Profiles node1 (`node --cpu-prof`) into this directory when set.
+        cpuProfDir: process.env.ETM_BENCH_CPU_PROF ?? null,
+        log,
+      }),
+    ];
   });
   await attempt('state-root', () => {
     results.scenarios.stateRoot = runStateRoot(p.stateRoot);
@@ -228,12 +263,27 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   results.figures = figuresOf(results);
   const outDir = o.outDir ?? join(process.cwd(), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const json = JSON.stringify(results, null, 2) + '\n';
   const stamp = machine.date.replace(/[:.]/g, '-');
   const kind = o.quick ? 'quick' : 'full';
-  writeFileSync(join(outDir, `${kind}-${stamp}.json`), json);
-  writeFileSync(join(outDir, `latest-${kind}.json`), json);
-  writeFileSync(join(outDir, `latest-${kind}.md`), markdownTable(results));
-  log(`results: ${join(outDir, `latest-${kind}.json`)}`);
+  writeFileSync(join(outDir, `${kind}-${stamp}.json`), JSON.stringify(results, null, 2) + '\n');
+  // A run of some scenarios updates their figures in the latest results and keeps the others.
+  const latestFile = join(outDir, `latest-${kind}.json`);
+  let latest = results;
+  if (
+    o.only &&
+    SCENARIOS.some((s) => s !== 'baseline' && !wanted.has(s)) &&
+    existsSync(latestFile)
+  ) {
+    try {
+      const previous = JSON.parse(readFileSync(latestFile, 'utf8')) as BenchResults;
+      latest = mergeResults(previous, results, [...wanted]);
+      log(`merged into the results of ${previous.machine.date}`);
+    } catch (e) {
+      log(`could not merge into ${latestFile} (${(e as Error).message}); replacing it`);
+    }
+  }
+  writeFileSync(latestFile, JSON.stringify(latest, null, 2) + '\n');
+  writeFileSync(join(outDir, `latest-${kind}.md`), markdownTable(latest));
+  log(`results: ${latestFile}`);
   return results;
 }

@@ -8,13 +8,16 @@
  *    the figure is committed transfers per second after a warm-up;
  * 2. half load: an open-loop generator submits at half the saturation rate; the figure is the
  *    p50/p99 latency from submission to commit, in ms and in block times.
+ *
+ * The multi-process variant (processes.ts) reuses the generator and the phases (`measurePhases`)
+ * against node processes it can reach through JSON-RPC only.
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { toHex } from '../crypto/bytes.js';
 import type { Node } from '../node/node.js';
 import { benchGenesis, signTransfers, type Sender, type Transfer } from './load.js';
-import { startCluster } from './cluster.js';
+import { startCluster, type ClusterKind } from './cluster.js';
 import { quantile, round, sleep, yieldToLoop } from './stats.js';
 
 /** Transfers signed once and reused by every run: each run starts a fresh chain at nonce 0. */
@@ -75,6 +78,10 @@ export interface LatencyFigures {
 export interface ThroughputResult {
   validators: number;
   mode: SubmitMode;
+  /** Absent in results written before the multi-process scenario (they were in-process). */
+  cluster?: ClusterKind;
+  /** JSON-RPC endpoints the batches were spread over (0 when injected). */
+  rpcEndpoints?: number;
   blockTimeMs: number;
   senders: number;
   mempoolMaxCount: number;
@@ -99,8 +106,14 @@ export interface ThroughputResult {
   rejectReasons: Record<string, number>;
 }
 
+/** A block as the generator saw it committed. */
+export interface SeenBlock {
+  at: number;
+  txs: number;
+}
+
 /** The generator's state shared by both phases. */
-class Generator {
+export class Generator {
   next = 0;
   committed = 0;
   rejected = 0;
@@ -108,19 +121,43 @@ class Generator {
   readonly submitAt: Float64Array;
   readonly commitAt: Float64Array;
   signedDuringRun = 0;
+  /** Up to four requests in flight per endpoint (the agent's sockets are per endpoint). */
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  private batches = 0;
   inFlightRequests = 0;
+  readonly maxInFlight: number;
 
+  /**
+   * `httpUrls`: the JSON-RPC endpoints batches go to, in turn (rpc mode); `node`: where
+   * transfers are injected (inject mode).
+   */
   constructor(
     readonly pool: TransferPool,
-    readonly node: Node,
+    readonly node: Node | null,
     readonly mode: SubmitMode,
-    readonly httpUrl: string | null,
+    readonly httpUrls: string[],
     readonly batchSize: number,
     capacity: number,
   ) {
+    if (mode === 'inject' && !node) throw new Error('inject mode needs a node');
+    if (mode === 'rpc' && httpUrls.length === 0) throw new Error('rpc mode needs an endpoint');
+    this.maxInFlight = 4 * Math.max(1, httpUrls.length);
     this.submitAt = new Float64Array(capacity).fill(NaN);
     this.commitAt = new Float64Array(capacity).fill(NaN);
+  }
+
+  /** Notes the pool's transfers among `hashes` as committed at `at`; returns how many. */
+  commit(hashes: Iterable<string>, at: number): number {
+    let ours = 0;
+    for (const h of hashes) {
+      const i = this.pool.index.get(h);
+      if (i !== undefined && Number.isNaN(this.commitAt[i]!)) {
+        this.commitAt[i] = at;
+        ours++;
+      }
+    }
+    this.committed += ours;
+    return ours;
   }
 
   get pending(): number {
@@ -153,7 +190,7 @@ class Generator {
       for (let i = first; i < first + count; i++) {
         this.submitAt[i] = now;
         try {
-          this.node.submitTransaction(this.pool.transfers[i]!.raw);
+          this.node!.submitTransaction(this.pool.transfers[i]!.raw);
         } catch (e) {
           this.reject((e as { code?: string }).code ?? (e as Error).message);
         }
@@ -167,11 +204,12 @@ class Generator {
       );
     }
     const body = `[${parts.join(',')}]`;
+    const url = this.httpUrls[this.batches++ % this.httpUrls.length]!;
     const now = performance.now();
     for (let i = first; i < first + count; i++) this.submitAt[i] = now;
     this.inFlightRequests++;
     try {
-      const reply = await this.post(body);
+      const reply = await this.post(url, body);
       const answers = JSON.parse(reply) as { id: number; error?: { message: string } }[];
       for (const a of answers) if (a.error) this.reject(a.error.message.split(':')[0]!);
     } catch (e) {
@@ -181,36 +219,54 @@ class Generator {
     }
   }
 
-  private post(body: string): Promise<string> {
-    const url = new URL(this.httpUrl!);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path: '/',
-          agent: this.agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  private post(url: string, body: string): Promise<string> {
+    return postJson(this.agent, url, body);
   }
 
   close(): void {
     this.agent.destroy();
   }
+}
+
+/**
+ * POSTs a JSON body and resolves with the reply's text. A kept-alive socket the server closed
+ * while it was idle (its keep-alive timeout) fails with ECONNRESET before the server read
+ * anything: that request is sent again once, on a fresh socket.
+ */
+export function postJson(
+  agent: Agent,
+  httpUrl: string,
+  body: string,
+  retry = true,
+): Promise<string> {
+  const url = new URL(httpUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (retry && req.reusedSocket && e.code === 'ECONNRESET')
+        resolve(postJson(agent, httpUrl, body, false));
+      else reject(e);
+    });
+    req.end(body);
+  });
 }
 
 function latencyOf(
@@ -244,8 +300,8 @@ function latencyOf(
   };
 }
 
+/** Scenarios 2 and 3 in one process: validators over the in-process network. */
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
-  const log = o.log ?? (() => {});
   const batchSize = o.batchSize ?? 100;
   const genesis = benchGenesis({
     senders: o.pool.senders,
@@ -258,119 +314,172 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     rpc: o.mode === 'rpc',
   });
   const node = cluster.nodes[0]!;
-  const maxCount = node.mempool.limits.maxCount;
-  // Keep the pool nearly full, leaving room for a batch in flight.
-  const window = Math.max(batchSize, maxCount - 2 * batchSize);
-  const g = new Generator(o.pool, node, o.mode, cluster.httpUrl, batchSize, 4_000_000);
-  const blocks: { at: number; txs: number }[] = [];
+  const g = new Generator(
+    o.pool,
+    node,
+    o.mode,
+    cluster.httpUrl ? [cluster.httpUrl] : [],
+    batchSize,
+    4_000_000,
+  );
+  const blocks: SeenBlock[] = [];
   node.onCommitted((e) => {
     const now = performance.now();
-    let ours = 0;
-    for (const tx of e.transactions) {
-      const i = o.pool.index.get(toHex(tx.hash));
-      if (i !== undefined && Number.isNaN(g.commitAt[i]!)) {
-        g.commitAt[i] = now;
-        ours++;
-      }
-    }
-    g.committed += ours;
+    g.commit(
+      e.transactions.map((tx) => toHex(tx.hash)),
+      now,
+    );
     blocks.push({ at: now, txs: e.transactions.length });
   });
-
   try {
-    // Phase 1: saturation.
-    const t0 = performance.now();
-    const measureFrom = t0 + o.warmupMs;
-    const end = t0 + o.saturateMs;
-    while (performance.now() < end) {
-      if (g.pending + batchSize <= window && g.inFlightRequests < 4) {
-        if (o.mode === 'rpc') void g.submit(batchSize);
-        else await g.submit(batchSize);
-        await yieldToLoop();
-      } else {
-        await sleep(2);
-      }
-    }
-    const inWindow = blocks.filter((b) => b.at >= measureFrom && b.at < end);
-    const committedInWindow = countCommitted(g, measureFrom, end);
-    const seconds = (end - measureFrom) / 1000;
-    const tps = committedInWindow / seconds;
-    const saturatedUpTo = g.next;
-    // Let the pool drain before the next phase (bounded: a stuck pool is reported, not awaited).
-    const drainBy = performance.now() + Math.max(10_000, 10 * o.blockTimeMs);
-    while (g.pending > 0 && performance.now() < drainBy) await sleep(20);
-    const saturationLatency = latencyOf(g, 0, saturatedUpTo, measureFrom, end, o.blockTimeMs);
-    const intervals = inWindow.slice(1).map((b, i) => b.at - inWindow[i]!.at);
-    const result: ThroughputResult = {
+    return await measurePhases({
+      ...o,
       validators: o.validators.length,
-      mode: o.mode,
-      blockTimeMs: o.blockTimeMs,
-      senders: o.pool.senders.length,
-      mempoolMaxCount: maxCount,
-      saturation: {
-        durationMs: round(end - measureFrom, 0),
-        transfersPerSecond: round(tps, 0),
-        blocks: inWindow.length,
-        meanTxsPerBlock: round(
-          inWindow.reduce((a, b) => a + b.txs, 0) / Math.max(1, inWindow.length),
-          0,
-        ),
-        maxTxsPerBlock: inWindow.reduce((a, b) => Math.max(a, b.txs), 0),
-        meanBlockIntervalMs: round(
-          intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length),
-          0,
-        ),
-        rejected: g.rejected,
-        latency: saturationLatency,
-      },
-      halfLoad: null,
-      signedDuringRun: 0,
-      rejectReasons: g.reasons,
-    };
-    log(
-      `  saturation: ${result.saturation.transfersPerSecond} transfers/s, ${inWindow.length} blocks, ` +
-        `${result.saturation.meanTxsPerBlock} txs/block, p99 ${saturationLatency.p99Ms} ms`,
-    );
-
-    // Phase 2: open loop at half the saturation rate.
-    if (o.halfLoadMs > 0 && tps > 0) {
-      const rate = tps / 2;
-      const from = g.next;
-      const h0 = performance.now();
-      const settle = h0 + Math.min(2_000, o.halfLoadMs / 4);
-      const hEnd = h0 + o.halfLoadMs;
-      let sent = 0;
-      while (performance.now() < hEnd) {
-        const due = Math.floor(((performance.now() - h0) / 1000) * rate) - sent;
-        if (due > 0) {
-          const count = Math.min(due, batchSize);
-          sent += count;
-          if (o.mode === 'rpc') void g.submit(count);
-          else await g.submit(count);
-        }
-        await sleep(5);
-      }
-      const upTo = g.next;
-      const waitBy = performance.now() + Math.max(5_000, 4 * o.blockTimeMs);
-      while (g.pending > 0 && performance.now() < waitBy) await sleep(20);
-      const latency = latencyOf(g, from, upTo, settle, hEnd, o.blockTimeMs);
-      result.halfLoad = {
-        targetPerSecond: round(rate, 0),
-        achievedPerSecond: round(countCommitted(g, settle, hEnd) / ((hEnd - settle) / 1000), 0),
-        latency,
-      };
-      log(
-        `  half load ${result.halfLoad.targetPerSecond}/s: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms ` +
-          `(${latency.p99Blocks} block times)`,
-      );
-    }
-    result.signedDuringRun = g.signedDuringRun;
-    result.saturation.rejected = g.rejected;
-    return result;
+      generator: g,
+      blocks,
+      maxCount: node.mempool.limits.maxCount,
+      cluster: 'in-process',
+    });
   } finally {
     g.close();
     await cluster.stop();
   }
+}
+
+export interface PhaseOptions {
+  generator: Generator;
+  /** Filled by the caller as blocks commit (on the node whose commits count). */
+  blocks: SeenBlock[];
+  /** How many validators the cluster has. */
+  validators: number;
+  blockTimeMs: number;
+  pool: TransferPool;
+  saturateMs: number;
+  warmupMs: number;
+  halfLoadMs: number;
+  /** The mempool's size: saturation keeps this many transfers pending, less two batches. */
+  maxCount: number;
+  cluster: ClusterKind;
+  log?: (line: string) => void;
+  /** Called while waiting; throws to abort the run (a node process died). */
+  check?: () => void;
+  /** Resolves once every commit seen so far is counted (commits that arrive asynchronously). */
+  flush?: () => Promise<void>;
+}
+
+/** Runs the saturation and half-load phases against a started cluster. */
+export async function measurePhases(o: PhaseOptions): Promise<ThroughputResult> {
+  const log = o.log ?? (() => {});
+  const g = o.generator;
+  const blocks = o.blocks;
+  const batchSize = g.batchSize;
+  const check = o.check ?? (() => {});
+  const flush = o.flush ?? (() => Promise.resolve());
+  const maxCount = o.maxCount;
+  // Keep the pool nearly full, leaving room for a batch in flight.
+  const window = Math.max(batchSize, maxCount - 2 * batchSize);
+  // Phase 1: saturation.
+  const t0 = performance.now();
+  const measureFrom = t0 + o.warmupMs;
+  const end = t0 + o.saturateMs;
+  while (performance.now() < end) {
+    check();
+    if (g.pending + batchSize <= window && g.inFlightRequests < g.maxInFlight) {
+      if (g.mode === 'rpc') void g.submit(batchSize);
+      else await g.submit(batchSize);
+      await yieldToLoop();
+    } else {
+      await sleep(2);
+    }
+  }
+  await flush();
+  const inWindow = blocks.filter((b) => b.at >= measureFrom && b.at < end);
+  const committedInWindow = countCommitted(g, measureFrom, end);
+  const seconds = (end - measureFrom) / 1000;
+  const tps = committedInWindow / seconds;
+  const saturatedUpTo = g.next;
+  // Let the pool drain before the next phase (bounded: a stuck pool is reported, not awaited).
+  const drainBy = performance.now() + Math.max(10_000, 10 * o.blockTimeMs);
+  while (g.pending > 0 && performance.now() < drainBy) {
+    check();
+    await sleep(20);
+  }
+  await flush();
+  const saturationLatency = latencyOf(g, 0, saturatedUpTo, measureFrom, end, o.blockTimeMs);
+  const intervals = inWindow.slice(1).map((b, i) => b.at - inWindow[i]!.at);
+  const result: ThroughputResult = {
+    validators: o.validators,
+    mode: g.mode,
+    cluster: o.cluster,
+    rpcEndpoints: g.mode === 'rpc' ? g.httpUrls.length : 0,
+    blockTimeMs: o.blockTimeMs,
+    senders: o.pool.senders.length,
+    mempoolMaxCount: maxCount,
+    saturation: {
+      durationMs: round(end - measureFrom, 0),
+      transfersPerSecond: round(tps, 0),
+      blocks: inWindow.length,
+      meanTxsPerBlock: round(
+        inWindow.reduce((a, b) => a + b.txs, 0) / Math.max(1, inWindow.length),
+        0,
+      ),
+      maxTxsPerBlock: inWindow.reduce((a, b) => Math.max(a, b.txs), 0),
+      meanBlockIntervalMs: round(
+        intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length),
+        0,
+      ),
+      rejected: g.rejected,
+      latency: saturationLatency,
+    },
+    halfLoad: null,
+    signedDuringRun: 0,
+    rejectReasons: g.reasons,
+  };
+  log(
+    `  saturation: ${result.saturation.transfersPerSecond} transfers/s, ${inWindow.length} blocks, ` +
+      `${result.saturation.meanTxsPerBlock} txs/block, p99 ${saturationLatency.p99Ms} ms`,
+  );
+
+  // Phase 2: open loop at half the saturation rate.
+  if (o.halfLoadMs > 0 && tps > 0) {
+    const rate = tps / 2;
+    const from = g.next;
+    const h0 = performance.now();
+    const settle = h0 + Math.min(2_000, o.halfLoadMs / 4);
+    const hEnd = h0 + o.halfLoadMs;
+    let sent = 0;
+    while (performance.now() < hEnd) {
+      const due = Math.floor(((performance.now() - h0) / 1000) * rate) - sent;
+      if (due > 0) {
+        const count = Math.min(due, batchSize);
+        sent += count;
+        if (g.mode === 'rpc') void g.submit(count);
+        else await g.submit(count);
+      }
+      check();
+      await sleep(5);
+    }
+    const upTo = g.next;
+    const waitBy = performance.now() + Math.max(5_000, 4 * o.blockTimeMs);
+    while (g.pending > 0 && performance.now() < waitBy) {
+      check();
+      await sleep(20);
+    }
+    await flush();
+    const latency = latencyOf(g, from, upTo, settle, hEnd, o.blockTimeMs);
+    result.halfLoad = {
+      targetPerSecond: round(rate, 0),
+      achievedPerSecond: round(countCommitted(g, settle, hEnd) / ((hEnd - settle) / 1000), 0),
+      latency,
+    };
+    log(
+      `  half load ${result.halfLoad.targetPerSecond}/s: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms ` +
+        `(${latency.p99Blocks} block times)`,
+    );
+  }
+  result.signedDuringRun = g.signedDuringRun;
+  result.saturation.rejected = g.rejected;
+  return result;
 }
 
 function countCommitted(g: Generator, from: number, to: number): number {

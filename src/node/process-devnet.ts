@@ -52,6 +52,8 @@ export interface ProcessDevnetOptions {
   metricsPort?: number | null;
   /** Run each node under this command prefix (e.g. ip netns exec NS). */
   commandPrefix?: (index: number) => string[];
+  /** Node.js flags for a node's process (e.g. --cpu-prof), before bin/etm.js. */
+  nodeArgs?: (index: number) => string[];
   /** Restart a node that exits without being asked to. Default true. */
   restartOnCrash?: boolean;
   logLevel?: 'debug' | 'info';
@@ -261,6 +263,7 @@ export class ProcessDevnet {
     const argv = [
       ...prefix,
       process.execPath,
+      ...(this.o.nodeArgs?.(index) ?? []),
       ETM_BIN,
       'node',
       '--config',

@@ -1,13 +1,15 @@
 /**
  * Smoke test of the benchmark suite: its smallest pieces run end to end and write results of
- * the documented shape. Timings are never asserted: the machine is shared and noisy.
+ * the documented shape. Timings are never asserted: the machine is shared and noisy. The
+ * four-processes scenario spawns bin/etm.js, which runs dist/: `npm run build` first.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchResults } from '../../src/bench/run.js';
 import { markdownTable } from '../../src/bench/report.js';
+import type { MultiProcessResult } from '../../src/bench/processes.js';
 import { quantile } from '../../src/bench/stats.js';
 
 const out = mkdtempSync(join(tmpdir(), 'etm-bench-test-'));
@@ -111,4 +113,83 @@ describe('etm bench --quick, smallest sizes', () => {
     );
     expect(readFileSync(join(out, 'latest-quick.md'), 'utf8')).toBe(table);
   });
+});
+
+/** Data directories of process clusters in the temp directory. */
+const clusterDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith('etm-bench-procs-'));
+
+/** Processes whose command line names a process cluster's directory (Linux /proc). */
+function clusterProcesses(): string[] {
+  if (!existsSync('/proc/self/cmdline')) return [];
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes('etm-bench-procs-')) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+describe('four validators as four processes, smallest size', () => {
+  it('drives the node processes through JSON-RPC, sees commits, and leaves nothing behind', async () => {
+    const dirsBefore = new Set(clusterDirs());
+    const procsBefore = new Set(clusterProcesses());
+    const results = await runBench({
+      quick: true,
+      only: ['four-processes'],
+      outDir: out,
+      sizes: {
+        baselineMs: 200,
+        senders: 512,
+        presign: 1_024,
+        warmupMs: 500,
+        processSaturateMs: 3_000,
+        processHalfLoadMs: 0,
+      },
+    });
+    expect(results.errors).toEqual({});
+    const runs = results.scenarios.fourValidatorsMultiProcess as MultiProcessResult[];
+    expect(runs).toHaveLength(1);
+    const run = runs[0]!;
+    expect(run).toMatchObject({
+      validators: 4,
+      mode: 'rpc',
+      cluster: 'multi-process',
+      rpcEndpoints: 4,
+      submitTo: 'every',
+      halfLoad: null,
+    });
+    expect(run.saturation.rejected).toBe(0);
+    // Transfers submitted in the measured window were seen committed through newHeads.
+    const l = run.saturation.latency;
+    expect(l.samples - l.uncommitted).toBeGreaterThan(0);
+
+    // Every child process is gone and the data directory removed.
+    expect(clusterProcesses().filter((p) => !procsBefore.has(p))).toEqual([]);
+    expect(clusterDirs().filter((d) => !dirsBefore.has(d))).toEqual([]);
+
+    // The run of one scenario updated the latest results and kept the earlier run's figures.
+    const latest = JSON.parse(readFileSync(join(out, 'latest-quick.json'), 'utf8')) as BenchResults;
+    expect(latest.figures.map((f) => f.id)).toEqual([
+      'baseline.recoveriesPerCore',
+      'oneValidator.inject.tps',
+      'oneValidator.inject.p99',
+      'oneValidator.rpc.tps',
+      'oneValidator.rpc.p99',
+      'fourValidatorsMultiProcess.rpc.tps',
+      'stateRoot.commitMs',
+      'replay.tps',
+      'epoch.transitionMs',
+      'epoch.perBlockGrowth',
+    ]);
+    expect(latest.machine.date).not.toBe(results.machine.date);
+    expect(latest.partialRuns?.map((p) => p.scenarios)).toEqual([['four-processes']]);
+    expect(
+      latest.figures.find((f) => f.id === 'fourValidatorsMultiProcess.rpc.tps')?.note,
+    ).toContain(`L = ${results.baseline.signatureLimit.toLocaleString('en-US')}/s`);
+    expect(readFileSync(join(out, 'latest-quick.md'), 'utf8')).toBe(markdownTable(latest));
+  }, 90_000);
 });
