@@ -58,13 +58,7 @@ export async function startCluster(o: {
     throw e;
   }
   const network = new LocalNetwork();
-  const links = nodes.map((n) =>
-    network.join(n.peerView(), {
-      onConsensus: (b) => n.receiveConsensus(b),
-      onTransaction: (raw) => n.receiveTransaction(raw),
-    }),
-  );
-  nodes.forEach((n, i) => n.start(links[i]!));
+  network.startNodes(nodes);
   let stopped = false;
   return {
     nodes,

@@ -6,16 +6,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { encodeFunctionData } from 'viem';
 import { parseAddress, toChecksumAddress } from '../crypto/address.js';
 import { parseDecimal, toDecimalString } from '../math/fixed.js';
-import { STAKING_ADDRESS } from '../execution/system-accounts.js';
 import { STAKING_ABI } from '../staking/abi.js';
 import { rpcCall } from './rpc-client.js';
-import {
-  DEFAULT_RPC,
-  sendTransaction,
-  signingKey,
-  withSender,
-  type SenderOptions,
-} from './sender.js';
+import { DEFAULT_RPC, signingKey, withSender, type SenderOptions } from './sender.js';
+import { callStaking, lockId } from './stake.js';
 import { formatUnits } from './units.js';
 
 /** The fields of etm_getEconomics (see docs/economics.md). */
@@ -96,11 +90,6 @@ interface RpcLockRewards {
   autoCompound: boolean;
 }
 
-function lockId(text: string): bigint {
-  if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError('expected a lock id (a whole number)');
-  return BigInt(text);
-}
-
 export function rewardsCommand(): Command {
   const rewards = new Command('rewards').description(
     "staking rewards: an account's pending rewards, claim, auto-compound",
@@ -130,7 +119,7 @@ export function rewardsCommand(): Command {
       .requiredOption('--lock <id>', 'lock id', lockId),
   ).action(async (o: SenderOptions & { lock: bigint }) => {
     const key = await signingKey(o);
-    await sendStaking(
+    await callStaking(
       o,
       key,
       encodeFunctionData({ abi: STAKING_ABI, functionName: 'claim', args: [o.lock] }),
@@ -148,7 +137,7 @@ export function rewardsCommand(): Command {
   ).action(async (o: SenderOptions & { lock: bigint; off?: boolean }) => {
     const key = await signingKey(o);
     const on = !o.off;
-    await sendStaking(
+    await callStaking(
       o,
       key,
       encodeFunctionData({ abi: STAKING_ABI, functionName: 'setAutoCompound', args: [o.lock, on] }),
@@ -156,13 +145,4 @@ export function rewardsCommand(): Command {
     );
   });
   return rewards;
-}
-
-function sendStaking(o: SenderOptions, key: Uint8Array, data: `0x${string}`, describe: string) {
-  return sendTransaction(o, key, {
-    to: STAKING_ADDRESS,
-    value: 0n,
-    data: Uint8Array.from(Buffer.from(data.slice(2), 'hex')),
-    describe,
-  });
 }

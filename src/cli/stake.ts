@@ -27,7 +27,8 @@ import { formatUnits, parseUnits } from './units.js';
 
 const ZERO = '0x0000000000000000000000000000000000000000';
 
-function lockId(text: string): bigint {
+/** A lock id option value. */
+export function lockId(text: string): bigint {
   if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError('expected a lock id (a whole number)');
   return BigInt(text);
 }
@@ -40,7 +41,14 @@ function bps(text: string): number {
   return whole;
 }
 
-async function call(o: SenderOptions, key: Uint8Array, data: Hex, describe: string, value = 0n) {
+/** Sends a call of the staking contract and reports its receipt. */
+export async function callStaking(
+  o: SenderOptions,
+  key: Uint8Array,
+  data: Hex,
+  describe: string,
+  value = 0n,
+) {
   return sendTransaction(o, key, {
     to: STAKING_ADDRESS,
     value,
@@ -72,7 +80,7 @@ export function stakeCommand(): Command {
     const amount = parseUnits(o.amount);
     const candidate = o.candidate ? toChecksumAddress(parseAddress(o.candidate)) : ZERO;
     const key = await signingKey(o);
-    await call(
+    await callStaking(
       o,
       key,
       encodeFunctionData({
@@ -92,7 +100,7 @@ export function stakeCommand(): Command {
   ).action(async (o: SenderOptions & { lock: bigint; candidate: string }) => {
     const candidate = toChecksumAddress(parseAddress(o.candidate)) as Hex;
     const key = await signingKey(o);
-    await call(
+    await callStaking(
       o,
       key,
       encodeFunctionData({ abi: STAKING_ABI, functionName: 'vote', args: [o.lock, candidate] }),
@@ -106,7 +114,7 @@ export function stakeCommand(): Command {
       .requiredOption('--lock <id>', 'lock id', lockId),
   ).action(async (o: SenderOptions & { lock: bigint }) => {
     const key = await signingKey(o);
-    await call(
+    await callStaking(
       o,
       key,
       encodeFunctionData({ abi: STAKING_ABI, functionName: 'unvote', args: [o.lock] }),
@@ -120,7 +128,7 @@ export function stakeCommand(): Command {
       .requiredOption('--lock <id>', 'lock id', lockId),
   ).action(async (o: SenderOptions & { lock: bigint }) => {
     const key = await signingKey(o);
-    await call(
+    await callStaking(
       o,
       key,
       encodeFunctionData({ abi: STAKING_ABI, functionName: 'unlock', args: [o.lock] }),
@@ -206,7 +214,7 @@ export function candidateCommand(): Command {
       const onion = onionFromKey(consensusKey);
       const key = await signingKey(o);
       const consensusAddress = toChecksumAddress(addressOf(consensusKey)) as Hex;
-      await call(
+      await callStaking(
         o,
         key,
         encodeFunctionData({
@@ -234,7 +242,7 @@ export function candidateCommand(): Command {
     if (!current) throw new Error(`${operator} is not a candidate`);
     const name = o.name ?? current.name;
     const commission = o.commission ?? Number(BigInt(current.commissionBps));
-    await call(
+    await callStaking(
       o,
       key,
       encodeFunctionData({

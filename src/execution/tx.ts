@@ -141,7 +141,8 @@ export class TxDecoder {
     }
     if (input.length === 0) throw malformed('empty input');
     // A transaction met before (gossip, then the block that includes it) is not decoded again.
-    const key = this.cacheSize > 0 ? toHex(keccak256(input)) : '';
+    const hash = keccak256(input);
+    const key = this.cacheSize > 0 ? toHex(hash) : '';
     const cached = this.cacheSize > 0 ? this.decoded.get(key) : undefined;
     if (cached) {
       this.hits++;
@@ -204,7 +205,6 @@ export class TxDecoder {
     // Re-encoding must give back the input: one transaction, one encoding, one hash.
     if (!equalBytes(tx.serialize(), raw)) throw malformed('non-canonical encoding');
 
-    const hash = keccak256(raw);
     const sender = this.sender(tx, r, s, recid);
     const legacyPrice = type === 2 ? null : (tx as LegacyTx | AccessList2930Tx).gasPrice;
     const fee = tx as FeeMarket1559Tx;

@@ -186,13 +186,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     return i < 0 ? null : `node${i}`;
   };
   nodes[0]!.onCommitted((e) => log(blockLine(e, nameOf)));
-  const links = nodes.map((n) =>
-    network.join(n.peerView(), {
-      onConsensus: (b) => n.receiveConsensus(b),
-      onTransaction: (raw) => n.receiveTransaction(raw),
-    }),
-  );
-  nodes.forEach((n, i) => n.start(links[i]!));
+  network.startNodes(nodes);
   let stopped = false;
   return {
     nodes,

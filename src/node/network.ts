@@ -37,6 +37,14 @@ interface Member {
   connected: boolean;
 }
 
+/** What LocalNetwork needs of a node to connect and start it. */
+export interface LocalNode {
+  peerView(): PeerView;
+  receiveConsensus(bytes: Uint8Array): void;
+  receiveTransaction(raw: Uint8Array): void;
+  start(network: NodeNetwork): void;
+}
+
 /** Transaction deliveries per turn of the event loop, so timers and RPC are not starved. */
 const TX_DELIVERIES_PER_TURN = 64;
 
@@ -71,6 +79,17 @@ export class LocalNetwork {
         this.members.delete(view.id);
       },
     };
+  }
+
+  /** Joins every node, then starts each on the network as it sees it. */
+  startNodes(nodes: readonly LocalNode[]): void {
+    const links = nodes.map((n) =>
+      this.join(n.peerView(), {
+        onConsensus: (b) => n.receiveConsensus(b),
+        onTransaction: (raw) => n.receiveTransaction(raw),
+      }),
+    );
+    nodes.forEach((n, i) => n.start(links[i]!));
   }
 
   private schedule(): void {
