@@ -6,7 +6,7 @@
  * round is the consensus engine's business; this layer only keeps out what no validator could
  * have sent, and what is too old to matter.
  */
-import { DecodeError } from '../codec/rlp.js';
+import { asBytes, asList, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { decodeMessage } from '../consensus/messages.js';
 import { indexOfValidator } from '../consensus/quorum.js';
 import type { Address, Recover } from '../consensus/types.js';
@@ -115,24 +115,92 @@ const INVALID_TX: ReadonlySet<TxErrorCode> = new Set<TxErrorCode>([
   'bad-signature',
 ]);
 
+/**
+ * Transactions travel in batches: one gossip message is the RLP list of up to MAX_TX_BATCH raw
+ * transactions a node admitted in one turn of its event loop. Per-message costs of gossipsub
+ * (framing, encryption, seen-cache, IHAVE/IWANT ids) are then paid once per batch, not per
+ * transaction. A sender starts a new batch once TX_BATCH_BYTES are reached.
+ */
+export const MAX_TX_BATCH = 256;
+export const TX_BATCH_BYTES = 256 * 1024;
+
+/** The largest batch message a node accepts: a full batch plus one maximal transaction. */
+export function maxTxBatchBytes(maxTxBytes: number): number {
+  return TX_BATCH_BYTES + maxTxBytes + 16;
+}
+
+export function encodeTxBatch(raws: readonly Uint8Array[]): Uint8Array {
+  return rlpEncode(raws as Uint8Array[]);
+}
+
+/** A transaction in a batch above maxTxBytes: blamed like an oversized message. */
+export class OversizedTxError extends DecodeError {
+  override name = 'OversizedTxError';
+}
+
+/** Throws DecodeError (OversizedTxError for a transaction above maxTxBytes). */
+export function decodeTxBatch(bytes: Uint8Array, maxTxBytes: number): Uint8Array[] {
+  const items = asList(rlpDecode(bytes), 'transaction batch');
+  if (items.length === 0) throw new DecodeError('transaction batch: empty');
+  if (items.length > MAX_TX_BATCH) {
+    throw new DecodeError(
+      `transaction batch: ${items.length} transactions (at most ${MAX_TX_BATCH})`,
+    );
+  }
+  return items.map((item, i) => {
+    const raw = asBytes(item, `transaction ${i}`);
+    if (raw.length > maxTxBytes)
+      throw new OversizedTxError(`transaction ${i} of ${raw.length} bytes`);
+    if (raw.length === 0) throw new DecodeError(`transaction ${i}: empty`);
+    return raw;
+  });
+}
+
+/**
+ * Admits a gossiped batch transaction by transaction. Relayed when it brought at least one new
+ * transaction; rejected, with blame, as soon as one transaction can never be valid (an honest
+ * node only batches what its own mempool took, so such a batch is forged).
+ */
 export function checkTransactionGossip(
-  raw: Uint8Array,
+  bytes: Uint8Array,
   maxTxBytes: number,
   admit: (raw: Uint8Array) => TxOutcome,
 ): GossipCheck {
-  if (raw.length > maxTxBytes) {
+  if (bytes.length > maxTxBatchBytes(maxTxBytes)) {
     return {
       verdict: 'reject',
       deliver: false,
       offence: 'oversized-message',
-      reason: `transaction of ${raw.length} bytes`,
+      reason: `transaction batch of ${bytes.length} bytes`,
     };
   }
-  const outcome = admit(raw);
-  if (outcome.added) return { verdict: 'accept', deliver: false, reason: 'added' };
-  if (INVALID_TX.has(outcome.code)) {
-    return { verdict: 'reject', deliver: false, offence: 'invalid-message', reason: outcome.code };
+  let raws: Uint8Array[];
+  try {
+    raws = decodeTxBatch(bytes, maxTxBytes);
+  } catch (e) {
+    const offence = e instanceof OversizedTxError ? 'oversized-message' : 'invalid-message';
+    return { verdict: 'reject', deliver: false, offence, reason: (e as Error).message };
   }
+  let added = 0;
+  let refused: TxErrorCode | null = null;
+  for (const raw of raws) {
+    const outcome = admit(raw);
+    if (outcome.added) {
+      added++;
+      continue;
+    }
+    if (INVALID_TX.has(outcome.code)) {
+      return {
+        verdict: 'reject',
+        deliver: false,
+        offence: 'invalid-message',
+        reason: outcome.code,
+      };
+    }
+    refused ??= outcome.code;
+  }
+  if (added > 0)
+    return { verdict: 'accept', deliver: false, reason: `added ${added}/${raws.length}` };
   // Valid but not for our pool now (known, nonce used, pool full): honest nodes race like this.
-  return { verdict: 'ignore', deliver: false, reason: outcome.code };
+  return { verdict: 'ignore', deliver: false, reason: refused! };
 }

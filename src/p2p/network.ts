@@ -27,6 +27,9 @@ import { FrameError, FrameReader, writeFrames, type Stream } from './frames.js';
 import {
   checkConsensusGossip,
   checkTransactionGossip,
+  encodeTxBatch,
+  MAX_TX_BATCH,
+  TX_BATCH_BYTES,
   type GossipCheck,
   type TxOutcome,
   type Verdict,
@@ -73,7 +76,8 @@ export interface P2pMetrics {
   messageIn(topic: GossipTopic, verdict: Verdict): void;
   messageOut(topic: GossipTopic): void;
   penalty(offence: Offence): void;
-  dropped(queue: string): void;
+  /** `count` entries dropped from `queue` (a transaction batch drops all it holds). */
+  dropped(queue: string, count?: number): void;
 }
 
 export interface P2pOptions {
@@ -130,6 +134,9 @@ export class P2pNetwork implements NodeNetwork {
   private readonly inbound: Uint8Array[] = [];
   private draining = false;
   private pendingPublishes = 0;
+  private txOutbox: Uint8Array[] = [];
+  private txOutboxBytes = 0;
+  private txFlushScheduled = false;
   private readonly queuedConsensus: Uint8Array[] = [];
   private readonly statusInFlight = new Set<string>();
   private stopped = false;
@@ -285,12 +292,29 @@ export class P2pNetwork implements NodeNetwork {
     this.publish('consensus', bytes);
   }
 
+  /** Queues a transaction for the next batch: sent at the end of this turn, or when full. */
   broadcastTransaction(raw: Uint8Array): void {
+    if (this.stopped) return;
+    this.txOutbox.push(raw);
+    this.txOutboxBytes += raw.length;
+    if (this.txOutbox.length >= MAX_TX_BATCH || this.txOutboxBytes >= TX_BATCH_BYTES) {
+      this.flushTransactions();
+    } else if (!this.txFlushScheduled) {
+      this.txFlushScheduled = true;
+      setImmediate(() => this.flushTransactions());
+    }
+  }
+
+  private flushTransactions(): void {
+    this.txFlushScheduled = false;
+    if (this.txOutbox.length === 0) return;
+    const batch = this.txOutbox.splice(0);
+    this.txOutboxBytes = 0;
     if (this.pendingPublishes >= MAX_PENDING_PUBLISHES) {
-      this.o.metrics?.dropped('tx-out');
+      this.o.metrics?.dropped('tx-out', batch.length);
       return;
     }
-    this.publish('tx', raw);
+    this.publish('tx', encodeTxBatch(batch));
   }
 
   peers(): PeerView[] {

@@ -42,7 +42,7 @@ export function networkNames(genesisHash: Uint8Array): Names {
   const id = toHex(genesisHash).slice(2, 18);
   return {
     consensusTopic: `/etm/${id}/consensus/1`,
-    txTopic: `/etm/${id}/tx/1`,
+    txTopic: `/etm/${id}/txs/2`,
     statusProtocol: `/etm/${id}/status/1`,
     blocksProtocol: `/etm/${id}/blocks/1`,
   };

@@ -24,6 +24,7 @@ import { p2pChainOf } from '../../src/node/run.js';
 import { createLogger } from '../../src/node/logger.js';
 import { encodeFrame, FrameReader } from '../../src/p2p/frames.js';
 import { loadOrCreatePeerKey } from '../../src/p2p/identity.js';
+import { encodeTxBatch } from '../../src/p2p/gossip.js';
 import { P2pNetwork } from '../../src/p2p/network.js';
 import { decodeBlocksRequest, encodeStatus, type Names } from '../../src/p2p/wire.js';
 import { blockHash, encodeBlock } from '../../src/chain/block.js';
@@ -200,10 +201,10 @@ describe('misbehaving gossip', () => {
     // An oversized transaction (above maxTxBytes), then more garbage: the sender is banned.
     await a.services.pubsub.publish(
       names.txTopic,
-      new Uint8Array(Number(genesis.params.maxTxBytes) + 1),
+      encodeTxBatch([new Uint8Array(Number(genesis.params.maxTxBytes) + 1)]),
     );
     for (let i = 0; i < 3; i++)
-      await a.services.pubsub.publish(names.txTopic, Uint8Array.of(0x02, 0xc1, i));
+      await a.services.pubsub.publish(names.txTopic, encodeTxBatch([Uint8Array.of(0x02, 0xc1, i)]));
     await waitUntil(
       () => follower.p2p.penalties.isBanned(id),
       20_000,

@@ -1,12 +1,15 @@
 /**
  * Real networks of `etm node` processes talking libp2p: on loopback (4 validators and a
- * follower: kill -9 and restart, loss of quorum and recovery, a follower syncing 1,000+ blocks)
- * and across Linux network namespaces (a validator partitioned away and healed), plus
+ * follower: kill -9 and restart, loss of quorum and recovery, a follower syncing 1,000+ blocks,
+ * transactions sent to the follower committed by the validators through gossip) and across
+ * Linux network namespaces (a validator partitioned away and healed), plus
  * `etm devnet --processes` with its metrics. Everything waits on what the nodes log.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privateKeyToAccount } from 'viem/accounts';
+import { toHex } from '../../src/crypto/bytes.js';
 import { DEV_MNEMONIC, deriveAccounts } from '../../src/crypto/mnemonic.js';
 import { devGenesis, DEV_VALIDATOR_PATH } from '../../src/node/devnet.js';
 import {
@@ -147,6 +150,91 @@ describe('4 validator processes and a follower on loopback', () => {
     expect(expectAgreement([follower, ...validators()])).toBeGreaterThan(0);
     const n0 = devnet.nodes[0]!.blocks.get(target)!;
     expect(follower.blocks.get(target)).toEqual(n0);
+  });
+
+  it('transactions sent to the follower reach the validators in gossip batches and are committed', async () => {
+    const follower = devnet.nodes[4]!;
+    const rpc = async (url: string, body: unknown) =>
+      (await (
+        await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as unknown;
+    // JSON-RPC batches hold at most 100 requests.
+    const batch = async (u: string, reqs: unknown[]) => {
+      const out: unknown[] = [];
+      for (let i = 0; i < reqs.length; i += 100)
+        out.push(...((await rpc(u, reqs.slice(i, i + 100))) as unknown[]));
+      return out;
+    };
+    const call = async <T>(url: string, method: string, params: unknown[] = []) =>
+      ((await rpc(url, { jsonrpc: '2.0', id: 1, method, params })) as { result: T }).result;
+    const url = follower.rpcUrl!;
+    const chainId = Number(await call<string>(url, 'eth_chainId'));
+    const gasPrice = BigInt(await call<string>(url, 'eth_gasPrice'));
+    // 300 transfers from six dev accounts (50 each: a sender may queue 64) in JSON-RPC batches
+    // of 100: what the follower admits in one turn leaves as one gossip message.
+    const senders = deriveAccounts(DEV_MNEMONIC, 6).map((a) =>
+      privateKeyToAccount(toHex(a.privateKey)),
+    );
+    const raws: string[] = [];
+    for (const [i, account] of senders.entries()) {
+      const nonce = Number(
+        await call<string>(url, 'eth_getTransactionCount', [account.address, 'latest']),
+      );
+      for (let k = 0; k < 50; k++) {
+        raws.push(
+          await account.signTransaction({
+            chainId,
+            type: 'eip1559',
+            nonce: nonce + k,
+            to: senders[(i + 1) % senders.length]!.address,
+            value: 1n,
+            gas: 21_000n,
+            maxFeePerGas: gasPrice * 2n,
+            maxPriorityFeePerGas: gasPrice,
+          }),
+        );
+      }
+    }
+    const answers = (await batch(
+      url,
+      raws.map((raw, id) => ({
+        jsonrpc: '2.0',
+        id,
+        method: 'eth_sendRawTransaction',
+        params: [raw],
+      })),
+    )) as { result?: string; error?: unknown }[];
+    const hashes = answers.map((a) => a.result);
+    expect(answers.filter((a) => a.error)).toEqual([]);
+    // The follower proposes nothing: only gossip gets them into blocks, and every validator
+    // then holds every receipt, all successful.
+    const receipts = async (n: DevnetProcess) =>
+      (
+        (await batch(
+          n.rpcUrl!,
+          hashes.map((h, id) => ({
+            jsonrpc: '2.0',
+            id,
+            method: 'eth_getTransactionReceipt',
+            params: [h],
+          })),
+        )) as { result: { status: string } | null }[]
+      ).map((r) => r.result);
+    for (const n of validators()) {
+      let last: ({ status: string } | null)[] = [];
+      await waitUntil(
+        async () => (last = await receipts(n)).every((r) => r !== null),
+        60_000,
+        () =>
+          `${n.name}: ${last.filter((r) => r === null).length} receipts missing; ${heads(devnet)}`,
+      );
+      expect(last.map((r) => r!.status)).toEqual(hashes.map(() => '0x1'));
+    }
+    for (const n of validators()) expect(n.count('equivocation'), n.name).toBe(0);
   });
 });
 

@@ -13,6 +13,11 @@ import { encodeFrame, FrameError, FrameReader } from '../../src/p2p/frames.js';
 import {
   checkConsensusGossip,
   checkTransactionGossip,
+  decodeTxBatch,
+  encodeTxBatch,
+  MAX_TX_BATCH,
+  maxTxBatchBytes,
+  type TxOutcome,
   type ConsensusGossipContext,
 } from '../../src/p2p/gossip.js';
 import { PeerPenalties } from '../../src/p2p/penalties.js';
@@ -185,27 +190,62 @@ describe('gossip checks', () => {
     });
   });
 
-  it('relays added transactions, rejects invalid or oversized ones, ignores the rest', () => {
-    expect(checkTransactionGossip(new Uint8Array(10), 100, () => ({ added: true })).verdict).toBe(
-      'accept',
-    );
+  it('relays batches that added transactions, rejects invalid or oversized ones, ignores the rest', () => {
+    const tx = (i: number) => new Uint8Array(10).fill(i + 1);
+    const batch = encodeTxBatch([tx(0), tx(1), tx(2)]);
+    const seen: number[] = [];
+    const admitAll = (raw: Uint8Array): TxOutcome => {
+      seen.push(raw[0]!);
+      return { added: true };
+    };
+    expect(checkTransactionGossip(batch, 100, admitAll)).toMatchObject({
+      verdict: 'accept',
+      reason: 'added 3/3',
+    });
+    expect(seen).toEqual([1, 2, 3]);
+    // One new transaction is enough to relay the batch.
     expect(
-      checkTransactionGossip(new Uint8Array(10), 100, () => ({ added: false, code: 'malformed' })),
-    ).toMatchObject({ verdict: 'reject', offence: 'invalid-message' });
+      checkTransactionGossip(batch, 100, (raw) =>
+        raw[0] === 2 ? { added: true } : { added: false, code: 'already-known' },
+      ),
+    ).toMatchObject({ verdict: 'accept', reason: 'added 1/3' });
     expect(
-      checkTransactionGossip(new Uint8Array(10), 100, () => ({
-        added: false,
-        code: 'nonce-too-low',
-      })),
-    ).toMatchObject({ verdict: 'ignore' });
-    let called = false;
+      checkTransactionGossip(batch, 100, () => ({ added: false, code: 'nonce-too-low' })),
+    ).toMatchObject({ verdict: 'ignore', reason: 'nonce-too-low' });
+    // A transaction that can never be valid condemns the batch; the rest is not even looked at.
+    let calls = 0;
     expect(
-      checkTransactionGossip(new Uint8Array(101), 100, () => {
-        called = true;
-        return { added: true };
+      checkTransactionGossip(batch, 100, () => {
+        calls++;
+        return { added: false, code: 'bad-signature' };
       }),
+    ).toMatchObject({ verdict: 'reject', offence: 'invalid-message', reason: 'bad-signature' });
+    expect(calls).toBe(1);
+
+    const never = (): TxOutcome => {
+      throw new Error('must not be admitted');
+    };
+    // Not a batch, an empty batch, a nested list, an empty transaction, too many transactions.
+    for (const bad of [
+      new Uint8Array(10),
+      encodeTxBatch([]),
+      rlpEncode([[tx(0)]]),
+      encodeTxBatch([new Uint8Array(0)]),
+      encodeTxBatch(Array.from({ length: MAX_TX_BATCH + 1 }, (_, i) => tx(i % 200))),
+    ]) {
+      expect(checkTransactionGossip(bad, 100, never)).toMatchObject({
+        verdict: 'reject',
+        offence: 'invalid-message',
+      });
+    }
+    // A transaction above maxTxBytes, and a message above the largest batch.
+    expect(
+      checkTransactionGossip(encodeTxBatch([tx(0), new Uint8Array(101)]), 100, never),
     ).toMatchObject({ verdict: 'reject', offence: 'oversized-message' });
-    expect(called).toBe(false);
+    expect(
+      checkTransactionGossip(new Uint8Array(maxTxBatchBytes(100) + 1), 100, never),
+    ).toMatchObject({ verdict: 'reject', offence: 'oversized-message' });
+    expect(decodeTxBatch(batch, 100)).toEqual([tx(0), tx(1), tx(2)]);
   });
 });
 
