@@ -23,6 +23,7 @@ import { keccak256 } from '../crypto/keccak.js';
 import type { Address, Recover } from '../consensus/types.js';
 import type { NodeNetwork, PeerView } from '../node/network.js';
 import type { Logger } from '../node/logger.js';
+import { AdmissionQueue } from './admission.js';
 import { FrameError, FrameReader, writeFrames, type Stream } from './frames.js';
 import {
   checkConsensusGossip,
@@ -111,6 +112,9 @@ const MAX_INBOUND_QUEUE = 4096;
 /** Publishes in flight; transactions beyond this are dropped, consensus messages queue. */
 const MAX_PENDING_PUBLISHES = 512;
 const MAX_QUEUED_CONSENSUS = 4096;
+/** Gossiped transaction batches waiting for admission (admission.ts). */
+const MAX_TX_INBOUND = 64;
+const TX_SLICE_MS = 10;
 /** A blocks response stops after this many bytes (the client asks again from there). */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 /** Concurrent inbound request streams per connection and protocol. */
@@ -137,6 +141,13 @@ export class P2pNetwork implements NodeNetwork {
   private txOutbox: Uint8Array[] = [];
   private txOutboxBytes = 0;
   private txFlushScheduled = false;
+  private readonly txInbound = new AdmissionQueue<TopicValidatorResult>({
+    capacity: MAX_TX_INBOUND,
+    sliceMs: TX_SLICE_MS,
+    admit: (peer, data) => this.validate(peer, 'tx', data),
+    whenFull: TopicValidatorResult.Ignore,
+    onDrop: () => this.o.metrics?.dropped('tx-in'),
+  });
   private readonly queuedConsensus: Uint8Array[] = [];
   private readonly statusInFlight = new Set<string>();
   private stopped = false;
@@ -229,7 +240,7 @@ export class P2pNetwork implements NodeNetwork {
       this.validate(peer.toString(), 'consensus', msg.data),
     );
     pubsub.topicValidators.set(names.txTopic, (peer, msg) =>
-      this.validate(peer.toString(), 'tx', msg.data),
+      this.txInbound.submit(peer.toString(), msg.data),
     );
     pubsub.subscribe(names.consensusTopic);
     pubsub.subscribe(names.txTopic);
@@ -275,6 +286,7 @@ export class P2pNetwork implements NodeNetwork {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.txInbound.close();
     await this.libp2p?.stop();
   }
 

@@ -1,0 +1,80 @@
+/**
+ * The queue of gossiped transaction batches waiting for admission. Batches are admitted in
+ * arrival order, a slice of `sliceMs` of work per event-loop turn, so that a flood of
+ * transactions cannot hold consensus messages (validated as they arrive, delivered in the next
+ * turn) behind it; gossipsub handles each message on its own, so a batch waiting here delays
+ * nothing else. A full queue answers new batches at once with `whenFull` (backpressure): their
+ * transactions come again from other peers or in blocks.
+ */
+export interface AdmissionQueueOptions<V> {
+  /** Batches that may wait. */
+  capacity: number;
+  /** Admission work per turn before yielding. */
+  sliceMs: number;
+  /** The verdict on one batch (synchronous: the admission itself). */
+  admit(peer: string, data: Uint8Array): V;
+  /** The verdict given to batches refused or cut short by `close`. */
+  whenFull: V;
+  /** Called for each batch refused because the queue is full. */
+  onDrop?(): void;
+  now?(): number;
+  schedule?(run: () => void): void;
+}
+
+interface Waiting<V> {
+  peer: string;
+  data: Uint8Array;
+  done: (verdict: V) => void;
+}
+
+export class AdmissionQueue<V> {
+  private readonly waiting: Waiting<V>[] = [];
+  private scheduled = false;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly schedule: (run: () => void) => void;
+
+  constructor(private readonly o: AdmissionQueueOptions<V>) {
+    this.now = o.now ?? (() => performance.now());
+    this.schedule = o.schedule ?? ((run) => setImmediate(run));
+  }
+
+  get length(): number {
+    return this.waiting.length;
+  }
+
+  /** The verdict on a batch once its turn has come. */
+  submit(peer: string, data: Uint8Array): Promise<V> {
+    if (this.closed || this.waiting.length >= this.o.capacity) {
+      this.o.onDrop?.();
+      return Promise.resolve(this.o.whenFull);
+    }
+    return new Promise((done) => {
+      this.waiting.push({ peer, data, done });
+      this.wake();
+    });
+  }
+
+  /** Answers everything still waiting with `whenFull` and refuses what comes later. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w.done(this.o.whenFull);
+  }
+
+  private wake(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    this.schedule(() => this.run());
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const start = this.now();
+    while (this.waiting.length > 0 && !this.closed) {
+      const next = this.waiting.shift()!;
+      next.done(this.o.admit(next.peer, next.data));
+      if (this.now() - start >= this.o.sliceMs) break;
+    }
+    if (this.waiting.length > 0) this.wake();
+  }
+}
