@@ -1,20 +1,13 @@
 /**
  * Ethereum-compatible signed transactions (PROTOCOL §1, §3): legacy with EIP-155 replay
- * protection, EIP-2930 and EIP-1559. Field parsing and validation is @ethereumjs/tx's; the
- * sender is recovered with the native libsecp256k1 (the JS recovery is ~20× slower) and cached by
- * transaction hash, so a transaction met twice (gossip, then block import) is recovered once.
+ * protection, EIP-2930 and EIP-1559. Every field is parsed and range-checked here, with the
+ * rules of Ethereum's Prague fork (the ones @ethereumjs/tx applies, which the tests use as the
+ * reference); the signing hash is computed from the decoded items, so admitting a transaction
+ * builds no library transaction object. The sender is recovered with the native libsecp256k1
+ * (the JS recovery is ~20× slower) and cached by transaction hash, so a transaction met twice
+ * (gossip, then block import) is recovered once.
  */
-import { createCustomCommon, Hardfork, Mainnet, type Common } from '@ethereumjs/common';
-import {
-  create1559FeeMarketTxFromBytesArray,
-  createAccessList2930TxFromBytesArray,
-  createLegacyTxFromBytesArray,
-  type AccessList2930Tx,
-  type FeeMarket1559Tx,
-  type LegacyTx,
-  type TxValuesArray,
-} from '@ethereumjs/tx';
-import { bigintToFixed, equalBytes, toHex } from '../crypto/bytes.js';
+import { bigintToBytes, concatBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import {
   recoverAddress,
@@ -22,7 +15,7 @@ import {
   SECP256K1_N,
   SignatureError,
 } from '../crypto/secp256k1.js';
-import { asUint, DecodeError, rlpDecode, type RlpItem } from '../codec/rlp.js';
+import { asUint, DecodeError, rlpDecode, rlpEncode, type RlpItem } from '../codec/rlp.js';
 import { TxError } from './errors.js';
 
 export interface AccessListEntry {
@@ -83,29 +76,48 @@ export function intrinsicGas(tx: Pick<SignedTx, 'to' | 'data' | 'accessList'>): 
 /** Number of RLP items of a signed transaction, by type. */
 const SIGNED_FIELDS = { 0: 9, 1: 11, 2: 12 } as const;
 
-type ParsedTx = LegacyTx | AccessList2930Tx | FeeMarket1559Tx;
+/** Largest 256-bit value: no fee, value or fee × gas product may exceed it. */
+const MAX_UINT256 = (1n << 256n) - 1n;
+/** EIP-2681: a nonce is below 2^64 − 1 (the account nonce must still be incrementable). */
+const MAX_NONCE = (1n << 64n) - 1n;
+/** EIP-3860 (Prague): largest initcode of a contract-creation transaction. */
+export const MAX_INITCODE_BYTES = 49_152;
 
 export interface TxDecoderOptions {
   chainId: bigint;
   /** Largest accepted encoding, in bytes (default 131072). */
   maxTxBytes?: number;
-  /** Senders remembered by transaction hash (default 100 000; 0 disables the cache). */
+  /** Transactions remembered by hash (default 65,536; 0 disables the cache). */
   cacheSize?: number;
+}
+
+/** The fields of a transaction, read from its decoded RLP items. */
+interface Fields {
+  nonce: bigint;
+  gasPrice: bigint | null;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+  gasLimit: bigint;
+  to: Uint8Array | null;
+  value: bigint;
+  data: Uint8Array;
 }
 
 /**
  * Decodes and authenticates raw transactions for one chain. Every refusal is a TxError:
  * 'oversized', 'malformed' (bad RLP, wrong field count or width, trailing bytes, non-canonical
- * encoding, unknown type), 'wrong-chain-id', 'unprotected' (legacy without EIP-155),
- * 'bad-signature' (invalid v / yParity, r or s out of range, high s, unrecoverable) and
- * 'tip-above-fee-cap' (an EIP-1559 tip above its fee cap). Contract creation (to = null) decodes;
- * the mempool and execution refuse it.
+ * encoding, unknown type, a nonce, gas limit or value out of range, a fee × gas product above
+ * 2^256 − 1, an initcode above 49,152 bytes), 'wrong-chain-id', 'unprotected' (legacy without
+ * EIP-155), 'bad-signature' (invalid v / yParity, r or s out of range, high s, unrecoverable)
+ * and 'tip-above-fee-cap' (an EIP-1559 tip above its fee cap). Contract creation (to = null)
+ * decodes; the mempool and execution refuse it.
  */
 export class TxDecoder {
   readonly chainId: bigint;
   readonly maxTxBytes: number;
   readonly cacheSize: number;
-  private readonly common: Common;
+  /** The chain id as a minimal big-endian integer: the EIP-155 signing payload's 7th item. */
+  private readonly chainIdBytes: Uint8Array;
   /**
    * hash hex → the transaction decoded from those bytes (the same bytes always decode the same
    * way for one chain); a Map iterates in insertion order, so the first key is the least recent.
@@ -119,11 +131,7 @@ export class TxDecoder {
     this.maxTxBytes = opts.maxTxBytes ?? DEFAULT_MAX_TX_BYTES;
     this.cacheSize = opts.cacheSize ?? DEFAULT_SENDER_CACHE_SIZE;
     if (opts.chainId <= 0n) throw new RangeError(`chain id must be positive, got ${opts.chainId}`);
-    // Prague: EIP-155, 2930, 1559 and 3860 active; not Osaka, whose per-transaction gas cap
-    // (EIP-7825) is not part of this chain's rules.
-    this.common = createCustomCommon({ chainId: opts.chainId.toString() }, Mainnet, {
-      hardfork: Hardfork.Prague,
-    });
+    this.chainIdBytes = bigintToBytes(opts.chainId);
   }
 
   /** Sender recoveries done and cache hits so far. */
@@ -150,7 +158,7 @@ export class TxDecoder {
       this.decoded.set(key, cached);
       return { ...cached, sender: cached.sender.slice() };
     }
-    // Own copy: every decoded field is a view into it, safe from the caller reusing its buffer.
+    // Own copy, safe from the caller reusing its buffer.
     const raw = input.slice();
     const first = raw[0]!;
     let type: 0 | 1 | 2;
@@ -161,6 +169,7 @@ export class TxDecoder {
 
     let item: RlpItem;
     try {
+      // Strict: a non-minimal length or a single byte below 0x80 in a string header is refused.
       item = rlpDecode(type === 0 ? raw : raw.subarray(1));
     } catch (e) {
       throw malformed((e as Error).message);
@@ -174,8 +183,10 @@ export class TxDecoder {
 
     const recid = this.checkReplayProtection(type, item);
     const accessList = type === 0 ? [] : accessListOf(item[type === 1 ? 7 : 8]);
-    const r = uint(item[item.length - 2], 'r');
-    const s = uint(item[item.length - 1], 's');
+    const rBytes = item[item.length - 2];
+    const sBytes = item[item.length - 1];
+    const r = uint(rBytes, 'r');
+    const s = uint(sBytes, 's');
     if (r === 0n || r >= SECP256K1_N || s === 0n || s >= SECP256K1_N) {
       throw new TxError('bad-signature', 'invalid transaction signature: r or s out of range');
     }
@@ -196,36 +207,31 @@ export class TxDecoder {
       }
     }
 
-    let tx: ParsedTx;
-    try {
-      tx = this.parse(type, item);
-    } catch (e) {
-      throw malformed((e as Error).message);
+    const fields = fieldsOf(type, item);
+    // Re-encoding must give back the input: one transaction, one encoding, one hash. (The RLP
+    // decoder is strict and every integer was checked minimal, so this is a guard, not a parser.)
+    const body = rlpEncode(item);
+    if (type === 0 ? !equalBytes(body, raw) : !equalsAt(raw, 1, body)) {
+      throw malformed('non-canonical encoding');
     }
-    // Re-encoding must give back the input: one transaction, one encoding, one hash.
-    if (!equalBytes(tx.serialize(), raw)) throw malformed('non-canonical encoding');
 
-    const sender = this.sender(tx, r, s, recid);
-    const legacyPrice = type === 2 ? null : (tx as LegacyTx | AccessList2930Tx).gasPrice;
-    const fee = tx as FeeMarket1559Tx;
+    const sender = this.sender(
+      signingHash(type, item, this.chainIdBytes),
+      rBytes as Uint8Array,
+      sBytes as Uint8Array,
+      recid,
+    );
     const decoded: SignedTx = {
       raw,
       hash,
       type,
       chainId: this.chainId,
-      nonce: tx.nonce,
-      gasLimit: tx.gasLimit,
-      to: tx.to === undefined ? null : tx.to.bytes,
-      value: tx.value,
-      data: tx.data,
+      ...fields,
       accessList,
-      gasPrice: legacyPrice,
-      maxFeePerGas: legacyPrice ?? fee.maxFeePerGas,
-      maxPriorityFeePerGas: legacyPrice ?? fee.maxPriorityFeePerGas,
-      v: tx.v ?? BigInt(recid),
+      v: type === 0 ? uint(item[6], 'v') : BigInt(recid),
       r,
       s,
-      yParity: type === 0 ? null : (recid as 0 | 1),
+      yParity: type === 0 ? null : recid,
       sender,
     };
     if (this.cacheSize > 0) {
@@ -258,21 +264,14 @@ export class TxDecoder {
     return Number(yParity) as 0 | 1;
   }
 
-  private parse(type: 0 | 1 | 2, item: RlpItem[]): ParsedTx {
-    const opts = { common: this.common };
-    if (type === 0) return createLegacyTxFromBytesArray(item as TxValuesArray[0], opts);
-    if (type === 1)
-      return createAccessList2930TxFromBytesArray(item as unknown as TxValuesArray[1], opts);
-    return create1559FeeMarketTxFromBytesArray(item as unknown as TxValuesArray[2], opts);
-  }
-
-  private sender(tx: ParsedTx, r: bigint, s: bigint, recid: 0 | 1): Uint8Array {
+  /** r and s are minimal big-endian integers of at most 32 bytes (checked by the caller). */
+  private sender(digest: Uint8Array, r: Uint8Array, s: Uint8Array, recid: 0 | 1): Uint8Array {
     const sig = new Uint8Array(65);
-    sig.set(bigintToFixed(r, 32), 0);
-    sig.set(bigintToFixed(s, 32), 32);
+    sig.set(r, 32 - r.length);
+    sig.set(s, 64 - s.length);
     sig[64] = recid;
     try {
-      const sender = recoverAddress(tx.getHashedMessageToSign(), sig).slice();
+      const sender = recoverAddress(digest, sig).slice();
       this.recoveries++;
       return sender;
     } catch (e) {
@@ -283,6 +282,69 @@ export class TxDecoder {
   }
 }
 
+const EMPTY = new Uint8Array(0);
+const TYPE_BYTE = { 1: Uint8Array.of(1), 2: Uint8Array.of(2) } as const;
+
+/**
+ * The digest the sender signed, from a signed transaction's decoded items: keccak256(type ‖
+ * rlp(items without yParity, r, s)) for a typed transaction; keccak256(rlp([nonce, gasPrice,
+ * gas, to, value, data, chainId, 0, 0])) for a legacy one (EIP-155; the decoder refuses
+ * unprotected ones). `chainId` is the chain id as a minimal big-endian integer.
+ */
+export function signingHash(type: 0 | 1 | 2, items: RlpItem[], chainId: Uint8Array): Uint8Array {
+  if (type === 0) {
+    const unsigned = items.slice(0, 6);
+    unsigned.push(chainId, EMPTY, EMPTY);
+    return keccak256(rlpEncode(unsigned));
+  }
+  return keccak256(concatBytes(TYPE_BYTE[type], rlpEncode(items.slice(0, items.length - 3))));
+}
+
+/**
+ * Nonce, fees, gas, recipient, value and data, checked as Ethereum (Prague) checks them:
+ * integers minimal, nonce < 2^64 − 1, gas limit < 2^64, fees and value < 2^256, gas × fee cap
+ * ≤ 2^256 − 1, recipient empty or 20 bytes, data a byte string (at most 49,152 bytes when it
+ * is initcode).
+ */
+function fieldsOf(type: 0 | 1 | 2, item: RlpItem[]): Fields {
+  const at = type === 0 ? 0 : 1; // typed transactions start with the chain id
+  const nonce = uint(item[at], 'nonce', 8);
+  if (nonce >= MAX_NONCE) throw malformed(`nonce ${nonce} at or above 2^64-1 (EIP-2681)`);
+  let gasPrice: bigint | null = null;
+  let maxFeePerGas: bigint;
+  let maxPriorityFeePerGas: bigint;
+  let next = at + 1;
+  if (type === 2) {
+    maxPriorityFeePerGas = uint(item[next++], 'maxPriorityFeePerGas');
+    maxFeePerGas = uint(item[next++], 'maxFeePerGas');
+  } else {
+    gasPrice = uint(item[next++], 'gasPrice');
+    maxFeePerGas = maxPriorityFeePerGas = gasPrice;
+  }
+  const gasLimit = uint(item[next++], 'gasLimit', 8);
+  const toItem = item[next++];
+  if (!(toItem instanceof Uint8Array) || (toItem.length !== 0 && toItem.length !== 20))
+    throw malformed('to: expected an empty string or a 20-byte address');
+  const value = uint(item[next++], 'value');
+  const data = item[next];
+  if (!(data instanceof Uint8Array)) throw malformed('data: expected bytes');
+  if (gasLimit * maxFeePerGas > MAX_UINT256) throw malformed('gas limit × fee cap above 2^256-1');
+  const to = toItem.length === 0 ? null : toItem;
+  if (to === null && data.length > MAX_INITCODE_BYTES) {
+    throw malformed(
+      `initcode of ${data.length} bytes above the limit of ${MAX_INITCODE_BYTES} (EIP-3860)`,
+    );
+  }
+  return { nonce, gasPrice, maxFeePerGas, maxPriorityFeePerGas, gasLimit, to, value, data };
+}
+
+/** Whether `bytes` from `offset` on is exactly `expected`. */
+function equalsAt(bytes: Uint8Array, offset: number, expected: Uint8Array): boolean {
+  if (bytes.length - offset !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[offset + i] !== expected[i]) return false;
+  return true;
+}
+
 function malformed(why: string): TxError {
   return new TxError('malformed', `malformed transaction: ${why}`);
 }
@@ -291,9 +353,9 @@ function wrongChain(expected: bigint, got: bigint): TxError {
   return new TxError('wrong-chain-id', `invalid chain id: expected ${expected}, got ${got}`);
 }
 
-function uint(item: RlpItem | undefined, what: string): bigint {
+function uint(item: RlpItem | undefined, what: string, maxBytes?: number): bigint {
   try {
-    return asUint(item, what);
+    return asUint(item, what, maxBytes);
   } catch (e) {
     if (e instanceof DecodeError) throw malformed(e.message);
     throw e;
