@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Genesis } from '../chain/genesis.js';
+import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { LocalNetwork } from '../node/network.js';
 import { Node } from '../node/node.js';
 import { startRpc } from '../node/run.js';
@@ -34,6 +35,7 @@ export async function startCluster(o: {
   now?: () => number;
 }): Promise<Cluster> {
   const datadir = mkdtempSync(join(tmpdir(), 'etm-bench-'));
+  const recoveryPool = new RecoveryPool();
   const nodes = o.validatorKeys.map(
     (key, i) =>
       new Node({
@@ -43,12 +45,14 @@ export async function startCluster(o: {
         name: `node${i}`,
         log: o.log ?? (() => {}),
         now: o.now,
+        recoveryPool,
       }),
   );
   let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
   const cleanup = async () => {
     await rpc?.server.close();
     await Promise.all(nodes.map((n) => n.stop()));
+    await recoveryPool.close();
     rmSync(datadir, { recursive: true, force: true });
   };
   try {

@@ -9,7 +9,9 @@
  */
 import { bigintToBytes, concatBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
+import type { RecoveryPool } from '../crypto/recovery-pool.js';
 import {
+  addressOfPublicKey,
   recoverAddress,
   SECP256K1_HALF_N,
   SECP256K1_N,
@@ -140,6 +142,40 @@ export class TxDecoder {
   }
 
   decode(input: Uint8Array): SignedTx {
+    const parsed = this.parse(input);
+    if ('sender' in parsed) return parsed;
+    return this.finish(parsed, this.sender(parsed.digest, parsed.signature));
+  }
+
+  /**
+   * Recovers the senders of many transactions at once on a worker pool and keeps the decoded
+   * transactions in the cache, so that `decode` of the same bytes then finds them there. What
+   * does not decode or recover is left alone: `decode` reports it as it always does.
+   */
+  async prefetch(inputs: readonly Uint8Array[], pool: RecoveryPool): Promise<void> {
+    if (this.cacheSize === 0) return;
+    const pending: Parsed[] = [];
+    for (const input of inputs) {
+      try {
+        const parsed = this.parse(input);
+        if (!('sender' in parsed)) pending.push(parsed);
+      } catch {
+        // decode will refuse it with the same error.
+      }
+    }
+    if (pending.length === 0) return;
+    const results = await pool.recover(
+      pending.map((p) => ({ digest: p.digest, signature: p.signature })),
+    );
+    results.forEach((r, i) => {
+      if (!('publicKey' in r)) return;
+      this.recoveries++;
+      this.finish(pending[i]!, addressOfPublicKey(r.publicKey).slice());
+    });
+  }
+
+  /** Everything but the sender: a cache hit is returned whole. Throws TxError. */
+  private parse(input: Uint8Array): SignedTx | Parsed {
     if (!(input instanceof Uint8Array)) throw malformed('expected bytes');
     if (input.length > this.maxTxBytes) {
       throw new TxError(
@@ -215,29 +251,37 @@ export class TxDecoder {
       throw malformed('non-canonical encoding');
     }
 
-    const sender = this.sender(
-      signingHash(type, item, this.chainIdBytes),
-      rBytes as Uint8Array,
-      sBytes as Uint8Array,
-      recid,
-    );
-    const decoded: SignedTx = {
-      raw,
-      hash,
-      type,
-      chainId: this.chainId,
-      ...fields,
-      accessList,
-      v: type === 0 ? uint(item[6], 'v') : BigInt(recid),
-      r,
-      s,
-      yParity: type === 0 ? null : recid,
-      sender,
+    const digest = signingHash(type, item, this.chainIdBytes);
+    const signature = new Uint8Array(65);
+    signature.set(rBytes as Uint8Array, 32 - (rBytes as Uint8Array).length);
+    signature.set(sBytes as Uint8Array, 64 - (sBytes as Uint8Array).length);
+    signature[64] = recid;
+    return {
+      key,
+      digest,
+      signature,
+      tx: {
+        raw,
+        hash,
+        type,
+        chainId: this.chainId,
+        ...fields,
+        accessList,
+        v: type === 0 ? uint(item[6], 'v') : BigInt(recid),
+        r,
+        s,
+        yParity: type === 0 ? null : recid,
+      },
     };
+  }
+
+  /** Completes a parsed transaction with its sender and remembers it. */
+  private finish(parsed: Parsed, sender: Uint8Array): SignedTx {
+    const decoded: SignedTx = { ...parsed.tx, sender };
     if (this.cacheSize > 0) {
       if (this.decoded.size >= this.cacheSize)
         this.decoded.delete(this.decoded.keys().next().value!);
-      this.decoded.set(key, decoded);
+      this.decoded.set(parsed.key, decoded);
     }
     return { ...decoded, sender: sender.slice() };
   }
@@ -264,14 +308,9 @@ export class TxDecoder {
     return Number(yParity) as 0 | 1;
   }
 
-  /** r and s are minimal big-endian integers of at most 32 bytes (checked by the caller). */
-  private sender(digest: Uint8Array, r: Uint8Array, s: Uint8Array, recid: 0 | 1): Uint8Array {
-    const sig = new Uint8Array(65);
-    sig.set(r, 32 - r.length);
-    sig.set(s, 64 - s.length);
-    sig[64] = recid;
+  private sender(digest: Uint8Array, signature: Uint8Array): Uint8Array {
     try {
-      const sender = recoverAddress(digest, sig).slice();
+      const sender = recoverAddress(digest, signature).slice();
       this.recoveries++;
       return sender;
     } catch (e) {
@@ -280,6 +319,16 @@ export class TxDecoder {
       throw e;
     }
   }
+}
+
+/** A transaction decoded and checked up to its sender. */
+interface Parsed {
+  /** Cache key (the hash in hex). */
+  key: string;
+  /** What the sender signed, and r ‖ s ‖ recovery id. */
+  digest: Uint8Array;
+  signature: Uint8Array;
+  tx: Omit<SignedTx, 'sender'>;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync 
 import { join } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
 import { DEV_MNEMONIC, deriveAccounts, type DerivedAccount } from '../crypto/mnemonic.js';
+import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { DEVNET_CHAIN_ID, genesisToJson, parseGenesis, type Genesis } from '../chain/genesis.js';
 import { DEFAULT_PARAMS, ETM } from '../chain/params.js';
 import { onionFromKey } from './randao.js';
@@ -157,7 +158,13 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   // Every validator's RANDAO onion is built before any node starts its round timers.
   for (const k of validatorKeys) onionFromKey(k.privateKey);
   const network = new LocalNetwork();
+  // The nodes of one process share one pool of recovery threads.
+  const recoveryPool = new RecoveryPool();
   const nodes: Node[] = [];
+  const stopNodes = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await recoveryPool.close();
+  };
   try {
     for (let i = 0; i < validatorKeys.length; i++) {
       nodes.push(
@@ -167,18 +174,19 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
           validatorKey: validatorKeys[i]!.privateKey,
           name: `node${i}`,
           log: o.quiet ? () => {} : log,
+          recoveryPool,
         }),
       );
     }
   } catch (e) {
-    await Promise.all(nodes.map((n) => n.stop()));
+    await stopNodes();
     throw e;
   }
   let rpc: Awaited<ReturnType<typeof startRpc>>;
   try {
     rpc = await startRpc(nodes[0]!, o.rpcHost, o.rpcPort);
   } catch (e) {
-    await Promise.all(nodes.map((n) => n.stop()));
+    await stopNodes();
     throw e;
   }
   const nameOf = (a: Uint8Array) => {
@@ -200,7 +208,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       if (stopped) return;
       stopped = true;
       await rpc.server.close();
-      await Promise.all(nodes.map((n) => n.stop()));
+      await stopNodes();
     },
   };
 }

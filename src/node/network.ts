@@ -8,6 +8,8 @@
 export interface PeerHandlers {
   onConsensus(bytes: Uint8Array): void;
   onTransaction(raw: Uint8Array): void;
+  /** Called with transactions about to be handed to `onTransaction` (to recover ahead). */
+  prepareTransactions?(raws: readonly Uint8Array[]): Promise<void>;
 }
 
 /** A peer to sync committed blocks from. */
@@ -42,37 +44,46 @@ export interface LocalNode {
   peerView(): PeerView;
   receiveConsensus(bytes: Uint8Array): void;
   receiveTransaction(raw: Uint8Array): void;
+  prepareTransactions?(raws: readonly Uint8Array[]): Promise<void>;
   start(network: NodeNetwork): void;
 }
 
 /** Transaction deliveries per turn of the event loop, so timers and RPC are not starved. */
-const TX_DELIVERIES_PER_TURN = 64;
+const TX_DELIVERIES_PER_TURN = 256;
+
+interface TxDelivery {
+  from: Member;
+  to: Member;
+  raw: Uint8Array;
+}
 
 export class LocalNetwork {
   private readonly members = new Map<string, Member>();
   // Two queues drained by one pump: consensus messages always go first, so a validator's votes
   // never wait behind a flood of gossiped transactions (its peers' rounds would time out).
   private readonly consensusQueue: (() => void)[] = [];
-  private readonly txQueue: (() => void)[] = [];
+  private readonly txQueue: TxDelivery[] = [];
   private scheduled = false;
+  private txPumping = false;
 
   /** Joins a node; returns the network as that node sees it. */
   join(view: PeerView, handlers: PeerHandlers): NodeNetwork & { leave(): void } {
     const me: Member = { view, handlers, connected: true };
     this.members.set(view.id, me);
     const others = () => [...this.members.values()].filter((m) => m !== me && m.connected);
-    const deliver = (queue: (() => void)[], fn: (m: Member) => void) => {
-      for (const m of others()) {
-        queue.push(() => {
-          if (m.connected && me.connected) fn(m);
-        });
-      }
-      this.schedule();
-    };
     return {
-      broadcastConsensus: (bytes) =>
-        deliver(this.consensusQueue, (m) => m.handlers.onConsensus(bytes)),
-      broadcastTransaction: (raw) => deliver(this.txQueue, (m) => m.handlers.onTransaction(raw)),
+      broadcastConsensus: (bytes) => {
+        for (const m of others()) {
+          this.consensusQueue.push(() => {
+            if (m.connected && me.connected) m.handlers.onConsensus(bytes);
+          });
+        }
+        this.schedule();
+      },
+      broadcastTransaction: (raw) => {
+        for (const to of others()) this.txQueue.push({ from: me, to, raw });
+        void this.pumpTransactions();
+      },
       peers: () => others().map((m) => m.view),
       leave: () => {
         me.connected = false;
@@ -87,6 +98,7 @@ export class LocalNetwork {
       this.join(n.peerView(), {
         onConsensus: (b) => n.receiveConsensus(b),
         onTransaction: (raw) => n.receiveTransaction(raw),
+        prepareTransactions: n.prepareTransactions && ((raws) => n.prepareTransactions!(raws)),
       }),
     );
     nodes.forEach((n, i) => n.start(links[i]!));
@@ -98,11 +110,40 @@ export class LocalNetwork {
     setImmediate(() => this.pump());
   }
 
-  /** One turn: every queued consensus message, then a bounded batch of transactions. */
+  /** One turn: every queued consensus message. */
   private pump(): void {
     this.scheduled = false;
     for (const deliver of this.consensusQueue.splice(0)) deliver();
-    for (const deliver of this.txQueue.splice(0, TX_DELIVERIES_PER_TURN)) deliver();
-    if (this.consensusQueue.length > 0 || this.txQueue.length > 0) this.schedule();
+  }
+
+  /**
+   * Transactions go in bounded batches, one per turn after the consensus messages: each
+   * receiver first recovers its share ahead (worker threads), then admits it in order.
+   */
+  private async pumpTransactions(): Promise<void> {
+    if (this.txPumping) return;
+    this.txPumping = true;
+    try {
+      while (this.txQueue.length > 0) {
+        await new Promise<void>((r) => setImmediate(r));
+        const batch = this.txQueue.splice(0, TX_DELIVERIES_PER_TURN);
+        const byReceiver = new Map<Member, Uint8Array[]>();
+        for (const d of batch) {
+          const raws = byReceiver.get(d.to) ?? [];
+          raws.push(d.raw);
+          byReceiver.set(d.to, raws);
+        }
+        await Promise.all(
+          [...byReceiver].map(([m, raws]) =>
+            m.handlers.prepareTransactions?.(raws).catch(() => {}),
+          ),
+        );
+        for (const d of batch) {
+          if (d.to.connected && d.from.connected) d.to.handlers.onTransaction(d.raw);
+        }
+      }
+    } finally {
+      this.txPumping = false;
+    }
   }
 }

@@ -5,10 +5,11 @@
 import { join } from 'node:path';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
+import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { cachedRecover } from '../consensus/messages.js';
 import { Secp256k1Signer, secp256k1Recover } from '../consensus/crypto.js';
 import type { Address, EquivocationEvidence, Recover, Signer } from '../consensus/types.js';
-import { chainBlockCodec, type Block } from '../chain/block.js';
+import { chainBlockCodec, decodeBlock, type Block } from '../chain/block.js';
 import { Chain, ImportError, type RandaoRevealer } from '../chain/chain.js';
 import type { Genesis } from '../chain/genesis.js';
 import type { StoredReceipt } from '../chain/receipt.js';
@@ -68,6 +69,13 @@ export interface NodeOptions {
   log?: (line: string) => void;
   /** Structured events: consensus errors, evidence, rejected blocks, sync progress. */
   logger?: Logger;
+  /**
+   * Worker threads that recover the senders of transaction batches (RPC batches, gossiped
+   * batches, synced blocks) beside the event loop. Default: a pool of its own with the
+   * machine's cores less one; null recovers everything on the event loop; nodes of one process
+   * may share a pool (the caller then closes it).
+   */
+  recoveryPool?: RecoveryPool | null;
 }
 
 export class Node {
@@ -90,6 +98,8 @@ export class Node {
   private readonly log: (line: string) => void;
   readonly evidence: EquivocationEvidence[] = [];
   private stopped = false;
+  private readonly recoveryPool: RecoveryPool | null;
+  private readonly ownsRecoveryPool: boolean;
 
   constructor(private readonly options: NodeOptions) {
     this.name = options.name ?? 'node';
@@ -118,6 +128,8 @@ export class Node {
       blockGasLimit: genesis.params.blockGasLimit,
     });
     this.signer = options.validatorKey ? new Secp256k1Signer(options.validatorKey) : null;
+    this.ownsRecoveryPool = options.recoveryPool === undefined;
+    this.recoveryPool = this.ownsRecoveryPool ? new RecoveryPool() : options.recoveryPool!;
   }
 
   get address(): Address | null {
@@ -249,6 +261,7 @@ export class Node {
     this.stopped = true;
     this.driver?.stop();
     if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.ownsRecoveryPool) await this.recoveryPool?.close();
     await this.store.close();
   }
 
@@ -271,6 +284,16 @@ export class Node {
       if (e instanceof TxError) return { added: false, code: e.code };
       throw e;
     }
+  }
+
+  /**
+   * Recovers the senders of transactions about to be submitted or received (a batch) on the
+   * worker pool, so that their admission finds them decoded. Never throws: what is wrong with a
+   * transaction is reported when it is submitted.
+   */
+  async prepareTransactions(raws: readonly Uint8Array[]): Promise<void> {
+    if (!this.recoveryPool || this.stopped || raws.length < 2) return;
+    await this.decoder.prefetch(raws, this.recoveryPool);
   }
 
   /** Validates a raw transaction, adds it to the mempool and gossips it. Throws TxError. */
@@ -390,7 +413,7 @@ export class Node {
           return;
         }
         if (this.stopped) return;
-        const imported = this.importBatch(peer, next, blocks);
+        const imported = await this.importBatch(peer, next, blocks);
         if (imported > 0) {
           this.emit(
             'debug',
@@ -425,10 +448,31 @@ export class Node {
     if (this.syncBackoff.size < 4096) this.syncBackoff.set(peer, Date.now() + SYNC_BACKOFF_MS);
   }
 
-  /** Imports consecutive blocks from `first`; returns how many were new. */
-  private importBatch(peer: PeerView, first: bigint, blocks: Uint8Array[]): number {
+  /** Recovers the senders of synced blocks' transactions ahead of their import. */
+  private async prepareBlocks(blocks: readonly Uint8Array[]): Promise<void> {
+    if (blocks.length === 0) return;
+    const raws: Uint8Array[] = [];
+    for (const bytes of blocks) {
+      try {
+        raws.push(...decodeBlock(bytes).transactions);
+      } catch {
+        // The import refuses it, and blames the peer.
+      }
+    }
+    await this.prepareTransactions(raws);
+  }
+
+  /**
+   * Imports consecutive blocks from `first`; returns how many were new. The senders of the
+   * next block are recovered on the worker pool while this one is imported.
+   */
+  private async importBatch(peer: PeerView, first: bigint, blocks: Uint8Array[]): Promise<number> {
     let imported = 0;
+    let ahead = this.prepareBlocks(blocks.slice(0, 1));
     for (let i = 0; i < blocks.length; i++) {
+      await ahead;
+      if (this.stopped) break;
+      ahead = this.prepareBlocks(blocks.slice(i + 1, i + 2));
       const number = first + BigInt(i);
       // Consensus may have committed some of them while the request was in flight.
       if (number <= this.chain.headNumber) continue;
@@ -452,6 +496,7 @@ export class Node {
         break;
       }
     }
+    await ahead;
     return imported;
   }
 

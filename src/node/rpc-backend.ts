@@ -97,6 +97,10 @@ export class NodeRpcBackend implements RpcBackend {
     return this.node.mempool.pendingNonce(address, this.node.accountView());
   }
 
+  prepareRawTransactions(raws: Uint8Array[]): Promise<void> {
+    return this.node.prepareTransactions(raws);
+  }
+
   sendRawTransaction(raw: Uint8Array): Uint8Array {
     try {
       return this.node.submitTransaction(raw).hash;

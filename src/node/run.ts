@@ -143,6 +143,7 @@ export async function startConfiguredNode(
         handlers: {
           onConsensus: (b) => node.receiveConsensus(b),
           onTransaction: (raw) => node.receiveTransaction(raw),
+          prepareTransactions: (raws) => node.prepareTransactions(raws),
         },
         logger,
         metrics: metrics ?? undefined,

@@ -13,6 +13,12 @@ export interface AdmissionQueueOptions<V> {
   sliceMs: number;
   /** The verdict on one batch (synchronous: the admission itself). */
   admit(peer: string, data: Uint8Array): V;
+  /**
+   * Work a batch may do before its turn, concurrently with the batches ahead of it (recovering
+   * its senders on worker threads). A batch is admitted once it is prepared and every batch
+   * ahead of it is admitted. Must not reject.
+   */
+  prepare?(data: Uint8Array): Promise<void>;
   /** The verdict given to batches refused or cut short by `close`. */
   whenFull: V;
   /** Called for each batch refused because the queue is full. */
@@ -24,6 +30,7 @@ export interface AdmissionQueueOptions<V> {
 interface Waiting<V> {
   peer: string;
   data: Uint8Array;
+  ready: boolean;
   done: (verdict: V) => void;
 }
 
@@ -50,8 +57,15 @@ export class AdmissionQueue<V> {
       return Promise.resolve(this.o.whenFull);
     }
     return new Promise((done) => {
-      this.waiting.push({ peer, data, done });
-      this.wake();
+      const w: Waiting<V> = { peer, data, ready: !this.o.prepare, done };
+      this.waiting.push(w);
+      if (w.ready) return this.wake();
+      void this.o.prepare!(data)
+        .catch(() => {})
+        .then(() => {
+          w.ready = true;
+          this.wake();
+        });
     });
   }
 
@@ -70,11 +84,12 @@ export class AdmissionQueue<V> {
   private run(): void {
     this.scheduled = false;
     const start = this.now();
-    while (this.waiting.length > 0 && !this.closed) {
+    while (this.waiting.length > 0 && this.waiting[0]!.ready && !this.closed) {
       const next = this.waiting.shift()!;
       next.done(this.o.admit(next.peer, next.data));
       if (this.now() - start >= this.o.sliceMs) break;
     }
-    if (this.waiting.length > 0) this.wake();
+    // Woken again by the head's preparation when it is not ready yet.
+    if (this.waiting.length > 0 && this.waiting[0]!.ready) this.wake();
   }
 }

@@ -28,6 +28,7 @@ import { FrameError, FrameReader, writeFrames, type Stream } from './frames.js';
 import {
   checkConsensusGossip,
   checkTransactionGossip,
+  decodeTxBatch,
   encodeTxBatch,
   MAX_TX_BATCH,
   TX_BATCH_BYTES,
@@ -69,6 +70,8 @@ export interface P2pHandlers {
   onConsensus(bytes: Uint8Array): void;
   /** Admits a transaction to the mempool; the outcome decides whether it is relayed. */
   onTransaction(raw: Uint8Array): TxOutcome;
+  /** Told of a batch's transactions before they are admitted (to recover senders ahead). */
+  prepareTransactions?(raws: readonly Uint8Array[]): Promise<void>;
 }
 
 export type GossipTopic = 'consensus' | 'tx';
@@ -145,6 +148,17 @@ export class P2pNetwork implements NodeNetwork {
     capacity: MAX_TX_INBOUND,
     sliceMs: TX_SLICE_MS,
     admit: (peer, data) => this.validate(peer, 'tx', data),
+    prepare: async (data) => {
+      const prepare = this.o.handlers.prepareTransactions;
+      if (!prepare) return;
+      let raws: Uint8Array[];
+      try {
+        raws = decodeTxBatch(data, this.o.chain.maxTxBytes);
+      } catch {
+        return; // refused when admitted
+      }
+      await prepare(raws);
+    },
     whenFull: TopicValidatorResult.Ignore,
     onDrop: () => this.o.metrics?.dropped('tx-in'),
   });

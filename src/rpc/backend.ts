@@ -274,6 +274,11 @@ export interface RpcBackend {
 
   /** Adds a signed transaction to the mempool; returns its hash or throws RpcError. */
   sendRawTransaction(raw: Uint8Array): Uint8Array;
+  /**
+   * Told of the raw transactions of a batch before they are sent one by one, to recover their
+   * senders together (on worker threads). Must not throw for bad transactions.
+   */
+  prepareRawTransactions?(raws: Uint8Array[]): Promise<void>;
   transactionByHash(hash: Uint8Array): RpcTransaction | null;
   receiptByHash(hash: Uint8Array): RpcReceipt | null;
   logs(filter: LogFilter): RpcLog[];

@@ -6,7 +6,7 @@
 import { RpcError, RpcErrorCode, type RpcBackend } from './backend.js';
 import { toJsonValue, type Json } from './format.js';
 import { createMethods, type MethodImpl, type RequestContext } from './methods.js';
-import { InvalidParamsError, isPlainObject, Params } from './params.js';
+import { decodeBytes, InvalidParamsError, isPlainObject, Params } from './params.js';
 
 export type { RequestContext } from './methods.js';
 export type { SubscriptionRequest, SubscriptionSink } from './subscriptions.js';
@@ -59,8 +59,10 @@ export class RpcHandler {
   private readonly methods: Map<string, MethodImpl>;
   private readonly maxBatchSize: number;
   private readonly onInternalError: (error: unknown, method: string) => void;
+  private readonly backend: RpcBackend;
 
   constructor(options: RpcHandlerOptions) {
+    this.backend = options.backend;
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.methods = createMethods(options.backend, {
       maxLogBlockRange: options.maxLogBlockRange ?? DEFAULT_MAX_LOG_BLOCK_RANGE,
@@ -108,6 +110,7 @@ export class RpcHandler {
         `batch too large: ${message.length} requests, limit ${this.maxBatchSize}`,
       );
     }
+    await this.prepareBatch(message);
     const responses: JsonRpcResponse[] = [];
     for (const item of message) {
       const response = await this.handleSingle(item, ctx);
@@ -115,6 +118,26 @@ export class RpcHandler {
     }
     // JSON-RPC 2.0: a batch of notifications gets no reply at all, not an empty array.
     return responses.length > 0 ? responses : null;
+  }
+
+  /**
+   * A batch's raw transactions are handed to the backend together before the requests run in
+   * order, so that their senders are recovered at once. Anything malformed is skipped here and
+   * answered by its own request.
+   */
+  private async prepareBatch(batch: unknown[]): Promise<void> {
+    if (!this.backend.prepareRawTransactions) return;
+    const raws: Uint8Array[] = [];
+    for (const item of batch) {
+      if (!isPlainObject(item) || item.method !== 'eth_sendRawTransaction') continue;
+      const hex = Array.isArray(item.params) ? (item.params as unknown[])[0] : undefined;
+      try {
+        raws.push(decodeBytes(hex, 'signed transaction'));
+      } catch {
+        // eth_sendRawTransaction answers it.
+      }
+    }
+    if (raws.length > 1) await this.backend.prepareRawTransactions(raws).catch(() => {});
   }
 
   /** Runs one method with positional params; throws RpcError for the client's mistakes. */

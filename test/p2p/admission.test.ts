@@ -1,4 +1,4 @@
-/** The queue of gossiped transaction batches: order, slices per turn, backpressure, close. */
+/** The queue of gossiped transaction batches: order, preparation, slices per turn, backpressure, close. */
 import { describe, expect, it } from 'vitest';
 import { AdmissionQueue } from '../../src/p2p/admission.js';
 
@@ -53,6 +53,38 @@ describe('transaction admission queue', () => {
     const again = h.q.submit('a', Uint8Array.of(4));
     h.turn();
     expect(await again).toBe('ok 4');
+  });
+
+  it('prepares batches concurrently but admits them in arrival order', async () => {
+    const admitted: number[] = [];
+    const release = new Map<number, () => void>();
+    const turns: (() => void)[] = [];
+    const q = new AdmissionQueue<string>({
+      capacity: 8,
+      sliceMs: 10,
+      admit: (_, data) => {
+        admitted.push(data[0]!);
+        return `ok ${data[0]}`;
+      },
+      prepare: (data) => new Promise<void>((r) => release.set(data[0]!, r)),
+      whenFull: 'ignored',
+      now: () => 0,
+      schedule: (run) => turns.push(run),
+    });
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      while (turns.length > 0) turns.shift()!();
+    };
+    const verdicts = [1, 2, 3].map((i) => q.submit('p', Uint8Array.of(i)));
+    expect([...release.keys()]).toEqual([1, 2, 3]); // all three prepare at once
+    release.get(3)!();
+    release.get(2)!();
+    await settle();
+    expect(admitted).toEqual([]); // the first is not ready: nothing overtakes it
+    release.get(1)!();
+    await settle();
+    expect(admitted).toEqual([1, 2, 3]);
+    expect(await Promise.all(verdicts)).toEqual(['ok 1', 'ok 2', 'ok 3']);
   });
 
   it('close answers every waiting batch and refuses later ones', async () => {

@@ -305,6 +305,11 @@ export class FakeBackend implements RpcBackend {
     return nonce;
   }
 
+  prepareRawTransactions(raws: Uint8Array[]): Promise<void> {
+    this.record('prepareRawTransactions', raws.map(toHex));
+    return Promise.resolve();
+  }
+
   /** Refuses as the node's backend does: -32000, a geth-like message and data {code}. */
   sendRawTransaction(raw: Uint8Array): Uint8Array {
     this.record('sendRawTransaction', toHex(raw));

@@ -329,6 +329,47 @@ describe('batches', () => {
     ]);
   });
 
+  it('hands the raw transactions of a batch to the backend together before sending each', async () => {
+    const t = await startServer();
+    try {
+      const sign = (nonce: number) =>
+        new Wallet(DEV_KEY).signTransaction({
+          type: 2,
+          chainId: CHAIN_ID,
+          nonce,
+          maxFeePerGas: 20n * GWEI,
+          maxPriorityFeePerGas: GWEI,
+          gasLimit: 21_000n,
+          to: RECIPIENT,
+        });
+      const [a, b] = [await sign(3), await sign(4)];
+      const res = await post(t.httpUrl, [
+        req(1, 'eth_sendRawTransaction', [a]),
+        req(2, 'eth_sendRawTransaction', ['0xzz']),
+        req(3),
+        req(4, 'eth_sendRawTransaction', [b]),
+      ]);
+      const replies = res.body as JsonRpcReply[];
+      expect(replies.map((r) => r.id)).toEqual([1, 2, 3, 4]);
+      expect(replies[1]!.error!.code).toBe(-32602); // the bad one answers for itself
+      expect(t.backend.pending.size).toBe(2);
+      const calls = t.backend.calls.filter(
+        (c) => c.method.endsWith('RawTransactions') || c.method === 'sendRawTransaction',
+      );
+      expect(calls).toEqual([
+        { method: 'prepareRawTransactions', args: [[a, b]] },
+        { method: 'sendRawTransaction', args: [a] },
+        { method: 'sendRawTransaction', args: [b] },
+      ]);
+      // A single request, or a batch with one transaction, is sent as it is.
+      t.backend.calls.length = 0;
+      await post(t.httpUrl, [req(5, 'eth_sendRawTransaction', [await sign(5)]), req(6)]);
+      expect(t.backend.calls.some((c) => c.method === 'prepareRawTransactions')).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('an empty batch is one -32600 error object, not an array', async () => {
     expect((await post(url, [])).body).toEqual({
       jsonrpc: '2.0',

@@ -1,0 +1,64 @@
+/** Senders recovered ahead on worker threads: decode then gives exactly what it gives alone. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { RecoveryPool } from '../../src/crypto/recovery-pool.js';
+import { TxError } from '../../src/execution/errors.js';
+import { TxDecoder } from '../../src/execution/tx.js';
+import { CHAIN_ID, encode, signTx } from './helpers.js';
+
+const pool = new RecoveryPool({ workers: 1, minBatch: 2 });
+afterAll(() => pool.close());
+
+describe('TxDecoder.prefetch', () => {
+  it('recovers a batch on the pool; decode then hits the cache and agrees with a fresh decoder', async () => {
+    const raws = Array.from(
+      { length: 40 },
+      (_, i) => signTx((i % 3) as 0 | 1 | 2, { nonce: BigInt(i), value: BigInt(i + 1) }).raw,
+    );
+    const decoder = new TxDecoder({ chainId: CHAIN_ID });
+    await decoder.prefetch(raws, pool);
+    expect(decoder.stats()).toMatchObject({ recoveries: 40, cached: 40 });
+    const reference = new TxDecoder({ chainId: CHAIN_ID, cacheSize: 0 });
+    for (const raw of raws) expect(decoder.decode(raw)).toEqual(reference.decode(raw));
+    // Every decode was a cache hit: no recovery on the calling thread.
+    expect(decoder.stats()).toMatchObject({ recoveries: 40, cacheHits: 40 });
+  });
+
+  it('leaves what does not decode or recover to decode, which refuses it as before', async () => {
+    const good = signTx(2, { nonce: 1n }).raw;
+    const { items } = signTx(2, { nonce: 2n });
+    // r = 1 with a valid s: well-formed, but (almost surely) no point on the curve behind it.
+    const unrecoverable = encode(2, [...items.slice(0, 10), Uint8Array.of(1), items[11]!]);
+    const malformed = Uint8Array.of(0x02, 0xc1, 0x80);
+    const decoder = new TxDecoder({ chainId: CHAIN_ID });
+    await decoder.prefetch([good, unrecoverable, malformed, good], pool);
+    const fresh = new TxDecoder({ chainId: CHAIN_ID });
+    for (const raw of [unrecoverable, malformed]) {
+      const expected = (() => {
+        try {
+          fresh.decode(raw);
+          return null;
+        } catch (e) {
+          return e as TxError;
+        }
+      })();
+      let got: unknown = null;
+      try {
+        decoder.decode(raw);
+      } catch (e) {
+        got = e;
+      }
+      if (expected === null) expect(got).toBeNull();
+      else {
+        expect(got).toBeInstanceOf(TxError);
+        expect((got as TxError).code).toBe(expected.code);
+      }
+    }
+    expect(decoder.decode(good)).toEqual(fresh.decode(good));
+  });
+
+  it('does nothing without a cache', async () => {
+    const decoder = new TxDecoder({ chainId: CHAIN_ID, cacheSize: 0 });
+    await decoder.prefetch([signTx(2).raw, signTx(2, { nonce: 1n }).raw], pool);
+    expect(decoder.stats().recoveries).toBe(0);
+  });
+});
