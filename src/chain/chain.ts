@@ -23,9 +23,9 @@ import {
 } from '../execution/transition.js';
 import { StateDB } from '../state/state-db.js';
 import { nextMix, nextRevealOf, StakingBlockError } from '../staking/block-hooks.js';
-import { orderedTrieRoot } from '../state/trie.js';
+import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from './block.js';
-import { buildGenesis, type Genesis } from './genesis.js';
+import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
 import {
   encodeReceipt,
   encodeStoredReceipts,
@@ -40,6 +40,11 @@ const BLOCK_CACHE_SIZE = 256;
 
 export class ImportError extends Error {
   override name = 'ImportError';
+}
+
+/** The data directory was created with another genesis: it belongs to another chain. */
+export class GenesisMismatchError extends ImportError {
+  override name = 'GenesisMismatchError';
 }
 
 /** The result of executing a block on top of its parent, kept until the block is committed. */
@@ -59,6 +64,8 @@ export interface ChainOptions {
   recover: Recover;
   /** Wall clock in ms; injected so that tests and simulations control time. */
   now?: () => number;
+  /** Allocations per commit while building the genesis state (tests force small chunks). */
+  genesisChunkAccounts?: number;
 }
 
 /**
@@ -80,6 +87,11 @@ export class Chain {
   readonly params: ChainParams;
   readonly chainId: bigint;
   readonly genesisHash: Uint8Array;
+  /**
+   * Whether opening built the genesis state: true on a new data directory (or one written
+   * before genesis digests were kept), false when the stored genesis was recognised.
+   */
+  readonly genesisBuilt: boolean;
   private readonly decoder: TxDecoder;
   private readonly recover: Recover;
   private readonly now: () => number;
@@ -99,10 +111,14 @@ export class Chain {
     this.decoder = o.decoder;
     this.recover = o.recover;
     this.now = o.now ?? Date.now;
-    const { block: genesisBlock, nodes } = buildGenesis(o.genesis, o.store);
-    this.genesisHash = blockHash(genesisBlock);
+    const digest = genesisDigest(o.genesis);
     const stored = o.store.genesisHash();
+    const chunkAccounts = o.genesisChunkAccounts;
     if (stored === undefined) {
+      // A new directory (or a first build cut short): the state goes to the store as it is
+      // built; block 0, the head and the genesis records follow in one transaction.
+      const { block: genesisBlock } = buildGenesis(o.genesis, o.store, { chunkAccounts });
+      this.genesisHash = blockHash(genesisBlock);
       o.store.commitBlock(
         {
           number: 0n,
@@ -110,19 +126,45 @@ export class Chain {
           block: encodeBlock(genesisBlock),
           receipts: encodeStoredReceipts([]),
           txHashes: [],
-          nodes,
+          nodes: [],
+          genesisDigest: digest,
         },
         true,
       );
-    } else if (!equalBytes(stored, this.genesisHash)) {
-      throw new ImportError(
-        `the data directory belongs to another chain: its genesis is ${toHex(stored)}, this genesis file gives ${toHex(this.genesisHash)}`,
-      );
+      this.genesisBuilt = true;
+    } else {
+      const storedDigest = o.store.genesisDigest();
+      if (storedDigest === undefined) {
+        // Written before digests were kept: build once, in memory, to compare; nothing of it
+        // is written unless it matches, and then only the digest.
+        const built = blockHash(
+          buildGenesis(o.genesis, new MemoryNodeStore(), { chunkAccounts }).block,
+        );
+        if (!equalBytes(built, stored)) {
+          throw new GenesisMismatchError(
+            `the data directory holds a different genesis (block ${toHex(stored)}); this genesis file gives ${toHex(built)}: it belongs to another chain`,
+          );
+        }
+        o.store.setGenesisDigest(digest);
+        this.genesisBuilt = true;
+      } else {
+        if (!equalBytes(storedDigest, digest)) {
+          throw new GenesisMismatchError(
+            `the data directory holds a different genesis (block ${toHex(stored)}, genesis digest ${toHex(storedDigest)}); this genesis file has digest ${toHex(digest)}: it belongs to another chain`,
+          );
+        }
+        this.genesisBuilt = false;
+      }
+      this.genesisHash = stored;
     }
     const head = o.store.head()!;
     this.headBlock = this.blockAt(head)!;
     this.headHashValue = blockHash(this.headBlock);
-    for (let n = 0n; n <= head; n++)
+    // Only the genesis and the last block of each epoch name a validator set (validateBlock
+    // refuses nextValidators anywhere else), so those are the only blocks read.
+    const epoch = this.params.epochBlocks;
+    this.noteValidatorSet(head === 0n ? this.headBlock : this.blockAt(0n)!);
+    for (let n = epoch; n <= head; n += epoch)
       this.noteValidatorSet(n === head ? this.headBlock : this.blockAt(n)!);
   }
 

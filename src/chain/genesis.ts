@@ -20,7 +20,7 @@
  * reveal in every block it proposes. `concaveOn` may be given as "candidate" or "lock".
  */
 import { rlpEncode } from '../codec/rlp.js';
-import { toHex } from '../crypto/bytes.js';
+import { compareBytes, equalBytes, toHex, utf8 } from '../crypto/bytes.js';
 import { parseAddress, toChecksumAddress } from '../crypto/address.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { MAX_VALIDATORS } from '../consensus/extra-data.js';
@@ -130,19 +130,27 @@ export function parseGenesis(doc: unknown): Genesis {
   const alloc: Genesis['alloc'] = [];
   if (doc.alloc !== undefined) {
     if (!isObject(doc.alloc)) throw new GenesisError('alloc: expected an object keyed by address');
-    const seen = new Set<string>();
-    for (const [a, entry] of Object.entries(doc.alloc)) {
-      const addr = address(a, `alloc key ${a}`);
-      const key = toHex(addr);
-      if (seen.has(key)) throw new GenesisError(`alloc: ${a} appears twice`);
-      seen.add(key);
+    const keys = Object.keys(doc.alloc);
+    // The addresses share one buffer: a genesis may hold millions, and a Uint8Array with a
+    // buffer of its own costs several times its 20 bytes.
+    const pool = new Uint8Array(keys.length * 20);
+    for (const [i, a] of keys.entries()) {
+      const entry = doc.alloc[a];
+      pool.set(address(a, `alloc key ${a}`), i * 20);
+      const addr = pool.subarray(i * 20, i * 20 + 20);
       if (!isObject(entry)) throw new GenesisError(`alloc.${a}: expected { "balance": … }`);
       for (const k of Object.keys(entry))
         if (k !== 'balance') throw new GenesisError(`alloc.${a}: unknown field "${k}"`);
       alloc.push({ address: addr, balance: parseInteger(entry.balance, `alloc.${a}.balance`) });
     }
   }
-  alloc.sort((x, y) => (toHex(x.address) < toHex(y.address) ? -1 : 1));
+  // Sorted by bytes (no hex strings: a genesis may hold millions of accounts); the same address
+  // written twice (in another letter case) ends up adjacent.
+  alloc.sort((x, y) => compareBytes(x.address, y.address));
+  for (let i = 1; i < alloc.length; i++) {
+    if (equalBytes(alloc[i - 1]!.address, alloc[i]!.address))
+      throw new GenesisError(`alloc: ${toHex(alloc[i]!.address)} appears twice`);
+  }
 
   if (!Array.isArray(doc.validators) || doc.validators.length === 0) {
     throw new GenesisError('validators: expected a non-empty list of addresses');
@@ -210,7 +218,7 @@ function parseCandidates(
     }
     if (!validators.some((v) => toHex(v) === toHex(consensusKey)))
       throw new GenesisError(`${what}.consensusKey: not one of the genesis validators`);
-    const funds = alloc.find((a) => toHex(a.address) === toHex(operator))?.balance ?? 0n;
+    const funds = allocationOf(alloc, operator);
     out.push({
       operator,
       consensusKey,
@@ -227,6 +235,20 @@ function parseCandidates(
       throw new GenesisError(`${what}.deposit: exceeds the operator's allocation ${funds}`);
   });
   return out.sort((a, b) => (toHex(a.operator) < toHex(b.operator) ? -1 : 1));
+}
+
+/** The balance `alloc` (sorted by address) gives `addr`, by binary search; 0 when absent. */
+function allocationOf(alloc: Genesis['alloc'], addr: Uint8Array): bigint {
+  let lo = 0;
+  let hi = alloc.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareBytes(alloc[mid]!.address, addr);
+    if (c === 0) return alloc[mid]!.balance;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return 0n;
 }
 
 /** The genesis document for a parsed genesis (canonical: strings for big integers). */
@@ -267,25 +289,87 @@ export function paramsCommitment(chainId: bigint, params: ChainParams): Uint8Arr
   return keccak256(rlpEncode([chainId, entries]));
 }
 
-/** Builds the genesis block; its state nodes are returned for the store. */
+/**
+ * Where the genesis build puts its state nodes: a batch at a time (`putNodes`, the chain
+ * store) or one by one (`put`, a MemoryNodeStore). Written nodes must be readable through `get`
+ * at once: the build reads back what its earlier chunks wrote.
+ */
+export type GenesisNodeStore = TrieNodeStore &
+  (
+    | { putNodes(nodes: Array<[Uint8Array, Uint8Array]>): void }
+    | { put(hash: Uint8Array, bytes: Uint8Array): void }
+  );
+
+/** Allocations written per state commit while building a genesis. */
+export const GENESIS_CHUNK_ACCOUNTS = 50_000;
+
+export interface BuildGenesisOptions {
+  /** Allocations per commit (default GENESIS_CHUNK_ACCOUNTS); the root does not depend on it. */
+  chunkAccounts?: number;
+}
+
+/**
+ * The allocation indices in the order of their trie keys' first 16 bits (a counting sort over
+ * keccak256(address)). Chunks taken in this order each fill their own part of the key space, so
+ * a commit rewrites little of what earlier chunks wrote (only the path to the last key).
+ */
+function trieOrder(alloc: Genesis['alloc']): Uint32Array {
+  const prefix = new Uint16Array(alloc.length);
+  const counts = new Uint32Array(65_537);
+  for (let i = 0; i < alloc.length; i++) {
+    const h = keccak256(alloc[i]!.address);
+    prefix[i] = (h[0]! << 8) | h[1]!;
+    counts[prefix[i]! + 1]!++;
+  }
+  for (let p = 1; p < counts.length; p++) counts[p]! += counts[p - 1]!;
+  const order = new Uint32Array(alloc.length);
+  for (let i = 0; i < alloc.length; i++) order[counts[prefix[i]!]!++] = i;
+  return order;
+}
+
+/**
+ * Builds the genesis block, writing its state nodes to `store` as it goes (none are returned). The allocations are
+ * committed in chunks, each on a fresh StateDB at the previous chunk's root, so memory stays
+ * bounded by the chunk size however many accounts the genesis holds; the state root is the
+ * same as a single commit of everything would give. With more than one chunk, a few nodes of
+ * intermediate roots (paths to each chunk's last key) are stored too, unused by the final state.
+ */
 export function buildGenesis(
   g: Genesis,
-  store: TrieNodeStore,
-): { block: Block; nodes: Array<[Uint8Array, Uint8Array]> } {
-  const state = new StateDB(EMPTY_TRIE_ROOT, store);
+  store: GenesisNodeStore,
+  options: BuildGenesisOptions = {},
+): { block: Block } {
+  const chunk = options.chunkAccounts ?? GENESIS_CHUNK_ACCOUNTS;
+  if (!Number.isSafeInteger(chunk) || chunk < 1)
+    throw new GenesisError(`chunkAccounts: expected a positive integer, got ${chunk}`);
+  const commit = (state: StateDB): Uint8Array => {
+    const { root, nodes } = state.commit();
+    if ('putNodes' in store) store.putNodes(nodes);
+    else for (const [h, n] of nodes) store.put(h, n);
+    return root;
+  };
   let allocated = 0n;
-  for (const { address: a, balance } of g.alloc) {
-    const acct = state.getAccount(a);
-    state.putAccount(a, { ...acct, balance });
-    allocated += balance;
+  const order = trieOrder(g.alloc);
+  let state = new StateDB(EMPTY_TRIE_ROOT, store);
+  for (let start = 0; start < order.length; start += chunk) {
+    if (start > 0) state = new StateDB(commit(state), store);
+    const end = start + chunk < order.length ? start + chunk : order.length;
+    for (let i = start; i < end; i++) {
+      const { address: a, balance } = g.alloc[order[i]!]!;
+      const acct = state.getAccount(a);
+      state.putAccount(a, { ...acct, balance });
+      allocated += balance;
+    }
   }
+  // The last chunk's commit includes the system accounts, so a genesis of at most one chunk
+  // is a single commit (exactly the nodes its state holds).
   // The voter bonus pool is bonusPoolShare of the genesis supply, on top of the allocations.
   const share = g.params.bonusPoolShare;
   const bonusPool = (allocated * share) / (WAD - share);
   const pool = state.getAccount(VOTER_BONUS_POOL);
   state.putAccount(VOTER_BONUS_POOL, { ...pool, balance: pool.balance + bonusPool });
   writeGenesisStaking(state, g.validators, g.candidates, g.params, allocated + bonusPool);
-  const { root, nodes } = state.commit();
+  const root = commit(state);
   const header: Header = {
     parentHash: ZERO_HASH,
     coinbase: new Uint8Array(20),
@@ -308,5 +392,49 @@ export function buildGenesis(
     mixHash: genesisMix(g.chainId),
     baseFeePerGas: g.params.minBaseFee,
   };
-  return { block: { header, transactions: [] }, nodes };
+  return { block: { header, transactions: [] } };
+}
+
+/** Allocations hashed together in one group of the genesis digest. */
+const DIGEST_GROUP = 4096;
+
+/**
+ * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator
+ * and candidate), cheap next to building its state: a data directory keeps it to recognise its
+ * genesis on the next start without rebuilding. Two documents that parse to the same genesis
+ * (number or string, letter case of addresses, key order) give the same digest. The
+ * allocations are hashed in groups so that no encoding of them all is held at once.
+ */
+export function genesisDigest(g: Genesis): Uint8Array {
+  const groups: Uint8Array[] = [];
+  for (let start = 0; start < g.alloc.length; start += DIGEST_GROUP) {
+    const group = g.alloc
+      .slice(start, start + DIGEST_GROUP)
+      .map((a) => [a.address, a.balance] as [Uint8Array, bigint]);
+    groups.push(keccak256(rlpEncode(group)));
+  }
+  const params = Object.keys(PARAM_BOUNDS)
+    .sort()
+    .map((k) => [k, g.params[k as keyof ChainParams]]);
+  const candidates = g.candidates.map((c) => [
+    c.operator,
+    c.consensusKey,
+    utf8(c.name),
+    c.deposit,
+    c.commissionBps,
+    c.commissionMaxBps,
+    c.randaoCommitment,
+  ]);
+  return keccak256(
+    rlpEncode([
+      utf8('etm-genesis-1'),
+      g.chainId,
+      g.timestamp,
+      params,
+      BigInt(g.alloc.length),
+      groups,
+      g.validators,
+      candidates,
+    ]),
+  );
 }

@@ -3,12 +3,16 @@
  *
  *   blocks    number (8 bytes BE) → sealed block        hashes  block hash → number
  *   receipts  number → the block's stored receipts      txs     tx hash → RLP [number, index]
- *   nodes     hash → state trie node or contract code   meta    'head', 'genesis'
- *   wal       sequence (8 bytes BE) → consensus WAL record
+ *   nodes     hash → state trie node or contract code   wal     sequence (8 bytes BE) → WAL record
+ *   meta      'head', 'genesis' (block 0's hash), 'genesisDigest' (see genesisDigest)
  *
  * A block, its receipts, index entries, new state nodes and the new head are written in one
  * synchronous LMDB transaction, so a node killed at any moment (even `kill -9`) reopens at its
- * last committed block with everything that block needs.
+ * last committed block with everything that block needs. The genesis state is the exception:
+ * it may hold millions of nodes, so they are written ahead in batches (`putNodes`), and block 0,
+ * the head and the genesis hash and digest follow in one transaction once they all are. A node
+ * killed during that build finds no genesis and builds it again (the nodes are keyed by hash,
+ * so rewriting them is harmless).
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -26,7 +30,12 @@ export interface CommittedBlock {
   receipts: Uint8Array;
   txHashes: Uint8Array[];
   nodes: Array<[Uint8Array, Uint8Array]>;
+  /** For block 0: the digest of the genesis it was built from (see genesisDigest). */
+  genesisDigest?: Uint8Array;
 }
+
+/** State nodes putNodes writes per LMDB transaction (a genesis chunk is ~65,000 nodes). */
+const NODE_BATCH = 20_000;
 
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -89,6 +98,31 @@ export class ChainStore implements TrieNodeStore {
     return bytes(this.dbs.meta.get(Buffer.from('genesis')));
   }
 
+  /** Digest of the genesis this directory was created with; absent in older directories. */
+  genesisDigest(): Uint8Array | undefined {
+    return bytes(this.dbs.meta.get(Buffer.from('genesisDigest')));
+  }
+
+  /** Records the genesis digest of a directory written before digests were kept. */
+  setGenesisDigest(digest: Uint8Array): void {
+    this.root.transactionSync(() => {
+      this.dbs.meta.put(Buffer.from('genesisDigest'), digest);
+    });
+  }
+
+  /**
+   * Writes state nodes ahead of the block that refers to them (the genesis state), in one
+   * transaction per NODE_BATCH nodes; readable once this returns.
+   */
+  putNodes(nodes: Array<[Uint8Array, Uint8Array]>): void {
+    for (let start = 0; start < nodes.length; start += NODE_BATCH) {
+      this.root.transactionSync(() => {
+        const end = start + NODE_BATCH < nodes.length ? start + NODE_BATCH : nodes.length;
+        for (let i = start; i < end; i++) this.dbs.nodes.put(nodes[i]![0], nodes[i]![1]);
+      });
+    }
+  }
+
   block(number: bigint): Uint8Array | undefined {
     return bytes(this.dbs.blocks.get(key(number)));
   }
@@ -118,7 +152,10 @@ export class ChainStore implements TrieNodeStore {
       this.dbs.receipts.put(key(c.number), c.receipts);
       c.txHashes.forEach((h, i) => this.dbs.txs.put(h, rlpEncode([c.number, i])));
       this.dbs.meta.put(Buffer.from('head'), key(c.number));
-      if (genesis) this.dbs.meta.put(Buffer.from('genesis'), c.hash);
+      if (genesis) {
+        this.dbs.meta.put(Buffer.from('genesis'), c.hash);
+        if (c.genesisDigest) this.dbs.meta.put(Buffer.from('genesisDigest'), c.genesisDigest);
+      }
     });
   }
 

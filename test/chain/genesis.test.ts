@@ -243,8 +243,7 @@ describe('parsed genesis', () => {
 
   it('builds the genesis block the documentation describes', () => {
     const store = new MemoryNodeStore();
-    const { block, nodes } = buildGenesis(GENESIS, store);
-    for (const [h, n] of nodes) store.put(h, n);
+    const { block } = buildGenesis(GENESIS, store);
     const h = block.header;
     expect(block.transactions).toEqual([]);
     expect(h.number).toBe(0n);
@@ -290,8 +289,7 @@ describe('parsed genesis', () => {
         ],
       }),
     );
-    const { block, nodes } = buildGenesis(g, store);
-    for (const [h, n] of nodes) store.put(h, n);
+    const { block } = buildGenesis(g, store);
     const account = new StateDB(block.header.stateRoot, store).getAccount(USERS[0]!);
     expect(account.balance).toBe(USER_BALANCE - deposit);
     expect(account.locked).toBe(deposit);

@@ -78,6 +78,7 @@ export function openChain(
   store: ChainStore,
   genesis: Genesis = GENESIS,
   now: () => number = () => NOW_MS,
+  genesisChunkAccounts?: number,
 ): Chain {
   return new Chain({
     store,
@@ -88,6 +89,7 @@ export function openChain(
     }),
     recover: secp256k1Recover,
     now,
+    genesisChunkAccounts,
   });
 }
 
