@@ -1,15 +1,18 @@
 /**
  * Staking cost (scenario 6): the per-block work of an empty block (fees, economics, unbonding,
  * RANDAO, turns) and the epoch transition (lock halving, weighing every candidate over its
- * votes, the election, the voters' reward refresh), with C candidates and growing numbers of
- * locks. Candidates and locks are made through the staking contract, as transactions would.
- * Each figure is one block executed on a fresh StateDB at the committed root, plus its state
- * root, as a validator runs it.
+ * votes, the election, the voters' reward refresh, the voter bonus), with C candidates and
+ * growing numbers of locks. Candidates and locks are made through the staking contract, as
+ * transactions would, spread over SINCE_HEIGHTS heights some days apart so that votes differ in
+ * age. The epoch that ends is served and produced by `producers` candidates (the popular ones
+ * first), which are also the next epoch's validators, so that the transition halves and
+ * refreshes their voters' locks as a real chain's does. Each figure is one block executed on a
+ * fresh StateDB at the committed root, plus its state root, as a validator runs it.
  */
 import { performance } from 'node:perf_hooks';
 import { encodeFunctionData } from 'viem';
 import { toChecksumAddress } from '../crypto/address.js';
-import { fromHex, toHex, uint64be } from '../crypto/bytes.js';
+import { compareBytes, fromHex, toHex, uint64be } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { addressOf } from '../crypto/secp256k1.js';
 import { buildGenesis, DEVNET_CHAIN_ID, parseGenesis } from '../chain/genesis.js';
@@ -17,6 +20,11 @@ import { ETM, type ChainParams } from '../chain/params.js';
 import { executeBlock, type BlockEnv } from '../execution/transition.js';
 import { callStaking } from '../staking/contract.js';
 import { STAKING_ABI } from '../staking/abi.js';
+import { halveProducers, weighCandidates } from '../staking/block-hooks.js';
+import { epochOf } from '../staking/epochs.js';
+import { StakingStore, type EpochRecord } from '../staking/store.js';
+import { RewardLedger } from '../economics/ledger.js';
+import { elect } from '../election/election.js';
 import { StateDB } from '../state/state-db.js';
 import { MemoryNodeStore } from '../state/trie.js';
 import { benchKey } from './load.js';
@@ -26,8 +34,16 @@ export interface EpochResult {
   candidates: number;
   /** Per-block cost (ms, median) by number of locks, in the order measured. */
   perBlock: { locks: number; executeMs: number; commitMs: number; totalMs: number }[];
-  /** The epoch's last block at the largest lock count. */
+  /** The epoch's last block at the largest lock count (median of TRANSITION_RUNS). */
   epochTransition: { locks: number; executeMs: number; commitMs: number; totalMs: number };
+  /**
+   * The transition's staking steps, each timed alone on a fresh StateDB at the same root (ms):
+   * halving the producers' locks, weighing every candidate, the election, refreshing the next
+   * validators' voters. The rest of executeMs is the economics (voter bonus) and the block.
+   */
+  transitionSteps: { halvingMs: number; weighingMs: number; electionMs: number; refreshMs: number };
+  /** What the transition walks: producers, their locks, and the candidates' vote buckets. */
+  transitionShape: { producers: number; producerLocks: number; buckets: number };
   /** perBlock at the most locks ÷ perBlock at the fewest: 1 means it does not grow. */
   perBlockGrowth: number;
   setupMs: number;
@@ -36,6 +52,14 @@ export interface EpochResult {
 const EPOCH_BLOCKS = 1200n;
 /** Locks one voter account holds (the default cap is 64). */
 const LOCKS_PER_VOTER = 50;
+/** Distinct heights the locks are made at, SINCE_SPACING blocks (an hour of 1 s blocks) apart. */
+const SINCE_HEIGHTS = 300;
+const SINCE_SPACING = 3600;
+/** Times the epoch's last block is executed (each on a fresh StateDB); the median is reported. */
+const TRANSITION_RUNS = 3;
+/** The timed epoch's last block: the first epoch end after the last lock. */
+const TRANSITION =
+  ((BigInt(SINCE_HEIGHTS * SINCE_SPACING) + EPOCH_BLOCKS) / EPOCH_BLOCKS) * EPOCH_BLOCKS;
 
 function addr(domain: string, i: number): Uint8Array {
   return keccak256(new Uint8Array([...new TextEncoder().encode(domain), ...uint64be(i)])).subarray(
@@ -47,6 +71,8 @@ export function runEpoch(o: {
   candidates: number;
   lockSteps: number[];
   blocks: number;
+  /** Validators and producers of the timed epoch and the next one (default 21). */
+  producers?: number;
 }): EpochResult {
   const t0 = performance.now();
   const validatorKey = benchKey(0, 'etm-bench-epoch-validator');
@@ -68,15 +94,20 @@ export function runEpoch(o: {
   const params = genesis.params;
   const store = new MemoryNodeStore();
   const g = buildGenesis(genesis, store);
-  for (const [h, b] of g.nodes) store.put(h, b);
   let root = g.block.header.stateRoot;
 
-  const call = (state: StateDB, sender: Uint8Array, value: bigint, data: Uint8Array) => {
+  const call = (
+    state: StateDB,
+    sender: Uint8Array,
+    value: bigint,
+    data: Uint8Array,
+    height = 1n,
+  ) => {
     if (value > 0n) {
       const a = state.getAccount(sender);
       state.putAccount(sender, { ...a, balance: a.balance - value });
     }
-    callStaking({ state, params, height: 1n, sender, value }, data);
+    callStaking({ state, params, height, sender, value }, data);
   };
   const commit = (state: StateDB) => {
     const c = state.commit();
@@ -101,6 +132,8 @@ export function runEpoch(o: {
   const perBlock: EpochResult['perBlock'] = [];
   let setupMs = performance.now() - t0;
   let transition: EpochResult['epochTransition'] | null = null;
+  let steps: EpochResult['transitionSteps'] | null = null;
+  let shape: EpochResult['transitionShape'] | null = null;
   for (const step of [...o.lockSteps].sort((a, b) => a - b)) {
     const s0 = performance.now();
     state = new StateDB(root, store);
@@ -115,7 +148,9 @@ export function runEpoch(o: {
           args: [10n * ETM, toHex(operators[c]!)],
         }),
       );
-      call(state, voter, 0n, data);
+      // Consecutive locks share a height, as the locks of one block do.
+      const height = 1n + BigInt(Math.floor((locks * SINCE_HEIGHTS) / maxLocks) * SINCE_SPACING);
+      call(state, voter, 0n, data, height);
       if (locks % 5000 === 4999) {
         commit(state);
         state = new StateDB(root, store);
@@ -124,7 +159,7 @@ export function runEpoch(o: {
     commit(state);
     setupMs += performance.now() - s0;
     const samples = Array.from({ length: o.blocks }, (_, b) =>
-      timeBlock(root, store, params, validator, 2n + BigInt(b)),
+      timeBlock(root, store, params, validator, [validator], TRANSITION - 10n + BigInt(b)),
     );
     perBlock.push({
       locks: step,
@@ -133,21 +168,86 @@ export function runEpoch(o: {
       totalMs: round(median(samples.map((x) => x.executeMs + x.commitMs)), 2),
     });
     if (step === maxLocks) {
-      const e = timeBlock(root, store, params, validator, EPOCH_BLOCKS);
+      // The epoch's validators (popular candidates first) produced it and serve the next one.
+      const producers = operators.slice(0, o.producers ?? 21);
+      const keys = producers.map((_, i) => addr('consensus', i));
+      const epoch = epochOf(TRANSITION, params);
+      state = new StateDB(root, store);
+      const staking = new StakingStore(state);
+      const record: EpochRecord = {
+        validators: keys,
+        operators: producers,
+        seed: new Uint8Array(32),
+        ranked: producers,
+        drawn: [],
+        filled: [],
+        electedAt: TRANSITION - 2n * EPOCH_BLOCKS,
+      };
+      staking.setEpochRecord(epoch, record);
+      staking.setEpochRecord(epoch + 1n, record);
+      staking.setProduced(epoch, [...producers].sort(compareBytes));
+      commit(state);
+      const runs = Array.from({ length: TRANSITION_RUNS }, () =>
+        timeBlock(root, store, params, validator, keys, TRANSITION),
+      );
       transition = {
         locks: step,
-        executeMs: round(e.executeMs, 1),
-        commitMs: round(e.commitMs, 1),
-        totalMs: round(e.executeMs + e.commitMs, 1),
+        executeMs: round(median(runs.map((x) => x.executeMs)), 1),
+        commitMs: round(median(runs.map((x) => x.commitMs)), 1),
+        totalMs: round(median(runs.map((x) => x.executeMs + x.commitMs)), 1),
       };
+      steps = timeSteps(root, store, params, epoch, record);
+      const s = new StakingStore(new StateDB(root, store));
+      let producerLocks = 0;
+      for (const op of producers) producerLocks += Number(s.voteCount(op));
+      let buckets = 0;
+      for (const op of operators) buckets += Number(s.bucketCount(op));
+      shape = { producers: producers.length, producerLocks, buckets };
     }
   }
   return {
     candidates: o.candidates,
     perBlock,
     epochTransition: transition!,
+    transitionSteps: steps!,
+    transitionShape: shape!,
     perBlockGrowth: round(perBlock[perBlock.length - 1]!.totalMs / perBlock[0]!.totalMs, 2),
     setupMs: round(setupMs, 0),
+  };
+}
+
+/** The transition's staking steps, each alone on a fresh StateDB at `root`, as the block runs them. */
+function timeSteps(
+  root: Uint8Array,
+  store: MemoryNodeStore,
+  params: ChainParams,
+  epoch: bigint,
+  current: EpochRecord,
+): EpochResult['transitionSteps'] {
+  const fresh = () => new StakingStore(new StateDB(root, store));
+  const timed = <T>(f: () => T): [T, number] => {
+    const t0 = performance.now();
+    const r = f();
+    return [r, performance.now() - t0];
+  };
+  const [, halvingMs] = timed(() => halveProducers(fresh(), epoch, TRANSITION));
+  const [weighed, weighingMs] = timed(() => weighCandidates(fresh(), params, TRANSITION, current));
+  const [, electionMs] = timed(() =>
+    elect({
+      candidates: weighed.map((c) => ({ address: c.operator, weight: c.R })),
+      rankedSeats: Number(params.rankedSeats),
+      lotterySeats: Number(params.lotterySeats),
+      seed: keccak256(uint64be(TRANSITION)),
+    }),
+  );
+  const [, refreshMs] = timed(() =>
+    new RewardLedger(new StateDB(root, store), params, TRANSITION).refreshVoters(current.operators),
+  );
+  return {
+    halvingMs: round(halvingMs, 1),
+    weighingMs: round(weighingMs, 1),
+    electionMs: round(electionMs, 1),
+    refreshMs: round(refreshMs, 1),
   };
 }
 
@@ -157,6 +257,7 @@ function timeBlock(
   store: MemoryNodeStore,
   params: ChainParams,
   validator: Uint8Array,
+  validators: Uint8Array[],
   height: bigint,
 ): { executeMs: number; commitMs: number } {
   const state = new StateDB(root, store);
@@ -168,7 +269,7 @@ function timeBlock(
     baseFeePerGas: params.minBaseFee,
     gasLimit: params.blockGasLimit,
     params,
-    validators: [validator],
+    validators,
     randaoReveal: new Uint8Array(0),
     mixHash: keccak256(uint64be(height)),
   };

@@ -75,10 +75,10 @@ export class RewardLedger {
 
   /**
    * Settles a lock and takes its weight off its candidate, before the caller changes it. With
-   * autoCompound the owed rewards join the lock (the returned lock is written, grown).
+   * autoCompound the owed rewards join the lock (the returned lock is written, grown). Of
+   * `econ` only stakeAcc is read, so a caller settling many locks may pass it once.
    */
-  detach(lock: Lock): { lock: Lock; rewards: LockRewards } {
-    const econ = this.store.economics();
+  detach(lock: Lock, econ = this.store.economics()): { lock: Lock; rewards: LockRewards } {
     let r = this.store.lockRewards(lock.id);
     r = { ...r, owed: r.owed + unsettled(this.store, econ, lock, r), stakeSnap: econ.stakeAcc };
     if (lock.candidate && r.weight > 0n) {
@@ -144,12 +144,14 @@ export class RewardLedger {
 
   /** Settles and re-weighs every lock voting for these candidates (at an epoch's start). */
   refreshVoters(operators: readonly Address[]): void {
+    // Settling reads only stakeAcc, which nothing here changes: one read serves every lock.
+    const econ = this.store.economics();
     const seen: Address[] = [];
     for (const op of operators) {
       if (seen.some((s) => equalBytes(s, op))) continue;
       seen.push(op);
       for (const id of this.store.votesFor(op)) {
-        const { lock, rewards } = this.detach(this.store.getLock(id)!);
+        const { lock, rewards } = this.detach(this.store.getLock(id)!, econ);
         this.attach(lock, rewards);
       }
     }

@@ -11,8 +11,9 @@
  *    a block in epoch e, elects epoch e+2 with the seed randao(e), and announces the validators
  *    of epoch e+1, whose voters' reward weights are then refreshed (src/economics/ledger.ts).
  *
- * Per-block work is bounded by the number of validators; only the epoch's last block walks the
- * locks (once, over those voting for producers and for candidates being weighed).
+ * Per-block work is bounded by the number of validators. The epoch's last block weighs every
+ * candidate from its vote buckets (one record per 32 distinct `since` values), and walks only
+ * the locks voting for producers (halving) and for the next validators (reward refresh).
  */
 import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { elect } from '../election/election.js';
@@ -21,7 +22,7 @@ import { SCALE } from '../math/fixed.js';
 import type { StateDB } from '../state/state-db.js';
 import { RewardLedger } from '../economics/ledger.js';
 import { epochOf, isEpochEnd } from './epochs.js';
-import type { StakingParams } from './params.js';
+import { CONCAVE_ON_LOCK, type StakingParams } from './params.js';
 import { STATUS_ACTIVE, StakingStore, type Address, type EpochRecord } from './store.js';
 import { candidateWeight, electionWeight, lockWeight, performance, timeGain } from './weights.js';
 
@@ -161,15 +162,9 @@ function countTurns(store: StakingStore, input: BlockStakingInput, proposer: Add
   if (proposer) turn(proposer, true);
 }
 
-function halveProducers(store: StakingStore, epoch: bigint, height: bigint): void {
-  for (const operator of store.produced(epoch)) {
-    for (const id of store.votesFor(operator)) {
-      const l = store.getLock(id)!;
-      const age = height - l.since;
-      if (age <= 0n) continue;
-      store.putLock({ ...l, since: l.since + (age + 1n) / 2n });
-    }
-  }
+/** Halves the age of every lock voting for a producer of `epoch` (its vote buckets follow). */
+export function halveProducers(store: StakingStore, epoch: bigint, height: bigint): void {
+  for (const operator of store.produced(epoch)) store.halveVotes(operator, height);
 }
 
 /** Performance over the window ending with `epoch`: Σm and Σn. */
@@ -183,6 +178,28 @@ function turnsOf(store: StakingStore, operator: Address, epoch: bigint, window: 
     }
   }
   return { m, n };
+}
+
+/**
+ * Σ x and X of a candidate's votes at `height`. Σ x = Σ amount·t(height − since) is taken over
+ * its vote buckets (locks sharing a `since` share t), which is the per-lock sum exactly; with
+ * the exponent on each lock, X needs every lock's own x, so that mode walks the locks.
+ */
+function votesOf(store: StakingStore, params: StakingParams, height: bigint, operator: Address) {
+  if (params.concaveOn === CONCAVE_ON_LOCK) {
+    const xs: bigint[] = [];
+    for (const id of store.votesFor(operator)) {
+      const l = store.getLock(id)!;
+      xs.push(lockWeight(l.amount, timeGain(height - l.since, params)));
+    }
+    let votes = 0n;
+    for (const x of xs) votes += x;
+    return { votes, X: candidateWeight(xs, params) };
+  }
+  let votes = 0n;
+  for (const b of store.bucketsOf(operator))
+    votes += lockWeight(b.amount, timeGain(height - b.since, params));
+  return { votes, X: candidateWeight([votes], params) };
 }
 
 /** Weighs every active candidate with its deposit in place, in operator order. */
@@ -208,16 +225,9 @@ export function weighCandidates(
     if (c.status !== STATUS_ACTIVE || c.depositLockId === 0n) continue;
     const deposit = store.getLock(c.depositLockId)!;
     if (deposit.amount < params.candidateDeposit) continue;
-    const xs: bigint[] = [];
-    for (const id of store.votesFor(operator)) {
-      const l = store.getLock(id)!;
-      xs.push(lockWeight(l.amount, timeGain(height - l.since, params)));
-    }
-    const X = candidateWeight(xs, params);
+    const { votes, X } = votesOf(store, params, height, operator);
     const { m, n } = turnsOf(store, operator, epoch, params.perfWindowEpochs);
     const v = performance(m, n, newcomer);
-    let votes = 0n;
-    for (const x of xs) votes += x;
     out.push({
       operator,
       consensusKey: c.consensusKey,

@@ -403,9 +403,9 @@ class Staking {
     if (!c) throw new Revert(`staking: ${toHex(operator)} is not a candidate`);
     const deposit =
       c.depositLockId === 0n ? 0n : (this.store.getLock(c.depositLockId)?.amount ?? 0n);
+    // Σ amount over the locks voting for it, from its vote buckets.
     let votes = 0n;
-    const ids = this.store.votesFor(operator);
-    for (const id of ids) votes += this.store.getLock(id)!.amount;
+    for (const b of this.store.bucketsOf(operator)) votes += b.amount;
     return [
       hexAddr(c.consensusKey),
       c.name,
@@ -414,7 +414,7 @@ class Staking {
       Number(c.commissionMaxBps),
       c.status,
       votes,
-      BigInt(ids.length),
+      this.store.voteCount(operator),
     ] as const;
   }
 

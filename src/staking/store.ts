@@ -12,6 +12,11 @@
  *   ['cands']               [operator…] ascending
  *   ['votesN', operator]    number of locks voting for the candidate
  *   ['votesAt', operator, i] lock id at position i (swap-remove keeps positions dense)
+ *   ['bktN', operator]      number of the candidate's vote buckets
+ *   ['bktPage', operator, p] [[since, Σ amount, count]…]: the buckets at positions 32p … 32p+31,
+ *                           one per distinct `since` of the locks voting for the candidate
+ *                           (swap-remove keeps positions dense)
+ *   ['bktOf', operator, since] position of that bucket
  *   ['unbOf', owner]        [[amount, releaseHeight]…]
  *   ['unbAt', height]       [[owner, amount]…] released at that height
  *   ['perf', operator]      [[epoch, m, n]…] the last perfWindowEpochs epochs with turns
@@ -23,9 +28,15 @@
  *
  * Every list is bounded or indexed, so no operation rewrites a record that grows with the number
  * of locks.
+ *
+ * The vote buckets aggregate a candidate's votes by the height their age counts from, so that
+ * weighing a candidate reads one record per 32 distinct `since` values instead of two records
+ * per lock; a page holds at most 32 buckets, so no record grows with the number of locks. Only
+ * putLock and deleteLock maintain them, from the difference between the stored lock and the
+ * new one, so every writer of locks keeps them exact.
  */
 import { asBytes, asList, asUint, rlpDecode, rlpEncode, type RlpInput } from '../codec/rlp.js';
-import { compareBytes, toHex } from '../crypto/bytes.js';
+import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { StateDB } from '../state/state-db.js';
 import { STAKING_ADDRESS } from '../execution/system-accounts.js';
@@ -66,6 +77,15 @@ export interface Candidate {
   /** Reveals made since the commitment: the next reveal is the onion's layer at this index. */
   randaoReveals: bigint;
   registeredAt: bigint;
+}
+
+/** The votes for a candidate whose locks share one `since`. */
+export interface VoteBucket {
+  since: bigint;
+  /** Σ amount of those locks. */
+  amount: bigint;
+  /** Number of those locks. */
+  count: bigint;
 }
 
 export interface PerfEntry {
@@ -151,6 +171,14 @@ function slot(...parts: RlpInput[]): Uint8Array {
 
 const optAddress = (b: Uint8Array): Address | null => (b.length === 0 ? null : b);
 const u = (item: Parameters<typeof asUint>[0], what: string) => asUint(item, what);
+
+/** Vote buckets per storage record: weighing reads a page, a lock change rewrites one or two. */
+const BUCKETS_PER_PAGE = 32n;
+
+/** A `since` after halving at `height`: since + ⌈(height − since) / 2⌉. */
+export function halvedSince(since: bigint, height: bigint): bigint {
+  return since + (height - since + 1n) / 2n;
+}
 
 /** Typed access to the staking records of a state. */
 export class StakingStore {
@@ -294,7 +322,13 @@ export class StakingStore {
     };
   }
 
+  /** Writes a lock; its candidate's vote buckets follow the change from the stored lock. */
   putLock(l: Lock): void {
+    this.moveBuckets(this.getLock(l.id), l);
+    this.writeLock(l);
+  }
+
+  private writeLock(l: Lock): void {
     this.write(
       slot('lock', l.id),
       rlpEncode([
@@ -309,6 +343,7 @@ export class StakingStore {
   }
 
   deleteLock(id: bigint): void {
+    this.moveBuckets(this.getLock(id), null);
     this.write(slot('lock', id), null);
   }
 
@@ -362,6 +397,124 @@ export class StakingStore {
     const out: bigint[] = [];
     for (let i = 0n; i < n; i++) out.push(this.voteAt(operator, i));
     return out;
+  }
+
+  // ---- vote buckets -----------------------------------------------------------------------
+
+  bucketCount(operator: Address): bigint {
+    const v = this.read(slot('bktN', operator));
+    return v === null ? 0n : u(rlpDecode(v), 'bucket count');
+  }
+
+  /** Buckets at positions p·BUCKETS_PER_PAGE … of a candidate (a page is full unless last). */
+  private page(operator: Address, p: bigint): VoteBucket[] {
+    return this.readList(slot('bktPage', operator, p), 'bucket page').map((e) => {
+      const [since, amount, count] = asList(e, 'vote bucket', 3);
+      return { since: u(since, 'since'), amount: u(amount, 'amount'), count: u(count, 'count') };
+    });
+  }
+
+  private putPage(operator: Address, p: bigint, buckets: VoteBucket[]): void {
+    this.write(
+      slot('bktPage', operator, p),
+      buckets.length === 0 ? null : rlpEncode(buckets.map((b) => [b.since, b.amount, b.count])),
+    );
+  }
+
+  /** A candidate's vote buckets, in index order (one per distinct `since` of its votes). */
+  bucketsOf(operator: Address): VoteBucket[] {
+    const n = this.bucketCount(operator);
+    const out: VoteBucket[] = [];
+    for (let p = 0n; p * BUCKETS_PER_PAGE < n; p++) out.push(...this.page(operator, p));
+    if (BigInt(out.length) !== n) throw new Error(`vote buckets of ${toHex(operator)} are short`);
+    return out;
+  }
+
+  /**
+   * Halves the age of every lock voting for `operator` at `height`: since := since + ⌈age/2⌉
+   * (PROTOCOL §6). Each lock is rewritten; the buckets are remapped as a whole, since the new
+   * `since` depends on the old one only (two neighbouring buckets may merge).
+   */
+  halveVotes(operator: Address, height: bigint): void {
+    for (const id of this.votesFor(operator)) {
+      const l = this.getLock(id)!;
+      if (l.since < height) this.writeLock({ ...l, since: halvedSince(l.since, height) });
+    }
+    const before = this.bucketsOf(operator);
+    const after: VoteBucket[] = [];
+    const at = new Map<bigint, number>();
+    for (const b of before) {
+      const since = b.since < height ? halvedSince(b.since, height) : b.since;
+      const i = at.get(since);
+      if (i === undefined) {
+        at.set(since, after.length);
+        after.push({ ...b, since });
+      } else {
+        const m = after[i]!;
+        after[i] = { since, amount: m.amount + b.amount, count: m.count + b.count };
+      }
+    }
+    for (const b of before) this.write(slot('bktOf', operator, b.since), null);
+    after.forEach((b, i) => this.write(slot('bktOf', operator, b.since), rlpEncode(BigInt(i))));
+    const pages = (n: number) => (BigInt(n) + BUCKETS_PER_PAGE - 1n) / BUCKETS_PER_PAGE;
+    for (let p = 0n; p < pages(before.length); p++) {
+      const from = Number(p * BUCKETS_PER_PAGE);
+      this.putPage(operator, p, after.slice(from, from + Number(BUCKETS_PER_PAGE)));
+    }
+    this.write(slot('bktN', operator), after.length === 0 ? null : rlpEncode(BigInt(after.length)));
+  }
+
+  private moveBuckets(prev: Lock | null, next: Lock | null): void {
+    const p = prev?.candidate ? prev : null;
+    const n = next?.candidate ? next : null;
+    if (p && n && equalBytes(p.candidate!, n.candidate!) && p.since === n.since) {
+      if (p.amount !== n.amount) this.addToBucket(n.candidate!, n.since, n.amount - p.amount, 0n);
+      return;
+    }
+    if (p) this.addToBucket(p.candidate!, p.since, -p.amount, -1n);
+    if (n) this.addToBucket(n.candidate!, n.since, n.amount, 1n);
+  }
+
+  /** Adds `amount` and `count` (either may be negative) to the bucket (operator, since). */
+  private addToBucket(operator: Address, since: bigint, amount: bigint, count: bigint): void {
+    const posKey = slot('bktOf', operator, since);
+    const pos = this.read(posKey);
+    if (pos === null) {
+      if (count <= 0n) throw new Error(`vote bucket ${toHex(operator)}@${since} is missing`);
+      const n = this.bucketCount(operator);
+      const p = n / BUCKETS_PER_PAGE;
+      this.putPage(operator, p, [...this.page(operator, p), { since, amount, count }]);
+      this.write(posKey, rlpEncode(n));
+      this.write(slot('bktN', operator), rlpEncode(n + 1n));
+      return;
+    }
+    const i = u(rlpDecode(pos), 'bucket position');
+    const p = i / BUCKETS_PER_PAGE;
+    const page = this.page(operator, p);
+    const b = page[Number(i % BUCKETS_PER_PAGE)];
+    if (!b || b.since !== since) throw new Error(`vote bucket ${toHex(operator)}@${since} moved`);
+    const left = { since, amount: b.amount + amount, count: b.count + count };
+    if (left.count > 0n) {
+      if (left.amount < 0n) throw new Error(`vote bucket ${toHex(operator)}@${since} underflow`);
+      page[Number(i % BUCKETS_PER_PAGE)] = left;
+      this.putPage(operator, p, page);
+      return;
+    }
+    if (left.count < 0n || left.amount !== 0n)
+      throw new Error(`vote bucket ${toHex(operator)}@${since} does not match its locks`);
+    // The last bucket takes the emptied one's place.
+    const last = this.bucketCount(operator) - 1n;
+    const lp = last / BUCKETS_PER_PAGE;
+    const lastPage = lp === p ? page : this.page(operator, lp);
+    const moved = lastPage.pop()!;
+    if (i !== last) {
+      page[Number(i % BUCKETS_PER_PAGE)] = moved;
+      this.write(slot('bktOf', operator, moved.since), rlpEncode(i));
+    }
+    this.putPage(operator, p, page);
+    if (lp !== p) this.putPage(operator, lp, lastPage);
+    this.write(posKey, null);
+    this.write(slot('bktN', operator), last === 0n ? null : rlpEncode(last));
   }
 
   // ---- candidates -------------------------------------------------------------------------

@@ -1,0 +1,280 @@
+/**
+ * Vote buckets: a candidate's votes aggregated by `since` (src/staking/store.ts). Random runs of
+ * the contract's lock, vote, unvote and unlock, reward compounding, the epoch's halving and the
+ * voters' refresh, with commits in between, must keep the buckets equal to the aggregation of the
+ * locks, and weighing from the buckets must give exactly what the per-lock formula gives.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { encodeFunctionData } from 'viem';
+import { fromHex, toHex } from '../../src/crypto/bytes.js';
+import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
+import { RewardLedger } from '../../src/economics/ledger.js';
+import { STAKING_REWARD_POOL } from '../../src/execution/system-accounts.js';
+import { SCALE } from '../../src/math/fixed.js';
+import { STAKING_ABI } from '../../src/staking/abi.js';
+import { halveProducers, weighCandidates } from '../../src/staking/block-hooks.js';
+import { callStaking, Revert } from '../../src/staking/contract.js';
+import { epochOf } from '../../src/staking/epochs.js';
+import { writeGenesisStaking } from '../../src/staking/genesis.js';
+import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../../src/staking/params.js';
+import { StakingStore, type Address, type Lock } from '../../src/staking/store.js';
+import {
+  candidateWeight,
+  electionWeight,
+  lockWeight,
+  performance,
+  timeGain,
+} from '../../src/staking/weights.js';
+import { StateDB } from '../../src/state/state-db.js';
+import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+
+const P: ChainParams = {
+  ...DEFAULT_PARAMS,
+  epochBlocks: 10n,
+  blocksPerDay: 3n,
+  tMax: 6n,
+  candidateDeposit: ETM,
+};
+const a = (n: number) => new Uint8Array(20).fill(n);
+const OPS = [a(0xa1), a(0xa2), a(0xa3)];
+const VOTERS = [a(0xc1), a(0xc2)];
+const OWNERS = [...OPS, ...VOTERS];
+
+function world(params: ChainParams) {
+  const nodes = new MemoryNodeStore();
+  let state = new StateDB(EMPTY_TRIE_ROOT, nodes);
+  for (const o of OWNERS) state.putAccount(o, { ...state.getAccount(o), balance: 1000n * ETM });
+  state.putAccount(STAKING_REWARD_POOL, {
+    ...state.getAccount(STAKING_REWARD_POOL),
+    balance: 10n ** 30n,
+  });
+  writeGenesisStaking(
+    state,
+    OPS.map((_, i) => a(0xb1 + i)),
+    OPS.map((op, i) => ({
+      operator: op,
+      consensusKey: a(0xb1 + i),
+      name: `c${i}`,
+      deposit: ETM + BigInt(i),
+      commissionBps: 0n,
+      commissionMaxBps: 0n,
+      randaoCommitment: new Uint8Array(32).fill(i + 1),
+    })),
+    params,
+    10n ** 24n,
+  );
+  return {
+    get state() {
+      return state;
+    },
+    store: () => new StakingStore(state),
+    call(sender: Address, height: bigint, fn: string, args: unknown[]) {
+      state.checkpoint();
+      try {
+        callStaking(
+          { state, params, height, sender, value: 0n },
+          fromHex(encodeFunctionData({ abi: STAKING_ABI, functionName: fn, args } as never)),
+        );
+        state.commitCheckpoint();
+      } catch (e) {
+        state.revert();
+        if (!(e instanceof Revert)) throw e;
+      }
+    },
+    commit() {
+      const c = state.commit();
+      for (const [h, b] of c.nodes) nodes.put(h, b);
+      state = new StateDB(c.root, nodes);
+    },
+  };
+}
+
+function allLocks(store: StakingStore): Lock[] {
+  return OWNERS.flatMap((o) => store.locksOf(o).map((id) => store.getLock(id)!));
+}
+
+/** The buckets a candidate must have: Σ amount and count per `since` of its locks. */
+function expectedBuckets(store: StakingStore, op: Address) {
+  const by = new Map<bigint, { since: bigint; amount: bigint; count: bigint }>();
+  for (const l of allLocks(store)) {
+    if (!l.candidate || toHex(l.candidate) !== toHex(op)) continue;
+    const b = by.get(l.since) ?? { since: l.since, amount: 0n, count: 0n };
+    by.set(l.since, { since: l.since, amount: b.amount + l.amount, count: b.count + 1n });
+  }
+  return bySince([...by.values()]);
+}
+
+const bySince = <T extends { since: bigint }>(xs: T[]) =>
+  [...xs].sort((x, y) => (x.since < y.since ? -1 : 1));
+
+/** The weighing as it was before buckets: every lock of every candidate, one at a time. */
+function referenceWeighing(store: StakingStore, params: ChainParams, height: bigint) {
+  return store.candidates().flatMap((operator) => {
+    const c = store.getCandidate(operator)!;
+    if (c.depositLockId === 0n) return [];
+    if (store.getLock(c.depositLockId)!.amount < params.candidateDeposit) return [];
+    const xs = store
+      .votesFor(operator)
+      .map((id) => store.getLock(id)!)
+      .map((l) => lockWeight(l.amount, timeGain(height - l.since, params)));
+    const X = candidateWeight(xs, params);
+    const v = performance(0n, 0n, SCALE);
+    return [
+      {
+        operator: toHex(operator),
+        votes: xs.reduce((s, x) => s + x, 0n),
+        X,
+        R: electionWeight(v, X),
+      },
+    ];
+  });
+}
+
+const step = fc.record({
+  op: fc.constantFrom(
+    'lock',
+    'lock',
+    'vote',
+    'unvote',
+    'unlock',
+    'compound',
+    'halve',
+    'refresh',
+    'commit',
+  ),
+  who: fc.nat(VOTERS.length - 1),
+  target: fc.nat(OPS.length),
+  pick: fc.nat(50),
+  amount: fc.bigInt(1n, 5n * ETM),
+  dt: fc.integer({ min: 0, max: 4 }),
+});
+
+describe('vote buckets', () => {
+  it('property: buckets aggregate the locks, and weighing from them is the per-lock weighing', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK),
+        fc.array(step, { minLength: 1, maxLength: 40 }),
+        (concaveOn, steps) => {
+          const params = { ...P, concaveOn };
+          const w = world(params);
+          let height = 1n;
+          for (const s of steps) {
+            height += BigInt(s.dt);
+            const voter = VOTERS[s.who]!;
+            const mine = w.store().locksOf(voter);
+            const id = mine.length ? mine[s.pick % mine.length]! : 999n;
+            const target =
+              s.target < OPS.length ? toHex(OPS[s.target]!) : toHex(new Uint8Array(20));
+            switch (s.op) {
+              case 'lock':
+                w.call(voter, height, 'lock', [ETM + s.amount, target]);
+                break;
+              case 'vote':
+                w.call(voter, height, 'vote', [id, toHex(OPS[s.target % OPS.length]!)]);
+                break;
+              case 'unvote':
+                w.call(voter, height, 'unvote', [id]);
+                break;
+              case 'unlock':
+                w.call(voter, height, 'unlock', [id]);
+                break;
+              case 'compound': {
+                // Rewards accrue, and a claim with autoCompound grows the lock.
+                w.call(voter, height, 'setAutoCompound', [id, true]);
+                const store = w.store();
+                const econ = store.economics();
+                store.setEconomics({ ...econ, stakeAcc: econ.stakeAcc + SCALE / 100n });
+                w.call(voter, height, 'claim', [id]);
+                break;
+              }
+              case 'halve': {
+                const store = w.store();
+                const epoch = epochOf(height, params);
+                const producers = OPS.filter((_, i) => (s.pick >> i) & 1);
+                store.setProduced(epoch, producers);
+                const before = new Map(allLocks(store).map((l) => [l.id, l]));
+                halveProducers(store, epoch, height);
+                for (const l of allLocks(store)) {
+                  const b = before.get(l.id)!;
+                  const halved =
+                    l.candidate &&
+                    producers.some((p) => toHex(p) === toHex(l.candidate!)) &&
+                    b.since < height;
+                  // since + ⌈age/2⌉, or unchanged.
+                  const age = height - b.since;
+                  expect(l.since).toBe(halved ? b.since + (age + 1n) / 2n : b.since);
+                }
+                break;
+              }
+              case 'refresh':
+                new RewardLedger(w.state, params, height).refreshVoters(OPS);
+                break;
+              case 'commit':
+                w.commit();
+                break;
+            }
+            const store = w.store();
+            for (const op of OPS) {
+              const got = bySince(store.bucketsOf(op));
+              expect(got).toEqual(expectedBuckets(store, op));
+              expect(store.bucketCount(op)).toBe(BigInt(got.length));
+            }
+          }
+          const store = w.store();
+          for (const h of [height, height + 7n, height + 100n]) {
+            const got = weighCandidates(store, params, h, null).map((c) => ({
+              operator: toHex(c.operator),
+              votes: c.votes,
+              X: c.X,
+              R: c.R,
+            }));
+            expect(got).toEqual(referenceWeighing(store, params, h));
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('keeps a bucket per distinct since across pages, merging buckets the halving makes equal', () => {
+    const w = world(P);
+    // 40 locks at 40 heights: more than one page of buckets.
+    for (let h = 1n; h <= 40n; h++) {
+      w.call(VOTERS[Number(h % 2n)]!, h, 'lock', [ETM, toHex(OPS[0]!)]);
+      if (h % 10n === 0n) w.commit();
+    }
+    const store = w.store();
+    expect(store.bucketCount(OPS[0]!)).toBe(41n); // the deposit's since 0 and heights 1 … 40
+    // At height 41 the since values s and s + 1 with 41 + s odd map to one: ⌈(41 + s)/2⌉.
+    store.setProduced(epochOf(41n, P), [OPS[0]!]);
+    halveProducers(store, epochOf(41n, P), 41n);
+    expect(store.bucketsOf(OPS[0]!).map((b) => b.since)).toEqual(
+      Array.from({ length: 21 }, (_, i) => 21n + BigInt(i)), // 21 … 41
+    );
+    // Two locks in each but the last (since 40 alone maps to 41).
+    expect(store.bucketsOf(OPS[0]!).map((b) => b.count)).toEqual([
+      ...Array.from({ length: 20 }, () => 2n),
+      1n,
+    ]);
+    expect(store.bucketsOf(OPS[0]!)).toEqual(expectedBuckets(store, OPS[0]!));
+  });
+
+  it('pins the state root of votes at several heights, a compounded lock and a halving', () => {
+    const w = world(P);
+    for (let h = 1n; h <= 12n; h++)
+      w.call(VOTERS[Number(h % 2n)]!, h, 'lock', [ETM * h, toHex(OPS[Number(h % 3n)]!)]);
+    w.call(VOTERS[1]!, 13n, 'vote', [w.store().locksOf(VOTERS[1]!)[0]!, toHex(OPS[2]!)]);
+    w.call(VOTERS[0]!, 14n, 'unlock', [w.store().locksOf(VOTERS[0]!)[1]!]);
+    w.commit();
+    const store = w.store();
+    store.setProduced(epochOf(20n, P), [OPS[0]!, OPS[1]!]);
+    halveProducers(store, epochOf(20n, P), 20n);
+    for (const op of OPS) expect(bySince(store.bucketsOf(op))).toEqual(expectedBuckets(store, op));
+    // Changes only with the staking records' layout (src/staking/store.ts): deliberately.
+    expect(toHex(w.state.commit().root)).toBe(
+      '0x49674deb43aa23d356615291292497307c3fed08436f1eeb606790ad9cbb1886',
+    );
+  });
+});
