@@ -46,6 +46,8 @@ const bytes = (b: Buffer | Uint8Array | undefined) =>
   b === undefined ? undefined : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 export class ChainStore implements TrieNodeStore {
+  /** lmdb's get returns a fresh copy: the trie need not copy a node it reads. */
+  readonly stableBytes = true;
   private readonly root: RootDatabase;
   private readonly dbs: Record<
     'meta' | 'blocks' | 'hashes' | 'receipts' | 'txs' | 'nodes' | 'wal',

@@ -4,7 +4,14 @@
  */
 import { equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
-import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
+import { asBytes, asList, asUint, rlpDecode } from '../codec/rlp.js';
+import {
+  allocBytes,
+  rlpListHeaderLength,
+  rlpUintLength,
+  writeRlpListHeader,
+  writeRlpUint,
+} from '../codec/rlp-writer.js';
 import { EMPTY_TRIE_ROOT } from './trie.js';
 
 export interface Account {
@@ -67,7 +74,18 @@ export function checkAccount(a: Account): void {
 /** RLP [nonce, balance, storageRoot, codeHash, locked]: always five items, one encoding per account. */
 export function encodeAccount(a: Account): Uint8Array {
   checkAccount(a);
-  return rlpEncode([a.nonce, a.balance, a.storageRoot, a.codeHash, a.locked]);
+  // Written in place (one buffer); the two hashes are 32-byte strings, 33 bytes each.
+  const payload = rlpUintLength(a.nonce) + rlpUintLength(a.balance) + 66 + rlpUintLength(a.locked);
+  const out = allocBytes(rlpListHeaderLength(payload) + payload);
+  let pos = writeRlpListHeader(out, 0, payload);
+  pos = writeRlpUint(out, pos, a.nonce);
+  pos = writeRlpUint(out, pos, a.balance);
+  out[pos] = 0xa0;
+  out.set(a.storageRoot, pos + 1);
+  out[pos + 33] = 0xa0;
+  out.set(a.codeHash, pos + 34);
+  writeRlpUint(out, pos + 66, a.locked);
+  return out;
 }
 
 /** Strict inverse of encodeAccount: throws DecodeError on any other byte string. */

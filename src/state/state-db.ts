@@ -6,7 +6,7 @@
  * rollback. `commit()` writes the buffered changes into the tries in address order and
  * computes the state root once per block.
  */
-import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
+import { equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { asBytes, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import {
@@ -18,6 +18,8 @@ import {
   isEmptyAccount,
   type Account,
 } from './account.js';
+import { bytesKey } from './bytes-key.js';
+import type { TrieNodeCache } from './node-cache.js';
 import {
   EMPTY_TRIE_ROOT,
   MissingNodeError,
@@ -59,22 +61,27 @@ const NO_BYTES = new Uint8Array(0);
 
 export class StateDB {
   private readonly accounts: Trie;
-  /** Accounts as of the last commit, by hex address (null = absent), with their trie keys. */
+  /** Accounts as of the last commit, by bytesKey(address) (null = absent), with their trie keys. */
   private readonly committed = new Map<string, { key: Uint8Array; account: Account | null }>();
   /** Storage tries at each account's last committed storage root, opened on first use. */
   private readonly storageTries = new Map<string, Trie>();
   private readonly accountWrites = new Map<string, AccountWrite>();
   private readonly storageWrites = new Map<string, StorageWrites>();
-  /** Code set since the last commit, by hex code hash. */
+  /** Code set since the last commit, by bytesKey(code hash). */
   private readonly newCode = new Map<string, Uint8Array>();
   private journal: JournalEntry[] = [];
   private readonly checkpoints: number[] = [];
 
+  /**
+   * `cache` is the decoded-node cache of its tries: by default the one shared by everything
+   * that reads `store` (nodeCacheOf), null for none.
+   */
   constructor(
     root: Uint8Array,
     private readonly store: TrieNodeStore,
+    private readonly cache?: TrieNodeCache | null,
   ) {
-    this.accounts = new Trie(root, store);
+    this.accounts = new Trie(root, store, cache);
   }
 
   /** The state root as of the last commit (or construction). */
@@ -118,7 +125,7 @@ export class StateDB {
     const account = this.committedAccount(addr, address);
     if (account === null || equalBytes(account.storageRoot, EMPTY_TRIE_ROOT))
       return new Uint8Array(0);
-    const stored = this.storageTrie(addr, account.storageRoot).get(keccak256(key));
+    const stored = this.storageTrie(addr, account.storageRoot).peek(keccak256(key));
     return stored === undefined ? new Uint8Array(0) : asBytes(rlpDecode(stored), 'storage value');
   }
 
@@ -146,7 +153,7 @@ export class StateDB {
   getCode(address: Uint8Array): Uint8Array {
     const { codeHash } = this.current(addressKey(address), address);
     if (equalBytes(codeHash, EMPTY_CODE_HASH)) return new Uint8Array(0);
-    const code = this.newCode.get(toHex(codeHash)) ?? this.store.get(codeHash);
+    const code = this.newCode.get(bytesKey(codeHash)) ?? this.store.get(codeHash);
     if (code === undefined) throw new MissingNodeError(codeHash, 'code');
     return code.slice();
   }
@@ -155,7 +162,7 @@ export class StateDB {
   putCode(address: Uint8Array, code: Uint8Array): void {
     const addr = addressKey(address);
     const codeHash = code.length === 0 ? EMPTY_CODE_HASH : keccak256(code);
-    if (code.length > 0) this.newCode.set(toHex(codeHash), code.slice());
+    if (code.length > 0) this.newCode.set(bytesKey(codeHash), code.slice());
     this.setAccount(addr, address, { ...this.current(addr, address), codeHash });
   }
 
@@ -197,12 +204,20 @@ export class StateDB {
 
   /** Addresses changed since the last commit (accounts, storage or code), in byte order. */
   touched(): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    for (const w of this.accountWrites.values()) out.push(w.address.slice());
-    for (const [addr, s] of this.storageWrites) {
-      if (!this.accountWrites.has(addr)) out.push(s.address.slice());
+    return this.touchedKeys().map((addr) => this.touchedAddress(addr).slice());
+  }
+
+  /** The keys of touched(): one character per byte, so string order is byte order. */
+  private touchedKeys(): string[] {
+    const keys = [...this.accountWrites.keys()];
+    for (const addr of this.storageWrites.keys()) {
+      if (!this.accountWrites.has(addr)) keys.push(addr);
     }
-    return out.sort(compareBytes);
+    return keys.sort();
+  }
+
+  private touchedAddress(addr: string): Uint8Array {
+    return (this.accountWrites.get(addr) ?? this.storageWrites.get(addr))!.address;
   }
 
   /**
@@ -217,33 +232,36 @@ export class StateDB {
     }
     const nodes: TrieCommit['nodes'] = [];
     const codeEmitted = new Set<string>();
-    for (const address of this.touched()) {
-      const addr = toHex(address);
-      const before = this.committedAccount(addr, address);
-      const account = { ...(this.accountWrites.get(addr)?.account ?? before ?? emptyAccount()) };
-      account.storageRoot = before?.storageRoot ?? EMPTY_TRIE_ROOT;
+    for (const addr of this.touchedKeys()) {
+      const written = this.accountWrites.get(addr);
       const slots = this.storageWrites.get(addr)?.slots;
+      const entry = this.committedEntry(addr, (written ?? this.storageWrites.get(addr))!.address);
+      const before = entry.account;
+      const account = { ...(written?.account ?? before ?? emptyAccount()) };
+      account.storageRoot = before?.storageRoot ?? EMPTY_TRIE_ROOT;
       if (slots !== undefined) {
         const trie = this.storageTrie(addr, account.storageRoot);
         for (const w of slots.values()) {
-          trie.put(keccak256(w.key), w.value.length === 0 ? NO_BYTES : rlpEncode(w.value));
+          // Fresh buffers: the trie may keep them without copying.
+          trie.putOwned(keccak256(w.key), w.value.length === 0 ? NO_BYTES : rlpEncode(w.value));
         }
         const c = trie.commit();
         for (const n of c.nodes) nodes.push(n);
         account.storageRoot = c.root;
       }
-      const codeHex = toHex(account.codeHash);
-      const code = this.newCode.get(codeHex);
-      if (code !== undefined && !codeEmitted.has(codeHex)) {
-        codeEmitted.add(codeHex);
-        nodes.push([account.codeHash, code]);
+      if (this.newCode.size > 0) {
+        const codeKey = bytesKey(account.codeHash);
+        const code = this.newCode.get(codeKey);
+        if (code !== undefined && !codeEmitted.has(codeKey)) {
+          codeEmitted.add(codeKey);
+          nodes.push([account.codeHash, code]);
+        }
       }
-      const entry = this.committed.get(addr)!; // filled by committedAccount above
       if (isEmptyAccount(account)) {
         this.accounts.del(entry.key);
         entry.account = null;
       } else {
-        this.accounts.put(entry.key, encodeAccount(account));
+        this.accounts.putOwned(entry.key, encodeAccount(account));
         entry.account = account;
       }
     }
@@ -272,20 +290,28 @@ export class StateDB {
   }
 
   private committedAccount(addr: string, address: Uint8Array): Account | null {
+    return this.committedEntry(addr, address).account;
+  }
+
+  /** The account as of the last commit with its trie key, read from the trie on first use. */
+  private committedEntry(
+    addr: string,
+    address: Uint8Array,
+  ): { key: Uint8Array; account: Account | null } {
     let entry = this.committed.get(addr);
     if (entry === undefined) {
       const key = keccak256(address);
-      const encoded = this.accounts.get(key);
+      const encoded = this.accounts.peek(key); // decodeAccount copies what it keeps
       entry = { key, account: encoded === undefined ? null : decodeAccount(encoded) };
       this.committed.set(addr, entry);
     }
-    return entry.account;
+    return entry;
   }
 
   private storageTrie(addr: string, root: Uint8Array): Trie {
     let t = this.storageTries.get(addr);
     if (t === undefined || !equalBytes(t.root, root)) {
-      t = new Trie(root, this.store);
+      t = new Trie(root, this.store, this.cache);
       this.storageTries.set(addr, t);
     }
     return t;
@@ -296,12 +322,12 @@ function addressKey(address: Uint8Array): string {
   if (address.length !== 20) {
     throw new StateError('BAD_ADDRESS', `address must be 20 bytes, got ${address.length}`);
   }
-  return toHex(address);
+  return bytesKey(address);
 }
 
 function slotKey(key: Uint8Array): string {
   if (key.length !== 32) {
     throw new StateError('BAD_STORAGE_KEY', `storage key must be 32 bytes, got ${key.length}`);
   }
-  return toHex(key);
+  return bytesKey(key);
 }
