@@ -254,6 +254,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     log(
       `  epoch transition ${e.epochTransition.totalMs} ms; per block ${e.perBlock.map((b) => `${b.locks}: ${b.totalMs} ms`).join(', ')}`,
     );
+    const s = e.transitionSteps;
+    log(
+      `  steps alone: halving ${s.halvingMs} ms, weighing ${s.weighingMs} ms, election ${s.electionMs} ms, reward refresh ${s.refreshMs} ms`,
+    );
   });
   await attempt('memory', async () => {
     results.scenarios.memory = await runMemory(p.memory);
