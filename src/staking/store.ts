@@ -35,7 +35,15 @@
  * putLock and deleteLock maintain them, from the difference between the stored lock and the
  * new one, so every writer of locks keeps them exact.
  */
-import { asBytes, asList, asUint, rlpDecode, rlpEncode, type RlpInput } from '../codec/rlp.js';
+import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
+import {
+  rlpBytesLength,
+  rlpListHeaderLength,
+  rlpUintLength,
+  writeRlpBytes,
+  writeRlpListHeader,
+  writeRlpUint,
+} from '../codec/rlp-writer.js';
 import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { StateDB } from '../state/state-db.js';
@@ -165,8 +173,28 @@ export interface CandidateRewards {
 const enc = (x: string) => new TextEncoder().encode(x);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-function slot(...parts: RlpInput[]): Uint8Array {
-  return keccak256(rlpEncode(parts));
+/** RLP of each record tag, encoded once. */
+const TAG_RLP = new Map<string, Uint8Array>();
+
+/**
+ * The storage slot of a record: keccak256(RLP [tag, …key parts]), written straight into one
+ * buffer (the same bytes as rlpEncode; every staking operation computes several).
+ */
+export function slot(tag: string, ...parts: (Uint8Array | bigint)[]): Uint8Array {
+  let tagRlp = TAG_RLP.get(tag);
+  if (tagRlp === undefined) {
+    tagRlp = rlpEncode(enc(tag));
+    TAG_RLP.set(tag, tagRlp);
+  }
+  let payload = tagRlp.length;
+  for (const p of parts) payload += typeof p === 'bigint' ? rlpUintLength(p) : rlpBytesLength(p);
+  const out = new Uint8Array(rlpListHeaderLength(payload) + payload);
+  let pos = writeRlpListHeader(out, 0, payload);
+  out.set(tagRlp, pos);
+  pos += tagRlp.length;
+  for (const p of parts)
+    pos = typeof p === 'bigint' ? writeRlpUint(out, pos, p) : writeRlpBytes(out, pos, p);
+  return keccak256(out);
 }
 
 const optAddress = (b: Uint8Array): Address | null => (b.length === 0 ? null : b);
