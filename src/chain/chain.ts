@@ -142,7 +142,7 @@ export class Chain {
         );
         if (!equalBytes(built, stored)) {
           throw new GenesisMismatchError(
-            `the data directory holds a different genesis (block ${toHex(stored)}); this genesis file gives ${toHex(built)}: it belongs to another chain`,
+            `the data directory holds a different genesis (block ${toHex(stored)}); this genesis file gives ${toHex(built)}: it belongs to another chain, or was built by an incompatible version of etm`,
           );
         }
         o.store.setGenesisDigest(digest);
@@ -150,7 +150,7 @@ export class Chain {
       } else {
         if (!equalBytes(storedDigest, digest)) {
           throw new GenesisMismatchError(
-            `the data directory holds a different genesis (block ${toHex(stored)}, genesis digest ${toHex(storedDigest)}); this genesis file has digest ${toHex(digest)}: it belongs to another chain`,
+            `the data directory holds a different genesis (block ${toHex(stored)}, genesis digest ${toHex(storedDigest)}); this genesis file has digest ${toHex(digest)}: it belongs to another chain, or was built by an incompatible version of etm`,
           );
         }
         this.genesisBuilt = false;

@@ -399,6 +399,12 @@ export function buildGenesis(
 const DIGEST_GROUP = 4096;
 
 /**
+ * Names the way a genesis document becomes a genesis state: bumped whenever that changes (a new
+ * state record, say), so that a data directory built the old way is refused instead of trusted.
+ */
+export const GENESIS_STATE_VERSION = 'etm-genesis-2';
+
+/**
  * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator
  * and candidate), cheap next to building its state: a data directory keeps it to recognise its
  * genesis on the next start without rebuilding. Two documents that parse to the same genesis
@@ -427,7 +433,7 @@ export function genesisDigest(g: Genesis): Uint8Array {
   ]);
   return keccak256(
     rlpEncode([
-      utf8('etm-genesis-1'),
+      utf8(GENESIS_STATE_VERSION),
       g.chainId,
       g.timestamp,
       params,

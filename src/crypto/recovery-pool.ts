@@ -141,7 +141,14 @@ export class RecoveryPool {
           slice.map((i) => requests[i]!),
         ).then(
           (out) => slice.forEach((i, k) => (results[i] = out[k]!)),
-          () => slice.forEach((i) => (results[i] = recoverHere(requests[i]!))),
+          // A worker that died: recover here. A pool being closed: nobody needs the answer.
+          () =>
+            slice.forEach(
+              (i) =>
+                (results[i] = this.closed
+                  ? { error: new SignatureError('recovery pool closed') }
+                  : recoverHere(requests[i]!)),
+            ),
         ),
       );
     }

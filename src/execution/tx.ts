@@ -279,7 +279,9 @@ export class TxDecoder {
   private finish(parsed: Parsed, sender: Uint8Array): SignedTx {
     const decoded: SignedTx = { ...parsed.tx, sender };
     if (this.cacheSize > 0) {
-      if (this.decoded.size >= this.cacheSize)
+      // Re-inserting a key (a prefetch racing a decode) makes no room for it.
+      if (this.decoded.has(parsed.key)) this.decoded.delete(parsed.key);
+      else if (this.decoded.size >= this.cacheSize)
         this.decoded.delete(this.decoded.keys().next().value!);
       this.decoded.set(parsed.key, decoded);
     }

@@ -126,8 +126,8 @@ export class NodeMetrics implements P2pMetrics {
     this.penalties.inc({ offence });
   }
 
-  dropped(queue: string, count = 1): void {
-    this.drops.inc({ queue }, count);
+  dropped(queue: string): void {
+    this.drops.inc({ queue });
   }
 
   /** Serves GET /metrics; resolves with the URL once listening. */

@@ -139,7 +139,12 @@ export class LocalNetwork {
           ),
         );
         for (const d of batch) {
-          if (d.to.connected && d.from.connected) d.to.handlers.onTransaction(d.raw);
+          if (!d.to.connected || !d.from.connected) continue;
+          try {
+            d.to.handlers.onTransaction(d.raw);
+          } catch {
+            // The receiver's fault, not the network's: the other deliveries go on.
+          }
         }
       }
     } finally {

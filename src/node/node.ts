@@ -98,7 +98,7 @@ export class Node {
   private readonly log: (line: string) => void;
   readonly evidence: EquivocationEvidence[] = [];
   private stopped = false;
-  private readonly recoveryPool: RecoveryPool | null;
+  private recoveryPool: RecoveryPool | null;
   private readonly ownsRecoveryPool: boolean;
 
   constructor(private readonly options: NodeOptions) {
@@ -128,8 +128,9 @@ export class Node {
       blockGasLimit: genesis.params.blockGasLimit,
     });
     this.signer = options.validatorKey ? new Secp256k1Signer(options.validatorKey) : null;
+    // An own pool starts with the first batch, so a node that never meets one starts no thread.
     this.ownsRecoveryPool = options.recoveryPool === undefined;
-    this.recoveryPool = this.ownsRecoveryPool ? new RecoveryPool() : options.recoveryPool!;
+    this.recoveryPool = options.recoveryPool ?? null;
   }
 
   get address(): Address | null {
@@ -292,7 +293,9 @@ export class Node {
    * transaction is reported when it is submitted.
    */
   async prepareTransactions(raws: readonly Uint8Array[]): Promise<void> {
-    if (!this.recoveryPool || this.stopped || raws.length < 2) return;
+    if (this.stopped || raws.length < 2) return;
+    if (!this.recoveryPool && this.ownsRecoveryPool) this.recoveryPool = new RecoveryPool();
+    if (!this.recoveryPool) return;
     await this.decoder.prefetch(raws, this.recoveryPool);
   }
 

@@ -3,12 +3,15 @@
  * arrival order, a slice of `sliceMs` of work per event-loop turn, so that a flood of
  * transactions cannot hold consensus messages (validated as they arrive, delivered in the next
  * turn) behind it; gossipsub handles each message on its own, so a batch waiting here delays
- * nothing else. A full queue answers new batches at once with `whenFull` (backpressure): their
- * transactions come again from other peers or in blocks.
+ * nothing else. A full queue, or a peer with `perPeer` batches already waiting, gets new batches
+ * answered at once with `whenFull` (backpressure): their transactions come again from other
+ * peers or in blocks.
  */
 export interface AdmissionQueueOptions<V> {
   /** Batches that may wait. */
   capacity: number;
+  /** Batches one peer may have waiting, so that one peer cannot fill the queue for all. */
+  perPeer: number;
   /** Admission work per turn before yielding. */
   sliceMs: number;
   /** The verdict on one batch (synchronous: the admission itself). */
@@ -36,6 +39,7 @@ interface Waiting<V> {
 
 export class AdmissionQueue<V> {
   private readonly waiting: Waiting<V>[] = [];
+  private readonly byPeer = new Map<string, number>();
   private scheduled = false;
   private closed = false;
   private readonly now: () => number;
@@ -52,11 +56,19 @@ export class AdmissionQueue<V> {
 
   /** The verdict on a batch once its turn has come. */
   submit(peer: string, data: Uint8Array): Promise<V> {
-    if (this.closed || this.waiting.length >= this.o.capacity) {
+    const mine = this.byPeer.get(peer) ?? 0;
+    if (this.closed || this.waiting.length >= this.o.capacity || mine >= this.o.perPeer) {
       this.o.onDrop?.();
       return Promise.resolve(this.o.whenFull);
     }
-    return new Promise((done) => {
+    this.byPeer.set(peer, mine + 1);
+    return new Promise((resolve) => {
+      const done = (verdict: V) => {
+        const left = (this.byPeer.get(peer) ?? 1) - 1;
+        if (left > 0) this.byPeer.set(peer, left);
+        else this.byPeer.delete(peer);
+        resolve(verdict);
+      };
       const w: Waiting<V> = { peer, data, ready: !this.o.prepare, done };
       this.waiting.push(w);
       if (w.ready) return this.wake();

@@ -7,6 +7,7 @@
  * have sent, and what is too old to matter.
  */
 import { asBytes, asList, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
+import { rlpBytesLength } from '../codec/rlp-writer.js';
 import { decodeMessage } from '../consensus/messages.js';
 import { indexOfValidator } from '../consensus/quorum.js';
 import type { Address, Recover } from '../consensus/types.js';
@@ -124,9 +125,48 @@ const INVALID_TX: ReadonlySet<TxErrorCode> = new Set<TxErrorCode>([
 export const MAX_TX_BATCH = 256;
 export const TX_BATCH_BYTES = 256 * 1024;
 
-/** The largest batch message a node accepts: a full batch plus one maximal transaction. */
+/** RLP list header bound (payloads below 2^32 bytes). */
+const MAX_LIST_HEADER = 5;
+
+/**
+ * The largest batch message a node accepts: TX_BATCH_BYTES of encoded transactions, or a single
+ * transaction of up to maxTxBytes (which may be larger), plus the list header.
+ */
 export function maxTxBatchBytes(maxTxBytes: number): number {
-  return TX_BATCH_BYTES + maxTxBytes + 16;
+  const single = maxTxBytes + MAX_LIST_HEADER;
+  return (single > TX_BATCH_BYTES ? single : TX_BATCH_BYTES) + MAX_LIST_HEADER;
+}
+
+/**
+ * Gathers transactions into batches that every peer accepts: a batch is closed before a
+ * transaction would take its encoded items past TX_BATCH_BYTES, or at MAX_TX_BATCH.
+ */
+export class TxBatchOutbox {
+  private raws: Uint8Array[] = [];
+  private bytes = 0;
+
+  get size(): number {
+    return this.raws.length;
+  }
+
+  /** Adds a transaction; returns a batch that is complete and must be sent now, if any. */
+  push(raw: Uint8Array): Uint8Array[] | null {
+    const encoded = rlpBytesLength(raw);
+    let full: Uint8Array[] | null = null;
+    if (this.raws.length > 0 && this.bytes + encoded > TX_BATCH_BYTES) full = this.take();
+    this.raws.push(raw);
+    this.bytes += encoded;
+    if (full === null && this.raws.length >= MAX_TX_BATCH) full = this.take();
+    return full;
+  }
+
+  /** Whatever is gathered, emptying the outbox. */
+  take(): Uint8Array[] {
+    const out = this.raws;
+    this.raws = [];
+    this.bytes = 0;
+    return out;
+  }
 }
 
 export function encodeTxBatch(raws: readonly Uint8Array[]): Uint8Array {

@@ -30,8 +30,7 @@ import {
   checkTransactionGossip,
   decodeTxBatch,
   encodeTxBatch,
-  MAX_TX_BATCH,
-  TX_BATCH_BYTES,
+  TxBatchOutbox,
   type GossipCheck,
   type TxOutcome,
   type Verdict,
@@ -80,8 +79,8 @@ export interface P2pMetrics {
   messageIn(topic: GossipTopic, verdict: Verdict): void;
   messageOut(topic: GossipTopic): void;
   penalty(offence: Offence): void;
-  /** `count` entries dropped from `queue` (a transaction batch drops all it holds). */
-  dropped(queue: string, count?: number): void;
+  /** An entry dropped from `queue` (the transaction queues count batches). */
+  dropped(queue: string): void;
 }
 
 export interface P2pOptions {
@@ -117,6 +116,7 @@ const MAX_PENDING_PUBLISHES = 512;
 const MAX_QUEUED_CONSENSUS = 4096;
 /** Gossiped transaction batches waiting for admission (admission.ts). */
 const MAX_TX_INBOUND = 64;
+const MAX_TX_INBOUND_PER_PEER = 16;
 const TX_SLICE_MS = 10;
 /** A blocks response stops after this many bytes (the client asks again from there). */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -141,11 +141,11 @@ export class P2pNetwork implements NodeNetwork {
   private readonly inbound: Uint8Array[] = [];
   private draining = false;
   private pendingPublishes = 0;
-  private txOutbox: Uint8Array[] = [];
-  private txOutboxBytes = 0;
+  private readonly txOutbox = new TxBatchOutbox();
   private txFlushScheduled = false;
   private readonly txInbound = new AdmissionQueue<TopicValidatorResult>({
     capacity: MAX_TX_INBOUND,
+    perPeer: MAX_TX_INBOUND_PER_PEER,
     sliceMs: TX_SLICE_MS,
     admit: (peer, data) => this.validate(peer, 'tx', data),
     prepare: async (data) => {
@@ -321,23 +321,20 @@ export class P2pNetwork implements NodeNetwork {
   /** Queues a transaction for the next batch: sent at the end of this turn, or when full. */
   broadcastTransaction(raw: Uint8Array): void {
     if (this.stopped) return;
-    this.txOutbox.push(raw);
-    this.txOutboxBytes += raw.length;
-    if (this.txOutbox.length >= MAX_TX_BATCH || this.txOutboxBytes >= TX_BATCH_BYTES) {
-      this.flushTransactions();
-    } else if (!this.txFlushScheduled) {
+    const full = this.txOutbox.push(raw);
+    if (full) this.publishTransactions(full);
+    if (this.txOutbox.size > 0 && !this.txFlushScheduled) {
       this.txFlushScheduled = true;
-      setImmediate(() => this.flushTransactions());
+      setImmediate(() => {
+        this.txFlushScheduled = false;
+        if (this.txOutbox.size > 0) this.publishTransactions(this.txOutbox.take());
+      });
     }
   }
 
-  private flushTransactions(): void {
-    this.txFlushScheduled = false;
-    if (this.txOutbox.length === 0) return;
-    const batch = this.txOutbox.splice(0);
-    this.txOutboxBytes = 0;
+  private publishTransactions(batch: Uint8Array[]): void {
     if (this.pendingPublishes >= MAX_PENDING_PUBLISHES) {
-      this.o.metrics?.dropped('tx-out', batch.length);
+      this.o.metrics?.dropped('tx-out');
       return;
     }
     this.publish('tx', encodeTxBatch(batch));

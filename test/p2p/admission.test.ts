@@ -2,13 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { AdmissionQueue } from '../../src/p2p/admission.js';
 
-function harness(o: { capacity?: number; sliceMs?: number; costMs?: number } = {}) {
+function harness(
+  o: { capacity?: number; perPeer?: number; sliceMs?: number; costMs?: number } = {},
+) {
   let clock = 0;
   const turns: (() => void)[] = [];
   const admitted: string[] = [];
   let drops = 0;
   const q = new AdmissionQueue<string>({
     capacity: o.capacity ?? 8,
+    perPeer: o.perPeer ?? 8,
     sliceMs: o.sliceMs ?? 10,
     admit: (peer, data) => {
       clock += o.costMs ?? 4;
@@ -61,6 +64,7 @@ describe('transaction admission queue', () => {
     const turns: (() => void)[] = [];
     const q = new AdmissionQueue<string>({
       capacity: 8,
+      perPeer: 8,
       sliceMs: 10,
       admit: (_, data) => {
         admitted.push(data[0]!);
@@ -85,6 +89,20 @@ describe('transaction admission queue', () => {
     await settle();
     expect(admitted).toEqual([1, 2, 3]);
     expect(await Promise.all(verdicts)).toEqual(['ok 1', 'ok 2', 'ok 3']);
+  });
+
+  it('keeps room for other peers: one peer may have only perPeer batches waiting', async () => {
+    const h = harness({ capacity: 8, perPeer: 2 });
+    const flood = [1, 2, 3, 4].map((i) => h.q.submit('flooder', Uint8Array.of(i)));
+    const honest = h.q.submit('honest', Uint8Array.of(9));
+    expect(h.drops()).toBe(2);
+    h.turn();
+    expect(await Promise.all(flood)).toEqual(['ok 1', 'ok 2', 'ignored', 'ignored']);
+    expect(await honest).toBe('ok 9');
+    // Once admitted, the flooder may send again.
+    const again = h.q.submit('flooder', Uint8Array.of(5));
+    h.turn();
+    expect(await again).toBe('ok 5');
   });
 
   it('close answers every waiting batch and refuses later ones', async () => {

@@ -2,6 +2,7 @@
  * The p2p layer's pieces on their own: frames, wire encodings, misbehaviour points, gossip
  * checks and the node configuration's network section.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rlpEncode } from '../../src/codec/rlp.js';
 import { signCommit, signPrepare, encodeMessage } from '../../src/consensus/messages.js';
@@ -17,6 +18,7 @@ import {
   encodeTxBatch,
   MAX_TX_BATCH,
   maxTxBatchBytes,
+  TxBatchOutbox,
   type TxOutcome,
   type ConsensusGossipContext,
 } from '../../src/p2p/gossip.js';
@@ -246,6 +248,46 @@ describe('gossip checks', () => {
       checkTransactionGossip(new Uint8Array(maxTxBatchBytes(100) + 1), 100, never),
     ).toMatchObject({ verdict: 'reject', offence: 'oversized-message' });
     expect(decodeTxBatch(batch, 100)).toEqual([tx(0), tx(1), tx(2)]);
+  });
+});
+
+describe('transaction batch outbox', () => {
+  it('only ever sends batches every peer accepts, in order, none lost', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1024, 128 * 1024, 1024 * 1024),
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 1, max: 300 }),
+            fc.integer({ min: 60_000, max: 140_000 }),
+            fc.integer({ min: 1, max: 1 << 20 }),
+          ),
+          { minLength: 1, maxLength: 24 },
+        ),
+        (maxTxBytes, sizes) => {
+          const outbox = new TxBatchOutbox();
+          const sent: Uint8Array[][] = [];
+          const raws = sizes.map((n, i) => new Uint8Array(Math.min(n, maxTxBytes)).fill(i % 251));
+          for (const raw of raws) {
+            const full = outbox.push(raw);
+            if (full) sent.push(full);
+          }
+          if (outbox.size > 0) sent.push(outbox.take());
+          const flat = sent.flat();
+          expect(flat.length).toBe(raws.length);
+          flat.forEach((raw, i) => expect(raw).toBe(raws[i]));
+          for (const batch of sent) {
+            expect(batch.length).toBeGreaterThan(0);
+            const bytes = encodeTxBatch(batch);
+            expect(bytes.length).toBeLessThanOrEqual(maxTxBatchBytes(maxTxBytes));
+            expect(checkTransactionGossip(bytes, maxTxBytes, () => ({ added: true })).verdict).toBe(
+              'accept',
+            );
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
 
