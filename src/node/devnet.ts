@@ -9,6 +9,7 @@ import { toHex } from '../crypto/bytes.js';
 import { DEV_MNEMONIC, deriveAccounts, type DerivedAccount } from '../crypto/mnemonic.js';
 import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { DEVNET_CHAIN_ID, genesisToJson, parseGenesis, type Genesis } from '../chain/genesis.js';
+import { GenesisMismatchError } from '../chain/chain.js';
 import { DEFAULT_PARAMS, ETM } from '../chain/params.js';
 import { onionFromKey } from './randao.js';
 import { LocalNetwork } from './network.js';
@@ -180,6 +181,11 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     }
   } catch (e) {
     await stopNodes();
+    if (e instanceof GenesisMismatchError) {
+      throw new DevnetError(
+        `${o.datadir} cannot be opened: ${e.message}; use --reset to start anew`,
+      );
+    }
     throw e;
   }
   let rpc: Awaited<ReturnType<typeof startRpc>>;
