@@ -1,10 +1,9 @@
 /** `etm devnet --processes`: the devnet with one OS process per node, over libp2p on loopback. */
 import { resolve } from 'node:path';
-import { toHex } from '../crypto/bytes.js';
-import { DEV_MNEMONIC, deriveAccounts, ETH_PATH_PREFIX } from '../crypto/mnemonic.js';
-import { ETM } from '../chain/params.js';
-import { DEV_ACCOUNT_BALANCE, DEV_ACCOUNT_COUNT } from '../node/devnet.js';
+import { DEV_MNEMONIC, deriveAccounts } from '../crypto/mnemonic.js';
+import { DEV_ACCOUNT_COUNT } from '../node/devnet.js';
 import { startProcessDevnet, type ProcessDevnet } from '../node/process-devnet.js';
+import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
 
 export interface ProcessDevnetCliOptions {
   validators: number;
@@ -77,19 +76,7 @@ export async function runProcessDevnet(
   const accounts = deriveAccounts(DEV_MNEMONIC, DEV_ACCOUNT_COUNT);
   out('ETM/P devnet (one process per node, libp2p on loopback)');
   out('');
-  out('Available Accounts');
-  out('==================');
-  accounts.forEach((a, i) => out(`(${i}) ${a.checksumAddress} (${DEV_ACCOUNT_BALANCE / ETM} ETM)`));
-  out('');
-  out('Private Keys');
-  out('==================');
-  accounts.forEach((a, i) => out(`(${i}) ${toHex(a.privateKey)}`));
-  out('');
-  out('Wallet');
-  out('==================');
-  out(`Mnemonic:          ${DEV_MNEMONIC}`);
-  out(`Derivation path:   ${ETH_PATH_PREFIX}<index>`);
-  out('');
+  printDevAccounts(accounts, out);
   const p = devnet.genesis.params;
   out(`Nodes:             ${devnet.nodes.length}, block time ${opts.blockTime} ms`);
   for (const n of devnet.nodes) {
@@ -108,13 +95,5 @@ export async function runProcessDevnet(
   out(`Data directory:    ${resolve(opts.datadir)} (node configs in node<i>/node.json)`);
   out(`JSON-RPC:          http://${opts.rpcHost}:${devnet.nodes[0]!.spec.rpcPort} (node0)`);
   out('');
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
-    out('stopping…');
-    void devnet.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignal(() => devnet.stop(), out);
 }

@@ -6,17 +6,10 @@ import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
-import { DEV_MNEMONIC, ETH_PATH_PREFIX } from '../crypto/mnemonic.js';
-import {
-  DEV_ACCOUNT_BALANCE,
-  DEVNET_STAKING,
-  DEVNET_STANDBY,
-  startDevnet,
-  type Devnet,
-} from '../node/devnet.js';
-import { ETM } from '../chain/params.js';
+import { DEVNET_STAKING, DEVNET_STANDBY, startDevnet, type Devnet } from '../node/devnet.js';
 import { integer } from './options.js';
-import { runProcessDevnet } from './devnet-processes.js';
+import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
+import { runProcessDevnet, type ProcessDevnetCliOptions } from './devnet-processes.js';
 
 export function devnetCommand(): Command {
   return new Command('devnet')
@@ -84,63 +77,38 @@ export function devnetCommand(): Command {
       integer(0, 100),
       0,
     )
-    .action(
-      async (
-        opts: {
-          validators: number;
-          blockTime: number;
-          datadir: string;
-          rpcPort: number;
-          rpcHost: string;
-          reset: boolean;
-          standby: number;
-          epochBlocks: number;
-          rankedSeats: number;
-          lotterySeats: number;
-          processes: boolean;
-          p2pPort: number;
-          metricsPort?: number;
-          followers: number;
-        },
-        command: Command,
-      ) => {
-        const out = (line: string) => process.stdout.write(line + '\n');
-        if (opts.processes) {
-          const standbyGiven = command.getOptionValueSource('standby') === 'cli';
-          await runProcessDevnet({ ...opts, standby: standbyGiven ? opts.standby : 0 }, out);
-          return;
-        }
-        let devnet: Devnet;
-        try {
-          devnet = await startDevnet({
-            validators: opts.validators,
-            blockTimeMs: opts.blockTime,
-            datadir: resolve(opts.datadir),
-            rpcHost: opts.rpcHost,
-            rpcPort: opts.rpcPort,
-            reset: opts.reset,
-            standby: opts.standby,
-            staking: {
-              epochBlocks: opts.epochBlocks,
-              rankedSeats: opts.rankedSeats,
-              lotterySeats: opts.lotterySeats,
-            },
-            log: out,
-          });
-        } catch (e) {
-          process.stderr.write(`etm devnet: ${(e as Error).message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        printBanner(devnet, opts, out);
-        const shutdown = () => {
-          out('stopping…');
-          void devnet.stop().then(() => process.exit(0));
-        };
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
-      },
-    );
+    .action(async (opts: ProcessDevnetCliOptions & { processes: boolean }, command: Command) => {
+      const out = (line: string) => process.stdout.write(line + '\n');
+      if (opts.processes) {
+        const standbyGiven = command.getOptionValueSource('standby') === 'cli';
+        await runProcessDevnet({ ...opts, standby: standbyGiven ? opts.standby : 0 }, out);
+        return;
+      }
+      let devnet: Devnet;
+      try {
+        devnet = await startDevnet({
+          validators: opts.validators,
+          blockTimeMs: opts.blockTime,
+          datadir: resolve(opts.datadir),
+          rpcHost: opts.rpcHost,
+          rpcPort: opts.rpcPort,
+          reset: opts.reset,
+          standby: opts.standby,
+          staking: {
+            epochBlocks: opts.epochBlocks,
+            rankedSeats: opts.rankedSeats,
+            lotterySeats: opts.lotterySeats,
+          },
+          log: out,
+        });
+      } catch (e) {
+        process.stderr.write(`etm devnet: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      printBanner(devnet, opts, out);
+      stopOnSignal(() => devnet.stop(), out);
+    });
 }
 
 function printBanner(
@@ -151,21 +119,7 @@ function printBanner(
   const head = d.nodes[0]!.chain.headNumber;
   out('ETM/P devnet');
   out('');
-  out('Available Accounts');
-  out('==================');
-  d.accounts.forEach((a, i) =>
-    out(`(${i}) ${a.checksumAddress} (${DEV_ACCOUNT_BALANCE / ETM} ETM)`),
-  );
-  out('');
-  out('Private Keys');
-  out('==================');
-  d.accounts.forEach((a, i) => out(`(${i}) ${toHex(a.privateKey)}`));
-  out('');
-  out('Wallet');
-  out('==================');
-  out(`Mnemonic:          ${DEV_MNEMONIC}`);
-  out(`Derivation path:   ${ETH_PATH_PREFIX}<index>`);
-  out('');
+  printDevAccounts(d.accounts, out);
   const p = d.genesis.params;
   out(`Validators:        ${opts.validators} (in process), block time ${opts.blockTime} ms`);
   d.validatorKeys
