@@ -26,9 +26,9 @@ import {
   Generator,
   measurePhases,
   postJson,
+  type PhaseOptions,
   type SeenBlock,
   type ThroughputResult,
-  type TransferPool,
 } from './throughput.js';
 
 export class ProcessClusterError extends Error {
@@ -327,17 +327,13 @@ export class CommitWatcher {
   }
 }
 
-export interface MultiProcessOptions {
-  validators: number;
-  blockTimeMs: number;
-  pool: TransferPool;
-  saturateMs: number;
-  warmupMs: number;
-  halfLoadMs: number;
+export interface MultiProcessOptions extends Pick<
+  PhaseOptions,
+  'validators' | 'blockTimeMs' | 'pool' | 'saturateMs' | 'warmupMs' | 'halfLoadMs' | 'log'
+> {
   submitTo?: SubmitTarget;
   batchSize?: number;
   cpuProfDir?: string | null;
-  log?: (line: string) => void;
 }
 
 export interface MultiProcessResult extends ThroughputResult {
