@@ -21,16 +21,20 @@ const pending = (w: World, id: bigint) => pendingRewards(w.store, w.store.getLoc
 const owed = (w: World, id: bigint) => w.store.lockRewards(id).owed;
 
 /** c0 (10% commission), c1 (0%), c2 (25%), deposits 10 ETM (locks 1–3); one bare validator. */
+const THREE_CANDIDATES_ONE_BARE = {
+  candidates: [
+    { commissionBps: 1000n, deposit: 10n * ETM },
+    { commissionBps: 0n, deposit: 10n * ETM },
+    { commissionBps: 2500n, deposit: 10n * ETM },
+  ],
+  bareValidators: 1,
+  users: [1_000n * ETM, 1_000n * ETM],
+};
+
 function proposerWorld(params = NO_MINT) {
   const w = makeWorld({
     params,
-    candidates: [
-      { commissionBps: 1000n, deposit: 10n * ETM },
-      { commissionBps: 0n, deposit: 10n * ETM },
-      { commissionBps: 2500n, deposit: 10n * ETM },
-    ],
-    bareValidators: 1,
-    users: [1_000n * ETM, 1_000n * ETM],
+    ...THREE_CANDIDATES_ONE_BARE,
   });
   const [u1, u2] = w.users as [Uint8Array, Uint8Array];
   const a = w.lockIdOf(w.call(u1, 'lock', [30n * ETM, toHex(w.ops[0]!)])); // lock 4
@@ -134,13 +138,7 @@ describe('the voter bonus at an epoch end', () => {
   function bonusWorld(pool = 1_000n * ETM) {
     return makeWorld({
       params: NO_MINT,
-      candidates: [
-        { commissionBps: 1000n, deposit: 10n * ETM },
-        { commissionBps: 0n, deposit: 10n * ETM },
-        { commissionBps: 2500n, deposit: 10n * ETM },
-      ],
-      bareValidators: 1,
-      users: [1_000n * ETM, 1_000n * ETM],
+      ...THREE_CANDIDATES_ONE_BARE,
       bonusPool: pool,
     });
   }
