@@ -91,7 +91,7 @@ export function applyBlockStaking(state: StateDB, input: BlockStakingInput): Blo
   if (!isEpochEnd(height, params)) return { nextValidators: [] };
 
   const epoch = epochOf(height, params);
-  halveProducers(store, epoch, height);
+  halveProducers(store, params, epoch, height);
   store.setProduced(epoch, []);
   const current = store.epochRecord(epoch);
   const elected = runElection(store, params, height, epoch, input.mix, current);
@@ -163,8 +163,13 @@ function countTurns(store: StakingStore, input: BlockStakingInput, proposer: Add
 }
 
 /** Halves the age of every lock voting for a producer of `epoch` (its vote buckets follow). */
-export function halveProducers(store: StakingStore, epoch: bigint, height: bigint): void {
-  for (const operator of store.produced(epoch)) store.halveVotes(operator, height);
+export function halveProducers(
+  store: StakingStore,
+  params: StakingParams,
+  epoch: bigint,
+  height: bigint,
+): void {
+  for (const operator of store.produced(epoch)) store.halveVotes(operator, height, params);
 }
 
 /** Performance over the window ending with `epoch`: Σm and Σn. */

@@ -203,9 +203,21 @@ const u = (item: Parameters<typeof asUint>[0], what: string) => asUint(item, wha
 /** Vote buckets per storage record: weighing reads a page, a lock change rewrites one or two. */
 const BUCKETS_PER_PAGE = 32n;
 
-/** A `since` after halving at `height`: since + ⌈(height − since) / 2⌉. */
-export function halvedSince(since: bigint, height: bigint): bigint {
-  return since + (height - since + 1n) / 2n;
+/**
+ * A `since` after halving at `height` (PROTOCOL §5): the age is capped at (tMax − 1)·blocksPerDay,
+ * where t reaches tMax, then halved: height − ⌊min(age, cap) / 2⌋. Without the cap a lock older
+ * than twice that would keep t = tMax after halving; with it t really halves (32 → 16 → 8 …).
+ * Below the cap this is since + ⌈age / 2⌉. Monotone in `since`, so the order of locks by age
+ * never changes.
+ */
+export function halvedSince(
+  since: bigint,
+  height: bigint,
+  p: { tMax: bigint; blocksPerDay: bigint },
+): bigint {
+  const cap = (p.tMax - 1n) * p.blocksPerDay;
+  const age = height - since;
+  return height - (age < cap ? age : cap) / 2n;
 }
 
 /** Typed access to the staking records of a state. */
@@ -459,20 +471,21 @@ export class StakingStore {
   }
 
   /**
-   * Halves the age of every lock voting for `operator` at `height`: since := since + ⌈age/2⌉
-   * (PROTOCOL §6). Each lock is rewritten; the buckets are remapped as a whole, since the new
-   * `since` depends on the old one only (two neighbouring buckets may merge).
+   * Halves the age of every lock voting for `operator` at `height` (halvedSince, PROTOCOL §5).
+   * Each lock is rewritten; the buckets are remapped as a whole, since the new `since` depends on
+   * the old one only (neighbouring buckets may merge, and every lock older than the cap lands in
+   * one bucket).
    */
-  halveVotes(operator: Address, height: bigint): void {
+  halveVotes(operator: Address, height: bigint, p: { tMax: bigint; blocksPerDay: bigint }): void {
     for (const id of this.votesFor(operator)) {
       const l = this.getLock(id)!;
-      if (l.since < height) this.writeLock({ ...l, since: halvedSince(l.since, height) });
+      if (l.since < height) this.writeLock({ ...l, since: halvedSince(l.since, height, p) });
     }
     const before = this.bucketsOf(operator);
     const after: VoteBucket[] = [];
     const at = new Map<bigint, number>();
     for (const b of before) {
-      const since = b.since < height ? halvedSince(b.since, height) : b.since;
+      const since = b.since < height ? halvedSince(b.since, height, p) : b.since;
       const i = at.get(since);
       if (i === undefined) {
         at.set(since, after.length);

@@ -262,10 +262,12 @@ class Reference {
     const op = this.keyToOp.get(toHex(b.coinbase));
     if (op !== undefined) this.produced.add(op);
     if (!isEpochEnd(b.height, p)) return;
+    // The age, capped at (tMax − 1)·blocksPerDay, is halved.
+    const cap = (p.tMax - 1n) * p.blocksPerDay;
     for (const l of this.locks.values()) {
       if (l.candidate === null || !this.produced.has(l.candidate)) continue;
       const age = b.height - l.since;
-      if (age > 0n) l.since += (age + 1n) / 2n;
+      if (age > 0n) l.since = b.height - (age < cap ? age : cap) / 2n;
     }
     this.produced = new Set();
     const coming = new Set<string>(
