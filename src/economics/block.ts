@@ -1,7 +1,7 @@
 /**
  * What the economics do in every block, after its transactions and fees (PROTOCOL §7):
  *
- * 1. mint floor(B·i_n + carry): δ of it to the proposer, the rest to all locks through the
+ * 1. mint floor(B·i_n + carry) at the rate of the block's year: δ of it to the proposer, the rest to all locks through the
  *    staking accumulator (to the DAO treasury when nothing is locked);
  * 2. split the proposer's share (its δ part, its base fee share and the priority fees, which the
  *    fee rules leave in the staking reward pool): commission to the operator, the rest to the
@@ -29,7 +29,7 @@ import type { StakingParams } from '../staking/params.js';
 import { StakingStore, type Address, type EconomicState } from '../staking/store.js';
 import { share } from './accumulator.js';
 import { bonusPerBlock } from './bonus.js';
-import { mintBlock, perBlockRate, splitMint } from './inflation.js';
+import { inflationRateAt, mintBlock, perBlockRate, splitMint } from './inflation.js';
 import type { EconomicsParams } from './params.js';
 
 const BPS = 10_000n;
@@ -80,7 +80,7 @@ export function applyBlockEconomics(
   let econ = store.economics();
 
   // 1. Mint.
-  const rate = perBlockRate(params.inflationRate, params.blocksPerYear);
+  const rate = perBlockRate(inflationRateAt(height, params), params.blocksPerYear);
   const { minted, carry } = mintBlock(econ.supply, rate, econ.mintCarry);
   const split = splitMint(minted, params.validatorInflationShare);
   econ = {

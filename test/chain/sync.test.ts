@@ -207,7 +207,7 @@ describe('chains importing the same blocks agree', () => {
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end).
     expect(toHex(a.headHash)).toBe(
-      '0xe0b1973ef23b79daa1c29001a59d733fcb1c8b236cf0c3d4a818499275f0c3cd',
+      '0xb49355ed39ce63dd7617f6be81f139f1fc7dd6428d9415b3280a1d3b3bfbab3d',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
       '0xc563c70dfed41f1181cb639ef887ed7374ca798b15ba9ac8c79c25aa535206e9',

@@ -124,7 +124,7 @@ describe('the full schedule', () => {
 });
 
 describe('release block by block (divisor 100,000: the schedule ends at block 593)', () => {
-  const params = { ...TEST_PARAMS, bonusScheduleDivisor: 100_000n, inflationRate: 0n };
+  const params = { ...TEST_PARAMS, bonusScheduleDivisor: 100_000n, inflationSchedule: [0n] };
 
   it('pays at most the pool; paid + left = initial; release 0 once the pool is spent', () => {
     // 25,013,000 ETM offered; a 20,000,000 ETM pool is spent during stage 3 (blocks 202–504).

@@ -31,6 +31,7 @@ import { keccak256 } from '../../src/crypto/keccak.js';
 import { economicState } from '../../src/economics/block.js';
 import { bonusPerBlock } from '../../src/economics/bonus.js';
 import { perBlockRate } from '../../src/economics/inflation.js';
+import type { ChainParams } from '../../src/chain/params.js';
 import { pendingRewards } from '../../src/economics/ledger.js';
 import { STAKING_REWARD_POOL, VOTER_BONUS_POOL } from '../../src/execution/system-accounts.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
@@ -44,6 +45,12 @@ const WAD = 10n ** 18n;
 const EPS = q(1n, 1000n);
 const TAG = new TextEncoder().encode('etm/voter-bonus');
 const COMMISSIONS = [1000n, 0n, 2500n, 500n];
+
+/** The yearly rate of block h: schedule entry ⌊(h − 1) / n⌋, the last one repeating. */
+function rateOfYear(p: ChainParams, h: bigint): bigint {
+  const y = Number((h - 1n) / p.blocksPerYear);
+  return p.inflationSchedule[Math.min(y, p.inflationSchedule.length - 1)]!;
+}
 
 type Step =
   | { kind: 'block' }
@@ -188,7 +195,7 @@ class Reference {
     const e = b.economics;
     expect(economicState(this.w.state).totalLocked).toBe(this.S);
     // 1. Mint.
-    const x = this.B * perBlockRate(p.inflationRate, p.blocksPerYear) + this.carry;
+    const x = this.B * perBlockRate(rateOfYear(p, b.height), p.blocksPerYear) + this.carry;
     const minted = x / SCALE;
     this.carry = x % SCALE;
     expect(e.minted).toBe(minted);

@@ -14,9 +14,10 @@ import {
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
 } from '../../src/execution/system-accounts.js';
+import type { ChainParams } from '../../src/chain/params.js';
 import { ETM, makeWorld, TEST_PARAMS, type World } from './world.js';
 
-const NO_MINT = { ...TEST_PARAMS, inflationRate: 0n };
+const NO_MINT: ChainParams = { ...TEST_PARAMS, inflationSchedule: [0n] };
 const pending = (w: World, id: bigint) => pendingRewards(w.store, w.store.getLock(id)!);
 const owed = (w: World, id: bigint) => w.store.lockRewards(id).owed;
 
