@@ -6,10 +6,11 @@
  *
  * - the stakers' part of the mint to every lock pro rata to its amount;
  * - the proposer's share: commission (rounded down) to the operator, the rest to the voters of
- *   its candidate pro rata to their weight x = t·T, T the lock's current amount and t its time
- *   gain taken when it starts voting (lock, vote) and again at the refresh of the next epoch's
- *   validators' voters at an epoch's end (after the halving of the ages behind the epoch's
- *   producers); claims and compounding change T only;
+ *   its candidate that voted for it before the epoch began, pro rata to their weight x = t·T,
+ *   T the lock's current amount and t its time gain taken when it starts voting (lock, vote) and
+ *   again at the refresh of the next epoch's validators' voters at an epoch's end (after the
+ *   halving of the ages behind the epoch's producers); a vote cast during an epoch weighs 0 until
+ *   that refresh; claims and compounding change T only;
  * - at an epoch's end the released bonus: A/2 in K equal shares plus A/2 to the drawn validator,
  *   each to the voters that voted before the epoch, pro rata to weight.
  *
@@ -178,15 +179,18 @@ class Reference {
     return t < p.tMax ? t : p.tMax;
   }
 
-  /** Takes the time gain now (a vote, an epoch's start). */
-  reweigh(l: RefLock, height: bigint): void {
+  /**
+   * Takes the time gain now (a vote, an epoch's start). A vote weighs only if cast before
+   * `votedBefore`: the first block of the epoch being weighed.
+   */
+  reweigh(l: RefLock, height: bigint, votedBefore: bigint): void {
     if (l.candidate !== null) l.t = this.t(height - l.since);
-    this.rescale(l);
+    this.rescale(l, votedBefore);
   }
 
   /** Keeps the time gain; the weight follows the amount (claims, compounding). */
-  rescale(l: RefLock): void {
-    l.weight = l.candidate === null ? 0n : l.amount * l.t;
+  rescale(l: RefLock, votedBefore: bigint): void {
+    l.weight = l.candidate === null || l.since >= votedBefore ? 0n : l.amount * l.t;
   }
 
   /** The block's economics, eagerly; checks the chain's outputs against it. */
@@ -284,7 +288,7 @@ class Reference {
       if (l.candidate === null || !coming.has(l.candidate)) continue;
       const comp = this.w.store.getLock(l.id)!.amount - amountsBefore.get(l.id)!;
       this.touched(l, 0n, comp);
-      this.reweigh(l, b.height);
+      this.reweigh(l, b.height, b.height + 1n);
     }
   }
 
@@ -406,6 +410,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
 
   for (const s of steps) {
     const h = w.height() + 1n; // the height of the block the calls go into
+    const votedBefore = epochBounds(epochOf(h, w.params), w.params).first;
     switch (s.kind) {
       case 'block': {
         const before = new Map<bigint, bigint>();
@@ -462,7 +467,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
           floors: 0n,
           openedAt: h,
         };
-        ref.reweigh(l, h);
+        ref.reweigh(l, h, votedBefore);
         ref.locks.set(id, l);
         break;
       }
@@ -472,7 +477,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
         onLock(l, 'vote', [l.id, toHex(cand(s.cand))], (x) => {
           x.candidate = toHex(cand(s.cand));
           x.since = h;
-          ref.reweigh(x, h);
+          ref.reweigh(x, h, votedBefore);
         });
         break;
       }
@@ -482,7 +487,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
         onLock(l, 'unvote', [l.id], (x) => {
           x.candidate = null;
           x.since = h;
-          ref.reweigh(x, h);
+          ref.reweigh(x, h, votedBefore);
         });
         break;
       }
@@ -495,7 +500,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
       case 'claim': {
         const l = pick(s.lock);
         if (!l) break;
-        onLock(l, 'claim', [l.id], (x) => ref.rescale(x));
+        onLock(l, 'claim', [l.id], (x) => ref.rescale(x, votedBefore));
         break;
       }
       case 'auto': {
@@ -503,7 +508,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
         if (!l) break;
         onLock(l, 'setAutoCompound', [l.id, s.on], (x) => {
           x.auto = s.on;
-          ref.rescale(x);
+          ref.rescale(x, votedBefore);
         });
         break;
       }

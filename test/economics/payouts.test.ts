@@ -40,6 +40,9 @@ function proposerWorld(params = NO_MINT) {
   const [u1, u2] = w.users as [Uint8Array, Uint8Array];
   const a = w.lockIdOf(w.call(u1, 'lock', [30n * ETM, toHex(w.ops[0]!)])); // lock 4
   const b = w.lockIdOf(w.call(u2, 'lock', [10n * ETM, toHex(w.ops[0]!)])); // lock 5
+  // Votes cast in epoch 0 (blocks 1–5) share c0's rewards from epoch 1 on.
+  expect(w.store.lockRewards(a).weight).toBe(0n);
+  for (let h = 1; h <= 5; h++) w.block();
   return { w, u1, u2, a, b };
 }
 
@@ -49,7 +52,8 @@ describe("the proposer's share", () => {
     expect(w.payFee(u1, 100n * ETM, 0n, 0n)).toBe(true);
     const op0 = w.balance(w.ops[0]!);
     const before = [1n, a, b].map((id) => pending(w, id));
-    // All three weights were taken at age 0 (t = 1): 10, 30 and 10 ETM.
+    // All three weights were taken at block 5, the end of epoch 0, after c0's halving: age 2,
+    // t = 1: 10, 30 and 10 ETM.
     expect([1n, a, b].map((id) => w.store.lockRewards(id).weight)).toEqual([
       10n * ETM,
       30n * ETM,

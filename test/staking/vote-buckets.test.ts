@@ -277,10 +277,11 @@ describe('vote buckets', () => {
     for (const op of OPS) expect(bySince(store.bucketsOf(op))).toEqual(expectedBuckets(store, op));
     // The deposits (age 20) were older than the cap (15): all at 20 − ⌊15/2⌋ = 13.
     for (const id of [1n, 2n]) expect(store.getLock(id)!.since).toBe(13n);
-    // Changes only with the staking records' layout (src/staking/store.ts) or the halving rule:
+    // Changes only with the staking records' layout (src/staking/store.ts) or the rules that
+    // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0xff96d57132bb8e90f9b34243c54cd6c778778e178cfd0c3b11b5865e3c8e89e2',
+      '0xce92d95805ee50a3b22cb90cb3487ab93da7b7e91a373f05fc480be7be85c40e',
     );
   });
 });
