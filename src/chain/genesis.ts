@@ -421,7 +421,7 @@ const DIGEST_GROUP = 4096;
  * Names the way a genesis document becomes a genesis state: bumped whenever that changes (a new
  * state record, say), so that a data directory built the old way is refused instead of trusted.
  */
-export const GENESIS_STATE_VERSION = 'etm-genesis-2';
+export const GENESIS_STATE_VERSION = 'etm-genesis-3';
 
 /**
  * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator

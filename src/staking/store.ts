@@ -139,12 +139,19 @@ export interface EconomicState {
   stakeRem: bigint;
   /** Bonus released from the pool since the last epoch payout, not yet paid. */
   bonusPending: bigint;
-  /** Bonus released since genesis. */
+  /**
+   * Bonus released since genesis and not returned: paid, or pending. What an epoch's payout
+   * leaves (forfeits, odd units) is subtracted again, so it is never counted twice.
+   */
   bonusReleased: bigint;
   /** Units minted since genesis. */
   minted: bigint;
   /** Units minted by the last block. */
   lastMinted: bigint;
+  /** The most the bonus pool ever releases: its genesis balance (value sent to it later is not). */
+  bonusCap: bigint;
+  /** Seed of this epoch's bonus draw: the RANDAO mix of the epoch's first block (32 bytes). */
+  bonusSeed: Uint8Array;
 }
 
 /** A lock's reward bookkeeping. */
@@ -264,8 +271,11 @@ export class StakingStore {
         bonusReleased: 0n,
         minted: 0n,
         lastMinted: 0n,
+        bonusCap: 0n,
+        bonusSeed: new Uint8Array(32),
       };
-    const f = asList(rlpDecode(v), 'economics', 9).map((x) => u(x, 'economics field'));
+    const items = asList(rlpDecode(v), 'economics', 11);
+    const f = items.slice(0, 10).map((x) => u(x, 'economics field'));
     return {
       supply: f[0]!,
       totalLocked: f[1]!,
@@ -276,6 +286,8 @@ export class StakingStore {
       bonusReleased: f[6]!,
       minted: f[7]!,
       lastMinted: f[8]!,
+      bonusCap: f[9]!,
+      bonusSeed: asBytes(items[10], 'bonusSeed', 32),
     };
   }
 
@@ -292,6 +304,8 @@ export class StakingStore {
         e.bonusReleased,
         e.minted,
         e.lastMinted,
+        e.bonusCap,
+        e.bonusSeed,
       ]),
     );
   }

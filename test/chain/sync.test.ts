@@ -207,10 +207,10 @@ describe('chains importing the same blocks agree', () => {
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end).
     expect(toHex(a.headHash)).toBe(
-      '0xb49355ed39ce63dd7617f6be81f139f1fc7dd6428d9415b3280a1d3b3bfbab3d',
+      '0x5176e0f9854f032ce1c5fd1064098bfce872230a151e0e157c151680e79365dd',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0xc563c70dfed41f1181cb639ef887ed7374ca798b15ba9ac8c79c25aa535206e9',
+      '0xc8fbf5598a06f82a0c523d59f9ee8ae94f151c5d473362090eb59330f0ede7f5',
     );
   });
 

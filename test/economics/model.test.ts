@@ -11,8 +11,10 @@
  *   again at the refresh of the next epoch's validators' voters at an epoch's end (after the
  *   halving of the ages behind the epoch's producers); a vote cast during an epoch weighs 0 until
  *   that refresh; claims and compounding change T only;
- * - at an epoch's end the released bonus: A/2 in K equal shares plus A/2 to the drawn validator,
- *   each to the voters that voted before the epoch, pro rata to weight.
+ * - at an epoch's end the released bonus: A/2 in K equal shares plus A/2 to the validator drawn
+ *   with the mix of the epoch's first block, each to the voters that voted for it before the
+ *   epoch began, pro rata to weight (a validator without them forfeits; release stops at the
+ *   genesis pool and what is not paid is released again).
  *
  * The reference takes from the chain only what the owners received (balance moved by a claim or
  * an unlock, amount added by compounding) and the epoch's elected set; everything else it computes.
@@ -20,7 +22,7 @@
  * Bound checked for every lock after every call and every block. A lock's rewards on the chain
  * (paid + compounded + pending) never exceed the exact eager total by more than ε, and fall short
  * by less than F + 2 units, where F counts the chain's roundings down for that lock: 2 per
- * settlement (its stake due and its vote due), 1 per bonus payment, and 2 for the pending view
+ * settlement (its stake due and its vote due, the bonus included), and 2 for the pending view
  * itself. ε = 10^-3 unit covers the accumulators' carried remainders being divided by a changed
  * total (< amount·Σ S'/S·10^-36 ≈ 10^-10 units here; see accumulator.test.ts).
  */
@@ -134,7 +136,10 @@ class Reference {
   minted = 0n;
   burned = 0n;
   bonusPool: bigint;
+  bonusCap: bigint;
   bonusPending = 0n;
+  bonusReleased = 0n;
+  bonusSeed: Uint8Array = new Uint8Array(32);
   produced = new Set<string>();
   readonly keyToOp = new Map<string, string>();
   readonly commission = new Map<string, bigint>();
@@ -142,6 +147,7 @@ class Reference {
   constructor(readonly w: World) {
     this.B = w.genesisSupply;
     this.bonusPool = w.balance(VOTER_BONUS_POOL);
+    this.bonusCap = this.bonusPool;
     w.keys.forEach((k, i) => this.keyToOp.set(toHex(k), toHex(w.ops[i]!)));
     w.ops.forEach((op, i) => this.commission.set(toHex(op), COMMISSIONS[i]!));
     for (const id of [1n, 2n, 3n, 4n]) {
@@ -226,44 +232,42 @@ class Reference {
     }
     expect(e.voters).toBe(toVoters);
     expect(e.commission).toBe(total - toVoters);
-    // 3. The bonus.
+    // 3. The bonus: the seed of an epoch's draw is the mix of its first block; release stops
+    // at the genesis pool; what an epoch's payout leaves is released again.
+    if (b.height === epochBounds(epochOf(b.height, p), p).first) this.bonusSeed = b.mix;
     const offered = bonusPerBlock(b.height, p.bonusScheduleDivisor);
-    const avail = this.bonusPool - this.bonusPending;
+    const avail = this.bonusCap - this.bonusReleased;
     const released = offered < avail ? offered : avail;
     expect(e.bonusReleased).toBe(released);
     this.bonusPending += released;
+    this.bonusReleased += released;
     if (!isEpochEnd(b.height, p)) {
       expect(e.bonusPaid).toBe(0n);
       return;
     }
     const A = this.bonusPending;
     const K = BigInt(b.validators.length);
-    let exactSum = 0n;
-    let count = 0n;
+    let paid = 0n;
     if (A > 0n && K > 0n) {
-      const first = epochBounds(epochOf(b.height, p), p).first;
-      const drawn = bytesToBigint(keccak256(concatBytes(b.mix, TAG))) % K;
+      const drawn = bytesToBigint(keccak256(concatBytes(this.bonusSeed, TAG))) % K;
       b.validators.forEach((key, k) => {
         const vop = this.keyToOp.get(toHex(key));
         if (vop === undefined) return;
         const due = A / 2n / K + (BigInt(k) === drawn ? A / 2n : 0n);
+        // The voters the proposer's share goes to: voting for it since before the epoch.
         const eligible = [...this.locks.values()].filter(
-          (l) => l.candidate === vop && l.since < first && l.weight > 0n,
+          (l) => l.candidate === vop && l.weight > 0n,
         );
         const T = eligible.reduce((s, l) => s + l.weight, 0n);
         if (T === 0n) return; // forfeited: stays in the pool
-        exactSum += due;
-        for (const l of eligible) {
-          l.exact = add(l.exact, q(due * l.weight, T));
-          l.floors += 1n;
-          count++;
-        }
+        paid += due;
+        for (const l of eligible) l.exact = add(l.exact, q(due * l.weight, T));
       });
     }
-    // Each eligible lock's credit is rounded down: the pool keeps < 1 unit per lock.
-    expect(e.bonusPaid <= exactSum).toBe(true);
-    expect(e.bonusPaid + count >= exactSum).toBe(true);
-    this.bonusPool -= e.bonusPaid;
+    // Paid whole into the voter accumulators: the locks' roundings come at settlement.
+    expect(e.bonusPaid).toBe(paid);
+    this.bonusPool -= paid;
+    this.bonusReleased -= A - paid;
     this.bonusPending = 0n;
   }
 
@@ -323,6 +327,7 @@ class Reference {
     expect(e.totalLocked).toBe(this.S);
     expect(w.balance(VOTER_BONUS_POOL)).toBe(this.bonusPool);
     expect(e.bonusPending).toBe(this.bonusPending);
+    expect(e.bonusReleased).toBe(this.bonusReleased);
     const weights = new Map<string, bigint>();
     let claimable = 0n;
     for (const l of this.locks.values()) {

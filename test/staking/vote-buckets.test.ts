@@ -281,7 +281,7 @@ describe('vote buckets', () => {
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0xce92d95805ee50a3b22cb90cb3487ab93da7b7e91a373f05fc480be7be85c40e',
+      '0x77f23f446f5162c35d1767c73a2416c708465fab52b32eafad7ff847f6a2290a',
     );
   });
 });
