@@ -9,7 +9,12 @@ import { toHex } from '../crypto/bytes.js';
 import { DEVNET_STAKING, DEVNET_STANDBY, startDevnet, type Devnet } from '../node/devnet.js';
 import { integer } from './options.js';
 import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
-import { runProcessDevnet, type ProcessDevnetCliOptions } from './devnet-processes.js';
+import { DEFAULT_PARAMS } from '../chain/params.js';
+import {
+  devnetStakingOf,
+  runProcessDevnet,
+  type ProcessDevnetCliOptions,
+} from './devnet-processes.js';
 
 export function devnetCommand(): Command {
   return new Command('devnet')
@@ -56,6 +61,12 @@ export function devnetCommand(): Command {
       DEVNET_STAKING.lotterySeats,
     )
     .option(
+      '--randao-layers <n>',
+      "layers of each validator's RANDAO onion: reveals before it must renew (new chains only)",
+      integer(16, 1 << 24),
+      Number(DEFAULT_PARAMS.randaoLayers),
+    )
+    .option(
       '--processes',
       'run every node as its own OS process, connected over libp2p on 127.0.0.1 (standby nodes default to 0)',
       false,
@@ -94,11 +105,7 @@ export function devnetCommand(): Command {
           rpcPort: opts.rpcPort,
           reset: opts.reset,
           standby: opts.standby,
-          staking: {
-            epochBlocks: opts.epochBlocks,
-            rankedSeats: opts.rankedSeats,
-            lotterySeats: opts.lotterySeats,
-          },
+          staking: devnetStakingOf(opts),
           log: out,
         });
       } catch (e) {
@@ -137,6 +144,9 @@ function printBanner(
   }
   out(
     `Epochs:            ${p.epochBlocks} blocks, ${p.rankedSeats} ranked + ${p.lotterySeats} lottery seats`,
+  );
+  out(
+    `RANDAO onions:     ${p.randaoLayers} reveals, renewed by each validator before they run out`,
   );
   out(`Chain ID:          ${d.genesis.chainId}`);
   out(`Genesis hash:      ${toHex(d.nodes[0]!.chain.genesisHash)}`);

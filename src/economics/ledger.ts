@@ -124,6 +124,20 @@ export class RewardLedger {
     this.store.setLockRewards(lock.id, r);
   }
 
+  /**
+   * Adds `amount` (already moved into the owner's locked funds) to a lock and restarts its age:
+   * the added stake is a new commitment, weighed from the next epoch like a new vote.
+   */
+  topUp(own: Lock, amount: bigint): Lock {
+    const { lock, rewards } = this.detach(own);
+    const econ = this.store.economics();
+    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked + amount });
+    const grown = { ...lock, amount: lock.amount + amount, since: this.height };
+    this.store.putLock(grown);
+    this.attach(grown, rewards);
+    return grown;
+  }
+
   /** Closes a detached lock that is being unlocked: its owed rewards go to the owner's balance. */
   close(lock: Lock, r: LockRewards): bigint {
     const econ = this.store.economics();

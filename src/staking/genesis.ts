@@ -1,7 +1,7 @@
 /**
  * Staking state at genesis: the candidates registered from the start (each with its deposit as
- * a self-lock and its RANDAO commitment) and the election records of epochs 0 and 1, which both
- * use the genesis validators.
+ * a self-lock and its RANDAO commitment to an onion of `randaoLayers` layers) and the election
+ * records of epochs 0 and 1, which both use the genesis validators.
  */
 import type { StateDB } from '../state/state-db.js';
 import { toHex } from '../crypto/bytes.js';
@@ -72,6 +72,9 @@ export function writeGenesisStaking(
       randaoLast: c.randaoCommitment,
       randaoReveals: 0n,
       registeredAt: 0n,
+      randaoLayers: params.randaoLayers,
+      randaoGeneration: 0n,
+      pending: null,
     });
     store.addCandidate(c.operator);
     store.setOperatorOfKey(c.consensusKey, c.operator);

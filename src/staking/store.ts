@@ -10,6 +10,8 @@
  *   ['candKey', key]        operator of a consensus key
  *   ['candName', name]      operator of a name
  *   ['cands']               [operator…] ascending
+ *   ['switches', e]         [operator…] ascending: candidates whose pending key / RANDAO change
+ *                           takes effect at the first block of epoch e
  *   ['votesN', operator]    number of locks voting for the candidate
  *   ['votesAt', operator, i] lock id at position i (swap-remove keeps positions dense)
  *   ['bktN', operator]      number of the candidate's vote buckets
@@ -35,7 +37,7 @@
  * putLock and deleteLock maintain them, from the difference between the stored lock and the
  * new one, so every writer of locks keeps them exact.
  */
-import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
+import { asBytes, asList, asUint, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import {
   rlpBytesLength,
   rlpListHeaderLength,
@@ -85,6 +87,21 @@ export interface Candidate {
   /** Reveals made since the commitment: the next reveal is the onion's layer at this index. */
   randaoReveals: bigint;
   registeredAt: bigint;
+  /** Layers of the current commitment's onion: after this many reveals it is exhausted. */
+  randaoLayers: bigint;
+  /** Commitments made before the current one (0 for the registered one). */
+  randaoGeneration: bigint;
+  /** A consensus key and RANDAO commitment taking effect at the first block of `epoch`. */
+  pending: PendingSwitch | null;
+}
+
+/** A change of a candidate's consensus key and RANDAO commitment, announced ahead. */
+export interface PendingSwitch {
+  consensusKey: Address;
+  commitment: Uint8Array;
+  layers: bigint;
+  /** The epoch from whose first block it applies. */
+  epoch: bigint;
 }
 
 /** The votes for a candidate whose locks share one `since`. */
@@ -577,7 +594,10 @@ export class StakingStore {
   getCandidate(operator: Address): Candidate | null {
     const v = this.read(slot('cand', operator));
     if (v === null) return null;
-    const f = asList(rlpDecode(v), 'candidate', 11);
+    const f = asList(rlpDecode(v), 'candidate', 14);
+    const p = asList(f[13], 'pending switch');
+    if (p.length !== 0 && p.length !== 4)
+      throw new DecodeError(`pending switch: expected 0 or 4 items, got ${p.length}`);
     return {
       operator,
       consensusKey: asBytes(f[0], 'consensusKey', 20),
@@ -591,6 +611,17 @@ export class StakingStore {
       randaoLast: asBytes(f[8], 'randaoLast', 32),
       registeredAt: u(f[9], 'registeredAt'),
       randaoReveals: u(f[10], 'randaoReveals'),
+      randaoLayers: u(f[11], 'randaoLayers'),
+      randaoGeneration: u(f[12], 'randaoGeneration'),
+      pending:
+        p.length === 0
+          ? null
+          : {
+              consensusKey: asBytes(p[0], 'pending consensusKey', 20),
+              commitment: asBytes(p[1], 'pending commitment', 32),
+              layers: u(p[2], 'pending layers'),
+              epoch: u(p[3], 'pending epoch'),
+            },
     };
   }
 
@@ -609,6 +640,11 @@ export class StakingStore {
         c.randaoLast,
         c.registeredAt,
         c.randaoReveals,
+        c.randaoLayers,
+        c.randaoGeneration,
+        c.pending === null
+          ? []
+          : [c.pending.consensusKey, c.pending.commitment, c.pending.layers, c.pending.epoch],
       ]),
     );
   }
@@ -638,6 +674,17 @@ export class StakingStore {
   addCandidate(operator: Address): void {
     const all = [...this.candidates(), operator].sort(compareBytes);
     this.write(slot('cands'), rlpEncode(all));
+  }
+
+  /** Candidates whose pending switch takes effect at the first block of `epoch`. */
+  switchesAt(epoch: bigint): Address[] {
+    return this.readList(slot('switches', epoch), 'switches').map((a) =>
+      asBytes(a, 'operator', 20),
+    );
+  }
+
+  setSwitchesAt(epoch: bigint, operators: Address[]): void {
+    this.write(slot('switches', epoch), operators.length === 0 ? null : rlpEncode(operators));
   }
 
   // ---- unbonding --------------------------------------------------------------------------

@@ -207,7 +207,7 @@ describe('chains importing the same blocks agree', () => {
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end).
     expect(toHex(a.headHash)).toBe(
-      '0x5176e0f9854f032ce1c5fd1064098bfce872230a151e0e157c151680e79365dd',
+      '0x25c2e458ac7e82ada20a1f5537f0416555f2928e200d5aed4a7c6df946579518',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
       '0xc8fbf5598a06f82a0c523d59f9ee8ae94f151c5d473362090eb59330f0ede7f5',

@@ -281,7 +281,7 @@ describe('vote buckets', () => {
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0x77f23f446f5162c35d1767c73a2416c708465fab52b32eafad7ff847f6a2290a',
+      '0xebf56ec1f6b3b709451c9e583b5b03caf41b15777007c5fbe5c16af19a47de1f',
     );
   });
 });
