@@ -403,7 +403,9 @@ class Staking {
       return;
     }
     if (zero) throw new Revert("staking: a new consensus key needs its onion's randao commitment");
-    if (this.store.operatorOfKey(consensusKey))
+    // A key stays bound to the operator that used it: only that one may take it back.
+    const owner = this.store.operatorOfKey(consensusKey);
+    if (owner && bytesToBigint(owner) !== bytesToBigint(c.operator))
       throw new Revert('staking: consensus key already registered');
     // A key validating now or next epoch without a candidacy (a genesis validator) would have
     // blocks booked to this candidate before the switch.

@@ -298,6 +298,12 @@ describe('consensus key rotation through updateCandidate', () => {
     expect(tx(w, w.keys[0]!, 'renewRandao', [commit]).reverted).toMatch(
       /not a candidate's operator or consensus key/,
     );
+    // The operator may take its old key back (no one else can have it).
+    const back = toHex(w.onionOf(0, 2n).commitment);
+    expect(tx(w, op, 'updateCandidate', ['c0', 1000, hex(w.keys[0]!), back]).reverted).toBeNull();
+    expect(tx(w, w.ops[1]!, 'updateCandidate', ['c1', 0, hex(newKey), back]).reverted).toMatch(
+      /consensus key already registered/,
+    );
   });
 
   it('refuses a registered key, a validating key, a zero key or a new key without a commitment', () => {
