@@ -196,7 +196,7 @@ export function candidateCommand(): Command {
     ) => {
       const deposit = parseUnits(o.deposit);
       const consensusKey = await consensusKeyOf(o, true);
-      const onion = onionFromKey(consensusKey, await chainRandaoLayers(o.rpc));
+      const commitment = await commitmentOf(o.rpc, consensusKey, 0n);
       const key = await signingKey(o);
       const consensusAddress = toChecksumAddress(addressOf(consensusKey)) as Hex;
       await callStaking(
@@ -205,7 +205,7 @@ export function candidateCommand(): Command {
         encodeFunctionData({
           abi: STAKING_ABI,
           functionName: 'registerCandidate',
-          args: [consensusAddress, o.name, o.commission, o.commissionMax, toHex(onion.commitment)],
+          args: [consensusAddress, o.name, o.commission, o.commissionMax, commitment],
         }),
         `register candidate ${o.name} (consensus key ${consensusAddress}) with a deposit of ${formatUnits(deposit)} ETM`,
         deposit,
@@ -233,31 +233,20 @@ export function candidateCommand(): Command {
       const name = o.name ?? current.name;
       const commission = o.commission ?? Number(BigInt(current.commissionBps));
       const newKey = await consensusKeyOf(o, false);
-      if (!newKey) {
-        await callStaking(
-          o,
-          key,
-          encodeFunctionData({
-            abi: STAKING_ABI,
-            functionName: 'updateCandidate',
-            args: [name, commission],
-          }),
-          `update candidate ${name}: commission ${commission / 100}%`,
-        );
-        return;
+      let args: readonly unknown[] = [name, commission];
+      let describe = `update candidate ${name}: commission ${commission / 100}%`;
+      if (newKey) {
+        // The new key's onion is the candidate's next generation.
+        const generation = (await randaoOf(o.rpc, operator)).generation + 1n;
+        const keyAddress = toChecksumAddress(addressOf(newKey)) as Hex;
+        args = [...args, keyAddress, await commitmentOf(o.rpc, newKey, generation)];
+        describe += `, consensus key ${keyAddress} from the epoch after next`;
       }
-      const r = await randaoOf(o.rpc, operator);
-      const onion = onionFromKey(newKey, await chainRandaoLayers(o.rpc), r.generation + 1n);
-      const keyAddress = toChecksumAddress(addressOf(newKey)) as Hex;
       await callStaking(
         o,
         key,
-        encodeFunctionData({
-          abi: STAKING_ABI,
-          functionName: 'updateCandidate',
-          args: [name, commission, keyAddress, toHex(onion.commitment)],
-        }),
-        `update candidate ${name}: commission ${commission / 100}%, consensus key ${keyAddress} from the epoch after next`,
+        encodeFunctionData({ abi: STAKING_ABI, functionName: 'updateCandidate', args } as never),
+        describe,
       );
     },
   );
@@ -277,18 +266,13 @@ export function candidateCommand(): Command {
       (c) => c.consensusKey.toLowerCase() === keyAddress.toLowerCase(),
     );
     if (!cand) throw new Error(`${keyAddress} is not the consensus key of a candidate`);
-    const r = await randaoOf(o.rpc, cand.address);
-    const generation = r.generation + 1n;
-    const onion = onionFromKey(consensusKey, await chainRandaoLayers(o.rpc), generation);
+    const generation = (await randaoOf(o.rpc, cand.address)).generation + 1n;
+    const commitment = await commitmentOf(o.rpc, consensusKey, generation);
     await callStaking(
       o,
       key,
-      encodeFunctionData({
-        abi: STAKING_ABI,
-        functionName: 'renewRandao',
-        args: [toHex(onion.commitment)],
-      }),
-      `renew the RANDAO commitment of ${cand.name} (generation ${generation}, ${onion.length} reveals)`,
+      encodeFunctionData({ abi: STAKING_ABI, functionName: 'renewRandao', args: [commitment] }),
+      `renew the RANDAO commitment of ${cand.name} (generation ${generation}, ${await chainRandaoLayers(o.rpc)} reveals)`,
     );
   });
   withSender(
@@ -394,6 +378,13 @@ async function stakingView<F extends 'getRandao' | 'randaoLayers'>(
 /** Layers every new RANDAO commitment must have on this chain. */
 async function chainRandaoLayers(rpc: string): Promise<bigint> {
   return (await stakingView(rpc, 'randaoLayers', [])) as bigint;
+}
+
+/** The commitment of a consensus key's onion of `generation`, as long as the chain wants. */
+async function commitmentOf(rpc: string, consensusKey: Uint8Array, generation: bigint) {
+  return toHex(
+    onionFromKey(consensusKey, await chainRandaoLayers(rpc), generation).commitment,
+  ) as Hex;
 }
 
 async function randaoOf(rpc: string, operator: string) {
