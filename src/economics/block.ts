@@ -10,7 +10,8 @@
  * 3. release this block's voter bonus from the pool (never beyond the genesis pool: the cap is
  *    the pool's genesis balance, not what the account holds), and at an epoch's last block pay
  *    what the epoch released: half in equal shares to the voters of each validator of the
- *    epoch, half to the voters of one validator drawn with the mix of the epoch's first block,
+ *    epoch, half to the voters of one validator drawn with the mix after the epoch's first
+ *    block revealed by another proposer than the previous epoch's last one,
  *    each through the candidate's voter accumulator, so pro rata to the weights of the locks
  *    that have voted for it since before the epoch began (those the proposer's share goes to).
  *    A validator without such voters (or without a candidacy) forfeits its share: it stays in
@@ -19,7 +20,7 @@
  * Supply B changes by what is minted and what the fee rules burn. O(1) per block, and O(K) at an
  * epoch's last block: no work per lock.
  */
-import { bytesToBigint, concatBytes } from '../crypto/bytes.js';
+import { bytesToBigint, concatBytes, equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { StateDB } from '../state/state-db.js';
 import {
@@ -48,7 +49,8 @@ export interface BlockEconomicsInput {
   proposerFees: bigint;
   /** Base fees burned by this block. */
   burned: bigint;
-  /** The block's RANDAO mix (at an epoch's first block it becomes the seed of its bonus draw). */
+  /** The proposer's RANDAO reveal (empty when it has none) and the block's mix after it. */
+  randaoReveal: Uint8Array;
   mix: Uint8Array;
 }
 
@@ -104,10 +106,17 @@ export function applyBlockEconomics(
   const proposerTotal = split.proposer + input.proposerFees;
   const { commission, voters } = payProposer(state, store, input.coinbase, proposerTotal);
 
-  // 3. The voter bonus. The draw of an epoch uses the mix of its first block: no vote cast
-  // after it shares the epoch's bonus, and the epoch's last proposer cannot change it.
-  if (height === epochBounds(epochOf(height, params), params).first)
-    econ = { ...econ, bonusSeed: input.mix };
+  // 3. The voter bonus. The epoch's draw uses the mix after its first block with a reveal by
+  // another proposer than the previous epoch's last block's: nobody could know it while votes
+  // that share the epoch's bonus could still be cast, and the epoch's last proposer cannot
+  // change it.
+  const first = epochBounds(epochOf(height, params), params).first;
+  if (
+    econ.bonusSeedAt < first &&
+    input.randaoReveal.length > 0 &&
+    !equalBytes(input.coinbase, econ.lastEpochProposer)
+  )
+    econ = { ...econ, bonusSeed: input.mix, bonusSeedAt: height };
   const offered = bonusPerBlock(height, params.bonusScheduleDivisor);
   const available = econ.bonusCap - econ.bonusReleased;
   const released = offered < available ? offered : available;
@@ -118,12 +127,16 @@ export function applyBlockEconomics(
   };
   let bonusPaid = 0n;
   if (isEpochEnd(height, params)) {
-    bonusPaid = payBonus(state, store, input, econ.bonusPending, econ.bonusSeed);
+    // No such block in the whole epoch (every other proposer exhausted or absent): the
+    // epoch's last mix, which only its proposer could bias, and only by withholding.
+    const seed = econ.bonusSeedAt >= first ? econ.bonusSeed : input.mix;
+    bonusPaid = payBonus(state, store, input, econ.bonusPending, seed);
     // What was not paid (forfeits, the odd units of the split) is released again later.
     econ = {
       ...econ,
       bonusPending: 0n,
       bonusReleased: econ.bonusReleased - (econ.bonusPending - bonusPaid),
+      lastEpochProposer: input.coinbase,
     };
   }
   store.setEconomics(econ);

@@ -167,8 +167,14 @@ export interface EconomicState {
   lastMinted: bigint;
   /** The most the bonus pool ever releases: its genesis balance (value sent to it later is not). */
   bonusCap: bigint;
-  /** Seed of this epoch's bonus draw: the RANDAO mix of the epoch's first block (32 bytes). */
+  /**
+   * Seed of the epoch's bonus draw (32 bytes): the RANDAO mix after its first block that carries
+   * a reveal by another proposer than the previous epoch's last block's; taken at `bonusSeedAt`.
+   */
   bonusSeed: Uint8Array;
+  bonusSeedAt: bigint;
+  /** The proposer (consensus key) of the last block of the previous epoch; empty at genesis. */
+  lastEpochProposer: Uint8Array;
 }
 
 /** A lock's reward bookkeeping. */
@@ -290,8 +296,10 @@ export class StakingStore {
         lastMinted: 0n,
         bonusCap: 0n,
         bonusSeed: new Uint8Array(32),
+        bonusSeedAt: 0n,
+        lastEpochProposer: new Uint8Array(0),
       };
-    const items = asList(rlpDecode(v), 'economics', 11);
+    const items = asList(rlpDecode(v), 'economics', 13);
     const f = items.slice(0, 10).map((x) => u(x, 'economics field'));
     return {
       supply: f[0]!,
@@ -305,6 +313,8 @@ export class StakingStore {
       lastMinted: f[8]!,
       bonusCap: f[9]!,
       bonusSeed: asBytes(items[10], 'bonusSeed', 32),
+      bonusSeedAt: u(items[11], 'bonusSeedAt'),
+      lastEpochProposer: asBytes(items[12], 'lastEpochProposer'),
     };
   }
 
@@ -323,6 +333,8 @@ export class StakingStore {
         e.lastMinted,
         e.bonusCap,
         e.bonusSeed,
+        e.bonusSeedAt,
+        e.lastEpochProposer,
       ]),
     );
   }

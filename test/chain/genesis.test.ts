@@ -343,8 +343,8 @@ describe('parsed genesis', () => {
 
 describe('genesis determinism', () => {
   // Pinned: a change here changes every existing chain's genesis hash.
-  const GOLDEN_HASH = '0x032d68d1de409af8b058834c64736c345c1a414e0a1d77d6f265f3074fdf2699';
-  const GOLDEN_ROOT = '0x2d0419e7422bc0f4ef5639357800343e55ce8ea27d3f5fb576dcf1904e21de14';
+  const GOLDEN_HASH = '0xa8ee948fa7343685e6516583f714956c40c0954f747008acf312b70625c27a43';
+  const GOLDEN_ROOT = '0x4cb10e7a547e4faa23d2f275d90358ca4ecb953d09a66d93eb7a362dafc18fec';
 
   it('gives the pinned genesis hash and state root', () => {
     expect(hashOf(genesisDoc())).toBe(GOLDEN_HASH);

@@ -207,10 +207,10 @@ describe('chains importing the same blocks agree', () => {
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end).
     expect(toHex(a.headHash)).toBe(
-      '0x25c2e458ac7e82ada20a1f5537f0416555f2928e200d5aed4a7c6df946579518',
+      '0x8e3cfc0283d216e6517756a96097386dfc514b87dda4b61576c37d741002134b',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0xc8fbf5598a06f82a0c523d59f9ee8ae94f151c5d473362090eb59330f0ede7f5',
+      '0xcf862056c39572b9e1380b94d313f7c82232f4f860daf69c93348e43abb15191',
     );
   });
 

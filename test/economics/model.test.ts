@@ -12,7 +12,8 @@
  *   halving of the ages behind the epoch's producers); a vote cast during an epoch weighs 0 until
  *   that refresh; claims and compounding change T only;
  * - at an epoch's end the released bonus: A/2 in K equal shares plus A/2 to the validator drawn
- *   with the mix of the epoch's first block, each to the voters that voted for it before the
+ *   with the mix after the epoch's first block revealed by another proposer than the previous
+ *   epoch's last one, each to the voters that voted for it before the
  *   epoch began, pro rata to weight (a validator without them forfeits; release stops at the
  *   genesis pool and what is not paid is released again).
  *
@@ -140,6 +141,8 @@ class Reference {
   bonusPending = 0n;
   bonusReleased = 0n;
   bonusSeed: Uint8Array = new Uint8Array(32);
+  seedAt = 0n;
+  lastProposer = '';
   produced = new Set<string>();
   readonly keyToOp = new Map<string, string>();
   readonly commission = new Map<string, bigint>();
@@ -232,9 +235,14 @@ class Reference {
     }
     expect(e.voters).toBe(toVoters);
     expect(e.commission).toBe(total - toVoters);
-    // 3. The bonus: the seed of an epoch's draw is the mix of its first block; release stops
-    // at the genesis pool; what an epoch's payout leaves is released again.
-    if (b.height === epochBounds(epochOf(b.height, p), p).first) this.bonusSeed = b.mix;
+    // 3. The bonus: the seed of an epoch's draw is the mix after its first block revealed by
+    // another proposer than the previous epoch's last one (else the epoch's last mix); release
+    // stops at the genesis pool; what an epoch's payout leaves is released again.
+    const first = epochBounds(epochOf(b.height, p), p).first;
+    if (this.seedAt < first && b.reveal.length > 0 && toHex(b.coinbase) !== this.lastProposer) {
+      this.bonusSeed = b.mix;
+      this.seedAt = b.height;
+    }
     const offered = bonusPerBlock(b.height, p.bonusScheduleDivisor);
     const avail = this.bonusCap - this.bonusReleased;
     const released = offered < avail ? offered : avail;
@@ -249,7 +257,8 @@ class Reference {
     const K = BigInt(b.validators.length);
     let paid = 0n;
     if (A > 0n && K > 0n) {
-      const drawn = bytesToBigint(keccak256(concatBytes(this.bonusSeed, TAG))) % K;
+      const seed = this.seedAt >= first ? this.bonusSeed : b.mix;
+      const drawn = bytesToBigint(keccak256(concatBytes(seed, TAG))) % K;
       b.validators.forEach((key, k) => {
         const vop = this.keyToOp.get(toHex(key));
         if (vop === undefined) return;
@@ -269,6 +278,7 @@ class Reference {
     this.bonusPool -= paid;
     this.bonusReleased -= A - paid;
     this.bonusPending = 0n;
+    this.lastProposer = toHex(b.coinbase);
   }
 
   /** The staking hooks' part: the halving behind producers, the refresh of the next voters. */
@@ -432,6 +442,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
             height: out.height,
             coinbase: out.coinbase,
             validators: out.validators,
+            reveal: out.reveal,
             mix: out.mix,
             economics: out.economics,
           },

@@ -216,21 +216,27 @@ describe('the voter bonus at an epoch end', () => {
     });
   });
 
-  it('the draw uses the mix of the epoch’s first block, not the one its last proposer makes', () => {
+  it('the draw uses the mix after the epoch’s first block revealed by a proposer other than the previous epoch’s last', () => {
     // The deposits are the only voters: each validator's deposit gets A/2/K, the drawn one's
-    // A/2 more. Over epochs where the two mixes would draw differently, the chain follows the
-    // first block's.
+    // A/2 more. Over epochs where the seed and the epoch's last mix would draw differently, the
+    // chain follows the seed.
     const w = bonusWorld();
     let checked = 0;
+    let lastProposer = '';
     for (let e = 0; e < 10; e++) {
-      const seed = w.block().mix;
-      for (let i = 0; i < 3; i++) w.block();
+      let seed: Uint8Array | null = null;
+      for (let i = 0; i < 4; i++) {
+        const b = w.block();
+        if (!seed && b.reveal.length > 0 && toHex(b.coinbase) !== lastProposer) seed = b.mix;
+      }
       const before = [1n, 2n, 3n].map((id) => pending(w, id));
       const A = economicState(w.state).bonusPending;
       const out = w.block();
+      if (!seed && out.reveal.length > 0 && toHex(out.coinbase) !== lastProposer) seed = out.mix;
+      lastProposer = toHex(out.coinbase);
       const released = A + out.economics.bonusReleased;
       const K = BigInt(out.validators.length);
-      const drawn = bonusDraw(seed, K);
+      const drawn = bonusDraw(seed!, K);
       if (drawn === bonusDraw(out.mix, K)) continue;
       checked++;
       out.validators.forEach((key, k) => {
@@ -241,6 +247,26 @@ describe('the voter bonus at an epoch end', () => {
       });
     }
     expect(checked).toBeGreaterThan(2);
+  });
+
+  it('the previous epoch’s last proposer cannot know the draw: its own next block, or a block without a reveal, is skipped', () => {
+    // Validators [c0, c1, c2, bare]; choose the proposers: c2 ends epoch 0 (block 5) and opens
+    // epoch 1 (block 6), the bare validator (no reveal) proposes block 7, c0 block 8.
+    const w = bonusWorld();
+    for (let h = 1; h < 5; h++) w.block();
+    expect(toHex(w.block({ proposer: 2 }).coinbase)).toBe(toHex(w.keys[2]!));
+    const six = w.block({ proposer: 2 });
+    const seven = w.block({ proposer: 3 });
+    expect(seven.reveal.length).toBe(0);
+    const eight = w.block({ proposer: 0 });
+    const e = economicState(w.state);
+    expect(e.bonusSeedAt).toBe(8n);
+    expect(toHex(e.bonusSeed)).toBe(toHex(eight.mix));
+    expect(toHex(e.bonusSeed)).not.toBe(toHex(six.mix));
+    // It stays the seed for the rest of the epoch.
+    w.block();
+    w.block();
+    expect(economicState(w.state).bonusSeedAt).toBe(8n);
   });
 
   it('never releases more than the genesis pool, whatever the pool account receives later', () => {

@@ -78,6 +78,7 @@ export interface AfterEconomics {
   height: bigint;
   coinbase: Address;
   validators: Address[];
+  reveal: Uint8Array;
   mix: Uint8Array;
   economics: BlockEconomicsOutput;
 }
@@ -195,9 +196,10 @@ export function makeWorld(opts: WorldOptions = {}) {
       validators,
       proposerFees: o.proposerFees ?? 0n,
       burned: o.burned ?? 0n,
+      randaoReveal: reveal,
       mix,
     });
-    o.afterEconomics?.({ height, coinbase, validators, mix, economics });
+    o.afterEconomics?.({ height, coinbase, validators, reveal, mix, economics });
     const staking = applyBlockStaking(state, {
       height,
       params,
@@ -206,7 +208,7 @@ export function makeWorld(opts: WorldOptions = {}) {
       randaoReveal: reveal,
       mix,
     });
-    return { height, coinbase, validators, mix, economics, ...staking };
+    return { height, coinbase, validators, mix, reveal, economics, ...staking };
   };
 
   /** Closes the next block through the state transition itself (executeBlock). */

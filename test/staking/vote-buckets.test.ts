@@ -281,7 +281,7 @@ describe('vote buckets', () => {
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0xebf56ec1f6b3b709451c9e583b5b03caf41b15777007c5fbe5c16af19a47de1f',
+      '0xae18424d59802afd804cc57cb9685a923eeade31a7bcd81926b1ef8c338ae5e4',
     );
   });
 });
