@@ -23,7 +23,7 @@ import { intrinsicGas, type SignedTx } from './tx.js';
 import { DAO_TREASURY, STAKING_ADDRESS, STAKING_REWARD_POOL } from './system-accounts.js';
 import { equalBytes } from '../crypto/bytes.js';
 import { callStaking, Revert, stakingCallGas } from '../staking/contract.js';
-import { applyBlockStaking } from '../staking/block-hooks.js';
+import { applyBlockStaking, type CandidateWeighing } from '../staking/block-hooks.js';
 import { applyBlockEconomics, type BlockEconomicsOutput } from '../economics/block.js';
 import type { Log } from '../chain/receipt.js';
 
@@ -61,6 +61,8 @@ export interface BlockOutcome {
   economics: BlockEconomicsOutput;
   /** Validators of the next epoch when this block ends an epoch, else empty. */
   nextValidators: Uint8Array[];
+  /** The candidates' weights this block's election used; null unless it ends an epoch. */
+  electionWeights: CandidateWeighing[] | null;
 }
 
 /** Applies one transaction; throws TxError (and changes nothing) if it cannot be included. */
@@ -258,7 +260,7 @@ function finish(
   const bloom = new Uint8Array(BLOOM_BYTES);
   for (const r of receipts) orBloom(bloom, r.logsBloom);
   // Throws StakingBlockError when the block's RANDAO reveal is wrong.
-  const { nextValidators } = applyBlockStaking(state, {
+  const { nextValidators, electionWeights } = applyBlockStaking(state, {
     height: env.number,
     params: env.params,
     coinbase: env.coinbase,
@@ -266,5 +268,5 @@ function finish(
     randaoReveal: env.randaoReveal,
     mix: env.mixHash,
   });
-  return { receipts, gasUsed, logsBloom: bloom, fees, economics, nextValidators };
+  return { receipts, gasUsed, logsBloom: bloom, fees, economics, nextValidators, electionWeights };
 }

@@ -230,8 +230,17 @@ export interface ElectionView {
   /** The block whose state transition ran the election (0: set by the genesis). */
   electedAt: bigint;
   seed: Uint8Array;
+  rankedSeats: bigint;
+  lotterySeats: bigint;
+  /**
+   * Every candidate the election weighed, with its election weight R (36-decimal), by address:
+   * with the seed and the seats, all it takes to run the election again. Null when no election
+   * chose the set (the genesis epochs).
+   */
+  candidates: { address: Uint8Array; R: bigint }[] | null;
   ranked: Uint8Array[];
-  drawn: { address: Uint8Array; w: bigint; W: bigint }[];
+  /** Lottery winners in draw order: w, the draw's total W and its point z. */
+  drawn: { address: Uint8Array; w: bigint; W: bigint; z: bigint }[];
   /** Seated without weight because fewer than K candidates had any. */
   filled: Uint8Array[];
   validators: Uint8Array[];
@@ -244,7 +253,8 @@ export interface StakingRpcBackend {
   economics(block: bigint): EconomicsFigures;
   /** The epoch `epoch`, or the current one; null when it is not known yet. */
   epoch(epoch: bigint | null): EpochView | null;
-  candidates(): CandidateView[];
+  /** The candidates as the next election would weigh them after block `block` (resolved). */
+  candidates(block: bigint): CandidateView[];
   locks(owner: Uint8Array): LockView[];
   election(epoch: bigint): ElectionView | null;
 }

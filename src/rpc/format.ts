@@ -284,11 +284,16 @@ export function formatElection(e: ElectionView): JsonObject {
     epoch: quantity(e.epoch),
     electedAt: quantity(e.electedAt),
     seed: data(e.seed),
+    rankedSeats: quantity(e.rankedSeats),
+    lotterySeats: quantity(e.lotterySeats),
+    candidates:
+      e.candidates?.map((c) => ({ address: toChecksumAddress(c.address), R: fixed(c.R) })) ?? null,
     ranked: e.ranked.map(toChecksumAddress),
     drawn: e.drawn.map((d) => ({
       address: toChecksumAddress(d.address),
       w: quantity(d.w),
       W: quantity(d.W),
+      z: quantity(d.z),
       probability: fixed((d.w * 10n ** 36n) / d.W),
     })),
     filled: e.filled.map(toChecksumAddress),

@@ -128,7 +128,11 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     const e = staking().epoch(p.optional(0, 'epoch', decodeUint64, null));
     return e === null ? null : formatEpoch(e);
   });
-  define('etm_getCandidates', 0, () => staking().candidates().map(formatCandidate));
+  define('etm_getCandidates', 1, (p) =>
+    staking()
+      .candidates(stateBlock(p.optional(0, 'block', decodeBlockNumberOrTag, LATEST)))
+      .map(formatCandidate),
+  );
   define('etm_getLocks', 1, (p) =>
     staking()
       .locks(p.required(0, 'address', decodeAddress))
