@@ -11,6 +11,8 @@ import { integer } from './options.js';
 import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
 import { runProcessDevnet, type ProcessDevnetCliOptions } from './devnet-processes.js';
 
+type DevnetCliOptions = ProcessDevnetCliOptions & { processes: boolean; ui: boolean };
+
 export function devnetCommand(): Command {
   return new Command('devnet')
     .description(
@@ -31,6 +33,7 @@ export function devnetCommand(): Command {
     .option('--rpc-port <port>', 'JSON-RPC port (HTTP and WebSocket)', integer(0, 65535), 8545)
     .option('--rpc-host <host>', 'JSON-RPC interface to bind', '127.0.0.1')
     .option('--reset', 'delete the data directory first and start a new chain', false)
+    .option('--no-ui', 'do not serve the web app (explorer and voting page) at the RPC address')
     .option(
       '--standby <n>',
       'extra nodes with dev validator keys, outside the genesis set, ready to be elected',
@@ -77,7 +80,7 @@ export function devnetCommand(): Command {
       integer(0, 100),
       0,
     )
-    .action(async (opts: ProcessDevnetCliOptions & { processes: boolean }, command: Command) => {
+    .action(async (opts: DevnetCliOptions, command: Command) => {
       const out = (line: string) => process.stdout.write(line + '\n');
       if (opts.processes) {
         const standbyGiven = command.getOptionValueSource('standby') === 'cli';
@@ -94,6 +97,7 @@ export function devnetCommand(): Command {
           rpcPort: opts.rpcPort,
           reset: opts.reset,
           standby: opts.standby,
+          ui: opts.ui,
           staking: {
             epochBlocks: opts.epochBlocks,
             rankedSeats: opts.rankedSeats,
@@ -144,5 +148,6 @@ function printBanner(
     `Data directory:    ${resolve(opts.datadir)}${head > 0n ? ` (resuming at block ${head})` : ''}`,
   );
   out(`JSON-RPC:          ${d.httpUrl}   WebSocket: ${d.wsUrl}`);
+  if (d.uiUrl) out(`Web app:           ${d.uiUrl}   (explorer, voting, election audit)`);
   out('');
 }

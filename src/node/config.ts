@@ -11,6 +11,7 @@
  *       "passwordEnv": "ETM_PASSWORD"          // optional: the variable to read (default ETM_PASSWORD)
  *     },
  *     "rpc": { "host": "127.0.0.1", "port": 8545 },  // optional; "enabled": false turns it off
+ *     "ui": { "enabled": true },               // optional: the web app at the RPC address
  *     "p2p": {                                 // optional: without it the node has no peers
  *       "listen": ["/ip4/0.0.0.0/tcp/30333"],
  *       "announce": ["/ip4/203.0.113.7/tcp/30333"],   // optional: addresses to advertise
@@ -41,6 +42,8 @@ export interface NodeConfig {
   genesis: string;
   validator: { keystore: string; passwordFile: string | null; passwordEnv: string | null } | null;
   rpc: { enabled: boolean; host: string; port: number };
+  /** The web app, served on GET by the RPC server (docs/web.md). */
+  ui: { enabled: boolean };
   p2p: P2pConfig | null;
   metrics: { host: string; port: number } | null;
   log: { format: LogFormat; level: LogLevel };
@@ -126,7 +129,7 @@ function parseLog(v: unknown): NodeConfig['log'] {
 
 export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
   const o = obj(doc, 'config');
-  only(o, ['datadir', 'genesis', 'validator', 'rpc', 'p2p', 'metrics', 'log'], 'config');
+  only(o, ['datadir', 'genesis', 'validator', 'rpc', 'ui', 'p2p', 'metrics', 'log'], 'config');
   const path = (v: unknown, what: string) => resolve(baseDir, str(v, what));
   let validator: NodeConfig['validator'] = null;
   if (o.validator !== undefined && o.validator !== null) {
@@ -151,6 +154,18 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     if (r.host !== undefined) rpc.host = str(r.host, 'rpc.host');
     if (r.port !== undefined) rpc.port = port(r.port, 'rpc.port');
   }
+  const ui = { enabled: false };
+  if (o.ui !== undefined && o.ui !== null) {
+    const u = obj(o.ui, 'ui');
+    only(u, ['enabled'], 'ui');
+    if (u.enabled !== undefined) {
+      if (typeof u.enabled !== 'boolean')
+        throw new ConfigError('ui.enabled: expected true or false');
+      ui.enabled = u.enabled;
+    }
+    if (ui.enabled && !rpc.enabled)
+      throw new ConfigError('ui.enabled: the web app is served by the RPC server, which is off');
+  }
   let metrics: NodeConfig['metrics'] = null;
   if (o.metrics !== undefined && o.metrics !== null) {
     const m = obj(o.metrics, 'metrics');
@@ -165,6 +180,7 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     genesis: path(o.genesis, 'genesis'),
     validator,
     rpc,
+    ui,
     p2p: o.p2p === undefined || o.p2p === null ? null : parseP2p(o.p2p),
     metrics,
     log: parseLog(o.log),

@@ -12,19 +12,31 @@ import { NodeRpcBackend } from './rpc-backend.js';
 import { ConfigError, type NodeConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
+import { NODE_INFO, WebApp } from './web-app.js';
 
 export class PortInUseError extends Error {
   override name = 'PortInUseError';
 }
 
+/**
+ * Serves JSON-RPC (and, given `webApp`, the web app on GET at the same address). `uiUrl` is
+ * the app's address, null without it.
+ */
 export async function startRpc(
   node: Node,
   host: string,
   port: number,
-): Promise<{ server: RpcServer; httpUrl: string; wsUrl: string }> {
-  const server = new RpcServer({ backend: new NodeRpcBackend(node), host, port });
+  webApp: WebApp | null = null,
+): Promise<{ server: RpcServer; httpUrl: string; wsUrl: string; uiUrl: string | null }> {
+  const server = new RpcServer({
+    backend: new NodeRpcBackend(node),
+    host,
+    port,
+    serveGet: webApp ? (req, res) => webApp.serve(req, res) : undefined,
+  });
   try {
-    return { server, ...(await server.listen()) };
+    const urls = await server.listen();
+    return { server, ...urls, uiUrl: webApp ? `${urls.httpUrl}/` : null };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new PortInUseError(`port ${port} on ${host} is in use; pick another RPC port`);
@@ -50,6 +62,8 @@ export interface RunningNode {
   node: Node;
   httpUrl: string | null;
   wsUrl: string | null;
+  /** The web app's address, when the config enables it. */
+  uiUrl: string | null;
   /** The peer-to-peer network, when configured. */
   p2p: P2pNetwork | null;
   metricsUrl: string | null;
@@ -119,7 +133,8 @@ export async function startConfiguredNode(
   try {
     let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
     if (config.rpc.enabled) {
-      rpc = await startRpc(node, config.rpc.host, config.rpc.port);
+      const webApp = config.ui.enabled ? WebApp.load(NODE_INFO) : null;
+      rpc = await startRpc(node, config.rpc.host, config.rpc.port, webApp);
       const server = rpc.server;
       cleanup.push(() => server.close());
     }
@@ -167,6 +182,7 @@ export async function startConfiguredNode(
       node,
       httpUrl: rpc?.httpUrl ?? null,
       wsUrl: rpc?.wsUrl ?? null,
+      uiUrl: rpc?.uiUrl ?? null,
       p2p,
       metricsUrl,
       stop,

@@ -38,6 +38,8 @@ export interface RpcServerOptions {
   corsOrigins?: string[];
   /** Told about unexpected exceptions (clients only see -32603 'internal error'). */
   onInternalError?: (error: unknown, method: string) => void;
+  /** Answers GET and HEAD requests (the node's web app); without it they get 405. */
+  serveGet?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export const DEFAULT_RPC_HOST = '127.0.0.1';
@@ -77,6 +79,7 @@ export class RpcServer {
   private readonly corsOrigins: string[];
   private readonly handler: RpcHandler;
   private readonly subscriptions: SubscriptionManager;
+  private readonly serveGet: RpcServerOptions['serveGet'];
   private readonly connections = new Set<Connection>();
   private http: Server | null = null;
   private wss: WebSocketServer | null = null;
@@ -89,6 +92,7 @@ export class RpcServer {
     this.port = options.port ?? DEFAULT_RPC_PORT;
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.corsOrigins = (options.corsOrigins ?? []).map((o) => o.toLowerCase());
+    this.serveGet = options.serveGet;
     const onInternalError = options.onInternalError ?? (() => {});
     this.handler = new RpcHandler({
       backend: options.backend,
@@ -187,6 +191,10 @@ export class RpcServer {
       }
       res.writeHead(204).end();
       req.resume();
+      return;
+    }
+    if (this.serveGet && (req.method === 'GET' || req.method === 'HEAD')) {
+      this.serveGet(req, res);
       return;
     }
     if (req.method !== 'POST') {
