@@ -31,6 +31,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 1024,
+
   },
   logLevel: 'warn',
 });

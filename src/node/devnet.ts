@@ -198,7 +198,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   }
   let rpc: Awaited<ReturnType<typeof startRpc>>;
   try {
-    const webApp = o.ui && WebApp.isBuilt() ? WebApp.load(devnetInfo(accounts)) : null;
+    const webApp =
+      o.ui && WebApp.isBuilt() ? WebApp.load(devnetInfo(genesis.chainId, accounts)) : null;
     if (o.ui && !webApp) log('web app not built (npm run build): not served');
     rpc = await startRpc(nodes[0]!, o.rpcHost, o.rpcPort, webApp);
   } catch (e) {

@@ -12,7 +12,7 @@ import { NodeRpcBackend } from './rpc-backend.js';
 import { ConfigError, type NodeConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
-import { NODE_INFO, WebApp } from './web-app.js';
+import { nodeInfo, WebApp } from './web-app.js';
 
 export class PortInUseError extends Error {
   override name = 'PortInUseError';
@@ -133,7 +133,7 @@ export async function startConfiguredNode(
   try {
     let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
     if (config.rpc.enabled) {
-      const webApp = config.ui.enabled ? WebApp.load(NODE_INFO) : null;
+      const webApp = config.ui.enabled ? WebApp.load(nodeInfo(genesis.chainId)) : null;
       rpc = await startRpc(node, config.rpc.host, config.rpc.port, webApp);
       const server = rpc.server;
       cleanup.push(() => server.close());

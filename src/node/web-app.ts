@@ -23,6 +23,8 @@ const MAX_APP_BYTES = 16 * 1024 * 1024;
 
 /** What the app reads from /etm-ui.json. */
 export interface WebAppInfo {
+  /** The chain's id, so the app needs no request for it before its first page. */
+  chainId: string;
   /** True on `etm devnet` only. */
   devnet: boolean;
   /** Dev accounts the app may sign with, without a wallet (devnet only). */
@@ -128,8 +130,9 @@ function asset(body: Buffer, ext: string, immutable: boolean): Asset {
 }
 
 /** /etm-ui.json of a devnet: it may sign with these (publicly known) dev accounts. */
-export function devnetInfo(accounts: readonly DerivedAccount[]): WebAppInfo {
+export function devnetInfo(chainId: bigint, accounts: readonly DerivedAccount[]): WebAppInfo {
   return {
+    chainId: chainId.toString(),
     devnet: true,
     devAccounts: accounts.map((a) => ({
       address: a.checksumAddress,
@@ -138,5 +141,7 @@ export function devnetInfo(accounts: readonly DerivedAccount[]): WebAppInfo {
   };
 }
 
-/** /etm-ui.json of a configured node: no dev accounts, ever. */
-export const NODE_INFO: WebAppInfo = { devnet: false, devAccounts: [] };
+/** /etm-ui.json of a node started from a configuration file: no dev accounts, ever. */
+export function nodeInfo(chainId: bigint): WebAppInfo {
+  return { chainId: chainId.toString(), devnet: false, devAccounts: [] };
+}

@@ -36,6 +36,7 @@ export class App {
   wallets: InjectedWallet[] = [];
   private page: Page | null = null;
   private pageKey = '';
+  private routed = false;
   private error: string | null = null;
   private loading: Promise<void> | null = null;
   private again = false;
@@ -49,14 +50,14 @@ export class App {
     private readonly root: HTMLElement,
   ) {}
 
-  async start(): Promise<void> {
+  async start(head: bigint): Promise<void> {
     this.root.replaceChildren();
     this.wallets = discoverWallets((w) => {
       this.wallets = w;
       this.render();
     });
     window.addEventListener('hashchange', () => void this.route());
-    this.head = await this.rpc.client.getBlockNumber();
+    this.head = head;
     this.rpc.watchHeads(
       (n) => {
         this.connection = 'live';
@@ -65,7 +66,8 @@ export class App {
         for (const listener of this.headListeners) listener(n);
         void this.refresh();
       },
-      () => {
+      (error) => {
+        console.error('newHeads subscription:', error);
         this.connection = 'offline';
         this.render();
       },
@@ -137,6 +139,8 @@ export class App {
   }
 
   private async route(): Promise<void> {
+    const first = !this.routed;
+    this.routed = true;
     const path = location.hash.replace(/^#\/?/, '');
     const parts = path.split('/').map(decodeURIComponent);
     const key = path;
@@ -152,7 +156,8 @@ export class App {
       // A new page waits for no refresh of the old one.
       this.loading = null;
       await this.refresh();
-      document.getElementById('main')?.focus({ preventScroll: true });
+      // After a navigation, keyboard and screen-reader users continue at the new content.
+      if (!first) document.getElementById('main')?.focus({ preventScroll: true });
       return;
     }
     this.page = null;

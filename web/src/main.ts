@@ -49,8 +49,8 @@ const nav: NavItem[] = [
 
 const root = document.getElementById('app')!;
 try {
-  const app = new App(await Rpc.connect(), routes, nav, root);
-  await app.start();
+  const { rpc, head } = await Rpc.connect();
+  await new App(rpc, routes, nav, root).start(head);
 } catch (error) {
   root.textContent = `Cannot reach the node: ${nodeMessage(error)}`;
   root.setAttribute('role', 'alert');

@@ -20,6 +20,8 @@ export const wsUrl = rpcUrl.replace(/^http/, 'ws');
 
 /** What the node says about itself in /etm-ui.json. */
 export interface UiInfo {
+  /** Decimal. */
+  chainId: string;
   devnet: boolean;
   devAccounts: { address: Address; privateKey: Hex }[];
 }
@@ -138,15 +140,16 @@ export class Rpc {
   }
 
   /** Connects to the node that served the page. */
-  static async connect(): Promise<Rpc> {
-    const [info, chainId] = await Promise.all([
-      fetch(new URL('etm-ui.json', location.href)).then(
-        (r) => (r.ok ? (r.json() as Promise<UiInfo>) : { devnet: false, devAccounts: [] }),
-        () => ({ devnet: false, devAccounts: [] }),
-      ),
-      createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) }).getChainId(),
+  /** Connects to the node that served the page; also gives the head's number, asked alongside. */
+  static async connect(): Promise<{ rpc: Rpc; head: bigint }> {
+    const [info, head] = await Promise.all([
+      fetch(new URL('etm-ui.json', location.href)).then((response) => {
+        if (!response.ok) throw new Error(`etm-ui.json: HTTP ${response.status}`);
+        return response.json() as Promise<UiInfo>;
+      }),
+      createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) }).getBlockNumber(),
     ]);
-    return new Rpc(chainId, info);
+    return { rpc: new Rpc(Number(info.chainId), info), head };
   }
 
   request<T>(method: string, params: unknown[] = []): Promise<T> {

@@ -26,21 +26,21 @@ export class OverviewPage implements Page {
 
   async load(): Promise<void> {
     const { rpc } = this.app;
-    const head = await rpc.client.getBlock({ blockTag: 'latest' });
-    const n = head.number!;
-    const older: Promise<Block>[] = [];
-    for (let i = 1n; i < RECENT && n - i >= 0n; i++)
-      older.push(rpc.client.getBlock({ blockNumber: n - i }));
-    const [set, epoch, candidates, recent] = await Promise.all([
+    // One batch: the head and the blocks under it, the validators, the epoch, the names.
+    const n = this.app.head;
+    const blocks: Promise<Block>[] = [];
+    for (let i = 0n; i < RECENT && n - i >= 0n; i++)
+      blocks.push(rpc.client.getBlock({ blockNumber: n - i }));
+    const [set, epoch, candidates, [head, ...recent]] = await Promise.all([
       rpc.validators(),
       rpc.epoch(),
       rpc.candidates(),
-      Promise.all(older),
+      Promise.all(blocks),
     ]);
     const epochBlocks = epoch ? epoch.lastBlock - epoch.firstBlock + 1n : 0n;
     this.data = {
-      head,
-      recent: [head, ...recent],
+      head: head!,
+      recent: [head!, ...recent],
       set,
       epoch,
       names: new Names(candidates),
