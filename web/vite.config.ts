@@ -31,7 +31,6 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 1024,
-
   },
   logLevel: 'warn',
 });

@@ -10,6 +10,7 @@ import {
   http,
   webSocket,
   type Address,
+  type Block,
   type Chain,
   type Hex,
   type PublicClient,
@@ -118,10 +119,16 @@ function quantities<T>(raw: Raw, fields: readonly string[]): T {
 
 const hex = (n: bigint): Hex => `0x${n.toString(16)}`;
 
+/** Committed blocks kept in the page: they are final, so a cached one is never stale. */
+const BLOCK_CACHE = 256;
+
 export class Rpc {
   readonly client: PublicClient;
   readonly chain: Chain;
   private ws: PublicClient | null = null;
+  private readonly blocks = new Map<bigint, Block>();
+  /** Elected epochs never change; only those are kept. */
+  private readonly epochs = new Map<bigint, Epoch>();
 
   constructor(
     readonly chainId: number,
@@ -180,12 +187,26 @@ export class Rpc {
     return raw.map((l) => quantities<Lock>(l, ['id', 'amount', 'since', 't', 'x', 'pending']));
   }
 
+  /** A committed block (cached: every committed block is final). */
+  async block(number: bigint): Promise<Block> {
+    const cached = this.blocks.get(number);
+    if (cached) return cached;
+    const block = await this.client.getBlock({ blockNumber: number });
+    if (this.blocks.size >= BLOCK_CACHE) this.blocks.delete(this.blocks.keys().next().value!);
+    this.blocks.set(number, block);
+    return block;
+  }
+
   async epoch(epoch?: bigint): Promise<Epoch | null> {
+    const cached = epoch === undefined ? undefined : this.epochs.get(epoch);
+    if (cached) return cached;
     const raw = await this.request<Raw | null>(
       'etm_getEpoch',
       epoch === undefined ? [] : [hex(epoch)],
     );
-    return raw && quantities<Epoch>(raw, ['epoch', 'firstBlock', 'lastBlock']);
+    const e = raw && quantities<Epoch>(raw, ['epoch', 'firstBlock', 'lastBlock']);
+    if (e && epoch !== undefined) this.epochs.set(epoch, e);
+    return e;
   }
 
   async validators(): Promise<ValidatorSet> {

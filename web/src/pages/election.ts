@@ -46,7 +46,7 @@ export class ElectionPage implements Page {
     }
     this.missing = false;
     const [block, previous] = await Promise.all([
-      election.electedAt > 0n ? rpc.client.getBlock({ blockNumber: election.electedAt }) : null,
+      election.electedAt > 0n ? rpc.block(election.electedAt) : null,
       election.candidates?.length === 0 && epoch > 0n ? rpc.election(epoch - 1n) : null,
     ]);
     this.election = election;

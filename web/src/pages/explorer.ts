@@ -50,7 +50,7 @@ export class BlocksPage implements Page {
     const wanted: bigint[] = [];
     for (let n = top; n >= 0n && wanted.length < Number(PAGE); n--) wanted.push(n);
     const [blocks, candidates] = await Promise.all([
-      Promise.all(wanted.map((n) => rpc.client.getBlock({ blockNumber: n }))),
+      Promise.all(wanted.map((n) => rpc.block(n))),
       rpc.candidates(),
     ]);
     this.blocks = blocks;

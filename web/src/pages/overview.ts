@@ -29,8 +29,7 @@ export class OverviewPage implements Page {
     // One batch: the head and the blocks under it, the validators, the epoch, the names.
     const n = this.app.head;
     const blocks: Promise<Block>[] = [];
-    for (let i = 0n; i < RECENT && n - i >= 0n; i++)
-      blocks.push(rpc.client.getBlock({ blockNumber: n - i }));
+    for (let i = 0n; i < RECENT && n - i >= 0n; i++) blocks.push(rpc.block(n - i));
     const [set, epoch, candidates, [head, ...recent]] = await Promise.all([
       rpc.validators(),
       rpc.epoch(),
