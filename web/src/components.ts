@@ -1,7 +1,7 @@
 /** Small pieces shared by the pages: links to explorer pages, exact amounts, tables. */
 import { html, nothing, type TemplateResult } from 'lit-html';
-import type { Address } from 'viem';
-import { checksum, etm, short } from './format.js';
+import type { Address, Block } from 'viem';
+import { ago, checksum, etm, short } from './format.js';
 import type { Candidate } from './rpc.js';
 
 /** Names of candidates by operator and by consensus key (lower case). */
@@ -64,6 +64,26 @@ export function table(
       </tbody>
     </table>
   </div>`;
+}
+
+/** Blocks, newest first: number, age, transactions, proposer, gas and base fee. */
+export function blocksTable(caption: string, blocks: Block[], names: Names): TemplateResult {
+  return table(
+    caption,
+    ['Block', 'Age', 'Transactions', 'Proposer', 'Gas used', 'Base fee (units)'],
+    blocks.map(
+      (b) =>
+        html`<tr>
+          <td>${blockLink(b.number!)}</td>
+          <td>${ago(b.timestamp)}</td>
+          <td>${b.transactions.length}</td>
+          <td>${addressLink(b.miner, names)}</td>
+          <td>${b.gasUsed}</td>
+          <td>${b.baseFeePerGas ?? 0n}</td>
+        </tr>`,
+    ),
+    'blocks',
+  );
 }
 
 export function loading(): TemplateResult {

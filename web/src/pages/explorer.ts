@@ -14,7 +14,16 @@ import {
 import { STAKING_ADDRESS as STAKING_BYTES } from '../../../src/execution/system-accounts.js';
 import { STAKING_ABI } from '../../../src/staking/abi.js';
 import type { App, Page } from '../app.js';
-import { addressLink, amount, blockLink, loading, Names, table, txLink } from '../components.js';
+import {
+  addressLink,
+  amount,
+  blockLink,
+  blocksTable,
+  loading,
+  Names,
+  table,
+  txLink,
+} from '../components.js';
 import { ago, bps, checksum, decimal, etm } from '../format.js';
 import type { Candidate, Lock } from '../rpc.js';
 
@@ -61,22 +70,7 @@ export class BlocksPage implements Page {
     if (!this.blocks) return loading();
     const last = this.blocks[this.blocks.length - 1]?.number ?? 0n;
     return html`<h1>Blocks</h1>
-      ${table(
-        'Blocks',
-        ['Block', 'Age', 'Transactions', 'Proposer', 'Gas used', 'Base fee (units)'],
-        this.blocks.map(
-          (b) =>
-            html`<tr>
-              <td>${blockLink(b.number!)}</td>
-              <td>${ago(b.timestamp)}</td>
-              <td>${b.transactions.length}</td>
-              <td>${addressLink(b.miner, this.names)}</td>
-              <td>${b.gasUsed}</td>
-              <td>${b.baseFeePerGas ?? 0n}</td>
-            </tr>`,
-        ),
-        'blocks',
-      )}
+      ${blocksTable('Blocks', this.blocks, this.names)}
       <p class="pager">
         ${this.before !== null ? html`<a href="#/blocks">Newest</a>` : nothing}
         ${last > 0n ? html`<a href=${`#/blocks/${last}`}>Older</a>` : nothing}

@@ -2,7 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { Block } from 'viem';
 import type { App, Page } from '../app.js';
-import { addressLink, blockLink, loading, Names, table } from '../components.js';
+import { addressLink, blockLink, blocksTable, loading, Names } from '../components.js';
 import { ago, short } from '../format.js';
 import type { Epoch, ValidatorSet } from '../rpc.js';
 
@@ -116,20 +116,7 @@ export class OverviewPage implements Page {
       </section>
       <section>
         <h2>Latest blocks</h2>
-        ${table(
-          'Latest blocks',
-          ['Block', 'Age', 'Transactions', 'Proposer', 'Gas used'],
-          d.recent.map(
-            (b) =>
-              html`<tr>
-                <td>${blockLink(b.number!)}</td>
-                <td>${ago(b.timestamp)}</td>
-                <td>${b.transactions.length}</td>
-                <td>${addressLink(b.miner, names)}</td>
-                <td>${b.gasUsed}</td>
-              </tr>`,
-          ),
-        )}
+        ${blocksTable('Latest blocks', d.recent, names)}
         <p><a href="#/blocks">All blocks</a></p>
       </section>`;
   }
