@@ -209,6 +209,38 @@ describe('etm devnet', () => {
     expect(BigInt(m[1]!)).toBeGreaterThanOrEqual(8n);
   });
 
+  it('prints the web app address and serves it there; --no-ui turns it off', async () => {
+    const p = start([
+      'devnet',
+      '--datadir',
+      join(temp(), 'ui'),
+      '--rpc-port',
+      '0',
+      '--standby',
+      '0',
+    ]);
+    const ui = (await p.waitFor(/Web app:\s+(http:\/\/127\.0\.0\.1:\d+\/)/))[1]!;
+    const page = await fetch(ui);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="app">');
+    const info = (await (await fetch(`${ui}etm-ui.json`)).json()) as { devnet: boolean };
+    expect(info.devnet).toBe(true);
+    const off = start([
+      'devnet',
+      '--datadir',
+      join(temp(), 'no-ui'),
+      '--rpc-port',
+      '0',
+      '--standby',
+      '0',
+      '--no-ui',
+    ]);
+    const rpc = (await off.waitFor(/JSON-RPC:\s+(http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    await off.waitFor(/^block \d+/m); // the banner is complete
+    expect(off.out).not.toContain('Web app:');
+    expect((await fetch(`${rpc}/`)).status).toBe(405);
+  });
+
   it('refuses a port in use with a clear message', async () => {
     const first = start([
       'devnet',
