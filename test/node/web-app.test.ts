@@ -75,7 +75,11 @@ describe('the web app served by the RPC server', () => {
     expect(r.headers['x-frame-options']).toBe('DENY');
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    expect(r.headers['content-security-policy']).toContain("connect-src 'self'");
+    expect(r.headers['content-security-policy']).toContain(
+      `connect-src 'self' ws://${new URL(base).host};`,
+    );
+    const odd = await get('/', { host: 'x;script-src*' });
+    expect(odd.headers['content-security-policy']).toContain("connect-src 'self';");
     expect((await get('/?x=1#y')).status).toBe(200);
   });
 
