@@ -307,6 +307,8 @@ export class Node {
   private addTransaction(raw: Uint8Array, gossip: boolean): SignedTx {
     const tx = this.decoder.decode(raw);
     this.mempool.add(tx, this.accountView(), this.chain.nextBaseFee());
+    // Only what the pool took is remembered: a refused transaction costs no memory.
+    this.decoder.keep(tx);
     if (gossip) this.network?.broadcastTransaction(raw);
     return tx;
   }
