@@ -14,6 +14,7 @@
 import { compareBytes, toHex } from '../crypto/bytes.js';
 import { TxError } from '../execution/errors.js';
 import { effectiveGasPrice } from '../execution/fees.js';
+import { systemValueError } from '../execution/transition.js';
 import { intrinsicGas, TX_GAS, type SignedTx } from '../execution/tx.js';
 import { Heap } from './heap.js';
 
@@ -233,6 +234,8 @@ export class Mempool {
         'contract creation is not supported: the transaction has no recipient',
       );
     }
+    const lost = systemValueError(tx);
+    if (lost) throw lost;
     const gas = intrinsicGas(tx);
     if (tx.gasLimit < gas) {
       throw new TxError(

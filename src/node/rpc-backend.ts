@@ -8,6 +8,7 @@ import { EMPTY_OMMERS_HASH, ZERO_NONCE } from '../chain/header.js';
 import { encodeExtraData } from '../consensus/extra-data.js';
 import type { StoredReceipt } from '../chain/receipt.js';
 import { TxError } from '../execution/errors.js';
+import { systemValueError } from '../execution/transition.js';
 import { intrinsicGas, type SignedTx } from '../execution/tx.js';
 import {
   RpcError,
@@ -155,11 +156,22 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   call(request: CallRequest, block: bigint): Uint8Array {
+    if (request.to === null) throw noRecipient(request);
     this.checkAffordable(request, block);
+    this.checkSystemValue(request);
     // Only the system contracts have code; calling any other account returns empty data.
-    if (request.to && equalBytes(request.to, STAKING_ADDRESS))
-      return this.callSystem(request, block);
+    if (equalBytes(request.to, STAKING_ADDRESS)) return this.callSystem(request, block);
     return new Uint8Array(0);
+  }
+
+  /** Value a transaction could not send (to a system account) reverts the call, as in a block. */
+  private checkSystemValue(request: CallRequest): void {
+    const lost = systemValueError({
+      to: request.to,
+      value: request.value ?? 0n,
+      data: request.data ?? new Uint8Array(0),
+    });
+    if (lost) throw reverted(lost.message);
   }
 
   /** Runs a staking call on a throwaway copy of the state at `block`. */
@@ -181,15 +193,14 @@ export class NodeRpcBackend implements RpcBackend {
       ).returnData;
     } catch (e) {
       if (!(e instanceof Revert)) throw e;
-      const data = encodeErrorResult({ abi: STAKING_ABI, errorName: 'Error', args: [e.message] });
-      throw new RpcError(RpcErrorCode.ExecutionReverted, `execution reverted: ${e.message}`, data);
+      throw reverted(e.message);
     }
   }
 
   estimateGas(request: CallRequest, block: bigint): bigint {
-    if (request.to === null)
-      throw new RpcError(RpcErrorCode.InvalidInput, 'contract creation is not supported yet');
+    if (request.to === null) throw noRecipient(request);
     this.checkAffordable(request, block);
+    this.checkSystemValue(request);
     const data = request.data ?? new Uint8Array(0);
     let gas = intrinsicGas({ to: request.to, data, accessList: [] });
     if (equalBytes(request.to, STAKING_ADDRESS)) {
@@ -322,6 +333,22 @@ export class NodeRpcBackend implements RpcBackend {
       ),
     };
   }
+}
+
+/** A call without a recipient: contract creation is not supported, and nothing else is meant. */
+function noRecipient(request: CallRequest): RpcError {
+  return new RpcError(
+    RpcErrorCode.InvalidInput,
+    request.data !== null && request.data.length > 0
+      ? 'contract creation is not supported: the call has no "to"'
+      : 'missing "to": a call needs a recipient (contract creation is not supported)',
+  );
+}
+
+/** Error 3 with the Error(string) revert data, as Ethereum nodes report a revert. */
+function reverted(reason: string): RpcError {
+  const data = encodeErrorResult({ abi: STAKING_ABI, errorName: 'Error', args: [reason] });
+  return new RpcError(RpcErrorCode.ExecutionReverted, `execution reverted: ${reason}`, data);
 }
 
 function formatTx(
