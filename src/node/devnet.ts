@@ -32,6 +32,8 @@ export interface DevnetOptions {
   rpcHost: string;
   /** 0 picks a free port. */
   rpcPort: number;
+  /** Host names the RPC serves (default: localhost and the bound host). */
+  rpcVhosts?: string[];
   reset: boolean;
   /**
    * Extra nodes with dev validator keys that are not in the genesis set: they follow the chain
@@ -190,7 +192,12 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   }
   let rpc: Awaited<ReturnType<typeof startRpc>>;
   try {
-    rpc = await startRpc(nodes[0]!, o.rpcHost, o.rpcPort);
+    rpc = await startRpc(
+      nodes[0]!,
+      o.rpcHost,
+      o.rpcPort,
+      o.rpcVhosts ? { vhosts: o.rpcVhosts } : {},
+    );
   } catch (e) {
     await stopNodes();
     throw e;

@@ -1,9 +1,12 @@
 /** The node as the JSON-RPC server sees it: chain, state and mempool reads, and submission. */
 import { createRequire } from 'node:module';
-import { equalBytes } from '../crypto/bytes.js';
+import { equalBytes, toHex } from '../crypto/bytes.js';
 import { proposerOf } from '../consensus/quorum.js';
-import { blockHash, encodeBlock, type Block } from '../chain/block.js';
-import { bloomMayContain } from '../chain/bloom.js';
+import { blockHash, decodeBlock, encodeBlock, type Block } from '../chain/block.js';
+import { decodeHeader } from '../chain/header.js';
+import { rlpFirstItem } from '../codec/rlp.js';
+import { keccak256 } from '../crypto/keccak.js';
+import type { LogMatcher } from '../rpc/log-filter.js';
 import { EMPTY_OMMERS_HASH, ZERO_NONCE } from '../chain/header.js';
 import { encodeExtraData } from '../consensus/extra-data.js';
 import type { StoredReceipt } from '../chain/receipt.js';
@@ -16,7 +19,6 @@ import {
   type BlockSelector,
   type CallRequest,
   type FeeHistory,
-  type LogFilter,
   type NewHeadEvent,
   type RpcBackend,
   type RpcBlock,
@@ -112,11 +114,16 @@ export class NodeRpcBackend implements RpcBackend {
     }
   }
 
+  /** One transaction of a block (its sender recovered, not those of the whole block). */
+  private transactionAt(block: Block, index: number): SignedTx {
+    return this.node.decoder.decode(block.transactions[index]!, { keep: true });
+  }
+
   transactionByHash(hash: Uint8Array): RpcTransaction | null {
     const loc = this.chain.store.txLocation(hash);
     if (loc) {
       const block = this.chain.blockAt(loc.number)!;
-      const tx = this.chain.transactionsOf(block)[loc.index]!;
+      const tx = this.transactionAt(block, loc.index);
       const receipt = this.chain.receiptsAt(loc.number)[loc.index]!;
       return formatTx(tx, {
         block,
@@ -133,25 +140,53 @@ export class NodeRpcBackend implements RpcBackend {
     const loc = this.chain.store.txLocation(hash);
     if (!loc) return null;
     const block = this.chain.blockAt(loc.number)!;
-    const txs = this.chain.transactionsOf(block);
     const receipts = this.chain.receiptsAt(loc.number);
-    return formatReceipts(block, txs, receipts)[loc.index]!;
+    let firstLogIndex = 0n;
+    for (let i = 0; i < loc.index; i++) firstLogIndex += BigInt(receipts[i]!.logs.length);
+    const tx = this.transactionAt(block, loc.index);
+    return formatReceipt(
+      block,
+      blockHash(block),
+      tx,
+      loc.index,
+      receipts[loc.index]!,
+      firstLogIndex,
+    );
   }
 
-  logs(filter: LogFilter): RpcLog[] {
+  blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null {
+    if (number > this.chain.headNumber) return null;
+    const bytes = this.chain.blockBytesAt(number);
+    if (!bytes) return null;
+    // The header alone first: most blocks are ruled out by their bloom.
+    if (!filter.mayMatch(decodeHeader(rlpFirstItem(bytes)).logsBloom)) return [];
+    const block = decodeBlock(bytes);
+    const hash = blockHash(block);
     const out: RpcLog[] = [];
-    const to = filter.toBlock > this.chain.headNumber ? this.chain.headNumber : filter.toBlock;
-    for (let n = filter.fromBlock; n <= to; n++) {
-      const block = this.chain.blockAt(n)!;
-      if (!bloomMatches(block.header.logsBloom, filter)) continue;
-      const receipts = formatReceipts(
-        block,
-        this.chain.transactionsOf(block),
-        this.chain.receiptsAt(n),
-      );
-      for (const r of receipts)
-        for (const log of r.logs) if (logMatches(log, filter)) out.push(log);
-    }
+    let logIndex = 0n;
+    this.chain.receiptsAt(number).forEach((r, i) => {
+      if (!filter.mayMatch(r.logsBloom)) {
+        logIndex += BigInt(r.logs.length);
+        return;
+      }
+      // Senders are not needed: a log names its transaction by hash only.
+      let txHash: Uint8Array | null = null;
+      for (const log of r.logs) {
+        if (filter.matches(log)) {
+          txHash ??= keccak256(block.transactions[i]!);
+          out.push({
+            ...log,
+            blockNumber: number,
+            blockHash: hash,
+            transactionHash: txHash,
+            transactionIndex: BigInt(i),
+            logIndex,
+            removed: false,
+          });
+        }
+        logIndex++;
+      }
+    });
     return out;
   }
 
@@ -232,6 +267,15 @@ export class NodeRpcBackend implements RpcBackend {
 
   /** The median priority fee paid in recent blocks; 1 gwei when they were empty. */
   maxPriorityFeePerGas(): bigint {
+    // Computed once per head: it reads TIP_WINDOW blocks of receipts.
+    const head = toHex(this.chain.headHash);
+    if (this.tipCache?.head !== head) this.tipCache = { head, tip: this.medianTip() };
+    return this.tipCache.tip;
+  }
+
+  private tipCache: { head: string; tip: bigint } | null = null;
+
+  private medianTip(): bigint {
     const tips: bigint[] = [];
     const head = this.chain.headNumber;
     for (let n = head; n >= 0n && n > head - TIP_WINDOW; n--) {
@@ -383,49 +427,46 @@ function formatReceipts(block: Block, txs: SignedTx[], receipts: StoredReceipt[]
   const hash = blockHash(block);
   let logIndex = 0n;
   return receipts.map((r, i) => {
-    const tx = txs[i]!;
-    return {
-      transactionHash: tx.hash,
-      transactionIndex: BigInt(i),
-      blockHash: hash,
-      blockNumber: block.header.number,
-      from: tx.sender,
-      to: tx.to,
-      cumulativeGasUsed: r.cumulativeGasUsed,
-      gasUsed: r.gasUsed,
-      effectiveGasPrice: r.effectiveGasPrice,
-      contractAddress: null,
-      logs: r.logs.map((l) => ({
-        ...l,
-        blockNumber: block.header.number,
-        blockHash: hash,
-        transactionHash: tx.hash,
-        transactionIndex: BigInt(i),
-        logIndex: logIndex++,
-        removed: false,
-      })),
-      logsBloom: r.logsBloom,
-      status: BigInt(r.status),
-      type: r.type,
-    };
+    const receipt = formatReceipt(block, hash, txs[i]!, i, r, logIndex);
+    logIndex += BigInt(r.logs.length);
+    return receipt;
   });
 }
 
-function bloomMatches(bloom: Uint8Array, f: LogFilter): boolean {
-  if (f.addresses.length > 0 && !f.addresses.some((a) => bloomMayContain(bloom, a))) return false;
-  return f.topics.every(
-    (alts) => alts === null || alts.length === 0 || alts.some((t) => bloomMayContain(bloom, t)),
-  );
-}
-
-function logMatches(log: RpcLog, f: LogFilter): boolean {
-  if (f.addresses.length > 0 && !f.addresses.some((a) => equalBytes(a, log.address))) return false;
-  return f.topics.every(
-    (alts, i) =>
-      alts === null ||
-      alts.length === 0 ||
-      (log.topics[i] !== undefined && alts.some((t) => equalBytes(t, log.topics[i]!))),
-  );
+/** One receipt; its logs are numbered from `firstLogIndex` (the logs of the receipts before). */
+function formatReceipt(
+  block: Block,
+  hash: Uint8Array,
+  tx: SignedTx,
+  i: number,
+  r: StoredReceipt,
+  firstLogIndex: bigint,
+): RpcReceipt {
+  let logIndex = firstLogIndex;
+  return {
+    transactionHash: tx.hash,
+    transactionIndex: BigInt(i),
+    blockHash: hash,
+    blockNumber: block.header.number,
+    from: tx.sender,
+    to: tx.to,
+    cumulativeGasUsed: r.cumulativeGasUsed,
+    gasUsed: r.gasUsed,
+    effectiveGasPrice: r.effectiveGasPrice,
+    contractAddress: null,
+    logs: r.logs.map((l) => ({
+      ...l,
+      blockNumber: block.header.number,
+      blockHash: hash,
+      transactionHash: tx.hash,
+      transactionIndex: BigInt(i),
+      logIndex: logIndex++,
+      removed: false,
+    })),
+    logsBloom: r.logsBloom,
+    status: BigInt(r.status),
+    type: r.type,
+  };
 }
 
 /** Gas-weighted tip percentiles of one block, as geth computes them. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { toHex } from '../crypto/bytes.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { parseGenesis } from '../chain/genesis.js';
-import { RpcServer } from '../rpc/server.js';
+import { RpcServer, type RpcServerOptions } from '../rpc/server.js';
 import { loadOrCreatePeerKey } from '../p2p/identity.js';
 import { P2pNetwork, type P2pChain } from '../p2p/network.js';
 import { LocalNetwork } from './network.js';
@@ -21,8 +21,9 @@ export async function startRpc(
   node: Node,
   host: string,
   port: number,
+  limits: Pick<RpcServerOptions, 'vhosts' | 'maxConnections' | 'maxWebSocketConnections'> = {},
 ): Promise<{ server: RpcServer; httpUrl: string; wsUrl: string }> {
-  const server = new RpcServer({ backend: new NodeRpcBackend(node), host, port });
+  const server = new RpcServer({ backend: new NodeRpcBackend(node), host, port, ...limits });
   try {
     return { server, ...(await server.listen()) };
   } catch (e) {
@@ -119,7 +120,12 @@ export async function startConfiguredNode(
   try {
     let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
     if (config.rpc.enabled) {
-      rpc = await startRpc(node, config.rpc.host, config.rpc.port);
+      const { vhosts, maxConnections, maxWebSocketConnections } = config.rpc;
+      rpc = await startRpc(node, config.rpc.host, config.rpc.port, {
+        ...(vhosts ? { vhosts } : {}),
+        ...(maxConnections ? { maxConnections } : {}),
+        ...(maxWebSocketConnections ? { maxWebSocketConnections } : {}),
+      });
       const server = rpc.server;
       cleanup.push(() => server.close());
     }

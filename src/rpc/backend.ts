@@ -109,15 +109,6 @@ export interface CallRequest {
   nonce: bigint | null;
 }
 
-export interface LogFilter {
-  fromBlock: bigint;
-  toBlock: bigint;
-  /** Empty: any address. */
-  addresses: Uint8Array[];
-  /** Per position: null matches anything, otherwise any of the listed topics. */
-  topics: (Uint8Array[] | null)[];
-}
-
 export interface FeeHistory {
   oldestBlock: bigint;
   /** One more entry than blocks: the base fee of the block after the newest. */
@@ -178,6 +169,7 @@ export const RpcErrorCode = {
 
 /** An epoch: its blocks, validators (consensus keys) in proposer order, and seed. */
 import type { EconomicsFigures } from '../economics/figures.js';
+import type { LogMatcher } from './log-filter.js';
 
 export interface EpochView {
   epoch: bigint;
@@ -281,7 +273,12 @@ export interface RpcBackend {
   prepareRawTransactions?(raws: Uint8Array[]): Promise<void>;
   transactionByHash(hash: Uint8Array): RpcTransaction | null;
   receiptByHash(hash: Uint8Array): RpcReceipt | null;
-  logs(filter: LogFilter): RpcLog[];
+  /**
+   * The logs of one block that pass the filter, in order; null when there is no such block.
+   * Cheap for a block whose bloom rules the filter out (eth_getLogs calls this for every block of
+   * its range, in time slices).
+   */
+  blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null;
 
   call(request: CallRequest, block: bigint): Uint8Array;
   estimateGas(request: CallRequest, block: bigint): bigint;

@@ -26,9 +26,12 @@ import {
   formatEpoch,
   formatLock,
   quantity,
+  RawJson,
   word,
   type Json,
 } from './format.js';
+import { LogMatcher } from './log-filter.js';
+import type { WorkScheduler } from './work.js';
 import {
   decodeAddress,
   decodeBlockNumberOrTag,
@@ -59,9 +62,18 @@ export interface RequestContext {
 export interface MethodLimits {
   /** Most blocks one eth_getLogs query may span. */
   maxLogBlockRange: bigint;
+  /** Most logs one eth_getLogs query may return. */
+  maxLogResults: number;
+  /** Longest one eth_getLogs query may take, its waits for time slices included. */
+  logQueryTimeoutMs: number;
+  /** Time slices for long work, shared by every request. */
+  scheduler: WorkScheduler;
 }
 
-export type MethodImpl = (params: Params, ctx: RequestContext) => Json | Promise<Json>;
+export type MethodImpl = (
+  params: Params,
+  ctx: RequestContext,
+) => Json | RawJson | Promise<Json | RawJson>;
 
 const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' };
 
@@ -259,7 +271,7 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     const receipt = backend.receiptByHash(p.required(0, 'transaction hash', decodeHash));
     return receipt === null ? null : formatReceipt(receipt);
   });
-  define('eth_getLogs', 1, (p) => {
+  define('eth_getLogs', 1, async (p) => {
     const filter = p.required(0, 'filter', decodeLogFilter);
     let fromBlock: bigint;
     let toBlock: bigint;
@@ -292,13 +304,32 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
         `query exceeds max block range ${limits.maxLogBlockRange}`,
       );
     }
-    const logs = backend.logs({
-      fromBlock,
-      toBlock,
-      addresses: filter.addresses,
-      topics: filter.topics,
-    });
-    return logs.map(formatLog);
+    // The filter is hashed once; the blocks are scanned in time slices shared with every other
+    // request, so that consensus never waits long behind a query.
+    const matcher = new LogMatcher(filter.addresses, filter.topics);
+    const task = limits.scheduler.task();
+    const parts: string[] = [];
+    for (let n = fromBlock; n <= toBlock; n++) {
+      if (task.due) {
+        if (task.elapsedMs > limits.logQueryTimeoutMs) {
+          throw new RpcError(
+            RpcErrorCode.LimitExceeded,
+            `query timeout exceeded: scanned ${n - fromBlock} of ${span} blocks in ${limits.logQueryTimeoutMs} ms; narrow the block range or the filter`,
+          );
+        }
+        await task.next();
+      }
+      const logs = backend.blockLogs(n, matcher);
+      if (logs === null) break;
+      if (parts.length + logs.length > limits.maxLogResults) {
+        throw new RpcError(
+          RpcErrorCode.LimitExceeded,
+          `query returned more than ${limits.maxLogResults} results; narrow the block range or the filter`,
+        );
+      }
+      for (const log of logs) parts.push(JSON.stringify(formatLog(log)));
+    }
+    return new RawJson(`[${parts.join(',')}]`);
   });
 
   // --- subscriptions (WebSocket only) -------------------------------------------------------

@@ -4,7 +4,7 @@
  * one subscription exists. Each event is formatted once and fanned out.
  */
 import { randomBytes } from 'node:crypto';
-import { equalBytes, toHex } from '../crypto/bytes.js';
+import { toHex } from '../crypto/bytes.js';
 import {
   RpcError,
   RpcErrorCode,
@@ -13,6 +13,7 @@ import {
   type RpcLog,
 } from './backend.js';
 import { formatHeader, formatLog } from './format.js';
+import { LogMatcher } from './log-filter.js';
 
 export type SubscriptionRequest =
   { kind: 'newHeads' } | { kind: 'logs'; addresses: Uint8Array[]; topics: (Uint8Array[] | null)[] };
@@ -30,25 +31,11 @@ export interface SubscriptionScope extends SubscriptionSink {
   commit(): void;
 }
 
-/** True when the log passes a filter's addresses and topics (EIP-234 / eth_getLogs rules). */
-export function logMatches(
-  log: RpcLog,
-  addresses: readonly Uint8Array[],
-  topics: readonly (Uint8Array[] | null)[],
-): boolean {
-  if (addresses.length > 0 && !addresses.some((a) => equalBytes(a, log.address))) return false;
-  for (let i = 0; i < topics.length; i++) {
-    const wanted = topics[i];
-    if (wanted === null || wanted === undefined) continue;
-    const topic = log.topics[i];
-    if (topic === undefined || !wanted.some((t) => equalBytes(t, topic))) return false;
-  }
-  return true;
-}
-
 interface Subscription {
   readonly id: string;
   readonly request: SubscriptionRequest;
+  /** A logs subscription's filter, prepared once. */
+  readonly matcher: LogMatcher | null;
   /** Null once delivering; until then notifications wait here (the reply must go first). */
   held: string[] | null;
 }
@@ -117,7 +104,9 @@ export class SubscriptionSession {
     }
     let id = toHex(randomBytes(16));
     while (this.subscriptions.has(id)) id = toHex(randomBytes(16));
-    const sub: Subscription = { id, request, held: [] };
+    const matcher =
+      request.kind === 'logs' ? new LogMatcher(request.addresses, request.topics) : null;
+    const sub: Subscription = { id, request, matcher, held: [] };
     this.subscriptions.set(id, sub);
     this.manager.acquired();
     return sub;
@@ -129,10 +118,8 @@ export class SubscriptionSession {
       if (sub.request.kind === 'newHeads') {
         this.push(sub, notification(sub.id, event.headJson()));
       } else {
-        const { addresses, topics } = sub.request;
         event.logs.forEach((log, i) => {
-          if (logMatches(log, addresses, topics))
-            this.push(sub, notification(sub.id, event.logJson(i)));
+          if (sub.matcher!.matches(log)) this.push(sub, notification(sub.id, event.logJson(i)));
         });
       }
     }

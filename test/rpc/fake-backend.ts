@@ -10,7 +10,6 @@ import {
   type BlockSelector,
   type CallRequest,
   type FeeHistory,
-  type LogFilter,
   type NewHeadEvent,
   type RpcBackend,
   type RpcBlock,
@@ -23,6 +22,7 @@ import {
 } from '../../src/rpc/backend.js';
 import { equalBytes, fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
+import type { LogMatcher } from '../../src/rpc/log-filter.js';
 
 export const CHAIN_ID = 4543565n;
 export const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -356,24 +356,13 @@ export class FakeBackend implements RpcBackend {
     return this.receipts.get(key(hash)) ?? null;
   }
 
-  logs(filter: LogFilter): RpcLog[] {
-    this.record('logs', filter);
+  blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null {
+    this.record('blockLogs', number);
+    if (number > this.headNumber()) return null;
     const out: RpcLog[] = [];
     for (const receipt of this.receipts.values()) {
-      if (receipt.blockNumber < filter.fromBlock || receipt.blockNumber > filter.toBlock) continue;
-      for (const log of receipt.logs) {
-        if (
-          filter.addresses.length > 0 &&
-          !filter.addresses.some((a) => equalBytes(a, log.address))
-        )
-          continue;
-        const ok = filter.topics.every(
-          (wanted, i) =>
-            wanted === null ||
-            (log.topics[i] !== undefined && wanted.some((t) => equalBytes(t, log.topics[i]!))),
-        );
-        if (ok) out.push(log);
-      }
+      if (receipt.blockNumber !== number) continue;
+      for (const log of receipt.logs) if (filter.matches(log)) out.push(log);
     }
     return out;
   }
