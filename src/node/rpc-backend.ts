@@ -3,10 +3,11 @@ import { createRequire } from 'node:module';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import { proposerOf } from '../consensus/quorum.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../chain/block.js';
-import { decodeHeader } from '../chain/header.js';
+import { decodeHeader, type Header } from '../chain/header.js';
 import { rlpFirstItem } from '../codec/rlp.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { LogMatcher } from '../rpc/log-filter.js';
+import type { WorkTask } from '../rpc/work.js';
 import { EMPTY_OMMERS_HASH, ZERO_NONCE } from '../chain/header.js';
 import { encodeExtraData } from '../consensus/extra-data.js';
 import type { StoredReceipt } from '../chain/receipt.js';
@@ -275,20 +276,34 @@ export class NodeRpcBackend implements RpcBackend {
 
   private tipCache: { head: string; tip: bigint } | null = null;
 
+  /** Tips paid per block, for the last TIP_WINDOW blocks: a new head reads one block more. */
+  private readonly tipsByBlock = new Map<bigint, bigint[]>();
+
   private medianTip(): bigint {
     const tips: bigint[] = [];
     const head = this.chain.headNumber;
+    for (const n of [...this.tipsByBlock.keys()])
+      if (n > head || n <= head - TIP_WINDOW) this.tipsByBlock.delete(n);
     for (let n = head; n >= 0n && n > head - TIP_WINDOW; n--) {
-      const block = this.chain.blockAt(n)!;
-      for (const r of this.chain.receiptsAt(n))
-        tips.push(r.effectiveGasPrice - block.header.baseFeePerGas);
+      let paid = this.tipsByBlock.get(n);
+      if (paid === undefined) {
+        const baseFee = this.headerAt(n).baseFeePerGas;
+        paid = this.chain.receiptsAt(n).map((r) => r.effectiveGasPrice - baseFee);
+        this.tipsByBlock.set(n, paid);
+      }
+      tips.push(...paid);
     }
     if (tips.length === 0) return GWEI;
     tips.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return tips[tips.length >> 1]!;
   }
 
-  feeHistory(blockCount: bigint, newest: bigint, percentiles: number[] | null): FeeHistory {
+  async feeHistory(
+    blockCount: bigint,
+    newest: bigint,
+    percentiles: number[] | null,
+    work: WorkTask,
+  ): Promise<FeeHistory> {
     const last = newest > this.chain.headNumber ? this.chain.headNumber : newest;
     const count = blockCount > last + 1n ? last + 1n : blockCount;
     const oldest = last - count + 1n;
@@ -296,8 +311,9 @@ export class NodeRpcBackend implements RpcBackend {
     const gasUsedRatio: number[] = [];
     const reward: bigint[][] = [];
     for (let n = oldest; n <= last; n++) {
-      const block = this.chain.blockAt(n)!;
-      const h = block.header;
+      if (work.due) await work.next();
+      // Headers only; receipts only when rewards are asked for.
+      const h = this.headerAt(n);
       baseFeePerGas.push(h.baseFeePerGas);
       gasUsedRatio.push(Number(h.gasUsed) / Number(h.gasLimit));
       if (percentiles)
@@ -305,14 +321,22 @@ export class NodeRpcBackend implements RpcBackend {
           rewardPercentiles(h.baseFeePerGas, h.gasUsed, this.chain.receiptsAt(n), percentiles),
         );
     }
-    const after = this.chain.blockAt(last + 1n);
-    baseFeePerGas.push(after ? after.header.baseFeePerGas : this.chain.nextBaseFee());
+    baseFeePerGas.push(
+      last < this.chain.headNumber
+        ? this.headerAt(last + 1n).baseFeePerGas
+        : this.chain.nextBaseFee(),
+    );
     return {
       oldestBlock: oldest,
       baseFeePerGas,
       gasUsedRatio,
       reward: percentiles ? reward : null,
     };
+  }
+
+  /** A committed block's header, without decoding its transactions. */
+  private headerAt(number: bigint): Header {
+    return decodeHeader(rlpFirstItem(this.chain.blockBytesAt(number)!));
   }
 
   peerCount(): number {

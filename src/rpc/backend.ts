@@ -170,6 +170,7 @@ export const RpcErrorCode = {
 /** An epoch: its blocks, validators (consensus keys) in proposer order, and seed. */
 import type { EconomicsFigures } from '../economics/figures.js';
 import type { LogMatcher } from './log-filter.js';
+import type { WorkTask } from './work.js';
 
 export interface EpochView {
   epoch: bigint;
@@ -284,7 +285,16 @@ export interface RpcBackend {
   estimateGas(request: CallRequest, block: bigint): bigint;
   gasPrice(): bigint;
   maxPriorityFeePerGas(): bigint;
-  feeHistory(blockCount: bigint, newest: bigint, percentiles: number[] | null): FeeHistory;
+  /**
+   * Reads one block after another: between blocks, when `work` says its time slice is used up,
+   * it awaits `work.next()` so that the event loop (and consensus) runs in between.
+   */
+  feeHistory(
+    blockCount: bigint,
+    newest: bigint,
+    percentiles: number[] | null,
+    work: WorkTask,
+  ): FeeHistory | Promise<FeeHistory>;
 
   syncing(): SyncStatus | false;
   validators(): ValidatorSetView;

@@ -243,7 +243,7 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
   });
   define('eth_gasPrice', 0, () => quantity(backend.gasPrice()));
   define('eth_maxPriorityFeePerGas', 0, () => quantity(backend.maxPriorityFeePerGas()));
-  define('eth_feeHistory', 3, (p) => {
+  define('eth_feeHistory', 3, async (p) => {
     const count = p.required(0, 'block count', decodeFeeHistoryBlockCount);
     const newest = stateBlock(p.required(1, 'newest block', decodeBlockNumberOrTag));
     const percentiles = p.optional(2, 'reward percentiles', decodeRewardPercentiles, null);
@@ -252,7 +252,9 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     }
     // No history before genesis: ask only for the blocks that exist.
     const available = count > newest + 1n ? newest + 1n : count;
-    return formatFeeHistory(backend.feeHistory(available, newest, percentiles));
+    const work = limits.scheduler.task();
+    await work.next();
+    return formatFeeHistory(await backend.feeHistory(available, newest, percentiles, work));
   });
 
   // --- transactions and logs ----------------------------------------------------------------

@@ -14,6 +14,7 @@ import { STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
 import { Node } from '../../src/node/node.js';
 import { NodeRpcBackend } from '../../src/node/rpc-backend.js';
 import { RpcHandler } from '../../src/rpc/handler.js';
+import { WorkScheduler } from '../../src/rpc/work.js';
 import { commitNext, GENESIS, NOW_MS, openChain, workload } from '../chain/helpers.js';
 
 let dir: string;
@@ -134,5 +135,42 @@ describe('eth_getLogs on a node', () => {
         );
       }
     }
+  });
+
+  it('eth_feeHistory reads the blocks in time slices and agrees with them', async () => {
+    let clock = 0;
+    let turns = 0;
+    const sliced = new RpcHandler({
+      backend: new NodeRpcBackend(node),
+      // Every look at the clock costs 1 ms: a slice holds a few blocks.
+      scheduler: new WorkScheduler({
+        sliceMs: 5,
+        now: () => clock++,
+        schedule: (run) =>
+          setImmediate(() => {
+            turns++;
+            run();
+          }),
+      }),
+    });
+    const text = await sliced.handleText(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'eth_feeHistory',
+        params: ['0x19', 'latest', [50]],
+      }),
+    );
+    const history = (
+      JSON.parse(text!) as { result: { baseFeePerGas: string[]; reward: string[][] } }
+    ).result;
+    expect(turns).toBeGreaterThan(3);
+    expect(history.baseFeePerGas).toHaveLength(26);
+    for (let n = 0n; n <= HEIGHT; n++)
+      expect(history.baseFeePerGas[Number(n)]).toBe(
+        `0x${node.chain.blockAt(n)!.header.baseFeePerGas.toString(16)}`,
+      );
+    expect(history.baseFeePerGas[25]).toBe(`0x${node.chain.nextBaseFee().toString(16)}`);
+    expect(history.reward).toHaveLength(25);
   });
 });
