@@ -368,10 +368,36 @@ export class NodeRpcBackend implements RpcBackend {
     });
   }
 
-  private formatBlock(b: Block, txs: SignedTx[] = this.chain.transactionsOf(b)): RpcBlock {
+  blockReceipts(number: bigint): RpcReceipt[] | null {
+    const block = this.chain.blockAt(number);
+    if (!block) return null;
+    return formatReceipts(block, this.chain.transactionsOf(block), this.chain.receiptsAt(number));
+  }
+
+  /**
+   * A block for RPC. Its full transactions (their senders recovered) are made only when read:
+   * a block asked for without them costs its hashes only.
+   */
+  private formatBlock(b: Block, decoded?: SignedTx[]): RpcBlock {
     const h = b.header;
     const hash = blockHash(b);
-    const receipts = this.chain.receiptsAt(h.number);
+    const chain = this.chain;
+    let full: RpcTransaction[] | null = null;
+    const transactions = (): RpcTransaction[] => {
+      if (full === null) {
+        const txs = decoded ?? chain.transactionsOf(b);
+        const receipts = chain.receiptsAt(h.number);
+        full = txs.map((tx, i) =>
+          formatTx(tx, {
+            block: b,
+            hash,
+            index: i,
+            price: receipts[i]?.effectiveGasPrice ?? tx.maxFeePerGas,
+          }),
+        );
+      }
+      return full;
+    };
     return {
       hash,
       parentHash: h.parentHash,
@@ -390,15 +416,11 @@ export class NodeRpcBackend implements RpcBackend {
       sha3Uncles: EMPTY_OMMERS_HASH,
       nonce: ZERO_NONCE,
       difficulty: 0n,
-      size: BigInt(encodeBlock(b).length),
-      transactions: txs.map((tx, i) =>
-        formatTx(tx, {
-          block: b,
-          hash,
-          index: i,
-          price: receipts[i]?.effectiveGasPrice ?? tx.maxFeePerGas,
-        }),
-      ),
+      size: BigInt((chain.blockBytesAt(h.number) ?? encodeBlock(b)).length),
+      transactionHashes: decoded ? decoded.map((tx) => tx.hash) : b.transactions.map(keccak256),
+      get transactions() {
+        return transactions();
+      },
     };
   }
 }

@@ -93,6 +93,9 @@ export interface RpcBlock {
   difficulty: bigint;
   /** Encoded size in bytes. */
   size: bigint;
+  /** The transactions' hashes, in block order (all a block without full transactions needs). */
+  transactionHashes: Uint8Array[];
+  /** The transactions in full (a backend may compute them only when read). */
   transactions: RpcTransaction[];
 }
 
@@ -274,6 +277,8 @@ export interface RpcBackend {
   prepareRawTransactions?(raws: Uint8Array[]): Promise<void>;
   transactionByHash(hash: Uint8Array): RpcTransaction | null;
   receiptByHash(hash: Uint8Array): RpcReceipt | null;
+  /** Every receipt of a block, in order; null when there is no such block. */
+  blockReceipts(number: bigint): RpcReceipt[] | null;
   /**
    * The logs of one block that pass the filter, in order; null when there is no such block.
    * Cheap for a block whose bloom rules the filter out (eth_getLogs calls this for every block of

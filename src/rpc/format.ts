@@ -123,7 +123,7 @@ export function formatBlock(block: RpcBlock, fullTransactions: boolean): JsonObj
     totalDifficulty: '0x0',
     transactions: fullTransactions
       ? block.transactions.map(formatTransaction)
-      : block.transactions.map((tx) => data(tx.hash)),
+      : block.transactionHashes.map(data),
     uncles: [],
   };
   // Alphabetical, as geth prints blocks.

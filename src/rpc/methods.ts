@@ -105,9 +105,11 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     return number === null ? null : backend.blockByNumber(number);
   };
 
+  /** One transaction of a block, looked up by its hash (the block's others are not decoded). */
   const transactionAt = (block: RpcBlock | null, index: bigint): Json => {
-    if (block === null || index >= BigInt(block.transactions.length)) return null;
-    return formatTransaction(block.transactions[Number(index)]!);
+    if (block === null || index >= BigInt(block.transactionHashes.length)) return null;
+    const tx = backend.transactionByHash(block.transactionHashes[Number(index)]!);
+    return tx === null ? null : formatTransaction(tx);
   };
 
   const notifications = (ctx: RequestContext): SubscriptionSink => {
@@ -169,11 +171,11 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
   });
   define('eth_getBlockTransactionCountByNumber', 1, (p) => {
     const block = blockAt(p.required(0, 'block', decodeBlockNumberOrTag));
-    return block === null ? null : quantity(BigInt(block.transactions.length));
+    return block === null ? null : quantity(BigInt(block.transactionHashes.length));
   });
   define('eth_getBlockTransactionCountByHash', 1, (p) => {
     const block = backend.blockByHash(p.required(0, 'block hash', decodeHash));
-    return block === null ? null : quantity(BigInt(block.transactions.length));
+    return block === null ? null : quantity(BigInt(block.transactionHashes.length));
   });
   define('eth_getUncleCountByBlockNumber', 1, (p) =>
     blockAt(p.required(0, 'block', decodeBlockNumberOrTag)) === null ? null : '0x0',
@@ -190,12 +192,9 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     return transactionAt(block, p.required(1, 'index', decodeUint64));
   });
   define('eth_getBlockReceipts', 1, (p) => {
-    const block = blockAt(p.required(0, 'block', decodeBlockSelector));
-    if (block === null) return null;
-    return block.transactions.map((tx) => {
-      const receipt = backend.receiptByHash(tx.hash);
-      return receipt === null ? null : formatReceipt(receipt);
-    });
+    const number = backend.resolveBlock(p.required(0, 'block', decodeBlockSelector));
+    const receipts = number === null ? null : backend.blockReceipts(number);
+    return receipts === null ? null : receipts.map(formatReceipt);
   });
 
   // --- state --------------------------------------------------------------------------------

@@ -79,6 +79,28 @@ function expected(): JsonLog[] {
 }
 
 describe('eth_getLogs on a node', () => {
+  it('a block without full transactions, or a count, recovers no sender (runs first)', async () => {
+    const call = async (method: string, params: unknown[]) =>
+      (
+        JSON.parse(
+          (await handler.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })))!,
+        ) as { result: unknown }
+      ).result;
+    const before = node.decoder.stats().recoveries;
+    const block = (await call('eth_getBlockByNumber', ['0x9', false])) as {
+      transactions: string[];
+    };
+    expect(block.transactions).toHaveLength(4);
+    expect(await call('eth_getBlockTransactionCountByNumber', ['0x9'])).toBe('0x4');
+    expect(node.decoder.stats().recoveries).toBe(before);
+    // One transaction by block and index: one sender.
+    const tx = (await call('eth_getTransactionByBlockNumberAndIndex', ['0x9', '0x2'])) as {
+      hash: string;
+    };
+    expect(tx.hash).toBe(block.transactions[2]);
+    expect(node.decoder.stats().recoveries).toBe(before + 1);
+  });
+
   it('finds every log, and only those the filter names', async () => {
     const all = expected();
     expect(all.length).toBeGreaterThanOrEqual(8);

@@ -120,6 +120,9 @@ function emptyBlock(number: bigint, parentHash: Uint8Array, transactions: RpcTra
     nonce: new Uint8Array(8),
     difficulty: 0n,
     size: 600n + 120n * BigInt(transactions.length),
+    get transactionHashes() {
+      return this.transactions.map((tx) => tx.hash);
+    },
     transactions,
   };
   return block;
@@ -354,6 +357,13 @@ export class FakeBackend implements RpcBackend {
 
   receiptByHash(hash: Uint8Array): RpcReceipt | null {
     return this.receipts.get(key(hash)) ?? null;
+  }
+
+  blockReceipts(number: bigint): RpcReceipt[] | null {
+    this.record('blockReceipts', number);
+    const block = this.blocks[Number(number)];
+    if (block === undefined) return null;
+    return block.transactions.map((tx) => this.receipts.get(key(tx.hash))!);
   }
 
   blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null {
