@@ -46,12 +46,14 @@ interface JsonLog {
   logIndex: string;
 }
 
+/** One request through `via` (the node's handler unless given); its result. */
+async function call(method: string, params: unknown[], via = handler): Promise<unknown> {
+  const text = await via.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
+  return (JSON.parse(text!) as { result: unknown }).result;
+}
+
 async function getLogs(filter: Record<string, unknown>): Promise<JsonLog[]> {
-  const text = await handler.handleText(
-    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getLogs', params: [filter] }),
-  );
-  const reply = JSON.parse(text!) as { result: JsonLog[] };
-  return reply.result;
+  return (await call('eth_getLogs', [filter])) as JsonLog[];
 }
 
 /** Every log of the chain, as the receipts and transactions say. */
@@ -80,12 +82,6 @@ function expected(): JsonLog[] {
 
 describe('eth_getLogs on a node', () => {
   it('a block without full transactions, or a count, recovers no sender (runs first)', async () => {
-    const call = async (method: string, params: unknown[]) =>
-      (
-        JSON.parse(
-          (await handler.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })))!,
-        ) as { result: unknown }
-      ).result;
     const before = node.decoder.stats().recoveries;
     const block = (await call('eth_getBlockByNumber', ['0x9', false])) as {
       transactions: string[];
@@ -136,12 +132,6 @@ describe('eth_getLogs on a node', () => {
   });
 
   it('a receipt or transaction by hash is the one of its block, sender and log numbers included', async () => {
-    const call = async (method: string, params: unknown[]) =>
-      (
-        JSON.parse(
-          (await handler.handleText(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })))!,
-        ) as { result: unknown }
-      ).result;
     for (const n of [3n, 6n, 9n]) {
       const receipts = (await call('eth_getBlockReceipts', [`0x${n.toString(16)}`])) as {
         transactionHash: string;
@@ -175,17 +165,10 @@ describe('eth_getLogs on a node', () => {
           }),
       }),
     });
-    const text = await sliced.handleText(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'eth_feeHistory',
-        params: ['0x19', 'latest', [50]],
-      }),
-    );
-    const history = (
-      JSON.parse(text!) as { result: { baseFeePerGas: string[]; reward: string[][] } }
-    ).result;
+    const history = (await call('eth_feeHistory', ['0x19', 'latest', [50]], sliced)) as {
+      baseFeePerGas: string[];
+      reward: string[][];
+    };
     expect(turns).toBeGreaterThan(3);
     expect(history.baseFeePerGas).toHaveLength(26);
     for (let n = 0n; n <= HEIGHT; n++)
