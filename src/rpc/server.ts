@@ -45,6 +45,10 @@ export interface RpcServerOptions {
   maxResponseBytes?: number;
   /** Most live subscriptions on one WebSocket connection (default 256). */
   maxSubscriptionsPerSocket?: number;
+  /** Most live subscriptions over all connections (default 1024). */
+  maxSubscriptions?: number;
+  /** Most addresses and topics over one connection's logs filters (default 4096). */
+  maxLogFilterEntriesPerSocket?: number;
   /** Most open TCP connections, HTTP and WebSocket together (default 256). */
   maxConnections?: number;
   /** Most open WebSocket connections (default 128). */
@@ -83,6 +87,8 @@ export const DEFAULT_RPC_HOST = '127.0.0.1';
 export const DEFAULT_RPC_PORT = 8545;
 export const DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET = 256;
+export const DEFAULT_MAX_SUBSCRIPTIONS = 1024;
+export const DEFAULT_MAX_LOG_FILTER_ENTRIES_PER_SOCKET = 4096;
 export const DEFAULT_MAX_CONNECTIONS = 256;
 export const DEFAULT_MAX_WEBSOCKET_CONNECTIONS = 128;
 export const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 16;
@@ -218,6 +224,9 @@ export class RpcServer {
     this.subscriptions = new SubscriptionManager(this.backend, {
       maxSubscriptionsPerSession:
         options.maxSubscriptionsPerSocket ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxSubscriptions: options.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS,
+      maxFilterEntriesPerSession:
+        options.maxLogFilterEntriesPerSocket ?? DEFAULT_MAX_LOG_FILTER_ENTRIES_PER_SOCKET,
       onError: (error) => onInternalError(error, 'eth_subscription'),
     });
   }

@@ -154,6 +154,35 @@ describe('connections', () => {
   });
 });
 
+describe('subscriptions', () => {
+  it('are bounded over all connections, and by the size of one connection’s log filters', async () => {
+    const s = await server({ maxSubscriptions: 5, maxLogFilterEntriesPerSocket: 1500 });
+    const a = await WsClient.open(s.wsUrl);
+    const b = await WsClient.open(s.wsUrl);
+    clients.push(a, b);
+    for (let i = 0; i < 3; i++) await a.subscribe(['newHeads']);
+    const many = Array.from(
+      { length: 1000 },
+      (_, i) => '0x' + (i + 1).toString(16).padStart(40, '0'),
+    );
+    await b.subscribe(['logs', { address: many }]);
+    // 1,000 addresses more would pass 1,500 on this connection.
+    expect((await b.request('eth_subscribe', ['logs', { address: many }])).error).toEqual({
+      code: -32005,
+      message: "too many addresses and topics in this connection's log filters (limit 1500)",
+    });
+    await b.subscribe(['logs', { address: many.slice(0, 500) }]);
+    expect((await b.request('eth_subscribe', ['newHeads'])).error).toEqual({
+      code: -32005,
+      message: 'too many subscriptions on this server (limit 5)',
+    });
+    // Room comes back when subscriptions end.
+    await a.close();
+    await until(() => s.subscriptionCount() === 2, 'a closed');
+    await b.subscribe(['newHeads']);
+  });
+});
+
 describe('clients that do not read', () => {
   it('paused WebSocket readers are cut off beyond their budget and their memory released', async () => {
     const budget = { maxSocketBufferedBytes: 1024 * 1024, maxBufferedBytes: 4 * 1024 * 1024 };

@@ -23,6 +23,7 @@ import {
 import { equalBytes, fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import type { LogMatcher } from '../../src/rpc/log-filter.js';
+import { addToBloom } from '../../src/chain/bloom.js';
 
 export const CHAIN_ID = 4543565n;
 export const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -250,6 +251,11 @@ export class FakeBackend implements RpcBackend {
     const block = emptyBlock(parent.number + 1n, parent.hash);
     this.blocks.push(block);
     const event: NewHeadEvent = { block, logs: logs(block) };
+    // The block's bloom covers its logs, as a real block's does.
+    for (const log of event.logs) {
+      addToBloom(block.logsBloom, log.address);
+      for (const t of log.topics) addToBloom(block.logsBloom, t);
+    }
     for (const listener of [...this.listeners]) listener(event);
     return event;
   }
