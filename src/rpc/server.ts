@@ -463,7 +463,7 @@ export class RpcServer {
   private begin(key: object, pause: () => void, resume: () => void): () => void {
     const n = (this.inFlight.get(key) ?? 0) + 1;
     this.inFlight.set(key, n);
-    if (n === this.limits.requestsPerConnection) pause();
+    if (n >= this.limits.requestsPerConnection) pause();
     let ended = false;
     return () => {
       if (ended) return;
