@@ -208,9 +208,12 @@ export class Chain {
     return r ? decodeStoredReceipts(r) : [];
   }
 
-  /** Decodes a block's transactions (senders come from the decoder's cache when seen before). */
+  /**
+   * Decodes a block's transactions (senders come from the decoder's cache when seen before). They
+   * are kept in that cache: a block's transactions are read again when it commits and by RPC.
+   */
   transactionsOf(block: Block): SignedTx[] {
-    return block.transactions.map((raw) => this.decoder.decode(raw));
+    return block.transactions.map((raw) => this.decoder.decode(raw, { keep: true }));
   }
 
   stateAt(number: bigint): StateDB {

@@ -33,6 +33,8 @@ export interface DevnetOptions {
   rpcHost: string;
   /** 0 picks a free port. */
   rpcPort: number;
+  /** Host names the RPC serves (default: localhost and the bound host). */
+  rpcVhosts?: string[];
   reset: boolean;
   /**
    * Extra nodes with dev validator keys that are not in the genesis set: they follow the chain
@@ -201,7 +203,13 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     const webApp =
       o.ui && WebApp.isBuilt() ? WebApp.load(devnetInfo(genesis.chainId, accounts)) : null;
     if (o.ui && !webApp) log('web app not built (npm run build): not served');
-    rpc = await startRpc(nodes[0]!, o.rpcHost, o.rpcPort, webApp);
+    rpc = await startRpc(
+      nodes[0]!,
+      o.rpcHost,
+      o.rpcPort,
+      o.rpcVhosts ? { vhosts: o.rpcVhosts } : {},
+      webApp,
+    );
   } catch (e) {
     await stopNodes();
     throw e;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { toHex } from '../crypto/bytes.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { parseGenesis } from '../chain/genesis.js';
-import { RpcServer } from '../rpc/server.js';
+import { RpcServer, type RpcServerOptions } from '../rpc/server.js';
 import { loadOrCreatePeerKey } from '../p2p/identity.js';
 import { P2pNetwork, type P2pChain } from '../p2p/network.js';
 import { LocalNetwork } from './network.js';
@@ -26,12 +26,14 @@ export async function startRpc(
   node: Node,
   host: string,
   port: number,
+  limits: Pick<RpcServerOptions, 'vhosts' | 'maxConnections' | 'maxWebSocketConnections'> = {},
   webApp: WebApp | null = null,
 ): Promise<{ server: RpcServer; httpUrl: string; wsUrl: string; uiUrl: string | null }> {
   const server = new RpcServer({
     backend: new NodeRpcBackend(node),
     host,
     port,
+    ...limits,
     serveGet: webApp ? (req, res) => webApp.serve(req, res) : undefined,
   });
   try {
@@ -133,8 +135,19 @@ export async function startConfiguredNode(
   try {
     let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
     if (config.rpc.enabled) {
+      const { vhosts, maxConnections, maxWebSocketConnections } = config.rpc;
       const webApp = config.ui.enabled ? WebApp.load(nodeInfo(genesis.chainId)) : null;
-      rpc = await startRpc(node, config.rpc.host, config.rpc.port, webApp);
+      rpc = await startRpc(
+        node,
+        config.rpc.host,
+        config.rpc.port,
+        {
+          ...(vhosts ? { vhosts } : {}),
+          ...(maxConnections ? { maxConnections } : {}),
+          ...(maxWebSocketConnections ? { maxWebSocketConnections } : {}),
+        },
+        webApp,
+      );
       const server = rpc.server;
       cleanup.push(() => server.close());
     }
