@@ -230,7 +230,7 @@ function timeSteps(
     const r = f();
     return [r, performance.now() - t0];
   };
-  const [, halvingMs] = timed(() => halveProducers(fresh(), epoch, TRANSITION));
+  const [, halvingMs] = timed(() => halveProducers(fresh(), params, epoch, TRANSITION));
   const [weighed, weighingMs] = timed(() => weighCandidates(fresh(), params, TRANSITION, current));
   const [, electionMs] = timed(() =>
     elect({

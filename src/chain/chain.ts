@@ -22,7 +22,12 @@ import {
   type BlockOutcome,
 } from '../execution/transition.js';
 import { StateDB } from '../state/state-db.js';
-import { nextMix, nextRevealOf, StakingBlockError } from '../staking/block-hooks.js';
+import {
+  nextMix,
+  nextRevealOf,
+  StakingBlockError,
+  type RevealDue,
+} from '../staking/block-hooks.js';
 import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from './block.js';
 import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
@@ -70,9 +75,14 @@ export interface ChainOptions {
 
 /**
  * A proposer's RANDAO onion: the reveal at `index` (0 = the first after the commitment), which
- * must hash to `hashesTo`. Returns null when it cannot (an exhausted or foreign onion).
+ * must hash to `hashesTo`; `due` also names the commitment's generation and onion length.
+ * Returns null when it cannot (a foreign or lost onion).
  */
-export type RandaoRevealer = (index: bigint, hashesTo: Uint8Array) => Uint8Array | null;
+export type RandaoRevealer = (
+  index: bigint,
+  hashesTo: Uint8Array,
+  due: RevealDue,
+) => Uint8Array | null;
 
 export interface BuiltBlock {
   bytes: Uint8Array;
@@ -327,7 +337,7 @@ export class Chain {
     const due = nextRevealOf(state, coinbase);
     let reveal: Uint8Array = new Uint8Array(0);
     if (due) {
-      const r = revealer(due.index, due.hashesTo);
+      const r = revealer(due.index, due.hashesTo, due);
       if (!r) throw new ImportError('cannot build a block: no RANDAO reveal for this validator');
       reveal = r;
     }

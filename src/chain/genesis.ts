@@ -17,9 +17,11 @@
  * `validators` are consensus keys in proposer order; they serve epochs 0 and 1. A validator
  * with an entry in `candidates` is a candidate from the start: its deposit is moved from its
  * operator's allocation into a self-lock and its RANDAO commitment registered, so it must
- * reveal in every block it proposes. `concaveOn` may be given as "candidate" or "lock".
+ * reveal in every block it proposes. `concaveOn` may be given as "candidate" or "lock";
+ * `inflationSchedule` is a list of yearly rates (WAD), and `inflationRate: i` is short for
+ * `inflationSchedule: [i]`.
  */
-import { rlpEncode } from '../codec/rlp.js';
+import { rlpEncode, type RlpInput } from '../codec/rlp.js';
 import { compareBytes, equalBytes, toHex, utf8 } from '../crypto/bytes.js';
 import { parseAddress, toChecksumAddress } from '../crypto/address.js';
 import { keccak256 } from '../crypto/keccak.js';
@@ -30,7 +32,8 @@ import { BLOOM_BYTES } from './bloom.js';
 import {
   checkParams,
   DEFAULT_PARAMS,
-  PARAM_BOUNDS,
+  isListParam,
+  PARAM_NAMES,
   withDerivedParams,
   WAD,
   type ChainParams,
@@ -109,10 +112,23 @@ export function parseGenesis(doc: unknown): Genesis {
   const given = new Set<string>();
   if (doc.params !== undefined) {
     if (!isObject(doc.params)) throw new GenesisError('params: expected an object');
-    for (const [k, v] of Object.entries(doc.params)) {
-      if (!(k in PARAM_BOUNDS)) throw new GenesisError(`params: unknown parameter "${k}"`);
+    const entries = Object.entries(doc.params);
+    if ('inflationRate' in doc.params && 'inflationSchedule' in doc.params)
+      throw new GenesisError('params: give inflationSchedule or inflationRate, not both');
+    for (const [name, v] of entries) {
+      // `inflationRate: i` is short for a schedule of one rate, `inflationSchedule: [i]`.
+      const k = name === 'inflationRate' ? 'inflationSchedule' : name;
+      if (!(PARAM_NAMES as readonly string[]).includes(k))
+        throw new GenesisError(`params: unknown parameter "${name}"`);
       given.add(k);
-      params[k as keyof ChainParams] =
+      if (isListParam(k)) {
+        const list = name === 'inflationRate' ? [v] : v;
+        if (!Array.isArray(list))
+          throw new GenesisError(`params.${k}: expected a list of integers`);
+        params[k] = list.map((x, i) => parseInteger(x, `params.${k}[${i}]`));
+        continue;
+      }
+      params[k as Exclude<keyof ChainParams, 'inflationSchedule'>] =
         k === 'concaveOn' && (v === 'candidate' || v === 'lock')
           ? v === 'lock'
             ? CONCAVE_ON_LOCK
@@ -257,9 +273,10 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     chainId: g.chainId.toString(),
     timestamp: g.timestamp.toString(),
     params: Object.fromEntries(
-      Object.keys(PARAM_BOUNDS)
-        .sort()
-        .map((k) => [k, g.params[k as keyof ChainParams].toString()]),
+      PARAM_NAMES.map((k) => {
+        const v = g.params[k];
+        return [k, typeof v === 'bigint' ? v.toString() : v.map((x) => x.toString())];
+      }),
     ),
     alloc: Object.fromEntries(
       g.alloc.map((a) => [toChecksumAddress(a.address), { balance: a.balance.toString() }]),
@@ -283,10 +300,12 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
 
 /** keccak256 of RLP [chainId, [[name, value]…] sorted by name]: what the genesis vanity commits to. */
 export function paramsCommitment(chainId: bigint, params: ChainParams): Uint8Array {
-  const entries = Object.keys(PARAM_BOUNDS)
-    .sort()
-    .map((k) => [k, params[k as keyof ChainParams]]);
-  return keccak256(rlpEncode([chainId, entries]));
+  return keccak256(rlpEncode([chainId, paramEntries(params)]));
+}
+
+/** [[name, value]…] sorted by name; a list parameter's value is the list of its entries. */
+function paramEntries(params: ChainParams): RlpInput[] {
+  return PARAM_NAMES.map((k) => [k, params[k] as RlpInput]);
 }
 
 /**
@@ -402,7 +421,7 @@ const DIGEST_GROUP = 4096;
  * Names the way a genesis document becomes a genesis state: bumped whenever that changes (a new
  * state record, say), so that a data directory built the old way is refused instead of trusted.
  */
-export const GENESIS_STATE_VERSION = 'etm-genesis-2';
+export const GENESIS_STATE_VERSION = 'etm-genesis-3';
 
 /**
  * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator
@@ -419,9 +438,7 @@ export function genesisDigest(g: Genesis): Uint8Array {
       .map((a) => [a.address, a.balance] as [Uint8Array, bigint]);
     groups.push(keccak256(rlpEncode(group)));
   }
-  const params = Object.keys(PARAM_BOUNDS)
-    .sort()
-    .map((k) => [k, g.params[k as keyof ChainParams]]);
+  const params = paramEntries(g.params);
   const candidates = g.candidates.map((c) => [
     c.operator,
     c.consensusKey,

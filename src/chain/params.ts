@@ -13,9 +13,14 @@ import {
 import {
   blocksPerYearFor,
   DEFAULT_ECONOMICS_PARAMS,
+  ECONOMICS_LIST_PARAM_BOUNDS,
   ECONOMICS_PARAM_BOUNDS,
   type EconomicsParams,
+  type ListBound,
+  type ListParamKey,
 } from '../economics/params.js';
+
+export type { ListParamKey } from '../economics/params.js';
 
 export const WAD = 10n ** 18n;
 export const ETM = 10n ** 18n;
@@ -45,7 +50,10 @@ interface Bound {
   what: string;
 }
 
-export const PARAM_BOUNDS: Record<keyof ChainParams, Bound> = {
+/** The parameters that are single integers. */
+export type ScalarParamKey = Exclude<keyof ChainParams, ListParamKey>;
+
+export const PARAM_BOUNDS: Record<ScalarParamKey, Bound> = {
   blockTimeMs: { min: 100n, max: 60_000n, what: 'milliseconds' },
   maxClockDriftSeconds: { min: 1n, max: 300n, what: 'seconds' },
   blockGasLimit: { min: 1_000_000n, max: 1_000_000_000n, what: 'gas' },
@@ -57,6 +65,16 @@ export const PARAM_BOUNDS: Record<keyof ChainParams, Bound> = {
   ...STAKING_PARAM_BOUNDS,
   ...ECONOMICS_PARAM_BOUNDS,
 };
+
+/** Bounds of the list parameters: their length and every entry. */
+export const LIST_PARAM_BOUNDS: Record<ListParamKey, ListBound> = ECONOMICS_LIST_PARAM_BOUNDS;
+
+/** Every parameter name, sorted: the order the genesis commits to them. */
+export const PARAM_NAMES: readonly (keyof ChainParams)[] = (
+  [...Object.keys(PARAM_BOUNDS), ...Object.keys(LIST_PARAM_BOUNDS)] as (keyof ChainParams)[]
+).sort();
+
+export const isListParam = (k: string): k is ListParamKey => k in LIST_PARAM_BOUNDS;
 
 export const DEFAULT_PARAMS: ChainParams = {
   blockTimeMs: 3000n,
@@ -96,7 +114,24 @@ export class ParamError extends Error {
 
 /** Checks every parameter against its hard bounds; throws ParamError naming the first violation. */
 export function checkParams(p: ChainParams): void {
-  for (const key of Object.keys(PARAM_BOUNDS).sort() as (keyof ChainParams)[]) {
+  for (const key of PARAM_NAMES) {
+    if (isListParam(key)) {
+      const v = p[key];
+      const b = LIST_PARAM_BOUNDS[key];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'bigint'))
+        throw new ParamError(`parameter ${key} is missing`);
+      if (v.length < b.minLength || v.length > b.maxLength)
+        throw new ParamError(
+          `parameter ${key} has ${v.length} entries; expected ${b.minLength} to ${b.maxLength}`,
+        );
+      v.forEach((x, i) => {
+        if (x < b.min || x > b.max)
+          throw new ParamError(
+            `parameter ${key}[${i}] = ${x} is outside [${b.min}, ${b.max}] ${b.what}`,
+          );
+      });
+      continue;
+    }
     const v = p[key];
     const b = PARAM_BOUNDS[key];
     if (typeof v !== 'bigint') throw new ParamError(`parameter ${key} is missing`);

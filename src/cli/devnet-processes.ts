@@ -1,7 +1,7 @@
 /** `etm devnet --processes`: the devnet with one OS process per node, over libp2p on loopback. */
 import { resolve } from 'node:path';
 import { DEV_MNEMONIC, deriveAccounts } from '../crypto/mnemonic.js';
-import { DEV_ACCOUNT_COUNT } from '../node/devnet.js';
+import { DEV_ACCOUNT_COUNT, type DevnetStaking } from '../node/devnet.js';
 import { startProcessDevnet, type ProcessDevnet } from '../node/process-devnet.js';
 import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
 
@@ -18,8 +18,19 @@ export interface ProcessDevnetCliOptions {
   epochBlocks: number;
   rankedSeats: number;
   lotterySeats: number;
+  randaoLayers: number;
   p2pPort: number;
   metricsPort?: number;
+}
+
+/** The staking parameters of a new devnet chain, from the command's options. */
+export function devnetStakingOf(opts: ProcessDevnetCliOptions): DevnetStaking {
+  return {
+    epochBlocks: opts.epochBlocks,
+    rankedSeats: opts.rankedSeats,
+    lotterySeats: opts.lotterySeats,
+    randaoLayers: opts.randaoLayers,
+  };
 }
 
 function fields(entry: Record<string, unknown>): string {
@@ -43,11 +54,7 @@ export async function runProcessDevnet(
       reset: opts.reset,
       standby: opts.standby,
       followers: opts.followers,
-      staking: {
-        epochBlocks: opts.epochBlocks,
-        rankedSeats: opts.rankedSeats,
-        lotterySeats: opts.lotterySeats,
-      },
+      staking: devnetStakingOf(opts),
       host: opts.rpcHost,
       p2pPort: opts.p2pPort,
       rpcPort: opts.rpcPort,

@@ -10,7 +10,12 @@ import { vhosts } from '../node/config.js';
 import { DEVNET_STAKING, DEVNET_STANDBY, startDevnet, type Devnet } from '../node/devnet.js';
 import { integer } from './options.js';
 import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
-import { runProcessDevnet, type ProcessDevnetCliOptions } from './devnet-processes.js';
+import { DEFAULT_PARAMS } from '../chain/params.js';
+import {
+  devnetStakingOf,
+  runProcessDevnet,
+  type ProcessDevnetCliOptions,
+} from './devnet-processes.js';
 
 type DevnetCliOptions = ProcessDevnetCliOptions & { processes: boolean; ui: boolean };
 
@@ -65,6 +70,12 @@ export function devnetCommand(): Command {
       DEVNET_STAKING.lotterySeats,
     )
     .option(
+      '--randao-layers <n>',
+      "layers of each validator's RANDAO onion: reveals before it must renew (new chains only)",
+      integer(16, 1 << 24),
+      Number(DEFAULT_PARAMS.randaoLayers),
+    )
+    .option(
       '--processes',
       'run every node as its own OS process, connected over libp2p on 127.0.0.1 (standby nodes default to 0)',
       false,
@@ -105,11 +116,7 @@ export function devnetCommand(): Command {
           reset: opts.reset,
           standby: opts.standby,
           ui: opts.ui,
-          staking: {
-            epochBlocks: opts.epochBlocks,
-            rankedSeats: opts.rankedSeats,
-            lotterySeats: opts.lotterySeats,
-          },
+          staking: devnetStakingOf(opts),
           log: out,
         });
       } catch (e) {
@@ -160,6 +167,9 @@ function printBanner(
   }
   out(
     `Epochs:            ${p.epochBlocks} blocks, ${p.rankedSeats} ranked + ${p.lotterySeats} lottery seats`,
+  );
+  out(
+    `RANDAO onions:     ${p.randaoLayers} reveals, renewed by each validator before they run out`,
   );
   out(`Chain ID:          ${d.genesis.chainId}`);
   out(`Genesis hash:      ${toHex(d.nodes[0]!.chain.genesisHash)}`);

@@ -19,6 +19,8 @@ export interface RpcEconomics {
   totalLocked: string;
   stakingRatio: string | null;
   inflationRate: string;
+  inflationYear: string;
+  nextInflationSwitch: string | null;
   blocksPerYear: string;
   validatorInflationShare: string;
   perBlockRate: string;
@@ -62,7 +64,13 @@ export function economicsCommand(): Command {
         ['supply B', etm(e.supply)],
         ['locked S', etm(e.totalLocked)],
         ['staking ratio S/B', percent(e.stakingRatio)],
-        ['inflation i (yearly)', percent(e.inflationRate)],
+        ['inflation i (yearly)', `${percent(e.inflationRate)} in year ${BigInt(e.inflationYear)}`],
+        [
+          'next inflation switch',
+          e.nextInflationSwitch === null
+            ? 'none (the schedule’s last rate)'
+            : `block ${BigInt(e.nextInflationSwitch)}`,
+        ],
         ['blocks per year n', BigInt(e.blocksPerYear).toString()],
         ['proposer share δ', percent(e.validatorInflationShare)],
         ['per-block rate i_n', e.perBlockRate],

@@ -3,7 +3,7 @@
  * staking system contract, and the epoch's validators and election, over JSON-RPC.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { encodeFunctionData, type Hex } from 'viem';
+import { decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { parseAddress, toChecksumAddress } from '../crypto/address.js';
 import { toHex } from '../crypto/bytes.js';
 import { addressOf } from '../crypto/secp256k1.js';
@@ -172,46 +172,31 @@ interface RpcCandidate {
 
 export function candidateCommand(): Command {
   const cand = new Command('candidate').description('register and manage validator candidacies');
-  withSender(
-    cand
-      .command('register')
-      .description(
-        "register the sender as a candidate; the deposit becomes a self-lock. The validator's consensus key's RANDAO onion is derived from that key",
-      )
-      .requiredOption('--name <name>', 'unique name, 1-20 characters of a-z 0-9 . _ -')
-      .option('--consensus-keystore <file>', "the validator's consensus key (keystore v3)")
-      .option('--consensus-password-file <file>', 'its password (else ETM_PASSWORD or a prompt)')
-      .option(
-        '--dev-validator <n>',
-        'consensus key: dev validator key n, run by `etm devnet` as a standby node',
-        integer(0, 1000),
-      )
-      .option('--deposit <etm>', 'deposit in ETM (at least candidateDeposit)', '1000')
-      .option('--commission <percent>', "operator's commission", bps, 1000)
-      .option('--commission-max <percent>', 'the most the commission may ever be', bps, 2000),
+  withConsensusKey(
+    withSender(
+      cand
+        .command('register')
+        .description(
+          "register the sender as a candidate; the deposit becomes a self-lock. The validator's consensus key's RANDAO onion is derived from that key",
+        )
+        .requiredOption('--name <name>', 'unique name, 1-20 characters of a-z 0-9 . _ -')
+        .option('--deposit <etm>', 'deposit in ETM (at least candidateDeposit)', '1000')
+        .option('--commission <percent>', "operator's commission", bps, 1000)
+        .option('--commission-max <percent>', 'the most the commission may ever be', bps, 2000),
+    ),
   ).action(
     async (
-      o: SenderOptions & {
-        name: string;
-        consensusKeystore?: string;
-        consensusPasswordFile?: string;
-        devValidator?: number;
-        deposit: string;
-        commission: number;
-        commissionMax: number;
-      },
+      o: SenderOptions &
+        ConsensusKeyOptions & {
+          name: string;
+          deposit: string;
+          commission: number;
+          commissionMax: number;
+        },
     ) => {
       const deposit = parseUnits(o.deposit);
-      if ((o.consensusKeystore === undefined) === (o.devValidator === undefined))
-        throw new Error('give exactly one of --consensus-keystore FILE or --dev-validator N');
-      const consensusKey = o.consensusKeystore
-        ? unlockKeystoreFile(
-            o.consensusKeystore,
-            await resolvePassword({ passwordFile: o.consensusPasswordFile }),
-          )
-        : deriveAccounts(DEV_MNEMONIC, o.devValidator! + 1, DEV_VALIDATOR_PATH)[o.devValidator!]!
-            .privateKey;
-      const onion = onionFromKey(consensusKey);
+      const consensusKey = await consensusKeyOf(o, true);
+      const commitment = await commitmentOf(o.rpc, consensusKey, 0n);
       const key = await signingKey(o);
       const consensusAddress = toChecksumAddress(addressOf(consensusKey)) as Hex;
       await callStaking(
@@ -220,39 +205,110 @@ export function candidateCommand(): Command {
         encodeFunctionData({
           abi: STAKING_ABI,
           functionName: 'registerCandidate',
-          args: [consensusAddress, o.name, o.commission, o.commissionMax, toHex(onion.commitment)],
+          args: [consensusAddress, o.name, o.commission, o.commissionMax, commitment],
         }),
         `register candidate ${o.name} (consensus key ${consensusAddress}) with a deposit of ${formatUnits(deposit)} ETM`,
         deposit,
       );
     },
   );
-  withSender(
-    cand
-      .command('update')
-      .description("change the sender candidate's name or commission")
-      .option('--name <name>', 'new name')
-      .option('--commission <percent>', 'new commission', bps),
-  ).action(async (o: SenderOptions & { name?: string; commission?: number }) => {
+  withConsensusKey(
+    withSender(
+      cand
+        .command('update')
+        .description(
+          "change the sender candidate's name or commission, or rotate its consensus key (with the new key's RANDAO commitment; it takes effect at the first block of the epoch after next)",
+        )
+        .option('--name <name>', 'new name')
+        .option('--commission <percent>', 'new commission', bps),
+    ),
+  ).action(
+    async (o: SenderOptions & ConsensusKeyOptions & { name?: string; commission?: number }) => {
+      const key = await signingKey(o);
+      const operator = toChecksumAddress(addressOf(key));
+      const current = (await rpcCall<RpcCandidate[]>(o.rpc, 'etm_getCandidates')).find(
+        (c) => c.address.toLowerCase() === operator.toLowerCase(),
+      );
+      if (!current) throw new Error(`${operator} is not a candidate`);
+      const name = o.name ?? current.name;
+      const commission = o.commission ?? Number(BigInt(current.commissionBps));
+      const newKey = await consensusKeyOf(o, false);
+      let args: readonly unknown[] = [name, commission];
+      let describe = `update candidate ${name}: commission ${commission / 100}%`;
+      if (newKey) {
+        // The new key's onion is the candidate's next generation.
+        const generation = (await randaoOf(o.rpc, operator)).generation + 1n;
+        const keyAddress = toChecksumAddress(addressOf(newKey)) as Hex;
+        args = [...args, keyAddress, await commitmentOf(o.rpc, newKey, generation)];
+        describe += `, consensus key ${keyAddress} from the epoch after next`;
+      }
+      await callStaking(
+        o,
+        key,
+        encodeFunctionData({ abi: STAKING_ABI, functionName: 'updateCandidate', args } as never),
+        describe,
+      );
+    },
+  );
+  withConsensusKey(
+    withSender(
+      cand
+        .command('renew-randao')
+        .description(
+          "commit to the consensus key's next RANDAO onion (a validator node does this by itself when its consensus key can pay the fee); sent by the operator or the consensus key",
+        ),
+    ),
+  ).action(async (o: SenderOptions & ConsensusKeyOptions) => {
     const key = await signingKey(o);
-    const operator = toChecksumAddress(addressOf(key));
-    const current = (await rpcCall<RpcCandidate[]>(o.rpc, 'etm_getCandidates')).find(
-      (c) => c.address.toLowerCase() === operator.toLowerCase(),
+    const consensusKey = await consensusKeyOf(o, true);
+    const keyAddress = toChecksumAddress(addressOf(consensusKey));
+    const cand = (await rpcCall<RpcCandidate[]>(o.rpc, 'etm_getCandidates')).find(
+      (c) => c.consensusKey.toLowerCase() === keyAddress.toLowerCase(),
     );
-    if (!current) throw new Error(`${operator} is not a candidate`);
-    const name = o.name ?? current.name;
-    const commission = o.commission ?? Number(BigInt(current.commissionBps));
+    if (!cand) throw new Error(`${keyAddress} is not the consensus key of a candidate`);
+    const generation = (await randaoOf(o.rpc, cand.address)).generation + 1n;
+    const commitment = await commitmentOf(o.rpc, consensusKey, generation);
     await callStaking(
       o,
       key,
-      encodeFunctionData({
-        abi: STAKING_ABI,
-        functionName: 'updateCandidate',
-        args: [name, commission],
-      }),
-      `update candidate ${name}: commission ${commission / 100}%`,
+      encodeFunctionData({ abi: STAKING_ABI, functionName: 'renewRandao', args: [commitment] }),
+      `renew the RANDAO commitment of ${cand.name} (generation ${generation}, ${await chainRandaoLayers(o.rpc)} reveals)`,
     );
   });
+  withSender(
+    cand
+      .command('top-up')
+      .description(
+        "add to the sender candidate's deposit, or restore a withdrawn one (its age restarts)",
+      )
+      .requiredOption('--deposit <etm>', 'amount in ETM'),
+  ).action(async (o: SenderOptions & { deposit: string }) => {
+    const amount = parseUnits(o.deposit);
+    const key = await signingKey(o);
+    await callStaking(
+      o,
+      key,
+      encodeFunctionData({ abi: STAKING_ABI, functionName: 'topUpDeposit', args: [] }),
+      `add ${formatUnits(amount)} ETM to the deposit`,
+      amount,
+    );
+  });
+  cand
+    .command('randao')
+    .description("a candidate's RANDAO commitment: reveals used and left, and a pending renewal")
+    .argument('<operator>', 'operator address of the candidate')
+    .option('--rpc <url>', 'node JSON-RPC URL', DEFAULT_RPC)
+    .action(async (operator: string, o: { rpc: string }) => {
+      const r = await randaoOf(o.rpc, toChecksumAddress(parseAddress(operator)));
+      process.stdout.write(
+        `generation ${r.generation}: ${r.reveals} of ${r.layers} reveals used, ${r.layers - r.reveals} left; last reveal ${r.last}\n`,
+      );
+      process.stdout.write(
+        r.nextFromBlock === 0n
+          ? 'no renewal pending\n'
+          : `renewal pending: consensus key ${r.nextConsensusKey}, commitment ${r.nextCommitment}, from block ${r.nextFromBlock}\n`,
+      );
+    });
   cand
     .command('list')
     .description('candidates with their weights, performance and election chances')
@@ -267,6 +323,82 @@ export function candidateCommand(): Command {
       }
     });
   return cand;
+}
+
+interface ConsensusKeyOptions {
+  consensusKeystore?: string;
+  consensusPasswordFile?: string;
+  devValidator?: number;
+}
+
+/** Adds the options that name a validator's consensus key. */
+function withConsensusKey(cmd: Command): Command {
+  return cmd
+    .option('--consensus-keystore <file>', "the validator's consensus key (keystore v3)")
+    .option('--consensus-password-file <file>', 'its password (else ETM_PASSWORD or a prompt)')
+    .option(
+      '--dev-validator <n>',
+      'consensus key: dev validator key n, run by `etm devnet` as a standby node',
+      integer(0, 1000),
+    );
+}
+
+/** The consensus key the options name; null when none is given and none is required. */
+async function consensusKeyOf(o: ConsensusKeyOptions, required: true): Promise<Uint8Array>;
+async function consensusKeyOf(o: ConsensusKeyOptions, required: false): Promise<Uint8Array | null>;
+async function consensusKeyOf(
+  o: ConsensusKeyOptions,
+  required: boolean,
+): Promise<Uint8Array | null> {
+  if (o.consensusKeystore !== undefined && o.devValidator !== undefined)
+    throw new Error('give one of --consensus-keystore FILE or --dev-validator N, not both');
+  if (o.consensusKeystore)
+    return unlockKeystoreFile(
+      o.consensusKeystore,
+      await resolvePassword({ passwordFile: o.consensusPasswordFile }),
+    );
+  if (o.devValidator !== undefined)
+    return deriveAccounts(DEV_MNEMONIC, o.devValidator + 1, DEV_VALIDATOR_PATH)[o.devValidator]!
+      .privateKey;
+  if (required) throw new Error('give --consensus-keystore FILE or --dev-validator N');
+  return null;
+}
+
+/** A view of the staking contract through eth_call. */
+async function stakingView<F extends 'getRandao' | 'randaoLayers'>(
+  rpc: string,
+  functionName: F,
+  args: readonly unknown[],
+) {
+  const data = encodeFunctionData({ abi: STAKING_ABI, functionName, args } as never);
+  const out = await rpcCall<Hex>(rpc, 'eth_call', [{ to: toHex(STAKING_ADDRESS), data }, 'latest']);
+  return decodeFunctionResult({ abi: STAKING_ABI, functionName, data: out } as never);
+}
+
+/** Layers every new RANDAO commitment must have on this chain. */
+async function chainRandaoLayers(rpc: string): Promise<bigint> {
+  return (await stakingView(rpc, 'randaoLayers', [])) as bigint;
+}
+
+/** The commitment of a consensus key's onion of `generation`, as long as the chain wants. */
+async function commitmentOf(rpc: string, consensusKey: Uint8Array, generation: bigint) {
+  return toHex(
+    onionFromKey(consensusKey, await chainRandaoLayers(rpc), generation).commitment,
+  ) as Hex;
+}
+
+async function randaoOf(rpc: string, operator: string) {
+  const [last, reveals, layers, generation, nextConsensusKey, nextCommitment, nextFromBlock] =
+    (await stakingView(rpc, 'getRandao', [operator])) as readonly [
+      Hex,
+      bigint,
+      bigint,
+      bigint,
+      Hex,
+      Hex,
+      bigint,
+    ];
+  return { last, reveals, layers, generation, nextConsensusKey, nextCommitment, nextFromBlock };
 }
 
 interface RpcEpoch {

@@ -1,20 +1,24 @@
 /**
  * What the economics do in every block, after its transactions and fees (PROTOCOL §7):
  *
- * 1. mint floor(B·i_n + carry): δ of it to the proposer, the rest to all locks through the
+ * 1. mint floor(B·i_n + carry) at the rate of the block's year: δ of it to the proposer, the rest to all locks through the
  *    staking accumulator (to the DAO treasury when nothing is locked);
  * 2. split the proposer's share (its δ part, its base fee share and the priority fees, which the
  *    fee rules leave in the staking reward pool): commission to the operator, the rest to the
  *    locks voting for it through the candidate's accumulator (to the operator when none vote; to
  *    the proposer's own address when it has no candidacy);
- * 3. release this block's voter bonus from the pool, and at an epoch's last block pay what the
- *    epoch released: half in equal shares to the voters of each validator of the epoch, half to
- *    the voters of one validator drawn with the block's RANDAO mix, pro rata to vote weight.
- *    Locks that began voting during the epoch do not share its bonus; a validator without voters
- *    forfeits its share; rounding dust stays in the pool.
+ * 3. release this block's voter bonus from the pool (never beyond the genesis pool: the cap is
+ *    the pool's genesis balance, not what the account holds), and at an epoch's last block pay
+ *    what the epoch released: half in equal shares to the voters of each validator of the
+ *    epoch, half to the voters of one validator drawn with the mix after the epoch's first
+ *    block revealed by another proposer than the previous epoch's last one,
+ *    each through the candidate's voter accumulator, so pro rata to the weights of the locks
+ *    that have voted for it since before the epoch began (those the proposer's share goes to).
+ *    A validator without such voters (or without a candidacy) forfeits its share: it stays in
+ *    the pool, no longer counted as released, and is released again later.
  *
- * Supply B changes by what is minted and what the fee rules burn. O(1) per block, plus the
- * epoch's voters at its last block.
+ * Supply B changes by what is minted and what the fee rules burn. O(1) per block, and O(K) at an
+ * epoch's last block: no work per lock.
  */
 import { bytesToBigint, concatBytes, equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
@@ -29,7 +33,7 @@ import type { StakingParams } from '../staking/params.js';
 import { StakingStore, type Address, type EconomicState } from '../staking/store.js';
 import { share } from './accumulator.js';
 import { bonusPerBlock } from './bonus.js';
-import { mintBlock, perBlockRate, splitMint } from './inflation.js';
+import { inflationRateAt, mintBlock, perBlockRate, splitMint } from './inflation.js';
 import type { EconomicsParams } from './params.js';
 
 const BPS = 10_000n;
@@ -45,7 +49,8 @@ export interface BlockEconomicsInput {
   proposerFees: bigint;
   /** Base fees burned by this block. */
   burned: bigint;
-  /** The block's RANDAO mix (draws the bonus lottery at an epoch's end). */
+  /** The proposer's RANDAO reveal (empty when it has none) and the block's mix after it. */
+  randaoReveal: Uint8Array;
   mix: Uint8Array;
 }
 
@@ -80,7 +85,7 @@ export function applyBlockEconomics(
   let econ = store.economics();
 
   // 1. Mint.
-  const rate = perBlockRate(params.inflationRate, params.blocksPerYear);
+  const rate = perBlockRate(inflationRateAt(height, params), params.blocksPerYear);
   const { minted, carry } = mintBlock(econ.supply, rate, econ.mintCarry);
   const split = splitMint(minted, params.validatorInflationShare);
   econ = {
@@ -101,10 +106,19 @@ export function applyBlockEconomics(
   const proposerTotal = split.proposer + input.proposerFees;
   const { commission, voters } = payProposer(state, store, input.coinbase, proposerTotal);
 
-  // 3. The voter bonus.
-  const pool = state.getAccount(VOTER_BONUS_POOL).balance;
+  // 3. The voter bonus. The epoch's draw uses the mix after its first block with a reveal by
+  // another proposer than the previous epoch's last block's: nobody could know it while votes
+  // that share the epoch's bonus could still be cast, and the epoch's last proposer cannot
+  // change it.
+  const first = epochBounds(epochOf(height, params), params).first;
+  if (
+    econ.bonusSeedAt < first &&
+    input.randaoReveal.length > 0 &&
+    !equalBytes(input.coinbase, econ.lastEpochProposer)
+  )
+    econ = { ...econ, bonusSeed: input.mix, bonusSeedAt: height };
   const offered = bonusPerBlock(height, params.bonusScheduleDivisor);
-  const available = pool - econ.bonusPending;
+  const available = econ.bonusCap - econ.bonusReleased;
   const released = offered < available ? offered : available;
   econ = {
     ...econ,
@@ -113,8 +127,17 @@ export function applyBlockEconomics(
   };
   let bonusPaid = 0n;
   if (isEpochEnd(height, params)) {
-    bonusPaid = payBonus(state, store, input, econ.bonusPending);
-    econ = { ...econ, bonusPending: 0n };
+    // No such block in the whole epoch (every other proposer exhausted or absent): the
+    // epoch's last mix, which only its proposer could bias, and only by withholding.
+    const seed = econ.bonusSeedAt >= first ? econ.bonusSeed : input.mix;
+    bonusPaid = payBonus(state, store, input, econ.bonusPending, seed);
+    // What was not paid (forfeits, the odd units of the split) is released again later.
+    econ = {
+      ...econ,
+      bonusPending: 0n,
+      bonusReleased: econ.bonusReleased - (econ.bonusPending - bonusPaid),
+      lastEpochProposer: input.coinbase,
+    };
   }
   store.setEconomics(econ);
   return {
@@ -152,24 +175,31 @@ function payProposer(
   return { commission, voters: rest };
 }
 
-/** Pays an epoch's released bonus; returns what left the pool. */
+/**
+ * Pays an epoch's released bonus into the voter accumulators of its validators' candidates;
+ * returns what left the pool.
+ */
 function payBonus(
   state: StateDB,
   store: StakingStore,
   input: BlockEconomicsInput,
   amount: bigint,
+  seed: Uint8Array,
 ): bigint {
   const K = BigInt(input.validators.length);
   if (amount === 0n || K === 0n) return 0n;
-  const epochFirst = epochBounds(epochOf(input.height, input.params), input.params).first;
   const even = amount / 2n / K;
-  const drawn = bytesToBigint(keccak256(concatBytes(input.mix, BONUS_DRAW_TAG))) % K;
+  const drawn = bonusDraw(seed, K);
   let paid = 0n;
   input.validators.forEach((key, k) => {
     const operator = store.operatorOfKey(key);
     if (!operator) return;
+    const cr = store.candidateRewards(operator);
+    if (cr.totalWeight === 0n) return;
     const due = even + (BigInt(k) === drawn ? amount / 2n : 0n);
-    paid += payVoters(store, operator, due, epochFirst);
+    const a = share(cr, due, cr.totalWeight);
+    store.setCandidateRewards(operator, { ...cr, acc: a.acc, rem: a.rem });
+    paid += due;
   });
   move(state, VOTER_BONUS_POOL, STAKING_REWARD_POOL, paid);
   return paid;
@@ -177,34 +207,9 @@ function payBonus(
 
 const BONUS_DRAW_TAG = new TextEncoder().encode('etm/voter-bonus');
 
-/** Adds `amount` pro rata to the owed rewards of a candidate's eligible voters; returns the sum. */
-function payVoters(
-  store: StakingStore,
-  operator: Address,
-  amount: bigint,
-  epochFirst: bigint,
-): bigint {
-  const eligible: { id: bigint; weight: bigint }[] = [];
-  let total = 0n;
-  for (const id of store.votesFor(operator)) {
-    const lock = store.getLock(id)!;
-    if (lock.since >= epochFirst || !lock.candidate || !equalBytes(lock.candidate, operator))
-      continue;
-    const weight = store.lockRewards(id).weight;
-    if (weight === 0n) continue;
-    eligible.push({ id, weight });
-    total += weight;
-  }
-  if (total === 0n) return 0n;
-  let paid = 0n;
-  for (const { id, weight } of eligible) {
-    const due = (amount * weight) / total;
-    if (due === 0n) continue;
-    const r = store.lockRewards(id);
-    store.setLockRewards(id, { ...r, owed: r.owed + due });
-    paid += due;
-  }
-  return paid;
+/** Position of the validator whose voters draw the bonus's second half: keccak(seed ‖ tag) mod K. */
+export function bonusDraw(seed: Uint8Array, K: bigint): bigint {
+  return bytesToBigint(keccak256(concatBytes(seed, BONUS_DRAW_TAG))) % K;
 }
 
 /** Economic state as stored, for views. */

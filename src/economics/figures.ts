@@ -11,7 +11,7 @@ import {
   VOTER_BONUS_POOL,
 } from '../execution/system-accounts.js';
 import { StakingStore } from '../staking/store.js';
-import { perBlockRate } from './inflation.js';
+import { inflationRateAt, inflationYear, nextInflationSwitch, perBlockRate } from './inflation.js';
 import type { EconomicsParams } from './params.js';
 
 const WAD = 10n ** 18n;
@@ -22,7 +22,11 @@ export interface EconomicsFigures {
   totalLocked: bigint;
   /** S/B; null when B = 0. */
   stakingRatio: bigint | null;
+  /** The yearly rate i of the block's year, the year (from 1), and the first block of the next
+   * entry of the schedule (null once the last entry applies for good). */
   inflationRate: bigint;
+  inflationYear: bigint;
+  nextInflationSwitch: bigint | null;
   blocksPerYear: bigint;
   validatorInflationShare: bigint;
   perBlockRate: bigint;
@@ -52,19 +56,27 @@ function orNull(f: () => bigint): bigint | null {
   }
 }
 
-export function economicsFigures(state: StateDB, params: EconomicsParams): EconomicsFigures {
+/** The figures at the end of block `height` (its state); rates are those of the block's year. */
+export function economicsFigures(
+  state: StateDB,
+  params: EconomicsParams,
+  height: bigint,
+): EconomicsFigures {
   const e = new StakingStore(state).economics();
   const B = e.supply;
   const S = e.totalLocked;
-  const i = params.inflationRate * WAD_TO_FIXED;
+  const rate = inflationRateAt(height, params);
+  const i = rate * WAD_TO_FIXED;
   const delta = params.validatorInflationShare;
-  const iN = perBlockRate(params.inflationRate, params.blocksPerYear);
+  const iN = perBlockRate(rate, params.blocksPerYear);
   const r = S === 0n ? null : (B * iN * (WAD - delta)) / WAD / S;
   return {
     supply: B,
     totalLocked: S,
     stakingRatio: B === 0n ? null : (S * SCALE) / B,
     inflationRate: i,
+    inflationYear: inflationYear(height, params.blocksPerYear) + 1n,
+    nextInflationSwitch: nextInflationSwitch(height, params),
     blocksPerYear: params.blocksPerYear,
     validatorInflationShare: delta * WAD_TO_FIXED,
     perBlockRate: iN,

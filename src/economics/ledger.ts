@@ -3,10 +3,14 @@
  *
  * - every locked unit earns the global staking accumulator (`stakeAcc`);
  * - a lock voting for a candidate also earns that candidate's voter accumulator per unit of its
- *   vote weight x = t·T. The time gain t is taken when the lock starts voting and again for the
- *   voters of each epoch's validators at the epoch's start; in between, x follows only the
- *   amount (claims and compounding do not re-take t, so when a lock is claimed does not change
- *   what it earns). The candidate's total weight is exact at all times;
+ *   vote weight x = t·T, but only once it has voted for that candidate since before the current
+ *   epoch began (`since` < the epoch's first block): a vote cast during an epoch carries weight
+ *   0 until the next epoch's start, so hopping from proposer to proposer earns nothing. The time
+ *   gain t is taken when the lock starts voting and again for the voters of each epoch's
+ *   validators at the epoch's start (where a vote of the ending epoch gets its weight); in
+ *   between, x follows only the amount (claims and compounding do not re-take t, so when a lock
+ *   is claimed does not change what it earns). The candidate's total weight is the exact sum of
+ *   its voters' weights at all times;
  * - settling adds what a lock earned to its `owed`; with autoCompound the owed amount is added
  *   to the lock instead. Unclaimed rewards sit in the staking reward pool account.
  *
@@ -15,6 +19,7 @@
 import { equalBytes } from '../crypto/bytes.js';
 import type { StateDB } from '../state/state-db.js';
 import { STAKING_REWARD_POOL } from '../execution/system-accounts.js';
+import { epochBounds, epochOf } from '../staking/epochs.js';
 import type { StakingParams } from '../staking/params.js';
 import {
   StakingStore,
@@ -50,6 +55,8 @@ function moveBalance(state: StateDB, from: Address, to: Address, amount: bigint)
 
 export class RewardLedger {
   private readonly store: StakingStore;
+  /** A vote weighs only if cast before this height: the first block of the weighed epoch. */
+  private votedBefore: bigint;
 
   constructor(
     private readonly state: StateDB,
@@ -57,6 +64,7 @@ export class RewardLedger {
     private readonly height: bigint,
   ) {
     this.store = new StakingStore(state);
+    this.votedBefore = epochBounds(epochOf(height, params), params).first;
   }
 
   /** Books a new lock (already written, with its vote if any): it earns from now on. */
@@ -99,11 +107,13 @@ export class RewardLedger {
   /**
    * Books a lock's weight with its (new) candidate after the caller changed it. `retakeTime`:
    * take the time gain t now (a new vote, an epoch's start), else keep the one the lock had.
+   * A lock whose vote (its `since`: a vote or unvote resets it) is not older than the weighed
+   * epoch's start gets weight 0: it shares its candidate's rewards from the next epoch.
    */
   attach(lock: Lock, r: LockRewards, retakeTime = true): void {
     if (lock.candidate) {
       const t = retakeTime ? timeGain(this.height - lock.since, this.params) : r.timeGain;
-      const weight = lockWeight(lock.amount, t);
+      const weight = lock.since < this.votedBefore ? lockWeight(lock.amount, t) : 0n;
       const c = this.store.candidateRewards(lock.candidate);
       this.store.setCandidateRewards(lock.candidate, {
         ...c,
@@ -112,6 +122,20 @@ export class RewardLedger {
       r = { ...r, timeGain: t, weight, voteSnap: c.acc };
     }
     this.store.setLockRewards(lock.id, r);
+  }
+
+  /**
+   * Adds `amount` (already moved into the owner's locked funds) to a lock and restarts its age:
+   * the added stake is a new commitment, weighed from the next epoch like a new vote.
+   */
+  topUp(own: Lock, amount: bigint): Lock {
+    const { lock, rewards } = this.detach(own);
+    const econ = this.store.economics();
+    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked + amount });
+    const grown = { ...lock, amount: lock.amount + amount, since: this.height };
+    this.store.putLock(grown);
+    this.attach(grown, rewards);
+    return grown;
   }
 
   /** Closes a detached lock that is being unlocked: its owed rewards go to the owner's balance. */
@@ -142,8 +166,12 @@ export class RewardLedger {
     return grown;
   }
 
-  /** Settles and re-weighs every lock voting for these candidates (at an epoch's start). */
+  /**
+   * Settles and re-weighs every lock voting for these candidates, at an epoch's last block for
+   * the epoch that follows: every vote cast until now weighs from its first block on.
+   */
   refreshVoters(operators: readonly Address[]): void {
+    this.votedBefore = this.height + 1n;
     // Settling reads only stakeAcc, which nothing here changes: one read serves every lock.
     const econ = this.store.economics();
     const seen: Address[] = [];

@@ -5,8 +5,11 @@
 const WAD = 10n ** 18n;
 
 export interface EconomicsParams {
-  /** Yearly inflation i (WAD): year 1 of the schedule is 10%; the DAO sets later years. */
-  inflationRate: bigint;
+  /**
+   * Yearly inflation by year (WAD): entry y applies to the blocks of year y + 1, blocks
+   * y·n + 1 … (y + 1)·n with n = blocksPerYear; the last entry applies to every later year.
+   */
+  inflationSchedule: readonly bigint[];
   /** Blocks per year n; derived from the block time unless given (10,512,000 at 3 s). */
   blocksPerYear: bigint;
   /** δ (WAD): share of each block's mint paid to its proposer; the rest goes to all locks. */
@@ -26,8 +29,25 @@ interface Bound {
   what: string;
 }
 
-export const ECONOMICS_PARAM_BOUNDS: Record<keyof EconomicsParams, Bound> = {
-  inflationRate: { min: 0n, max: WAD, what: 'WAD fraction per year' },
+/** The parameters that are lists of integers, each with bounds on its length and entries. */
+export type ListParamKey = 'inflationSchedule';
+
+export interface ListBound extends Bound {
+  minLength: number;
+  maxLength: number;
+}
+
+export const ECONOMICS_LIST_PARAM_BOUNDS: Record<ListParamKey, ListBound> = {
+  inflationSchedule: {
+    min: 0n,
+    max: WAD,
+    what: 'WAD fraction per year',
+    minLength: 1,
+    maxLength: 200,
+  },
+};
+
+export const ECONOMICS_PARAM_BOUNDS: Record<Exclude<keyof EconomicsParams, ListParamKey>, Bound> = {
   blocksPerYear: { min: 1n, max: 10n ** 10n, what: 'blocks' },
   validatorInflationShare: { min: 0n, max: WAD, what: 'WAD fraction' },
   bonusPoolShare: { min: 0n, max: WAD / 2n, what: 'WAD fraction' },
@@ -38,7 +58,7 @@ const YEAR_MS = 365n * 86_400_000n;
 
 /** Defaults for a 3-second block (PROTOCOL §10). */
 export const DEFAULT_ECONOMICS_PARAMS: EconomicsParams = {
-  inflationRate: WAD / 10n,
+  inflationSchedule: [WAD / 10n],
   blocksPerYear: YEAR_MS / 3000n,
   validatorInflationShare: WAD / 10n,
   bonusPoolShare: WAD / 20n,

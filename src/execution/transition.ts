@@ -296,6 +296,7 @@ function finish(
     validators: env.validators,
     proposerFees: fees.proposer + fees.tips,
     burned: fees.burned,
+    randaoReveal: env.randaoReveal,
     mix: env.mixHash,
   });
   const bloom = new Uint8Array(BLOOM_BYTES);

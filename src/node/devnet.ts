@@ -74,6 +74,8 @@ export interface DevnetStaking {
   epochBlocks: number;
   rankedSeats: number;
   lotterySeats: number;
+  /** Layers of every RANDAO onion (default: the chain's default, 65,536). */
+  randaoLayers?: number;
 }
 
 export const DEVNET_STAKING: DevnetStaking = { epochBlocks: 20, rankedSeats: 3, lotterySeats: 1 };
@@ -96,6 +98,7 @@ export function devGenesis(
 ): Genesis {
   const accounts = deriveAccounts(DEV_MNEMONIC, DEV_ACCOUNT_COUNT);
   const keys = deriveAccounts(DEV_MNEMONIC, validators, DEV_VALIDATOR_PATH);
+  const layers = staking.randaoLayers ?? Number(DEFAULT_PARAMS.randaoLayers);
   return parseGenesis({
     chainId: DEVNET_CHAIN_ID.toString(),
     timestamp: timestamp.toString(),
@@ -106,6 +109,7 @@ export function devGenesis(
       lotterySeats: String(staking.lotterySeats),
       // The same voter bonus per epoch as the reference chain's 1,200-block epochs.
       bonusScheduleDivisor: String(bonusDivisor(staking.epochBlocks)),
+      randaoLayers: String(layers),
     },
     alloc: Object.fromEntries([
       ...accounts.map((a) => [a.checksumAddress, { balance: DEV_ACCOUNT_BALANCE.toString() }]),
@@ -119,7 +123,7 @@ export function devGenesis(
       deposit: DEVNET_VALIDATOR_DEPOSIT.toString(),
       commissionBps: 1000,
       commissionMaxBps: 2000,
-      randaoCommitment: toHex(onionFromKey(k.privateKey).commitment),
+      randaoCommitment: toHex(onionFromKey(k.privateKey, layers).commitment),
     })),
   });
 }
@@ -167,7 +171,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   const validatorKeys = deriveAccounts(DEV_MNEMONIC, o.validators + standby, DEV_VALIDATOR_PATH);
 
   // Every validator's RANDAO onion is built before any node starts its round timers.
-  for (const k of validatorKeys) onionFromKey(k.privateKey);
+  for (const k of validatorKeys) onionFromKey(k.privateKey, genesis.params.randaoLayers);
   const network = new LocalNetwork();
   // The nodes of one process share one pool of recovery threads.
   const recoveryPool = new RecoveryPool();

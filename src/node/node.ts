@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import { equalBytes, toHex } from '../crypto/bytes.js';
-import { keccak256 } from '../crypto/keccak.js';
 import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { cachedRecover } from '../consensus/messages.js';
 import { Secp256k1Signer, secp256k1Recover } from '../consensus/crypto.js';
@@ -20,7 +19,7 @@ import { Mempool, type AccountView } from '../mempool/mempool.js';
 import type { StateDB } from '../state/state-db.js';
 import { ConsensusDriver } from './consensus-driver.js';
 import type { LogFields, Logger, LogLevel } from './logger.js';
-import { onionFromKey } from './randao.js';
+import { RandaoKeeper } from './randao.js';
 import type { NodeNetwork, PeerView } from './network.js';
 
 /**
@@ -100,6 +99,8 @@ export class Node {
   private stopped = false;
   private recoveryPool: RecoveryPool | null;
   private readonly ownsRecoveryPool: boolean;
+  /** This validator's RANDAO onions and their renewal (null for a follower). */
+  private readonly randao: RandaoKeeper | null;
 
   constructor(private readonly options: NodeOptions) {
     this.name = options.name ?? 'node';
@@ -131,6 +132,17 @@ export class Node {
       blockGasLimit: genesis.params.blockGasLimit,
     });
     this.signer = options.validatorKey ? new Secp256k1Signer(options.validatorKey) : null;
+    this.randao = options.validatorKey
+      ? new RandaoKeeper(options.validatorKey, {
+          params: genesis.params,
+          chainId: genesis.chainId,
+          head: () => ({ state: this.headReadState(), next: this.chain.headNumber + 1n }),
+          nextBaseFee: () => this.chain.nextBaseFee(),
+          pendingNonce: (a) => this.mempool.pendingNonce(a, this.accountView()),
+          submit: (raw) => void this.submitTransaction(raw),
+          log: (level, event, fields, text) => this.emit(level, event, fields, text),
+        })
+      : null;
     // An own pool starts with the first batch, so a node that never meets one starts no thread.
     this.ownsRecoveryPool = options.recoveryPool === undefined;
     this.recoveryPool = options.recoveryPool ?? null;
@@ -199,7 +211,7 @@ export class Node {
   start(network: NodeNetwork): void {
     this.network = network;
     // Built now (N hashes), not in the middle of the first proposal.
-    if (this.options.validatorKey) onionFromKey(this.options.validatorKey);
+    this.randao?.prepare();
     const params = this.chain.params;
     const blockTimeMs = Number(params.blockTimeMs);
     this.driver = new ConsensusDriver({
@@ -317,21 +329,8 @@ export class Node {
   }
 
   /** The next layer of this validator's RANDAO onion, if it is the one the chain expects. */
-  private readonly revealer: RandaoRevealer = (index, hashesTo) => {
-    if (!this.options.validatorKey) return null;
-    const onion = onionFromKey(this.options.validatorKey);
-    if (index >= BigInt(onion.length)) {
-      this.emit(
-        'error',
-        'randao-exhausted',
-        {},
-        'RANDAO onion exhausted; the validator cannot propose',
-      );
-      return null;
-    }
-    const reveal = onion.reveal(Number(index));
-    return equalBytes(keccak256(reveal), hashesTo) ? reveal : null;
-  };
+  private readonly revealer: RandaoRevealer = (_index, _hashesTo, due) =>
+    this.randao?.reveal(due) ?? null;
 
   private build(height: number): Uint8Array | null {
     if (BigInt(height) !== this.chain.headNumber + 1n || !this.signer) return null;
@@ -374,6 +373,8 @@ export class Node {
   private afterCommit(block: Block, source: CommittedEvent['source'], importMs: number): void {
     const number = block.header.number;
     this.mempool.onNewHead(this.accountView(), this.chain.nextBaseFee());
+    // Renewing needs the current state: not while catching up.
+    if (!this.syncing) this.randao?.afterCommit();
     const event: CommittedEvent = {
       block,
       hash: this.chain.headHash,

@@ -102,7 +102,7 @@ export class NodeStakingRpc implements StakingRpcBackend {
   }
 
   economics(block: bigint): EconomicsFigures {
-    return economicsFigures(this.chain.stateAt(block), this.chain.params);
+    return economicsFigures(this.chain.stateAt(block), this.chain.params, block);
   }
 
   election(epoch: bigint): ElectionView | null {

@@ -271,6 +271,8 @@ export function formatEconomics(number: bigint, f: EconomicsFigures): JsonObject
     totalLocked: quantity(f.totalLocked),
     stakingRatio: rate(f.stakingRatio),
     inflationRate: rate(f.inflationRate),
+    inflationYear: quantity(f.inflationYear),
+    nextInflationSwitch: f.nextInflationSwitch === null ? null : quantity(f.nextInflationSwitch),
     blocksPerYear: quantity(f.blocksPerYear),
     validatorInflationShare: rate(f.validatorInflationShare),
     perBlockRate: rate(f.perBlockRate),

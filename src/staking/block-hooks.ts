@@ -2,14 +2,17 @@
  * What the staking system does in every block after its transactions (PROTOCOL §5, §6):
  *
  * 1. releases the unbonding entries due at this height;
- * 2. checks and records the proposer's RANDAO reveal;
+ * 2. checks and records the proposer's RANDAO reveal (none from a proposer whose onion is
+ *    exhausted: its block adds no randomness, but the chain goes on);
  * 3. counts proposer turns for the performance coefficient: the proposer of this block gets a
  *    committed turn; the designated proposers of the rounds before it at this height get a missed
  *    turn. The round is taken from the proposer's place in the order, (index − h) mod K, since the
  *    round a block is sealed in is not part of its hash;
  * 4. at the last block of epoch e: halves the age of every lock behind a candidate that produced
- *    a block in epoch e, elects epoch e+2 with the seed randao(e), and announces the validators
- *    of epoch e+1, whose voters' reward weights are then refreshed (src/economics/ledger.ts).
+ *    a block in epoch e, switches the consensus keys and RANDAO commitments due at epoch e+1,
+ *    elects epoch e+2 with the seed randao(e) among the candidates that can serve then, and
+ *    announces the validators of epoch e+1, whose voters' reward weights are then refreshed
+ *    (src/economics/ledger.ts).
  *
  * Per-block work is bounded by the number of validators. The epoch's last block weighs every
  * candidate from its vote buckets (one record per 32 distinct `since` values), and walks only
@@ -23,7 +26,8 @@ import type { StateDB } from '../state/state-db.js';
 import { RewardLedger } from '../economics/ledger.js';
 import { epochOf, isEpochEnd } from './epochs.js';
 import { CONCAVE_ON_LOCK, type StakingParams } from './params.js';
-import { STATUS_ACTIVE, StakingStore, type Address, type EpochRecord } from './store.js';
+import { electionBar, keyInEpoch } from './eligibility.js';
+import { StakingStore, type Address, type EpochRecord } from './store.js';
 import { candidateWeight, electionWeight, lockWeight, performance, timeGain } from './weights.js';
 
 export class StakingBlockError extends Error {
@@ -57,6 +61,7 @@ export interface BlockStakingOutput {
 /** The candidate weighing an election uses, kept for `etm_getCandidates`. */
 export interface CandidateWeighing {
   operator: Address;
+  /** The key it would validate with (a pending key once that takes effect). */
   consensusKey: Address;
   /** Σ x over the locks voting for it (units). */
   votes: bigint;
@@ -73,19 +78,35 @@ export function nextMix(mix: Uint8Array, reveal: Uint8Array): Uint8Array {
   return reveal.length === 0 ? mix : mixReveal(mix, reveal);
 }
 
+/** What a proposer must reveal next. */
+export interface RevealDue {
+  operator: Address;
+  /** The reveal must hash to this: the candidate's last reveal, initially its commitment. */
+  hashesTo: Uint8Array;
+  /** Layer of the onion counted from the commitment (0 = the first reveal). */
+  index: bigint;
+  /** Which commitment of the candidate (0 = the registered one) and its onion's layers. */
+  generation: bigint;
+  layers: bigint;
+}
+
 /**
- * What a proposer must reveal next: the preimage of `hashesTo`, which is layer `index` of its
- * onion counted from the commitment (0 = the first reveal). Null when it has no candidacy.
+ * What a proposer must reveal next: the preimage of `hashesTo`. Null when it reveals nothing:
+ * it has no candidacy, or its onion is exhausted.
  */
-export function nextRevealOf(
-  state: StateDB,
-  coinbase: Address,
-): { operator: Address; hashesTo: Uint8Array; index: bigint } | null {
+export function nextRevealOf(state: StateDB, coinbase: Address): RevealDue | null {
   const store = new StakingStore(state);
   const operator = store.operatorOfKey(coinbase);
   if (!operator) return null;
   const c = store.getCandidate(operator)!;
-  return { operator, hashesTo: c.randaoLast, index: c.randaoReveals };
+  if (c.randaoReveals >= c.randaoLayers) return null;
+  return {
+    operator,
+    hashesTo: c.randaoLast,
+    index: c.randaoReveals,
+    generation: c.randaoGeneration,
+    layers: c.randaoLayers,
+  };
 }
 
 export function applyBlockStaking(state: StateDB, input: BlockStakingInput): BlockStakingOutput {
@@ -97,8 +118,9 @@ export function applyBlockStaking(state: StateDB, input: BlockStakingInput): Blo
   if (!isEpochEnd(height, params)) return { nextValidators: [], electionWeights: null };
 
   const epoch = epochOf(height, params);
-  halveProducers(store, epoch, height);
+  halveProducers(store, params, epoch, height);
   store.setProduced(epoch, []);
+  applySwitches(store, epoch + 1n);
   const current = store.epochRecord(epoch);
   const weighed = weighCandidates(store, params, height, current);
   const elected = runElection(weighed, params, height, input.mix);
@@ -133,12 +155,23 @@ function recordReveal(store: StakingStore, input: BlockStakingInput): Address | 
     return null;
   }
   const c = store.getCandidate(operator)!;
-  if (input.randaoReveal.length !== 32) throw new StakingBlockError('randao reveal missing');
-  if (!verifyReveal(input.randaoReveal, c.randaoLast))
-    throw new StakingBlockError(
-      `randao reveal ${toHex(input.randaoReveal)} does not hash to the proposer's last reveal`,
-    );
-  store.putCandidate({ ...c, randaoLast: input.randaoReveal, randaoReveals: c.randaoReveals + 1n });
+  if (c.randaoReveals >= c.randaoLayers) {
+    // An exhausted onion: the block is valid without a reveal (and the candidate unelectable
+    // until its renewal takes effect), so a validator that ran out never halts the chain.
+    if (input.randaoReveal.length !== 0)
+      throw new StakingBlockError('randao reveal from a proposer whose onion is exhausted');
+  } else {
+    if (input.randaoReveal.length !== 32) throw new StakingBlockError('randao reveal missing');
+    if (!verifyReveal(input.randaoReveal, c.randaoLast))
+      throw new StakingBlockError(
+        `randao reveal ${toHex(input.randaoReveal)} does not hash to the proposer's last reveal`,
+      );
+    store.putCandidate({
+      ...c,
+      randaoLast: input.randaoReveal,
+      randaoReveals: c.randaoReveals + 1n,
+    });
+  }
   const epoch = epochOf(input.height, input.params);
   const produced = store.produced(epoch);
   if (!produced.some((p) => equalBytes(p, operator)))
@@ -170,8 +203,36 @@ function countTurns(store: StakingStore, input: BlockStakingInput, proposer: Add
 }
 
 /** Halves the age of every lock voting for a producer of `epoch` (its vote buckets follow). */
-export function halveProducers(store: StakingStore, epoch: bigint, height: bigint): void {
-  for (const operator of store.produced(epoch)) store.halveVotes(operator, height);
+export function halveProducers(
+  store: StakingStore,
+  params: StakingParams,
+  epoch: bigint,
+  height: bigint,
+): void {
+  for (const operator of store.produced(epoch)) store.halveVotes(operator, height, params);
+}
+
+/**
+ * At the last block before `epoch`: the pending consensus keys and RANDAO commitments due at
+ * its first block take effect (the election that chose `epoch`'s validators already used them).
+ */
+function applySwitches(store: StakingStore, epoch: bigint): void {
+  const due = store.switchesAt(epoch);
+  if (due.length === 0) return;
+  for (const operator of due) {
+    const c = store.getCandidate(operator)!;
+    const p = c.pending!;
+    store.putCandidate({
+      ...c,
+      consensusKey: p.consensusKey,
+      randaoLast: p.commitment,
+      randaoReveals: 0n,
+      randaoLayers: p.layers,
+      randaoGeneration: c.randaoGeneration + 1n,
+      pending: null,
+    });
+  }
+  store.setSwitchesAt(epoch, []);
 }
 
 /** Performance over the window ending with `epoch`: Σm and Σn. */
@@ -209,7 +270,10 @@ function votesOf(store: StakingStore, params: StakingParams, height: bigint, ope
   return { votes, X: candidateWeight([votes], params) };
 }
 
-/** Weighs every active candidate with its deposit in place, in operator order. */
+/**
+ * Weighs, in operator order, every candidate that can be elected at `height`'s epoch end to
+ * serve two epochs later (eligibility.ts), with the consensus key it will serve with.
+ */
 export function weighCandidates(
   store: StakingStore,
   params: StakingParams,
@@ -217,6 +281,7 @@ export function weighCandidates(
   current: EpochRecord | null,
 ): CandidateWeighing[] {
   const epoch = epochOf(height, params);
+  const serves = epoch + 2n;
   // v of a newcomer: the average v of this epoch's validators (1 when none has turns yet).
   let sum = 0n;
   let count = 0n;
@@ -229,15 +294,13 @@ export function weighCandidates(
   const out: CandidateWeighing[] = [];
   for (const operator of store.candidates()) {
     const c = store.getCandidate(operator)!;
-    if (c.status !== STATUS_ACTIVE || c.depositLockId === 0n) continue;
-    const deposit = store.getLock(c.depositLockId)!;
-    if (deposit.amount < params.candidateDeposit) continue;
+    if (electionBar(store, c, params, serves) !== null) continue;
     const { votes, X } = votesOf(store, params, height, operator);
     const { m, n } = turnsOf(store, operator, epoch, params.perfWindowEpochs);
     const v = performance(m, n, newcomer);
     out.push({
       operator,
-      consensusKey: c.consensusKey,
+      consensusKey: keyInEpoch(c, serves),
       votes,
       X,
       v,

@@ -12,7 +12,7 @@ import {
   encodeFunctionResult,
   type Hex,
 } from 'viem';
-import { bytesToBigint, fromHex, toHex } from '../crypto/bytes.js';
+import { bytesToBigint, compareBytes, fromHex, toHex } from '../crypto/bytes.js';
 import type { Log } from '../chain/receipt.js';
 import type { StateDB } from '../state/state-db.js';
 import { STAKING_ADDRESS } from '../execution/system-accounts.js';
@@ -26,6 +26,7 @@ import {
   type Candidate,
   type Lock,
 } from './store.js';
+import { electionBar } from './eligibility.js';
 import { lockWeight, timeGain } from './weights.js';
 import { pendingRewards, RewardLedger } from '../economics/ledger.js';
 
@@ -44,6 +45,8 @@ export const STAKING_GAS: Record<string, bigint> = {
   setAutoCompound: 30_000n,
   registerCandidate: 120_000n,
   updateCandidate: 40_000n,
+  renewRandao: 40_000n,
+  topUpDeposit: 60_000n,
 };
 /** Gas of a view (only eth_call runs them; a transaction may call one too). */
 export const STAKING_VIEW_GAS = 10_000n;
@@ -101,7 +104,7 @@ export function stakingFunctionOf(data: Uint8Array): string | null {
   return decodeStakingCall(data)?.functionName ?? null;
 }
 
-/** Functions that accept value: the deposit of registerCandidate. */
+/** Functions that accept value: registerCandidate and topUpDeposit (deposits). */
 export const STAKING_PAYABLE: ReadonlySet<string> = new Set(
   STAKING_ABI.filter((x) => x.type === 'function' && x.stateMutability === 'payable').map(
     (x) => (x as { name: string }).name,
@@ -186,7 +189,18 @@ class Staking {
         return '0x';
       case 'updateCandidate':
         this.updateCandidate(call.args[0], BigInt(call.args[1]));
+        if (call.args.length === 4) this.rotate(addr(call.args[2]), fromHex(call.args[3]));
         return '0x';
+      case 'renewRandao':
+        this.renewRandao(fromHex(call.args[0]));
+        return '0x';
+      case 'topUpDeposit':
+        this.topUpDeposit();
+        return '0x';
+      case 'getRandao':
+        return result('getRandao', this.getRandaoView(addr(call.args[0])));
+      case 'randaoLayers':
+        return result('randaoLayers', this.ctx.params.randaoLayers);
       case 'getLock':
         return result('getLock', this.getLockView(call.args[0]));
       case 'getLocks':
@@ -298,7 +312,13 @@ class Staking {
     randaoCommitment: Uint8Array,
   ): void {
     const { params, sender, height, value } = this.ctx;
-    if (this.store.getCandidate(sender)) throw new Revert('staking: already a candidate');
+    const existing = this.store.getCandidate(sender);
+    if (existing)
+      throw new Revert(
+        existing.depositLockId === 0n
+          ? 'staking: already a candidate: restore its withdrawn deposit with topUpDeposit'
+          : 'staking: already a candidate',
+      );
     if (value < params.candidateDeposit)
       throw new Revert(`staking: deposit below candidateDeposit ${params.candidateDeposit}`);
     if (bytesToBigint(consensusKey) === 0n) throw new Revert('staking: zero consensus key');
@@ -329,6 +349,9 @@ class Staking {
       randaoLast: randaoCommitment,
       randaoReveals: 0n,
       registeredAt: height,
+      randaoLayers: params.randaoLayers,
+      randaoGeneration: 0n,
+      pending: null,
     };
     this.store.putCandidate(candidate);
     this.store.addCandidate(sender);
@@ -395,6 +418,122 @@ class Staking {
     });
   }
 
+  /**
+   * The operator rotates its consensus key (updateCandidate with a key and a commitment): the new
+   * key, and the RANDAO commitment of its onion, take effect at the first block of the epoch
+   * after next, the first whose validators are elected after this block. The same key with a
+   * commitment is a RANDAO renewal; the same key without one changes nothing here.
+   */
+  private rotate(consensusKey: Address, commitment: Uint8Array): void {
+    const c = this.store.getCandidate(this.ctx.sender)!;
+    const zero = bytesToBigint(commitment) === 0n;
+    if (bytesToBigint(consensusKey) === 0n) throw new Revert('staking: zero consensus key');
+    if (bytesToBigint(consensusKey) === bytesToBigint(c.consensusKey)) {
+      if (!zero) this.schedule(c, c.consensusKey, commitment);
+      return;
+    }
+    if (zero) throw new Revert("staking: a new consensus key needs its onion's randao commitment");
+    // A key stays bound to the operator that used it: only that one may take it back.
+    const owner = this.store.operatorOfKey(consensusKey);
+    if (owner && bytesToBigint(owner) !== bytesToBigint(c.operator))
+      throw new Revert('staking: consensus key already registered');
+    // A key validating now or next epoch without a candidacy (a genesis validator) would have
+    // blocks booked to this candidate before the switch.
+    const epoch = epochOf(this.ctx.height, this.ctx.params);
+    for (const e of [epoch, epoch + 1n])
+      if (
+        this.store
+          .epochRecord(e)
+          ?.validators.some((v) => bytesToBigint(v) === bytesToBigint(consensusKey))
+      )
+        throw new Revert('staking: consensus key is in a current validator set');
+    this.schedule(c, consensusKey, commitment);
+    this.store.setOperatorOfKey(consensusKey, c.operator);
+  }
+
+  /** renewRandao: by the operator or by its consensus key (the validator node renews itself). */
+  private renewRandao(commitment: Uint8Array): void {
+    const { sender } = this.ctx;
+    let c = this.store.getCandidate(sender);
+    if (!c) {
+      const operator = this.store.operatorOfKey(sender);
+      c = operator ? this.store.getCandidate(operator) : null;
+      if (!c || bytesToBigint(c.consensusKey) !== bytesToBigint(sender))
+        throw new Revert("staking: not a candidate's operator or consensus key");
+    }
+    if (bytesToBigint(commitment) === 0n) throw new Revert('staking: zero randao commitment');
+    this.schedule(c, c.consensusKey, commitment);
+  }
+
+  /** Announces a key and commitment for the first block of the epoch after next. */
+  private schedule(c: Candidate, consensusKey: Address, commitment: Uint8Array): void {
+    const { params, height } = this.ctx;
+    if (c.status === STATUS_TOMBSTONED) throw new Revert('staking: candidate is tombstoned');
+    if (c.pending) {
+      const from = epochBounds(c.pending.epoch, params).first;
+      throw new Revert(`staking: a key or randao change is pending until block ${from}`);
+    }
+    const epoch = epochOf(height, params) + 2n;
+    this.store.putCandidate({
+      ...c,
+      pending: { consensusKey, commitment, layers: params.randaoLayers, epoch },
+    });
+    this.store.setSwitchesAt(
+      epoch,
+      [...this.store.switchesAt(epoch), c.operator].sort(compareBytes),
+    );
+    this.emit('RandaoRenewed', {
+      operator: hexAddr(c.operator),
+      consensusKey: hexAddr(consensusKey),
+      commitment: toHex(commitment),
+      generation: c.randaoGeneration + 1n,
+      fromBlock: epochBounds(epoch, params).first,
+    });
+  }
+
+  /**
+   * Adds the call's value to the sender candidate's deposit, or restores a withdrawn one. The
+   * deposit lock's age restarts, like a new vote: the added stake shares the candidate's rewards
+   * from the next epoch, never from its own next block.
+   */
+  private topUpDeposit(): void {
+    const { params, sender, height, value } = this.ctx;
+    const c = this.store.getCandidate(sender);
+    if (!c) throw new Revert('staking: not a candidate');
+    if (c.status === STATUS_TOMBSTONED) throw new Revert('staking: candidate is tombstoned');
+    if (value < params.minLock) throw new Revert(`staking: top-up below minLock ${params.minLock}`);
+    const account = this.ctx.state.getAccount(sender);
+    this.ctx.state.putAccount(sender, { ...account, locked: account.locked + value });
+    let lock: Lock;
+    if (c.depositLockId === 0n) {
+      const ids = this.store.locksOf(sender);
+      if (BigInt(ids.length) >= params.maxLocksPerAccount)
+        throw new Revert(`staking: at most ${params.maxLocksPerAccount} locks per account`);
+      const id = this.newLock(
+        { owner: sender, amount: value, candidate: sender, since: height },
+        true,
+      );
+      this.store.putCandidate({ ...c, depositLockId: id });
+      this.store.setLocksOf(sender, [...ids, id]);
+      lock = this.store.getLock(id)!;
+      this.ledger.open(lock);
+      this.emit('Locked', {
+        lockId: id,
+        owner: hexAddr(sender),
+        candidate: hexAddr(sender),
+        amount: value,
+      });
+    } else {
+      lock = this.ledger.topUp(this.store.getLock(c.depositLockId)!, value);
+    }
+    this.emit('DepositToppedUp', {
+      operator: hexAddr(sender),
+      lockId: lock.id,
+      amount: value,
+      deposit: lock.amount,
+    });
+  }
+
   /** Pays a lock's rewards: to the owner's balance, or into the lock with autoCompound. */
   private claim(lockId: bigint): bigint {
     const own = this.ownLock(lockId);
@@ -449,8 +588,27 @@ class Staking {
     ] as const;
   }
 
+  private getRandaoView(operator: Address) {
+    const c = this.store.getCandidate(operator);
+    if (!c) throw new Revert(`staking: ${toHex(operator)} is not a candidate`);
+    const p = c.pending;
+    return [
+      toHex(c.randaoLast),
+      c.randaoReveals,
+      c.randaoLayers,
+      c.randaoGeneration,
+      hexAddr(p?.consensusKey ?? null),
+      toHex(p?.commitment ?? new Uint8Array(32)),
+      p ? epochBounds(p.epoch, this.ctx.params).first : 0n,
+    ] as const;
+  }
+
   // ---- helpers ------------------------------------------------------------------------------
 
+  /**
+   * The candidate a lock may vote for: one that can be elected at the next election (to serve
+   * in the epoch after next), so that no vote goes to a candidate that cannot win a seat.
+   */
   private voteTarget(candidate: Address, allowNone: boolean): Address | null {
     if (bytesToBigint(candidate) === 0n) {
       if (allowNone) return null;
@@ -458,7 +616,9 @@ class Staking {
     }
     const c = this.store.getCandidate(candidate);
     if (!c) throw new Revert(`staking: ${toHex(candidate)} is not a candidate`);
-    if (c.status === STATUS_TOMBSTONED) throw new Revert('staking: candidate is tombstoned');
+    const serves = epochOf(this.ctx.height, this.ctx.params) + 2n;
+    const bar = electionBar(this.store, c, this.ctx.params, serves);
+    if (bar !== null) throw new Revert(`staking: ${bar}`);
     return candidate;
   }
 

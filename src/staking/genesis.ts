@@ -1,11 +1,12 @@
 /**
  * Staking state at genesis: the candidates registered from the start (each with its deposit as
- * a self-lock and its RANDAO commitment) and the election records of epochs 0 and 1, which both
- * use the genesis validators.
+ * a self-lock and its RANDAO commitment to an onion of `randaoLayers` layers) and the election
+ * records of epochs 0 and 1, which both use the genesis validators.
  */
 import type { StateDB } from '../state/state-db.js';
 import { toHex } from '../crypto/bytes.js';
 import { RewardLedger } from '../economics/ledger.js';
+import { VOTER_BONUS_POOL } from '../execution/system-accounts.js';
 import type { StakingParams } from './params.js';
 import { StakingStore, STATUS_ACTIVE, type Address, type Lock } from './store.js';
 
@@ -21,7 +22,8 @@ export interface GenesisCandidate {
 
 /**
  * `supply` is the genesis supply B (every allocation, the voter bonus pool included); the
- * candidates' deposits are the locked total S, each earning rewards from block 1.
+ * candidates' deposits are the locked total S, each earning rewards from block 1. The voter
+ * bonus pool must already hold its genesis balance: that is the bonus cap.
  */
 export function writeGenesisStaking(
   state: StateDB,
@@ -31,7 +33,9 @@ export function writeGenesisStaking(
   supply: bigint,
 ): void {
   const store = new StakingStore(state);
-  store.setEconomics({ ...store.economics(), supply });
+  // The bonus pool's genesis balance is all it will ever release.
+  const bonusCap = state.getAccount(VOTER_BONUS_POOL).balance;
+  store.setEconomics({ ...store.economics(), supply, bonusCap });
   const ledger = new RewardLedger(state, params, 0n);
   const deposits: Lock[] = [];
   let nextId = 1n;
@@ -68,6 +72,9 @@ export function writeGenesisStaking(
       randaoLast: c.randaoCommitment,
       randaoReveals: 0n,
       registeredAt: 0n,
+      randaoLayers: params.randaoLayers,
+      randaoGeneration: 0n,
+      pending: null,
     });
     store.addCandidate(c.operator);
     store.setOperatorOfKey(c.consensusKey, c.operator);

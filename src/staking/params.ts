@@ -40,6 +40,11 @@ export interface StakingParams {
   maxCommissionChangeBps: bigint;
   /** Epochs between two commission changes of one candidate. */
   commissionChangeEpochs: bigint;
+  /**
+   * Layers N of every RANDAO onion committed from now on (c = H^N(secret)): a candidate can
+   * reveal N times, then must have renewed its commitment (renewRandao) to be elected again.
+   */
+  randaoLayers: bigint;
 }
 
 interface Bound {
@@ -64,6 +69,7 @@ export const STAKING_PARAM_BOUNDS: Record<keyof StakingParams, Bound> = {
   depositUnbondingBlocks: { min: 1n, max: 100_000_000n, what: 'blocks' },
   maxCommissionChangeBps: { min: 0n, max: 10_000n, what: 'basis points' },
   commissionChangeEpochs: { min: 0n, max: 10_000n, what: 'epochs' },
+  randaoLayers: { min: 16n, max: 1n << 24n, what: 'reveals' },
 };
 
 /** Defaults for a 3-second block (PROTOCOL §10). */
@@ -83,6 +89,7 @@ export const DEFAULT_STAKING_PARAMS: StakingParams = {
   depositUnbondingBlocks: 28n * 28_800n,
   maxCommissionChangeBps: 100n,
   commissionChangeEpochs: 1n,
+  randaoLayers: 65_536n,
 };
 
 /** Cross-parameter rules; returns the first broken one. */

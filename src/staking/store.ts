@@ -10,6 +10,8 @@
  *   ['candKey', key]        operator of a consensus key
  *   ['candName', name]      operator of a name
  *   ['cands']               [operator…] ascending
+ *   ['switches', e]         [operator…] ascending: candidates whose pending key / RANDAO change
+ *                           takes effect at the first block of epoch e
  *   ['votesN', operator]    number of locks voting for the candidate
  *   ['votesAt', operator, i] lock id at position i (swap-remove keeps positions dense)
  *   ['bktN', operator]      number of the candidate's vote buckets
@@ -35,7 +37,7 @@
  * putLock and deleteLock maintain them, from the difference between the stored lock and the
  * new one, so every writer of locks keeps them exact.
  */
-import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
+import { asBytes, asList, asUint, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import {
   rlpBytesLength,
   rlpListHeaderLength,
@@ -85,6 +87,21 @@ export interface Candidate {
   /** Reveals made since the commitment: the next reveal is the onion's layer at this index. */
   randaoReveals: bigint;
   registeredAt: bigint;
+  /** Layers of the current commitment's onion: after this many reveals it is exhausted. */
+  randaoLayers: bigint;
+  /** Commitments made before the current one (0 for the registered one). */
+  randaoGeneration: bigint;
+  /** A consensus key and RANDAO commitment taking effect at the first block of `epoch`. */
+  pending: PendingSwitch | null;
+}
+
+/** A change of a candidate's consensus key and RANDAO commitment, announced ahead. */
+export interface PendingSwitch {
+  consensusKey: Address;
+  commitment: Uint8Array;
+  layers: bigint;
+  /** The epoch from whose first block it applies. */
+  epoch: bigint;
 }
 
 /** The votes for a candidate whose locks share one `since`. */
@@ -139,12 +156,25 @@ export interface EconomicState {
   stakeRem: bigint;
   /** Bonus released from the pool since the last epoch payout, not yet paid. */
   bonusPending: bigint;
-  /** Bonus released since genesis. */
+  /**
+   * Bonus released since genesis and not returned: paid, or pending. What an epoch's payout
+   * leaves (forfeits, odd units) is subtracted again, so it is never counted twice.
+   */
   bonusReleased: bigint;
   /** Units minted since genesis. */
   minted: bigint;
   /** Units minted by the last block. */
   lastMinted: bigint;
+  /** The most the bonus pool ever releases: its genesis balance (value sent to it later is not). */
+  bonusCap: bigint;
+  /**
+   * Seed of the epoch's bonus draw (32 bytes): the RANDAO mix after its first block that carries
+   * a reveal by another proposer than the previous epoch's last block's; taken at `bonusSeedAt`.
+   */
+  bonusSeed: Uint8Array;
+  bonusSeedAt: bigint;
+  /** The proposer (consensus key) of the last block of the previous epoch; empty at genesis. */
+  lastEpochProposer: Uint8Array;
 }
 
 /** A lock's reward bookkeeping. */
@@ -203,9 +233,21 @@ const u = (item: Parameters<typeof asUint>[0], what: string) => asUint(item, wha
 /** Vote buckets per storage record: weighing reads a page, a lock change rewrites one or two. */
 const BUCKETS_PER_PAGE = 32n;
 
-/** A `since` after halving at `height`: since + ⌈(height − since) / 2⌉. */
-export function halvedSince(since: bigint, height: bigint): bigint {
-  return since + (height - since + 1n) / 2n;
+/**
+ * A `since` after halving at `height` (PROTOCOL §5): the age is capped at (tMax − 1)·blocksPerDay,
+ * where t reaches tMax, then halved: height − ⌊min(age, cap) / 2⌋. Without the cap a lock older
+ * than twice that would keep t = tMax after halving; with it t really halves (32 → 16 → 8 …).
+ * Below the cap this is since + ⌈age / 2⌉. Monotone in `since`, so the order of locks by age
+ * never changes.
+ */
+export function halvedSince(
+  since: bigint,
+  height: bigint,
+  p: { tMax: bigint; blocksPerDay: bigint },
+): bigint {
+  const cap = (p.tMax - 1n) * p.blocksPerDay;
+  const age = height - since;
+  return height - (age < cap ? age : cap) / 2n;
 }
 
 /** Typed access to the staking records of a state. */
@@ -252,8 +294,13 @@ export class StakingStore {
         bonusReleased: 0n,
         minted: 0n,
         lastMinted: 0n,
+        bonusCap: 0n,
+        bonusSeed: new Uint8Array(32),
+        bonusSeedAt: 0n,
+        lastEpochProposer: new Uint8Array(0),
       };
-    const f = asList(rlpDecode(v), 'economics', 9).map((x) => u(x, 'economics field'));
+    const items = asList(rlpDecode(v), 'economics', 13);
+    const f = items.slice(0, 10).map((x) => u(x, 'economics field'));
     return {
       supply: f[0]!,
       totalLocked: f[1]!,
@@ -264,6 +311,10 @@ export class StakingStore {
       bonusReleased: f[6]!,
       minted: f[7]!,
       lastMinted: f[8]!,
+      bonusCap: f[9]!,
+      bonusSeed: asBytes(items[10], 'bonusSeed', 32),
+      bonusSeedAt: u(items[11], 'bonusSeedAt'),
+      lastEpochProposer: asBytes(items[12], 'lastEpochProposer'),
     };
   }
 
@@ -280,6 +331,10 @@ export class StakingStore {
         e.bonusReleased,
         e.minted,
         e.lastMinted,
+        e.bonusCap,
+        e.bonusSeed,
+        e.bonusSeedAt,
+        e.lastEpochProposer,
       ]),
     );
   }
@@ -459,20 +514,21 @@ export class StakingStore {
   }
 
   /**
-   * Halves the age of every lock voting for `operator` at `height`: since := since + ⌈age/2⌉
-   * (PROTOCOL §6). Each lock is rewritten; the buckets are remapped as a whole, since the new
-   * `since` depends on the old one only (two neighbouring buckets may merge).
+   * Halves the age of every lock voting for `operator` at `height` (halvedSince, PROTOCOL §5).
+   * Each lock is rewritten; the buckets are remapped as a whole, since the new `since` depends on
+   * the old one only (neighbouring buckets may merge, and every lock older than the cap lands in
+   * one bucket).
    */
-  halveVotes(operator: Address, height: bigint): void {
+  halveVotes(operator: Address, height: bigint, p: { tMax: bigint; blocksPerDay: bigint }): void {
     for (const id of this.votesFor(operator)) {
       const l = this.getLock(id)!;
-      if (l.since < height) this.writeLock({ ...l, since: halvedSince(l.since, height) });
+      if (l.since < height) this.writeLock({ ...l, since: halvedSince(l.since, height, p) });
     }
     const before = this.bucketsOf(operator);
     const after: VoteBucket[] = [];
     const at = new Map<bigint, number>();
     for (const b of before) {
-      const since = b.since < height ? halvedSince(b.since, height) : b.since;
+      const since = b.since < height ? halvedSince(b.since, height, p) : b.since;
       const i = at.get(since);
       if (i === undefined) {
         at.set(since, after.length);
@@ -550,7 +606,10 @@ export class StakingStore {
   getCandidate(operator: Address): Candidate | null {
     const v = this.read(slot('cand', operator));
     if (v === null) return null;
-    const f = asList(rlpDecode(v), 'candidate', 11);
+    const f = asList(rlpDecode(v), 'candidate', 14);
+    const p = asList(f[13], 'pending switch');
+    if (p.length !== 0 && p.length !== 4)
+      throw new DecodeError(`pending switch: expected 0 or 4 items, got ${p.length}`);
     return {
       operator,
       consensusKey: asBytes(f[0], 'consensusKey', 20),
@@ -564,6 +623,17 @@ export class StakingStore {
       randaoLast: asBytes(f[8], 'randaoLast', 32),
       registeredAt: u(f[9], 'registeredAt'),
       randaoReveals: u(f[10], 'randaoReveals'),
+      randaoLayers: u(f[11], 'randaoLayers'),
+      randaoGeneration: u(f[12], 'randaoGeneration'),
+      pending:
+        p.length === 0
+          ? null
+          : {
+              consensusKey: asBytes(p[0], 'pending consensusKey', 20),
+              commitment: asBytes(p[1], 'pending commitment', 32),
+              layers: u(p[2], 'pending layers'),
+              epoch: u(p[3], 'pending epoch'),
+            },
     };
   }
 
@@ -582,6 +652,11 @@ export class StakingStore {
         c.randaoLast,
         c.registeredAt,
         c.randaoReveals,
+        c.randaoLayers,
+        c.randaoGeneration,
+        c.pending === null
+          ? []
+          : [c.pending.consensusKey, c.pending.commitment, c.pending.layers, c.pending.epoch],
       ]),
     );
   }
@@ -611,6 +686,17 @@ export class StakingStore {
   addCandidate(operator: Address): void {
     const all = [...this.candidates(), operator].sort(compareBytes);
     this.write(slot('cands'), rlpEncode(all));
+  }
+
+  /** Candidates whose pending switch takes effect at the first block of `epoch`. */
+  switchesAt(epoch: bigint): Address[] {
+    return this.readList(slot('switches', epoch), 'switches').map((a) =>
+      asBytes(a, 'operator', 20),
+    );
+  }
+
+  setSwitchesAt(epoch: bigint, operators: Address[]): void {
+    this.write(slot('switches', epoch), operators.length === 0 ? null : rlpEncode(operators));
   }
 
   // ---- unbonding --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import {
 import { EMPTY_OMMERS_HASH } from '../../src/chain/header.js';
 import { DEFAULT_PARAMS, ETM, PARAM_BOUNDS, WAD } from '../../src/chain/params.js';
 import { ImportError } from '../../src/chain/chain.js';
-import { rlpEncode } from '../../src/codec/rlp.js';
+import { rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
 import { toChecksumAddress } from '../../src/crypto/address.js';
 import { concatBytes, toHex, uint64be, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
@@ -168,6 +168,51 @@ describe('genesis documents that are refused', () => {
       if (b.min > 0n) refuses(genesisDoc({ params: { [name]: (b.min - 1n).toString() } }), name);
       refuses(genesisDoc({ params: { [name]: (b.max + 1n).toString() } }), name);
     }
+    // The inflation schedule: a list of 1 to 200 yearly rates, each within [0, 1].
+    refuses(
+      genesisDoc({ params: { inflationSchedule: '100' } }),
+      'params.inflationSchedule: expected a list of integers',
+    );
+    refuses(
+      genesisDoc({ params: { inflationSchedule: [] } }),
+      'parameter inflationSchedule has 0 entries; expected 1 to 200',
+    );
+    refuses(
+      genesisDoc({ params: { inflationSchedule: Array.from({ length: 201 }, () => '0') } }),
+      'parameter inflationSchedule has 201 entries; expected 1 to 200',
+    );
+    refuses(
+      genesisDoc({ params: { inflationSchedule: ['0', (WAD + 1n).toString()] } }),
+      /parameter inflationSchedule\[1\] = .* is outside \[0, 1000000000000000000\]/,
+    );
+    refuses(
+      genesisDoc({ params: { inflationSchedule: ['1', 'x'] } }),
+      /^params.inflationSchedule\[1\]: expected an integer/,
+    );
+    refuses(
+      genesisDoc({ params: { inflationSchedule: ['1'], inflationRate: '1' } }),
+      'params: give inflationSchedule or inflationRate, not both',
+    );
+  });
+
+  it('reads the inflation schedule, and inflationRate as a schedule of one year', () => {
+    const g = parseGenesis(
+      genesisDoc({
+        params: { inflationSchedule: [(WAD / 10n).toString(), '0x' + (WAD / 20n).toString(16), 0] },
+      }),
+    );
+    expect(g.params.inflationSchedule).toEqual([WAD / 10n, WAD / 20n, 0n]);
+    expect(genesisToJson(g).params).toMatchObject({
+      inflationSchedule: [(WAD / 10n).toString(), (WAD / 20n).toString(), '0'],
+    });
+    expect(hashOf(JSON.parse(JSON.stringify(genesisToJson(g))))).toBe(hashOf(genesisToJson(g)));
+    const one = parseGenesis(genesisDoc({ params: { inflationRate: (WAD / 5n).toString() } }));
+    expect(one.params.inflationSchedule).toEqual([WAD / 5n]);
+    const base = genesisDoc().params as Record<string, unknown>;
+    expect(hashOf(genesisDoc({ params: { ...base, inflationRate: (WAD / 10n).toString() } }))).toBe(
+      hashOf(genesisDoc()),
+    );
+    expect(parseGenesis(genesisDoc()).params.inflationSchedule).toEqual([WAD / 10n]);
   });
 
   it('refuses bad candidates', () => {
@@ -259,9 +304,9 @@ describe('parsed genesis', () => {
     expect(h.mixHash).toEqual(
       keccak256(concatBytes(utf8('etm-genesis'), uint64be(GENESIS.chainId))),
     );
-    const entries = Object.keys(PARAM_BOUNDS)
+    const entries = [...Object.keys(PARAM_BOUNDS), 'inflationSchedule']
       .sort()
-      .map((k) => [k, GENESIS.params[k as keyof typeof GENESIS.params]]);
+      .map((k) => [k, GENESIS.params[k as keyof typeof GENESIS.params] as RlpInput]);
     expect(h.extra.vanity).toEqual(keccak256(rlpEncode([GENESIS.chainId, entries])));
     expect(h.extra.vanity).toEqual(paramsCommitment(GENESIS.chainId, GENESIS.params));
     expect(h.extra.nextValidators).toEqual(VALIDATORS);
@@ -298,8 +343,8 @@ describe('parsed genesis', () => {
 
 describe('genesis determinism', () => {
   // Pinned: a change here changes every existing chain's genesis hash.
-  const GOLDEN_HASH = '0x1231a2ce31e3be02eee2651e1d0c8f5d444b1abdc7cd81d756d6bd49912a4b0e';
-  const GOLDEN_ROOT = '0xb3755ab39b28fd2e3fcbaab1a76cb8e7f86f27117736c554977fb859a1c1943d';
+  const GOLDEN_HASH = '0xa8ee948fa7343685e6516583f714956c40c0954f747008acf312b70625c27a43';
+  const GOLDEN_ROOT = '0x4cb10e7a547e4faa23d2f275d90358ca4ecb953d09a66d93eb7a362dafc18fec';
 
   it('gives the pinned genesis hash and state root', () => {
     expect(hashOf(genesisDoc())).toBe(GOLDEN_HASH);

@@ -207,10 +207,10 @@ describe('chains importing the same blocks agree', () => {
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end).
     expect(toHex(a.headHash)).toBe(
-      '0xe0b1973ef23b79daa1c29001a59d733fcb1c8b236cf0c3d4a818499275f0c3cd',
+      '0x8e3cfc0283d216e6517756a96097386dfc514b87dda4b61576c37d741002134b',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0xc563c70dfed41f1181cb639ef887ed7374ca798b15ba9ac8c79c25aa535206e9',
+      '0xcf862056c39572b9e1380b94d313f7c82232f4f860daf69c93348e43abb15191',
     );
   });
 

@@ -356,6 +356,33 @@ describe('etm stake, candidate and epoch', () => {
     expect(small.code).toBe(1);
     expect(small.err).toMatch(/below minLock/);
     expect(etm(['candidate', 'list', '--rpc', rpc]).out).toMatch(/^mynode .*active/m);
+    // RANDAO: the registered onion, a renewal by the operator, a deposit top-up.
+    // (It may already be proposing: reveals used and left add up to the onion's 65,536.)
+    const randao = etm(['candidate', 'randao', operator, '--rpc', rpc]).out;
+    const [, used, left] =
+      /^generation 0: (\d+) of 65536 reveals used, (\d+) left; .*\nno renewal pending$/m.exec(
+        randao,
+      ) ?? [];
+    expect(Number(used) + Number(left), randao).toBe(65536);
+    const renew = etm([
+      'candidate',
+      'renew-randao',
+      '--rpc',
+      rpc,
+      '--dev-account',
+      '1',
+      '--dev-validator',
+      '4',
+    ]);
+    expect(renew.out).toMatch(
+      /renew the RANDAO commitment of mynode \(generation 1, 65536 reveals\).*status success/s,
+    );
+    // Pending until the first block of the epoch after next, or already in force.
+    expect(etm(['candidate', 'randao', operator, '--rpc', rpc]).out).toMatch(
+      /^(renewal pending: consensus key 0x[0-9a-fA-F]{40}, commitment 0x[0-9a-f]{64}, from block \d+|generation 1: \d+ of 65536 reveals used.*)$/m,
+    );
+    const top = etm(['candidate', 'top-up', '--rpc', rpc, '--dev-account', '1', '--deposit', '10']);
+    expect(top.out).toMatch(/add 10 ETM to the deposit.*status success/s);
 
     // Seated two epochs after the election that follows the vote, then it proposes.
     await p.waitFor(/proposer \S+ \(node4\)/, 60_000);
@@ -363,7 +390,7 @@ describe('etm stake, candidate and epoch', () => {
     expect(epoch.code).toBe(0);
     expect(epoch.out).toMatch(/^epoch \d+: blocks \d+–\d+, seed 0x[0-9a-f]{64}$/m);
     expect(epoch.out.toLowerCase()).toContain(node4.toLowerCase());
-  });
+  }, 150_000);
 });
 
 describe('etm: help and bad input', () => {
@@ -379,6 +406,9 @@ describe('etm: help and bad input', () => {
       ['stake'],
       ['stake', 'lock'],
       ['candidate', 'register'],
+      ['candidate', 'renew-randao'],
+      ['candidate', 'top-up'],
+      ['candidate', 'randao'],
       ['epoch'],
       ['status'],
       ['sim', 'consensus'],

@@ -1,11 +1,20 @@
 /**
  * Inflation (PROTOCOL §7.1, §12.2): the per-block rate i_n = (1+i)^(1/n) − 1 against a 50-digit
- * oracle, the mint's carry (cumulative minting is exact), the δ split, and a year of blocks.
+ * oracle, the mint's carry (cumulative minting is exact), the δ split, a year of blocks, and the
+ * schedule of yearly rates switched at exact heights.
  */
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mintBlock, perBlockRate, splitMint } from '../../src/economics/inflation.js';
+import { economicsFigures } from '../../src/economics/figures.js';
+import {
+  inflationRateAt,
+  inflationYear,
+  mintBlock,
+  nextInflationSwitch,
+  perBlockRate,
+  splitMint,
+} from '../../src/economics/inflation.js';
 import { DEFAULT_ECONOMICS_PARAMS } from '../../src/economics/params.js';
 import { economicState } from '../../src/economics/block.js';
 import { ETM, makeWorld, TEST_PARAMS } from './world.js';
@@ -23,7 +32,7 @@ const raw = (x: bigint) => new D(x.toString()).div(SCALE.toString());
 describe('perBlockRate', () => {
   it('defaults: n = 10,512,000 at 3 s, i = 10%, δ = 10%', () => {
     expect(N_DEFAULT).toBe(10_512_000n);
-    expect(DEFAULT_ECONOMICS_PARAMS.inflationRate).toBe(WAD / 10n);
+    expect(DEFAULT_ECONOMICS_PARAMS.inflationSchedule).toEqual([WAD / 10n]);
   });
 
   const cases: [bigint, bigint][] = [
@@ -228,5 +237,68 @@ describe('a year through applyBlockEconomics', () => {
   it('n = 2,000 blocks: B grows by i = 0.1 within 1e-9', () => {
     const { growth } = yearOnChain(2_000n);
     expect(growth.sub('0.1').abs().toNumber()).toBeLessThan(1e-9);
+  });
+});
+
+describe('the inflation schedule, year by year', () => {
+  // Years of 400 blocks at 10%, 5% and then 2% for good.
+  const n = 400n;
+  const schedule = [WAD / 10n, WAD / 20n, WAD / 50n];
+  const params = {
+    ...TEST_PARAMS,
+    blocksPerYear: n,
+    epochBlocks: 100n,
+    inflationSchedule: schedule,
+  };
+
+  it('a block mints at its year’s rate: the switch is exact, and each year compounds to its i', () => {
+    const w = makeWorld({ params, operatorBalance: 1_000_000n * ETM, onionLength: 1_300 });
+    const supplyAt: bigint[] = [economicState(w.state).supply];
+    const rateOf: bigint[] = [];
+    for (let h = 1n; h <= 3n * n + 100n; h++) {
+      const before = economicState(w.state);
+      const minted = w.block().economics.minted;
+      // Which yearly rate minted this block: the one whose i_n gives exactly this mint.
+      const at = schedule.filter(
+        (i) => mintBlock(before.supply, perBlockRate(i, n), before.mintCarry).minted === minted,
+      );
+      expect(at.length, `block ${h}`).toBeGreaterThan(0);
+      rateOf.push(at[0]!);
+      supplyAt.push(economicState(w.state).supply);
+    }
+    // Blocks 1–400 at 10%, 401–800 at 5%, 801 on at 2% (the last entry repeats).
+    const expected = (h: bigint) => schedule[Number(h <= n ? 0n : h <= 2n * n ? 1n : 2n)]!;
+    rateOf.forEach((r, k) => expect(r, `block ${k + 1}`).toBe(expected(BigInt(k + 1))));
+    // Each year's growth is (1 + i_n)^n − 1 (exact up to one unit of B), within 1e-9 of i.
+    for (const [y, i] of [
+      [0, WAD / 10n],
+      [1, WAD / 20n],
+      [2, WAD / 50n],
+    ] as const) {
+      const from = supplyAt[y * Number(n)]!;
+      const to = supplyAt[(y + 1) * Number(n)]!;
+      const g = new D(to.toString()).div(from.toString()).sub(1);
+      expect(g.sub(compounded(i, n)).abs().lt('1e-24'), `year ${y + 1}`).toBe(true);
+      expect(g.sub(new D(i.toString()).div(WAD.toString())).abs().lt('1e-9')).toBe(true);
+    }
+  });
+
+  it('etm_getEconomics’ figures: the year’s rate, the year, the next switch height', () => {
+    const w = makeWorld({ params });
+    const at = (h: bigint) => {
+      const f = economicsFigures(w.state, params, h);
+      return [f.inflationRate / 10n ** 18n, f.inflationYear, f.nextInflationSwitch];
+    };
+    expect(at(1n)).toEqual([WAD / 10n, 1n, 401n]);
+    expect(at(400n)).toEqual([WAD / 10n, 1n, 401n]);
+    expect(at(401n)).toEqual([WAD / 20n, 2n, 801n]);
+    expect(at(800n)).toEqual([WAD / 20n, 2n, 801n]);
+    expect(at(801n)).toEqual([WAD / 50n, 3n, null]);
+    expect(at(10_000n)).toEqual([WAD / 50n, 25n, null]);
+    expect(economicsFigures(w.state, params, 401n).perBlockRate).toBe(perBlockRate(WAD / 20n, n));
+    // The pure helpers behind them.
+    expect([0n, 1n, 400n, 401n].map((h) => inflationYear(h, n))).toEqual([0n, 0n, 0n, 1n]);
+    expect(inflationRateAt(0n, params)).toBe(WAD / 10n);
+    expect(nextInflationSwitch(5n, { ...params, inflationSchedule: [WAD] })).toBeNull();
   });
 });

@@ -6,12 +6,16 @@
  *
  * - the stakers' part of the mint to every lock pro rata to its amount;
  * - the proposer's share: commission (rounded down) to the operator, the rest to the voters of
- *   its candidate pro rata to their weight x = t·T, T the lock's current amount and t its time
- *   gain taken when it starts voting (lock, vote) and again at the refresh of the next epoch's
- *   validators' voters at an epoch's end (after the halving of the ages behind the epoch's
- *   producers); claims and compounding change T only;
- * - at an epoch's end the released bonus: A/2 in K equal shares plus A/2 to the drawn validator,
- *   each to the voters that voted before the epoch, pro rata to weight.
+ *   its candidate that voted for it before the epoch began, pro rata to their weight x = t·T,
+ *   T the lock's current amount and t its time gain taken when it starts voting (lock, vote) and
+ *   again at the refresh of the next epoch's validators' voters at an epoch's end (after the
+ *   halving of the ages behind the epoch's producers); a vote cast during an epoch weighs 0 until
+ *   that refresh; claims and compounding change T only;
+ * - at an epoch's end the released bonus: A/2 in K equal shares plus A/2 to the validator drawn
+ *   with the mix after the epoch's first block revealed by another proposer than the previous
+ *   epoch's last one, each to the voters that voted for it before the
+ *   epoch began, pro rata to weight (a validator without them forfeits; release stops at the
+ *   genesis pool and what is not paid is released again).
  *
  * The reference takes from the chain only what the owners received (balance moved by a claim or
  * an unlock, amount added by compounding) and the epoch's elected set; everything else it computes.
@@ -19,7 +23,7 @@
  * Bound checked for every lock after every call and every block. A lock's rewards on the chain
  * (paid + compounded + pending) never exceed the exact eager total by more than ε, and fall short
  * by less than F + 2 units, where F counts the chain's roundings down for that lock: 2 per
- * settlement (its stake due and its vote due), 1 per bonus payment, and 2 for the pending view
+ * settlement (its stake due and its vote due, the bonus included), and 2 for the pending view
  * itself. ε = 10^-3 unit covers the accumulators' carried remainders being divided by a changed
  * total (< amount·Σ S'/S·10^-36 ≈ 10^-10 units here; see accumulator.test.ts).
  */
@@ -31,6 +35,7 @@ import { keccak256 } from '../../src/crypto/keccak.js';
 import { economicState } from '../../src/economics/block.js';
 import { bonusPerBlock } from '../../src/economics/bonus.js';
 import { perBlockRate } from '../../src/economics/inflation.js';
+import type { ChainParams } from '../../src/chain/params.js';
 import { pendingRewards } from '../../src/economics/ledger.js';
 import { STAKING_REWARD_POOL, VOTER_BONUS_POOL } from '../../src/execution/system-accounts.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
@@ -44,6 +49,12 @@ const WAD = 10n ** 18n;
 const EPS = q(1n, 1000n);
 const TAG = new TextEncoder().encode('etm/voter-bonus');
 const COMMISSIONS = [1000n, 0n, 2500n, 500n];
+
+/** The yearly rate of block h: schedule entry ⌊(h − 1) / n⌋, the last one repeating. */
+function rateOfYear(p: ChainParams, h: bigint): bigint {
+  const y = Number((h - 1n) / p.blocksPerYear);
+  return p.inflationSchedule[Math.min(y, p.inflationSchedule.length - 1)]!;
+}
 
 type Step =
   | { kind: 'block' }
@@ -126,7 +137,12 @@ class Reference {
   minted = 0n;
   burned = 0n;
   bonusPool: bigint;
+  bonusCap: bigint;
   bonusPending = 0n;
+  bonusReleased = 0n;
+  bonusSeed: Uint8Array = new Uint8Array(32);
+  seedAt = 0n;
+  lastProposer = '';
   produced = new Set<string>();
   readonly keyToOp = new Map<string, string>();
   readonly commission = new Map<string, bigint>();
@@ -134,6 +150,7 @@ class Reference {
   constructor(readonly w: World) {
     this.B = w.genesisSupply;
     this.bonusPool = w.balance(VOTER_BONUS_POOL);
+    this.bonusCap = this.bonusPool;
     w.keys.forEach((k, i) => this.keyToOp.set(toHex(k), toHex(w.ops[i]!)));
     w.ops.forEach((op, i) => this.commission.set(toHex(op), COMMISSIONS[i]!));
     for (const id of [1n, 2n, 3n, 4n]) {
@@ -171,15 +188,18 @@ class Reference {
     return t < p.tMax ? t : p.tMax;
   }
 
-  /** Takes the time gain now (a vote, an epoch's start). */
-  reweigh(l: RefLock, height: bigint): void {
+  /**
+   * Takes the time gain now (a vote, an epoch's start). A vote weighs only if cast before
+   * `votedBefore`: the first block of the epoch being weighed.
+   */
+  reweigh(l: RefLock, height: bigint, votedBefore: bigint): void {
     if (l.candidate !== null) l.t = this.t(height - l.since);
-    this.rescale(l);
+    this.rescale(l, votedBefore);
   }
 
   /** Keeps the time gain; the weight follows the amount (claims, compounding). */
-  rescale(l: RefLock): void {
-    l.weight = l.candidate === null ? 0n : l.amount * l.t;
+  rescale(l: RefLock, votedBefore: bigint): void {
+    l.weight = l.candidate === null || l.since >= votedBefore ? 0n : l.amount * l.t;
   }
 
   /** The block's economics, eagerly; checks the chain's outputs against it. */
@@ -188,7 +208,7 @@ class Reference {
     const e = b.economics;
     expect(economicState(this.w.state).totalLocked).toBe(this.S);
     // 1. Mint.
-    const x = this.B * perBlockRate(p.inflationRate, p.blocksPerYear) + this.carry;
+    const x = this.B * perBlockRate(rateOfYear(p, b.height), p.blocksPerYear) + this.carry;
     const minted = x / SCALE;
     this.carry = x % SCALE;
     expect(e.minted).toBe(minted);
@@ -215,45 +235,50 @@ class Reference {
     }
     expect(e.voters).toBe(toVoters);
     expect(e.commission).toBe(total - toVoters);
-    // 3. The bonus.
+    // 3. The bonus: the seed of an epoch's draw is the mix after its first block revealed by
+    // another proposer than the previous epoch's last one (else the epoch's last mix); release
+    // stops at the genesis pool; what an epoch's payout leaves is released again.
+    const first = epochBounds(epochOf(b.height, p), p).first;
+    if (this.seedAt < first && b.reveal.length > 0 && toHex(b.coinbase) !== this.lastProposer) {
+      this.bonusSeed = b.mix;
+      this.seedAt = b.height;
+    }
     const offered = bonusPerBlock(b.height, p.bonusScheduleDivisor);
-    const avail = this.bonusPool - this.bonusPending;
+    const avail = this.bonusCap - this.bonusReleased;
     const released = offered < avail ? offered : avail;
     expect(e.bonusReleased).toBe(released);
     this.bonusPending += released;
+    this.bonusReleased += released;
     if (!isEpochEnd(b.height, p)) {
       expect(e.bonusPaid).toBe(0n);
       return;
     }
     const A = this.bonusPending;
     const K = BigInt(b.validators.length);
-    let exactSum = 0n;
-    let count = 0n;
+    let paid = 0n;
     if (A > 0n && K > 0n) {
-      const first = epochBounds(epochOf(b.height, p), p).first;
-      const drawn = bytesToBigint(keccak256(concatBytes(b.mix, TAG))) % K;
+      const seed = this.seedAt >= first ? this.bonusSeed : b.mix;
+      const drawn = bytesToBigint(keccak256(concatBytes(seed, TAG))) % K;
       b.validators.forEach((key, k) => {
         const vop = this.keyToOp.get(toHex(key));
         if (vop === undefined) return;
         const due = A / 2n / K + (BigInt(k) === drawn ? A / 2n : 0n);
+        // The voters the proposer's share goes to: voting for it since before the epoch.
         const eligible = [...this.locks.values()].filter(
-          (l) => l.candidate === vop && l.since < first && l.weight > 0n,
+          (l) => l.candidate === vop && l.weight > 0n,
         );
         const T = eligible.reduce((s, l) => s + l.weight, 0n);
         if (T === 0n) return; // forfeited: stays in the pool
-        exactSum += due;
-        for (const l of eligible) {
-          l.exact = add(l.exact, q(due * l.weight, T));
-          l.floors += 1n;
-          count++;
-        }
+        paid += due;
+        for (const l of eligible) l.exact = add(l.exact, q(due * l.weight, T));
       });
     }
-    // Each eligible lock's credit is rounded down: the pool keeps < 1 unit per lock.
-    expect(e.bonusPaid <= exactSum).toBe(true);
-    expect(e.bonusPaid + count >= exactSum).toBe(true);
-    this.bonusPool -= e.bonusPaid;
+    // Paid whole into the voter accumulators: the locks' roundings come at settlement.
+    expect(e.bonusPaid).toBe(paid);
+    this.bonusPool -= paid;
+    this.bonusReleased -= A - paid;
     this.bonusPending = 0n;
+    this.lastProposer = toHex(b.coinbase);
   }
 
   /** The staking hooks' part: the halving behind producers, the refresh of the next voters. */
@@ -262,10 +287,12 @@ class Reference {
     const op = this.keyToOp.get(toHex(b.coinbase));
     if (op !== undefined) this.produced.add(op);
     if (!isEpochEnd(b.height, p)) return;
+    // The age, capped at (tMax − 1)·blocksPerDay, is halved.
+    const cap = (p.tMax - 1n) * p.blocksPerDay;
     for (const l of this.locks.values()) {
       if (l.candidate === null || !this.produced.has(l.candidate)) continue;
       const age = b.height - l.since;
-      if (age > 0n) l.since += (age + 1n) / 2n;
+      if (age > 0n) l.since = b.height - (age < cap ? age : cap) / 2n;
     }
     this.produced = new Set();
     const coming = new Set<string>(
@@ -275,7 +302,7 @@ class Reference {
       if (l.candidate === null || !coming.has(l.candidate)) continue;
       const comp = this.w.store.getLock(l.id)!.amount - amountsBefore.get(l.id)!;
       this.touched(l, 0n, comp);
-      this.reweigh(l, b.height);
+      this.reweigh(l, b.height, b.height + 1n);
     }
   }
 
@@ -310,6 +337,7 @@ class Reference {
     expect(e.totalLocked).toBe(this.S);
     expect(w.balance(VOTER_BONUS_POOL)).toBe(this.bonusPool);
     expect(e.bonusPending).toBe(this.bonusPending);
+    expect(e.bonusReleased).toBe(this.bonusReleased);
     const weights = new Map<string, bigint>();
     let claimable = 0n;
     for (const l of this.locks.values()) {
@@ -397,6 +425,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
 
   for (const s of steps) {
     const h = w.height() + 1n; // the height of the block the calls go into
+    const votedBefore = epochBounds(epochOf(h, w.params), w.params).first;
     switch (s.kind) {
       case 'block': {
         const before = new Map<bigint, bigint>();
@@ -413,6 +442,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
             height: out.height,
             coinbase: out.coinbase,
             validators: out.validators,
+            reveal: out.reveal,
             mix: out.mix,
             economics: out.economics,
           },
@@ -453,7 +483,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
           floors: 0n,
           openedAt: h,
         };
-        ref.reweigh(l, h);
+        ref.reweigh(l, h, votedBefore);
         ref.locks.set(id, l);
         break;
       }
@@ -463,7 +493,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
         onLock(l, 'vote', [l.id, toHex(cand(s.cand))], (x) => {
           x.candidate = toHex(cand(s.cand));
           x.since = h;
-          ref.reweigh(x, h);
+          ref.reweigh(x, h, votedBefore);
         });
         break;
       }
@@ -473,7 +503,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
         onLock(l, 'unvote', [l.id], (x) => {
           x.candidate = null;
           x.since = h;
-          ref.reweigh(x, h);
+          ref.reweigh(x, h, votedBefore);
         });
         break;
       }
@@ -486,7 +516,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
       case 'claim': {
         const l = pick(s.lock);
         if (!l) break;
-        onLock(l, 'claim', [l.id], (x) => ref.rescale(x));
+        onLock(l, 'claim', [l.id], (x) => ref.rescale(x, votedBefore));
         break;
       }
       case 'auto': {
@@ -494,7 +524,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
         if (!l) break;
         onLock(l, 'setAutoCompound', [l.id, s.on], (x) => {
           x.auto = s.on;
-          ref.rescale(x);
+          ref.rescale(x, votedBefore);
         });
         break;
       }

@@ -2,23 +2,23 @@
  * Worked examples of the proposer's share (PROTOCOL §7.3) and the voter bonus (§7.4): commission
  * to the operator and the rest pro rata to the voters' weights; no voters → the operator; no
  * candidacy → the coinbase. At an epoch's end A/2 in K equal shares and A/2 to the drawn
- * validator's voters, locks that began voting in the epoch excluded, forfeits and dust in the pool.
+ * validator's voters, locks that began voting in the epoch or stopped during it excluded,
+ * forfeits in the pool, release capped by the genesis pool.
  */
 import { describe, expect, it } from 'vitest';
-import { concatBytes, bytesToBigint, toHex } from '../../src/crypto/bytes.js';
-import { keccak256 } from '../../src/crypto/keccak.js';
-import { economicState } from '../../src/economics/block.js';
+import { toHex } from '../../src/crypto/bytes.js';
+import { bonusDraw, economicState } from '../../src/economics/block.js';
 import { pendingRewards } from '../../src/economics/ledger.js';
 import {
   DAO_TREASURY,
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
 } from '../../src/execution/system-accounts.js';
+import type { ChainParams } from '../../src/chain/params.js';
 import { ETM, makeWorld, TEST_PARAMS, type World } from './world.js';
 
-const NO_MINT = { ...TEST_PARAMS, inflationRate: 0n };
+const NO_MINT: ChainParams = { ...TEST_PARAMS, inflationSchedule: [0n] };
 const pending = (w: World, id: bigint) => pendingRewards(w.store, w.store.getLock(id)!);
-const owed = (w: World, id: bigint) => w.store.lockRewards(id).owed;
 
 /** c0 (10% commission), c1 (0%), c2 (25%), deposits 10 ETM (locks 1–3); one bare validator. */
 const THREE_CANDIDATES_ONE_BARE = {
@@ -39,6 +39,9 @@ function proposerWorld(params = NO_MINT) {
   const [u1, u2] = w.users as [Uint8Array, Uint8Array];
   const a = w.lockIdOf(w.call(u1, 'lock', [30n * ETM, toHex(w.ops[0]!)])); // lock 4
   const b = w.lockIdOf(w.call(u2, 'lock', [10n * ETM, toHex(w.ops[0]!)])); // lock 5
+  // Votes cast in epoch 0 (blocks 1–5) share c0's rewards from epoch 1 on.
+  expect(w.store.lockRewards(a).weight).toBe(0n);
+  for (let h = 1; h <= 5; h++) w.block();
   return { w, u1, u2, a, b };
 }
 
@@ -48,7 +51,8 @@ describe("the proposer's share", () => {
     expect(w.payFee(u1, 100n * ETM, 0n, 0n)).toBe(true);
     const op0 = w.balance(w.ops[0]!);
     const before = [1n, a, b].map((id) => pending(w, id));
-    // All three weights were taken at age 0 (t = 1): 10, 30 and 10 ETM.
+    // All three weights were taken at block 5, the end of epoch 0, after c0's halving: age 2,
+    // t = 1: 10, 30 and 10 ETM.
     expect([1n, a, b].map((id) => w.store.lockRewards(id).weight)).toEqual([
       10n * ETM,
       30n * ETM,
@@ -126,14 +130,11 @@ describe('nothing locked', () => {
   });
 });
 
-const TAG = new TextEncoder().encode('etm/voter-bonus');
-const drawnOf = (mix: Uint8Array, K: number) =>
-  Number(bytesToBigint(keccak256(concatBytes(mix, TAG))) % BigInt(K));
-
 describe('the voter bonus at an epoch end', () => {
   /**
    * Epochs 0 (blocks 1–5) and 1 (6–10) have the genesis set [c0, c1, c2, bare] (K = 4); 1 ETM
-   * is released a block, no mint, no fees: at an epoch's end only the bonus moves `owed`.
+   * is released a block, no mint, no fees: at an epoch's end only the bonus moves the locks'
+   * pending rewards. The draw uses the mix of the epoch's first block.
    */
   function bonusWorld(pool = 1_000n * ETM) {
     return makeWorld({
@@ -147,15 +148,16 @@ describe('the voter bonus at an epoch end', () => {
   it('epoch 0: locks that began voting in it are excluded, a bare validator forfeits', () => {
     const w = bonusWorld();
     const lock = w.lockIdOf(w.call(w.users[0]!, 'lock', [31n * ETM, toHex(w.ops[0]!)]));
-    for (let h = 1; h < 5; h++) w.block();
+    const seed = w.block().mix; // block 1 opens epoch 0
+    for (let h = 2; h < 5; h++) w.block();
     const ids = [1n, 2n, 3n, lock];
-    const before = ids.map((id) => owed(w, id));
+    const before = ids.map((id) => pending(w, id));
     const out = w.block({
-      afterEconomics: ({ mix, economics }) => {
-        const got = ids.map((id, i) => owed(w, id) - before[i]!);
+      afterEconomics: ({ economics }) => {
+        const got = ids.map((id, i) => pending(w, id) - before[i]!);
         // A = 5 ETM: 0.625 ETM for each validator's voters, 2.5 ETM more for the drawn one's.
         // The deposits (since 0) are c0–c2's only eligible voters; u1's lock (since 1) is not.
-        const d = drawnOf(mix, 4);
+        const d = Number(bonusDraw(seed, 4n));
         const share = (k: number) => HALF_EVEN(5n * ETM, 4n) + (k === d ? (5n * ETM) / 2n : 0n);
         expect(got).toEqual([share(0), share(1), share(2), 0n]);
         expect(economics.bonusPaid).toBe(share(0) + share(1) + share(2));
@@ -163,65 +165,128 @@ describe('the voter bonus at an epoch end', () => {
     });
     const e = economicState(w.state);
     expect(e.bonusPending).toBe(0n);
-    expect(e.bonusReleased).toBe(5n * ETM);
-    // The bare validator's share (and the lottery's half if it drew it) stays in the pool.
+    // The bare validator's share (and the lottery's half if it drew it) stays in the pool, and
+    // is no longer counted as released: it will be released again.
+    expect(e.bonusReleased).toBe(out.economics.bonusPaid);
     expect(w.balance(VOTER_BONUS_POOL)).toBe(1_000n * ETM - out.economics.bonusPaid);
     expect(w.holdings()).toBe(e.supply);
   });
 
-  it('epoch 1: pro rata to the weights, dust and forfeits stay in the pool', () => {
+  it('epoch 1: pro rata to the weights; a lock that stops voting mid-epoch has no share', () => {
     const w = bonusWorld();
     const [u1, u2] = w.users as [Uint8Array, Uint8Array];
-    const old = w.lockIdOf(w.call(u1, 'lock', [31n * ETM, toHex(w.ops[0]!)]));
-    for (let h = 1; h <= 6; h++) w.block();
-    // Block 7: a new voter for c0 (excluded this epoch) and c2's deposit leaves (c2 forfeits).
-    const fresh = w.lockIdOf(w.call(u2, 'lock', [20n * ETM, toHex(w.ops[0]!)]));
+    const stays = w.lockIdOf(w.call(u1, 'lock', [31n * ETM, toHex(w.ops[0]!)]));
+    const leaves = w.lockIdOf(w.call(u2, 'lock', [20n * ETM, toHex(w.ops[0]!)]));
+    for (let h = 1; h <= 5; h++) w.block();
+    const seed = w.block().mix; // block 6 opens epoch 1
+    // Refreshed at block 5 (epoch 1's start) after the halving: all c0 voters since 3, t = 1.
+    expect([1n, stays, leaves].map((id) => w.store.lockRewards(id).weight)).toEqual([
+      10n * ETM,
+      31n * ETM,
+      20n * ETM,
+    ]);
+    // Block 7: u2's lock stops voting, a new voter for c0 (excluded this epoch), and c2's
+    // deposit leaves (c2 forfeits).
+    expect(w.call(u2, 'unvote', [leaves])).not.toBeNull();
+    const fresh = w.lockIdOf(w.call(u1, 'lock', [20n * ETM, toHex(w.ops[0]!)]));
     expect(w.call(w.ops[2]!, 'unlock', [3n])).not.toBeNull();
     for (let h = 7; h < 10; h++) w.block();
-    const ids = [1n, old, fresh, 2n];
-    const before = ids.map((id) => owed(w, id));
-    const weights = ids.map((id) => w.store.lockRewards(id).weight);
-    // Refreshed at block 5 (epoch 1's start) after the halving: both c0 voters since 3, t = 1.
-    expect(w.store.getLock(1n)!.since).toBe(3n);
-    expect(w.store.getLock(old)!.since).toBe(3n);
-    expect(weights.slice(0, 2)).toEqual([10n * ETM, 31n * ETM]);
+    const ids = [1n, stays, leaves, fresh, 2n];
+    const before = ids.map((id) => pending(w, id));
     const poolBefore = w.balance(VOTER_BONUS_POOL);
     w.block({
-      afterEconomics: ({ mix, economics }) => {
+      afterEconomics: ({ economics }) => {
         const A = 5n * ETM;
-        const d = drawnOf(mix, 4);
+        const d = Number(bonusDraw(seed, 4n));
         const share = (k: number) => HALF_EVEN(A, 4n) + (k === d ? A / 2n : 0n);
-        const got = ids.map((id, i) => owed(w, id) - before[i]!);
+        const got = ids.map((id, i) => pending(w, id) - before[i]!);
         const c0 = share(0);
+        // c0's share goes to the deposit and the lock that stayed, 10 : 31 (each rounded down);
+        // the lock that unvoted gets nothing, and nothing of it is lost: the stayers share it.
         expect(got[0]).toBe((c0 * 10n) / 41n);
         expect(got[1]).toBe((c0 * 31n) / 41n);
-        expect(got[2]).toBe(0n); // began voting in epoch 1
-        expect(got[3]).toBe(share(1));
-        const paid = got.reduce((x, y) => x + y, 0n);
-        expect(economics.bonusPaid).toBe(paid);
-        // c0's split leaves dust (< 1 unit per voter); c2 (no voters) and the bare validator
-        // forfeit their shares: all of it stays in the pool.
-        const dust = c0 - got[0]! - got[1]!;
-        expect(dust >= 0n && dust < 2n).toBe(true);
-        expect(paid).toBe(HALF_EVEN(A, 4n) * 4n + A / 2n - share(2) - share(3) - dust);
-        expect(w.balance(VOTER_BONUS_POOL)).toBe(poolBefore - paid);
+        expect(got[2]).toBe(0n);
+        expect(got[3]).toBe(0n); // began voting in epoch 1
+        expect(got[4]).toBe(share(1));
+        // Whole shares leave the pool for the voters of c0 and c1; c2 (no voters) and the bare
+        // validator forfeit theirs, which stay in the pool.
+        expect(economics.bonusPaid).toBe(share(0) + share(1));
+        expect(w.balance(VOTER_BONUS_POOL)).toBe(poolBefore - economics.bonusPaid);
       },
     });
   });
 
-  it('never pays more than the pool holds: a 2 ETM pool under a 5 ETM epoch', () => {
-    const w = bonusWorld(2n * ETM);
-    let released = 0n;
-    let paid = 0n;
-    for (let h = 1; h <= 10; h++) {
-      const { economics } = w.block();
-      released += economics.bonusReleased;
-      paid += economics.bonusPaid;
-      expect(economicState(w.state).bonusPending <= w.balance(VOTER_BONUS_POOL)).toBe(true);
-      expect(paid + w.balance(VOTER_BONUS_POOL)).toBe(2n * ETM);
+  it('the draw uses the mix after the epoch’s first block revealed by a proposer other than the previous epoch’s last', () => {
+    // The deposits are the only voters: each validator's deposit gets A/2/K, the drawn one's
+    // A/2 more. Over epochs where the seed and the epoch's last mix would draw differently, the
+    // chain follows the seed.
+    const w = bonusWorld();
+    let checked = 0;
+    let lastProposer = '';
+    for (let e = 0; e < 10; e++) {
+      let seed: Uint8Array | null = null;
+      for (let i = 0; i < 4; i++) {
+        const b = w.block();
+        if (!seed && b.reveal.length > 0 && toHex(b.coinbase) !== lastProposer) seed = b.mix;
+      }
+      const before = [1n, 2n, 3n].map((id) => pending(w, id));
+      const A = economicState(w.state).bonusPending;
+      const out = w.block();
+      if (!seed && out.reveal.length > 0 && toHex(out.coinbase) !== lastProposer) seed = out.mix;
+      lastProposer = toHex(out.coinbase);
+      const released = A + out.economics.bonusReleased;
+      const K = BigInt(out.validators.length);
+      const drawn = bonusDraw(seed!, K);
+      if (drawn === bonusDraw(out.mix, K)) continue;
+      checked++;
+      out.validators.forEach((key, k) => {
+        const i = w.keys.findIndex((x) => toHex(x) === toHex(key));
+        if (i < 0) return; // the bare validator: forfeits
+        const got = pending(w, BigInt(i + 1)) - before[i]!;
+        expect(got).toBe(released / 2n / K + (BigInt(k) === drawn ? released / 2n : 0n));
+      });
     }
-    expect(released >= 2n * ETM).toBe(true); // forfeits of epoch 0 are released again
-    expect(paid <= 2n * ETM).toBe(true);
+    expect(checked).toBeGreaterThan(2);
+  });
+
+  it('the previous epoch’s last proposer cannot know the draw: its own next block, or a block without a reveal, is skipped', () => {
+    // Validators [c0, c1, c2, bare]; choose the proposers: c2 ends epoch 0 (block 5) and opens
+    // epoch 1 (block 6), the bare validator (no reveal) proposes block 7, c0 block 8.
+    const w = bonusWorld();
+    for (let h = 1; h < 5; h++) w.block();
+    expect(toHex(w.block({ proposer: 2 }).coinbase)).toBe(toHex(w.keys[2]!));
+    const six = w.block({ proposer: 2 });
+    const seven = w.block({ proposer: 3 });
+    expect(seven.reveal.length).toBe(0);
+    const eight = w.block({ proposer: 0 });
+    const e = economicState(w.state);
+    expect(e.bonusSeedAt).toBe(8n);
+    expect(toHex(e.bonusSeed)).toBe(toHex(eight.mix));
+    expect(toHex(e.bonusSeed)).not.toBe(toHex(six.mix));
+    // It stays the seed for the rest of the epoch.
+    w.block();
+    w.block();
+    expect(economicState(w.state).bonusSeedAt).toBe(8n);
+  });
+
+  it('never releases more than the genesis pool, whatever the pool account receives later', () => {
+    const w = bonusWorld(2n * ETM);
+    // 10 ETM sent to the pool account after genesis: not part of the bonus.
+    expect(w.transfer(w.users[0]!, VOTER_BONUS_POOL, 10n * ETM)).toBe(true);
+    let paid = 0n;
+    let released = 0n;
+    for (let h = 1; h <= 40; h++) {
+      const { economics } = w.block();
+      paid += economics.bonusPaid;
+      released += economics.bonusReleased;
+      const e = economicState(w.state);
+      expect(e.bonusReleased).toBe(paid + e.bonusPending);
+      expect(e.bonusReleased <= 2n * ETM).toBe(true);
+      expect(paid + w.balance(VOTER_BONUS_POOL)).toBe(12n * ETM);
+    }
+    expect(released > 2n * ETM).toBe(true); // forfeits of the epochs 0 and 1 released again
+    expect(paid > 2n * ETM - 10n && paid <= 2n * ETM).toBe(true);
+    expect(w.balance(VOTER_BONUS_POOL) >= 10n * ETM).toBe(true);
   });
 
   // A claim does not re-take the time gain t: the weight stays the epoch's start's.
@@ -233,11 +298,11 @@ describe('the voter bonus at an epoch end', () => {
     for (let h = 1; h <= 6; h++) w.block();
     expect(w.call(u1, 'claim', [x])).not.toBeNull(); // block 7
     for (let h = 7; h < 10; h++) w.block();
-    const bx = owed(w, x);
-    const by = owed(w, y);
+    const bx = pending(w, x);
+    const by = pending(w, y);
     w.block();
-    const gx = owed(w, x) - bx;
-    const gy = owed(w, y) - by;
+    const gx = pending(w, x) - bx;
+    const gy = pending(w, y) - by;
     expect(gy > 0n).toBe(true);
     const diff = gx > gy ? gx - gy : gy - gx;
     expect(diff <= 1n, `claimer ${gx} vs holder ${gy}`).toBe(true);

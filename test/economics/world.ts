@@ -11,6 +11,7 @@ import { applyBlockEconomics, type BlockEconomicsOutput } from '../../src/econom
 import { executeBlock, type BlockOutcome } from '../../src/execution/transition.js';
 import type { SignedTx } from '../../src/execution/tx.js';
 import { createOnion, type Onion } from '../../src/election/randao.js';
+import { keccak256 } from '../../src/crypto/keccak.js';
 import {
   DAO_TREASURY,
   STAKING_ADDRESS,
@@ -18,7 +19,7 @@ import {
   VOTER_BONUS_POOL,
 } from '../../src/execution/system-accounts.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
-import { applyBlockStaking, nextMix } from '../../src/staking/block-hooks.js';
+import { applyBlockStaking, nextMix, nextRevealOf } from '../../src/staking/block-hooks.js';
 import { callStaking, Revert, type CallResult } from '../../src/staking/contract.js';
 import { epochOf } from '../../src/staking/epochs.js';
 import { writeGenesisStaking } from '../../src/staking/genesis.js';
@@ -42,6 +43,7 @@ export const TEST_PARAMS: ChainParams = {
   unbondingBlocks: 3n,
   depositUnbondingBlocks: 4n,
   blocksPerYear: 1_000n,
+  randaoLayers: 400n,
 };
 
 export interface CandidateSpec {
@@ -59,7 +61,7 @@ export interface WorldOptions {
   users?: bigint[];
   operatorBalance?: bigint;
   bonusPool?: bigint;
-  /** RANDAO reveals per candidate (each proposal uses one). */
+  /** Layers of the candidates' RANDAO onions (each proposal uses one): params.randaoLayers. */
   onionLength?: number;
 }
 
@@ -76,6 +78,7 @@ export interface AfterEconomics {
   height: bigint;
   coinbase: Address;
   validators: Address[];
+  reveal: Uint8Array;
   mix: Uint8Array;
   economics: BlockEconomicsOutput;
 }
@@ -83,7 +86,9 @@ export interface AfterEconomics {
 export type World = ReturnType<typeof makeWorld>;
 
 export function makeWorld(opts: WorldOptions = {}) {
-  const params = opts.params ?? TEST_PARAMS;
+  const base = opts.params ?? TEST_PARAMS;
+  const params: ChainParams =
+    opts.onionLength === undefined ? base : { ...base, randaoLayers: BigInt(opts.onionLength) };
   const specs = opts.candidates ?? [
     { commissionBps: 1000n, deposit: 10n * ETM },
     { commissionBps: 0n, deposit: 10n * ETM },
@@ -94,10 +99,30 @@ export function makeWorld(opts: WorldOptions = {}) {
   const keys = specs.map((_, i) => addr(0xb1 + i));
   const bare = Array.from({ length: opts.bareValidators ?? 0 }, (_, i) => addr(0xc1 + i));
   const users = (opts.users ?? []).map((_, i) => addr(0xd1 + i));
-  const onions: Onion[] = specs.map((_, i) =>
-    createOnion(new Uint8Array(32).fill(i + 1), opts.onionLength ?? 400),
-  );
-  const reveals = specs.map(() => 0);
+  const layers = Number(params.randaoLayers);
+  const onions = new Map<string, Onion>();
+  /**
+   * Onion `generation` of candidate i (whichever key it signs with): its secret is 32 bytes of
+   * i + 1 for generation 0, else keccak256 of those bytes and the generation (8 bytes).
+   */
+  const onionOf = (i: number, generation = 0n, n = layers): Onion => {
+    const id = `${i}/${generation}/${n}`;
+    let o = onions.get(id);
+    if (!o) {
+      const seed = new Uint8Array(generation === 0n ? 32 : 40).fill(i + 1);
+      if (generation > 0n) new DataView(seed.buffer).setBigUint64(32, generation);
+      o = createOnion(generation === 0n ? seed : keccak256(seed), n);
+      onions.set(id, o);
+    }
+    return o;
+  };
+  /** The proposer's reveal as the chain asks for it (empty without one: exhausted, no candidacy). */
+  const revealFor = (coinbase: Address): Uint8Array => {
+    const due = nextRevealOf(state, coinbase);
+    if (!due) return new Uint8Array(0);
+    const ci = ops.findIndex((op) => toHex(op) === toHex(due.operator));
+    return onionOf(ci, due.generation, Number(due.layers)).reveal(Number(due.index));
+  };
 
   const state = new StateDB(EMPTY_TRIE_ROOT, new MemoryNodeStore());
   let supply = 0n;
@@ -119,7 +144,7 @@ export function makeWorld(opts: WorldOptions = {}) {
       deposit: s.deposit,
       commissionBps: s.commissionBps,
       commissionMaxBps: 10_000n,
-      randaoCommitment: onions[i]!.commitment,
+      randaoCommitment: onionOf(i).commitment,
     })),
     params,
     supply,
@@ -162,8 +187,7 @@ export function makeWorld(opts: WorldOptions = {}) {
     const validators = validatorsAt(height);
     const K = validators.length;
     const coinbase = validators[o.proposer ?? Number(height % BigInt(K))]!;
-    const ci = keys.findIndex((k) => toHex(k) === toHex(coinbase));
-    const reveal = ci < 0 ? new Uint8Array(0) : onions[ci]!.reveal(reveals[ci]!++);
+    const reveal = revealFor(coinbase);
     mix = nextMix(mix, reveal);
     const economics: BlockEconomicsOutput = applyBlockEconomics(state, {
       height,
@@ -172,9 +196,10 @@ export function makeWorld(opts: WorldOptions = {}) {
       validators,
       proposerFees: o.proposerFees ?? 0n,
       burned: o.burned ?? 0n,
+      randaoReveal: reveal,
       mix,
     });
-    o.afterEconomics?.({ height, coinbase, validators, mix, economics });
+    o.afterEconomics?.({ height, coinbase, validators, reveal, mix, economics });
     const staking = applyBlockStaking(state, {
       height,
       params,
@@ -183,7 +208,7 @@ export function makeWorld(opts: WorldOptions = {}) {
       randaoReveal: reveal,
       mix,
     });
-    return { height, coinbase, validators, mix, economics, ...staking };
+    return { height, coinbase, validators, mix, reveal, economics, ...staking };
   };
 
   /** Closes the next block through the state transition itself (executeBlock). */
@@ -191,8 +216,7 @@ export function makeWorld(opts: WorldOptions = {}) {
     height += 1n;
     const validators = validatorsAt(height);
     const coinbase = validators[proposer ?? Number(height % BigInt(validators.length))]!;
-    const ci = keys.findIndex((k) => toHex(k) === toHex(coinbase));
-    const reveal = ci < 0 ? new Uint8Array(0) : onions[ci]!.reveal(reveals[ci]!++);
+    const reveal = revealFor(coinbase);
     mix = nextMix(mix, reveal);
     const outcome: BlockOutcome = executeBlock(
       state,
@@ -265,6 +289,7 @@ export function makeWorld(opts: WorldOptions = {}) {
     transfer,
     payFee,
     validatorsAt,
+    onionOf,
     height: () => height,
     balance: (a: Address) => state.getAccount(a).balance,
     lockIdOf: (r: CallResult | null) => {

@@ -81,7 +81,7 @@ describe('value sent to system accounts', () => {
     expectTxError(
       () => pool().add(tx(STAKING_ADDRESS, 1n), view, FLOOR),
       'value-to-system-account',
-      /accepts value only with a payable function \(registerCandidate\); the calldata is empty$/,
+      /accepts value only with a payable function \(registerCandidate, topUpDeposit\); the calldata is empty$/,
     );
     expectTxError(
       () => pool().add(tx(STAKING_ADDRESS, 1n, Uint8Array.of(1, 2, 3, 4), 50_000n), view, FLOOR),

@@ -497,6 +497,8 @@ export class FakeBackend implements RpcBackend {
       totalLocked: 100_000_000n * 10n ** 18n,
       stakingRatio: 10n ** 36n / 5n,
       inflationRate: 10n ** 35n,
+      inflationYear: 1n,
+      nextInflationSwitch: 10_512_001n,
       blocksPerYear: 10_512_000n,
       validatorInflationShare: 10n ** 35n,
       perBlockRate: 9_066_891_029_140_510_346_539_793_566n,

@@ -292,6 +292,8 @@ describe('node and network', () => {
       totalLocked: '0x52b7d2dcc80cd2e4000000',
       stakingRatio: '0.2',
       inflationRate: '0.1',
+      inflationYear: '0x1',
+      nextInflationSwitch: '0xa06681',
       blocksPerYear: '0xa06680',
       validatorInflationShare: '0.1',
       perBlockRate: '0.000000009066891029140510346539793566',

@@ -25,6 +25,9 @@ describe('staking ABI', () => {
       'setAutoCompound',
       'registerCandidate',
       'updateCandidate',
+      'updateCandidate',
+      'renewRandao',
+      'topUpDeposit',
       'getLock',
       'getLocks',
       'getUnbonding',
@@ -32,6 +35,10 @@ describe('staking ABI', () => {
       'getCandidates',
       'getRewards',
       'currentEpoch',
+      'getRandao',
+      'randaoLayers',
     ]);
+    // updateCandidate is overloaded: the two-argument form keeps its selector.
+    expect(toFunctionSelector('updateCandidate(string,uint16)')).toBe('0xf9dd1c01');
   });
 });

@@ -12,6 +12,7 @@ import { SCALE, toDecimalString } from '../../src/math/fixed.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import {
   applyBlockStaking,
+  halveProducers,
   nextMix,
   StakingBlockError,
   weighCandidates,
@@ -19,7 +20,8 @@ import {
 import { callStaking } from '../../src/staking/contract.js';
 import { writeGenesisStaking } from '../../src/staking/genesis.js';
 import { CONCAVE_ON_LOCK } from '../../src/staking/params.js';
-import { StakingStore } from '../../src/staking/store.js';
+import { epochOf } from '../../src/staking/epochs.js';
+import { halvedSince, StakingStore } from '../../src/staking/store.js';
 import { candidateWeight, performance, timeGain } from '../../src/staking/weights.js';
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
@@ -225,6 +227,28 @@ describe('end of an epoch', () => {
     expect(e2.operators.map((op) => toHex(w.store.getCandidate(op)!.consensusKey))).toEqual(
       e2.validators.map(toHex),
     );
+  });
+
+  it('halving halves t even for old locks: the age is capped at (tMax − 1)·blocksPerDay first', () => {
+    const w = world();
+    // The deposit of candidate 0 (lock 1, since 0) at height 1,000: age 1,000, t = 32 (the cap
+    // is 31 days of 10 blocks). Halved five times over at that height, t goes 32 → 16 → 8 → 4 →
+    // 2 → 1; halving the uncapped age (1,000 → 500) would have left t = 32.
+    const h = 1_000n;
+    const ts: bigint[] = [timeGain(h - w.store.getLock(1n)!.since, P)];
+    for (let i = 0; i < 6; i++) {
+      w.store.setProduced(epochOf(h, P), [OPS[0]!]);
+      halveProducers(w.store, P, epochOf(h, P), h);
+      ts.push(timeGain(h - w.store.getLock(1n)!.since, P));
+    }
+    expect(ts).toEqual([32n, 16n, 8n, 4n, 2n, 1n, 1n]);
+    // The first halving: age min(1,000, 310) = 310 → since = 1,000 − 155.
+    expect(halvedSince(0n, h, P)).toBe(845n);
+    // Below the cap it is the plain halving: since + ⌈age/2⌉.
+    expect(halvedSince(990n, h, P)).toBe(995n);
+    expect(halvedSince(991n, h, P)).toBe(996n);
+    // The vote buckets moved with the lock.
+    expect(w.store.bucketsOf(OPS[0]!).map((b) => b.since)).toEqual([w.store.getLock(1n)!.since]);
   });
 
   it('does not halve locks behind candidates that produced nothing', () => {

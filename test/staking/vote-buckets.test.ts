@@ -195,16 +195,17 @@ describe('vote buckets', () => {
                 const producers = OPS.filter((_, i) => (s.pick >> i) & 1);
                 store.setProduced(epoch, producers);
                 const before = new Map(allLocks(store).map((l) => [l.id, l]));
-                halveProducers(store, epoch, height);
+                halveProducers(store, P, epoch, height);
                 for (const l of allLocks(store)) {
                   const b = before.get(l.id)!;
                   const halved =
                     l.candidate &&
                     producers.some((p) => toHex(p) === toHex(l.candidate!)) &&
                     b.since < height;
-                  // since + ⌈age/2⌉, or unchanged.
+                  // The age capped at (tMax − 1)·blocksPerDay, halved; or unchanged.
+                  const cap = (P.tMax - 1n) * P.blocksPerDay;
                   const age = height - b.since;
-                  expect(l.since).toBe(halved ? b.since + (age + 1n) / 2n : b.since);
+                  expect(l.since).toBe(halved ? height - (age < cap ? age : cap) / 2n : b.since);
                 }
                 break;
               }
@@ -239,7 +240,9 @@ describe('vote buckets', () => {
   });
 
   it('keeps a bucket per distinct since across pages, merging buckets the halving makes equal', () => {
-    const w = world(P);
+    // tMax 32: every age here is below the halving's cap (31 days of 3 blocks).
+    const P32 = { ...P, tMax: 32n };
+    const w = world(P32);
     // 40 locks at 40 heights: more than one page of buckets.
     for (let h = 1n; h <= 40n; h++) {
       w.call(VOTERS[Number(h % 2n)]!, h, 'lock', [ETM, toHex(OPS[0]!)]);
@@ -249,7 +252,7 @@ describe('vote buckets', () => {
     expect(store.bucketCount(OPS[0]!)).toBe(41n); // the deposit's since 0 and heights 1 … 40
     // At height 41 the since values s and s + 1 with 41 + s odd map to one: ⌈(41 + s)/2⌉.
     store.setProduced(epochOf(41n, P), [OPS[0]!]);
-    halveProducers(store, epochOf(41n, P), 41n);
+    halveProducers(store, P32, epochOf(41n, P), 41n);
     expect(store.bucketsOf(OPS[0]!).map((b) => b.since)).toEqual(
       Array.from({ length: 21 }, (_, i) => 21n + BigInt(i)), // 21 … 41
     );
@@ -270,11 +273,15 @@ describe('vote buckets', () => {
     w.commit();
     const store = w.store();
     store.setProduced(epochOf(20n, P), [OPS[0]!, OPS[1]!]);
-    halveProducers(store, epochOf(20n, P), 20n);
+    halveProducers(store, P, epochOf(20n, P), 20n);
     for (const op of OPS) expect(bySince(store.bucketsOf(op))).toEqual(expectedBuckets(store, op));
-    // Changes only with the staking records' layout (src/staking/store.ts): deliberately.
+    // The deposits (age 20) were older than the cap (15): all at 20 − ⌊15/2⌋ = 13.
+    for (const id of [1n, 2n]) expect(store.getLock(id)!.since).toBe(13n);
+    // Changes only with the staking records' layout (src/staking/store.ts) or the rules that
+    // write them (halving, reward weights):
+    // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0x49674deb43aa23d356615291292497307c3fed08436f1eeb606790ad9cbb1886',
+      '0xae18424d59802afd804cc57cb9685a923eeade31a7bcd81926b1ef8c338ae5e4',
     );
   });
 });
