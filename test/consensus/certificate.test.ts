@@ -5,7 +5,7 @@ import { bigintToFixed } from '../../src/crypto/bytes.js';
 import { CertificateError, verifyCommitCertificate } from '../../src/consensus/certificate.js';
 import { commitSealDigest } from '../../src/consensus/messages.js';
 import type { CommitSeal } from '../../src/consensus/types.js';
-import { digestOf, makeBlock, makeSigners, recover } from './helpers.js';
+import { CHAIN_ID, digestOf, makeBlock, makeSigners, recover } from './helpers.js';
 
 const signers = makeSigners(4);
 const validators = signers.map((s) => s.address);
@@ -15,11 +15,11 @@ const ROUND = 2;
 
 function seal(i: number, digest = D, round = ROUND): CommitSeal {
   const s = i < 0 ? outsider : signers[i]!;
-  return { validator: s.address, signature: s.sign(commitSealDigest(digest, round)) };
+  return { validator: s.address, signature: s.sign(commitSealDigest(CHAIN_ID, digest, round)) };
 }
 
 function verify(seals: CommitSeal[], digest = D, round = ROUND, set = validators): void {
-  verifyCommitCertificate(digest, round, seals, set, recover);
+  verifyCommitCertificate(CHAIN_ID, digest, round, seals, set, recover);
 }
 
 function error(f: () => void): string {
@@ -102,7 +102,7 @@ describe('verifyCommitCertificate', () => {
     const set7 = seven.map((s) => s.address);
     const seals = seven.map((s) => ({
       validator: s.address,
-      signature: s.sign(commitSealDigest(D, ROUND)),
+      signature: s.sign(commitSealDigest(CHAIN_ID, D, ROUND)),
     }));
     expect(error(() => verify(seals.slice(0, 4), D, ROUND, set7))).toBe(
       '4 commit seals, quorum is 5',

@@ -2,7 +2,14 @@
 import { maxFaulty, quorumSize } from '../../consensus/quorum.js';
 import { MessageType } from '../../consensus/types.js';
 import { Prng } from '../prng.js';
-import { baseScenario, FAULTS, type Byzantine, type Fault, type Scenario } from './scenario.js';
+import {
+  ADVERSARIES,
+  baseScenario,
+  FAULTS,
+  type Byzantine,
+  type Fault,
+  type Scenario,
+} from './scenario.js';
 
 export function parseFaults(list: string): Fault[] {
   if (list === 'all') return [...FAULTS];
@@ -20,13 +27,16 @@ export function parseFaults(list: string): Fault[] {
 /**
  * A random scenario: each enabled fault is switched on with probability 1/2 and given random
  * parameters. Byzantine validators never exceed f; honest crashes may (the chain then halts
- * until they restart). All faults end by `healAt`, after which liveness is required.
+ * until they restart). All faults end by `healAt`, after which liveness is required (byzantine
+ * validators and strangers go on misbehaving). With `requireAdversary`, a scenario that drew
+ * none of the enabled message adversaries (and no stranger) gets one.
  */
 export function randomScenario(
   seed: number,
   validators: number,
   faults: readonly Fault[],
   heights = 5,
+  options: { requireAdversary?: boolean } = {},
 ): Scenario {
   const rng = new Prng(seed);
   const on = (f: Fault) => faults.includes(f) && rng.chance(500_000);
@@ -52,12 +62,18 @@ export function randomScenario(
   const order = rng.shuffle(Array.from({ length: nodes }, (_, i) => i));
   let budget = f;
   const byz: Byzantine[] = [];
-  for (const b of ['equivocate', 'fork', 'silent', 'invalid'] as const) {
+  for (const b of ['equivocate', 'fork', 'silent', 'invalid', ...ADVERSARIES] as const) {
     if (budget > 0 && on(b)) {
       const k = rng.between(1, budget);
       for (let i = 0; i < k; i++) byz.push(b);
       budget -= k;
     }
+  }
+  if (on('stranger')) s.strangers = rng.between(1, 2);
+  if (options.requireAdversary && s.strangers === 0 && !byz.some((b) => isAdversary(b))) {
+    const enabled = ADVERSARIES.filter((a) => faults.includes(a));
+    if (budget > 0 && enabled.length > 0) byz.push(rng.pick(enabled));
+    else if (faults.includes('stranger')) s.strangers = 1;
   }
   byz.forEach((behaviour, i) => s.byzantine.push({ node: order[i]!, behaviour }));
   const honest = order.slice(byz.length);
@@ -94,6 +110,10 @@ export function randomScenario(
     }
   }
   return s;
+}
+
+function isAdversary(b: Byzantine): boolean {
+  return (ADVERSARIES as readonly string[]).includes(b);
 }
 
 // ---- named scenarios ----------------------------------------------------------------------
