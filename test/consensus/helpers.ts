@@ -62,12 +62,12 @@ export const TEST_CONFIG: Partial<EngineConfig> = { baseTimeoutMs: 1000, maxRoun
 
 export function newEngine(
   signer: Secp256k1Signer | null,
-  opts: { config?: Partial<EngineConfig>; wal?: WalRecord[] } = {},
+  opts: { config?: Partial<EngineConfig>; wal?: WalRecord[]; codec?: BlockCodec } = {},
 ): QbftEngine {
   return new QbftEngine({
     signer,
     recover,
-    codec: testCodec,
+    codec: opts.codec ?? testCodec,
     chainId: CHAIN_ID,
     config: { ...TEST_CONFIG, ...opts.config },
     wal: opts.wal ?? [],
