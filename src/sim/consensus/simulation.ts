@@ -117,6 +117,15 @@ const EVENT_CODES: Record<SimEvent['kind'], number> = {
   'adversary-tick': 9,
 };
 
+/**
+ * Knobs that weaken a node on purpose, to show that the checks bite: a codec that does not bind
+ * the body (as a bare header hash), and a block validation that accepts anything.
+ */
+export interface SimOptions {
+  codec?: BlockCodec;
+  validateBlock?: (block: Uint8Array) => { valid: boolean; reason?: string };
+}
+
 /** Simulated blocks are small; this bound keeps the per-sender byte budgets meaningful. */
 const SIM_MAX_MESSAGE_BYTES = 64 * 1024;
 
@@ -205,15 +214,19 @@ export class ConsensusSimulation {
   private readonly validatorKeys: number;
   private readonly checkMemory: boolean;
 
-  constructor(private readonly scenario: Scenario) {
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: SimOptions = {},
+  ) {
     this.rng = new Prng(scenario.seed);
     const inspected = new WeakMap<Uint8Array, BlockInfo | Error>();
+    const real = options.codec ?? chainBlockCodec;
     this.codec = {
       inspect: (block) => {
         let info = inspected.get(block);
         if (!info) {
           try {
-            info = chainBlockCodec.inspect(block);
+            info = real.inspect(block);
           } catch (e) {
             info = e as Error;
           }
@@ -399,6 +412,7 @@ export class ConsensusSimulation {
         ),
       buildBlock: (h, round) => this.build(node, instance, h, round),
       validateBlock: (h, block) => {
+        if (this.options.validateBlock) return this.options.validateBlock(block);
         const problem = h === node.head + 1 ? this.check(node, block) : 'not on the head';
         return problem ? { valid: false, reason: problem } : { valid: true };
       },
@@ -920,6 +934,6 @@ export class ConsensusSimulation {
   }
 }
 
-export function runScenario(scenario: Scenario): SimResult {
-  return new ConsensusSimulation(scenario).run();
+export function runScenario(scenario: Scenario, options?: SimOptions): SimResult {
+  return new ConsensusSimulation(scenario, options).run();
 }
