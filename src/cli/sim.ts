@@ -86,8 +86,9 @@ export function simCommand(): Command {
   sim
     .command('consensus')
     .description(
-      'Run seeded, virtual-time QBFT networks with faults and check safety, liveness and double signing. ' +
-        'The same seed always gives the same trace hash.',
+      "Run seeded, virtual-time QBFT networks on the node's consensus driver with faults and " +
+        'byzantine message adversaries, and check safety (every decided block imports), double ' +
+        'signing, memory bounds and liveness. The same seed always gives the same trace hash.',
     )
     .option('--validators <n>', 'validators per scenario (1-100)', integer(1, 100), 4)
     .option('--seeds <s>', 'number of random scenarios (seeds 1..S)', integer(1, 1_000_000), 100)

@@ -109,8 +109,11 @@ interface Usage {
   bytes: number;
 }
 
-/** Validity results kept per height: enough for every round of the window to have its own. */
-const MAX_VALIDITY_ENTRIES = 64;
+/**
+ * Validity results, and validations in flight, kept per height. Each holds one block, so few:
+ * an evicted result only costs a validation again.
+ */
+const MAX_VALIDITY_ENTRIES = 8;
 
 class HeightState {
   round = 0;
@@ -973,6 +976,9 @@ export class QbftEngine {
     const key = hex(digest);
     const inFlight = s.validating.get(key);
     if (inFlight && (inFlight === block || equalBytes(inFlight, block))) return;
+    s.validating.delete(key);
+    if (s.validating.size >= MAX_VALIDITY_ENTRIES)
+      s.validating.delete(s.validating.keys().next().value!);
     s.validating.set(key, block);
     this.effects.push({ kind: 'validate-block', height: s.height, round, digest, block });
   }
