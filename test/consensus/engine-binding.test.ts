@@ -12,12 +12,10 @@ import { toHex } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import type { QbftEngine } from '../../src/consensus/engine.js';
 import {
-  decodeMessage,
   encodeMessage,
   signCommit,
   signPrepare,
   signProposalPayload,
-  type SignedPayload,
 } from '../../src/consensus/messages.js';
 import { MessageType, type BlockCodec, type EngineEffect } from '../../src/consensus/types.js';
 import { buildSimBlock, SIM_GENESIS } from '../../src/sim/consensus/block.js';
@@ -29,7 +27,7 @@ import {
   ofKind,
   prepareMsg,
   proposalMsg,
-  recover,
+  payloadOf,
   roundChangeMsg,
   startInput,
 } from './helpers.js';
@@ -60,13 +58,6 @@ function otherBody(bytes: Uint8Array, extra = 'substituted'): Uint8Array {
 const digest = (bytes: Uint8Array) => codec.inspect(bytes).digest;
 const commitMsg = (i: number, d: Uint8Array) =>
   encodeMessage({ type: MessageType.Commit, signed: signCommit(signers[i]!, CHAIN_ID, 1, 0, d) });
-/** The signed payload of a message, as a justification carries it. */
-const payloadOf = (bytes: Uint8Array): SignedPayload =>
-  decodeMessage(bytes, recover, {
-    chainId: CHAIN_ID,
-    maxMessageBytes: 1 << 20,
-    maxJustification: 16,
-  }).signed;
 const send = (e: QbftEngine, bytes: Uint8Array) => e.handle({ kind: 'message', bytes });
 const reasons = (fx: EngineEffect[]) => ofKind(fx, 'rejected').map((r) => r.reason);
 

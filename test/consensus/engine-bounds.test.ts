@@ -6,12 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { QbftEngine } from '../../src/consensus/engine.js';
-import {
-  decodeMessage,
-  encodeMessage,
-  signCommit,
-  type SignedPayload,
-} from '../../src/consensus/messages.js';
+import { encodeMessage, signCommit } from '../../src/consensus/messages.js';
 import { Secp256k1Signer } from '../../src/consensus/crypto.js';
 import { MessageType, type EngineEffect } from '../../src/consensus/types.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
@@ -26,7 +21,7 @@ import {
   prepareMsg,
   privateKey,
   proposalMsg,
-  recover,
+  payloadOf,
   roundChangeMsg,
   startInput,
 } from './helpers.js';
@@ -41,15 +36,6 @@ const commitMsg = (i: number, height: number, round: number) =>
     type: MessageType.Commit,
     signed: signCommit(signers[i]!, CHAIN_ID, height, round, D),
   });
-
-/** The signed payload of a message, as a justification carries it. */
-function decodePayload(bytes: Uint8Array): SignedPayload {
-  return decodeMessage(bytes, recover, {
-    chainId: CHAIN_ID,
-    maxMessageBytes: 1 << 20,
-    maxJustification: 16,
-  }).signed;
-}
 
 function started(config = {}): QbftEngine {
   const e = newEngine(signers[0]!, { config });
@@ -109,9 +95,7 @@ describe('later rounds of the current height', () => {
     expect(e.stats()).toMatchObject({ rounds: 3, futureRoundMessages: 3 });
     // A ROUND-CHANGE carrying a certificate (larger than the budget) from a sender is dropped.
     const b0 = makeBlock(1, 'block');
-    const prepares = [1, 2, 3].map((i) =>
-      decodePayload(prepareMsg(signers[i]!, 1, 0, digestOf(b0))),
-    );
+    const prepares = [1, 2, 3].map((i) => payloadOf(prepareMsg(signers[i]!, 1, 0, digestOf(b0))));
     const big = roundChangeMsg(signers[3]!, 1, 2, {
       ref: { round: 0, digest: digestOf(b0) },
       block: b0,
@@ -125,7 +109,7 @@ describe('later rounds of the current height', () => {
   it('a justified proposal far beyond the window still moves the node', () => {
     const e = started({ maxFutureRounds: 2 });
     const round = 10_000; // proposer of (1, 10000) is order[10001 mod 4] = 1
-    const rcs = [0, 2, 3].map((i) => decodePayload(roundChangeMsg(signers[i]!, 1, round)));
+    const rcs = [0, 2, 3].map((i) => payloadOf(roundChangeMsg(signers[i]!, 1, round)));
     const fx = send(e, proposalMsg(signers[1]!, 1, round, makeBlock(1, 'far'), rcs));
     expect(fx[0]).toEqual({ kind: 'round-changed', height: 1, round, reason: 'proposal' });
     expect(ofKind(fx, 'validate-block')).toHaveLength(1);

@@ -10,6 +10,7 @@ import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../../src/codec/r
 import { Secp256k1Signer, secp256k1Recover } from '../../src/consensus/crypto.js';
 import { QbftEngine } from '../../src/consensus/engine.js';
 import {
+  decodeMessage,
   encodeMessage,
   signPrepare,
   signProposalPayload,
@@ -134,6 +135,15 @@ export function roundChangeMsg(
     preparedBlock: prepared?.block ?? null,
     prepares: prepared?.prepares ?? [],
   });
+}
+
+/** The signed payload of a message, as a justification carries it. */
+export function payloadOf(bytes: Uint8Array): SignedPayload {
+  return decodeMessage(bytes, recover, {
+    chainId: CHAIN_ID,
+    maxMessageBytes: 1 << 24,
+    maxJustification: 1024,
+  }).signed;
 }
 
 // ---- a hand-driven network ------------------------------------------------------------------
