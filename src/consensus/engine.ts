@@ -132,6 +132,11 @@ class HeightState {
   readonly validity = new Map<string, { block: Uint8Array; valid: boolean }>();
   /** Blocks sent for validation, by digest. */
   readonly validating = new Map<string, Uint8Array>();
+  /**
+   * Blocks the codec accepted, by digest: the same block arrives in a proposal and in every
+   * ROUND-CHANGE that reports it, and comparing bytes is far cheaper than checking them again.
+   */
+  readonly inspected = new Map<string, { block: Uint8Array; info: BlockInfo }>();
   /** Round for which a block was requested from the builder. */
   buildingRound: number | null = null;
   /** Digests decided here that the shell could not write: never committed again. */
@@ -850,11 +855,22 @@ export class QbftEngine {
 
   /** The block's info if it decodes, binds to `digest` and is for this height; else the error. */
   private inspectBlock(s: HeightState, block: Uint8Array, digest: Digest): BlockInfo | string {
+    const key = hex(digest);
+    const known = s.inspected.get(key);
     let info: BlockInfo;
-    try {
-      info = this.codec.inspect(block);
-    } catch (e) {
-      return `malformed block: ${(e as Error).message}`;
+    if (known && (known.block === block || equalBytes(known.block, block))) {
+      info = known.info;
+    } else {
+      try {
+        info = this.codec.inspect(block);
+      } catch (e) {
+        return `malformed block: ${(e as Error).message}`;
+      }
+      if (equalBytes(info.digest, digest)) {
+        if (s.inspected.size >= MAX_VALIDITY_ENTRIES)
+          s.inspected.delete(s.inspected.keys().next().value!);
+        s.inspected.set(key, { block, info });
+      }
     }
     if (info.height !== s.height) return 'block is for another height';
     if (!equalBytes(info.digest, digest)) return 'block does not match the signed digest';
