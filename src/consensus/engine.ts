@@ -884,19 +884,18 @@ export class QbftEngine {
 
   /**
    * Checks a proposal's ROUND-CHANGE and PREPARE justification (QBFT's
-   * isValidProposalJustification) and the round its block records: a new block must be built
-   * for the proposal's round, a re-proposed one for a round no later than the one it was
-   * prepared in.
+   * isValidProposalJustification), before its block is looked at. Returns the error, or the
+   * rounds the block may record: a new block must be built for the proposal's round, a
+   * re-proposed one for a round no later than the one it was prepared in.
    */
-  private justificationError(s: HeightState, msg: ProposalMessage, info: BlockInfo): string | null {
+  private justificationError(
+    s: HeightState,
+    msg: ProposalMessage,
+  ): string | { exact: number } | { atMost: number } {
     const { round } = msg.signed;
-    const builtFor = (limit: number, exact: boolean) =>
-      info.round === null || (exact ? info.round === round : info.round <= limit)
-        ? null
-        : `block records round ${info.round}`;
     if (round === 0) {
       return msg.roundChanges.length === 0 && msg.prepares.length === 0
-        ? builtFor(0, true)
+        ? { exact: 0 }
         : 'round-0 proposal carries a justification';
     }
     const authors = new Set<string>();
@@ -918,7 +917,7 @@ export class QbftEngine {
       return `round-change justification has ${authors.size} of ${s.quorum} ROUND-CHANGEs`;
     if (!highest) {
       return msg.prepares.length === 0
-        ? builtFor(round, true)
+        ? { exact: round }
         : 'unprepared justification carries PREPAREs';
     }
     for (const rc of msg.roundChanges) {
@@ -928,13 +927,27 @@ export class QbftEngine {
     }
     if (!digestAtHighest) return 'proposal is not the highest prepared block';
     return (
-      this.isPrepareCertificate(s, msg.prepares, highest.round, msg.signed.digest) ??
-      builtFor(highest.round, false)
+      this.isPrepareCertificate(s, msg.prepares, highest.round, msg.signed.digest) ?? {
+        atMost: highest.round,
+      }
     );
   }
 
+  /** The block of a justified proposal: it must check, and record a round it may record. */
+  private proposalBlockError(
+    s: HeightState,
+    msg: ProposalMessage,
+    rounds: { exact: number } | { atMost: number },
+  ): string | null {
+    const info = this.inspectBlock(s, msg.block, msg.signed.digest);
+    if (typeof info === 'string') return info;
+    if (info.round === null) return null;
+    const ok = 'exact' in rounds ? info.round === rounds.exact : info.round <= rounds.atMost;
+    return ok ? null : `block records round ${info.round}`;
+  }
+
   private onProposal(s: HeightState, msg: ProposalMessage, own: boolean): void {
-    const { round, author, digest } = msg.signed;
+    const { round, author } = msg.signed;
     if (round < s.round) return;
     if (!equalBytes(author, proposerOf(s.validators, s.height, round))) {
       this.reject(`PROPOSAL for round ${round} from a validator that is not its proposer`, author);
@@ -946,8 +959,10 @@ export class QbftEngine {
       if (!own) this.noteSeen(s, msg.signed);
       return;
     }
-    const info = this.inspectBlock(s, msg.block, digest);
-    const error = typeof info === 'string' ? info : this.justificationError(s, msg, info);
+    // The justification first: it costs no hashing, and a bogus one never gets the block
+    // (up to maxMessageBytes) checked.
+    const rounds = this.justificationError(s, msg);
+    const error = typeof rounds === 'string' ? rounds : this.proposalBlockError(s, msg, rounds);
     if (error) {
       this.reject(`invalid PROPOSAL: ${error}`, author);
       return;
@@ -1137,14 +1152,17 @@ export class QbftEngine {
         this.reject('ROUND-CHANGE reports a prepared round without its block', author);
         return;
       }
-      const info = this.inspectBlock(s, msg.preparedBlock, prepared.digest);
-      const error =
-        typeof info === 'string'
-          ? info
-          : (this.isPrepareCertificate(s, msg.prepares, prepared.round, prepared.digest) ??
-            (info.round !== null && info.round > prepared.round
+      // The certificate first (no hashing), then the block it certifies.
+      let error = this.isPrepareCertificate(s, msg.prepares, prepared.round, prepared.digest);
+      if (!error) {
+        const info = this.inspectBlock(s, msg.preparedBlock, prepared.digest);
+        error =
+          typeof info === 'string'
+            ? info
+            : info.round !== null && info.round > prepared.round
               ? `prepared block records round ${info.round}, after its prepared round`
-              : null));
+              : null;
+      }
       if (error) {
         this.reject(`invalid ROUND-CHANGE: ${error}`, author);
         return;
