@@ -35,6 +35,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web app runs in browsers.
+    files: ['web/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: CONSENSUS_CRITICAL.map((g) => `${g}/*.ts`),
     rules: {
       'no-restricted-globals': [

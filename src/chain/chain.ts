@@ -215,15 +215,45 @@ export class Chain {
     return r ? decodeStoredReceipts(r) : [];
   }
 
-  /** Decodes a block's transactions (senders come from the decoder's cache when seen before). */
+  /**
+   * Decodes a block's transactions (senders come from the decoder's cache when seen before). They
+   * are kept in that cache: a block's transactions are read again when it commits and by RPC.
+   */
   transactionsOf(block: Block): SignedTx[] {
-    return block.transactions.map((raw) => this.decoder.decode(raw));
+    return block.transactions.map((raw) => this.decoder.decode(raw, { keep: true }));
   }
 
   stateAt(number: bigint): StateDB {
     const b = this.blockAt(number);
     if (!b) throw new ImportError(`no block ${number}`);
     return new StateDB(b.header.stateRoot, this.store);
+  }
+
+  /**
+   * Executes committed block `number` again on its parent's state and writes nothing: for what
+   * its state transition computed besides the state, such as the weights its election used.
+   * Costs what importing the block cost.
+   */
+  reexecute(number: bigint): BlockOutcome {
+    const block = number > 0n ? this.blockAt(number) : undefined;
+    if (!block) throw new ImportError(`no block ${number} to execute again`);
+    const h = block.header;
+    return executeBlock(
+      this.stateAt(number - 1n),
+      {
+        chainId: this.chainId,
+        number,
+        timestamp: h.timestamp,
+        coinbase: h.coinbase,
+        baseFeePerGas: h.baseFeePerGas,
+        gasLimit: h.gasLimit,
+        params: this.params,
+        validators: this.validatorsAt(number),
+        randaoReveal: h.extra.randaoReveal,
+        mixHash: h.mixHash,
+      },
+      this.transactionsOf(block),
+    );
   }
 
   headState(): StateDB {

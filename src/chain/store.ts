@@ -13,6 +13,15 @@
  * the head and the genesis hash and digest follow in one transaction once they all are. A node
  * killed during that build finds no genesis and builds it again (the nodes are keyed by hash,
  * so rewriting them is harmless).
+ *
+ * Every write is one synchronous transaction whose callback only puts and removes (never returns
+ * a promise, never reads, never starts an asynchronous write), so it cannot overlap another
+ * write or an asynchronous commit. One failure is retried: lmdb-js 3.5 keeps its free-page list
+ * in memory between write transactions, and saving it can fail spuriously with MDB_BAD_TXN
+ * ("reserved freelist had a data entry with zero-size": its check reads the record it looked up
+ * before checking that the lookup found one). The failed transaction is aborted, which makes
+ * lmdb-js drop that in-memory list and reload it from the file, so the same writes succeed when
+ * run again. See docs/node.md#storage.
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -36,6 +45,23 @@ export interface CommittedBlock {
 
 /** State nodes putNodes writes per LMDB transaction (a genesis chunk is ~65,000 nodes). */
 const NODE_BATCH = 20_000;
+/** LMDB's MDB_BAD_TXN: the transaction could not commit (see the file comment). */
+const MDB_BAD_TXN = -30782;
+/** Attempts at one write transaction when its commit fails with MDB_BAD_TXN. */
+const WRITE_ATTEMPTS = 3;
+
+export interface ChainStoreOptions {
+  /** Told when a write transaction failed with MDB_BAD_TXN and is run again. */
+  onWriteRetry?: (error: Error, attempt: number) => void;
+}
+
+/** Whether a failed write is lmdb-js's spurious free-list error, worth running again. */
+function isBadTxn(e: unknown): e is Error {
+  return (
+    e instanceof Error &&
+    ((e as { code?: unknown }).code === MDB_BAD_TXN || e.message.includes('MDB_BAD_TXN'))
+  );
+}
 
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -55,8 +81,12 @@ export class ChainStore implements TrieNodeStore {
   >;
   private walSeq = 0n;
   private closing: Promise<void> | undefined;
+  private retries = 0;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly options: ChainStoreOptions = {},
+  ) {
     mkdirSync(path, { recursive: true });
     this.root = open({ path, maxDbs: 16, compression: false });
     const sub = (name: string) =>
@@ -77,6 +107,28 @@ export class ChainStore implements TrieNodeStore {
     };
     for (const { key: k } of this.dbs.wal.getRange({ reverse: true, limit: 1 })) {
       this.walSeq = bytesToBigint(k as Uint8Array) + 1n;
+    }
+  }
+
+  /** Write transactions run again after MDB_BAD_TXN, since the store was opened. */
+  get writeRetries(): number {
+    return this.retries;
+  }
+
+  /**
+   * Runs `write` (puts and removes only) in one synchronous transaction, again after a spurious
+   * MDB_BAD_TXN (the aborted attempt wrote nothing, and the writes are the same).
+   */
+  private transact(write: () => void): void {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.root.transactionSync(write);
+        return;
+      } catch (e) {
+        if (attempt >= WRITE_ATTEMPTS || !isBadTxn(e)) throw e;
+        this.retries++;
+        this.options.onWriteRetry?.(e, attempt);
+      }
     }
   }
 
@@ -107,7 +159,7 @@ export class ChainStore implements TrieNodeStore {
 
   /** Records the genesis digest of a directory written before digests were kept. */
   setGenesisDigest(digest: Uint8Array): void {
-    this.root.transactionSync(() => {
+    this.transact(() => {
       this.dbs.meta.put(Buffer.from('genesisDigest'), digest);
     });
   }
@@ -118,7 +170,7 @@ export class ChainStore implements TrieNodeStore {
    */
   putNodes(nodes: Array<[Uint8Array, Uint8Array]>): void {
     for (let start = 0; start < nodes.length; start += NODE_BATCH) {
-      this.root.transactionSync(() => {
+      this.transact(() => {
         const end = start + NODE_BATCH < nodes.length ? start + NODE_BATCH : nodes.length;
         for (let i = start; i < end; i++) this.dbs.nodes.put(nodes[i]![0], nodes[i]![1]);
       });
@@ -147,7 +199,7 @@ export class ChainStore implements TrieNodeStore {
 
   /** Writes a committed block and everything it brings, and moves the head, atomically. */
   commitBlock(c: CommittedBlock, genesis = false): void {
-    this.root.transactionSync(() => {
+    this.transact(() => {
       for (const [h, node] of c.nodes) this.dbs.nodes.put(h, node);
       this.dbs.blocks.put(key(c.number), c.block);
       this.dbs.hashes.put(c.hash, key(c.number));
@@ -181,7 +233,7 @@ export class ChainStore implements TrieNodeStore {
   walAppend(record: WalRecord): void {
     const seq = this.walSeq++;
     // The callback must not return put's promise: lmdb would then hold the transaction open.
-    this.root.transactionSync(() => {
+    this.transact(() => {
       this.dbs.wal.put(key(seq), encodeWalRecord(record));
     });
   }
@@ -192,7 +244,7 @@ export class ChainStore implements TrieNodeStore {
       if (decodeWalRecord(bytes(value as Uint8Array)!).height < height) drop.push(k as Uint8Array);
     }
     if (drop.length === 0) return;
-    this.root.transactionSync(() => {
+    this.transact(() => {
       for (const k of drop) this.dbs.wal.remove(k);
     });
   }

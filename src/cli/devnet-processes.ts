@@ -11,6 +11,7 @@ export interface ProcessDevnetCliOptions {
   datadir: string;
   rpcPort: number;
   rpcHost: string;
+  rpcVhosts?: string[];
   reset: boolean;
   standby: number;
   followers: number;
@@ -50,6 +51,7 @@ export async function runProcessDevnet(
       host: opts.rpcHost,
       p2pPort: opts.p2pPort,
       rpcPort: opts.rpcPort,
+      rpcVhosts: opts.rpcVhosts,
       metricsPort: opts.metricsPort ?? null,
       onEntry: (node, e) => {
         if (e.event === 'block' && node.spec.index === 0) {

@@ -2,14 +2,17 @@
  * `etm devnet`: a local multi-validator network for development, in one process or (with
  * --processes) one OS process per node over libp2p.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
+import { vhosts } from '../node/config.js';
 import { DEVNET_STAKING, DEVNET_STANDBY, startDevnet, type Devnet } from '../node/devnet.js';
 import { integer } from './options.js';
 import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
 import { runProcessDevnet, type ProcessDevnetCliOptions } from './devnet-processes.js';
+
+type DevnetCliOptions = ProcessDevnetCliOptions & { processes: boolean; ui: boolean };
 
 export function devnetCommand(): Command {
   return new Command('devnet')
@@ -30,7 +33,13 @@ export function devnetCommand(): Command {
     )
     .option('--rpc-port <port>', 'JSON-RPC port (HTTP and WebSocket)', integer(0, 65535), 8545)
     .option('--rpc-host <host>', 'JSON-RPC interface to bind', '127.0.0.1')
+    .option(
+      '--rpc-vhosts <names>',
+      'comma-separated host names JSON-RPC requests may name in their Host header, "*" for any (default: localhost and --rpc-host; IP addresses are always accepted)',
+      hostList,
+    )
     .option('--reset', 'delete the data directory first and start a new chain', false)
+    .option('--no-ui', 'do not serve the web app (explorer and voting page) at the RPC address')
     .option(
       '--standby <n>',
       'extra nodes with dev validator keys, outside the genesis set, ready to be elected',
@@ -77,7 +86,7 @@ export function devnetCommand(): Command {
       integer(0, 100),
       0,
     )
-    .action(async (opts: ProcessDevnetCliOptions & { processes: boolean }, command: Command) => {
+    .action(async (opts: DevnetCliOptions, command: Command) => {
       const out = (line: string) => process.stdout.write(line + '\n');
       if (opts.processes) {
         const standbyGiven = command.getOptionValueSource('standby') === 'cli';
@@ -92,8 +101,10 @@ export function devnetCommand(): Command {
           datadir: resolve(opts.datadir),
           rpcHost: opts.rpcHost,
           rpcPort: opts.rpcPort,
+          rpcVhosts: opts.rpcVhosts,
           reset: opts.reset,
           standby: opts.standby,
+          ui: opts.ui,
           staking: {
             epochBlocks: opts.epochBlocks,
             rankedSeats: opts.rankedSeats,
@@ -109,6 +120,18 @@ export function devnetCommand(): Command {
       printBanner(devnet, opts, out);
       stopOnSignal(() => devnet.stop(), out);
     });
+}
+
+/** --rpc-vhosts: a comma-separated list, checked like the node config's rpc.vhosts. */
+function hostList(value: string): string[] {
+  try {
+    return vhosts(
+      value.split(',').map((h) => h.trim()),
+      '--rpc-vhosts',
+    );
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/^--rpc-vhosts(\[\d+\])?: /, ''));
+  }
 }
 
 function printBanner(
@@ -144,5 +167,6 @@ function printBanner(
     `Data directory:    ${resolve(opts.datadir)}${head > 0n ? ` (resuming at block ${head})` : ''}`,
   );
   out(`JSON-RPC:          ${d.httpUrl}   WebSocket: ${d.wsUrl}`);
+  if (d.uiUrl) out(`Web app:           ${d.uiUrl}   (explorer, voting, election audit)`);
   out('');
 }

@@ -74,6 +74,9 @@ export function nodeCommand(): Command {
           `JSON-RPC ${running.httpUrl}  WebSocket ${running.wsUrl}`,
         );
       }
+      if (running.uiUrl) {
+        logger.log('info', 'ui', { url: running.uiUrl }, `web app ${running.uiUrl}`);
+      }
       if (p2p) {
         logger.log(
           'info',

@@ -89,6 +89,11 @@ export function lotteryWeight(R: bigint): bigint {
 const DRAW = utf8('draw');
 const ORDER = utf8('order');
 
+/** The point of lottery draw i over a total W > 0: uint256(keccak256(seed ‖ "draw" ‖ uint64be(i))) mod W. */
+export function drawPoint(seed: Uint8Array, i: number, W: bigint): bigint {
+  return tagHash(seed, DRAW, i) % W;
+}
+
 /** uint256(keccak256(seed ‖ tag ‖ uint64be(i))). */
 function tagHash(seed: Uint8Array, tag: Uint8Array, i: number): bigint {
   return bytesToBigint(keccak256(concatBytes(seed, tag, uint64be(i))));
@@ -164,7 +169,7 @@ export function elect(input: ElectionInput): ElectionResult {
   for (const e of entries) if (!e.elected) W += e.w;
   const drawn: Draw[] = [];
   for (let i = 0; i < lotterySeats && W > 0n; i++) {
-    const z = tagHash(seed, DRAW, i) % W;
+    const z = drawPoint(seed, i, W);
     let cumulative = 0n;
     for (const e of entries) {
       if (e.elected || e.w === 0n) continue;

@@ -21,7 +21,8 @@ export type TxErrorCode =
   | 'pool-full'
   | 'sender-limit'
   | 'already-known'
-  | 'contract-creation-unsupported';
+  | 'contract-creation-unsupported'
+  | 'value-to-system-account';
 
 /** Every code, in declaration order (for exhaustive mapping, e.g. to RPC error data). */
 export const TX_ERROR_CODES: readonly TxErrorCode[] = [
@@ -43,6 +44,7 @@ export const TX_ERROR_CODES: readonly TxErrorCode[] = [
   'sender-limit',
   'already-known',
   'contract-creation-unsupported',
+  'value-to-system-account',
 ];
 
 export class TxError extends Error {

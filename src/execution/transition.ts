@@ -20,10 +20,22 @@ import type { StateDB } from '../state/state-db.js';
 import { TxError } from './errors.js';
 import { effectiveGasPrice, splitBaseFee } from './fees.js';
 import { intrinsicGas, type SignedTx } from './tx.js';
-import { DAO_TREASURY, STAKING_ADDRESS, STAKING_REWARD_POOL } from './system-accounts.js';
-import { equalBytes } from '../crypto/bytes.js';
-import { callStaking, Revert, stakingCallGas } from '../staking/contract.js';
-import { applyBlockStaking } from '../staking/block-hooks.js';
+import {
+  DAO_TREASURY,
+  isSystemAccount,
+  STAKING_ADDRESS,
+  STAKING_REWARD_POOL,
+} from './system-accounts.js';
+import { equalBytes, toHex } from '../crypto/bytes.js';
+import { toChecksumAddress } from '../crypto/address.js';
+import {
+  callStaking,
+  Revert,
+  STAKING_PAYABLE,
+  stakingCallGas,
+  stakingFunctionOf,
+} from '../staking/contract.js';
+import { applyBlockStaking, type CandidateWeighing } from '../staking/block-hooks.js';
 import { applyBlockEconomics, type BlockEconomicsOutput } from '../economics/block.js';
 import type { Log } from '../chain/receipt.js';
 
@@ -63,6 +75,33 @@ export interface BlockOutcome {
   economics: BlockEconomicsOutput;
   /** Validators of the next epoch when this block ends an epoch, else empty. */
   nextValidators: Uint8Array[];
+  /** The candidates' weights this block's election used; null unless it ends an epoch. */
+  electionWeights: CandidateWeighing[] | null;
+}
+
+/**
+ * Why a transaction may not carry its value, or null: value reaches a system address only through
+ * a payable function of the staking contract (registerCandidate's deposit). Anything else sent
+ * there could never be moved again (and would count as a pool's or the treasury's funds), so the
+ * mempool refuses it, and execution reverts it with the value left with the sender.
+ */
+export function systemValueError(tx: Pick<SignedTx, 'to' | 'value' | 'data'>): TxError | null {
+  if (tx.value === 0n || tx.to === null || !isSystemAccount(tx.to)) return null;
+  const where = toChecksumAddress(tx.to);
+  if (!equalBytes(tx.to, STAKING_ADDRESS)) {
+    return new TxError(
+      'value-to-system-account',
+      `system account ${where} does not accept value: send it with value 0`,
+    );
+  }
+  const fn = stakingFunctionOf(tx.data);
+  if (fn !== null && STAKING_PAYABLE.has(fn)) return null;
+  return new TxError(
+    'value-to-system-account',
+    fn === null
+      ? `staking contract ${where} accepts value only with a payable function (${[...STAKING_PAYABLE].join(', ')}); the calldata ${tx.data.length === 0 ? 'is empty' : `(selector ${toHex(tx.data.subarray(0, 4))}) selects none`}`
+      : `staking function ${fn} is not payable: send it with value 0`,
+  );
 }
 
 /** Applies one transaction; throws TxError (and changes nothing) if it cannot be included. */
@@ -134,8 +173,12 @@ export function applyTransaction(
   let status: 0 | 1 = 1;
   let logs: Log[] = [];
   if (!system) {
-    debit(state, tx.sender, tx.value);
-    credit(state, tx.to, tx.value);
+    // Value sent to a system account reverts: the sender keeps it (see systemValueError).
+    if (tx.value > 0n && isSystemAccount(tx.to)) status = 0;
+    else {
+      debit(state, tx.sender, tx.value);
+      credit(state, tx.to, tx.value);
+    }
   } else if (wanted > tx.gasLimit) {
     status = 0; // out of gas: the call does not run
   } else {
@@ -260,7 +303,7 @@ function finish(
   const bloom = new Uint8Array(BLOOM_BYTES);
   for (const r of receipts) orBloom(bloom, r.logsBloom);
   // Throws StakingBlockError when the block's RANDAO reveal is wrong.
-  const { nextValidators } = applyBlockStaking(state, {
+  const { nextValidators, electionWeights } = applyBlockStaking(state, {
     height: env.number,
     round: env.round,
     params: env.params,
@@ -269,5 +312,5 @@ function finish(
     randaoReveal: env.randaoReveal,
     mix: env.mixHash,
   });
-  return { receipts, gasUsed, logsBloom: bloom, fees, economics, nextValidators };
+  return { receipts, gasUsed, logsBloom: bloom, fees, economics, nextValidators, electionWeights };
 }

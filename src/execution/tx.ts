@@ -4,8 +4,10 @@
  * rules of Ethereum's Prague fork (the ones @ethereumjs/tx applies, which the tests use as the
  * reference); the signing hash is computed from the decoded items, so admitting a transaction
  * builds no library transaction object. The sender is recovered with the native libsecp256k1
- * (the JS recovery is ~20× slower) and cached by transaction hash, so a transaction met twice
- * (gossip, then block import) is recovered once.
+ * (the JS recovery is ~20× slower). Decoded transactions are remembered by hash only when the
+ * caller keeps them (the mempool admitted them, or a block holds them), within a byte budget, so
+ * a transaction met twice (gossip, then block import) is recovered once while one that is
+ * refused costs no memory once refused.
  */
 import { bigintToBytes, concatBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
@@ -54,6 +56,18 @@ export interface SignedTx {
 
 export const DEFAULT_MAX_TX_BYTES = 131_072;
 export const DEFAULT_SENDER_CACHE_SIZE = 65_536;
+/** Bytes the remembered transactions may take (see entryBytes). */
+export const DEFAULT_TX_CACHE_BYTES = 64 * 1024 * 1024;
+/** Bytes the transactions recovered ahead (prefetch) may take while they wait to be decoded. */
+export const DEFAULT_PREFETCH_BYTES = 32 * 1024 * 1024;
+
+/**
+ * What a decoded transaction holds in memory, as the caches count it: its encoding, its data (a
+ * copy of part of it) and about 600 bytes of fields and object headers.
+ */
+export function entryBytes(tx: Pick<SignedTx, 'raw' | 'data'>): number {
+  return tx.raw.length + tx.data.length + 600;
+}
 
 export const TX_GAS = 21_000n;
 export const TX_CREATE_GAS = 32_000n;
@@ -91,6 +105,65 @@ export interface TxDecoderOptions {
   maxTxBytes?: number;
   /** Transactions remembered by hash (default 65,536; 0 disables the cache). */
   cacheSize?: number;
+  /** Bytes the remembered transactions may take, as entryBytes counts them (default 64 MiB). */
+  cacheBytes?: number;
+  /** Bytes prefetched transactions may take while they wait to be decoded (default 32 MiB). */
+  prefetchBytes?: number;
+}
+
+/** Whether decode remembers what it decodes. */
+export interface DecodeOptions {
+  /**
+   * Remember the transaction (default false): for transactions that are worth it — admitted to
+   * the mempool (see keep), or in a block. Never for anything a peer or client merely sent.
+   */
+  keep?: boolean;
+}
+
+/** Decoded transactions by hash hex, least recently used first, within a byte budget. */
+class TxCache {
+  private readonly map = new Map<string, SignedTx>();
+  private size = 0;
+
+  constructor(
+    private readonly maxCount: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get count(): number {
+    return this.map.size;
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** The entry, made the most recently used; `take` removes it. */
+  get(key: string, take = false): SignedTx | undefined {
+    const tx = this.map.get(key);
+    if (tx === undefined) return undefined;
+    this.map.delete(key);
+    if (take) this.size -= entryBytes(tx);
+    else this.map.set(key, tx);
+    return tx;
+  }
+
+  set(key: string, tx: SignedTx): void {
+    const bytes = entryBytes(tx);
+    if (this.maxCount === 0 || bytes > this.maxBytes) return;
+    const old = this.map.get(key);
+    if (old !== undefined) {
+      this.map.delete(key);
+      this.size -= entryBytes(old);
+    }
+    while (this.map.size >= this.maxCount || this.size + bytes > this.maxBytes) {
+      const [first, evicted] = this.map.entries().next().value!;
+      this.map.delete(first);
+      this.size -= entryBytes(evicted);
+    }
+    this.map.set(key, tx);
+    this.size += bytes;
+  }
 }
 
 /** The fields of a transaction, read from its decoded RLP items. */
@@ -122,9 +195,11 @@ export class TxDecoder {
   private readonly chainIdBytes: Uint8Array;
   /**
    * hash hex → the transaction decoded from those bytes (the same bytes always decode the same
-   * way for one chain); a Map iterates in insertion order, so the first key is the least recent.
+   * way for one chain), for the transactions kept.
    */
-  private readonly decoded = new Map<string, SignedTx>();
+  private readonly decoded: TxCache;
+  /** Transactions recovered ahead, until decode takes them (oldest dropped first). */
+  private readonly prefetched: TxCache;
   private recoveries = 0;
   private hits = 0;
 
@@ -134,23 +209,52 @@ export class TxDecoder {
     this.cacheSize = opts.cacheSize ?? DEFAULT_SENDER_CACHE_SIZE;
     if (opts.chainId <= 0n) throw new RangeError(`chain id must be positive, got ${opts.chainId}`);
     this.chainIdBytes = bigintToBytes(opts.chainId);
-  }
-
-  /** Sender recoveries done and cache hits so far. */
-  stats(): { recoveries: number; cacheHits: number; cached: number } {
-    return { recoveries: this.recoveries, cacheHits: this.hits, cached: this.decoded.size };
-  }
-
-  decode(input: Uint8Array): SignedTx {
-    const parsed = this.parse(input);
-    if ('sender' in parsed) return parsed;
-    return this.finish(parsed, this.sender(parsed.digest, parsed.signature));
+    this.decoded = new TxCache(this.cacheSize, opts.cacheBytes ?? DEFAULT_TX_CACHE_BYTES);
+    this.prefetched = new TxCache(this.cacheSize, opts.prefetchBytes ?? DEFAULT_PREFETCH_BYTES);
   }
 
   /**
-   * Recovers the senders of many transactions at once on a worker pool and keeps the decoded
-   * transactions in the cache, so that `decode` of the same bytes then finds them there. What
-   * does not decode or recover is left alone: `decode` reports it as it always does.
+   * Sender recoveries done and cache hits so far; transactions (and their bytes) remembered, and
+   * prefetched ones waiting to be decoded.
+   */
+  stats(): {
+    recoveries: number;
+    cacheHits: number;
+    cached: number;
+    cachedBytes: number;
+    prefetched: number;
+  } {
+    return {
+      recoveries: this.recoveries,
+      cacheHits: this.hits,
+      cached: this.decoded.count,
+      cachedBytes: this.decoded.bytes,
+      prefetched: this.prefetched.count,
+    };
+  }
+
+  /** Decodes and authenticates a transaction; throws TxError. */
+  decode(input: Uint8Array, opts: DecodeOptions = {}): SignedTx {
+    const parsed = this.parse(input);
+    if ('sender' in parsed) {
+      if (opts.keep) this.keep(parsed);
+      return parsed;
+    }
+    const tx: SignedTx = { ...parsed.tx, sender: this.sender(parsed.digest, parsed.signature) };
+    if (opts.keep) this.keep(tx);
+    return tx;
+  }
+
+  /** Remembers a decoded transaction (the mempool admitted it), so it is not recovered again. */
+  keep(tx: SignedTx): void {
+    if (this.cacheSize === 0) return;
+    this.decoded.set(toHex(tx.hash), { ...tx, sender: tx.sender.slice() });
+  }
+
+  /**
+   * Recovers the senders of many transactions at once on a worker pool and holds the decoded
+   * transactions (within prefetchBytes) until `decode` of the same bytes takes them. What does
+   * not decode or recover is left alone: `decode` reports it as it always does.
    */
   async prefetch(inputs: readonly Uint8Array[], pool: RecoveryPool): Promise<void> {
     if (this.cacheSize === 0) return;
@@ -170,7 +274,9 @@ export class TxDecoder {
     results.forEach((r, i) => {
       if (!('publicKey' in r)) return;
       this.recoveries++;
-      this.finish(pending[i]!, addressOfPublicKey(r.publicKey).slice());
+      const p = pending[i]!;
+      if (this.decoded.get(p.key) === undefined)
+        this.prefetched.set(p.key, { ...p.tx, sender: addressOfPublicKey(r.publicKey).slice() });
     });
   }
 
@@ -187,11 +293,10 @@ export class TxDecoder {
     // A transaction met before (gossip, then the block that includes it) is not decoded again.
     const hash = keccak256(input);
     const key = this.cacheSize > 0 ? toHex(hash) : '';
-    const cached = this.cacheSize > 0 ? this.decoded.get(key) : undefined;
+    const cached =
+      this.cacheSize > 0 ? (this.decoded.get(key) ?? this.prefetched.get(key, true)) : undefined;
     if (cached) {
       this.hits++;
-      this.decoded.delete(key);
-      this.decoded.set(key, cached);
       return { ...cached, sender: cached.sender.slice() };
     }
     // Own copy, safe from the caller reusing its buffer.
@@ -273,19 +378,6 @@ export class TxDecoder {
         yParity: type === 0 ? null : recid,
       },
     };
-  }
-
-  /** Completes a parsed transaction with its sender and remembers it. */
-  private finish(parsed: Parsed, sender: Uint8Array): SignedTx {
-    const decoded: SignedTx = { ...parsed.tx, sender };
-    if (this.cacheSize > 0) {
-      // Re-inserting a key (a prefetch racing a decode) makes no room for it.
-      if (this.decoded.has(parsed.key)) this.decoded.delete(parsed.key);
-      else if (this.decoded.size >= this.cacheSize)
-        this.decoded.delete(this.decoded.keys().next().value!);
-      this.decoded.set(parsed.key, decoded);
-    }
-    return { ...decoded, sender: sender.slice() };
   }
 
   /** Checks the chain id (EIP-155 `v` or the typed field) and returns the recovery id. */

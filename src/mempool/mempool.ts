@@ -5,11 +5,16 @@
  *
  * Per sender, transactions are kept by nonce; a nonce may run up to `maxNonceGap` ahead of the
  * state nonce, so a wallet can queue a few at once. Only the run of contiguous nonces starting at
- * the state nonce is executable.
+ * the state nonce is executable; the rest wait for an earlier nonce ("gapped"). Gapped
+ * transactions cost their sender nothing until the gap is filled, so they are held apart: a small
+ * count per sender and in total, below every executable transaction when the pool must choose
+ * (an executable newcomer may evict any gapped one, a gapped newcomer never evicts an executable
+ * one), and dropped after `gappedLifetimeBlocks` blocks.
  */
 import { compareBytes, toHex } from '../crypto/bytes.js';
 import { TxError } from '../execution/errors.js';
 import { effectiveGasPrice } from '../execution/fees.js';
+import { systemValueError } from '../execution/transition.js';
 import { intrinsicGas, TX_GAS, type SignedTx } from '../execution/tx.js';
 import { Heap } from './heap.js';
 
@@ -31,6 +36,12 @@ export interface MempoolLimits {
   maxNonceGap: number;
   /** A replacement must raise both maxFeePerGas and maxPriorityFeePerGas by this many percent. */
   priceBumpPercent: bigint;
+  /** Gapped transactions (waiting for an earlier nonce) of one sender held at most. */
+  maxGappedPerSender: number;
+  /** Gapped transactions held at most, over all senders. */
+  maxGapped: number;
+  /** A transaction still gapped this many blocks after it became gapped is dropped. */
+  gappedLifetimeBlocks: number;
 }
 
 export const DEFAULT_MEMPOOL_LIMITS: Readonly<MempoolLimits> = Object.freeze({
@@ -39,6 +50,9 @@ export const DEFAULT_MEMPOOL_LIMITS: Readonly<MempoolLimits> = Object.freeze({
   maxPerSender: 64,
   maxNonceGap: 64,
   priceBumpPercent: 10n,
+  maxGappedPerSender: 16,
+  maxGapped: 1024,
+  gappedLifetimeBlocks: 600,
 });
 
 export interface MempoolOptions {
@@ -61,6 +75,14 @@ interface Entry {
   key: string;
   senderKey: string;
   size: number;
+  /** The pool's block count when the transaction became gapped; null while executable. */
+  gappedSince: number | null;
+}
+
+/** One sender's transactions in ascending nonce order, and its state nonce as last seen. */
+interface Queue {
+  entries: Entry[];
+  nonce: bigint;
 }
 
 /** A position in one sender's nonce-ordered list, with the tip of the transaction it points at. */
@@ -68,6 +90,8 @@ interface Cursor {
   entries: Entry[];
   index: number;
   tip: bigint;
+  /** Whether the transaction it points at is gapped (evicted before any executable one). */
+  gapped: boolean;
 }
 
 /** Most a transaction can cost its sender: value plus gas at the fee cap. */
@@ -89,8 +113,9 @@ function better(a: Cursor, b: Cursor): boolean {
   return compareBytes(a.entries[a.index]!.tx.hash, b.entries[b.index]!.tx.hash) < 0;
 }
 
-/** Cheapest first: lower tip, then lower hash. */
+/** First to evict: gapped before executable, then lower tip, then lower hash. */
 function cheaper(a: Cursor, b: Cursor): boolean {
+  if (a.gapped !== b.gapped) return a.gapped;
   if (a.tip !== b.tip) return a.tip < b.tip;
   return compareBytes(a.entries[a.index]!.tx.hash, b.entries[b.index]!.tx.hash) < 0;
 }
@@ -106,15 +131,25 @@ export class Mempool {
   readonly blockGasLimit: bigint;
   readonly limits: Readonly<MempoolLimits>;
   private readonly byHash = new Map<string, Entry>();
-  /** sender hex → its entries in ascending nonce order. */
-  private readonly bySender = new Map<string, Entry[]>();
+  /** sender hex → its queue. */
+  private readonly bySender = new Map<string, Queue>();
   private totalBytes = 0;
+  private gappedCount = 0;
+  /** Blocks seen (onNewHead calls): the clock of gapped transactions' expiry. */
+  private blocks = 0;
 
   constructor(opts: MempoolOptions) {
     this.minBaseFee = opts.minBaseFee;
     this.blockGasLimit = opts.blockGasLimit;
     const limits = { ...DEFAULT_MEMPOOL_LIMITS, ...opts.limits };
-    for (const k of ['maxCount', 'maxBytes', 'maxPerSender'] as const) {
+    for (const k of [
+      'maxCount',
+      'maxBytes',
+      'maxPerSender',
+      'maxGappedPerSender',
+      'maxGapped',
+      'gappedLifetimeBlocks',
+    ] as const) {
       if (!Number.isSafeInteger(limits[k]) || limits[k] < 1) {
         throw new RangeError(`mempool limit ${k} must be a positive integer, got ${limits[k]}`);
       }
@@ -142,6 +177,11 @@ export class Mempool {
     return this.totalBytes;
   }
 
+  /** Number of transactions held that wait for an earlier nonce. */
+  get gapped(): number {
+    return this.gappedCount;
+  }
+
   has(hash: Uint8Array): boolean {
     return this.byHash.has(toHex(hash));
   }
@@ -150,18 +190,33 @@ export class Mempool {
     return this.byHash.get(toHex(hash))?.tx;
   }
 
+  /** Whether a transaction held waits for an earlier nonce (undefined when not held). */
+  isGapped(hash: Uint8Array): boolean | undefined {
+    const e = this.byHash.get(toHex(hash));
+    return e === undefined ? undefined : e.gappedSince !== null;
+  }
+
   /** Every transaction held, by sender address then nonce. */
   all(): SignedTx[] {
     const out: SignedTx[] = [];
-    for (const entries of this.sendersInOrder()) for (const e of entries) out.push(e.tx);
+    for (const q of this.sendersInOrder()) for (const e of q.entries) out.push(e.tx);
     return out;
   }
 
-  /** Drops one transaction; returns whether it was held. */
+  /**
+   * Drops one transaction; returns whether it was held. The sender's later transactions then
+   * wait for the nonce it leaves open (they are gapped, within the gapped limits).
+   */
   remove(hash: Uint8Array): boolean {
     const e = this.byHash.get(toHex(hash));
     if (!e) return false;
     this.removeEntry(e);
+    const q = this.bySender.get(e.senderKey);
+    if (q) {
+      this.classify(q);
+      this.trimSender(q);
+    }
+    this.trimGapped();
     return true;
   }
 
@@ -179,6 +234,8 @@ export class Mempool {
         'contract creation is not supported: the transaction has no recipient',
       );
     }
+    const lost = systemValueError(tx);
+    if (lost) throw lost;
     const gas = intrinsicGas(tx);
     if (tx.gasLimit < gas) {
       throw new TxError(
@@ -220,16 +277,22 @@ export class Mempool {
     }
 
     const senderKey = toHex(tx.sender);
-    const queue = this.bySender.get(senderKey) ?? [];
+    const queue = this.bySender.get(senderKey)?.entries ?? [];
     // The sender must be able to pay for every transaction it would have queued from the state
     // nonce on, this one included (in place of the one it replaces): one admitted now must never
     // leave an earlier-admitted later nonce unpayable.
     let cost = maxCost(tx);
     let old: Entry | undefined;
+    let gappedOfSender = 0;
+    // The newcomer is executable when every nonce from the state nonce up to it is queued.
+    let next = stateNonce;
     for (const e of queue) {
       if (e.tx.nonce === tx.nonce) old = e;
       else if (e.tx.nonce >= stateNonce) cost += maxCost(e.tx);
+      if (e.tx.nonce === next && next < tx.nonce) next++;
+      if (e.gappedSince !== null) gappedOfSender++;
     }
+    const gapped = next < tx.nonce;
     const spendable = view.spendable(tx.sender);
     if (cost > spendable) {
       throw new TxError(
@@ -252,20 +315,33 @@ export class Mempool {
         'sender-limit',
         `sender has too many queued transactions: limit ${this.limits.maxPerSender}`,
       );
+    } else if (gapped && gappedOfSender >= this.limits.maxGappedPerSender) {
+      throw new TxError(
+        'sender-limit',
+        `sender has too many transactions waiting for an earlier nonce (next nonce ${next}, tx nonce ${tx.nonce}): limit ${this.limits.maxGappedPerSender}`,
+      );
     }
 
-    const entry: Entry = { tx, key, senderKey, size: tx.raw.length };
+    const entry: Entry = {
+      tx,
+      key,
+      senderKey,
+      size: tx.raw.length,
+      gappedSince: gapped ? this.blocks : null,
+    };
     const victims = this.planEviction(entry, old, baseFee);
     if (old) this.removeEntry(old);
     for (const v of victims) this.removeEntry(v);
-    this.insert(entry);
+    const q = this.insert(entry, stateNonce);
+    // Filling a gap makes the sender's later transactions executable.
+    this.classify(q);
     return { replaced: old ? old.tx : null, evicted: victims.map((v) => v.tx) };
   }
 
   /** The state nonce advanced past this sender's contiguous queued nonces (the 'pending' nonce). */
   pendingNonce(sender: Uint8Array, view: AccountView): bigint {
     let next = view.nonce(sender);
-    for (const e of this.bySender.get(toHex(sender)) ?? []) {
+    for (const e of this.bySender.get(toHex(sender))?.entries ?? []) {
       if (e.tx.nonce < next) continue;
       if (e.tx.nonce !== next) break;
       next++;
@@ -287,10 +363,10 @@ export class Mempool {
     maxBytes: number,
   ): SignedTx[] {
     const heads = new Heap<Cursor>(better);
-    for (const entries of this.bySender.values()) {
+    for (const { entries } of this.bySender.values()) {
       const chain = this.executable(entries, view, baseFee);
       if (chain.length > 0)
-        heads.push({ entries: chain, index: 0, tip: tipAt(chain[0]!.tx, baseFee) });
+        heads.push({ entries: chain, index: 0, tip: tipAt(chain[0]!.tx, baseFee), gapped: false });
     }
     const out: SignedTx[] = [];
     let gas = 0n;
@@ -305,24 +381,32 @@ export class Mempool {
       bytes += e.size;
       const next = c.entries[c.index + 1];
       if (next)
-        heads.push({ entries: c.entries, index: c.index + 1, tip: tipAt(next.tx, baseFee) });
+        heads.push({
+          entries: c.entries,
+          index: c.index + 1,
+          tip: tipAt(next.tx, baseFee),
+          gapped: false,
+        });
     }
     return out;
   }
 
   /**
    * After a new head: drops transactions whose nonce is now used, and those the sender can no
-   * longer afford (with every later one of that sender, which could only run after them).
-   * Transactions waiting for a nonce gap to fill, or for the base fee to fall, stay.
+   * longer afford (with every later one of that sender, which could only run after them); then
+   * gapped transactions older than `gappedLifetimeBlocks`, and gapped ones beyond the limits
+   * (the cheapest first). Transactions waiting for the base fee to fall stay.
    */
-  onNewHead(view: AccountView, _baseFee: bigint): void {
-    for (const entries of this.sendersInOrder()) {
-      const sender = entries[0]!.tx.sender;
+  onNewHead(view: AccountView, baseFee: bigint): void {
+    this.blocks++;
+    const lifetime = this.limits.gappedLifetimeBlocks;
+    for (const q of this.sendersInOrder()) {
+      const sender = q.entries[0]!.tx.sender;
       const stateNonce = view.nonce(sender);
       const spendable = view.spendable(sender);
       let cost = 0n;
       let broke = false;
-      for (const e of [...entries]) {
+      for (const e of [...q.entries]) {
         if (e.tx.nonce < stateNonce) {
           this.removeEntry(e);
           continue;
@@ -333,7 +417,14 @@ export class Mempool {
           this.removeEntry(e);
         }
       }
+      if (q.entries.length === 0) continue;
+      q.nonce = stateNonce;
+      this.classify(q);
+      for (const e of [...q.entries])
+        if (e.gappedSince !== null && this.blocks - e.gappedSince >= lifetime) this.removeEntry(e);
+      this.trimSender(q);
     }
+    this.trimGapped(baseFee);
   }
 
   /** The executable prefix of one sender's nonce-ordered entries. */
@@ -355,70 +446,139 @@ export class Mempool {
   }
 
   /**
-   * The transactions to evict so that `entry` fits (replacing `old`, if any), cheapest first:
-   * only a sender's highest nonce is evictable (no gaps), never the newcomer's own sender, and
-   * only ones paying a strictly lower tip than the newcomer. Throws 'pool-full' if that is not
+   * The transactions to evict so that `entry` fits (replacing `old`, if any), gapped ones before
+   * executable ones and the cheapest first: only a sender's highest nonce is evictable (no new
+   * gaps), never the newcomer's own sender; a gapped transaction may go for any executable
+   * newcomer, and for a gapped newcomer paying a strictly higher tip; an executable one only for
+   * an executable newcomer paying a strictly higher tip. Throws 'pool-full' if that is not
    * enough; nothing changes until the plan succeeds.
    */
   private planEviction(entry: Entry, old: Entry | undefined, baseFee: bigint): Entry[] {
-    const { maxCount, maxBytes } = this.limits;
+    const { maxCount, maxBytes, maxGapped } = this.limits;
+    const gapped = entry.gappedSince !== null;
     let count = this.byHash.size + 1 - (old ? 1 : 0);
     let bytes = this.totalBytes + entry.size - (old ? old.size : 0);
-    if (count <= maxCount && bytes <= maxBytes) return [];
+    let gappedCount = this.gappedCount + (gapped && !old ? 1 : 0);
+    const over = () => count > maxCount || bytes > maxBytes || (gapped && gappedCount > maxGapped);
+    if (!over()) return [];
     const tip = tipAt(entry.tx, baseFee);
     const full = (): TxError =>
-      new TxError(
-        'pool-full',
-        `transaction pool is full (${this.byHash.size} of ${maxCount} transactions, ${this.totalBytes} of ${maxBytes} bytes): tip ${tip} does not outbid enough cheaper transactions`,
-      );
+      gapped && gappedCount > maxGapped
+        ? new TxError(
+            'pool-full',
+            `transaction pool is full of transactions waiting for an earlier nonce (${this.gappedCount} of ${maxGapped}): tip ${tip} does not outbid enough cheaper ones`,
+          )
+        : new TxError(
+            'pool-full',
+            `transaction pool is full (${this.byHash.size} of ${maxCount} transactions, ${this.totalBytes} of ${maxBytes} bytes): tip ${tip} does not outbid enough cheaper transactions`,
+          );
     if (entry.size > maxBytes) throw full();
     const tails = new Heap<Cursor>(cheaper);
-    for (const [senderKey, entries] of this.bySender) {
+    for (const [senderKey, q] of this.bySender) {
       if (senderKey === entry.senderKey) continue;
-      const index = entries.length - 1;
-      tails.push({ entries, index, tip: tipAt(entries[index]!.tx, baseFee) });
+      tails.push(this.cursorAt(q.entries, q.entries.length - 1, baseFee));
     }
     const victims: Entry[] = [];
-    while (count > maxCount || bytes > maxBytes) {
+    while (over()) {
       const c = tails.pop();
-      if (!c || c.tip >= tip) throw full();
+      if (!c) throw full();
+      // An executable newcomer outranks every gapped transaction; otherwise only a strictly
+      // higher tip of the same class wins, and a gapped newcomer never displaces an executable one.
+      const evictable = c.gapped ? !gapped || c.tip < tip : !gapped && c.tip < tip;
+      if (!evictable) throw full();
       const victim = c.entries[c.index]!;
       victims.push(victim);
       count--;
       bytes -= victim.size;
-      if (c.index > 0) {
-        const index = c.index - 1;
-        tails.push({ entries: c.entries, index, tip: tipAt(c.entries[index]!.tx, baseFee) });
-      }
+      if (c.gapped) gappedCount--;
+      if (c.index > 0) tails.push(this.cursorAt(c.entries, c.index - 1, baseFee));
     }
     return victims;
   }
 
-  private insert(entry: Entry): void {
-    let entries = this.bySender.get(entry.senderKey);
-    if (!entries) {
-      entries = [];
-      this.bySender.set(entry.senderKey, entries);
+  private cursorAt(entries: Entry[], index: number, baseFee: bigint): Cursor {
+    const e = entries[index]!;
+    return { entries, index, tip: tipAt(e.tx, baseFee), gapped: e.gappedSince !== null };
+  }
+
+  /**
+   * Marks which of a sender's transactions are gapped: those after the first nonce missing from
+   * its state nonce on. A transaction that becomes gapped starts its lifetime now.
+   */
+  private classify(q: Queue): void {
+    let next = q.nonce;
+    for (const e of q.entries) {
+      const isGapped = e.tx.nonce > next;
+      if (!isGapped && e.tx.nonce === next) next++;
+      if (isGapped && e.gappedSince === null) {
+        e.gappedSince = this.blocks;
+        this.gappedCount++;
+      } else if (!isGapped && e.gappedSince !== null) {
+        e.gappedSince = null;
+        this.gappedCount--;
+      }
     }
+  }
+
+  /** Drops a sender's gapped transactions beyond maxGappedPerSender, highest nonces first. */
+  private trimSender(q: Queue): void {
+    let excess = -this.limits.maxGappedPerSender;
+    for (const e of q.entries) if (e.gappedSince !== null) excess++;
+    for (let i = q.entries.length - 1; excess > 0 && i >= 0; i--) {
+      const e = q.entries[i]!;
+      if (e.gappedSince === null) continue;
+      this.removeEntry(e);
+      excess--;
+    }
+  }
+
+  /**
+   * Drops gapped transactions beyond maxGapped, the cheapest first (by tip at `baseFee`; the
+   * floor when not known), each sender's highest nonce first.
+   */
+  private trimGapped(baseFee: bigint = this.minBaseFee): void {
+    if (this.gappedCount <= this.limits.maxGapped) return;
+    const tails = new Heap<Cursor>(cheaper);
+    for (const q of this.bySender.values())
+      tails.push(this.cursorAt(q.entries, q.entries.length - 1, baseFee));
+    while (this.gappedCount > this.limits.maxGapped) {
+      const c = tails.pop()!;
+      // Gapped tails come out first; every gapped transaction is some sender's tail in turn.
+      this.removeEntry(c.entries[c.index]!);
+      if (c.index > 0) tails.push(this.cursorAt(c.entries, c.index - 1, baseFee));
+    }
+  }
+
+  private insert(entry: Entry, stateNonce: bigint): Queue {
+    let q = this.bySender.get(entry.senderKey);
+    if (!q) {
+      q = { entries: [], nonce: stateNonce };
+      this.bySender.set(entry.senderKey, q);
+    }
+    q.nonce = stateNonce;
+    const { entries } = q;
     let i = entries.length;
     while (i > 0 && entries[i - 1]!.tx.nonce > entry.tx.nonce) i--;
     entries.splice(i, 0, entry);
     this.byHash.set(entry.key, entry);
     this.totalBytes += entry.size;
+    if (entry.gappedSince !== null) this.gappedCount++;
+    return q;
   }
 
   private removeEntry(entry: Entry): void {
     if (!this.byHash.delete(entry.key)) return;
     this.totalBytes -= entry.size;
-    const entries = this.bySender.get(entry.senderKey)!;
-    entries.splice(entries.indexOf(entry), 1);
-    if (entries.length === 0) this.bySender.delete(entry.senderKey);
+    if (entry.gappedSince !== null) this.gappedCount--;
+    const q = this.bySender.get(entry.senderKey)!;
+    q.entries.splice(q.entries.indexOf(entry), 1);
+    if (q.entries.length === 0) this.bySender.delete(entry.senderKey);
   }
 
-  /** Each sender's entries, senders by address bytes (the defined order of every sweep). */
-  private sendersInOrder(): Entry[][] {
+  /** Each sender's queue, senders by address bytes (the defined order of every sweep). */
+  private sendersInOrder(): Queue[] {
     return [...this.bySender.values()].sort((a, b) =>
-      compareBytes(a[0]!.tx.sender, b[0]!.tx.sender),
+      compareBytes(a.entries[0]!.tx.sender, b.entries[0]!.tx.sender),
     );
   }
 }

@@ -10,7 +10,12 @@
  *       "passwordFile": "password.txt",        // optional: else the variable below, else a prompt
  *       "passwordEnv": "ETM_PASSWORD"          // optional: the variable to read (default ETM_PASSWORD)
  *     },
- *     "rpc": { "host": "127.0.0.1", "port": 8545 },  // optional; "enabled": false turns it off
+ *     "rpc": {                                 // optional; "enabled": false turns it off
+ *       "host": "127.0.0.1", "port": 8545,
+ *       "vhosts": ["localhost", "node.example"],  // optional: Host names served ("*": any)
+ *       "maxConnections": 256, "maxWebSocketConnections": 128   // optional
+ *     },
+ *     "ui": { "enabled": true },               // optional: the web app at the RPC address
  *     "p2p": {                                 // optional: without it the node has no peers
  *       "listen": ["/ip4/0.0.0.0/tcp/30333"],
  *       "announce": ["/ip4/203.0.113.7/tcp/30333"],   // optional: addresses to advertise
@@ -36,11 +41,23 @@ export interface P2pConfig {
   maxPeers: number;
 }
 
+export interface RpcConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  /** Host names requests may name; null: the server's default (localhost and the bound host). */
+  vhosts: string[] | null;
+  maxConnections: number | null;
+  maxWebSocketConnections: number | null;
+}
+
 export interface NodeConfig {
   datadir: string;
   genesis: string;
   validator: { keystore: string; passwordFile: string | null; passwordEnv: string | null } | null;
-  rpc: { enabled: boolean; host: string; port: number };
+  rpc: RpcConfig;
+  /** The web app, served on GET by the RPC server (docs/web.md). */
+  ui: { enabled: boolean };
   p2p: P2pConfig | null;
   metrics: { host: string; port: number } | null;
   log: { format: LogFormat; level: LogLevel };
@@ -65,6 +82,18 @@ function str(v: unknown, what: string): string {
 function only(o: Record<string, unknown>, keys: string[], what: string): void {
   for (const k of Object.keys(o))
     if (!keys.includes(k)) throw new ConfigError(`${what}: unknown field "${k}"`);
+}
+
+/** Host names for the RPC's Host check: names or IP addresses, or "*" for any. */
+export function vhosts(v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || v.length === 0)
+    throw new ConfigError(`${what}: expected a non-empty list of host names (or ["*"])`);
+  return v.map((h, i) => {
+    const name = str(h, `${what}[${i}]`).trim();
+    if (name !== '*' && !/^[A-Za-z0-9.:[\]_-]+$/.test(name))
+      throw new ConfigError(`${what}[${i}]: "${name.slice(0, 40)}" is not a host name`);
+    return name;
+  });
 }
 
 function port(v: unknown, what: string): number {
@@ -126,7 +155,7 @@ function parseLog(v: unknown): NodeConfig['log'] {
 
 export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
   const o = obj(doc, 'config');
-  only(o, ['datadir', 'genesis', 'validator', 'rpc', 'p2p', 'metrics', 'log'], 'config');
+  only(o, ['datadir', 'genesis', 'validator', 'rpc', 'ui', 'p2p', 'metrics', 'log'], 'config');
   const path = (v: unknown, what: string) => resolve(baseDir, str(v, what));
   let validator: NodeConfig['validator'] = null;
   if (o.validator !== undefined && o.validator !== null) {
@@ -139,10 +168,21 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
       passwordEnv: v.passwordEnv === undefined ? null : str(v.passwordEnv, 'validator.passwordEnv'),
     };
   }
-  const rpc = { enabled: true, host: '127.0.0.1', port: 8545 };
+  const rpc: RpcConfig = {
+    enabled: true,
+    host: '127.0.0.1',
+    port: 8545,
+    vhosts: null,
+    maxConnections: null,
+    maxWebSocketConnections: null,
+  };
   if (o.rpc !== undefined) {
     const r = obj(o.rpc, 'rpc');
-    only(r, ['enabled', 'host', 'port'], 'rpc');
+    only(
+      r,
+      ['enabled', 'host', 'port', 'vhosts', 'maxConnections', 'maxWebSocketConnections'],
+      'rpc',
+    );
     if (r.enabled !== undefined) {
       if (typeof r.enabled !== 'boolean')
         throw new ConfigError('rpc.enabled: expected true or false');
@@ -150,6 +190,26 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     }
     if (r.host !== undefined) rpc.host = str(r.host, 'rpc.host');
     if (r.port !== undefined) rpc.port = port(r.port, 'rpc.port');
+    if (r.vhosts !== undefined) rpc.vhosts = vhosts(r.vhosts, 'rpc.vhosts');
+    for (const k of ['maxConnections', 'maxWebSocketConnections'] as const) {
+      const v = r[k];
+      if (v === undefined) continue;
+      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65_536)
+        throw new ConfigError(`rpc.${k}: expected an integer from 1 to 65536`);
+      rpc[k] = v as number;
+    }
+  }
+  const ui = { enabled: false };
+  if (o.ui !== undefined && o.ui !== null) {
+    const u = obj(o.ui, 'ui');
+    only(u, ['enabled'], 'ui');
+    if (u.enabled !== undefined) {
+      if (typeof u.enabled !== 'boolean')
+        throw new ConfigError('ui.enabled: expected true or false');
+      ui.enabled = u.enabled;
+    }
+    if (ui.enabled && !rpc.enabled)
+      throw new ConfigError('ui.enabled: the web app is served by the RPC server, which is off');
   }
   let metrics: NodeConfig['metrics'] = null;
   if (o.metrics !== undefined && o.metrics !== null) {
@@ -165,6 +225,7 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     genesis: path(o.genesis, 'genesis'),
     validator,
     rpc,
+    ui,
     p2p: o.p2p === undefined || o.p2p === null ? null : parseP2p(o.p2p),
     metrics,
     log: parseLog(o.log),

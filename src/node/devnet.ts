@@ -15,6 +15,7 @@ import { onionFromKey } from './randao.js';
 import { LocalNetwork } from './network.js';
 import { Node } from './node.js';
 import { blockLine, startRpc } from './run.js';
+import { devnetInfo, WebApp } from './web-app.js';
 
 export const DEV_ACCOUNT_COUNT = 10;
 export const DEV_ACCOUNT_BALANCE = 1_000_000n * ETM;
@@ -32,6 +33,8 @@ export interface DevnetOptions {
   rpcHost: string;
   /** 0 picks a free port. */
   rpcPort: number;
+  /** Host names the RPC serves (default: localhost and the bound host). */
+  rpcVhosts?: string[];
   reset: boolean;
   /**
    * Extra nodes with dev validator keys that are not in the genesis set: they follow the chain
@@ -41,6 +44,11 @@ export interface DevnetOptions {
   standby?: number;
   /** Staking parameters of a new chain (an existing one keeps its genesis). */
   staking?: DevnetStaking;
+  /**
+   * Serves the web app at the RPC address, with the dev accounts for its account picker
+   * (docs/web.md). When the app is not built, the devnet runs without it (`uiUrl` null).
+   */
+  ui?: boolean;
   log?: (line: string) => void;
   /** Silences the per-node diagnostics (rejections, errors), e.g. in tests. */
   quiet?: boolean;
@@ -56,6 +64,8 @@ export interface Devnet {
   genesis: Genesis;
   httpUrl: string;
   wsUrl: string;
+  /** The web app's address; null when not asked for or not built. */
+  uiUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -190,7 +200,16 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   }
   let rpc: Awaited<ReturnType<typeof startRpc>>;
   try {
-    rpc = await startRpc(nodes[0]!, o.rpcHost, o.rpcPort);
+    const webApp =
+      o.ui && WebApp.isBuilt() ? WebApp.load(devnetInfo(genesis.chainId, accounts)) : null;
+    if (o.ui && !webApp) log('web app not built (npm run build): not served');
+    rpc = await startRpc(
+      nodes[0]!,
+      o.rpcHost,
+      o.rpcPort,
+      o.rpcVhosts ? { vhosts: o.rpcVhosts } : {},
+      webApp,
+    );
   } catch (e) {
     await stopNodes();
     throw e;
@@ -210,6 +229,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     genesis,
     httpUrl: rpc.httpUrl,
     wsUrl: rpc.wsUrl,
+    uiUrl: rpc.uiUrl,
     stop: async () => {
       if (stopped) return;
       stopped = true;

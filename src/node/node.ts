@@ -104,7 +104,10 @@ export class Node {
   constructor(private readonly options: NodeOptions) {
     this.name = options.name ?? 'node';
     this.log = options.log ?? (() => {});
-    this.store = new ChainStore(join(options.datadir, 'chain'));
+    this.store = new ChainStore(join(options.datadir, 'chain'), {
+      onWriteRetry: (e, attempt) =>
+        this.emit('warn', 'store-retry', { error: e.message, attempt }, `store: ${e.message}`),
+    });
     this.recover = cachedRecover(secp256k1Recover);
     const { genesis } = options;
     this.decoder = new TxDecoder({
@@ -309,6 +312,8 @@ export class Node {
   private addTransaction(raw: Uint8Array, gossip: boolean): SignedTx {
     const tx = this.decoder.decode(raw);
     this.mempool.add(tx, this.accountView(), this.chain.nextBaseFee());
+    // Only what the pool took is remembered: a refused transaction costs no memory.
+    this.decoder.keep(tx);
     if (gossip) this.network?.broadcastTransaction(raw);
     return tx;
   }

@@ -48,6 +48,8 @@ export interface ProcessDevnetOptions {
   p2pPort?: number;
   /** RPC port of node 0 (node i uses base + i); 0 picks free ports. */
   rpcPort?: number;
+  /** Host names the nodes' RPC serves (default: localhost and the bound host). */
+  rpcVhosts?: string[];
   /** First metrics port (node i uses base + i); null turns metrics off, 0 picks free ports. */
   metricsPort?: number | null;
   /** Run each node under this command prefix (e.g. ip netns exec NS). */
@@ -175,7 +177,7 @@ export async function prepareProcessDevnet(
     const config: Record<string, unknown> = {
       datadir: '.',
       genesis: '../genesis.json',
-      rpc: { host: n.host, port: n.rpcPort },
+      rpc: { host: n.host, port: n.rpcPort, ...(o.rpcVhosts ? { vhosts: o.rpcVhosts } : {}) },
       p2p: {
         listen: [`/ip4/${n.host}/tcp/${n.p2pPort}`],
         bootnodes: nodes.filter((m) => m !== n).map((m) => m.p2pAddress),

@@ -1,13 +1,18 @@
 /** The node as the JSON-RPC server sees it: chain, state and mempool reads, and submission. */
 import { createRequire } from 'node:module';
-import { equalBytes } from '../crypto/bytes.js';
+import { equalBytes, toHex } from '../crypto/bytes.js';
 import { proposerOf } from '../consensus/quorum.js';
-import { blockHash, encodeBlock, type Block } from '../chain/block.js';
-import { bloomMayContain } from '../chain/bloom.js';
+import { blockHash, decodeBlock, encodeBlock, type Block } from '../chain/block.js';
+import { decodeHeader, type Header } from '../chain/header.js';
+import { rlpFirstItem } from '../codec/rlp.js';
+import { keccak256 } from '../crypto/keccak.js';
+import type { LogMatcher } from '../rpc/log-filter.js';
+import type { WorkTask } from '../rpc/work.js';
 import { EMPTY_OMMERS_HASH, ZERO_NONCE } from '../chain/header.js';
 import { encodeExtraData } from '../consensus/extra-data.js';
 import type { StoredReceipt } from '../chain/receipt.js';
 import { TxError } from '../execution/errors.js';
+import { systemValueError } from '../execution/transition.js';
 import { intrinsicGas, type SignedTx } from '../execution/tx.js';
 import {
   RpcError,
@@ -15,7 +20,6 @@ import {
   type BlockSelector,
   type CallRequest,
   type FeeHistory,
-  type LogFilter,
   type NewHeadEvent,
   type RpcBackend,
   type RpcBlock,
@@ -111,11 +115,16 @@ export class NodeRpcBackend implements RpcBackend {
     }
   }
 
+  /** One transaction of a block (its sender recovered, not those of the whole block). */
+  private transactionAt(block: Block, index: number): SignedTx {
+    return this.node.decoder.decode(block.transactions[index]!, { keep: true });
+  }
+
   transactionByHash(hash: Uint8Array): RpcTransaction | null {
     const loc = this.chain.store.txLocation(hash);
     if (loc) {
       const block = this.chain.blockAt(loc.number)!;
-      const tx = this.chain.transactionsOf(block)[loc.index]!;
+      const tx = this.transactionAt(block, loc.index);
       const receipt = this.chain.receiptsAt(loc.number)[loc.index]!;
       return formatTx(tx, {
         block,
@@ -132,34 +141,73 @@ export class NodeRpcBackend implements RpcBackend {
     const loc = this.chain.store.txLocation(hash);
     if (!loc) return null;
     const block = this.chain.blockAt(loc.number)!;
-    const txs = this.chain.transactionsOf(block);
     const receipts = this.chain.receiptsAt(loc.number);
-    return formatReceipts(block, txs, receipts)[loc.index]!;
+    let firstLogIndex = 0n;
+    for (let i = 0; i < loc.index; i++) firstLogIndex += BigInt(receipts[i]!.logs.length);
+    const tx = this.transactionAt(block, loc.index);
+    return formatReceipt(
+      block,
+      blockHash(block),
+      tx,
+      loc.index,
+      receipts[loc.index]!,
+      firstLogIndex,
+    );
   }
 
-  logs(filter: LogFilter): RpcLog[] {
+  blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null {
+    if (number > this.chain.headNumber) return null;
+    const bytes = this.chain.blockBytesAt(number);
+    if (!bytes) return null;
+    // The header alone first: most blocks are ruled out by their bloom.
+    if (!filter.mayMatch(decodeHeader(rlpFirstItem(bytes)).logsBloom)) return [];
+    const block = decodeBlock(bytes);
+    const hash = blockHash(block);
     const out: RpcLog[] = [];
-    const to = filter.toBlock > this.chain.headNumber ? this.chain.headNumber : filter.toBlock;
-    for (let n = filter.fromBlock; n <= to; n++) {
-      const block = this.chain.blockAt(n)!;
-      if (!bloomMatches(block.header.logsBloom, filter)) continue;
-      const receipts = formatReceipts(
-        block,
-        this.chain.transactionsOf(block),
-        this.chain.receiptsAt(n),
-      );
-      for (const r of receipts)
-        for (const log of r.logs) if (logMatches(log, filter)) out.push(log);
-    }
+    let logIndex = 0n;
+    this.chain.receiptsAt(number).forEach((r, i) => {
+      if (!filter.mayMatch(r.logsBloom)) {
+        logIndex += BigInt(r.logs.length);
+        return;
+      }
+      // Senders are not needed: a log names its transaction by hash only.
+      let txHash: Uint8Array | null = null;
+      for (const log of r.logs) {
+        if (filter.matches(log)) {
+          txHash ??= keccak256(block.transactions[i]!);
+          out.push({
+            ...log,
+            blockNumber: number,
+            blockHash: hash,
+            transactionHash: txHash,
+            transactionIndex: BigInt(i),
+            logIndex,
+            removed: false,
+          });
+        }
+        logIndex++;
+      }
+    });
     return out;
   }
 
   call(request: CallRequest, block: bigint): Uint8Array {
+    if (request.to === null) throw noRecipient(request);
     this.checkAffordable(request, block);
+    this.checkSystemValue(request);
     // Only the system contracts have code; calling any other account returns empty data.
-    if (request.to && equalBytes(request.to, STAKING_ADDRESS))
-      return this.callSystem(request, block);
+    if (equalBytes(request.to, STAKING_ADDRESS)) return this.callSystem(request, block);
     return new Uint8Array(0);
+  }
+
+  /** Value a transaction could not send (to a system account) reverts the call, as in a block. */
+  private checkSystemValue(request: CallRequest): void {
+    const lost = systemValueError({
+      to: request.to,
+      value: request.value ?? 0n,
+      data: request.data ?? new Uint8Array(0),
+    });
+    if (lost) throw reverted(lost.message);
   }
 
   /** Runs a staking call on a throwaway copy of the state at `block`. */
@@ -181,15 +229,14 @@ export class NodeRpcBackend implements RpcBackend {
       ).returnData;
     } catch (e) {
       if (!(e instanceof Revert)) throw e;
-      const data = encodeErrorResult({ abi: STAKING_ABI, errorName: 'Error', args: [e.message] });
-      throw new RpcError(RpcErrorCode.ExecutionReverted, `execution reverted: ${e.message}`, data);
+      throw reverted(e.message);
     }
   }
 
   estimateGas(request: CallRequest, block: bigint): bigint {
-    if (request.to === null)
-      throw new RpcError(RpcErrorCode.InvalidInput, 'contract creation is not supported yet');
+    if (request.to === null) throw noRecipient(request);
     this.checkAffordable(request, block);
+    this.checkSystemValue(request);
     const data = request.data ?? new Uint8Array(0);
     let gas = intrinsicGas({ to: request.to, data, accessList: [] });
     if (equalBytes(request.to, STAKING_ADDRESS)) {
@@ -221,19 +268,42 @@ export class NodeRpcBackend implements RpcBackend {
 
   /** The median priority fee paid in recent blocks; 1 gwei when they were empty. */
   maxPriorityFeePerGas(): bigint {
+    // Computed once per head: it reads TIP_WINDOW blocks of receipts.
+    const head = toHex(this.chain.headHash);
+    if (this.tipCache?.head !== head) this.tipCache = { head, tip: this.medianTip() };
+    return this.tipCache.tip;
+  }
+
+  private tipCache: { head: string; tip: bigint } | null = null;
+
+  /** Tips paid per block, for the last TIP_WINDOW blocks: a new head reads one block more. */
+  private readonly tipsByBlock = new Map<bigint, bigint[]>();
+
+  private medianTip(): bigint {
     const tips: bigint[] = [];
     const head = this.chain.headNumber;
+    for (const n of [...this.tipsByBlock.keys()])
+      if (n > head || n <= head - TIP_WINDOW) this.tipsByBlock.delete(n);
     for (let n = head; n >= 0n && n > head - TIP_WINDOW; n--) {
-      const block = this.chain.blockAt(n)!;
-      for (const r of this.chain.receiptsAt(n))
-        tips.push(r.effectiveGasPrice - block.header.baseFeePerGas);
+      let paid = this.tipsByBlock.get(n);
+      if (paid === undefined) {
+        const baseFee = this.headerAt(n).baseFeePerGas;
+        paid = this.chain.receiptsAt(n).map((r) => r.effectiveGasPrice - baseFee);
+        this.tipsByBlock.set(n, paid);
+      }
+      tips.push(...paid);
     }
     if (tips.length === 0) return GWEI;
     tips.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return tips[tips.length >> 1]!;
   }
 
-  feeHistory(blockCount: bigint, newest: bigint, percentiles: number[] | null): FeeHistory {
+  async feeHistory(
+    blockCount: bigint,
+    newest: bigint,
+    percentiles: number[] | null,
+    work: WorkTask,
+  ): Promise<FeeHistory> {
     const last = newest > this.chain.headNumber ? this.chain.headNumber : newest;
     const count = blockCount > last + 1n ? last + 1n : blockCount;
     const oldest = last - count + 1n;
@@ -241,8 +311,9 @@ export class NodeRpcBackend implements RpcBackend {
     const gasUsedRatio: number[] = [];
     const reward: bigint[][] = [];
     for (let n = oldest; n <= last; n++) {
-      const block = this.chain.blockAt(n)!;
-      const h = block.header;
+      if (work.due) await work.next();
+      // Headers only; receipts only when rewards are asked for.
+      const h = this.headerAt(n);
       baseFeePerGas.push(h.baseFeePerGas);
       gasUsedRatio.push(Number(h.gasUsed) / Number(h.gasLimit));
       if (percentiles)
@@ -250,14 +321,22 @@ export class NodeRpcBackend implements RpcBackend {
           rewardPercentiles(h.baseFeePerGas, h.gasUsed, this.chain.receiptsAt(n), percentiles),
         );
     }
-    const after = this.chain.blockAt(last + 1n);
-    baseFeePerGas.push(after ? after.header.baseFeePerGas : this.chain.nextBaseFee());
+    baseFeePerGas.push(
+      last < this.chain.headNumber
+        ? this.headerAt(last + 1n).baseFeePerGas
+        : this.chain.nextBaseFee(),
+    );
     return {
       oldestBlock: oldest,
       baseFeePerGas,
       gasUsedRatio,
       reward: percentiles ? reward : null,
     };
+  }
+
+  /** A committed block's header, without decoding its transactions. */
+  private headerAt(number: bigint): Header {
+    return decodeHeader(rlpFirstItem(this.chain.blockBytesAt(number)!));
   }
 
   peerCount(): number {
@@ -289,10 +368,36 @@ export class NodeRpcBackend implements RpcBackend {
     });
   }
 
-  private formatBlock(b: Block, txs: SignedTx[] = this.chain.transactionsOf(b)): RpcBlock {
+  blockReceipts(number: bigint): RpcReceipt[] | null {
+    const block = this.chain.blockAt(number);
+    if (!block) return null;
+    return formatReceipts(block, this.chain.transactionsOf(block), this.chain.receiptsAt(number));
+  }
+
+  /**
+   * A block for RPC. Its full transactions (their senders recovered) are made only when read:
+   * a block asked for without them costs its hashes only.
+   */
+  private formatBlock(b: Block, decoded?: SignedTx[]): RpcBlock {
     const h = b.header;
     const hash = blockHash(b);
-    const receipts = this.chain.receiptsAt(h.number);
+    const chain = this.chain;
+    let full: RpcTransaction[] | null = null;
+    const transactions = (): RpcTransaction[] => {
+      if (full === null) {
+        const txs = decoded ?? chain.transactionsOf(b);
+        const receipts = chain.receiptsAt(h.number);
+        full = txs.map((tx, i) =>
+          formatTx(tx, {
+            block: b,
+            hash,
+            index: i,
+            price: receipts[i]?.effectiveGasPrice ?? tx.maxFeePerGas,
+          }),
+        );
+      }
+      return full;
+    };
     return {
       hash,
       parentHash: h.parentHash,
@@ -311,17 +416,29 @@ export class NodeRpcBackend implements RpcBackend {
       sha3Uncles: EMPTY_OMMERS_HASH,
       nonce: ZERO_NONCE,
       difficulty: 0n,
-      size: BigInt(encodeBlock(b).length),
-      transactions: txs.map((tx, i) =>
-        formatTx(tx, {
-          block: b,
-          hash,
-          index: i,
-          price: receipts[i]?.effectiveGasPrice ?? tx.maxFeePerGas,
-        }),
-      ),
+      size: BigInt((chain.blockBytesAt(h.number) ?? encodeBlock(b)).length),
+      transactionHashes: decoded ? decoded.map((tx) => tx.hash) : b.transactions.map(keccak256),
+      get transactions() {
+        return transactions();
+      },
     };
   }
+}
+
+/** A call without a recipient: contract creation is not supported, and nothing else is meant. */
+function noRecipient(request: CallRequest): RpcError {
+  return new RpcError(
+    RpcErrorCode.InvalidInput,
+    request.data !== null && request.data.length > 0
+      ? 'contract creation is not supported: the call has no "to"'
+      : 'missing "to": a call needs a recipient (contract creation is not supported)',
+  );
+}
+
+/** Error 3 with the Error(string) revert data, as Ethereum nodes report a revert. */
+function reverted(reason: string): RpcError {
+  const data = encodeErrorResult({ abi: STAKING_ABI, errorName: 'Error', args: [reason] });
+  return new RpcError(RpcErrorCode.ExecutionReverted, `execution reverted: ${reason}`, data);
 }
 
 function formatTx(
@@ -356,49 +473,46 @@ function formatReceipts(block: Block, txs: SignedTx[], receipts: StoredReceipt[]
   const hash = blockHash(block);
   let logIndex = 0n;
   return receipts.map((r, i) => {
-    const tx = txs[i]!;
-    return {
-      transactionHash: tx.hash,
-      transactionIndex: BigInt(i),
-      blockHash: hash,
-      blockNumber: block.header.number,
-      from: tx.sender,
-      to: tx.to,
-      cumulativeGasUsed: r.cumulativeGasUsed,
-      gasUsed: r.gasUsed,
-      effectiveGasPrice: r.effectiveGasPrice,
-      contractAddress: null,
-      logs: r.logs.map((l) => ({
-        ...l,
-        blockNumber: block.header.number,
-        blockHash: hash,
-        transactionHash: tx.hash,
-        transactionIndex: BigInt(i),
-        logIndex: logIndex++,
-        removed: false,
-      })),
-      logsBloom: r.logsBloom,
-      status: BigInt(r.status),
-      type: r.type,
-    };
+    const receipt = formatReceipt(block, hash, txs[i]!, i, r, logIndex);
+    logIndex += BigInt(r.logs.length);
+    return receipt;
   });
 }
 
-function bloomMatches(bloom: Uint8Array, f: LogFilter): boolean {
-  if (f.addresses.length > 0 && !f.addresses.some((a) => bloomMayContain(bloom, a))) return false;
-  return f.topics.every(
-    (alts) => alts === null || alts.length === 0 || alts.some((t) => bloomMayContain(bloom, t)),
-  );
-}
-
-function logMatches(log: RpcLog, f: LogFilter): boolean {
-  if (f.addresses.length > 0 && !f.addresses.some((a) => equalBytes(a, log.address))) return false;
-  return f.topics.every(
-    (alts, i) =>
-      alts === null ||
-      alts.length === 0 ||
-      (log.topics[i] !== undefined && alts.some((t) => equalBytes(t, log.topics[i]!))),
-  );
+/** One receipt; its logs are numbered from `firstLogIndex` (the logs of the receipts before). */
+function formatReceipt(
+  block: Block,
+  hash: Uint8Array,
+  tx: SignedTx,
+  i: number,
+  r: StoredReceipt,
+  firstLogIndex: bigint,
+): RpcReceipt {
+  let logIndex = firstLogIndex;
+  return {
+    transactionHash: tx.hash,
+    transactionIndex: BigInt(i),
+    blockHash: hash,
+    blockNumber: block.header.number,
+    from: tx.sender,
+    to: tx.to,
+    cumulativeGasUsed: r.cumulativeGasUsed,
+    gasUsed: r.gasUsed,
+    effectiveGasPrice: r.effectiveGasPrice,
+    contractAddress: null,
+    logs: r.logs.map((l) => ({
+      ...l,
+      blockNumber: block.header.number,
+      blockHash: hash,
+      transactionHash: tx.hash,
+      transactionIndex: BigInt(i),
+      logIndex: logIndex++,
+      removed: false,
+    })),
+    logsBloom: r.logsBloom,
+    status: BigInt(r.status),
+    type: r.type,
+  };
 }
 
 /** Gas-weighted tip percentiles of one block, as geth computes them. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { toHex } from '../crypto/bytes.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { parseGenesis } from '../chain/genesis.js';
-import { RpcServer } from '../rpc/server.js';
+import { RpcServer, type RpcServerOptions } from '../rpc/server.js';
 import { loadOrCreatePeerKey } from '../p2p/identity.js';
 import { P2pNetwork, type P2pChain } from '../p2p/network.js';
 import { LocalNetwork } from './network.js';
@@ -12,19 +12,33 @@ import { NodeRpcBackend } from './rpc-backend.js';
 import { ConfigError, type NodeConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
+import { nodeInfo, WebApp } from './web-app.js';
 
 export class PortInUseError extends Error {
   override name = 'PortInUseError';
 }
 
+/**
+ * Serves JSON-RPC (and, given `webApp`, the web app on GET at the same address). `uiUrl` is
+ * the app's address, null without it.
+ */
 export async function startRpc(
   node: Node,
   host: string,
   port: number,
-): Promise<{ server: RpcServer; httpUrl: string; wsUrl: string }> {
-  const server = new RpcServer({ backend: new NodeRpcBackend(node), host, port });
+  limits: Pick<RpcServerOptions, 'vhosts' | 'maxConnections' | 'maxWebSocketConnections'> = {},
+  webApp: WebApp | null = null,
+): Promise<{ server: RpcServer; httpUrl: string; wsUrl: string; uiUrl: string | null }> {
+  const server = new RpcServer({
+    backend: new NodeRpcBackend(node),
+    host,
+    port,
+    ...limits,
+    serveGet: webApp ? (req, res) => webApp.serve(req, res) : undefined,
+  });
   try {
-    return { server, ...(await server.listen()) };
+    const urls = await server.listen();
+    return { server, ...urls, uiUrl: webApp ? `${urls.httpUrl}/` : null };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new PortInUseError(`port ${port} on ${host} is in use; pick another RPC port`);
@@ -50,6 +64,8 @@ export interface RunningNode {
   node: Node;
   httpUrl: string | null;
   wsUrl: string | null;
+  /** The web app's address, when the config enables it. */
+  uiUrl: string | null;
   /** The peer-to-peer network, when configured. */
   p2p: P2pNetwork | null;
   metricsUrl: string | null;
@@ -119,7 +135,19 @@ export async function startConfiguredNode(
   try {
     let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
     if (config.rpc.enabled) {
-      rpc = await startRpc(node, config.rpc.host, config.rpc.port);
+      const { vhosts, maxConnections, maxWebSocketConnections } = config.rpc;
+      const webApp = config.ui.enabled ? WebApp.load(nodeInfo(genesis.chainId)) : null;
+      rpc = await startRpc(
+        node,
+        config.rpc.host,
+        config.rpc.port,
+        {
+          ...(vhosts ? { vhosts } : {}),
+          ...(maxConnections ? { maxConnections } : {}),
+          ...(maxWebSocketConnections ? { maxWebSocketConnections } : {}),
+        },
+        webApp,
+      );
       const server = rpc.server;
       cleanup.push(() => server.close());
     }
@@ -167,6 +195,7 @@ export async function startConfiguredNode(
       node,
       httpUrl: rpc?.httpUrl ?? null,
       wsUrl: rpc?.wsUrl ?? null,
+      uiUrl: rpc?.uiUrl ?? null,
       p2p,
       metricsUrl,
       stop,

@@ -1,4 +1,4 @@
-/** Staking reads for JSON-RPC, from the head state of a node's chain. */
+/** Staking reads for JSON-RPC, from the state of a node's chain (the head unless told). */
 import type { Chain } from '../chain/chain.js';
 import type {
   CandidateView,
@@ -14,10 +14,16 @@ import { CANDIDATE_STATUS } from '../staking/abi.js';
 import { StakingStore } from '../staking/store.js';
 import { lockWeight, timeGain } from '../staking/weights.js';
 import { toHex } from '../crypto/bytes.js';
+import { drawPoint } from '../election/election.js';
 import { economicsFigures, type EconomicsFigures } from '../economics/figures.js';
 import { pendingRewards } from '../economics/ledger.js';
 
+/** Elections whose weights were recomputed, kept by epoch (each costs a block's execution). */
+const ELECTION_CACHE_SIZE = 64;
+
 export class NodeStakingRpc implements StakingRpcBackend {
+  private readonly electionWeights = new Map<bigint, ElectionView['candidates']>();
+
   constructor(private readonly chain: Chain) {}
 
   /** The store at the head, and the height the next block will have. */
@@ -41,8 +47,9 @@ export class NodeStakingRpc implements StakingRpcBackend {
     };
   }
 
-  candidates(): CandidateView[] {
-    const { store, height } = this.head();
+  candidates(block: bigint): CandidateView[] {
+    const store = new StakingStore(this.chain.stateAt(block));
+    const height = block + 1n;
     const params = this.chain.params;
     const current = store.epochRecord(epochOf(height, params));
     const weighed = new Map(
@@ -106,11 +113,30 @@ export class NodeStakingRpc implements StakingRpcBackend {
       epoch,
       electedAt: r.electedAt,
       seed: r.seed,
+      rankedSeats: this.chain.params.rankedSeats,
+      lotterySeats: this.chain.params.lotterySeats,
+      candidates: r.electedAt === 0n ? null : this.weightsOfElection(epoch, r.electedAt),
       ranked: r.ranked,
-      drawn: r.drawn,
+      drawn: r.drawn.map((d, i) => ({ ...d, z: drawPoint(r.seed, i, d.W) })),
       filled: r.filled,
       validators: r.validators,
       operators: r.operators,
     };
+  }
+
+  /**
+   * The weights the election at block `electedAt` used. They are read in the middle of that
+   * block's transition (later steps of the block may change the locks), so the block is
+   * executed again on its parent's state, and the result kept.
+   */
+  private weightsOfElection(epoch: bigint, electedAt: bigint): ElectionView['candidates'] {
+    const cached = this.electionWeights.get(epoch);
+    if (cached !== undefined) return cached;
+    const weighed = this.chain.reexecute(electedAt).electionWeights ?? [];
+    const weights = weighed.map((c) => ({ address: c.operator, R: c.R }));
+    if (this.electionWeights.size >= ELECTION_CACHE_SIZE)
+      this.electionWeights.delete(this.electionWeights.keys().next().value!);
+    this.electionWeights.set(epoch, weights);
+    return weights;
   }
 }

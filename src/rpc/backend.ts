@@ -93,6 +93,9 @@ export interface RpcBlock {
   difficulty: bigint;
   /** Encoded size in bytes. */
   size: bigint;
+  /** The transactions' hashes, in block order (all a block without full transactions needs). */
+  transactionHashes: Uint8Array[];
+  /** The transactions in full (a backend may compute them only when read). */
   transactions: RpcTransaction[];
 }
 
@@ -107,15 +110,6 @@ export interface CallRequest {
   value: bigint | null;
   data: Uint8Array | null;
   nonce: bigint | null;
-}
-
-export interface LogFilter {
-  fromBlock: bigint;
-  toBlock: bigint;
-  /** Empty: any address. */
-  addresses: Uint8Array[];
-  /** Per position: null matches anything, otherwise any of the listed topics. */
-  topics: (Uint8Array[] | null)[];
 }
 
 export interface FeeHistory {
@@ -178,6 +172,8 @@ export const RpcErrorCode = {
 
 /** An epoch: its blocks, validators (consensus keys) in proposer order, and seed. */
 import type { EconomicsFigures } from '../economics/figures.js';
+import type { LogMatcher } from './log-filter.js';
+import type { WorkTask } from './work.js';
 
 export interface EpochView {
   epoch: bigint;
@@ -230,8 +226,17 @@ export interface ElectionView {
   /** The block whose state transition ran the election (0: set by the genesis). */
   electedAt: bigint;
   seed: Uint8Array;
+  rankedSeats: bigint;
+  lotterySeats: bigint;
+  /**
+   * Every candidate the election weighed, with its election weight R (36-decimal), by address:
+   * with the seed and the seats, all it takes to run the election again. Null when no election
+   * chose the set (the genesis epochs).
+   */
+  candidates: { address: Uint8Array; R: bigint }[] | null;
   ranked: Uint8Array[];
-  drawn: { address: Uint8Array; w: bigint; W: bigint }[];
+  /** Lottery winners in draw order: w, the draw's total W and its point z. */
+  drawn: { address: Uint8Array; w: bigint; W: bigint; z: bigint }[];
   /** Seated without weight because fewer than K candidates had any. */
   filled: Uint8Array[];
   validators: Uint8Array[];
@@ -244,7 +249,8 @@ export interface StakingRpcBackend {
   economics(block: bigint): EconomicsFigures;
   /** The epoch `epoch`, or the current one; null when it is not known yet. */
   epoch(epoch: bigint | null): EpochView | null;
-  candidates(): CandidateView[];
+  /** The candidates as the next election would weigh them after block `block` (resolved). */
+  candidates(block: bigint): CandidateView[];
   locks(owner: Uint8Array): LockView[];
   election(epoch: bigint): ElectionView | null;
 }
@@ -281,13 +287,29 @@ export interface RpcBackend {
   prepareRawTransactions?(raws: Uint8Array[]): Promise<void>;
   transactionByHash(hash: Uint8Array): RpcTransaction | null;
   receiptByHash(hash: Uint8Array): RpcReceipt | null;
-  logs(filter: LogFilter): RpcLog[];
+  /** Every receipt of a block, in order; null when there is no such block. */
+  blockReceipts(number: bigint): RpcReceipt[] | null;
+  /**
+   * The logs of one block that pass the filter, in order; null when there is no such block.
+   * Cheap for a block whose bloom rules the filter out (eth_getLogs calls this for every block of
+   * its range, in time slices).
+   */
+  blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null;
 
   call(request: CallRequest, block: bigint): Uint8Array;
   estimateGas(request: CallRequest, block: bigint): bigint;
   gasPrice(): bigint;
   maxPriorityFeePerGas(): bigint;
-  feeHistory(blockCount: bigint, newest: bigint, percentiles: number[] | null): FeeHistory;
+  /**
+   * Reads one block after another: between blocks, when `work` says its time slice is used up,
+   * it awaits `work.next()` so that the event loop (and consensus) runs in between.
+   */
+  feeHistory(
+    blockCount: bigint,
+    newest: bigint,
+    percentiles: number[] | null,
+    work: WorkTask,
+  ): FeeHistory | Promise<FeeHistory>;
 
   syncing(): SyncStatus | false;
   validators(): ValidatorSetView;

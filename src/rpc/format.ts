@@ -22,6 +22,14 @@ import type {
 } from './backend.js';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/**
+ * A method's whole result already serialized (a long log list built in time slices, so that no
+ * single JSON.stringify holds the event loop). The handler splices it into the response as is.
+ */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
 export type JsonObject = { [key: string]: Json };
 
 /** QUANTITY: minimal hex, "0x0" for zero. */
@@ -115,7 +123,7 @@ export function formatBlock(block: RpcBlock, fullTransactions: boolean): JsonObj
     totalDifficulty: '0x0',
     transactions: fullTransactions
       ? block.transactions.map(formatTransaction)
-      : block.transactions.map((tx) => data(tx.hash)),
+      : block.transactionHashes.map(data),
     uncles: [],
   };
   // Alphabetical, as geth prints blocks.
@@ -284,11 +292,16 @@ export function formatElection(e: ElectionView): JsonObject {
     epoch: quantity(e.epoch),
     electedAt: quantity(e.electedAt),
     seed: data(e.seed),
+    rankedSeats: quantity(e.rankedSeats),
+    lotterySeats: quantity(e.lotterySeats),
+    candidates:
+      e.candidates?.map((c) => ({ address: toChecksumAddress(c.address), R: fixed(c.R) })) ?? null,
     ranked: e.ranked.map(toChecksumAddress),
     drawn: e.drawn.map((d) => ({
       address: toChecksumAddress(d.address),
       w: quantity(d.w),
       W: quantity(d.W),
+      z: quantity(d.z),
       probability: fixed((d.w * 10n ** 36n) / d.W),
     })),
     filled: e.filled.map(toChecksumAddress),

@@ -4,9 +4,10 @@
  * -32603 'internal error' (details go to `onInternalError`, never to the client).
  */
 import { RpcError, RpcErrorCode, type RpcBackend } from './backend.js';
-import { toJsonValue, type Json } from './format.js';
+import { RawJson, toJsonValue, type Json } from './format.js';
 import { createMethods, type MethodImpl, type RequestContext } from './methods.js';
 import { decodeBytes, InvalidParamsError, isPlainObject, Params } from './params.js';
+import { WorkScheduler } from './work.js';
 
 export type { RequestContext } from './methods.js';
 export type { SubscriptionRequest, SubscriptionSink } from './subscriptions.js';
@@ -20,7 +21,7 @@ export interface JsonRpcErrorObject {
 }
 
 export type JsonRpcResponse =
-  | { jsonrpc: '2.0'; id: JsonRpcId; result: Json }
+  | { jsonrpc: '2.0'; id: JsonRpcId; result: Json | RawJson }
   | { jsonrpc: '2.0'; id: JsonRpcId; error: JsonRpcErrorObject };
 
 export interface RpcHandlerOptions {
@@ -29,12 +30,35 @@ export interface RpcHandlerOptions {
   maxBatchSize?: number;
   /** Most blocks one eth_getLogs query may span (default 10 000). */
   maxLogBlockRange?: bigint;
+  /** Most logs one eth_getLogs query may return (default 10 000). */
+  maxLogResults?: number;
+  /** Longest one eth_getLogs query may take, waiting for its slices included (default 10 s). */
+  logQueryTimeoutMs?: number;
+  /**
+   * Largest reply (default 48 MiB): a reply above it is replaced by a -32005 error; in a batch,
+   * the requests after the one that crossed it are not run and get that error.
+   */
+  maxResponseBytes?: number;
+  /** Time slices for long work (default: one of its own, 5 ms slices). */
+  scheduler?: WorkScheduler;
   /** Told about every unexpected exception (the client only sees -32603). */
   onInternalError?: (error: unknown, method: string) => void;
 }
 
 export const DEFAULT_MAX_BATCH_SIZE = 100;
 export const DEFAULT_MAX_LOG_BLOCK_RANGE = 10_000n;
+export const DEFAULT_MAX_LOG_RESULTS = 10_000;
+export const DEFAULT_LOG_QUERY_TIMEOUT_MS = 10_000;
+/** Big enough for the largest block with full transactions (16 MiB of calldata, in hex). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 48 * 1024 * 1024;
+
+/** A response as JSON text; a RawJson result is spliced in as it is. */
+function serialize(response: JsonRpcResponse): string {
+  if ('result' in response && response.result instanceof RawJson) {
+    return `{"jsonrpc":"2.0","id":${JSON.stringify(response.id)},"result":${response.result.text}}`;
+  }
+  return JSON.stringify(response);
+}
 
 export function errorResponse(
   id: JsonRpcId,
@@ -58,14 +82,19 @@ function invalidRequest(id: JsonRpcId, detail: string): JsonRpcResponse {
 export class RpcHandler {
   private readonly methods: Map<string, MethodImpl>;
   private readonly maxBatchSize: number;
+  private readonly maxResponseBytes: number;
   private readonly onInternalError: (error: unknown, method: string) => void;
   private readonly backend: RpcBackend;
 
   constructor(options: RpcHandlerOptions) {
     this.backend = options.backend;
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.methods = createMethods(options.backend, {
       maxLogBlockRange: options.maxLogBlockRange ?? DEFAULT_MAX_LOG_BLOCK_RANGE,
+      maxLogResults: options.maxLogResults ?? DEFAULT_MAX_LOG_RESULTS,
+      logQueryTimeoutMs: options.logQueryTimeoutMs ?? DEFAULT_LOG_QUERY_TIMEOUT_MS,
+      scheduler: options.scheduler ?? new WorkScheduler(),
     });
     this.onInternalError = options.onInternalError ?? (() => {});
   }
@@ -86,38 +115,69 @@ export class RpcHandler {
     } catch {
       return JSON.stringify(errorResponse(null, RpcErrorCode.ParseError, 'parse error'));
     }
-    const response = await this.handleMessage(message, ctx);
-    if (response === null) return null;
-    try {
-      return JSON.stringify(response);
-    } catch (error) {
-      this.onInternalError(error, '(serialize)');
-      return JSON.stringify(errorResponse(null, RpcErrorCode.InternalError, 'internal error'));
+    if (!Array.isArray(message)) {
+      const response = await this.handleSingle(message, ctx);
+      return response === null ? null : this.fit(response, 0).text;
     }
-  }
-
-  /** Handles an already-parsed request or batch. */
-  async handleMessage(
-    message: unknown,
-    ctx: RequestContext = {},
-  ): Promise<JsonRpcResponse | JsonRpcResponse[] | null> {
-    if (!Array.isArray(message)) return this.handleSingle(message, ctx);
-    if (message.length === 0) return invalidRequest(null, 'empty batch');
+    if (message.length === 0) return JSON.stringify(invalidRequest(null, 'empty batch'));
     if (message.length > this.maxBatchSize) {
-      return errorResponse(
-        null,
-        RpcErrorCode.LimitExceeded,
-        `batch too large: ${message.length} requests, limit ${this.maxBatchSize}`,
+      return JSON.stringify(
+        errorResponse(
+          null,
+          RpcErrorCode.LimitExceeded,
+          `batch too large: ${message.length} requests, limit ${this.maxBatchSize}`,
+        ),
       );
     }
     await this.prepareBatch(message);
-    const responses: JsonRpcResponse[] = [];
+    const parts: string[] = [];
+    let size = 2;
+    let full = false;
     for (const item of message) {
-      const response = await this.handleSingle(item, ctx);
-      if (response !== null) responses.push(response);
+      let part: string | null;
+      if (full) {
+        // Past the limit: the rest is not run, each request told why.
+        const hasId = isPlainObject(item) && Object.prototype.hasOwnProperty.call(item, 'id');
+        const id = hasId && isValidId(item.id) ? item.id : null;
+        part = hasId ? JSON.stringify(this.tooLarge(id, size)) : null;
+      } else {
+        const response = await this.handleSingle(item, ctx);
+        const fitted = response === null ? null : this.fit(response, size);
+        full = fitted?.tooLarge ?? false;
+        part = fitted?.text ?? null;
+      }
+      if (part === null) continue;
+      parts.push(part);
+      size += part.length + 1;
     }
     // JSON-RPC 2.0: a batch of notifications gets no reply at all, not an empty array.
-    return responses.length > 0 ? responses : null;
+    return parts.length > 0 ? `[${parts.join(',')}]` : null;
+  }
+
+  /** The serialized response, or the response-too-large error when `before` + it is too much. */
+  private fit(response: JsonRpcResponse, before: number): { text: string; tooLarge: boolean } {
+    let text: string;
+    try {
+      text = serialize(response);
+    } catch (error) {
+      this.onInternalError(error, '(serialize)');
+      const internal = errorResponse(response.id, RpcErrorCode.InternalError, 'internal error');
+      return { text: JSON.stringify(internal), tooLarge: false };
+    }
+    // Characters, not bytes: a UTF-8 reply may be up to 3 times longer, so count the bytes only
+    // when the characters come near the limit.
+    const bytes =
+      before + text.length * 3 <= this.maxResponseBytes ? 0 : Buffer.byteLength(text, 'utf8');
+    if (before + bytes <= this.maxResponseBytes) return { text, tooLarge: false };
+    return { text: JSON.stringify(this.tooLarge(response.id, before + bytes)), tooLarge: true };
+  }
+
+  private tooLarge(id: JsonRpcId, size: number): JsonRpcResponse {
+    return errorResponse(
+      id,
+      RpcErrorCode.LimitExceeded,
+      `response too large: ${size} bytes, limit ${this.maxResponseBytes}`,
+    );
   }
 
   /**
@@ -141,7 +201,11 @@ export class RpcHandler {
   }
 
   /** Runs one method with positional params; throws RpcError for the client's mistakes. */
-  async call(method: string, params: readonly unknown[], ctx: RequestContext = {}): Promise<Json> {
+  async call(
+    method: string,
+    params: readonly unknown[],
+    ctx: RequestContext = {},
+  ): Promise<Json | RawJson> {
     const impl = this.methods.get(method);
     if (impl === undefined) {
       throw new RpcError(

@@ -26,9 +26,12 @@ import {
   formatEpoch,
   formatLock,
   quantity,
+  RawJson,
   word,
   type Json,
 } from './format.js';
+import { LogMatcher } from './log-filter.js';
+import type { WorkScheduler } from './work.js';
 import {
   decodeAddress,
   decodeBlockNumberOrTag,
@@ -59,9 +62,18 @@ export interface RequestContext {
 export interface MethodLimits {
   /** Most blocks one eth_getLogs query may span. */
   maxLogBlockRange: bigint;
+  /** Most logs one eth_getLogs query may return. */
+  maxLogResults: number;
+  /** Longest one eth_getLogs query may take, its waits for time slices included. */
+  logQueryTimeoutMs: number;
+  /** Time slices for long work, shared by every request. */
+  scheduler: WorkScheduler;
 }
 
-export type MethodImpl = (params: Params, ctx: RequestContext) => Json | Promise<Json>;
+export type MethodImpl = (
+  params: Params,
+  ctx: RequestContext,
+) => Json | RawJson | Promise<Json | RawJson>;
 
 const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' };
 
@@ -93,9 +105,11 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     return number === null ? null : backend.blockByNumber(number);
   };
 
+  /** One transaction of a block, looked up by its hash (the block's others are not decoded). */
   const transactionAt = (block: RpcBlock | null, index: bigint): Json => {
-    if (block === null || index >= BigInt(block.transactions.length)) return null;
-    return formatTransaction(block.transactions[Number(index)]!);
+    if (block === null || index >= BigInt(block.transactionHashes.length)) return null;
+    const tx = backend.transactionByHash(block.transactionHashes[Number(index)]!);
+    return tx === null ? null : formatTransaction(tx);
   };
 
   const notifications = (ctx: RequestContext): SubscriptionSink => {
@@ -128,7 +142,11 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     const e = staking().epoch(p.optional(0, 'epoch', decodeUint64, null));
     return e === null ? null : formatEpoch(e);
   });
-  define('etm_getCandidates', 0, () => staking().candidates().map(formatCandidate));
+  define('etm_getCandidates', 1, (p) =>
+    staking()
+      .candidates(stateBlock(p.optional(0, 'block', decodeBlockNumberOrTag, LATEST)))
+      .map(formatCandidate),
+  );
   define('etm_getLocks', 1, (p) =>
     staking()
       .locks(p.required(0, 'address', decodeAddress))
@@ -157,11 +175,11 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
   });
   define('eth_getBlockTransactionCountByNumber', 1, (p) => {
     const block = blockAt(p.required(0, 'block', decodeBlockNumberOrTag));
-    return block === null ? null : quantity(BigInt(block.transactions.length));
+    return block === null ? null : quantity(BigInt(block.transactionHashes.length));
   });
   define('eth_getBlockTransactionCountByHash', 1, (p) => {
     const block = backend.blockByHash(p.required(0, 'block hash', decodeHash));
-    return block === null ? null : quantity(BigInt(block.transactions.length));
+    return block === null ? null : quantity(BigInt(block.transactionHashes.length));
   });
   define('eth_getUncleCountByBlockNumber', 1, (p) =>
     blockAt(p.required(0, 'block', decodeBlockNumberOrTag)) === null ? null : '0x0',
@@ -178,12 +196,9 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     return transactionAt(block, p.required(1, 'index', decodeUint64));
   });
   define('eth_getBlockReceipts', 1, (p) => {
-    const block = blockAt(p.required(0, 'block', decodeBlockSelector));
-    if (block === null) return null;
-    return block.transactions.map((tx) => {
-      const receipt = backend.receiptByHash(tx.hash);
-      return receipt === null ? null : formatReceipt(receipt);
-    });
+    const number = backend.resolveBlock(p.required(0, 'block', decodeBlockSelector));
+    const receipts = number === null ? null : backend.blockReceipts(number);
+    return receipts === null ? null : receipts.map(formatReceipt);
   });
 
   // --- state --------------------------------------------------------------------------------
@@ -231,7 +246,7 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
   });
   define('eth_gasPrice', 0, () => quantity(backend.gasPrice()));
   define('eth_maxPriorityFeePerGas', 0, () => quantity(backend.maxPriorityFeePerGas()));
-  define('eth_feeHistory', 3, (p) => {
+  define('eth_feeHistory', 3, async (p) => {
     const count = p.required(0, 'block count', decodeFeeHistoryBlockCount);
     const newest = stateBlock(p.required(1, 'newest block', decodeBlockNumberOrTag));
     const percentiles = p.optional(2, 'reward percentiles', decodeRewardPercentiles, null);
@@ -240,7 +255,9 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     }
     // No history before genesis: ask only for the blocks that exist.
     const available = count > newest + 1n ? newest + 1n : count;
-    return formatFeeHistory(backend.feeHistory(available, newest, percentiles));
+    const work = limits.scheduler.task();
+    await work.next();
+    return formatFeeHistory(await backend.feeHistory(available, newest, percentiles, work));
   });
 
   // --- transactions and logs ----------------------------------------------------------------
@@ -259,7 +276,7 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     const receipt = backend.receiptByHash(p.required(0, 'transaction hash', decodeHash));
     return receipt === null ? null : formatReceipt(receipt);
   });
-  define('eth_getLogs', 1, (p) => {
+  define('eth_getLogs', 1, async (p) => {
     const filter = p.required(0, 'filter', decodeLogFilter);
     let fromBlock: bigint;
     let toBlock: bigint;
@@ -292,13 +309,32 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
         `query exceeds max block range ${limits.maxLogBlockRange}`,
       );
     }
-    const logs = backend.logs({
-      fromBlock,
-      toBlock,
-      addresses: filter.addresses,
-      topics: filter.topics,
-    });
-    return logs.map(formatLog);
+    // The filter is hashed once; the blocks are scanned in time slices shared with every other
+    // request, so that consensus never waits long behind a query.
+    const matcher = new LogMatcher(filter.addresses, filter.topics);
+    const task = limits.scheduler.task();
+    const parts: string[] = [];
+    for (let n = fromBlock; n <= toBlock; n++) {
+      if (task.due) {
+        if (task.elapsedMs > limits.logQueryTimeoutMs) {
+          throw new RpcError(
+            RpcErrorCode.LimitExceeded,
+            `query timeout exceeded: scanned ${n - fromBlock} of ${span} blocks in ${limits.logQueryTimeoutMs} ms; narrow the block range or the filter`,
+          );
+        }
+        await task.next();
+      }
+      const logs = backend.blockLogs(n, matcher);
+      if (logs === null) break;
+      if (parts.length + logs.length > limits.maxLogResults) {
+        throw new RpcError(
+          RpcErrorCode.LimitExceeded,
+          `query returned more than ${limits.maxLogResults} results; narrow the block range or the filter`,
+        );
+      }
+      for (const log of logs) parts.push(JSON.stringify(formatLog(log)));
+    }
+    return new RawJson(`[${parts.join(',')}]`);
   });
 
   // --- subscriptions (WebSocket only) -------------------------------------------------------

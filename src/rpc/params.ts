@@ -24,6 +24,10 @@ export type BlockTag = (typeof BLOCK_TAGS)[number];
 export const MAX_FEE_PERCENTILES = 100;
 /** Most blocks one eth_feeHistory call may cover, as geth. */
 export const MAX_FEE_HISTORY_BLOCKS = 1024n;
+/** Most addresses in one log filter, as geth. */
+export const MAX_LOG_ADDRESSES = 1000;
+/** Most topics one position of a log filter may list, as geth. */
+export const MAX_LOG_TOPIC_ALTERNATIVES = 1000;
 
 function fail(what: string, problem: string): never {
   throw new InvalidParamsError(`invalid ${what}: ${problem}`);
@@ -274,16 +278,20 @@ export function decodeCallRequest(value: unknown, what: string, chainId: bigint)
   return request;
 }
 
-/** Addresses of a log filter: one address or a list; absent or empty means any. */
+/** Addresses of a log filter: one address or a list (at most 1000); absent or empty means any. */
 export const decodeLogAddresses: Decoder<Uint8Array[]> = (value, what) => {
   if (value === undefined || value === null) return [];
-  if (Array.isArray(value)) return value.map((a, i) => decodeAddress(a, `${what}[${i}]`));
+  if (Array.isArray(value)) {
+    if (value.length > MAX_LOG_ADDRESSES)
+      fail(what, `too many addresses (${value.length}), at most ${MAX_LOG_ADDRESSES}`);
+    return value.map((a, i) => decodeAddress(a, `${what}[${i}]`));
+  }
   return [decodeAddress(value, what)];
 };
 
 /**
  * Topics of a log filter: up to 4 positions, each null (any), a topic, or a list of topics
- * (any of them). A null inside a list, or an empty list, also means any (as geth).
+ * (any of them, at most 1000). A null inside a list, or an empty list, also means any (as geth).
  */
 export const decodeLogTopics: Decoder<(Uint8Array[] | null)[]> = (value, what) => {
   if (value === undefined || value === null) return [];
@@ -293,6 +301,8 @@ export const decodeLogTopics: Decoder<(Uint8Array[] | null)[]> = (value, what) =
     const at = `${what}[${i}]`;
     if (position === null) return null;
     if (!Array.isArray(position)) return [decodeHash(position, at)];
+    if (position.length > MAX_LOG_TOPIC_ALTERNATIVES)
+      fail(at, `too many topics (${position.length}), at most ${MAX_LOG_TOPIC_ALTERNATIVES}`);
     if (position.length === 0 || position.includes(null)) {
       position.forEach((t, j) => t === null || decodeHash(t, `${at}[${j}]`));
       return null;

@@ -4,7 +4,7 @@
  * one subscription exists. Each event is formatted once and fanned out.
  */
 import { randomBytes } from 'node:crypto';
-import { equalBytes, toHex } from '../crypto/bytes.js';
+import { toHex } from '../crypto/bytes.js';
 import {
   RpcError,
   RpcErrorCode,
@@ -13,6 +13,7 @@ import {
   type RpcLog,
 } from './backend.js';
 import { formatHeader, formatLog } from './format.js';
+import { LogMatcher } from './log-filter.js';
 
 export type SubscriptionRequest =
   { kind: 'newHeads' } | { kind: 'logs'; addresses: Uint8Array[]; topics: (Uint8Array[] | null)[] };
@@ -30,25 +31,11 @@ export interface SubscriptionScope extends SubscriptionSink {
   commit(): void;
 }
 
-/** True when the log passes a filter's addresses and topics (EIP-234 / eth_getLogs rules). */
-export function logMatches(
-  log: RpcLog,
-  addresses: readonly Uint8Array[],
-  topics: readonly (Uint8Array[] | null)[],
-): boolean {
-  if (addresses.length > 0 && !addresses.some((a) => equalBytes(a, log.address))) return false;
-  for (let i = 0; i < topics.length; i++) {
-    const wanted = topics[i];
-    if (wanted === null || wanted === undefined) continue;
-    const topic = log.topics[i];
-    if (topic === undefined || !wanted.some((t) => equalBytes(t, topic))) return false;
-  }
-  return true;
-}
-
 interface Subscription {
   readonly id: string;
   readonly request: SubscriptionRequest;
+  /** A logs subscription's filter, prepared once. */
+  readonly matcher: LogMatcher | null;
   /** Null once delivering; until then notifications wait here (the reply must go first). */
   held: string[] | null;
 }
@@ -57,14 +44,25 @@ function notification(id: string, resultJson: string): string {
   return `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${id}","result":${resultJson}}}`;
 }
 
+/** Addresses and topics a logs filter holds: what it costs to keep and to match. */
+function filterEntries(request: SubscriptionRequest): number {
+  if (request.kind !== 'logs') return 0;
+  let n = request.addresses.length;
+  for (const alts of request.topics) n += alts?.length ?? 0;
+  return n;
+}
+
 export class SubscriptionSession {
   private readonly subscriptions = new Map<string, Subscription>();
   private closed = false;
+  /** Addresses and topics over this connection's logs filters. */
+  private entries = 0;
 
   constructor(
     private readonly manager: SubscriptionManager,
     private readonly send: (message: string) => void,
     private readonly maxSubscriptions: number,
+    private readonly maxFilterEntries: number,
   ) {}
 
   get size(): number {
@@ -93,7 +91,10 @@ export class SubscriptionSession {
   }
 
   unsubscribe(id: string): boolean {
-    if (!this.subscriptions.delete(id)) return false;
+    const sub = this.subscriptions.get(id);
+    if (!sub) return false;
+    this.subscriptions.delete(id);
+    this.entries -= filterEntries(sub.request);
     this.manager.released();
     return true;
   }
@@ -115,9 +116,20 @@ export class SubscriptionSession {
         `too many subscriptions on this connection (limit ${this.maxSubscriptions})`,
       );
     }
+    this.manager.checkRoom();
+    const entries = filterEntries(request);
+    if (this.entries + entries > this.maxFilterEntries) {
+      throw new RpcError(
+        RpcErrorCode.LimitExceeded,
+        `too many addresses and topics in this connection's log filters (limit ${this.maxFilterEntries})`,
+      );
+    }
+    this.entries += entries;
     let id = toHex(randomBytes(16));
     while (this.subscriptions.has(id)) id = toHex(randomBytes(16));
-    const sub: Subscription = { id, request, held: [] };
+    const matcher =
+      request.kind === 'logs' ? new LogMatcher(request.addresses, request.topics) : null;
+    const sub: Subscription = { id, request, matcher, held: [] };
     this.subscriptions.set(id, sub);
     this.manager.acquired();
     return sub;
@@ -128,11 +140,9 @@ export class SubscriptionSession {
     for (const sub of [...this.subscriptions.values()]) {
       if (sub.request.kind === 'newHeads') {
         this.push(sub, notification(sub.id, event.headJson()));
-      } else {
-        const { addresses, topics } = sub.request;
+      } else if (sub.matcher!.mayMatch(event.bloom)) {
         event.logs.forEach((log, i) => {
-          if (logMatches(log, addresses, topics))
-            this.push(sub, notification(sub.id, event.logJson(i)));
+          if (sub.matcher!.matches(log)) this.push(sub, notification(sub.id, event.logJson(i)));
         });
       }
     }
@@ -159,6 +169,10 @@ class FormattedEvent {
     return this.event.logs;
   }
 
+  get bloom(): Uint8Array {
+    return this.event.block.logsBloom;
+  }
+
   headJson(): string {
     this.head ??= JSON.stringify(formatHeader(this.event.block));
     return this.head;
@@ -176,6 +190,10 @@ class FormattedEvent {
 
 export interface SubscriptionManagerOptions {
   maxSubscriptionsPerSession: number;
+  /** Live subscriptions over all sessions. */
+  maxSubscriptions: number;
+  /** Addresses and topics over one session's logs filters. */
+  maxFilterEntriesPerSession: number;
   /** Told about failures while delivering (a bug, never the client's fault). */
   onError?: (error: unknown) => void;
 }
@@ -202,7 +220,12 @@ export class SubscriptionManager {
   }
 
   openSession(send: (message: string) => void): SubscriptionSession {
-    const session = new SubscriptionSession(this, send, this.options.maxSubscriptionsPerSession);
+    const session = new SubscriptionSession(
+      this,
+      send,
+      this.options.maxSubscriptionsPerSession,
+      this.options.maxFilterEntriesPerSession,
+    );
     if (!this.closed) this.sessions.add(session);
     else session.close();
     return session;
@@ -213,6 +236,16 @@ export class SubscriptionManager {
     this.closed = true;
     for (const session of [...this.sessions]) session.close();
     this.unlisten();
+  }
+
+  /** @internal Throws when the server holds as many subscriptions as it may. */
+  checkRoom(): void {
+    if (this.total >= this.options.maxSubscriptions) {
+      throw new RpcError(
+        RpcErrorCode.LimitExceeded,
+        `too many subscriptions on this server (limit ${this.options.maxSubscriptions})`,
+      );
+    }
   }
 
   /** @internal */

@@ -48,6 +48,12 @@ export interface BlockStakingInput {
 export interface BlockStakingOutput {
   /** Validators of the next epoch in proposer order; empty unless this block ends an epoch. */
   nextValidators: Address[];
+  /**
+   * The candidates as this block's election weighed them (its input), null unless this block
+   * ends an epoch. Later steps of the same block (the voters' refresh) may change the state they
+   * were read from, so an audit of the election needs them from here.
+   */
+  electionWeights: CandidateWeighing[] | null;
 }
 
 /** The candidate weighing an election uses, kept for `etm_getCandidates`. */
@@ -90,20 +96,21 @@ export function applyBlockStaking(state: StateDB, input: BlockStakingInput): Blo
   releaseUnbonding(state, store, height);
   const proposer = recordReveal(store, input);
   countTurns(store, input, proposer);
-  if (!isEpochEnd(height, params)) return { nextValidators: [] };
+  if (!isEpochEnd(height, params)) return { nextValidators: [], electionWeights: null };
 
   const epoch = epochOf(height, params);
   halveProducers(store, epoch, height);
   store.setProduced(epoch, []);
   const current = store.epochRecord(epoch);
-  const elected = runElection(store, params, height, epoch, input.mix, current);
+  const weighed = weighCandidates(store, params, height, current);
+  const elected = runElection(weighed, params, height, input.mix);
   const next = store.epochRecord(epoch + 1n);
   // The epoch after next was elected here; keep the current set if nobody could be.
   store.setEpochRecord(epoch + 2n, elected ?? { ...(next ?? current!), electedAt: height });
   const coming = next ?? current!;
   // The next epoch's voters share its rewards by their weight as it begins.
   new RewardLedger(state, params, height).refreshVoters(coming.operators);
-  return { nextValidators: coming.validators };
+  return { nextValidators: coming.validators, electionWeights: weighed };
 }
 
 function releaseUnbonding(state: StateDB, store: StakingStore, height: bigint): void {
@@ -250,14 +257,11 @@ export function weighCandidates(
 }
 
 function runElection(
-  store: StakingStore,
+  weighed: CandidateWeighing[],
   params: StakingParams,
   height: bigint,
-  epoch: bigint,
   seed: Uint8Array,
-  current: EpochRecord | null,
 ): EpochRecord | null {
-  const weighed = weighCandidates(store, params, height, current);
   if (weighed.length === 0) return null;
   const result = elect({
     candidates: weighed.map((c) => ({ address: c.operator, weight: c.R })),
@@ -267,7 +271,6 @@ function runElection(
   });
   if (result.validators.length === 0) return null;
   const keyOf = new Map(weighed.map((c) => [toHex(c.operator), c.consensusKey]));
-  void epoch;
   return {
     validators: result.validators.map((op) => keyOf.get(toHex(op))!),
     operators: result.validators,

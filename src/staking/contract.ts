@@ -8,6 +8,7 @@ import {
   decodeFunctionData,
   encodeAbiParameters,
   encodeEventTopics,
+  encodeFunctionData,
   encodeFunctionResult,
   type Hex,
 } from 'viem';
@@ -66,14 +67,46 @@ const MAX_BPS = 10_000n;
 
 type Decoded = ReturnType<typeof decodeFunctionData<typeof STAKING_ABI>>;
 
-/** Which function calldata selects, or null when it selects none. */
-export function stakingFunctionOf(data: Uint8Array): string | null {
+/**
+ * The call in calldata, decoded strictly as Solidity's ABI decoder would accept it, or null: the
+ * calldata must be exactly the canonical encoding of its arguments. So an `address` with non-zero
+ * upper 12 bytes, a `bool` other than 0 or 1, a `uint16` above 65,535, an offset or padding that
+ * is not the canonical one, and calldata shorter or longer than the arguments need are all
+ * refused (viem's decoder alone would read the low 20 bytes of an address and ignore trailing
+ * bytes).
+ */
+export function decodeStakingCall(data: Uint8Array): Decoded | null {
+  const hex = toHex(data);
+  let call: Decoded;
   try {
-    return decodeFunctionData({ abi: STAKING_ABI, data: toHex(data) }).functionName;
+    call = decodeFunctionData({ abi: STAKING_ABI, data: hex });
   } catch {
     return null;
   }
+  let canonical: Hex;
+  try {
+    canonical = encodeFunctionData({
+      abi: STAKING_ABI,
+      functionName: call.functionName,
+      args: call.args,
+    } as Parameters<typeof encodeFunctionData>[0]);
+  } catch {
+    return null; // a value out of its type's range (e.g. a uint16 above 65,535)
+  }
+  return canonical.toLowerCase() === hex.toLowerCase() ? call : null;
 }
+
+/** Which function calldata selects (strictly decoded), or null when it selects none. */
+export function stakingFunctionOf(data: Uint8Array): string | null {
+  return decodeStakingCall(data)?.functionName ?? null;
+}
+
+/** Functions that accept value: the deposit of registerCandidate. */
+export const STAKING_PAYABLE: ReadonlySet<string> = new Set(
+  STAKING_ABI.filter((x) => x.type === 'function' && x.stateMutability === 'payable').map(
+    (x) => (x as { name: string }).name,
+  ),
+);
 
 /** Gas a call to the staking contract costs beyond intrinsic gas (unknown calls: a view's). */
 export function stakingCallGas(data: Uint8Array): bigint {
@@ -82,10 +115,8 @@ export function stakingCallGas(data: Uint8Array): bigint {
 }
 
 export function callStaking(ctx: CallContext, data: Uint8Array): CallResult {
-  let call: Decoded;
-  try {
-    call = decodeFunctionData({ abi: STAKING_ABI, data: toHex(data) });
-  } catch {
+  const call = decodeStakingCall(data);
+  if (call === null) {
     throw new Revert(
       data.length < 4
         ? 'staking: no function selector'
@@ -111,7 +142,7 @@ class Staking {
   }
 
   dispatch(call: Decoded): Hex {
-    const payable = call.functionName === 'registerCandidate';
+    const payable = STAKING_PAYABLE.has(call.functionName);
     if (!payable && this.ctx.value !== 0n) throw new Revert('staking: function is not payable');
     const result = (fn: Decoded['functionName'], value: unknown): Hex =>
       encodeFunctionResult({

@@ -63,9 +63,13 @@ export class TempDirs {
 
   /** A store that `cleanup` closes (closing twice is harmless). */
   store(dir: string): ChainStore {
-    const s = new ChainStore(dir);
-    this.stores.push(s);
-    return s;
+    return this.adopt(new ChainStore(dir));
+  }
+
+  /** Closes `store` at cleanup. */
+  adopt(store: ChainStore): ChainStore {
+    this.stores.push(store);
+    return store;
   }
 
   async cleanup(): Promise<void> {

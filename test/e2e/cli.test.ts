@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, http } from 'viem';
@@ -209,6 +210,75 @@ describe('etm devnet', () => {
     expect(BigInt(m[1]!)).toBeGreaterThanOrEqual(8n);
   });
 
+  it('prints the web app address and serves it there; --no-ui turns it off', async () => {
+    const p = start([
+      'devnet',
+      '--datadir',
+      join(temp(), 'ui'),
+      '--rpc-port',
+      '0',
+      '--standby',
+      '0',
+    ]);
+    const ui = (await p.waitFor(/Web app:\s+(http:\/\/127\.0\.0\.1:\d+\/)/))[1]!;
+    const page = await fetch(ui);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="app">');
+    const info = (await (await fetch(`${ui}etm-ui.json`)).json()) as { devnet: boolean };
+    expect(info.devnet).toBe(true);
+    const off = start([
+      'devnet',
+      '--datadir',
+      join(temp(), 'no-ui'),
+      '--rpc-port',
+      '0',
+      '--standby',
+      '0',
+      '--no-ui',
+    ]);
+    const rpc = (await off.waitFor(/JSON-RPC:\s+(http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    await off.waitFor(/^block \d+/m); // the banner is complete
+    expect(off.out).not.toContain('Web app:');
+    expect((await fetch(`${rpc}/`)).status).toBe(405);
+  });
+
+  it('--rpc-vhosts sets the Host names the JSON-RPC serves', async () => {
+    const p = start([
+      'devnet',
+      '--datadir',
+      join(temp(), 'vhosts'),
+      '--rpc-port',
+      '0',
+      '--standby',
+      '0',
+      '--rpc-vhosts',
+      'node.example,rpc.example',
+    ]);
+    const port = Number((await p.waitFor(/JSON-RPC:\s+http:\/\/127\.0\.0\.1:(\d+)/))[1]!);
+    const post = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const body = '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}';
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            headers: { host, 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect(await post('node.example')).toBe(200);
+    expect(await post('rpc.example:8545')).toBe(200);
+    expect(await post('localhost')).toBe(403);
+    expect(await post('127.0.0.1')).toBe(200);
+  });
+
   it('refuses a port in use with a clear message', async () => {
     const first = start([
       'devnet',
@@ -325,6 +395,7 @@ describe('etm: help and bad input', () => {
       [['node', '--config', join(dir, 'missing.json')], /^etm: .*missing\.json/],
       [['devnet', '--validators', '0'], /validators/],
       [['devnet', '--block-time', 'fast'], /block-time/],
+      [['devnet', '--rpc-vhosts', 'bad host!'], /rpc-vhosts.*"bad host!" is not a host name/],
       [['tx', 'transfer', '--dev-account', '0', '--to', '0x1234', '--value', '1'], /address/i],
       [['tx', 'transfer', '--dev-account', '0', '--to', DEV0, '--value', '1.2.3'], /amount|value/i],
       [['status', '--rpc', 'http://127.0.0.1:1'], /^etm: /],

@@ -2,25 +2,42 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecoveryPool } from '../../src/crypto/recovery-pool.js';
 import { TxError } from '../../src/execution/errors.js';
-import { TxDecoder } from '../../src/execution/tx.js';
+import { entryBytes, TxDecoder } from '../../src/execution/tx.js';
 import { CHAIN_ID, encode, signTx } from './helpers.js';
 
 const pool = new RecoveryPool({ workers: 1, minBatch: 2 });
 afterAll(() => pool.close());
 
 describe('TxDecoder.prefetch', () => {
-  it('recovers a batch on the pool; decode then hits the cache and agrees with a fresh decoder', async () => {
+  it('recovers a batch on the pool; decode then takes it and agrees with a fresh decoder', async () => {
     const raws = Array.from(
       { length: 40 },
       (_, i) => signTx((i % 3) as 0 | 1 | 2, { nonce: BigInt(i), value: BigInt(i + 1) }).raw,
     );
     const decoder = new TxDecoder({ chainId: CHAIN_ID });
     await decoder.prefetch(raws, pool);
-    expect(decoder.stats()).toMatchObject({ recoveries: 40, cached: 40 });
+    // Held apart until decoded: nothing is remembered for good before admission.
+    expect(decoder.stats()).toMatchObject({ recoveries: 40, cached: 0, prefetched: 40 });
     const reference = new TxDecoder({ chainId: CHAIN_ID, cacheSize: 0 });
     for (const raw of raws) expect(decoder.decode(raw)).toEqual(reference.decode(raw));
-    // Every decode was a cache hit: no recovery on the calling thread.
-    expect(decoder.stats()).toMatchObject({ recoveries: 40, cacheHits: 40 });
+    // Every decode was a hit: no recovery on the calling thread; and each was taken.
+    expect(decoder.stats()).toMatchObject({
+      recoveries: 40,
+      cacheHits: 40,
+      cached: 0,
+      prefetched: 0,
+    });
+  });
+
+  it('holds prefetched transactions within prefetchBytes, oldest out first', async () => {
+    const raws = Array.from({ length: 10 }, (_, i) => signTx(2, { nonce: BigInt(i) }).raw);
+    const one = entryBytes(new TxDecoder({ chainId: CHAIN_ID }).decode(raws[0]!));
+    const decoder = new TxDecoder({ chainId: CHAIN_ID, prefetchBytes: 4 * one });
+    await decoder.prefetch(raws, pool);
+    expect(decoder.stats().prefetched).toBe(4);
+    decoder.decode(raws[9]!);
+    decoder.decode(raws[0]!);
+    expect(decoder.stats()).toMatchObject({ cacheHits: 1, recoveries: 11, prefetched: 3 });
   });
 
   it('leaves what does not decode or recover to decode, which refuses it as before', async () => {

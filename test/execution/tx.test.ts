@@ -7,7 +7,7 @@ import { bigintToBytes, concatBytes, fromHex, toHex } from '../../src/crypto/byt
 import { SECP256K1_HALF_N, SECP256K1_N } from '../../src/crypto/secp256k1.js';
 import { rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
 import { TxError, type TxErrorCode } from '../../src/execution/errors.js';
-import { intrinsicGas, TxDecoder, type SignedTx } from '../../src/execution/tx.js';
+import { entryBytes, intrinsicGas, TxDecoder, type SignedTx } from '../../src/execution/tx.js';
 import { CHAIN_ID, encode, SENDER, signTx, TO } from './helpers.js';
 
 const PK = `0x${'11'.repeat(32)}` as Hex;
@@ -202,41 +202,77 @@ describe('TxDecoder: wallet-signed transactions', () => {
 });
 
 describe('TxDecoder: sender cache', () => {
-  it('recovers a transaction seen twice once', () => {
+  it('recovers a transaction kept once, however often it is decoded again', () => {
     const d = decoder();
     const { raw } = signTx(2);
-    const a = d.decode(raw);
+    const a = d.decode(raw, { keep: true });
     const b = d.decode(raw);
     expect(b.sender).toEqual(a.sender);
     expect(b.sender).toEqual(SENDER);
     // The second decode is the cached transaction, field for field.
     expect(b).toEqual(a);
-    expect(d.stats()).toEqual({ recoveries: 1, cacheHits: 1, cached: 1 });
+    expect(d.stats()).toMatchObject({ recoveries: 1, cacheHits: 1, cached: 1 });
     // The caller may not corrupt the cached sender through a returned transaction.
     b.sender.fill(0);
     expect(d.decode(raw).sender).toEqual(SENDER);
   });
 
-  it('is bounded, evicting the least recently used', () => {
+  it('remembers nothing it is not told to keep', () => {
+    const d = decoder();
+    const { raw } = signTx(2);
+    const tx = d.decode(raw);
+    d.decode(raw);
+    expect(d.stats()).toEqual({
+      recoveries: 2,
+      cacheHits: 0,
+      cached: 0,
+      cachedBytes: 0,
+      prefetched: 0,
+    });
+    // keep: what the mempool calls once it has admitted the transaction.
+    d.keep(tx);
+    expect(d.decode(raw)).toEqual(tx);
+    expect(d.stats()).toMatchObject({ recoveries: 2, cacheHits: 1, cached: 1 });
+    expect(d.stats().cachedBytes).toBe(entryBytes(tx));
+  });
+
+  it('is bounded in count, evicting the least recently used', () => {
     const d = decoder({ cacheSize: 2 });
     const [t0, t1, t2] = [0n, 1n, 2n].map((nonce) => signTx(2, { nonce }).raw);
-    d.decode(t0!);
-    d.decode(t1!);
+    d.decode(t0!, { keep: true });
+    d.decode(t1!, { keep: true });
     d.decode(t0!); // t0 is now the most recent
-    d.decode(t2!); // evicts t1
-    expect(d.stats()).toEqual({ recoveries: 3, cacheHits: 1, cached: 2 });
+    d.decode(t2!, { keep: true }); // evicts t1
+    expect(d.stats()).toMatchObject({ recoveries: 3, cacheHits: 1, cached: 2 });
     d.decode(t0!);
     expect(d.stats().cacheHits).toBe(2);
     d.decode(t1!);
     expect(d.stats().recoveries).toBe(4);
   });
 
+  it('is bounded in bytes', () => {
+    const data = new Uint8Array(100_000).fill(7);
+    const raws = [0n, 1n, 2n, 3n].map(
+      (nonce) => signTx(2, { nonce, data, gasLimit: 2_000_000n }).raw,
+    );
+    const one = entryBytes(decoder().decode(raws[0]!));
+    const d = decoder({ cacheBytes: 2 * one + 10 });
+    for (const raw of raws) d.decode(raw, { keep: true });
+    expect(d.stats()).toMatchObject({ cached: 2, cachedBytes: 2 * one });
+    // The last two stay; a transaction larger than the whole budget is never kept.
+    d.decode(raws[3]!);
+    expect(d.stats().cacheHits).toBe(1);
+    const tiny = decoder({ cacheBytes: one - 1 });
+    tiny.decode(raws[0]!, { keep: true });
+    expect(tiny.stats()).toMatchObject({ cached: 0, cachedBytes: 0 });
+  });
+
   it('can be disabled', () => {
     const d = decoder({ cacheSize: 0 });
     const { raw } = signTx(0);
-    d.decode(raw);
-    d.decode(raw);
-    expect(d.stats()).toEqual({ recoveries: 2, cacheHits: 0, cached: 0 });
+    d.decode(raw, { keep: true });
+    d.decode(raw, { keep: true });
+    expect(d.stats()).toMatchObject({ recoveries: 2, cacheHits: 0, cached: 0 });
   });
 });
 

@@ -56,6 +56,9 @@ describe('accepting transactions', () => {
       maxPerSender: 64,
       maxNonceGap: 64,
       priceBumpPercent: 10n,
+      maxGappedPerSender: 16,
+      maxGapped: 1024,
+      gappedLifetimeBlocks: 600,
     });
     const p = new Mempool({ minBaseFee: FLOOR, blockGasLimit: BLOCK_GAS });
     expect(p.limits).toEqual(DEFAULT_MEMPOOL_LIMITS);
@@ -63,7 +66,14 @@ describe('accepting transactions', () => {
   });
 
   it('refuses nonsensical limits', () => {
-    for (const bad of [{ maxCount: 0 }, { maxBytes: -1 }, { maxPerSender: 1.5 }]) {
+    for (const bad of [
+      { maxCount: 0 },
+      { maxBytes: -1 },
+      { maxPerSender: 1.5 },
+      { maxGapped: 0 },
+      { maxGappedPerSender: -1 },
+      { gappedLifetimeBlocks: 0 },
+    ]) {
       expect(() => pool(bad)).toThrow(RangeError);
     }
     expect(() => pool({ maxNonceGap: -1 })).toThrow(RangeError);

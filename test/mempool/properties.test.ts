@@ -26,6 +26,9 @@ const LIMITS: MempoolLimits = {
   maxPerSender: 4,
   maxNonceGap: 4,
   priceBumpPercent: 10n,
+  maxGappedPerSender: 2,
+  maxGapped: 3,
+  gappedLifetimeBlocks: 3,
 };
 const TX_GAS = 21_000n;
 
@@ -119,6 +122,13 @@ const balancesArb = fc.array(fc.bigInt({ min: 0n, max: 10n ** 16n }), {
   maxLength: 4,
 });
 
+/** Whether `t` waits for an earlier nonce: some nonce from the state nonce up to it is missing. */
+function isGapped(t: SignedTx, all: readonly SignedTx[], view: Accounts): boolean {
+  for (let n = view.nonce(t.sender); n < t.nonce; n++)
+    if (!all.some((o) => equalBytes(o.sender, t.sender) && o.nonce === n)) return true;
+  return false;
+}
+
 function groups(txs: readonly SignedTx[]): Map<string, SignedTx[]> {
   const m = new Map<string, SignedTx[]>();
   for (const t of txs) m.set(toHex(t.sender), [...(m.get(toHex(t.sender)) ?? []), t]);
@@ -136,7 +146,14 @@ function checkInvariants(p: Mempool, view: Accounts): void {
   for (const t of all) {
     expect(p.has(t.hash)).toBe(true);
     expect(p.get(t.hash)).toBe(t);
+    expect(p.isGapped(t.hash)).toBe(isGapped(t, all, view));
   }
+  // Gapped transactions: their own bounds, per sender and in total.
+  const gapped = all.filter((t) => isGapped(t, all, view));
+  expect(p.gapped).toBe(gapped.length);
+  expect(gapped.length).toBeLessThanOrEqual(LIMITS.maxGapped);
+  for (const txs of groups(gapped).values())
+    expect(txs.length).toBeLessThanOrEqual(LIMITS.maxGappedPerSender);
   // all(): by sender address, then strictly increasing nonce.
   for (let i = 1; i < all.length; i++) {
     const c = compareBytes(all[i - 1]!.sender, all[i]!.sender);
@@ -224,6 +241,9 @@ function checkAdd(
   const queued = own
     .filter((t) => t !== old && t.nonce >= state)
     .reduce((n, t) => n + maxCost(t), 0n);
+  const gapped = isGapped(tx, before, view);
+  const gappedBefore = before.filter((t) => isGapped(t, before, view));
+  const ownGapped = gappedBefore.filter((t) => equalBytes(t.sender, tx.sender));
   if (outcome instanceof TxError) {
     // Nothing changes on a refusal.
     expect(p.all()).toEqual(before);
@@ -240,10 +260,14 @@ function checkAdd(
         old !== null &&
         (tx.maxFeePerGas < ceilBump(old.maxFeePerGas) ||
           tx.maxPriorityFeePerGas < ceilBump(old.maxPriorityFeePerGas)),
-      'sender-limit': old === null && own.length >= LIMITS.maxPerSender,
+      'sender-limit':
+        old === null &&
+        (own.length >= LIMITS.maxPerSender ||
+          (gapped && ownGapped.length >= LIMITS.maxGappedPerSender)),
       'pool-full':
         before.length + (old ? 0 : 1) > LIMITS.maxCount ||
-        beforeBytes + tx.raw.length - (old?.raw.length ?? 0) > LIMITS.maxBytes,
+        beforeBytes + tx.raw.length - (old?.raw.length ?? 0) > LIMITS.maxBytes ||
+        (gapped && old === null && gappedBefore.length + 1 > LIMITS.maxGapped),
     };
     expect(why[outcome.code], `${outcome.code}: ${outcome.message}`).toBe(true);
     return;
@@ -263,28 +287,39 @@ function checkAdd(
     expect(p.has(old.hash)).toBe(false);
   } else {
     expect(own.length).toBeLessThan(LIMITS.maxPerSender);
+    if (gapped) expect(ownGapped.length).toBeLessThan(LIMITS.maxGappedPerSender);
   }
   const tip = tipAt(tx, op.base);
   const ev = outcome.evicted;
+  const wasGapped = (v: SignedTx) => gappedBefore.includes(v);
   for (const v of ev) {
     expect(p.has(v.hash)).toBe(false);
     expect(equalBytes(v.sender, tx.sender)).toBe(false);
-    expect(tipAt(v, op.base)).toBeLessThan(tip);
+    // A gapped newcomer never displaces an executable transaction; an executable newcomer
+    // displaces any gapped one; otherwise only a strictly lower tip goes.
+    if (gapped) expect(wasGapped(v)).toBe(true);
+    if (gapped || !wasGapped(v)) expect(tipAt(v, op.base)).toBeLessThan(tip);
     // Only from the top: nothing of that sender above an evicted nonce stays.
     expect(p.all().some((t) => equalBytes(t.sender, v.sender) && t.nonce > v.nonce)).toBe(false);
   }
   if (ev.length > 0) {
     // Just enough: without the last victim the pool would not have fit.
     const lastOut = ev[ev.length - 1]!;
-    expect(p.size + 1 > LIMITS.maxCount || p.bytes + lastOut.raw.length > LIMITS.maxBytes).toBe(
-      true,
-    );
-    // Cheapest first: the tail of a sender left untouched was never cheaper than a victim.
+    const gappedAfter = p.all().filter((t) => isGapped(t, p.all(), view)).length;
+    expect(
+      p.size + 1 > LIMITS.maxCount ||
+        p.bytes + lastOut.raw.length > LIMITS.maxBytes ||
+        (gapped && wasGapped(lastOut) && gappedAfter + 1 > LIMITS.maxGapped),
+    ).toBe(true);
+    // Gapped before executable, then cheapest first: the tail of a sender left untouched was
+    // never ahead of a victim in that order.
+    const ahead = (a: SignedTx, b: SignedTx) =>
+      wasGapped(a) !== wasGapped(b) ? wasGapped(a) : cheaper(a, b, op.base);
     for (const txs of groups(p.all()).values()) {
       const tail = txs[txs.length - 1]!;
       if (equalBytes(tail.sender, tx.sender)) continue;
       if (ev.some((v) => equalBytes(v.sender, tail.sender))) continue;
-      for (const v of ev) expect(cheaper(tail, v, op.base)).toBe(false);
+      for (const v of ev) expect(ahead(tail, v)).toBe(false);
     }
   }
   // Exactly: before − replaced − evicted + new.
@@ -341,7 +376,12 @@ describe('mempool properties', () => {
               const held = p.has(target.hash);
               expect(p.remove(target.hash)).toBe(held);
               expect(p.has(target.hash)).toBe(false);
-              expect(p.all()).toEqual(all.filter((t) => t !== target));
+              // Whatever else goes is gapped once the target is gone (beyond the gapped limits).
+              const rest = all.filter((t) => t !== target);
+              const after = p.all();
+              expect(after.every((t) => rest.includes(t))).toBe(true);
+              for (const t of rest)
+                if (!after.includes(t)) expect(isGapped(t, rest, view)).toBe(true);
             } else if (op.t === 'head') {
               const before = p.all();
               SENDERS.forEach((s, i) => {
@@ -353,8 +393,10 @@ describe('mempool properties', () => {
               });
               p.onNewHead(view, FLOOR);
               const after = p.all();
-              // Only removals; and what goes is what is used or no longer payable.
+              // Only removals; and what goes is what is used or no longer payable, or gapped
+              // (expired, or beyond the gapped limits).
               expect(after.every((t) => before.includes(t))).toBe(true);
+              const kept: SignedTx[] = [];
               for (const txs of groups(before).values()) {
                 const sender = txs[0]!.sender;
                 let cost = 0n;
@@ -366,9 +408,12 @@ describe('mempool properties', () => {
                   }
                   cost += maxCost(t);
                   broke ||= cost > view.spendable(sender);
-                  expect(after.includes(t)).toBe(!broke);
+                  if (broke) expect(after.includes(t)).toBe(false);
+                  else kept.push(t);
                 }
               }
+              for (const t of kept)
+                if (!after.includes(t)) expect(isGapped(t, kept, view)).toBe(true);
             } else {
               const got = p.selectForBlock(view, op.base, op.gas, op.bytes);
               expect(got).toEqual(referenceSelect(p.all(), view, op.base, op.gas, op.bytes));

@@ -10,7 +10,6 @@ import {
   type BlockSelector,
   type CallRequest,
   type FeeHistory,
-  type LogFilter,
   type NewHeadEvent,
   type RpcBackend,
   type RpcBlock,
@@ -23,6 +22,8 @@ import {
 } from '../../src/rpc/backend.js';
 import { equalBytes, fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
+import type { LogMatcher } from '../../src/rpc/log-filter.js';
+import { addToBloom } from '../../src/chain/bloom.js';
 
 export const CHAIN_ID = 4543565n;
 export const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -120,6 +121,9 @@ function emptyBlock(number: bigint, parentHash: Uint8Array, transactions: RpcTra
     nonce: new Uint8Array(8),
     difficulty: 0n,
     size: 600n + 120n * BigInt(transactions.length),
+    get transactionHashes() {
+      return this.transactions.map((tx) => tx.hash);
+    },
     transactions,
   };
   return block;
@@ -247,6 +251,11 @@ export class FakeBackend implements RpcBackend {
     const block = emptyBlock(parent.number + 1n, parent.hash);
     this.blocks.push(block);
     const event: NewHeadEvent = { block, logs: logs(block) };
+    // The block's bloom covers its logs, as a real block's does.
+    for (const log of event.logs) {
+      addToBloom(block.logsBloom, log.address);
+      for (const t of log.topics) addToBloom(block.logsBloom, t);
+    }
     for (const listener of [...this.listeners]) listener(event);
     return event;
   }
@@ -356,24 +365,20 @@ export class FakeBackend implements RpcBackend {
     return this.receipts.get(key(hash)) ?? null;
   }
 
-  logs(filter: LogFilter): RpcLog[] {
-    this.record('logs', filter);
+  blockReceipts(number: bigint): RpcReceipt[] | null {
+    this.record('blockReceipts', number);
+    const block = this.blocks[Number(number)];
+    if (block === undefined) return null;
+    return block.transactions.map((tx) => this.receipts.get(key(tx.hash))!);
+  }
+
+  blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null {
+    this.record('blockLogs', number);
+    if (number > this.headNumber()) return null;
     const out: RpcLog[] = [];
     for (const receipt of this.receipts.values()) {
-      if (receipt.blockNumber < filter.fromBlock || receipt.blockNumber > filter.toBlock) continue;
-      for (const log of receipt.logs) {
-        if (
-          filter.addresses.length > 0 &&
-          !filter.addresses.some((a) => equalBytes(a, log.address))
-        )
-          continue;
-        const ok = filter.topics.every(
-          (wanted, i) =>
-            wanted === null ||
-            (log.topics[i] !== undefined && wanted.some((t) => equalBytes(t, log.topics[i]!))),
-        );
-        if (ok) out.push(log);
-      }
+      if (receipt.blockNumber !== number) continue;
+      for (const log of receipt.logs) if (filter.matches(log)) out.push(log);
     }
     return out;
   }
@@ -512,8 +517,14 @@ export class FakeBackend implements RpcBackend {
             epoch,
             electedAt: 20n,
             seed: new Uint8Array(32).fill(9),
+            rankedSeats: 1n,
+            lotterySeats: 1n,
+            candidates: [
+              { address: fromHex(VALIDATORS[0]!), R: 3n * 10n ** 36n },
+              { address: fromHex(VALIDATORS[2]!), R: 10n ** 36n + 1n },
+            ],
             ranked: [fromHex(VALIDATORS[0]!)],
-            drawn: [{ address: fromHex(VALIDATORS[2]!), w: 1n, W: 4n }],
+            drawn: [{ address: fromHex(VALIDATORS[2]!), w: 1n, W: 4n, z: 3n }],
             filled: [],
             validators: [fromHex(VALIDATORS[2]!), fromHex(VALIDATORS[0]!)],
             operators: [fromHex(VALIDATORS[2]!), fromHex(VALIDATORS[0]!)],

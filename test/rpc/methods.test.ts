@@ -256,6 +256,12 @@ describe('node and network', () => {
         elected: true,
       },
     ]);
+    expect(await ok('etm_getCandidates', ['0x1'])).toHaveLength(1);
+    expect(await rpcError(url, 'etm_getCandidates', ['0xffffff'])).toEqual({
+      code: -32001,
+      message: 'header not found',
+    });
+    expect((await call(url, 'etm_getCandidates', ['soon'])).error?.code).toBe(-32602);
   });
 
   it('etm_getLocks: an address is required and checked', async () => {
@@ -315,8 +321,14 @@ describe('node and network', () => {
       epoch: '0x2',
       electedAt: '0x14',
       seed: '0x' + '09'.repeat(32),
+      rankedSeats: '0x1',
+      lotterySeats: '0x1',
+      candidates: [
+        { address: VALIDATORS[0], R: '3' },
+        { address: VALIDATORS[2], R: '1.000000000000000000000000000000000001' },
+      ],
       ranked: [VALIDATORS[0]],
-      drawn: [{ address: VALIDATORS[2], w: '0x1', W: '0x4', probability: '0.25' }],
+      drawn: [{ address: VALIDATORS[2], w: '0x1', W: '0x4', z: '0x3', probability: '0.25' }],
       filled: [],
       order: [VALIDATORS[2], VALIDATORS[0]],
       validators: [VALIDATORS[2], VALIDATORS[0]],

@@ -548,7 +548,7 @@ describe('bad frames', () => {
     const reply = await new Promise<string>((resolve) => {
       const socket = connect(Number(port), hostname, () =>
         socket.write(
-          `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          `GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`,
         ),
       );
       let out = '';
