@@ -243,6 +243,7 @@ export class Chain {
       {
         chainId: this.chainId,
         number,
+        round: BigInt(h.extra.proposalRound),
         timestamp: h.timestamp,
         coinbase: h.coinbase,
         baseFeePerGas: h.baseFeePerGas,
