@@ -264,6 +264,7 @@ function timeBlock(
   const env: BlockEnv = {
     chainId: DEVNET_CHAIN_ID,
     number: height,
+    round: 0n,
     timestamp: 1_700_000_000n + height,
     coinbase: validator,
     baseFeePerGas: params.minBaseFee,

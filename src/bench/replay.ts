@@ -71,7 +71,7 @@ export async function runReplay(o: {
       );
       if (built.skipped.length > 0)
         throw new Error(`recording: ${built.skipped[0]!.error.message}`);
-      const signature = sign(commitSealDigest(blockHash(built.block), 0), key);
+      const signature = sign(commitSealDigest(genesis.chainId, blockHash(built.block), 0), key);
       recorded.chain.commitDecided(built.bytes, 0, [{ validator: coinbase, signature }]);
     }
     const recordS = (performance.now() - r0) / 1000;

@@ -3,11 +3,13 @@
  *
  *   RLP [header, [tx…]]   where each tx is a byte string: legacy = its RLP list, typed = type ‖ RLP
  *
- * The consensus engine agrees on the block with an unsealed header (round 0, no seals); the block
- * stored after commit carries the round and the commit seals in its extraData.
+ * The consensus engine agrees on the block with an unsealed header (commit round 0, no seals);
+ * the block stored after commit carries the commit round and the commit seals in its extraData.
  */
 import { asBytes, asList, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
-import type { BlockCodec } from '../consensus/types.js';
+import { equalBytes } from '../crypto/bytes.js';
+import type { BlockCodec, BlockInfo } from '../consensus/types.js';
+import { orderedTrieRoot } from '../state/trie.js';
 import { decodeHeaderItem, headerFieldsForBlock, headerHash, type Header } from './header.js';
 
 export interface Block {
@@ -39,11 +41,27 @@ export function unsealed(b: Block): Block {
   return { ...b, header: { ...b.header, extra: { ...b.header.extra, round: 0, commitSeals: [] } } };
 }
 
-export const chainBlockCodec: BlockCodec = {
-  digestOf: (bytes) => blockHash(decodeBlock(bytes)),
-  heightOf: (bytes) => {
-    const n = decodeBlock(bytes).header.number;
-    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError('block number too large');
-    return Number(n);
-  },
-};
+/**
+ * What consensus agrees on is the block hash, so a proposed block must be exactly determined by
+ * it: the header carries no commit round or seals, the body is the one the header's
+ * transactions root commits to, and the bytes are the canonical encoding of both. Throws a
+ * DecodeError naming the first rule broken.
+ */
+export function inspectProposedBlock(bytes: Uint8Array): BlockInfo {
+  const b = decodeBlock(bytes);
+  const { header } = b;
+  if (header.extra.round !== 0 || header.extra.commitSeals.length > 0)
+    throw new DecodeError('a proposed block carries no commit round or seals');
+  if (header.number > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new DecodeError('block number too large');
+  if (!equalBytes(header.transactionsRoot, orderedTrieRoot(b.transactions)))
+    throw new DecodeError('transactions root mismatch: the body is not the one the header names');
+  if (!equalBytes(encodeBlock(b), bytes)) throw new DecodeError('block is not canonically encoded');
+  return {
+    digest: headerHash(header),
+    height: Number(header.number),
+    round: header.extra.proposalRound,
+  };
+}
+
+export const chainBlockCodec: BlockCodec = { inspect: inspectProposedBlock };

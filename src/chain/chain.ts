@@ -6,9 +6,14 @@
  */
 import { toHex, equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
-import { bitmapIndices, MAX_VALIDATORS } from '../consensus/extra-data.js';
-import { verifyCommitCertificate, CertificateError } from '../consensus/certificate.js';
-import { commitSealDigest } from '../consensus/messages.js';
+import { MAX_VALIDATORS } from '../consensus/extra-data.js';
+import {
+  CertificateError,
+  parentCertificateOf,
+  verifyCommitCertificate,
+  verifyParentCertificate,
+  type ParentCertificate,
+} from '../consensus/certificate.js';
 import { maxFaulty, quorumSize } from '../consensus/quorum.js';
 import type { Address, CommitSeal, Recover } from '../consensus/types.js';
 import { DecodeError } from '../codec/rlp.js';
@@ -28,6 +33,8 @@ import {
   StakingBlockError,
   type RevealDue,
 } from '../staking/block-hooks.js';
+import { epochOf } from '../staking/epochs.js';
+import { StakingStore } from '../staking/store.js';
 import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from './block.js';
 import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
@@ -246,6 +253,7 @@ export class Chain {
       {
         chainId: this.chainId,
         number,
+        round: BigInt(h.extra.proposalRound),
         timestamp: h.timestamp,
         coinbase: h.coinbase,
         baseFeePerGas: h.baseFeePerGas,
@@ -270,6 +278,23 @@ export class Chain {
     return set;
   }
 
+  /**
+   * Consensus keys that may sign messages of the heights after `height`, as far as this node
+   * can know them: the set of `height`, the set after the next epoch boundary if announced, and
+   * the next epoch's elected set (elected an epoch ahead, in the head's staking state).
+   */
+  upcomingValidators(height: bigint): Address[] {
+    const out = new Map<string, Address>();
+    const add = (set: readonly Address[]) => {
+      for (const v of set) out.set(toHex(v), v);
+    };
+    add(this.validatorsAt(height));
+    add(this.validatorsAt(height + this.params.epochBlocks));
+    const next = new StakingStore(this.headState()).epochRecord(epochOf(height, this.params) + 1n);
+    if (next) add(next.validators);
+    return [...out.values()];
+  }
+
   /** Base fee of the block after the head. */
   nextBaseFee(): bigint {
     return nextBaseFee(this.headBlock.header, this.params.minBaseFee);
@@ -287,6 +312,7 @@ export class Chain {
 
   private env(
     number: bigint,
+    round: number,
     timestamp: bigint,
     coinbase: Uint8Array,
     randaoReveal: Uint8Array,
@@ -294,6 +320,7 @@ export class Chain {
     return {
       chainId: this.chainId,
       number,
+      round: BigInt(round),
       timestamp,
       coinbase,
       baseFeePerGas: this.nextBaseFee(),
@@ -305,29 +332,39 @@ export class Chain {
     };
   }
 
-  /** Which validators of the head's set sealed the head, as the next block records it. */
-  private headSealBitmap(): Uint8Array {
+  /**
+   * The proposer of (height, round): order[(height + round) mod K], in bigint arithmetic so
+   * that no height or round is too large for it.
+   */
+  proposerAt(height: bigint, round: number): Address {
+    const set = this.validatorsAt(height);
+    return set[Number((height + BigInt(round)) % BigInt(set.length))]!;
+  }
+
+  /** The head's commit certificate as the next block records it: round, bitmap and seals. */
+  private headCertificate(): ParentCertificate {
     const head = this.headBlock;
-    if (head.header.number === 0n) return new Uint8Array(0);
-    const validators = this.validatorsAt(head.header.number);
-    const index = new Map(validators.map((v, i) => [toHex(v), i]));
-    const digest = blockHash(head);
-    const bitmap = new Uint8Array((validators.length + 7) >> 3);
-    for (const sig of head.header.extra.commitSeals) {
-      const i = index.get(toHex(recoverSeal(this.recover, digest, head.header.extra.round, sig)));
-      if (i !== undefined) bitmap[i >> 3]! |= 1 << (i & 7);
-    }
-    return bitmap;
+    if (head.header.number === 0n) return { round: 0, bitmap: new Uint8Array(0), seals: [] };
+    return parentCertificateOf(
+      this.chainId,
+      this.headHashValue,
+      head.header.extra.round,
+      head.header.extra.commitSeals,
+      this.validatorsAt(head.header.number),
+      this.recover,
+    );
   }
 
   /**
-   * Builds an unsealed block on the head from candidate transactions in the given order,
-   * skipping those that cannot be included.
+   * Builds an unsealed block on the head for consensus round `round`, from candidate
+   * transactions in the given order, skipping those that cannot be included. `coinbase` must
+   * be the proposer of that round for the block to be valid.
    */
   buildBlock(
     coinbase: Uint8Array,
     candidates: SignedTx[],
     revealer: RandaoRevealer = () => null,
+    round = 0,
   ): BuiltBlock {
     const number = this.headNumber + 1n;
     const minTs = this.headBlock.header.timestamp + this.minTimestampGap();
@@ -341,9 +378,10 @@ export class Chain {
       if (!r) throw new ImportError('cannot build a block: no RANDAO reveal for this validator');
       reveal = r;
     }
-    const env = this.env(number, timestamp, coinbase, reveal);
+    const env = this.env(number, round, timestamp, coinbase, reveal);
     const body = buildBlockBody(state, env, this.fitBytes(candidates));
     const { root, nodes } = state.commit();
+    const parent = this.headCertificate();
     const block: Block = {
       header: {
         parentHash: this.headHashValue,
@@ -360,9 +398,12 @@ export class Chain {
           vanity: new Uint8Array(32),
           round: 0,
           commitSeals: [],
-          parentSealBitmap: this.headSealBitmap(),
+          parentSealBitmap: parent.bitmap,
           randaoReveal: reveal,
           nextValidators: body.nextValidators,
+          proposalRound: round,
+          parentRound: parent.round,
+          parentSeals: parent.seals,
         },
         mixHash: env.mixHash,
         baseFeePerGas: env.baseFeePerGas,
@@ -458,12 +499,14 @@ export class Chain {
       fail(`gas limit ${h.gasLimit}, expected ${this.params.blockGasLimit}`);
     const baseFee = this.nextBaseFee();
     if (h.baseFeePerGas !== baseFee) fail(`base fee ${h.baseFeePerGas}, expected ${baseFee}`);
-    const validators = this.validatorsAt(h.number);
-    if (!validators.some((v) => equalBytes(v, h.coinbase)))
-      fail(`coinbase ${toHex(h.coinbase)} is not a validator`);
+    const proposer = this.proposerAt(h.number, h.extra.proposalRound);
+    if (!equalBytes(h.coinbase, proposer))
+      fail(
+        `coinbase ${toHex(h.coinbase)} is not the proposer of round ${h.extra.proposalRound} (${toHex(proposer)})`,
+      );
     if (!equalBytes(h.mixHash, nextMix(parent.mixHash, h.extra.randaoReveal)))
       fail('mixHash is not the parent mix combined with the randao reveal');
-    this.checkParentSealBitmap(h.number, h.extra.parentSealBitmap, fail);
+    this.checkParentCertificate(h, fail);
 
     let txs: SignedTx[];
     try {
@@ -485,7 +528,13 @@ export class Chain {
       outcome = executeBlock(
         state,
         {
-          ...this.env(h.number, h.timestamp, h.coinbase, h.extra.randaoReveal),
+          ...this.env(
+            h.number,
+            h.extra.proposalRound,
+            h.timestamp,
+            h.coinbase,
+            h.extra.randaoReveal,
+          ),
           baseFeePerGas: baseFee,
         },
         txs,
@@ -513,30 +562,40 @@ export class Chain {
     return e;
   }
 
-  private checkParentSealBitmap(
-    number: bigint,
-    bitmap: Uint8Array,
-    fail: (why: string) => never,
-  ): void {
-    if (number === 1n) {
-      if (bitmap.length !== 0) fail('parent seal bitmap must be empty after genesis');
+  /**
+   * The parent's commit certificate the block records must be exactly one: its bitmap marks
+   * precisely the validators whose seals it carries, each seal valid for the parent in the
+   * recorded round, at least a quorum of them. Downtime accounting reads the bitmap, so no
+   * proposer may leave out or add anyone.
+   */
+  private checkParentCertificate(h: Block['header'], fail: (why: string) => never): void {
+    const { parentSealBitmap: bitmap, parentRound: round, parentSeals: seals } = h.extra;
+    if (h.number === 1n) {
+      if (bitmap.length !== 0 || seals.length !== 0 || round !== 0)
+        fail('parent seal bitmap must be empty after genesis');
       return;
     }
-    const parentSet = this.validatorsAt(number - 1n);
-    if (bitmap.length !== (parentSet.length + 7) >> 3)
-      fail('parent seal bitmap has the wrong length');
-    for (let i = parentSet.length; i < bitmap.length * 8; i++) {
-      if ((bitmap[i >> 3]! >> (i & 7)) & 1)
-        fail('parent seal bitmap marks a non-existent validator');
-    }
-    if (bitmapIndices(bitmap, parentSet.length).length < quorumSize(parentSet.length)) {
-      fail('parent seal bitmap records fewer than a quorum of seals');
+    try {
+      verifyParentCertificate(
+        this.chainId,
+        h.parentHash,
+        this.validatorsAt(h.number - 1n),
+        { round, bitmap, seals },
+        this.recover,
+      );
+    } catch (e) {
+      if (e instanceof CertificateError) fail(e.message);
+      throw e;
     }
   }
 
   /** Commits a block decided by consensus: seals it with the gathered seals and writes it. */
   commitDecided(bytes: Uint8Array, round: number, seals: CommitSeal[]): Block {
     const e = this.validateBlock(bytes, false);
+    if (round < e.block.header.extra.proposalRound)
+      throw new ImportError(
+        `block ${e.block.header.number}: committed in round ${round}, before its proposal round ${e.block.header.extra.proposalRound}`,
+      );
     const sealed: Block = {
       ...e.block,
       header: {
@@ -559,8 +618,13 @@ export class Chain {
     const { round, commitSeals } = block.header.extra;
     const validators = this.validatorsAt(block.header.number);
     if (commitSeals.length > MAX_VALIDATORS) throw new ImportError('too many commit seals');
+    if (round < block.header.extra.proposalRound)
+      throw new ImportError(
+        `block ${block.header.number}: committed in round ${round}, before its proposal round ${block.header.extra.proposalRound}`,
+      );
     try {
       verifyCommitCertificate(
+        this.chainId,
         blockHash(block),
         round,
         commitSeals.map((signature) => ({ validator: new Uint8Array(20), signature })),
@@ -606,13 +670,4 @@ export class Chain {
 
 function sameAddresses(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
   return a.length === b.length && a.every((x, i) => equalBytes(x, b[i]!));
-}
-
-function recoverSeal(
-  recover: Recover,
-  digest: Uint8Array,
-  round: number,
-  sig: Uint8Array,
-): Uint8Array {
-  return recover(commitSealDigest(digest, round), sig);
 }

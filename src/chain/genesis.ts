@@ -407,6 +407,9 @@ export function buildGenesis(
       parentSealBitmap: new Uint8Array(0),
       randaoReveal: new Uint8Array(0),
       nextValidators: g.validators,
+      proposalRound: 0,
+      parentRound: 0,
+      parentSeals: [],
     },
     mixHash: genesisMix(g.chainId),
     baseFeePerGas: g.params.minBaseFee,
@@ -418,8 +421,9 @@ export function buildGenesis(
 const DIGEST_GROUP = 4096;
 
 /**
- * Names the way a genesis document becomes a genesis state: bumped whenever that changes (a new
- * state record, say), so that a data directory built the old way is refused instead of trusted.
+ * Names the way a genesis document becomes a genesis state and block: bumped whenever that
+ * changes (a new state record, a new header field), so that a data directory built the old way
+ * is refused instead of trusted.
  */
 export const GENESIS_STATE_VERSION = 'etm-genesis-3';
 

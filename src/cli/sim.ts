@@ -14,6 +14,8 @@ export interface SimSummary {
   safetyViolations: number;
   livenessFailures: number;
   doubleSigns: number;
+  /** Honest engines found holding more than their bounds allow. */
+  memoryViolations: number;
   maxRound: number;
   evidence: number;
   events: number;
@@ -26,6 +28,8 @@ export function runConsensusSims(opts: {
   seeds: number[];
   faults: string;
   heights: number;
+  /** Give every scenario at least one message adversary or stranger (of the enabled faults). */
+  requireAdversary?: boolean;
   onResult?: (r: SimResult) => void;
 }): SimSummary {
   const faults = parseFaults(opts.faults);
@@ -38,6 +42,7 @@ export function runConsensusSims(opts: {
     safetyViolations: 0,
     livenessFailures: 0,
     doubleSigns: 0,
+    memoryViolations: 0,
     maxRound: 0,
     evidence: 0,
     events: 0,
@@ -45,16 +50,26 @@ export function runConsensusSims(opts: {
     traceHash: '',
   };
   for (const seed of opts.seeds) {
-    const r = runScenario(randomScenario(seed, opts.validators, faults, opts.heights));
+    const r = runScenario(
+      randomScenario(seed, opts.validators, faults, opts.heights, {
+        requireAdversary: opts.requireAdversary,
+      }),
+    );
     summary.scenarios++;
     summary.commits += r.commits;
     summary.safetyViolations += r.safetyViolations.length;
     summary.livenessFailures += r.livenessFailures.length;
     summary.doubleSigns += r.doubleSigns.length;
+    summary.memoryViolations += r.memoryViolations.length;
     summary.maxRound = Math.max(summary.maxRound, r.maxRound);
     summary.evidence += r.evidence;
     summary.events += r.events;
-    if (r.safetyViolations.length + r.livenessFailures.length + r.doubleSigns.length > 0) {
+    const problems =
+      r.safetyViolations.length +
+      r.livenessFailures.length +
+      r.doubleSigns.length +
+      r.memoryViolations.length;
+    if (problems > 0) {
       summary.failingSeeds.push(seed);
     }
     trace.add(seed);
@@ -71,8 +86,9 @@ export function simCommand(): Command {
   sim
     .command('consensus')
     .description(
-      'Run seeded, virtual-time QBFT networks with faults and check safety, liveness and double signing. ' +
-        'The same seed always gives the same trace hash.',
+      "Run seeded, virtual-time QBFT networks on the node's consensus driver with faults and " +
+        'byzantine message adversaries, and check safety (every decided block imports), double ' +
+        'signing, memory bounds and liveness. The same seed always gives the same trace hash.',
     )
     .option('--validators <n>', 'validators per scenario (1-100)', integer(1, 100), 4)
     .option('--seeds <s>', 'number of random scenarios (seeds 1..S)', integer(1, 1_000_000), 100)
@@ -112,7 +128,12 @@ export function simCommand(): Command {
             faults: o.faults,
             heights: o.heights,
             onResult: (r) => {
-              const problems = [...r.safetyViolations, ...r.doubleSigns, ...r.livenessFailures];
+              const problems = [
+                ...r.safetyViolations,
+                ...r.doubleSigns,
+                ...r.livenessFailures,
+                ...r.memoryViolations,
+              ];
               for (const p of problems)
                 console.log(`FAIL seed ${r.seed}: ${p}  (reproduce: --seed ${r.seed})`);
               if (o.seed !== undefined && !o.json) {
@@ -135,7 +156,8 @@ export function simCommand(): Command {
             `${summary.scenarios} scenarios, ${summary.validators} validators, faults: ${summary.faults.join(',') || 'none'}\n` +
               `commits ${summary.commits}, max round ${summary.maxRound}, evidence ${summary.evidence}\n` +
               `safety violations ${summary.safetyViolations}, double signs ${summary.doubleSigns}, ` +
-              `liveness failures ${summary.livenessFailures}\ntrace hash ${summary.traceHash}`,
+              `liveness failures ${summary.livenessFailures}, memory violations ${summary.memoryViolations}\n` +
+              `trace hash ${summary.traceHash}`,
           );
         }
         if (summary.failingSeeds.length > 0) process.exitCode = 1;

@@ -1,14 +1,19 @@
 /**
- * The QBFT state machine (PROTOCOL §4): PROPOSAL / PREPARE / COMMIT / ROUND-CHANGE.
+ * The QBFT state machine (docs/consensus.md): PROPOSAL / PREPARE / COMMIT / ROUND-CHANGE.
  *
  * Deterministic and free of I/O: its state changes only in `handle(input)`, which returns the
  * effects for the shell to carry out, in order. A `wal-write` effect always precedes the
  * `broadcast` of what it records, so a shell that performs effects in order has persisted every
  * signed message before it leaves. The engine reads no clock: timers are effects, their expiry
  * an input.
+ *
+ * Memory is bounded whatever peers send: per-round state exists only for rounds within
+ * `maxPastRounds` below and `maxFutureRounds` above the current one; what a sender may have
+ * stored for later rounds and for later heights is capped in messages and bytes per sender;
+ * later heights are buffered only for keys that may validate them.
  */
 import { equalBytes, toHex } from '../crypto/bytes.js';
-import { DecodeError } from '../codec/rlp.js';
+import { DecodeError, rlpDecode } from '../codec/rlp.js';
 import {
   commitSealDigest,
   decodeMessage,
@@ -26,14 +31,14 @@ import {
   type RoundChangeMessage,
   type SignedPayload,
 } from './messages.js';
-import { rlpDecode } from '../codec/rlp.js';
 import { indexOfValidator, maxFaulty, proposerOf, quorumSize, roundTimeoutMs } from './quorum.js';
 import {
-  DEFAULT_ENGINE_CONFIG,
+  engineConfig,
   MESSAGE_TYPE_NAMES,
   MessageType,
   type Address,
   type BlockCodec,
+  type BlockInfo,
   type CommitSeal,
   type Digest,
   type EngineConfig,
@@ -49,11 +54,36 @@ export interface EngineOptions {
   signer: Signer | null;
   recover: Recover;
   codec: BlockCodec;
+  /** The chain every signature is bound to. */
+  chainId: bigint;
   config?: Partial<EngineConfig>;
   /** Records read back from the write-ahead log after a restart. */
   wal?: readonly WalRecord[];
   /** Shared decode results keyed by the message bytes object (simulations deliver one object to many). */
   decodeCache?: WeakMap<Uint8Array, ConsensusMessage | DecodeError>;
+}
+
+/** Sizes of the engine's per-height state, for tests and metrics. */
+export interface EngineStats {
+  /** Rounds with per-round state (proposal, PREPAREs, COMMITs). */
+  rounds: number;
+  /** Rounds with stored ROUND-CHANGEs. */
+  roundChangeRounds: number;
+  /** ROUND-CHANGEs beyond the round window, remembered as one round per validator. */
+  farRoundChanges: number;
+  /** First payloads kept for equivocation detection. */
+  seen: number;
+  /** Own signed messages kept. */
+  signed: number;
+  /** Validity results kept. */
+  validity: number;
+  /** Messages and bytes stored for later rounds of the current height. */
+  futureRoundMessages: number;
+  futureRoundBytes: number;
+  /** Messages, bytes and senders buffered for later heights. */
+  futureHeightMessages: number;
+  futureHeightBytes: number;
+  futureHeightSenders: number;
 }
 
 /** A prepared certificate: q PREPAREs for one block at one round. */
@@ -73,24 +103,46 @@ class RoundState {
   readonly commits = new Map<string, SignedPayload>();
 }
 
+/** What one sender has stored for later rounds or heights. */
+interface Usage {
+  count: number;
+  bytes: number;
+}
+
+/**
+ * Validity results, and validations in flight, kept per height. Each holds one block, so few:
+ * an evicted result only costs a validation again.
+ */
+const MAX_VALIDITY_ENTRIES = 8;
+
 class HeightState {
   round = 0;
   committed = false;
   readonly rounds = new Map<number, RoundState>();
   readonly roundChanges = new Map<number, Map<string, RoundChangeMessage>>();
+  /** Validator -> the highest round above the window it sent a ROUND-CHANGE for. */
+  readonly farRounds = new Map<string, number>();
   prepared: PreparedCertificate | null = null;
   /** What this node signed at this height: `${round}:${type}` -> digest and message bytes. */
-  readonly signed = new Map<string, { digest: Digest; message: Uint8Array }>();
-  /** First payload seen per `${author}:${round}:${type}`, for equivocation detection. */
-  readonly firstSeen = new Map<string, SignedPayload>();
+  readonly signed = new Map<string, { round: number; digest: Digest; message: Uint8Array }>();
+  /** First payload per round and `${author}:${type}`, for equivocation detection. */
+  readonly firstSeen = new Map<number, Map<string, SignedPayload>>();
   readonly evidenceReported = new Set<string>();
-  /** Block validity results by digest. */
-  readonly validity = new Map<string, boolean>();
-  readonly validating = new Set<string>();
+  /** Block validity results by digest, with the exact bytes they are for. */
+  readonly validity = new Map<string, { block: Uint8Array; valid: boolean }>();
+  /** Blocks sent for validation, by digest. */
+  readonly validating = new Map<string, Uint8Array>();
+  /**
+   * Blocks the codec accepted, by digest: the same block arrives in a proposal and in every
+   * ROUND-CHANGE that reports it, and comparing bytes is far cheaper than checking them again.
+   */
+  readonly inspected = new Map<string, { block: Uint8Array; info: BlockInfo }>();
   /** Round for which a block was requested from the builder. */
   buildingRound: number | null = null;
-  /** Messages stored per sender for rounds above the current one. */
-  readonly futureCount = new Map<string, number>();
+  /** Digests decided here that the shell could not write: never committed again. */
+  readonly failedCommits = new Set<string>();
+  /** What each sender has stored for rounds above the current one. */
+  readonly futureUse = new Map<string, Usage>();
 
   constructor(
     readonly height: number,
@@ -99,15 +151,15 @@ class HeightState {
     readonly quorum: number,
     readonly faulty: number,
   ) {}
+}
 
-  roundState(round: number): RoundState {
-    let rs = this.rounds.get(round);
-    if (!rs) {
-      rs = new RoundState();
-      this.rounds.set(round, rs);
-    }
-    return rs;
-  }
+const hex = toHex;
+
+/** Bytes a stored ROUND-CHANGE holds on to. */
+function roundChangeBytes(m: RoundChangeMessage): number {
+  let n = m.signed.encoded.length + (m.preparedBlock?.length ?? 0);
+  for (const p of m.prepares) n += p.encoded.length;
+  return n;
 }
 
 export class QbftEngine {
@@ -115,20 +167,25 @@ export class QbftEngine {
   private readonly signerKey: string | null;
   private readonly recover: Recover;
   private readonly codec: BlockCodec;
+  private readonly chainId: bigint;
   private readonly config: EngineConfig;
   private readonly decodeCache: WeakMap<Uint8Array, ConsensusMessage | DecodeError> | undefined;
   private readonly walByHeight = new Map<number, WalRecord[]>();
   private state: HeightState | null = null;
+  /** Keys whose messages for later heights are buffered. */
+  private candidates: ReadonlySet<string> = new Set();
   /** Messages for later heights: height -> sender -> raw messages, in arrival order. */
   private readonly future = new Map<number, Map<string, Uint8Array[]>>();
+  private readonly futureHeightUse = new Map<string, Usage>();
   private effects: EngineEffect[] = [];
 
   constructor(options: EngineOptions) {
     this.signer = options.signer;
-    this.signerKey = options.signer ? toHex(options.signer.address) : null;
+    this.signerKey = options.signer ? hex(options.signer.address) : null;
     this.recover = options.recover;
     this.codec = options.codec;
-    this.config = { ...DEFAULT_ENGINE_CONFIG, ...options.config };
+    this.chainId = options.chainId;
+    this.config = engineConfig(options.config);
     this.decodeCache = options.decodeCache;
     for (const record of options.wal ?? []) {
       const list = this.walByHeight.get(record.height) ?? [];
@@ -149,12 +206,45 @@ export class QbftEngine {
     return this.state?.committed ?? false;
   }
 
+  stats(): EngineStats {
+    const s = this.state;
+    let seen = 0;
+    let futureRoundMessages = 0;
+    let futureRoundBytes = 0;
+    if (s) {
+      for (const m of s.firstSeen.values()) seen += m.size;
+      for (const u of s.futureUse.values()) {
+        futureRoundMessages += u.count;
+        futureRoundBytes += u.bytes;
+      }
+    }
+    let futureHeightMessages = 0;
+    let futureHeightBytes = 0;
+    for (const u of this.futureHeightUse.values()) {
+      futureHeightMessages += u.count;
+      futureHeightBytes += u.bytes;
+    }
+    return {
+      rounds: s?.rounds.size ?? 0,
+      roundChangeRounds: s?.roundChanges.size ?? 0,
+      farRoundChanges: s?.farRounds.size ?? 0,
+      seen,
+      signed: s?.signed.size ?? 0,
+      validity: s?.validity.size ?? 0,
+      futureRoundMessages,
+      futureRoundBytes,
+      futureHeightMessages,
+      futureHeightBytes,
+      futureHeightSenders: this.futureHeightUse.size,
+    };
+  }
+
   /** Applies one input; returns the effects, to be carried out in order. */
   handle(input: EngineInput): EngineEffect[] {
     this.effects = [];
     switch (input.kind) {
       case 'start-height':
-        this.startHeight(input.height, input.validators);
+        this.startHeight(input.height, input.validators, input.candidates ?? input.validators);
         break;
       case 'message':
         this.onMessage(input.bytes);
@@ -168,6 +258,9 @@ export class QbftEngine {
       case 'block-validated':
         this.onBlockValidated(input.height, input.digest, input.valid, input.reason);
         break;
+      case 'commit-failed':
+        this.onCommitFailed(input.height, input.digest, input.reason);
+        break;
     }
     const out = this.effects;
     this.effects = [];
@@ -176,10 +269,10 @@ export class QbftEngine {
 
   // ---- heights ----------------------------------------------------------------------------
 
-  private startHeight(height: number, validators: Address[]): void {
+  private startHeight(height: number, validators: Address[], candidates: Address[]): void {
     if (this.state && height <= this.state.height) return;
     if (validators.length === 0) throw new RangeError('validator set is empty');
-    const keys = new Set<string>(validators.map(toHex));
+    const keys = new Set<string>(validators.map(hex));
     const s = new HeightState(
       height,
       [...validators],
@@ -188,11 +281,13 @@ export class QbftEngine {
       maxFaulty(validators.length),
     );
     this.state = s;
+    this.candidates = new Set<string>([...keys, ...candidates.map(hex)]);
     for (const h of [...this.walByHeight.keys()]) if (h < height) this.walByHeight.delete(h);
     this.restoreFromWal(s);
-    this.enterRound(s, s.round, null);
     const buffered = this.future.get(height);
     for (const h of [...this.future.keys()]) if (h <= height) this.future.delete(h);
+    this.recountFutureHeights();
+    this.enterRound(s, s.round, null);
     if (buffered) {
       const senders = [...buffered.keys()].sort();
       for (const sender of senders)
@@ -206,15 +301,32 @@ export class QbftEngine {
     let round = 0;
     for (const r of records) {
       if (r.kind === 'signed') {
-        s.signed.set(`${r.round}:${r.type}`, { digest: r.digest, message: r.message });
+        s.signed.set(`${r.round}:${r.type}`, {
+          round: r.round,
+          digest: r.digest,
+          message: r.message,
+        });
         if (r.round > round) round = r.round;
-      } else {
-        const prepares = r.prepares.map((p) => decodeSignedPayload(rlpDecode(p), this.recover));
-        const digest = this.codec.digestOf(r.block);
-        if (!s.prepared || r.round > s.prepared.round) {
-          s.prepared = { round: r.round, digest, block: r.block, prepares };
-        }
+        continue;
       }
+      // A prepared certificate whose block does not check (written by an older version, or
+      // damaged) is not reported again: the ROUND-CHANGEs then say "not prepared", which is
+      // safe only because a bound digest could never have been prepared with those bytes.
+      let prepares: SignedPayload[];
+      let info: BlockInfo;
+      try {
+        info = this.codec.inspect(r.block);
+        prepares = r.prepares.map((p) =>
+          decodeSignedPayload(rlpDecode(p), this.recover, this.chainId),
+        );
+      } catch (e) {
+        this.reject(
+          `write-ahead log: prepared block of round ${r.round} dropped: ${(e as Error).message}`,
+        );
+        continue;
+      }
+      if (!s.prepared || r.round > s.prepared.round)
+        s.prepared = { round: r.round, digest: info.digest, block: r.block, prepares };
     }
     s.round = round;
   }
@@ -234,22 +346,7 @@ export class QbftEngine {
   ): void {
     s.round = round;
     if (reason) this.effects.push({ kind: 'round-changed', height: s.height, round, reason });
-    for (const r of [...s.roundChanges.keys()]) if (r < round) s.roundChanges.delete(r);
-    // Old rounds keep only an accepted proposal and its COMMITs: a late commit quorum still finalises.
-    for (const [r, rs] of s.rounds) {
-      if (r < round) {
-        rs.pending = null;
-        rs.prepares.clear();
-        if (!rs.proposal) s.rounds.delete(r);
-      }
-    }
-    s.futureCount.clear();
-    for (const [r, rs] of s.rounds) {
-      if (r <= round) continue;
-      for (const k of [...rs.prepares.keys(), ...rs.commits.keys()]) this.countFuture(s, k);
-    }
-    for (const [r, rcs] of s.roundChanges)
-      if (r > round) for (const k of rcs.keys()) this.countFuture(s, k);
+    this.prune(s);
 
     const delay = roundTimeoutMs(this.config.baseTimeoutMs, this.config.maxRoundTimeoutMs, round);
     this.effects.push({
@@ -280,17 +377,80 @@ export class QbftEngine {
     this.checkQuorums(s, round);
   }
 
-  private countFuture(s: HeightState, sender: string): boolean {
-    const n = s.futureCount.get(sender) ?? 0;
-    if (n >= this.config.maxFutureRoundMessagesPerSender) return false;
-    s.futureCount.set(sender, n + 1);
-    return true;
+  /** Drops what the new round leaves outside the windows, and recounts later-round usage. */
+  private prune(s: HeightState): void {
+    const { round } = s;
+    const oldest = round - this.config.maxPastRounds;
+    for (const r of [...s.roundChanges.keys()]) if (r < round) s.roundChanges.delete(r);
+    for (const [sender, r] of s.farRounds) if (r <= round) s.farRounds.delete(sender);
+    // Old rounds keep only an accepted proposal and its COMMITs: a late commit quorum still
+    // finalises. Rounds further back than the window are forgotten.
+    for (const [r, rs] of s.rounds) {
+      if (r >= round) continue;
+      rs.pending = null;
+      rs.prepares.clear();
+      if (!rs.proposal || r < oldest) s.rounds.delete(r);
+    }
+    for (const r of [...s.firstSeen.keys()]) if (r < oldest) s.firstSeen.delete(r);
+    for (const key of [...s.evidenceReported]) {
+      if (Number(key.slice(0, key.indexOf(':'))) < oldest) s.evidenceReported.delete(key);
+    }
+    // Own messages of earlier rounds are never signed or sent again.
+    for (const [key, v] of s.signed) if (v.round < round) s.signed.delete(key);
+
+    s.futureUse.clear();
+    for (const [r, rs] of s.rounds) {
+      if (r <= round) continue;
+      for (const p of [...rs.prepares.values(), ...rs.commits.values()])
+        this.charge(s.futureUse, hex(p.author), p.encoded.length);
+    }
+    for (const [r, rcs] of s.roundChanges) {
+      if (r <= round) continue;
+      for (const [sender, m] of rcs) this.charge(s.futureUse, sender, roundChangeBytes(m));
+    }
+  }
+
+  private charge(use: Map<string, Usage>, sender: string, bytes: number): void {
+    const u = use.get(sender);
+    if (u) {
+      u.count++;
+      u.bytes += bytes;
+    } else use.set(sender, { count: 1, bytes });
+  }
+
+  /** Whether `sender` may store one more message of `bytes` for a later round. */
+  private fitsFutureRound(s: HeightState, sender: string, bytes: number): boolean {
+    const u = s.futureUse.get(sender);
+    if (!u) return bytes <= this.config.maxFutureRoundBytesPerSender;
+    return (
+      u.count < this.config.maxFutureRoundMessagesPerSender &&
+      u.bytes + bytes <= this.config.maxFutureRoundBytesPerSender
+    );
+  }
+
+  private inWindow(s: HeightState, round: number): boolean {
+    return round <= s.round + this.config.maxFutureRounds;
   }
 
   private resendSigned(s: HeightState, round: number): void {
     for (const type of [MessageType.Proposal, MessageType.Prepare, MessageType.Commit]) {
       const signed = s.signed.get(`${round}:${type}`);
       if (!signed) continue;
+      if (type === MessageType.Proposal) {
+        // A logged proposal is re-sent only if its block still checks: bytes that do not bind
+        // to their digest must never go out again.
+        const m = this.decode(signed.message);
+        const error =
+          m instanceof DecodeError
+            ? m.message
+            : m.type === MessageType.Proposal
+              ? this.blockError(s, m.block, m.signed.digest)
+              : 'not a PROPOSAL';
+        if (error) {
+          this.reject(`write-ahead log: own PROPOSAL of round ${round} not re-sent: ${error}`);
+          continue;
+        }
+      }
       this.effects.push({
         kind: 'broadcast',
         type,
@@ -354,7 +514,7 @@ export class QbftEngine {
       return null;
     }
     const message = make();
-    s.signed.set(key, { digest, message });
+    s.signed.set(key, { round, digest, message });
     this.effects.push({
       kind: 'wal-write',
       record: { kind: 'signed', height: s.height, round, type, digest, message },
@@ -375,7 +535,7 @@ export class QbftEngine {
       const prepared: PreparedRef | null = s.prepared
         ? { round: s.prepared.round, digest: s.prepared.digest }
         : null;
-      const signed = signRoundChange(this.signer!, s.height, round, prepared);
+      const signed = signRoundChange(this.signer!, this.chainId, s.height, round, prepared);
       const message: RoundChangeMessage = {
         type: MessageType.RoundChange,
         signed,
@@ -403,8 +563,7 @@ export class QbftEngine {
   private tryPropose(s: HeightState): void {
     const round = s.round;
     if (s.committed || !this.isProposer(s, round)) return;
-    const rs = s.roundState(round);
-    if (rs.proposal) return;
+    if (s.rounds.get(round)?.proposal) return;
     const stored = s.signed.get(`${round}:${MessageType.Proposal}`);
     if (stored) return; // re-sent by resendSigned
     if (round === 0) {
@@ -413,17 +572,30 @@ export class QbftEngine {
     }
     const justification = this.roundChangeJustification(s, round);
     if (!justification) return;
-    if (justification.prepared) {
-      this.propose(
-        s,
-        round,
-        justification.prepared.block,
-        justification.roundChanges,
-        justification.prepared.prepares,
-      );
-    } else {
-      this.requestBlock(s, round);
+    if (justification.prepared) this.repropose(s, round, justification);
+    else this.requestBlock(s, round);
+  }
+
+  /**
+   * Re-proposes the highest prepared block of a justification. Its bytes came from a peer's
+   * ROUND-CHANGE, so they are validated like any proposal before this node signs them.
+   */
+  private repropose(
+    s: HeightState,
+    round: number,
+    justification: { roundChanges: SignedPayload[]; prepared: PreparedCertificate | null },
+  ): void {
+    const prepared = justification.prepared!;
+    const valid = this.validityOf(s, prepared.digest, prepared.block);
+    if (valid === undefined) {
+      this.validate(s, round, prepared.digest, prepared.block);
+      return;
     }
+    if (!valid) {
+      this.reject(`not re-proposing the prepared block of round ${prepared.round}: it is invalid`);
+      return;
+    }
+    this.propose(s, round, prepared.block, justification.roundChanges, prepared.prepares, false);
   }
 
   private requestBlock(s: HeightState, round: number): void {
@@ -436,24 +608,15 @@ export class QbftEngine {
     const s = this.state;
     if (!s || s.committed || height !== s.height || round !== s.round || !this.isProposer(s, round))
       return;
-    if (s.roundState(round).proposal) return;
+    if (s.rounds.get(round)?.proposal) return;
     if (round === 0) {
-      this.propose(s, round, block, [], []);
+      this.propose(s, round, block, [], [], true);
       return;
     }
     const justification = this.roundChangeJustification(s, round);
     if (!justification) return;
-    if (justification.prepared) {
-      this.propose(
-        s,
-        round,
-        justification.prepared.block,
-        justification.roundChanges,
-        justification.prepared.prepares,
-      );
-    } else {
-      this.propose(s, round, block, justification.roundChanges, []);
-    }
+    if (justification.prepared) this.repropose(s, round, justification);
+    else this.propose(s, round, block, justification.roundChanges, [], true);
   }
 
   /** q ROUND-CHANGEs for the round, and the highest prepared certificate among them. */
@@ -486,18 +649,21 @@ export class QbftEngine {
     block: Uint8Array,
     roundChanges: SignedPayload[],
     prepares: SignedPayload[],
+    built: boolean,
   ): void {
-    let digest: Digest;
+    let info: BlockInfo;
     try {
-      digest = this.codec.digestOf(block);
+      info = this.codec.inspect(block);
     } catch (e) {
-      this.effects.push({
-        kind: 'rejected',
-        reason: `built block is malformed: ${(e as Error).message}`,
-      });
+      this.reject(`block to propose is malformed: ${(e as Error).message}`);
       return;
     }
-    const signed = signProposalPayload(this.signer!, s.height, round, digest);
+    if (built && info.round !== null && info.round !== round) {
+      this.reject(`built block records round ${info.round}, not ${round}`);
+      return;
+    }
+    const digest = info.digest;
+    const signed = signProposalPayload(this.signer!, this.chainId, s.height, round, digest);
     const message: ProposalMessage = {
       type: MessageType.Proposal,
       signed,
@@ -510,8 +676,8 @@ export class QbftEngine {
     );
     if (!bytes) return;
     this.broadcast(s, MessageType.Proposal, round, bytes);
-    // Its own block needs no validation round trip.
-    s.validity.set(toHex(digest), true);
+    // A block this node built needs no validation round trip; a re-proposed one was validated.
+    if (built) this.setValidity(s, digest, block, true);
     this.onMessage(bytes, true);
   }
 
@@ -523,8 +689,9 @@ export class QbftEngine {
     let result: ConsensusMessage | DecodeError;
     try {
       result = decodeMessage(bytes, this.recover, {
+        chainId: this.chainId,
         maxMessageBytes: this.config.maxMessageBytes,
-        maxJustification: 1024,
+        maxJustification: this.config.maxJustification,
       });
     } catch (e) {
       result =
@@ -557,7 +724,7 @@ export class QbftEngine {
       return;
     }
     if (height < s.height) return; // old height: dropped
-    const author = toHex(msg.signed.author);
+    const author = hex(msg.signed.author);
     if (!s.validatorKeys.has(author)) {
       this.reject(
         `${MESSAGE_TYPE_NAMES[msg.type]} from non-validator ${author}`,
@@ -566,28 +733,41 @@ export class QbftEngine {
       return;
     }
     if (s.committed) return;
-    if (!own) this.noteSeen(s, msg.signed);
     switch (msg.type) {
       case MessageType.Proposal:
-        this.onProposal(s, msg);
+        this.onProposal(s, msg, own);
         break;
       case MessageType.Prepare:
-        this.onPrepare(s, msg);
+        this.onPrepare(s, msg, own);
         break;
       case MessageType.Commit:
-        this.onCommit(s, msg);
+        this.onCommit(s, msg, own);
         break;
       case MessageType.RoundChange:
-        this.onRoundChange(s, msg);
+        this.onRoundChange(s, msg, own);
         break;
     }
   }
 
+  /**
+   * Buffers a message for a later height: only from keys that may validate it, at most
+   * `maxFutureHeights` ahead, and within the sender's own message and byte budget, so that
+   * nobody can crowd out another sender's messages.
+   */
   private bufferFuture(msg: ConsensusMessage, bytes: Uint8Array): void {
     const current = this.state?.height ?? 0;
     const height = msg.signed.height;
     if (height > current + this.config.maxFutureHeights) return;
-    const sender = toHex(msg.signed.author);
+    const sender = hex(msg.signed.author);
+    if (!this.candidates.has(sender)) return;
+    const u = this.futureHeightUse.get(sender);
+    if (
+      u &&
+      (u.count >= this.config.maxFutureHeightMessagesPerSender ||
+        u.bytes + bytes.length > this.config.maxFutureHeightBytesPerSender)
+    )
+      return;
+    if (!u && bytes.length > this.config.maxFutureHeightBytesPerSender) return;
     let bySender = this.future.get(height);
     if (!bySender) {
       bySender = new Map();
@@ -595,29 +775,43 @@ export class QbftEngine {
     }
     let list = bySender.get(sender);
     if (!list) {
-      if (bySender.size >= this.config.maxFutureHeightSenders) return;
       list = [];
       bySender.set(sender, list);
     }
-    if (list.length >= this.config.maxFutureHeightMessagesPerSender) return;
     list.push(bytes);
+    this.charge(this.futureHeightUse, sender, bytes.length);
+  }
+
+  private recountFutureHeights(): void {
+    this.futureHeightUse.clear();
+    for (const bySender of this.future.values())
+      for (const [sender, list] of bySender)
+        for (const bytes of list) this.charge(this.futureHeightUse, sender, bytes.length);
   }
 
   /**
-   * Records the first payload per (author, round, type). A second, different payload is
-   * equivocation: reported once, then processed normally. An exact duplicate is processed too
-   * (every handler is idempotent): the first copy may have been seen only inside a justification,
-   * or dropped by the future-round bound, and must still count when it arrives itself.
+   * Records the first payload per (author, round, type) within the round windows. A second,
+   * different payload is equivocation: reported once, then processed normally. An exact
+   * duplicate is processed too (every handler is idempotent): the first copy may have been seen
+   * only inside a justification, or dropped by the future-round bound, and must still count
+   * when it arrives itself.
    */
   private noteSeen(s: HeightState, p: SignedPayload): void {
-    const key = `${toHex(p.author)}:${p.round}:${p.type}`;
-    const first = s.firstSeen.get(key);
+    if (p.round < s.round - this.config.maxPastRounds || !this.inWindow(s, p.round)) return;
+    let byRound = s.firstSeen.get(p.round);
+    if (!byRound) {
+      byRound = new Map();
+      s.firstSeen.set(p.round, byRound);
+    }
+    const key = `${hex(p.author)}:${p.type}`;
+    const first = byRound.get(key);
     if (!first) {
-      s.firstSeen.set(key, p);
+      byRound.set(key, p);
       return;
     }
-    if (!equalBytes(first.digest, p.digest) && !s.evidenceReported.has(key)) {
-      s.evidenceReported.add(key);
+    const reported = `${p.round}:${key}`;
+    if (!equalBytes(first.digest, p.digest) && !s.evidenceReported.has(reported)) {
+      s.evidenceReported.add(reported);
       this.effects.push({
         kind: 'evidence',
         evidence: {
@@ -633,7 +827,7 @@ export class QbftEngine {
   }
 
   private checkEmbedded(s: HeightState, payloads: SignedPayload[]): void {
-    for (const p of payloads) if (s.validatorKeys.has(toHex(p.author))) this.noteSeen(s, p);
+    for (const p of payloads) if (s.validatorKeys.has(hex(p.author))) this.noteSeen(s, p);
   }
 
   /** q PREPAREs from distinct validators for exactly (height, round, digest). */
@@ -645,7 +839,7 @@ export class QbftEngine {
   ): string | null {
     const authors = new Set<string>();
     for (const p of prepares) {
-      const a = toHex(p.author);
+      const a = hex(p.author);
       if (p.type !== MessageType.Prepare) return 'prepare justification holds a non-PREPARE';
       if (p.height !== s.height || p.round !== round)
         return 'prepare justification for another height or round';
@@ -659,30 +853,56 @@ export class QbftEngine {
     return null;
   }
 
-  private blockMatches(s: HeightState, block: Uint8Array, digest: Digest): string | null {
-    try {
-      if (this.codec.heightOf(block) !== s.height) return 'block is for another height';
-      if (!equalBytes(this.codec.digestOf(block), digest))
-        return 'block does not match the signed digest';
-    } catch (e) {
-      return `malformed block: ${(e as Error).message}`;
+  /** The block's info if it decodes, binds to `digest` and is for this height; else the error. */
+  private inspectBlock(s: HeightState, block: Uint8Array, digest: Digest): BlockInfo | string {
+    const key = hex(digest);
+    const known = s.inspected.get(key);
+    let info: BlockInfo;
+    if (known && (known.block === block || equalBytes(known.block, block))) {
+      info = known.info;
+    } else {
+      try {
+        info = this.codec.inspect(block);
+      } catch (e) {
+        return `malformed block: ${(e as Error).message}`;
+      }
+      if (equalBytes(info.digest, digest)) {
+        if (s.inspected.size >= MAX_VALIDITY_ENTRIES)
+          s.inspected.delete(s.inspected.keys().next().value!);
+        s.inspected.set(key, { block, info });
+      }
     }
-    return null;
+    if (info.height !== s.height) return 'block is for another height';
+    if (!equalBytes(info.digest, digest)) return 'block does not match the signed digest';
+    return info;
   }
 
-  /** Checks a proposal's ROUND-CHANGE and PREPARE justification (QBFT's isValidProposalJustification). */
-  private justificationError(s: HeightState, msg: ProposalMessage): string | null {
+  private blockError(s: HeightState, block: Uint8Array, digest: Digest): string | null {
+    const info = this.inspectBlock(s, block, digest);
+    return typeof info === 'string' ? info : null;
+  }
+
+  /**
+   * Checks a proposal's ROUND-CHANGE and PREPARE justification (QBFT's
+   * isValidProposalJustification), before its block is looked at. Returns the error, or the
+   * rounds the block may record: a new block must be built for the proposal's round, a
+   * re-proposed one for a round no later than the one it was prepared in.
+   */
+  private justificationError(
+    s: HeightState,
+    msg: ProposalMessage,
+  ): string | { exact: number } | { atMost: number } {
     const { round } = msg.signed;
     if (round === 0) {
       return msg.roundChanges.length === 0 && msg.prepares.length === 0
-        ? null
+        ? { exact: 0 }
         : 'round-0 proposal carries a justification';
     }
     const authors = new Set<string>();
     let highest: PreparedRef | null = null;
     let digestAtHighest = false;
     for (const rc of msg.roundChanges) {
-      const a = toHex(rc.author);
+      const a = hex(rc.author);
       if (rc.type !== MessageType.RoundChange)
         return 'round-change justification holds a non-ROUND-CHANGE';
       if (rc.height !== s.height || rc.round !== round)
@@ -696,7 +916,9 @@ export class QbftEngine {
     if (authors.size < s.quorum)
       return `round-change justification has ${authors.size} of ${s.quorum} ROUND-CHANGEs`;
     if (!highest) {
-      return msg.prepares.length === 0 ? null : 'unprepared justification carries PREPAREs';
+      return msg.prepares.length === 0
+        ? { exact: round }
+        : 'unprepared justification carries PREPAREs';
     }
     for (const rc of msg.roundChanges) {
       const p = rc.prepared;
@@ -704,80 +926,138 @@ export class QbftEngine {
         digestAtHighest = true;
     }
     if (!digestAtHighest) return 'proposal is not the highest prepared block';
-    return this.isPrepareCertificate(s, msg.prepares, highest.round, msg.signed.digest);
+    return (
+      this.isPrepareCertificate(s, msg.prepares, highest.round, msg.signed.digest) ?? {
+        atMost: highest.round,
+      }
+    );
   }
 
-  private onProposal(s: HeightState, msg: ProposalMessage): void {
-    const { round, author, digest } = msg.signed;
+  /** The block of a justified proposal: it must check, and record a round it may record. */
+  private proposalBlockError(
+    s: HeightState,
+    msg: ProposalMessage,
+    rounds: { exact: number } | { atMost: number },
+  ): string | null {
+    const info = this.inspectBlock(s, msg.block, msg.signed.digest);
+    if (typeof info === 'string') return info;
+    if (info.round === null) return null;
+    const ok = 'exact' in rounds ? info.round === rounds.exact : info.round <= rounds.atMost;
+    return ok ? null : `block records round ${info.round}`;
+  }
+
+  private onProposal(s: HeightState, msg: ProposalMessage, own: boolean): void {
+    const { round, author } = msg.signed;
     if (round < s.round) return;
     if (!equalBytes(author, proposerOf(s.validators, s.height, round))) {
       this.reject(`PROPOSAL for round ${round} from a validator that is not its proposer`, author);
       return;
     }
-    const error = this.blockMatches(s, msg.block, digest) ?? this.justificationError(s, msg);
+    const rs0 = s.rounds.get(round);
+    if (rs0 && (rs0.proposal || rs0.pending)) {
+      // First proposal per round wins; a second one is only looked at for evidence.
+      if (!own) this.noteSeen(s, msg.signed);
+      return;
+    }
+    // The justification first: it costs no hashing, and a bogus one never gets the block
+    // (up to maxMessageBytes) checked.
+    const rounds = this.justificationError(s, msg);
+    const error = typeof rounds === 'string' ? rounds : this.proposalBlockError(s, msg, rounds);
     if (error) {
       this.reject(`invalid PROPOSAL: ${error}`, author);
       return;
     }
+    // A justified proposal for a later round proves q validators moved there: it is followed
+    // whatever the round window, and only now does it leave any state behind.
+    if (round > s.round) this.enterRound(s, round, 'proposal');
+    if (s.committed || s.round !== round) return;
+    if (!own) this.noteSeen(s, msg.signed);
     this.checkEmbedded(s, msg.roundChanges);
     this.checkEmbedded(s, msg.prepares);
-    const rs = s.roundState(round);
-    if (rs.proposal || rs.pending) return; // first proposal per round wins; a second is evidence
+    const rs = this.roundState(s, round);
+    if (rs.proposal || rs.pending) return;
     rs.pending = msg;
-    if (round > s.round) {
-      // A justified proposal proves q validators moved to its round.
-      this.enterRound(s, round, 'proposal');
-      return;
-    }
     this.requestValidation(s, msg);
   }
 
+  private roundState(s: HeightState, round: number): RoundState {
+    let rs = s.rounds.get(round);
+    if (!rs) {
+      rs = new RoundState();
+      s.rounds.set(round, rs);
+    }
+    return rs;
+  }
+
+  private validityOf(s: HeightState, digest: Digest, block: Uint8Array): boolean | undefined {
+    const v = s.validity.get(hex(digest));
+    if (!v || (v.block !== block && !equalBytes(v.block, block))) return undefined;
+    return v.valid;
+  }
+
+  private setValidity(s: HeightState, digest: Digest, block: Uint8Array, valid: boolean): void {
+    const key = hex(digest);
+    s.validity.delete(key);
+    if (s.validity.size >= MAX_VALIDITY_ENTRIES) s.validity.delete(s.validity.keys().next().value!);
+    s.validity.set(key, { block, valid });
+  }
+
+  /** Asks the shell whether `block` is valid, unless it already is being checked. */
+  private validate(s: HeightState, round: number, digest: Digest, block: Uint8Array): void {
+    const key = hex(digest);
+    const inFlight = s.validating.get(key);
+    if (inFlight && (inFlight === block || equalBytes(inFlight, block))) return;
+    s.validating.delete(key);
+    if (s.validating.size >= MAX_VALIDITY_ENTRIES)
+      s.validating.delete(s.validating.keys().next().value!);
+    s.validating.set(key, block);
+    this.effects.push({ kind: 'validate-block', height: s.height, round, digest, block });
+  }
+
   private requestValidation(s: HeightState, msg: ProposalMessage): void {
-    const key = toHex(msg.signed.digest);
-    const known = s.validity.get(key);
+    const known = this.validityOf(s, msg.signed.digest, msg.block);
     if (known === true) {
       this.acceptProposal(s, msg);
       return;
     }
     if (known === false) {
-      s.roundState(msg.signed.round).pending = null;
+      // Already refused (and reported) once: a duplicate delivery is no new offence.
+      this.roundState(s, msg.signed.round).pending = null;
       return;
     }
-    if (s.validating.has(key)) return;
-    s.validating.add(key);
-    this.effects.push({
-      kind: 'validate-block',
-      height: s.height,
-      round: msg.signed.round,
-      digest: msg.signed.digest,
-      block: msg.block,
-    });
+    this.validate(s, msg.signed.round, msg.signed.digest, msg.block);
   }
 
   private onBlockValidated(height: number, digest: Digest, valid: boolean, reason?: string): void {
     const s = this.state;
     if (!s || s.committed || height !== s.height) return;
-    const key = toHex(digest);
+    const key = hex(digest);
+    const block = s.validating.get(key);
+    if (!block) return;
     s.validating.delete(key);
-    s.validity.set(key, valid);
+    this.setValidity(s, digest, block, valid);
     const rs = s.rounds.get(s.round);
     const pending = rs?.pending;
-    if (!pending || !equalBytes(pending.signed.digest, digest)) return;
-    if (valid) {
-      this.acceptProposal(s, pending);
-    } else {
-      rs!.pending = null;
-      this.reject(
-        `invalid block proposed: ${reason ?? 'rejected by validation'}`,
-        pending.signed.author,
-      );
+    if (pending && equalBytes(pending.signed.digest, digest) && equalBytes(pending.block, block)) {
+      if (valid) {
+        this.acceptProposal(s, pending);
+      } else {
+        rs!.pending = null;
+        this.reject(
+          `invalid block proposed: ${reason ?? 'rejected by validation'}`,
+          pending.signed.author,
+        );
+      }
+      return;
     }
+    // A prepared block this node is to re-propose was being checked.
+    this.tryPropose(s);
   }
 
   private acceptProposal(s: HeightState, msg: ProposalMessage): void {
     const round = msg.signed.round;
     if (round !== s.round) return;
-    const rs = s.roundState(round);
+    const rs = this.roundState(s, round);
     if (rs.proposal) return;
     rs.pending = null;
     rs.proposal = msg;
@@ -786,7 +1066,7 @@ export class QbftEngine {
       const bytes = this.signOnce(s, round, MessageType.Prepare, digest, () =>
         encodeMessage({
           type: MessageType.Prepare,
-          signed: signPrepare(this.signer!, s.height, round, digest),
+          signed: signPrepare(this.signer!, this.chainId, s.height, round, digest),
         }),
       );
       if (bytes) {
@@ -797,25 +1077,48 @@ export class QbftEngine {
     this.checkQuorums(s, round);
   }
 
-  private storeVote(s: HeightState, map: Map<string, SignedPayload>, p: SignedPayload): boolean {
-    const author = toHex(p.author);
-    if (map.has(author)) return false;
-    if (p.round > s.round && !this.countFuture(s, author)) return false;
+  /**
+   * Stores a PREPARE or COMMIT vote. Votes for later rounds are stored only within the round
+   * window and the sender's budget, and only then leave any state behind.
+   */
+  private storeVote(
+    s: HeightState,
+    p: SignedPayload,
+    which: 'prepares' | 'commits',
+    own: boolean,
+  ): boolean {
+    const author = hex(p.author);
+    if (p.round > s.round) {
+      if (!this.inWindow(s, p.round)) return false;
+      const existing = s.rounds.get(p.round)?.[which].get(author);
+      if (existing) {
+        if (!own) this.noteSeen(s, p);
+        return false;
+      }
+      if (!this.fitsFutureRound(s, author, p.encoded.length)) return false;
+      this.charge(s.futureUse, author, p.encoded.length);
+    }
+    if (!own) this.noteSeen(s, p);
+    const map = (p.round < s.round ? s.rounds.get(p.round) : this.roundState(s, p.round))?.[which];
+    if (!map || map.has(author)) return false;
     map.set(author, p);
     return true;
   }
 
-  private onPrepare(s: HeightState, msg: PrepareMessage): void {
+  private onPrepare(s: HeightState, msg: PrepareMessage, own: boolean): void {
     const { round } = msg.signed;
     if (round < s.round) return;
-    if (this.storeVote(s, s.roundState(round).prepares, msg.signed)) this.checkQuorums(s, round);
+    if (this.storeVote(s, msg.signed, 'prepares', own)) this.checkQuorums(s, round);
   }
 
-  private onCommit(s: HeightState, msg: CommitMessage): void {
+  private onCommit(s: HeightState, msg: CommitMessage, own: boolean): void {
     const p = msg.signed;
+    // COMMITs for earlier rounds still count while that round's proposal is kept.
+    if (p.round < s.round && !s.rounds.has(p.round)) return;
+    if (p.round > s.round && !this.inWindow(s, p.round)) return;
     let sealer: Address;
     try {
-      sealer = this.recover(commitSealDigest(p.digest, p.round), p.commitSeal!);
+      sealer = this.recover(commitSealDigest(this.chainId, p.digest, p.round), p.commitSeal!);
     } catch {
       this.reject('COMMIT with a malformed commit seal', p.author);
       return;
@@ -824,23 +1127,42 @@ export class QbftEngine {
       this.reject('COMMIT whose seal is not signed by its sender', p.author);
       return;
     }
-    // COMMITs for earlier rounds still count while that round's proposal is kept.
-    const rs = p.round < s.round ? s.rounds.get(p.round) : s.roundState(p.round);
-    if (!rs) return;
-    if (this.storeVote(s, rs.commits, p)) this.checkQuorums(s, p.round);
+    if (this.storeVote(s, p, 'commits', own)) this.checkQuorums(s, p.round);
   }
 
-  private onRoundChange(s: HeightState, msg: RoundChangeMessage): void {
+  private onRoundChange(s: HeightState, msg: RoundChangeMessage, own: boolean): void {
     const { round, author, prepared } = msg.signed;
     if (round < s.round) return;
+    const key = hex(author);
+    if (!this.inWindow(s, round)) {
+      // Far ahead: only which round this validator reached is remembered, for the f + 1 rule.
+      if ((s.farRounds.get(key) ?? -1) < round) s.farRounds.set(key, round);
+      this.joinRound(s);
+      return;
+    }
+    const rcs0 = s.roundChanges.get(round);
+    if (rcs0?.has(key)) {
+      if (!own) this.noteSeen(s, msg.signed);
+      return;
+    }
+    const size = roundChangeBytes(msg);
+    if (round > s.round && !this.fitsFutureRound(s, key, size)) return;
     if (prepared) {
       if (!msg.preparedBlock) {
         this.reject('ROUND-CHANGE reports a prepared round without its block', author);
         return;
       }
-      const error =
-        this.blockMatches(s, msg.preparedBlock, prepared.digest) ??
-        this.isPrepareCertificate(s, msg.prepares, prepared.round, prepared.digest);
+      // The certificate first (no hashing), then the block it certifies.
+      let error = this.isPrepareCertificate(s, msg.prepares, prepared.round, prepared.digest);
+      if (!error) {
+        const info = this.inspectBlock(s, msg.preparedBlock, prepared.digest);
+        error =
+          typeof info === 'string'
+            ? info
+            : info.round !== null && info.round > prepared.round
+              ? `prepared block records round ${info.round}, after its prepared round`
+              : null;
+      }
       if (error) {
         this.reject(`invalid ROUND-CHANGE: ${error}`, author);
         return;
@@ -849,24 +1171,25 @@ export class QbftEngine {
       this.reject('invalid ROUND-CHANGE: a block or PREPAREs without a prepared round', author);
       return;
     }
+    if (!own) this.noteSeen(s, msg.signed);
     this.checkEmbedded(s, msg.prepares);
-    let rcs = s.roundChanges.get(round);
+    let rcs = rcs0;
     if (!rcs) {
       rcs = new Map();
       s.roundChanges.set(round, rcs);
     }
-    const key = toHex(author);
-    if (rcs.has(key)) return;
-    if (round > s.round && !this.countFuture(s, key)) return;
+    if (round > s.round) this.charge(s.futureUse, key, size);
     rcs.set(key, msg);
-
-    // f+1 ROUND-CHANGEs for higher rounds: at least one honest validator is there, follow it.
-    const target = this.roundToJoin(s);
-    if (target !== null && target > s.round) {
-      this.enterRound(s, target, 'f+1');
-      return;
-    }
+    if (this.joinRound(s)) return;
     if (round === s.round) this.tryPropose(s);
+  }
+
+  /** f+1 ROUND-CHANGEs for higher rounds: at least one honest validator is there, follow it. */
+  private joinRound(s: HeightState): boolean {
+    const target = this.roundToJoin(s);
+    if (target === null || target <= s.round) return false;
+    this.enterRound(s, target, 'f+1');
+    return true;
   }
 
   /** The highest round r such that f+1 distinct validators sent ROUND-CHANGEs for rounds >= r. */
@@ -876,6 +1199,8 @@ export class QbftEngine {
       if (r <= s.round) continue;
       for (const sender of rcs.keys()) if ((highest.get(sender) ?? -1) < r) highest.set(sender, r);
     }
+    for (const [sender, r] of s.farRounds)
+      if ((highest.get(sender) ?? -1) < r) highest.set(sender, r);
     if (highest.size < s.faulty + 1) return null;
     const rounds = [...highest.values()].sort((a, b) => b - a);
     return rounds[s.faulty]!;
@@ -895,6 +1220,7 @@ export class QbftEngine {
     const proposal = rs?.proposal;
     if (!rs || !proposal) return;
     const digest = proposal.signed.digest;
+    if (s.failedCommits.has(hex(digest))) return;
 
     if (round === s.round && this.isValidator && !s.signed.has(`${round}:${MessageType.Commit}`)) {
       const prepares = this.matching(rs.prepares, digest);
@@ -916,7 +1242,7 @@ export class QbftEngine {
         const bytes = this.signOnce(s, round, MessageType.Commit, digest, () =>
           encodeMessage({
             type: MessageType.Commit,
-            signed: signCommit(this.signer!, s.height, round, digest),
+            signed: signCommit(this.signer!, this.chainId, s.height, round, digest),
           }),
         );
         if (bytes) {
@@ -943,6 +1269,31 @@ export class QbftEngine {
         seals,
       });
     }
+  }
+
+  /**
+   * The shell could not write the block this node decided. The engine leaves the committed
+   * state so that the shell is not stuck on it: it never commits that digest again at this
+   * height (the block sync brings the height's block from peers, checked in full), keeps its
+   * round timers running and goes on taking part in round changes.
+   */
+  private onCommitFailed(height: number, digest: Digest, reason: string): void {
+    const s = this.state;
+    if (!s || height !== s.height || !s.committed) return;
+    s.committed = false;
+    s.failedCommits.add(hex(digest));
+    for (const rs of s.rounds.values()) {
+      const p = rs.proposal;
+      if (p && equalBytes(p.signed.digest, digest)) this.setValidity(s, digest, p.block, false);
+    }
+    this.reject(`decided block ${hex(digest)} could not be written: ${reason}`);
+    this.effects.push({
+      kind: 'schedule-timer',
+      timer: 'round',
+      height: s.height,
+      round: s.round,
+      delayMs: roundTimeoutMs(this.config.baseTimeoutMs, this.config.maxRoundTimeoutMs, s.round),
+    });
   }
 
   private byValidatorOrder(s: HeightState, payloads: SignedPayload[]): SignedPayload[] {

@@ -1,13 +1,22 @@
 /**
- * The QBFT `extraData` of a block header (PROTOCOL §4):
+ * The QBFT `extraData` of a block header (docs/consensus.md, "Encodings"):
  *
- *   RLP [vanity(32), round, [commitSeal(65)…], parentSealBitmap, randaoReveal(32 | empty), nextValidators]
+ *   RLP [vanity(32), round, [commitSeal(65)…], parentSealBitmap, randaoReveal(32 | empty),
+ *        nextValidators, proposalRound, parentRound, [parentSeal(65)…]]
  *
- * `nextValidators` is an empty list except in the last block of an epoch, where it lists the
- * next epoch's validators in proposer order. `parentSealBitmap` has bit i (byte i>>3, bit i&7,
- * least significant first) set when validator i of the parent's set sealed the parent.
- * The block hash is taken over the header with `round` = 0 and no seals (see `forHashing`), so it
- * does not depend on which q seals were gathered or in which round.
+ * `round` and the commit seals are this block's own commit certificate: the round it was
+ * committed in and the q seals gathered then. They differ from node to node (two nodes may
+ * commit one block in different rounds, or gather different q seals), so the block hash is
+ * taken with `round` = 0 and no seals (see `forHashing`), and nothing in the state depends on
+ * them.
+ *
+ * Everything else is fixed by the proposer and agreed on with the block: `proposalRound` is the
+ * round the block was built for (its coinbase is that round's proposer), and `parentRound`,
+ * `parentSeals` and `parentSealBitmap` are the commit certificate of the parent that this block
+ * makes canonical: the bitmap has bit i (byte i>>3, bit i&7, least significant first) set when
+ * validator i of the parent's set sealed it, and the seals are those validators' seals in that
+ * order. `nextValidators` is an empty list except in the last block of an epoch, where it lists
+ * the next epoch's validators in proposer order.
  */
 import { asBytes, asList, asUint, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import type { Signature65 } from '../crypto/secp256k1.js';
@@ -15,14 +24,24 @@ import type { Address } from './types.js';
 
 export const VANITY_BYTES = 32;
 export const MAX_VALIDATORS = 1024;
+/** Rounds are counters far below 2^48 (as in consensus messages). */
+const ROUND_BYTES = 6;
 
 export interface ExtraData {
   vanity: Uint8Array;
+  /** Commit round (not hashed). */
   round: number;
+  /** Commit seals (not hashed). */
   commitSeals: Signature65[];
   parentSealBitmap: Uint8Array;
   randaoReveal: Uint8Array;
   nextValidators: Address[];
+  /** The round the block was built for; its coinbase is the proposer of (height, proposalRound). */
+  proposalRound: number;
+  /** The round of the parent's commit certificate recorded here. */
+  parentRound: number;
+  /** The parent's commit seals, one per bit of `parentSealBitmap`, in validator order. */
+  parentSeals: Signature65[];
 }
 
 export function encodeExtraData(x: ExtraData): Uint8Array {
@@ -34,14 +53,23 @@ export function encodeExtraData(x: ExtraData): Uint8Array {
     x.parentSealBitmap,
     x.randaoReveal,
     x.nextValidators,
+    x.proposalRound,
+    x.parentRound,
+    x.parentSeals,
   ]);
 }
 
 export function decodeExtraData(bytes: Uint8Array): ExtraData {
-  const [vanity, round, seals, bitmap, reveal, next] = asList(rlpDecode(bytes), 'extraData', 6);
+  const [vanity, round, seals, bitmap, reveal, next, proposalRound, parentRound, parentSeals] =
+    asList(rlpDecode(bytes), 'extraData', 9);
   const sealList = asList(seals, 'commit seals');
   const nextList = asList(next, 'next validators');
-  if (sealList.length > MAX_VALIDATORS || nextList.length > MAX_VALIDATORS) {
+  const parentSealList = asList(parentSeals, 'parent seals');
+  if (
+    sealList.length > MAX_VALIDATORS ||
+    nextList.length > MAX_VALIDATORS ||
+    parentSealList.length > MAX_VALIDATORS
+  ) {
     throw new DecodeError('extraData: too many entries');
   }
   const randaoReveal = asBytes(reveal, 'randao reveal');
@@ -53,15 +81,18 @@ export function decodeExtraData(bytes: Uint8Array): ExtraData {
     throw new DecodeError('parent seal bitmap too long');
   return {
     vanity: asBytes(vanity, 'vanity', VANITY_BYTES),
-    round: Number(asUint(round, 'round', 6)),
+    round: Number(asUint(round, 'round', ROUND_BYTES)),
     commitSeals: sealList.map((s) => asBytes(s, 'commit seal', 65)),
     parentSealBitmap,
     randaoReveal,
     nextValidators: nextList.map((a) => asBytes(a, 'validator address', 20)),
+    proposalRound: Number(asUint(proposalRound, 'proposal round', ROUND_BYTES)),
+    parentRound: Number(asUint(parentRound, 'parent round', ROUND_BYTES)),
+    parentSeals: parentSealList.map((s) => asBytes(s, 'parent seal', 65)),
   };
 }
 
-/** The extraData that enters the block hash: no seals, round 0. */
+/** The extraData that enters the block hash: no commit seals, commit round 0. */
 export function forHashing(x: ExtraData): ExtraData {
   return { ...x, round: 0, commitSeals: [] };
 }

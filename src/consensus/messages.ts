@@ -1,7 +1,8 @@
 /**
  * Wire encoding of QBFT messages (documented in docs/consensus.md).
  *
- *   signed payload  = RLP [payload, signature(65)]   signature over keccak256(RLP(payload))
+ *   signed payload  = RLP [payload, signature(65)]
+ *   signature over keccak256(RLP ["etm-qbft-message", chainId, payload])
  *   PROPOSAL  payload = [0, height, round, digest]
  *   PREPARE   payload = [1, height, round, digest]
  *   COMMIT    payload = [2, height, round, digest, commitSeal(65)]
@@ -11,7 +12,7 @@
  *   PREPARE, COMMIT      = RLP [signed]
  *   ROUND-CHANGE message = RLP [signed, preparedBlock | empty, [signed PREPARE…]]
  */
-import { concatBytes, equalBytes, toHex } from '../crypto/bytes.js';
+import { concatBytes, toHex, utf8 } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { Signature65 } from '../crypto/secp256k1.js';
 import {
@@ -71,11 +72,28 @@ export interface RoundChangeMessage {
 export type ConsensusMessage =
   ProposalMessage | PrepareMessage | CommitMessage | RoundChangeMessage;
 
+// ---- domain separation --------------------------------------------------------------------
+
+/**
+ * Every consensus signature names what it signs and the chain it belongs to, so that no signed
+ * message, seal or transaction of one kind or of another chain verifies as another.
+ */
+const MESSAGE_TAG = utf8('etm-qbft-message');
+const COMMIT_SEAL_TAG = utf8('etm-qbft-commit-seal');
+
+/** What a message signature signs: keccak256(RLP ["etm-qbft-message", chainId, payload]). */
+export function payloadSigningHash(chainId: bigint, payload: RlpInput[]): Uint8Array {
+  return keccak256(rlpEncode([MESSAGE_TAG, chainId, payload]));
+}
+
 // ---- commit seals -------------------------------------------------------------------------
 
-/** What a commit seal signs: the block digest (no seals, no round) bound to the commit round. */
-export function commitSealDigest(digest: Digest, round: number): Uint8Array {
-  return keccak256(rlpEncode([digest, round]));
+/**
+ * What a commit seal signs: the block digest (no seals, no commit round) bound to the commit
+ * round and the chain: keccak256(RLP ["etm-qbft-commit-seal", chainId, digest, round]).
+ */
+export function commitSealDigest(chainId: bigint, digest: Digest, round: number): Uint8Array {
+  return keccak256(rlpEncode([COMMIT_SEAL_TAG, chainId, digest, round]));
 }
 
 // ---- encoding -----------------------------------------------------------------------------
@@ -96,22 +114,24 @@ function payloadFields(
 
 function signPayload(
   signer: Signer,
+  chainId: bigint,
   fields: RlpInput[],
 ): { encoded: Uint8Array; payloadHash: Uint8Array } {
-  const payload = rlpEncode(fields);
-  const payloadHash = keccak256(payload);
+  const payloadHash = payloadSigningHash(chainId, fields);
   const signature = signer.sign(payloadHash);
   return { encoded: rlpEncode([fields, signature]), payloadHash };
 }
 
 export function signPrepare(
   signer: Signer,
+  chainId: bigint,
   height: number,
   round: number,
   digest: Digest,
 ): SignedPayload {
   const { encoded } = signPayload(
     signer,
+    chainId,
     payloadFields({ type: MessageType.Prepare, height, round, digest }),
   );
   return { type: MessageType.Prepare, height, round, digest, author: signer.address, encoded };
@@ -119,13 +139,14 @@ export function signPrepare(
 
 export function signCommit(
   signer: Signer,
+  chainId: bigint,
   height: number,
   round: number,
   digest: Digest,
 ): SignedPayload {
-  const commitSeal = signer.sign(commitSealDigest(digest, round));
+  const commitSeal = signer.sign(commitSealDigest(chainId, digest, round));
   const fields = payloadFields({ type: MessageType.Commit, height, round, digest, commitSeal });
-  const { encoded } = signPayload(signer, fields);
+  const { encoded } = signPayload(signer, chainId, fields);
   return {
     type: MessageType.Commit,
     height,
@@ -139,12 +160,14 @@ export function signCommit(
 
 export function signProposalPayload(
   signer: Signer,
+  chainId: bigint,
   height: number,
   round: number,
   digest: Digest,
 ): SignedPayload {
   const { encoded } = signPayload(
     signer,
+    chainId,
     payloadFields({ type: MessageType.Proposal, height, round, digest }),
   );
   return { type: MessageType.Proposal, height, round, digest, author: signer.address, encoded };
@@ -152,12 +175,13 @@ export function signProposalPayload(
 
 export function signRoundChange(
   signer: Signer,
+  chainId: bigint,
   height: number,
   round: number,
   prepared: PreparedRef | null,
 ): SignedPayload {
   const fields = payloadFields({ type: MessageType.RoundChange, height, round, prepared });
-  const { encoded, payloadHash } = signPayload(signer, fields);
+  const { encoded, payloadHash } = signPayload(signer, chainId, fields);
   return {
     type: MessageType.RoundChange,
     height,
@@ -213,15 +237,18 @@ function authorOf(recover: Recover, payloadHash: Uint8Array, signature: Signatur
 }
 
 /** Decodes and authenticates one embedded signed payload (an RLP item). Throws DecodeError. */
-export function decodeSignedPayload(item: RlpItem, recover: Recover): SignedPayload {
+export function decodeSignedPayload(
+  item: RlpItem,
+  recover: Recover,
+  chainId: bigint,
+): SignedPayload {
   const [payloadItem, sigItem] = asList(item, 'signed payload', 2);
   const fields = asList(payloadItem, 'payload');
   const signature = asBytes(sigItem, 'signature', 65);
   const type = asCounter(fields[0], 'message type') as MessageType;
   const height = asCounter(fields[1], 'height');
   const round = asCounter(fields[2], 'round');
-  const payloadBytes = rlpEncode(fields as RlpInput);
-  const payloadHash = keccak256(payloadBytes);
+  const payloadHash = payloadSigningHash(chainId, fields as RlpInput[]);
   const base = { type, height, round, encoded: rlpEncode([fields as RlpInput, signature]) };
   switch (type) {
     case MessageType.Proposal:
@@ -266,11 +293,20 @@ function decodeList(
   item: RlpItem | undefined,
   what: string,
   recover: Recover,
-  max: number,
+  limits: MessageLimits,
 ): SignedPayload[] {
   const list = asList(item, what);
+  const max = limits.maxJustification;
   if (list.length > max) throw new DecodeError(`${what}: more than ${max} entries`);
-  return list.map((x) => decodeSignedPayload(x, recover));
+  return list.map((x) => decodeSignedPayload(x, recover, limits.chainId));
+}
+
+/** What decoding needs besides the bytes: the chain signatures are bound to, and size limits. */
+export interface MessageLimits {
+  chainId: bigint;
+  maxMessageBytes: number;
+  /** Most signed payloads one justification may carry. */
+  maxJustification: number;
 }
 
 /**
@@ -280,21 +316,20 @@ function decodeList(
 export function decodeMessage(
   bytes: Uint8Array,
   recover: Recover,
-  limits: { maxMessageBytes: number; maxJustification: number },
+  limits: MessageLimits,
 ): ConsensusMessage {
   if (bytes.length > limits.maxMessageBytes) {
     throw new DecodeError(`message of ${bytes.length} bytes exceeds ${limits.maxMessageBytes}`);
   }
   const envelope = asList(rlpDecode(bytes), 'message');
   if (envelope.length === 0) throw new DecodeError('message: empty');
-  const signed = decodeSignedPayload(envelope[0]!, recover);
-  const max = limits.maxJustification;
+  const signed = decodeSignedPayload(envelope[0]!, recover, limits.chainId);
   switch (signed.type) {
     case MessageType.Proposal: {
       if (envelope.length !== 4) throw new DecodeError('PROPOSAL: expected 4 items');
       const block = asBytes(envelope[1], 'block');
-      const roundChanges = decodeList(envelope[2], 'round-change justification', recover, max);
-      const prepares = decodeList(envelope[3], 'prepare justification', recover, max);
+      const roundChanges = decodeList(envelope[2], 'round-change justification', recover, limits);
+      const prepares = decodeList(envelope[3], 'prepare justification', recover, limits);
       return { type: MessageType.Proposal, signed, block, roundChanges, prepares };
     }
     case MessageType.Prepare:
@@ -304,7 +339,7 @@ export function decodeMessage(
     case MessageType.RoundChange: {
       if (envelope.length !== 3) throw new DecodeError('ROUND-CHANGE: expected 3 items');
       const blockBytes = asBytes(envelope[1], 'prepared block');
-      const prepares = decodeList(envelope[2], 'prepare justification', recover, max);
+      const prepares = decodeList(envelope[2], 'prepare justification', recover, limits);
       return {
         type: MessageType.RoundChange,
         signed,
@@ -313,15 +348,6 @@ export function decodeMessage(
       };
     }
   }
-}
-
-/** Identity of a payload for duplicate suppression: its signed bytes. */
-export function payloadKey(p: SignedPayload): string {
-  return toHex(keccak256(p.encoded));
-}
-
-export function sameDigest(a: Digest, b: Digest): boolean {
-  return equalBytes(a, b);
 }
 
 /** A memoising recover: one recovery per distinct (payload hash, signature), bounded. */

@@ -32,12 +32,24 @@ export interface Signer {
 /** Recovers the signer's address; throws on a malformed signature. Deterministic. */
 export type Recover = (digest32: Uint8Array, signature: Signature65) => Address;
 
+/** What the engine learns about a block from its codec. */
+export interface BlockInfo {
+  /** Digest that the consensus messages agree on; it determines the whole block. */
+  digest: Digest;
+  /** Height the block claims. */
+  height: number;
+  /** Round the block was built for, if the block records one (a chain block does). */
+  round: number | null;
+}
+
 /** What the engine needs to know about a block: it never interprets block bytes itself. */
 export interface BlockCodec {
-  /** Digest that the consensus messages agree on; excludes round and commit seals. Throws if malformed. */
-  digestOf(block: Uint8Array): Digest;
-  /** Height the block claims. Throws if malformed. */
-  heightOf(block: Uint8Array): number;
+  /**
+   * Decodes a block as proposed (no commit round or seals) and checks that its digest binds
+   * all of it: for a chain block, that the body matches the header's transactions root, so two
+   * different byte strings never share a digest. Throws if the block is malformed or unbound.
+   */
+  inspect(block: Uint8Array): BlockInfo;
 }
 
 export interface EngineConfig {
@@ -47,27 +59,60 @@ export interface EngineConfig {
   maxRoundTimeoutMs: number;
   /** Largest accepted encoded message. */
   maxMessageBytes: number;
-  /** Messages buffered per sender for later rounds of the current height. */
+  /**
+   * Rounds above the current one whose messages are kept. A ROUND-CHANGE for a round beyond
+   * this window counts only towards the f + 1 rule (one round per validator); the rest is dropped.
+   */
+  maxFutureRounds: number;
+  /** Rounds below the current one whose accepted proposal and COMMITs are kept. */
+  maxPastRounds: number;
+  /** Messages kept per sender for later rounds of the current height. */
   maxFutureRoundMessagesPerSender: number;
-  /** Messages buffered per sender for later heights. */
-  maxFutureHeightMessagesPerSender: number;
+  /** Bytes kept per sender for later rounds of the current height (default: one message + 64 KiB). */
+  maxFutureRoundBytesPerSender: number;
   /** How far ahead (heights) messages are buffered at all. */
   maxFutureHeights: number;
-  /** Senders tracked in the future-height buffer (they cannot be checked against a set yet). */
-  maxFutureHeightSenders: number;
+  /** Messages buffered per sender for later heights. */
+  maxFutureHeightMessagesPerSender: number;
+  /** Bytes buffered per sender for later heights (default: one message + 64 KiB). */
+  maxFutureHeightBytesPerSender: number;
+  /** Largest justification (signed payloads per list) a message may carry. */
+  maxJustification: number;
 }
 
-export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
+/** Room for a sender's votes beside one message that carries a block. */
+const VOTE_ALLOWANCE_BYTES = 64 * 1024;
+
+export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = {
   baseTimeoutMs: 2000,
   maxRoundTimeoutMs: 60_000,
   maxMessageBytes: 8 * 1024 * 1024,
+  maxFutureRounds: 10,
+  maxPastRounds: 10,
   maxFutureRoundMessagesPerSender: 32,
-  maxFutureHeightMessagesPerSender: 64,
+  maxFutureRoundBytesPerSender: 8 * 1024 * 1024 + VOTE_ALLOWANCE_BYTES,
   maxFutureHeights: 16,
-  maxFutureHeightSenders: 256,
+  maxFutureHeightMessagesPerSender: 64,
+  maxFutureHeightBytesPerSender: 8 * 1024 * 1024 + VOTE_ALLOWANCE_BYTES,
+  maxJustification: 1024,
 };
 
-/** One commit seal: a validator's signature of `commitSealDigest(digest, round)`. */
+/**
+ * The configuration with defaults filled in. Byte budgets not given follow `maxMessageBytes`:
+ * one message that carries a block plus 64 KiB of votes.
+ */
+export function engineConfig(partial: Partial<EngineConfig> = {}): EngineConfig {
+  const maxMessageBytes = partial.maxMessageBytes ?? DEFAULT_ENGINE_CONFIG.maxMessageBytes;
+  const budget = maxMessageBytes + VOTE_ALLOWANCE_BYTES;
+  return {
+    ...DEFAULT_ENGINE_CONFIG,
+    maxFutureRoundBytesPerSender: budget,
+    maxFutureHeightBytesPerSender: budget,
+    ...partial,
+  };
+}
+
+/** One commit seal: a validator's signature of `commitSealDigest(chainId, digest, round)`. */
 export interface CommitSeal {
   validator: Address;
   signature: Signature65;
@@ -76,11 +121,22 @@ export interface CommitSeal {
 // ---- inputs -------------------------------------------------------------------------------
 
 export type EngineInput =
-  | { kind: 'start-height'; height: number; validators: Address[] }
+  | {
+      kind: 'start-height';
+      height: number;
+      validators: Address[];
+      /**
+       * Keys that may sign messages of the next heights (the current and the next epoch's
+       * sets): only their messages are buffered for later heights. Default: `validators`.
+       */
+      candidates?: Address[];
+    }
   | { kind: 'message'; bytes: Uint8Array }
   | { kind: 'timer'; timer: TimerKind; height: number; round: number }
   | { kind: 'block-built'; height: number; round: number; block: Uint8Array }
-  | { kind: 'block-validated'; height: number; digest: Digest; valid: boolean; reason?: string };
+  | { kind: 'block-validated'; height: number; digest: Digest; valid: boolean; reason?: string }
+  /** The shell could not write a committed block: the engine leaves the committed state. */
+  | { kind: 'commit-failed'; height: number; digest: Digest; reason: string };
 
 export type TimerKind = 'round' | 'resend-round-change';
 

@@ -28,8 +28,15 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Byte strings this long are compared by Node's native memcmp (whole blocks, say). */
+const NATIVE_COMPARE_BYTES = 4096;
+
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
+  if (a.length >= NATIVE_COMPARE_BYTES)
+    return Buffer.from(a.buffer, a.byteOffset, a.length).equals(
+      Buffer.from(b.buffer, b.byteOffset, b.length),
+    );
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

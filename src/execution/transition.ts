@@ -42,6 +42,8 @@ import type { Log } from '../chain/receipt.js';
 export interface BlockEnv {
   chainId: bigint;
   number: bigint;
+  /** The consensus round the block was built for (its header's proposal round). */
+  round: bigint;
   timestamp: bigint;
   coinbase: Uint8Array;
   baseFeePerGas: bigint;
@@ -304,6 +306,7 @@ function finish(
   // Throws StakingBlockError when the block's RANDAO reveal is wrong.
   const { nextValidators, electionWeights } = applyBlockStaking(state, {
     height: env.number,
+    round: env.round,
     params: env.params,
     coinbase: env.coinbase,
     validators: env.validators,

@@ -1,9 +1,14 @@
 /**
- * The shell around the QBFT engine: it carries out the engine's effects with real timers, a
+ * The shell around the QBFT engine: it carries out the engine's effects with timers, a
  * transport, a persistent write-ahead log and the chain, and feeds the results back. Effects are
  * performed strictly in order, so a `wal-write` is on disk before the `broadcast` that follows it.
+ *
+ * Time is a `Scheduler`: real timers in a node, virtual ones in the consensus simulator, which
+ * runs this very driver.
  */
-import { QbftEngine } from '../consensus/engine.js';
+import { QbftEngine, type EngineStats } from '../consensus/engine.js';
+import type { ConsensusMessage } from '../consensus/messages.js';
+import type { DecodeError } from '../codec/rlp.js';
 import type {
   Address,
   BlockCodec,
@@ -23,13 +28,19 @@ export interface ConsensusHost {
   headHeight(): number;
   /** Validators of a height, in proposer order. */
   validatorsAt(height: number): Address[];
+  /**
+   * Keys that may sign consensus messages of the heights after `height` (the current and the
+   * next epoch's sets); only their messages are buffered for later heights. Default: the set
+   * of `height`.
+   */
+  upcomingValidators?(height: number): Address[];
   /** Milliseconds until round 0 of the next height may propose (0 when due). */
   msUntilProposal(height: number): number;
   /** A new, unsealed block for (height, round), or null when the head moved on. */
   buildBlock(height: number, round: number): Uint8Array | null;
   /** Whether an unsealed block may be committed on top of the head. */
   validateBlock(height: number, block: Uint8Array): { valid: boolean; reason?: string };
-  /** Seals, imports and persists a committed block. */
+  /** Seals, imports and persists a committed block; throws if it cannot. */
   commitBlock(height: number, round: number, block: Uint8Array, seals: CommitSeal[]): void;
 }
 
@@ -44,6 +55,26 @@ export interface WalStore {
   prune(height: number): void;
 }
 
+/** Timers and deferred work. */
+export interface Scheduler {
+  /** Runs `fn` after `ms` milliseconds; the returned function cancels it. */
+  after(ms: number, fn: () => void): () => void;
+  /** Runs `fn` soon, off the current call stack; the returned function cancels it. */
+  soon(fn: () => void): () => void;
+}
+
+/** Node.js timers. */
+export const realScheduler: Scheduler = {
+  after(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+  soon(fn) {
+    const t = setImmediate(fn);
+    return () => clearImmediate(t);
+  },
+};
+
 export interface DriverEvents {
   onCommit?(height: number, round: number): void;
   onEvidence?(evidence: EquivocationEvidence): void;
@@ -52,31 +83,40 @@ export interface DriverEvents {
   onError?(error: Error): void;
 }
 
+export interface DriverOptions {
+  signer: Signer | null;
+  recover: Recover;
+  codec: BlockCodec;
+  chainId: bigint;
+  config?: Partial<EngineConfig>;
+  host: ConsensusHost;
+  transport: ConsensusTransport;
+  wal: WalStore;
+  events?: DriverEvents;
+  /** Default: Node.js timers. */
+  scheduler?: Scheduler;
+  /** Shared decode results (a simulator delivers one bytes object to many drivers). */
+  decodeCache?: WeakMap<Uint8Array, ConsensusMessage | DecodeError>;
+}
+
 export class ConsensusDriver {
   private readonly engine: QbftEngine;
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly scheduler: Scheduler;
+  private readonly pending = new Set<() => void>();
   private stopped = false;
   private running = false;
   private readonly queue: EngineInput[] = [];
 
-  constructor(
-    private readonly options: {
-      signer: Signer | null;
-      recover: Recover;
-      codec: BlockCodec;
-      config?: Partial<EngineConfig>;
-      host: ConsensusHost;
-      transport: ConsensusTransport;
-      wal: WalStore;
-      events?: DriverEvents;
-    },
-  ) {
+  constructor(private readonly options: DriverOptions) {
+    this.scheduler = options.scheduler ?? realScheduler;
     this.engine = new QbftEngine({
       signer: options.signer,
       recover: options.recover,
       codec: options.codec,
+      chainId: options.chainId,
       config: options.config,
       wal: options.wal.load(),
+      decodeCache: options.decodeCache,
     });
   }
 
@@ -88,19 +128,19 @@ export class ConsensusDriver {
     return this.engine.round;
   }
 
+  /** Sizes of the engine's state (tests, metrics, the simulator's memory check). */
+  stats(): EngineStats {
+    return this.engine.stats();
+  }
+
   start(): void {
-    const next = this.options.host.headHeight() + 1;
-    this.input({
-      kind: 'start-height',
-      height: next,
-      validators: this.options.host.validatorsAt(next),
-    });
+    this.input(this.startInput(this.options.host.headHeight() + 1));
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    for (const cancel of this.pending) cancel();
+    this.pending.clear();
   }
 
   /** A consensus message from a peer. */
@@ -113,6 +153,16 @@ export class ConsensusDriver {
     this.start();
   }
 
+  private startInput(height: number): EngineInput {
+    const { host } = this.options;
+    return {
+      kind: 'start-height',
+      height,
+      validators: host.validatorsAt(height),
+      candidates: host.upcomingValidators?.(height),
+    };
+  }
+
   /** Inputs are handled one at a time, in arrival order, even when an effect feeds a new one. */
   private input(input: EngineInput): void {
     if (this.stopped) return;
@@ -122,7 +172,11 @@ export class ConsensusDriver {
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         if (this.stopped) break;
-        for (const effect of this.engine.handle(next)) this.carryOut(effect);
+        for (const effect of this.engine.handle(next)) {
+          // A stop (a crash, in the simulator) ends the work at once, between two effects.
+          if (this.stopped) break;
+          this.carryOut(effect);
+        }
       }
     } catch (e) {
       this.options.events?.onError?.(e as Error);
@@ -131,13 +185,23 @@ export class ConsensusDriver {
     }
   }
 
-  private later(ms: number, fn: () => void): void {
+  private schedule(make: (fn: () => void) => () => void, fn: () => void): void {
     if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+    let cancel: (() => void) | null = null;
+    const run = () => {
+      if (cancel) this.pending.delete(cancel);
       if (!this.stopped) fn();
-    }, ms);
-    this.timers.add(t);
+    };
+    cancel = make(run);
+    this.pending.add(cancel);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    this.schedule((run) => this.scheduler.after(ms, run), fn);
+  }
+
+  private soon(fn: () => void): void {
+    this.schedule((run) => this.scheduler.soon(run), fn);
   }
 
   private carryOut(e: EngineEffect): void {
@@ -161,13 +225,12 @@ export class ConsensusDriver {
         };
         const wait = e.round === 0 ? host.msUntilProposal(e.height) : 0;
         if (wait > 0) this.later(wait, build);
-        else setImmediate(() => !this.stopped && build());
+        else this.soon(build);
         break;
       }
       case 'validate-block':
         // Off the current stack: validation executes the block.
-        setImmediate(() => {
-          if (this.stopped) return;
+        this.soon(() => {
           const { valid, reason } = host.validateBlock(e.height, e.block);
           this.input({
             kind: 'block-validated',
@@ -178,18 +241,9 @@ export class ConsensusDriver {
           });
         });
         break;
-      case 'commit': {
-        host.commitBlock(e.height, e.round, e.block, e.seals);
-        this.options.wal.prune(e.height + 1);
-        events?.onCommit?.(e.height, e.round);
-        const next = e.height + 1;
-        this.queue.push({
-          kind: 'start-height',
-          height: next,
-          validators: host.validatorsAt(next),
-        });
+      case 'commit':
+        this.commit(e);
         break;
-      }
       case 'evidence':
         events?.onEvidence?.(e.evidence);
         break;
@@ -200,5 +254,30 @@ export class ConsensusDriver {
         events?.onRoundChange?.(e.height, e.round, e.reason);
         break;
     }
+  }
+
+  /**
+   * Writes a decided block and moves to the next height. A block that cannot be written is
+   * reported to the engine, which leaves the committed state: the driver is never stuck on it,
+   * and the block sync can still bring the height's block from peers.
+   */
+  private commit(e: Extract<EngineEffect, { kind: 'commit' }>): void {
+    const { host, events } = this.options;
+    try {
+      host.commitBlock(e.height, e.round, e.block, e.seals);
+    } catch (err) {
+      events?.onError?.(err as Error);
+      this.queue.push({
+        kind: 'commit-failed',
+        height: e.height,
+        digest: e.digest,
+        reason: (err as Error).message,
+      });
+      return;
+    }
+    this.options.wal.prune(e.height + 1);
+    events?.onCommit?.(e.height, e.round);
+    const head = host.headHeight();
+    this.queue.push(this.startInput((head > e.height ? head : e.height) + 1));
   }
 }

@@ -218,6 +218,7 @@ export class Node {
       signer: this.signer,
       recover: this.recover,
       codec: chainBlockCodec,
+      chainId: this.chain.chainId,
       config: {
         baseTimeoutMs: 2 * blockTimeMs,
         maxRoundTimeoutMs: Math.max(60_000, 2 * blockTimeMs),
@@ -226,9 +227,10 @@ export class Node {
       host: {
         headHeight: () => Number(this.chain.headNumber),
         validatorsAt: (h) => this.chain.validatorsAt(BigInt(h)),
+        upcomingValidators: (h) => this.chain.upcomingValidators(BigInt(h)),
         msUntilProposal: () =>
           Math.max(0, Number(this.chain.nextProposalTimeMs()) - (this.options.now ?? Date.now)()),
-        buildBlock: (h) => this.build(h),
+        buildBlock: (h, round) => this.build(h, round),
         validateBlock: (h, block) => this.validate(h, block),
         commitBlock: (h, round, block, seals) => {
           if (BigInt(h) !== this.chain.headNumber + 1n) return;
@@ -332,7 +334,7 @@ export class Node {
   private readonly revealer: RandaoRevealer = (_index, _hashesTo, due) =>
     this.randao?.reveal(due) ?? null;
 
-  private build(height: number): Uint8Array | null {
+  private build(height: number, round: number): Uint8Array | null {
     if (BigInt(height) !== this.chain.headNumber + 1n || !this.signer) return null;
     const view = this.accountView();
     const params = this.chain.params;
@@ -344,7 +346,7 @@ export class Node {
     );
     let built;
     try {
-      built = this.chain.buildBlock(this.signer.address, candidates, this.revealer);
+      built = this.chain.buildBlock(this.signer.address, candidates, this.revealer, round);
     } catch (e) {
       if (!(e instanceof ImportError)) throw e;
       this.emit('warn', 'build-failed', { height, error: e.message }, e.message);

@@ -27,6 +27,8 @@ export interface GossipCheck {
 }
 
 export interface ConsensusGossipContext {
+  /** The chain consensus signatures are bound to. */
+  chainId: bigint;
   headNumber(): bigint;
   validatorsAt(height: bigint): Address[];
   recover: Recover;
@@ -53,6 +55,7 @@ export function checkConsensusGossip(bytes: Uint8Array, ctx: ConsensusGossipCont
   let height: number;
   try {
     const m = decodeMessage(bytes, ctx.recover, {
+      chainId: ctx.chainId,
       maxMessageBytes: ctx.maxMessageBytes,
       maxJustification: MAX_JUSTIFICATION,
     });

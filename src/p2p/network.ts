@@ -398,6 +398,7 @@ export class P2pNetwork implements NodeNetwork {
       check =
         topic === 'consensus'
           ? checkConsensusGossip(data, {
+              chainId: this.o.chain.chainId,
               headNumber: () => this.o.chain.headNumber(),
               validatorsAt: (h) => this.o.chain.validatorsAt(h),
               recover: this.o.chain.recover,

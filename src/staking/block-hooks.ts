@@ -6,8 +6,8 @@
  *    exhausted: its block adds no randomness, but the chain goes on);
  * 3. counts proposer turns for the performance coefficient: the proposer of this block gets a
  *    committed turn; the designated proposers of the rounds before it at this height get a missed
- *    turn. The round is taken from the proposer's place in the order, (index − h) mod K, since the
- *    round a block is sealed in is not part of its hash;
+ *    turn each. The round is the one the block records (its proposal round, part of its hash;
+ *    the coinbase is checked to be that round's proposer), so rounds past K count every turn;
  * 4. at the last block of epoch e: halves the age of every lock behind a candidate that produced
  *    a block in epoch e, switches the consensus keys and RANDAO commitments due at epoch e+1,
  *    elects epoch e+2 with the seed randao(e) among the candidates that can serve then, and
@@ -36,6 +36,8 @@ export class StakingBlockError extends Error {
 
 export interface BlockStakingInput {
   height: bigint;
+  /** The round the block was built for: the designated proposers of rounds 0..round-1 missed. */
+  round: bigint;
   params: StakingParams;
   /** The block's proposer (a consensus key). */
   coinbase: Address;
@@ -180,26 +182,31 @@ function recordReveal(store: StakingStore, input: BlockStakingInput): Address | 
 }
 
 function countTurns(store: StakingStore, input: BlockStakingInput, proposer: Address | null): void {
-  const { validators, height, params } = input;
+  const { validators, height, params, round } = input;
   const K = BigInt(validators.length);
-  const idx = validators.findIndex((v) => equalBytes(v, input.coinbase));
-  if (idx < 0) return;
-  const round = (((BigInt(idx) - height) % K) + K) % K;
+  if (K === 0n || !validators.some((v) => equalBytes(v, input.coinbase))) return;
   const epoch = epochOf(height, params);
-  const turn = (operator: Address, committed: boolean) => {
+  const turn = (operator: Address, committed: boolean, turns: bigint) => {
     const window = store.perf(operator).filter((e) => e.epoch + params.perfWindowEpochs > epoch);
     const last = window[window.length - 1];
-    const add = { m: committed ? 1n : 0n, n: 1n };
+    const add = { m: committed ? 1n : 0n, n: turns };
     if (last && last.epoch === epoch) {
       window[window.length - 1] = { epoch, m: last.m + add.m, n: last.n + add.n };
     } else window.push({ epoch, ...add });
     store.setPerf(operator, window);
   };
-  for (let r = 0n; r < round; r++) {
-    const missed = store.operatorOfKey(validators[Number((height + r) % K)]!);
-    if (missed) turn(missed, false);
+  // Rounds 0..round-1 were proposed by order[(h + r) mod K]: every position missed
+  // floor(round / K) turns, and the first round mod K positions after h's one more. O(K).
+  const cycles = round / K;
+  const rest = round % K;
+  for (let i = 0n; i < K; i++) {
+    const offset = (((i - height) % K) + K) % K;
+    const missed = cycles + (offset < rest ? 1n : 0n);
+    if (missed === 0n) continue;
+    const operator = store.operatorOfKey(validators[Number(i)]!);
+    if (operator) turn(operator, false, missed);
   }
-  if (proposer) turn(proposer, true);
+  if (proposer) turn(proposer, true, 1n);
 }
 
 /** Halves the age of every lock voting for a producer of `epoch` (its vote buckets follow). */

@@ -78,7 +78,7 @@ for (;;) {
   const proposer = set[Number(height % BigInt(set.length))];
   const built = chain.buildBlock(proposer, txs);
   if (built.skipped.length > 0) throw new Error(`skipped: ${built.skipped[0].error.message}`);
-  const digest = commitSealDigest(blockHash(built.block), 0);
+  const digest = commitSealDigest(chain.chainId, blockHash(built.block), 0);
   const seals = validatorKeys
     .slice(0, 3)
     .map((k) => ({ validator: addressOf(k), signature: sign(digest, k) }));

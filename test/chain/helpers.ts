@@ -151,7 +151,7 @@ export function sealsFor(
   round: number,
   keys: Uint8Array[] = VALIDATOR_KEYS,
 ): CommitSeal[] {
-  const digest = commitSealDigest(blockHash(block), round);
+  const digest = commitSealDigest(CHAIN_ID, blockHash(block), round);
   return keys.map((k) => ({ validator: addressOf(k), signature: sign(digest, k) }));
 }
 

@@ -15,6 +15,7 @@ import { keccak256 } from '../../src/crypto/keccak.js';
 import { sign } from '../../src/crypto/secp256k1.js';
 import {
   buildNext,
+  CHAIN_ID,
   commitNext,
   genesisDoc,
   newChain,
@@ -111,7 +112,7 @@ describe('commit certificates', () => {
     );
     // Signed over another digest.
     const other = keccak256(blockHash(block));
-    const wrong = VALIDATOR_KEYS.map((k) => sign(commitSealDigest(other, 0), k));
+    const wrong = VALIDATOR_KEYS.map((k) => sign(commitSealDigest(CHAIN_ID, other, 0), k));
     refusesImport(c, sealedBytes(block, 0, wrong), /non-validator/);
     // Signed over the bare block hash instead of the seal digest.
     const bare = VALIDATOR_KEYS.map((k) => sign(blockHash(block), k));
@@ -140,7 +141,7 @@ describe('commit certificates', () => {
     };
     forge((b) => (b.header.stateRoot = keccak256(b.header.stateRoot)), /state root/);
     forge((b) => (b.header.number = 2n), /expected number 1/);
-    forge((b) => (b.header.coinbase = STRANGER), /is not a validator/);
+    forge((b) => (b.header.coinbase = STRANGER), /is not the proposer of round 0/);
     forge((b) => (b.header.gasUsed += 1n), /gas used/);
     forge((b) => (b.header.timestamp = c.head.header.timestamp), /too early/);
     forge((b) => b.transactions.pop(), /transactions root mismatch/);
@@ -207,7 +208,7 @@ describe('chains importing the same blocks agree', () => {
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end).
     expect(toHex(a.headHash)).toBe(
-      '0x8e3cfc0283d216e6517756a96097386dfc514b87dda4b61576c37d741002134b',
+      '0x2a5e3c4c2e1d57c493dce06f222d6da8bbaad74bcd4679a7ce3403161897c094',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
       '0xcf862056c39572b9e1380b94d313f7c82232f4f860daf69c93348e43abb15191',

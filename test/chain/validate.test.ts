@@ -128,12 +128,15 @@ describe('valid blocks', () => {
     expect(b.store.txLocation(keccak256(block.transactions[1]!))).toEqual({ number: 2n, index: 1 });
   });
 
-  it('accepts a block proposed by another validator of the height (a re-proposal)', () => {
+  it('accepts a block built for a later round by that round’s proposer, whatever the round', () => {
     const { a, b } = setup();
-    const proposer = VALIDATORS[0]!; // round 0 of height 2 belongs to VALIDATORS[2]
-    const built = buildNext(a, block2Txs(), proposer);
-    expect(built.block.header.coinbase).toEqual(proposer);
-    expect(b.validateBlock(built.bytes).stateRoot).toEqual(built.block.header.stateRoot);
+    // Round 0 of height 2 belongs to VALIDATORS[2]; round 2 (and 6, 2^40 + 2, …) to VALIDATORS[0].
+    for (const round of [2, 6, 2 ** 40 + 2]) {
+      const built = a.buildBlock(VALIDATORS[0]!, block2Txs(), undefined, round);
+      expect(built.block.header.coinbase).toEqual(VALIDATORS[0]);
+      expect(built.block.header.extra.proposalRound).toBe(round);
+      expect(b.validateBlock(built.bytes).stateRoot).toEqual(built.block.header.stateRoot);
+    }
   });
 
   it('the builder skips transactions that cannot be included, and says why', () => {
@@ -306,40 +309,100 @@ describe('rule 3: gas limit and base fee', () => {
 });
 
 describe('rule 4: coinbase', () => {
-  it('refuses a coinbase that is not a validator of the height', () => {
+  it('refuses a coinbase that is not the proposer of the block’s height and proposal round', () => {
     const { b, block } = setup();
     refuses(
       b,
       tamper(block, (x) => (x.header.coinbase = STRANGER)),
-      /coinbase 0x0{35}c0ffe is not a validator/,
+      /coinbase 0x0{35}c0ffe is not the proposer of round 0/,
     );
     refuses(
       b,
       tamper(block, (x) => (x.header.coinbase = USERS[0]!)),
-      /is not a validator/,
+      /is not the proposer of round 0/,
     );
-    // A validator's coinbase on a block another built: the fees land elsewhere.
+    // Another validator of the height, but not the proposer of round 0.
     refuses(
       b,
       tamper(block, (x) => (x.header.coinbase = VALIDATORS[0]!)),
-      /state root .* execution gives/,
+      /is not the proposer of round 0/,
     );
+    // The round-0 proposer's block claiming another round (to charge others missed turns).
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.extra.proposalRound = 1)),
+      /is not the proposer of round 1/,
+    );
+  });
+
+  it('a block is not committed in a round before the one it was built for', () => {
+    const { a, block } = setup();
+    // Round 4 of height 2 is VALIDATORS[2]'s again: a valid block built for round 4.
+    const built = a.buildBlock(block.header.coinbase, block2Txs(), undefined, 4);
+    expect(() => a.commitDecided(built.bytes, 3, sealsFor(built.block, 3))).toThrow(
+      /committed in round 3, before its proposal round 4/,
+    );
+    expect(a.headNumber).toBe(1n);
   });
 });
 
-describe('rule 5: parent seal bitmap', () => {
-  it('needs one bit per parent validator and a quorum of them', () => {
-    const { b, block } = setup();
-    // Block 1 was sealed by validators 0, 1 and 2.
-    expect(toHex(block.header.extra.parentSealBitmap)).toBe('0x07');
+describe('rule 5: the parent’s commit certificate', () => {
+  it('is recorded as bitmap, round and seals, exactly the seals of the parent’s certificate', () => {
+    const { a, b, block } = setup();
+    // Block 1 was sealed by validators 0, 1 and 2 in round 0.
+    const extra = block.header.extra;
+    expect(toHex(extra.parentSealBitmap)).toBe('0x07');
+    expect(extra.parentRound).toBe(0);
+    expect(extra.parentSeals).toEqual(a.head.header.extra.commitSeals);
     const withBitmap = (bits: Uint8Array) =>
       tamper(block, (x) => (x.header.extra.parentSealBitmap = bits));
     refuses(b, withBitmap(new Uint8Array(0)), /parent seal bitmap has the wrong length/);
     refuses(b, withBitmap(Uint8Array.of(0x07, 0)), /wrong length/);
-    refuses(b, withBitmap(Uint8Array.of(0x03)), /fewer than a quorum of seals/);
-    refuses(b, withBitmap(Uint8Array.of(0x00)), /fewer than a quorum/);
     refuses(b, withBitmap(Uint8Array.of(0x13)), /marks a non-existent validator/);
     refuses(b, withBitmap(Uint8Array.of(0x87)), /non-existent validator/);
+    // A bit without its seal, or a seal without its bit.
+    refuses(b, withBitmap(Uint8Array.of(0x0f)), /marks 4 validators but 3 parent seals/);
+    refuses(b, withBitmap(Uint8Array.of(0x03)), /marks 2 validators but 3 parent seals/);
+    // Leaving a sealer out (to frame it for downtime) below q, or crediting a non-sealer.
+    refuses(
+      b,
+      tamper(block, (x) => {
+        x.header.extra.parentSealBitmap = Uint8Array.of(0x05);
+        x.header.extra.parentSeals = [extra.parentSeals[0]!, extra.parentSeals[2]!];
+      }),
+      /records 2 seals, fewer than a quorum \(3\)/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.extra.parentSealBitmap = Uint8Array.of(0x0b))),
+      /parent seal 2 is not validator 3's seal of the parent in round 0/,
+    );
+    // Seals of another round, or seals in another order.
+    refuses(
+      b,
+      tamper(block, (x) => (x.header.extra.parentRound = 1)),
+      /parent seal 0 is not validator 0's seal of the parent in round 1/,
+    );
+    refuses(
+      b,
+      tamper(block, (x) => x.header.extra.parentSeals.reverse()),
+      /parent seal 0 is not validator 0's seal/,
+    );
+  });
+
+  it('records all the parent’s seals when there are more than q, in validator order', () => {
+    const a = newChain(t);
+    const b = newChain(t);
+    const built = buildNext(a);
+    // Sealed by all four in round 3, handed over in reverse order.
+    const seals = sealsFor(built.block, 3).reverse();
+    a.commitDecided(built.bytes, 3, seals);
+    b.importSealed(a.blockBytesAt(1n)!);
+    const next = buildNext(a).block;
+    expect(toHex(next.header.extra.parentSealBitmap)).toBe('0x0f');
+    expect(next.header.extra.parentRound).toBe(3);
+    expect(next.header.extra.parentSeals).toEqual([...seals].reverse().map((s) => s.signature));
+    expect(() => b.validateBlock(encodeBlock(next))).not.toThrow();
   });
 
   it('must be empty in block 1', () => {
@@ -557,14 +620,24 @@ describe('malformed blocks and extraData', () => {
         12,
         rlpEncode([extra.vanity, 0, [], extra.parentSealBitmap, new Uint8Array(0)]),
       ),
-      /malformed block: extraData: expected 6 items/,
+      /malformed block: extraData: expected 9 items/,
     );
     refuses(
       b,
       withHeaderField(
         block,
         12,
-        rlpEncode([new Uint8Array(31), 0, [], extra.parentSealBitmap, new Uint8Array(0), []]),
+        rlpEncode([
+          new Uint8Array(31),
+          0,
+          [],
+          extra.parentSealBitmap,
+          new Uint8Array(0),
+          [],
+          0,
+          0,
+          [],
+        ]),
       ),
       /malformed block: vanity: expected 32 bytes/,
     );
@@ -573,7 +646,7 @@ describe('malformed blocks and extraData', () => {
       withHeaderField(
         block,
         12,
-        rlpEncode([extra.vanity, 0, [], extra.parentSealBitmap, new Uint8Array(5), []]),
+        rlpEncode([extra.vanity, 0, [], extra.parentSealBitmap, new Uint8Array(5), [], 0, 0, []]),
       ),
       /randao reveal: expected 0 or 32 bytes/,
     );
@@ -589,6 +662,9 @@ describe('malformed blocks and extraData', () => {
           extra.parentSealBitmap,
           new Uint8Array(0),
           [],
+          0,
+          0,
+          [],
         ]),
       ),
       /commit seal: expected 65 bytes/,
@@ -598,7 +674,7 @@ describe('malformed blocks and extraData', () => {
       withHeaderField(
         block,
         12,
-        rlpEncode([extra.vanity, 0, [], new Uint8Array(129), new Uint8Array(0), []]),
+        rlpEncode([extra.vanity, 0, [], new Uint8Array(129), new Uint8Array(0), [], 0, 0, []]),
       ),
       /parent seal bitmap too long/,
     );
@@ -614,6 +690,9 @@ describe('malformed blocks and extraData', () => {
           extra.parentSealBitmap,
           new Uint8Array(0),
           [new Uint8Array(19)],
+          0,
+          0,
+          [],
         ]),
       ),
       /validator address: expected 20 bytes/,

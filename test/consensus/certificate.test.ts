@@ -3,9 +3,19 @@ import { toHex } from '../../src/crypto/bytes.js';
 import { SECP256K1_N } from '../../src/crypto/secp256k1.js';
 import { bigintToFixed } from '../../src/crypto/bytes.js';
 import { CertificateError, verifyCommitCertificate } from '../../src/consensus/certificate.js';
-import { commitSealDigest } from '../../src/consensus/messages.js';
+import { commitSealDigest, decodeMessage } from '../../src/consensus/messages.js';
+import { QbftEngine } from '../../src/consensus/engine.js';
 import type { CommitSeal } from '../../src/consensus/types.js';
-import { digestOf, makeBlock, makeSigners, recover } from './helpers.js';
+import {
+  CHAIN_ID,
+  digestOf,
+  makeBlock,
+  makeSigners,
+  prepareMsg,
+  recover,
+  startInput,
+  testCodec,
+} from './helpers.js';
 
 const signers = makeSigners(4);
 const validators = signers.map((s) => s.address);
@@ -15,11 +25,11 @@ const ROUND = 2;
 
 function seal(i: number, digest = D, round = ROUND): CommitSeal {
   const s = i < 0 ? outsider : signers[i]!;
-  return { validator: s.address, signature: s.sign(commitSealDigest(digest, round)) };
+  return { validator: s.address, signature: s.sign(commitSealDigest(CHAIN_ID, digest, round)) };
 }
 
 function verify(seals: CommitSeal[], digest = D, round = ROUND, set = validators): void {
-  verifyCommitCertificate(digest, round, seals, set, recover);
+  verifyCommitCertificate(CHAIN_ID, digest, round, seals, set, recover);
 }
 
 function error(f: () => void): string {
@@ -102,11 +112,55 @@ describe('verifyCommitCertificate', () => {
     const set7 = seven.map((s) => s.address);
     const seals = seven.map((s) => ({
       validator: s.address,
-      signature: s.sign(commitSealDigest(D, ROUND)),
+      signature: s.sign(commitSealDigest(CHAIN_ID, D, ROUND)),
     }));
     expect(error(() => verify(seals.slice(0, 4), D, ROUND, set7))).toBe(
       '4 commit seals, quorum is 5',
     );
     expect(() => verify(seals.slice(2), D, ROUND, set7)).not.toThrow();
+  });
+});
+
+describe('chain id binding', () => {
+  it('seals of another chain are no certificate here', () => {
+    const other = (i: number): CommitSeal => ({
+      validator: signers[i]!.address,
+      signature: signers[i]!.sign(commitSealDigest(CHAIN_ID + 1n, D, ROUND)),
+    });
+    expect(error(() => verify([other(0), other(1), other(2)]))).toMatch(
+      /commit seal from non-validator/,
+    );
+    // The same seals verify on the chain they were made for.
+    expect(() =>
+      verifyCommitCertificate(
+        CHAIN_ID + 1n,
+        D,
+        ROUND,
+        [other(0), other(1), other(2)],
+        validators,
+        recover,
+      ),
+    ).not.toThrow();
+  });
+
+  it('a consensus message signed for another chain does not come from its signer here', () => {
+    const bytes = prepareMsg(signers[1]!, 1, 0, D);
+    const limits = { maxMessageBytes: 1 << 20, maxJustification: 16 };
+    expect(
+      toHex(decodeMessage(bytes, recover, { ...limits, chainId: CHAIN_ID }).signed.author),
+    ).toBe(toHex(validators[1]!));
+    const elsewhere = decodeMessage(bytes, recover, { ...limits, chainId: CHAIN_ID + 1n });
+    expect(toHex(elsewhere.signed.author)).not.toBe(toHex(validators[1]!));
+    // An engine of the other chain sees a stranger's PREPARE.
+    const foreign = new QbftEngine({
+      signer: signers[0]!,
+      recover,
+      codec: testCodec,
+      chainId: CHAIN_ID + 1n,
+    });
+    foreign.handle(startInput(1, validators));
+    expect(foreign.handle({ kind: 'message', bytes })).toEqual([
+      expect.objectContaining({ kind: 'rejected', reason: expect.stringMatching(/non-validator/) }),
+    ]);
   });
 });

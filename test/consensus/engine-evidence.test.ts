@@ -12,6 +12,7 @@ import {
 import { MessageType, type EngineEffect } from '../../src/consensus/types.js';
 import type { QbftEngine } from '../../src/consensus/engine.js';
 import {
+  CHAIN_ID,
   broadcasts,
   digestOf,
   makeBlock,
@@ -48,8 +49,8 @@ function send(e: QbftEngine, bytes: Uint8Array): EngineEffect[] {
 describe('equivocation evidence', () => {
   it('two PREPAREs of one validator for one (height, round): exactly one verifiable evidence', () => {
     const e = fresh();
-    const first = signPrepare(signers[2]!, 1, 0, D);
-    const second = signPrepare(signers[2]!, 1, 0, D2);
+    const first = signPrepare(signers[2]!, CHAIN_ID, 1, 0, D);
+    const second = signPrepare(signers[2]!, CHAIN_ID, 1, 0, D2);
     expect(send(e, encodeMessage({ type: MessageType.Prepare, signed: first }))).toEqual([]);
     const fx = send(e, encodeMessage({ type: MessageType.Prepare, signed: second }));
     expect(fx).toEqual([
@@ -67,8 +68,8 @@ describe('equivocation evidence', () => {
     ]);
     // Anyone can check it: both payloads decode, are signed by the validator, and differ.
     const ev = ofKind(fx, 'evidence')[0]!.evidence;
-    const a = decodeSignedPayload(rlpDecode(ev.first), recover);
-    const b = decodeSignedPayload(rlpDecode(ev.second), recover);
+    const a = decodeSignedPayload(rlpDecode(ev.first), recover, CHAIN_ID);
+    const b = decodeSignedPayload(rlpDecode(ev.second), recover, CHAIN_ID);
     expect([toHex(a.author), toHex(b.author)]).toEqual([
       toHex(signers[2]!.address),
       toHex(signers[2]!.address),
@@ -99,14 +100,21 @@ describe('equivocation evidence', () => {
       1,
       0,
     ]);
-    expect(toHex(decodeSignedPayload(rlpDecode(ev.first), recover).digest)).toBe(toHex(D));
-    expect(toHex(decodeSignedPayload(rlpDecode(ev.second), recover).digest)).toBe(toHex(D2));
+    expect(toHex(decodeSignedPayload(rlpDecode(ev.first), recover, CHAIN_ID).digest)).toBe(
+      toHex(D),
+    );
+    expect(toHex(decodeSignedPayload(rlpDecode(ev.second), recover, CHAIN_ID).digest)).toBe(
+      toHex(D2),
+    );
   });
 
   it('two COMMITs, and two ROUND-CHANGEs for one round', () => {
     const e = fresh();
     const commit = (d: Uint8Array): Uint8Array =>
-      encodeMessage({ type: MessageType.Commit, signed: signCommit(signers[3]!, 1, 0, d) });
+      encodeMessage({
+        type: MessageType.Commit,
+        signed: signCommit(signers[3]!, CHAIN_ID, 1, 0, d),
+      });
     send(e, commit(D));
     expect(ofKind(send(e, commit(D2)), 'evidence').map((x) => x.evidence.type)).toEqual([
       MessageType.Commit,
@@ -115,7 +123,7 @@ describe('equivocation evidence', () => {
     const prepared = {
       ref: { round: 0, digest: D },
       block: B,
-      prepares: [0, 1, 2].map((i) => signPrepare(signers[i]!, 1, 0, D)),
+      prepares: [0, 1, 2].map((i) => signPrepare(signers[i]!, CHAIN_ID, 1, 0, D)),
     };
     const fx = send(e, roundChangeMsg(signers[3]!, 1, 4, prepared));
     expect(ofKind(fx, 'evidence').map((x) => [x.evidence.type, x.evidence.round])).toEqual([
@@ -125,7 +133,7 @@ describe('equivocation evidence', () => {
 
   it('a PREPARE seen inside a justification and a conflicting one seen directly', () => {
     const e = fresh();
-    const prepares = [1, 2, 3].map((i) => signPrepare(signers[i]!, 1, 0, D));
+    const prepares = [1, 2, 3].map((i) => signPrepare(signers[i]!, CHAIN_ID, 1, 0, D));
     send(
       e,
       roundChangeMsg(signers[1]!, 1, 1, { ref: { round: 0, digest: D }, block: B, prepares }),
@@ -164,7 +172,14 @@ describe('observer (no signer)', () => {
     const commits = ofKind(observer.log, 'commit');
     expect(commits).toHaveLength(1);
     expect(toHex(commits[0]!.digest)).toBe(toHex(ofKind(net.nodes[0]!.log, 'commit')[0]!.digest));
-    verifyCommitCertificate(commits[0]!.digest, 0, commits[0]!.seals, net.validators, recover);
+    verifyCommitCertificate(
+      CHAIN_ID,
+      commits[0]!.digest,
+      0,
+      commits[0]!.seals,
+      net.validators,
+      recover,
+    );
     expect(broadcasts(observer.log)).toEqual([]);
     expect(ofKind(observer.log, 'wal-write')).toEqual([]);
     expect(ofKind(observer.log, 'build-block')).toEqual([]);

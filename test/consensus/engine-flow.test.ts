@@ -5,6 +5,7 @@ import { verifyCommitCertificate } from '../../src/consensus/certificate.js';
 import { decodeMessage, encodeMessage, signCommit } from '../../src/consensus/messages.js';
 import { MessageType } from '../../src/consensus/types.js';
 import {
+  CHAIN_ID,
   broadcasts,
   digestOf,
   kinds,
@@ -20,7 +21,7 @@ import {
   TestNet,
 } from './helpers.js';
 
-const LIMITS = { maxMessageBytes: 1 << 20, maxJustification: 1024 };
+const LIMITS = { chainId: CHAIN_ID, maxMessageBytes: 1 << 20, maxJustification: 1024 };
 
 describe('happy path', () => {
   it('4 validators commit the round-0 block of the proposer with q = 3 valid seals', () => {
@@ -36,7 +37,7 @@ describe('happy path', () => {
       expect(toHex(commit.digest)).toBe(toHex(digestOf(expected)));
       expect(commit.seals).toHaveLength(3);
       expect(() =>
-        verifyCommitCertificate(commit.digest, 0, commit.seals, net.validators, recover),
+        verifyCommitCertificate(CHAIN_ID, commit.digest, 0, commit.seals, net.validators, recover),
       ).not.toThrow();
       // Seals come in validator order, each from the validator it names.
       const idx = commit.seals.map((s) =>
@@ -175,7 +176,7 @@ describe('happy path', () => {
       expect(c).toHaveLength(1);
       expect(c[0]!.seals).toHaveLength(5);
       expect(toHex(c[0]!.block)).toBe(toHex(makeBlock(3, 'block 3/0 by 3')));
-      verifyCommitCertificate(c[0]!.digest, 0, c[0]!.seals, net.validators, recover);
+      verifyCommitCertificate(CHAIN_ID, c[0]!.digest, 0, c[0]!.seals, net.validators, recover);
     }
   });
 
@@ -320,7 +321,7 @@ describe('round change', () => {
     for (const c of net.commits()) {
       expect(c).toHaveLength(1);
       expect([c[0]!.round, toHex(c[0]!.digest)]).toEqual([1, toHex(d0)]);
-      verifyCommitCertificate(d0, 1, c[0]!.seals, net.validators, recover);
+      verifyCommitCertificate(CHAIN_ID, d0, 1, c[0]!.seals, net.validators, recover);
     }
     // Every ROUND-CHANGE reported the round-0 certificate.
     for (const n of net.nodes) {
@@ -346,7 +347,10 @@ describe('round change', () => {
     e.handle({ kind: 'timer', timer: 'round', height: 1, round: 0 });
     expect(e.round).toBe(1);
     const commit = (i: number): Uint8Array =>
-      encodeMessage({ type: MessageType.Commit, signed: signCommit(signers[i]!, 1, 0, d) });
+      encodeMessage({
+        type: MessageType.Commit,
+        signed: signCommit(signers[i]!, CHAIN_ID, 1, 0, d),
+      });
     expect(e.handle({ kind: 'message', bytes: commit(1) })).toEqual([]);
     const fx = e.handle({ kind: 'message', bytes: commit(3) });
     const c = ofKind(fx, 'commit');
@@ -354,7 +358,7 @@ describe('round change', () => {
     expect(c[0]!.seals.map((s) => toHex(s.validator))).toEqual(
       [0, 1, 3].map((i) => toHex(validators[i]!)),
     );
-    verifyCommitCertificate(d, 0, c[0]!.seals, validators, recover);
+    verifyCommitCertificate(CHAIN_ID, d, 0, c[0]!.seals, validators, recover);
     // Once committed, the height ignores everything else.
     expect(e.isCommitted).toBe(true);
     expect(e.handle({ kind: 'timer', timer: 'round', height: 1, round: 1 })).toEqual([]);

@@ -10,6 +10,7 @@ import {
 import { MessageType, type EngineConfig, type EngineEffect } from '../../src/consensus/types.js';
 import type { QbftEngine } from '../../src/consensus/engine.js';
 import {
+  CHAIN_ID,
   broadcasts,
   digestOf,
   makeBlock,
@@ -28,7 +29,7 @@ const validators = signers.map((s) => s.address);
 const commitMsg = (i: number, height: number, round: number, digest: Uint8Array): Uint8Array =>
   encodeMessage({
     type: MessageType.Commit,
-    signed: signCommit(signers[i]!, height, round, digest),
+    signed: signCommit(signers[i]!, CHAIN_ID, height, round, digest),
   });
 
 function send(e: QbftEngine, bytes: Uint8Array): EngineEffect[] {
@@ -82,11 +83,14 @@ describe('later heights', () => {
     expect(broadcasts(late).map((b) => b.type)).toEqual([MessageType.Commit]);
   });
 
-  it('keep at most maxFutureHeightSenders senders', () => {
-    const { fx } = buffered({ maxFutureHeightSenders: 1 });
-    // Only validator 2 (proposal and PREPARE) was kept.
+  it('keep at most maxFutureHeightBytesPerSender bytes per sender', () => {
+    // Validator 2's proposal fits; its PREPARE after it does not.
+    const proposalBytes = proposalMsg(signers[2]!, 2, 0, B2).length;
+    const { e, fx } = buffered({ maxFutureHeightBytesPerSender: proposalBytes + 10 });
     expect(ofKind(fx, 'validate-block')).toHaveLength(1);
     expect(broadcasts(fx).map((b) => b.type)).toEqual([MessageType.Prepare]);
+    const late = send(e, prepareMsg(signers[2]!, 2, 0, D2));
+    expect(broadcasts(late).map((b) => b.type)).toEqual([MessageType.Commit]);
   });
 
   it('are not kept beyond maxFutureHeights ahead', () => {
@@ -122,7 +126,7 @@ describe('later rounds of the current height', () => {
   // Round 1: proposer is validator 2; this node is validator 0.
   const B = makeBlock(1, 'round one');
   const D = digestOf(B);
-  const rcs = [1, 2, 3].map((i) => signRoundChange(signers[i]!, 1, 1, null));
+  const rcs = [1, 2, 3].map((i) => signRoundChange(signers[i]!, CHAIN_ID, 1, 1, null));
 
   function early(e: QbftEngine): void {
     for (const i of [1, 3]) {
@@ -186,7 +190,7 @@ describe('later rounds of the current height', () => {
     const e = newEngine(signers[0]!);
     e.handle(startInput(1, validators));
     validateAll(e, send(e, proposalMsg(signers[1]!, 1, 0, B0)));
-    const prepares = [1, 2, 3].map((i) => signPrepare(signers[i]!, 1, 0, D0));
+    const prepares = [1, 2, 3].map((i) => signPrepare(signers[i]!, CHAIN_ID, 1, 0, D0));
     const rc = roundChangeMsg(signers[3]!, 1, 1, {
       ref: { round: 0, digest: D0 },
       block: B0,

@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { toHex } from '../../src/crypto/bytes.js';
-import { keccak256 } from '../../src/crypto/keccak.js';
 import { DecodeError, rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
 import { QbftEngine } from '../../src/consensus/engine.js';
 import {
   commitSealDigest,
+  payloadSigningHash,
   decodeMessage,
   encodeMessage,
   signCommit,
@@ -18,6 +18,7 @@ import {
 } from '../../src/consensus/messages.js';
 import { MessageType, type EngineEffect } from '../../src/consensus/types.js';
 import {
+  CHAIN_ID,
   digestOf,
   makeBlock,
   makeSigners,
@@ -64,9 +65,9 @@ function rejected(reason: string, authorIndex?: number): EngineEffect[] {
 
 /** Round-1 ROUND-CHANGE payload of validator i. */
 const rc = (i: number, round = 1, prepared: PreparedRef | null = null): SignedPayload =>
-  signRoundChange(signers[i]!, 1, round, prepared);
+  signRoundChange(signers[i]!, CHAIN_ID, 1, round, prepared);
 const prep = (i: number, digest = D, round = 0): SignedPayload =>
-  signPrepare(signers[i]!, 1, round, digest);
+  signPrepare(signers[i]!, CHAIN_ID, 1, round, digest);
 
 describe('messages from outside the validator set or badly signed', () => {
   it('a PREPARE from a non-validator', () => {
@@ -109,7 +110,7 @@ describe('messages from outside the validator set or badly signed', () => {
   it('decodeMessage throws only DecodeError, also for a bad signature', () => {
     const badV = prepareMsg(signers[1]!, 1, 0, D);
     badV[badV.length - 1] = 7;
-    const limits = { maxMessageBytes: 1 << 20, maxJustification: 16 };
+    const limits = { chainId: CHAIN_ID, maxMessageBytes: 1 << 20, maxJustification: 16 };
     expect(() => decodeMessage(badV, recover, limits)).toThrow(DecodeError);
     // A shell that shares its decode results with the engine (as the simulator does) stores the
     // DecodeError; the engine must reject it, not crash.
@@ -123,6 +124,7 @@ describe('messages from outside the validator set or badly signed', () => {
       signer: signers[0]!,
       recover,
       codec: testCodec,
+      chainId: CHAIN_ID,
       config: TEST_CONFIG,
       decodeCache: cache,
     });
@@ -154,7 +156,10 @@ describe('votes that do not match', () => {
     const e = accepted();
     for (const i of [1, 2]) send(e, prepareMsg(signers[i]!, 1, 0, D));
     const commit = (i: number, d: Uint8Array): Uint8Array =>
-      encodeMessage({ type: MessageType.Commit, signed: signCommit(signers[i]!, 1, 0, d) });
+      encodeMessage({
+        type: MessageType.Commit,
+        signed: signCommit(signers[i]!, CHAIN_ID, 1, 0, d),
+      });
     expect(send(e, commit(2, D2))).toEqual([]);
     expect(send(e, commit(3, D2))).toEqual([]);
     expect(send(e, commit(1, D))).toEqual([]);
@@ -165,14 +170,14 @@ describe('votes that do not match', () => {
     const e = accepted();
     const forged = (seal: Uint8Array): Uint8Array => {
       const payload: RlpInput[] = [MessageType.Commit, 1, 0, D, seal];
-      const sig = signers[2]!.sign(keccak256(rlpEncode(payload)));
+      const sig = signers[2]!.sign(payloadSigningHash(CHAIN_ID, payload));
       return rlpEncode([[payload, sig]]);
     };
-    expect(send(e, forged(signers[2]!.sign(commitSealDigest(D2, 0))))).toEqual(
+    expect(send(e, forged(signers[2]!.sign(commitSealDigest(CHAIN_ID, D2, 0))))).toEqual(
       rejected('COMMIT whose seal is not signed by its sender', 2),
     );
     // Another validator's seal, correctly signed, is still not the sender's.
-    expect(send(e, forged(signers[3]!.sign(commitSealDigest(D, 0))))).toEqual(
+    expect(send(e, forged(signers[3]!.sign(commitSealDigest(CHAIN_ID, D, 0))))).toEqual(
       rejected('COMMIT whose seal is not signed by its sender', 2),
     );
     const zero = forged(new Uint8Array(65));
@@ -233,7 +238,11 @@ describe('proposals', () => {
       'a ROUND-CHANGE of a non-validator',
       2,
       () =>
-        proposalMsg(signers[2]!, 1, 1, B, [rc(0), rc(1), signRoundChange(stranger, 1, 1, null)]),
+        proposalMsg(signers[2]!, 1, 1, B, [
+          rc(0),
+          rc(1),
+          signRoundChange(stranger, CHAIN_ID, 1, 1, null),
+        ]),
       'round-change justification from a non-validator',
     ],
     [
@@ -444,7 +453,10 @@ describe('size and garbage', () => {
     const pool = [
       proposalMsg(signers[1]!, 1, 0, B),
       prepareMsg(signers[1]!, 1, 0, D),
-      encodeMessage({ type: MessageType.Commit, signed: signCommit(signers[1]!, 1, 0, D) }),
+      encodeMessage({
+        type: MessageType.Commit,
+        signed: signCommit(signers[1]!, CHAIN_ID, 1, 0, D),
+      }),
       roundChangeMsg(signers[1]!, 1, 1, {
         ref: { round: 0, digest: D },
         block: B,

@@ -6,6 +6,7 @@ import { decodeWalRecord, encodeWalRecord } from '../../src/consensus/wal.js';
 import { MessageType, type EngineEffect, type WalRecord } from '../../src/consensus/types.js';
 import type { QbftEngine } from '../../src/consensus/engine.js';
 import {
+  CHAIN_ID,
   broadcasts,
   digestOf,
   makeBlock,
@@ -21,7 +22,7 @@ import {
 
 const signers = makeSigners(4);
 const validators = signers.map((s) => s.address);
-const LIMITS = { maxMessageBytes: 1 << 20, maxJustification: 1024 };
+const LIMITS = { chainId: CHAIN_ID, maxMessageBytes: 1 << 20, maxJustification: 1024 };
 const B = makeBlock(1, 'block 1/0 by 1'); // what the TestNet proposer builds at (1, 0)
 const D = digestOf(B);
 const OTHER = makeBlock(1, 'a second block');

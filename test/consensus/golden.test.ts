@@ -5,12 +5,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { bytesToHex, hexToBytes, keccak256 as viemKeccak, toRlp, type Hex } from 'viem';
+import {
+  bytesToHex,
+  hexToBytes,
+  keccak256 as viemKeccak,
+  numberToHex,
+  stringToHex,
+  toRlp,
+  type Hex,
+} from 'viem';
 import { fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import { DecodeError, rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
 import {
   commitSealDigest,
+  payloadSigningHash,
   decodeMessage,
   encodeMessage,
   signCommit,
@@ -30,7 +39,7 @@ import {
 import { decodeWalRecord, encodeWalRecord } from '../../src/consensus/wal.js';
 import type { Secp256k1Signer as Signer } from '../../src/consensus/crypto.js';
 import { MessageType, type WalRecord } from '../../src/consensus/types.js';
-import { digestOf, makeBlock, makeSigners, privateKey, recover } from './helpers.js';
+import { CHAIN_ID, digestOf, makeBlock, makeSigners, privateKey, recover } from './helpers.js';
 
 const GOLDEN = {
   address1: '0x7e5f4552091a69125d5dfcb7b8c2659029395bdf',
@@ -40,46 +49,57 @@ const GOLDEN = {
   block: '0xd2019065746d20676f6c64656e20626c6f636b',
   digest: '0xe4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cba',
   proposal:
-    '0xf880f868e4800180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab84152b5122cafb74a5e28c2912f73a1c25689ab34ef2ac8ab8eb64d1c30fad9281b21a7b5651b6bcadacd1193bc5bf154dcf0bbca6287f666b313007e6d0352456c0093d2019065746d20676f6c64656e20626c6f636bc0c0',
+    '0xf880f868e4800180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab8411842abfee182914fbca34a0818eb3cad980545ffea216b576575e17120e7e3fe70f5bb18f9684112da98cbb9e0835b6453873c7328935dd2d191184f71e5b5d90193d2019065746d20676f6c64656e20626c6f636bc0c0',
   prepare:
-    '0xf86af868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab84113edb135ce2ea43df169f5ce5b0326f5f758b41e64b0e5cd2896a76b026e3c5e39e25505f07d09d13734494df2ee583177cf6aaaded207e1505321a343b9047800',
-  sealDigest0: '0xb55e3ba37e995996835f6202c3d03b49f234327766b4d94261b3a62987acb95a',
-  sealDigest1: '0x7c1cc56550308d1597c2d184483bf2705ff84d437b611076ea52f801a173aea3',
+    '0xf86af868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab8418f40f2b9a3495aa401899dc8898f88b9d8ef966b0f372d23728adbca3336edae52559af992142b1b6ee9ed86c7030783ae2e5d93b5988d154dae665f5d631e5101',
+  sealDigest0: '0xb68bb8c4ea139b437d95ceb8818feff2d179c6483cdf9243087bed543cec3863',
+  sealDigest1: '0x8d1609c10c4e66d9ab70ea7a0a3b6d81e3d15637010630e9a03e974528868417',
   commit:
-    '0xf8aef8acf867020180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab841e9591fc9d9315727723db5ce5d28c1fc125fc5b48448b3e1f8bf8634b19401637237857779e466df2d592e3e2c6bddaf380e1229f9743253de824f0c61c2b1f101b841317939976b2a18eb49f3ef243b806a187ace13e32096602882cbbdf8b592d59e4cd332c0a68a291f030f3f6b78b2085d58dd6f0cd0d8f711189245cfba6558dc01',
-  commitKeccak: '0xe64b15ba6b8f3e554f457991010e61ddf539a983e94f24251833be1a8c99bb76',
+    '0xf8aef8acf867020180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab841ae8c408302204661f39a695fa18c7e18539e718d000d44f22d622c0774ce13767809526124db4408df77e68048f6c5ed5c38e71545c49ff78f47e880b291c0b501b841499317a7a1b84590e84e6c2fbe12f25ae7534ff98c0cc9a4b3c0d6bada0ab95a15ef5b2d4ea7fc37b17104fea7d15eb2e7ba7282a95658013250f48a0ce7497301',
+  commitKeccak: '0xff0b277c693729a62549fa1160778e033c502f2e83191fc6b6837ee27fe03dd1',
   roundChange:
-    '0xf84cf848c4030101c0b8418e6d149439e7b2089cd2f21ab92cbb3bb85a145183a301926779247e9cd68a5a120a889406401eee5c1c974ebb16c990833cc9da6ca4e51a034906685f1f490b0080c0',
+    '0xf84cf848c4030101c0b841d745affc3ad65cc6c1eb5bff5a3932d2a7103cefe395433082805406b9cd9c95298dc41d77cbc417f3cf7255286ac3d794d69f52b8b9c34045205ded06dba6db0080c0',
   roundChangePrepared:
-    '0xf901c1f86ae6030101e280a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab841062ba886f5a8c5002e3cef8cde323168ba99454cb6984efab1507f128763ce9e16328d3df8acab0c25da2e03f4f4c7f668a6ec08759d980c4081b4f6305c138f0093d2019065746d20676f6c64656e20626c6f636bf9013ef868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab84113edb135ce2ea43df169f5ce5b0326f5f758b41e64b0e5cd2896a76b026e3c5e39e25505f07d09d13734494df2ee583177cf6aaaded207e1505321a343b9047800f868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab841877113688c2f8b11b2c0705afe673d7dfbeae4bc3387917aad40eeac7f28ba3e1711fd4c6fe1776245cfef2e2e9191d86422c35a975b565d369bc2103d1aa58600f868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab841bf26351ecb3837d12f3608f034fb16189625f1dd096c8b588b4b96b941f6f7f157b9c48dc5c3d0665cda7b97ee38727d0a8d27f7f93ef85d1da034b116c1e7b500',
-  roundChangePreparedKeccak: '0xa8656f19ea74565b09fef2e844a433aa2e411aff7112fe8edf2efd6d67a980b3',
-  proposalRound1Keccak: '0xb36b2f29c151f75c45d8d50965bb866b799d2ef836b454bf46cb5eef514e481b',
+    '0xf901c1f86ae6030101e280a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab8418dcfe04e2ba99ec951912af8b31ba7b28440701e7c685ce8ba3c5e249838194034fc89657a2f0eb093e207b15a157bc3affe9435b272afa46741dcb4bebdab460093d2019065746d20676f6c64656e20626c6f636bf9013ef868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab8418f40f2b9a3495aa401899dc8898f88b9d8ef966b0f372d23728adbca3336edae52559af992142b1b6ee9ed86c7030783ae2e5d93b5988d154dae665f5d631e5101f868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab841d603266820df1f52aa4c855bde611c81543cdf1dc2625d4fdaa8d6459e8ff7a87a5a2ff52225e38544c11e7c35d3bd4759dbd35ef3a8d83a442a4a945de8058f01f868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab8417efb4ae948f51540bddead8ec76cdb41f3c9f113e67db019dbf519578c735cb67718630d3276907d2f78bd428a0a967009f972d3034a3233b301dc6b69553fd301',
+  roundChangePreparedKeccak: '0x3537a445fd8098c53acc8038d0af1e7113e30bd3186031804d4c5dadb48fdbfe',
+  proposalRound1Keccak: '0x9fcc15ae6df09e35a153c0f520c4db484a51f9415d40ff4797124e188b805f7b',
   extraData:
-    '0xf90110a0000000000000000000000000000000000000000000000000000000000000000001f8c9b841a7f2aeaa22c0775afa7ff2fdd906712883eb8d718d95b17db857396925c694cd24470d6cbc6ca6daf3915a92af9b5f3540a71d3ec24db19277825cb06a7af2cd01b8414459831c1b3ba451047f462da72f2a73dcf7af1753635aaf53a4e9512b032ebb51f4b03868d12d3bc741181a8a1380957b7968c849cbea0c0fcd52495a088f7a01b841ded0f46f66960cb7a454257b576ecde6f698007c236eade9329a3bcaab2fcd4e477c0aa7ff2f633d1b07aa17e0d46d2403b3784444c3b0f935ca0a1c40915f1f0007a0ad2a4a272ddbd5d85e1e9e2521655beccf3c64d39c4405a411c4e4843b2cf6f4c0',
-  extraDataKeccak: '0x9cdc1cd53711e3ea2f0ecb3667a73fa0963b6bb86176705f16e2dd27f41319fb',
+    '0xf901dda0000000000000000000000000000000000000000000000000000000000000000001f8c9b84139828eafbb96ee2d8d03c8d7a9d1bf77490fc9704d24de09f4dfcae4f6bd89845f4194cb9e6a1868f1522c7dfb7dbd9168fb3ebfbe33a688510d737afd3d36fc01b841e641718d5d815cf36ea226d587f9e1e3a09aa3dc6824fc186bea6ad85f31b4e00d5d70cd599a5076c160dcbc1152487e57e01b3cf5a320a41d2c5973cb791b5e00b84175f9a33de67248d80c784bdff1fdad1ae83129e9974c1a00fbcaf26b44b89b1134ad47e7b81f8c9087c9662bbea2c644f5f5700594ddc82ce41c08ab91b849b80107a0ad2a4a272ddbd5d85e1e9e2521655beccf3c64d39c4405a411c4e4843b2cf6f4c00180f8c9b841ae8c408302204661f39a695fa18c7e18539e718d000d44f22d622c0774ce13767809526124db4408df77e68048f6c5ed5c38e71545c49ff78f47e880b291c0b501b841ba768df9144e384c693351c697d7859d44ac7e96f9c56d9e70e91443c3b56c0960a635d8dc136d6c8ffd2477351f681bd2cda7aa9d6f44aef335bffe5eba3b7201b841a481630ce81e14cac807e5bc29984ddce1189074c27c8cecf15daaeaebf4a3bf0b206e4011663b53c69c8d0afa816dac950f37dd9eb05c414db5a8c9207988e600',
+  extraDataKeccak: '0xbca347e526a4bfc9bc61c0fa6981bcaa65bf0aee05c2e94451c14c928c9ad08c',
+  extraDataEpochKeccak: '0x304c802c0cae5dfa9fc222ad3bca7246cc4119b0d716b6784ea2f279032890e5',
   extraDataEpoch:
-    '0xf850a0111111111111111111111111111111111111111111111111111111111111111180c00e80ea941eff47bc3a10a45d4b230b5d10e37751fe6aa718947e5f4552091a69125d5dfcb7b8c2659029395bdf',
+    '0xf9011da0111111111111111111111111111111111111111111111111111111111111111180c00e80ea941eff47bc3a10a45d4b230b5d10e37751fe6aa718947e5f4552091a69125d5dfcb7b8c2659029395bdf8080f8c9b841ba768df9144e384c693351c697d7859d44ac7e96f9c56d9e70e91443c3b56c0960a635d8dc136d6c8ffd2477351f681bd2cda7aa9d6f44aef335bffe5eba3b7201b841a481630ce81e14cac807e5bc29984ddce1189074c27c8cecf15daaeaebf4a3bf0b206e4011663b53c69c8d0afa816dac950f37dd9eb05c414db5a8c9207988e600b8414629cdc1df284c4b5d46d901a15cc2e0237077ba5e877e54ad979055852fda961da00a3237afe86865df773e5c595e1b1a5c62029163e99eba4f6416650de27500',
   walSigned:
-    '0xf89380018001a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab86cf86af868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab84113edb135ce2ea43df169f5ce5b0326f5f758b41e64b0e5cd2896a76b026e3c5e39e25505f07d09d13734494df2ee583177cf6aaaded207e1505321a343b9047800',
-  walSignedKeccak: '0xb7fb7c8cff2f9138bcc1d49eff41439b6b626ea80269bf4f301423b360ed062d',
-  walPreparedKeccak: '0xf74e37f8c142eaf631234724ed8d66bf1a4d1eafbdb6d7fd89ef5a606497c9ae',
+    '0xf89380018001a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab86cf86af868e4010180a0e4480bb314b1fd9f3aab3cc2300a0e3b309ad6601eebdfa24bb6f47ca26a0cbab8418f40f2b9a3495aa401899dc8898f88b9d8ef966b0f372d23728adbca3336edae52559af992142b1b6ee9ed86c7030783ae2e5d93b5988d154dae665f5d631e5101',
+  walSignedKeccak: '0x9755da18fe580e5a6d31cfbc2e8adf09cde9677f9cdf69191d2299afe3d4d583',
+  walPreparedKeccak: '0x5817aea9f83f96079f98ee07c7d593662f8f674dbad66bea57df8c687499951c',
 } as const;
 
 const [k1, k2, k3, k4] = makeSigners(4) as [Signer, Signer, Signer, Signer];
 const B = makeBlock(1, 'etm golden block');
 const D = digestOf(B);
-const prepares = [k1, k2, k3].map((k) => signPrepare(k, 1, 0, D));
-const LIMITS = { maxMessageBytes: 1 << 20, maxJustification: 1024 };
+const prepares = [k1, k2, k3].map((k) => signPrepare(k, CHAIN_ID, 1, 0, D));
+const LIMITS = { chainId: CHAIN_ID, maxMessageBytes: 1 << 20, maxJustification: 1024 };
+const CHAIN_HEX = numberToHex(CHAIN_ID);
+/** What a message signature signs, computed independently with viem. */
+const signingHash = (payload: (Hex | Hex[])[]): Hex =>
+  viemKeccak(toRlp([stringToHex('etm-qbft-message'), CHAIN_HEX, payload]));
 const decode = (bytes: Uint8Array): ConsensusMessage => decodeMessage(bytes, recover, LIMITS);
+
+/** The test block's digest stands in for a parent hash in the extraData vectors. */
+const parentSeals = (keys: Signer[]) => keys.map((k) => k.sign(commitSealDigest(CHAIN_ID, D, 0)));
 
 function goldenExtra(): ExtraData {
   return {
     vanity: new Uint8Array(32),
     round: 1,
-    commitSeals: [k1, k2, k3].map((k) => k.sign(commitSealDigest(D, 1))),
+    commitSeals: [k1, k2, k3].map((k) => k.sign(commitSealDigest(CHAIN_ID, D, 1))),
     parentSealBitmap: sealBitmap(4, [0, 1, 2]),
     randaoReveal: keccak256(utf8('randao')),
     nextValidators: [],
+    proposalRound: 1,
+    parentRound: 0,
+    parentSeals: parentSeals([k1, k2, k3]),
   };
 }
 
@@ -103,7 +123,7 @@ describe('golden vectors: messages', () => {
   it('PROPOSAL (key 2, height 1, round 0, no justification)', () => {
     const bytes = encodeMessage({
       type: MessageType.Proposal,
-      signed: signProposalPayload(k2, 1, 0, D),
+      signed: signProposalPayload(k2, CHAIN_ID, 1, 0, D),
       block: B,
       roundChanges: [],
       prepares: [],
@@ -137,29 +157,37 @@ describe('golden vectors: messages', () => {
     expect(toHex(encodeMessage(m))).toBe(GOLDEN.prepare);
   });
 
-  it('commitSealDigest = keccak256(RLP [digest, round])', () => {
-    expect(toHex(commitSealDigest(D, 0))).toBe(GOLDEN.sealDigest0);
-    expect(toHex(commitSealDigest(D, 1))).toBe(GOLDEN.sealDigest1);
-    expect(viemKeccak(toRlp([GOLDEN.digest, '0x']))).toBe(GOLDEN.sealDigest0);
-    expect(viemKeccak(toRlp([GOLDEN.digest, '0x01']))).toBe(GOLDEN.sealDigest1);
+  it('commitSealDigest = keccak256(RLP ["etm-qbft-commit-seal", chainId, digest, round])', () => {
+    expect(toHex(commitSealDigest(CHAIN_ID, D, 0))).toBe(GOLDEN.sealDigest0);
+    expect(toHex(commitSealDigest(CHAIN_ID, D, 1))).toBe(GOLDEN.sealDigest1);
+    const tag = stringToHex('etm-qbft-commit-seal');
+    expect(viemKeccak(toRlp([tag, CHAIN_HEX, GOLDEN.digest, '0x']))).toBe(GOLDEN.sealDigest0);
+    expect(viemKeccak(toRlp([tag, CHAIN_HEX, GOLDEN.digest, '0x01']))).toBe(GOLDEN.sealDigest1);
+    // Another chain, another digest: a seal of one chain proves nothing on another.
+    expect(toHex(commitSealDigest(CHAIN_ID + 1n, D, 0))).not.toBe(GOLDEN.sealDigest0);
   });
 
   it('COMMIT (key 1, height 1, round 0) with its commit seal', () => {
-    const bytes = encodeMessage({ type: MessageType.Commit, signed: signCommit(k1, 1, 0, D) });
+    const bytes = encodeMessage({
+      type: MessageType.Commit,
+      signed: signCommit(k1, CHAIN_ID, 1, 0, D),
+    });
     expect(toHex(bytes)).toBe(GOLDEN.commit);
     expect(toHex(keccak256(bytes))).toBe(GOLDEN.commitKeccak);
     expect(bytes.length).toBe(176);
     const m = decode(bytes);
     expect(m.type).toBe(MessageType.Commit);
     expect(toHex(m.signed.author)).toBe(GOLDEN.address1);
-    expect(toHex(recover(commitSealDigest(D, 0), m.signed.commitSeal!))).toBe(GOLDEN.address1);
+    expect(toHex(recover(commitSealDigest(CHAIN_ID, D, 0), m.signed.commitSeal!))).toBe(
+      GOLDEN.address1,
+    );
     expect(toHex(encodeMessage(m))).toBe(GOLDEN.commit);
   });
 
   it('ROUND-CHANGE (key 1, height 1, round 1) without a prepared certificate', () => {
     const bytes = encodeMessage({
       type: MessageType.RoundChange,
-      signed: signRoundChange(k1, 1, 1, null),
+      signed: signRoundChange(k1, CHAIN_ID, 1, 1, null),
       preparedBlock: null,
       prepares: [],
     });
@@ -170,15 +198,15 @@ describe('golden vectors: messages', () => {
     expect(m.signed.prepared).toBeNull();
     expect(m.preparedBlock).toBeNull();
     expect(m.prepares).toEqual([]);
-    // The digest of a ROUND-CHANGE is the keccak of its payload RLP [3, 1, 1, []].
-    expect(toHex(m.signed.digest)).toBe(viemKeccak(toRlp(['0x03', '0x01', '0x01', []])));
+    // The digest of a ROUND-CHANGE is the hash its signature signs.
+    expect(toHex(m.signed.digest)).toBe(signingHash(['0x03', '0x01', '0x01', []]));
     expect(toHex(encodeMessage(m))).toBe(GOLDEN.roundChange);
   });
 
   it('ROUND-CHANGE (key 1, height 1, round 1) carrying the round-0 certificate of keys 1..3', () => {
     const bytes = encodeMessage({
       type: MessageType.RoundChange,
-      signed: signRoundChange(k1, 1, 1, { round: 0, digest: D }),
+      signed: signRoundChange(k1, CHAIN_ID, 1, 1, { round: 0, digest: D }),
       preparedBlock: B,
       prepares,
     });
@@ -199,10 +227,12 @@ describe('golden vectors: messages', () => {
   });
 
   it('PROPOSAL (key 3, height 1, round 1) re-proposing the prepared block with its justification', () => {
-    const rcs = [k1, k2, k3].map((k) => signRoundChange(k, 1, 1, { round: 0, digest: D }));
+    const rcs = [k1, k2, k3].map((k) =>
+      signRoundChange(k, CHAIN_ID, 1, 1, { round: 0, digest: D }),
+    );
     const bytes = encodeMessage({
       type: MessageType.Proposal,
-      signed: signProposalPayload(k3, 1, 1, D),
+      signed: signProposalPayload(k3, CHAIN_ID, 1, 1, D),
       block: B,
       roundChanges: rcs,
       prepares,
@@ -225,17 +255,17 @@ describe('golden vectors: messages', () => {
       return bytesToHex(new Uint8Array([...s.toCompactRawBytes(), s.recovery]));
     };
     const payload: Hex[] = ['0x01', '0x01', '0x', GOLDEN.digest];
-    const prepare = toRlp([[payload, sig(viemKeccak(toRlp(payload)), 1)]]);
+    const prepare = toRlp([[payload, sig(signingHash(payload), 1)]]);
     expect(prepare).toBe(GOLDEN.prepare);
 
     const seal = sig(GOLDEN.sealDigest0, 1);
     const commitPayload: Hex[] = ['0x02', '0x01', '0x', GOLDEN.digest, seal];
-    const commit = toRlp([[commitPayload, sig(viemKeccak(toRlp(commitPayload)), 1)]]);
+    const commit = toRlp([[commitPayload, sig(signingHash(commitPayload), 1)]]);
     expect(commit).toBe(GOLDEN.commit);
 
     const proposalPayload: Hex[] = ['0x', '0x01', '0x', GOLDEN.digest];
     const proposal = toRlp([
-      [proposalPayload, sig(viemKeccak(toRlp(proposalPayload)), 2)],
+      [proposalPayload, sig(signingHash(proposalPayload), 2)],
       GOLDEN.block,
       [],
       [],
@@ -247,7 +277,7 @@ describe('golden vectors: messages', () => {
 describe('decoding is strict', () => {
   /** A message around an arbitrary payload, correctly signed by key 1. */
   const signedRaw = (payload: RlpInput[], tail: RlpInput[] = []): Uint8Array =>
-    rlpEncode([[payload, k1.sign(keccak256(rlpEncode(payload)))], ...tail]);
+    rlpEncode([[payload, k1.sign(payloadSigningHash(CHAIN_ID, payload))], ...tail]);
   const reason = (bytes: Uint8Array): string => {
     try {
       decode(bytes);
@@ -304,19 +334,27 @@ describe('decoding is strict', () => {
   });
 
   it('justifications are bounded', () => {
-    const rc = signRoundChange(k1, 1, 1, null);
+    const rc = signRoundChange(k1, CHAIN_ID, 1, 1, null);
     const bytes = encodeMessage({
       type: MessageType.Proposal,
-      signed: signProposalPayload(k3, 1, 1, D),
+      signed: signProposalPayload(k3, CHAIN_ID, 1, 1, D),
       block: B,
       roundChanges: [rc, rc, rc],
       prepares: [],
     });
     expect(() =>
-      decodeMessage(bytes, recover, { maxMessageBytes: 1 << 20, maxJustification: 2 }),
+      decodeMessage(bytes, recover, {
+        chainId: CHAIN_ID,
+        maxMessageBytes: 1 << 20,
+        maxJustification: 2,
+      }),
     ).toThrow('round-change justification: more than 2 entries');
     expect(() =>
-      decodeMessage(bytes, recover, { maxMessageBytes: 100, maxJustification: 9 }),
+      decodeMessage(bytes, recover, {
+        chainId: CHAIN_ID,
+        maxMessageBytes: 100,
+        maxJustification: 9,
+      }),
     ).toThrow(`message of ${bytes.length} bytes exceeds 100`);
   });
 });
@@ -326,12 +364,12 @@ describe('golden vectors: extraData', () => {
     const bytes = encodeExtraData(goldenExtra());
     expect(toHex(bytes)).toBe(GOLDEN.extraData);
     expect(toHex(keccak256(bytes))).toBe(GOLDEN.extraDataKeccak);
-    expect(bytes.length).toBe(275);
+    expect(bytes.length).toBe(480);
     const x = decodeExtraData(bytes);
     expect(x).toEqual(goldenExtra());
     expect(toHex(x.parentSealBitmap)).toBe('0x07');
     expect(bitmapIndices(x.parentSealBitmap, 4)).toEqual([0, 1, 2]);
-    expect(x.commitSeals.map((s) => toHex(recover(commitSealDigest(D, 1), s)))).toEqual([
+    expect(x.commitSeals.map((s) => toHex(recover(commitSealDigest(CHAIN_ID, D, 1), s)))).toEqual([
       GOLDEN.address1,
       GOLDEN.address2,
       GOLDEN.address3,
@@ -346,13 +384,18 @@ describe('golden vectors: extraData', () => {
       parentSealBitmap: sealBitmap(4, [1, 2, 3]),
       randaoReveal: new Uint8Array(0),
       nextValidators: [k4.address, k1.address],
+      proposalRound: 0,
+      parentRound: 0,
+      parentSeals: parentSeals([k2, k3, k4]),
     };
     const bytes = encodeExtraData(x);
     expect(toHex(bytes)).toBe(GOLDEN.extraDataEpoch);
+    expect(bytes.length).toBe(288);
+    expect(toHex(keccak256(bytes))).toBe(GOLDEN.extraDataEpochKeccak);
     expect(decodeExtraData(bytes)).toEqual(x);
   });
 
-  it('forHashing drops the round and the seals and keeps the rest', () => {
+  it('forHashing drops the commit round and seals and keeps the rest', () => {
     const h = forHashing(goldenExtra());
     expect(h.round).toBe(0);
     expect(h.commitSeals).toEqual([]);
@@ -363,6 +406,9 @@ describe('golden vectors: extraData', () => {
       '0x07',
       bytesToHex(keccak256(utf8('randao'))),
       [],
+      '0x01',
+      '0x',
+      parentSeals([k1, k2, k3]).map((s) => bytesToHex(s)),
     ]);
     expect(toHex(encodeExtraData(h))).toBe(expected);
   });
@@ -386,7 +432,7 @@ describe('golden vectors: extraData', () => {
     expect(() =>
       decodeExtraData(encodeExtraData({ ...base, commitSeals: [new Uint8Array(64)] })),
     ).toThrow('commit seal: expected 65 bytes, got 64');
-    expect(() => decodeExtraData(fromHex('0xc0'))).toThrow('extraData: expected 6 items, got 0');
+    expect(() => decodeExtraData(fromHex('0xc0'))).toThrow('extraData: expected 9 items, got 0');
   });
 });
 

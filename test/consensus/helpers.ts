@@ -10,6 +10,7 @@ import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../../src/codec/r
 import { Secp256k1Signer, secp256k1Recover } from '../../src/consensus/crypto.js';
 import { QbftEngine } from '../../src/consensus/engine.js';
 import {
+  decodeMessage,
   encodeMessage,
   signPrepare,
   signProposalPayload,
@@ -37,24 +38,23 @@ export function makeSigners(n: number, firstKey = 1): Secp256k1Signer[] {
   return Array.from({ length: n }, (_, i) => new Secp256k1Signer(privateKey(firstKey + i)));
 }
 
+/** The chain id every test signature is bound to (the devnet's). */
+export const CHAIN_ID = 4543565n;
+
 export function makeBlock(height: number, payload: string): Uint8Array {
   return rlpEncode([height, utf8(payload)]);
 }
 
+/** Test blocks record no round; their digest is the keccak of all their bytes. */
 export const testCodec: BlockCodec = {
-  digestOf(block) {
+  inspect(block) {
     const [h, payload] = asList(rlpDecode(block), 'test block', 2);
-    asUint(h, 'height', 6);
     asBytes(payload, 'payload');
-    return keccak256(block);
-  },
-  heightOf(block) {
-    const [h] = asList(rlpDecode(block), 'test block', 2);
-    return Number(asUint(h, 'height', 6));
+    return { digest: keccak256(block), height: Number(asUint(h, 'height', 6)), round: null };
   },
 };
 
-export const digestOf = (block: Uint8Array): Uint8Array => testCodec.digestOf(block);
+export const digestOf = (block: Uint8Array): Uint8Array => testCodec.inspect(block).digest;
 
 export const recover = secp256k1Recover;
 
@@ -63,12 +63,13 @@ export const TEST_CONFIG: Partial<EngineConfig> = { baseTimeoutMs: 1000, maxRoun
 
 export function newEngine(
   signer: Secp256k1Signer | null,
-  opts: { config?: Partial<EngineConfig>; wal?: WalRecord[] } = {},
+  opts: { config?: Partial<EngineConfig>; wal?: WalRecord[]; codec?: BlockCodec } = {},
 ): QbftEngine {
   return new QbftEngine({
     signer,
     recover,
-    codec: testCodec,
+    codec: opts.codec ?? testCodec,
+    chainId: CHAIN_ID,
     config: { ...TEST_CONFIG, ...opts.config },
     wal: opts.wal ?? [],
   });
@@ -100,7 +101,7 @@ export function prepareMsg(
 ): Uint8Array {
   return encodeMessage({
     type: MessageType.Prepare,
-    signed: signPrepare(signer, height, round, digest),
+    signed: signPrepare(signer, CHAIN_ID, height, round, digest),
   });
 }
 
@@ -115,7 +116,7 @@ export function proposalMsg(
 ): Uint8Array {
   return encodeMessage({
     type: MessageType.Proposal,
-    signed: signProposalPayload(signer, height, round, digest),
+    signed: signProposalPayload(signer, CHAIN_ID, height, round, digest),
     block,
     roundChanges,
     prepares,
@@ -130,10 +131,19 @@ export function roundChangeMsg(
 ): Uint8Array {
   return encodeMessage({
     type: MessageType.RoundChange,
-    signed: signRoundChange(signer, height, round, prepared?.ref ?? null),
+    signed: signRoundChange(signer, CHAIN_ID, height, round, prepared?.ref ?? null),
     preparedBlock: prepared?.block ?? null,
     prepares: prepared?.prepares ?? [],
   });
+}
+
+/** The signed payload of a message, as a justification carries it. */
+export function payloadOf(bytes: Uint8Array): SignedPayload {
+  return decodeMessage(bytes, recover, {
+    chainId: CHAIN_ID,
+    maxMessageBytes: 1 << 24,
+    maxJustification: 1024,
+  }).signed;
 }
 
 // ---- a hand-driven network ------------------------------------------------------------------

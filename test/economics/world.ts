@@ -85,6 +85,13 @@ export interface AfterEconomics {
 
 export type World = ReturnType<typeof makeWorld>;
 
+/** The round whose proposer `coinbase` is at `height`: (its place in the order − height) mod K. */
+function roundOf(validators: readonly Address[], coinbase: Address, height: bigint): bigint {
+  const K = BigInt(validators.length);
+  const i = BigInt(validators.findIndex((v) => toHex(v) === toHex(coinbase)));
+  return (((i - height) % K) + K) % K;
+}
+
 export function makeWorld(opts: WorldOptions = {}) {
   const base = opts.params ?? TEST_PARAMS;
   const params: ChainParams =
@@ -202,6 +209,7 @@ export function makeWorld(opts: WorldOptions = {}) {
     o.afterEconomics?.({ height, coinbase, validators, reveal, mix, economics });
     const staking = applyBlockStaking(state, {
       height,
+      round: roundOf(validators, coinbase, height),
       params,
       coinbase,
       validators,
@@ -223,6 +231,7 @@ export function makeWorld(opts: WorldOptions = {}) {
       {
         chainId: 1n,
         number: height,
+        round: roundOf(validators, coinbase, height),
         timestamp: height * 3n,
         coinbase,
         baseFeePerGas,

@@ -99,6 +99,7 @@ describe('value sent to system accounts', () => {
     const env: BlockEnv = {
       chainId: CHAIN_ID,
       number: 1n,
+      round: 0n,
       timestamp: 1n,
       coinbase: addr(99),
       baseFeePerGas: FLOOR,

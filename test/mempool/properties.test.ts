@@ -532,6 +532,7 @@ describe('mempool properties', () => {
           const env: BlockEnv = {
             chainId: CHAIN_ID,
             number: 1n,
+            round: 0n,
             timestamp: 1n,
             coinbase: addr(99),
             baseFeePerGas: base,

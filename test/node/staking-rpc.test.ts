@@ -62,7 +62,7 @@ function commitNext(txs: SignedTx[] = []): void {
     return equalBytes(keccak256(r), hashesTo) ? r : null;
   });
   expect(built.skipped).toEqual([]);
-  const digest = commitSealDigest(blockHash(built.block), 0);
+  const digest = commitSealDigest(chain.chainId, blockHash(built.block), 0);
   chain.commitDecided(
     encodeBlock(built.block),
     0,

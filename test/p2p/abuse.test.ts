@@ -158,7 +158,11 @@ const stillFollowing = async () => {
 
 describe('misbehaving gossip', () => {
   it('penalises replayed, malformed and oversized messages, then disconnects the sender', async () => {
-    const limits = { maxMessageBytes: 1e7, maxJustification: 10 };
+    const limits = {
+      chainId: validator.node.chain.chainId,
+      maxMessageBytes: 1e7,
+      maxJustification: 10,
+    };
     // Messages recorded from heights the follower committed long ago (on a busy machine the
     // chain may need a moment to get that far).
     const oldMessages = () => {
@@ -291,7 +295,10 @@ describe('misbehaving requests and responses', () => {
         const real = validator.node.chain.blockAt(n);
         if (!real) break;
         const { round } = real.header.extra;
-        const seal = sign(commitSealDigest(blockHash(real), round), stranger);
+        const seal = sign(
+          commitSealDigest(validator.node.chain.chainId, blockHash(real), round),
+          stranger,
+        );
         const forged = {
           ...real,
           header: { ...real.header, extra: { ...real.header.extra, commitSeals: [seal] } },

@@ -96,7 +96,7 @@ export async function preProduce(
         return equalBytes(keccak256(r), hashesTo) ? r : null;
       });
       if (built.included.length !== txs.length) throw new Error(`block ${i}: tx skipped`);
-      const digest = commitSealDigest(blockHash(built.block), 0);
+      const digest = commitSealDigest(genesis.chainId, blockHash(built.block), 0);
       const seals = set.map((v) => ({
         validator: v,
         signature: sign(digest, keyOf.get(toHex(v))!),

@@ -120,6 +120,8 @@ describe('peer penalties', () => {
   });
 });
 
+const CHAIN_ID = 4543565n;
+
 describe('gossip checks', () => {
   const keys = [1, 2, 3, 4].map((i) => new Uint8Array(32).fill(i));
   const signers = keys.map((k) => new Secp256k1Signer(k));
@@ -127,13 +129,14 @@ describe('gossip checks', () => {
   const digest = new Uint8Array(32).fill(5);
   let head = 10n;
   const ctx: ConsensusGossipContext = {
+    chainId: CHAIN_ID,
     headNumber: () => head,
     validatorsAt: () => signers.map((s) => s.address),
     recover: secp256k1Recover,
     maxMessageBytes: 4096,
   };
   const prepare = (s: Secp256k1Signer, h: number) =>
-    encodeMessage({ type: MessageType.Prepare, signed: signPrepare(s, h, 0, digest) });
+    encodeMessage({ type: MessageType.Prepare, signed: signPrepare(s, CHAIN_ID, h, 0, digest) });
 
   it('accepts validators at the next height and rejects strangers and garbage', () => {
     head = 10n;
@@ -143,7 +146,7 @@ describe('gossip checks', () => {
     });
     const commit = encodeMessage({
       type: MessageType.Commit,
-      signed: signCommit(signers[1]!, 11, 2, digest),
+      signed: signCommit(signers[1]!, CHAIN_ID, 11, 2, digest),
     });
     expect(checkConsensusGossip(commit, ctx).verdict).toBe('accept');
     expect(checkConsensusGossip(prepare(stranger, 11), ctx)).toMatchObject({

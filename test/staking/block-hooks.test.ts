@@ -65,6 +65,8 @@ function world(params = P) {
     mix = nextMix(mix, reveal);
     return applyBlockStaking(state, {
       height,
+      // The round whose proposer `who` is: (its place − height) mod K.
+      round: (((BigInt(order.indexOf(KEYS[who]!)) - height) % 4n) + 4n) % 4n,
       params,
       coinbase: KEYS[who]!,
       validators: order,
@@ -90,6 +92,7 @@ describe('RANDAO in blocks', () => {
     const bad = () =>
       applyBlockStaking(w.state, {
         height: 2n,
+        round: 0n,
         params: P,
         coinbase: KEYS[2]!,
         validators: KEYS,
@@ -101,6 +104,7 @@ describe('RANDAO in blocks', () => {
     const missing = () =>
       applyBlockStaking(w.state, {
         height: 2n,
+        round: 0n,
         params: P,
         coinbase: KEYS[2]!,
         validators: KEYS,

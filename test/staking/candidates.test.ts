@@ -166,6 +166,7 @@ describe('an exhausted RANDAO onion', () => {
             params: w.params,
             coinbase,
             validators: w.validatorsAt(w.height() + 1n),
+            round: 0n,
             randaoReveal: new Uint8Array(32).fill(1),
             mix: new Uint8Array(32),
           }),

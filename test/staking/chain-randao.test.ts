@@ -63,7 +63,7 @@ function commit(c: Chain, b: Block): void {
   const hash = blockHash(b);
   const seals = KEYS.map((k) => ({
     validator: k.address,
-    signature: sign(commitSealDigest(hash, 0), k.privateKey),
+    signature: sign(commitSealDigest(c.chainId, hash, 0), k.privateKey),
   }));
   c.commitDecided(encodeBlock(b), 0, seals);
 }

@@ -1,40 +1,138 @@
 /**
- * The block of the consensus simulation: just enough to chain blocks, tell valid from invalid
- * and tell two proposers' blocks apart. The engine sees it only through its BlockCodec.
+ * Blocks of the consensus simulation are chain blocks (src/chain/block.ts): a real header with
+ * the QBFT extraData and a body of transactions bound to it by the transactions root, hashed and
+ * checked by the chain's own codec. Only execution is left out: the state root marks whether
+ * the block is valid (an `invalid` proposer builds blocks marked invalid), the transactions are
+ * opaque byte strings, and the gas and fee fields are zero.
+ *
+ * `checkSimBlock` applies the rules of a chain import that do not need execution: the codec's
+ * binding check (body ↔ header), height and parent, coinbase = proposer of (height, proposal
+ * round), the validity mark and the parent's commit certificate.
  */
-import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../../codec/rlp.js';
+import { decodeBlock, encodeBlock, inspectProposedBlock, type Block } from '../../chain/block.js';
+import type { Header } from '../../chain/header.js';
+import { BLOOM_BYTES } from '../../chain/bloom.js';
+import { rlpEncode } from '../../codec/rlp.js';
+import {
+  CertificateError,
+  verifyParentCertificate,
+  type ParentCertificate,
+} from '../../consensus/certificate.js';
+import { proposerOf } from '../../consensus/quorum.js';
+import type { Address, Recover } from '../../consensus/types.js';
+import { equalBytes, toHex, utf8 } from '../../crypto/bytes.js';
 import { keccak256 } from '../../crypto/keccak.js';
-import type { BlockCodec } from '../../consensus/types.js';
+import { EMPTY_TRIE_ROOT, orderedTrieRoot } from '../../state/trie.js';
 
-export interface SimBlock {
+/** The chain id of every simulated network. */
+export const SIM_CHAIN_ID = 0x45_54_4d_53n; // "ETMS"
+/** Parent hash of height 1. */
+export const SIM_GENESIS = keccak256(utf8('etm-sim-genesis'));
+const VALID_ROOT = keccak256(utf8('etm-sim valid state'));
+const INVALID_ROOT = keccak256(utf8('etm-sim invalid state'));
+
+export interface SimBlockSpec {
   height: number;
+  /** The round the block is built for: its coinbase must be that round's proposer. */
+  round: number;
   parent: Uint8Array;
-  proposer: Uint8Array;
-  /** 1 for a valid block; an invalid proposer builds 0. */
+  proposer: Address;
   valid: boolean;
-  /** Distinguishes an equivocator's two blocks. */
+  /** Tells apart the blocks of an equivocator's two engines. */
   nonce: number;
+  parentCertificate: ParentCertificate;
 }
 
-export function encodeSimBlock(b: SimBlock): Uint8Array {
-  return rlpEncode([b.height, b.parent, b.proposer, b.valid ? 1 : 0, b.nonce]);
+/** A few opaque "transactions", different for every (height, round, proposer, nonce). */
+export function simTransactions(
+  spec: Pick<SimBlockSpec, 'height' | 'round' | 'proposer' | 'nonce'>,
+): Uint8Array[] {
+  const seed = keccak256(rlpEncode([spec.height, spec.round, spec.proposer, spec.nonce]));
+  const count = 1 + (seed[0]! % 3);
+  return Array.from({ length: count }, (_, i) =>
+    keccak256(rlpEncode([seed, i])).subarray(0, 24 + i),
+  );
 }
 
-export function decodeSimBlock(bytes: Uint8Array): SimBlock {
-  const [h, parent, proposer, valid, nonce] = asList(rlpDecode(bytes), 'sim block', 5);
-  return {
-    height: Number(asUint(h, 'height', 6)),
-    parent: asBytes(parent, 'parent', 32),
-    proposer: asBytes(proposer, 'proposer', 20),
-    valid: asUint(valid, 'valid', 1) === 1n,
-    nonce: Number(asUint(nonce, 'nonce', 6)),
+/** A block with the given body; its header's transactions root is the body's. */
+export function simBlock(spec: SimBlockSpec, transactions = simTransactions(spec)): Block {
+  const header: Header = {
+    parentHash: spec.parent,
+    coinbase: spec.proposer,
+    stateRoot: spec.valid ? VALID_ROOT : INVALID_ROOT,
+    transactionsRoot: orderedTrieRoot(transactions),
+    receiptsRoot: EMPTY_TRIE_ROOT,
+    logsBloom: new Uint8Array(BLOOM_BYTES),
+    number: BigInt(spec.height),
+    gasLimit: 0n,
+    gasUsed: 0n,
+    timestamp: BigInt(spec.height),
+    extra: {
+      vanity: new Uint8Array(32),
+      round: 0,
+      commitSeals: [],
+      parentSealBitmap: spec.parentCertificate.bitmap,
+      randaoReveal: new Uint8Array(0),
+      nextValidators: [],
+      proposalRound: spec.round,
+      parentRound: spec.parentCertificate.round,
+      parentSeals: spec.parentCertificate.seals,
+    },
+    mixHash: new Uint8Array(32),
+    baseFeePerGas: 0n,
   };
+  return { header, transactions };
 }
 
-export const simBlockCodec: BlockCodec = {
-  digestOf: (block) => keccak256(block),
-  heightOf: (block) => decodeSimBlock(block).height,
-};
+export function buildSimBlock(spec: SimBlockSpec): Uint8Array {
+  return encodeBlock(simBlock(spec));
+}
 
-/** Parent digest of height 1. */
-export const SIM_GENESIS = keccak256(new TextEncoder().encode('etm-sim-genesis'));
+/** What a node knows when it checks a block: its head and the validator sets. */
+export interface SimChainView {
+  head: number;
+  headDigest: Uint8Array;
+  validatorsAt(height: number): Address[];
+  recover: Recover;
+}
+
+/** Null if the block would import on top of the view's head; else the first rule it breaks. */
+export function checkSimBlock(bytes: Uint8Array, view: SimChainView): string | null {
+  let info;
+  try {
+    info = inspectProposedBlock(bytes);
+  } catch (e) {
+    return `malformed block: ${(e as Error).message}`;
+  }
+  const block = decodeBlock(bytes);
+  const h = block.header;
+  if (info.height !== view.head + 1) return `wrong height ${info.height}`;
+  if (!equalBytes(h.parentHash, view.headDigest)) return 'wrong parent';
+  const proposer = proposerOf(view.validatorsAt(info.height), info.height, h.extra.proposalRound);
+  if (!equalBytes(h.coinbase, proposer))
+    return `coinbase ${toHex(h.coinbase)} is not the proposer of round ${h.extra.proposalRound}`;
+  if (!equalBytes(h.stateRoot, VALID_ROOT)) return 'block marked invalid';
+  const cert = {
+    round: h.extra.parentRound,
+    bitmap: h.extra.parentSealBitmap,
+    seals: h.extra.parentSeals,
+  };
+  if (info.height === 1) {
+    return cert.bitmap.length === 0 && cert.seals.length === 0 && cert.round === 0
+      ? null
+      : 'parent certificate must be empty after genesis';
+  }
+  try {
+    verifyParentCertificate(
+      SIM_CHAIN_ID,
+      h.parentHash,
+      view.validatorsAt(info.height - 1),
+      cert,
+      view.recover,
+    );
+  } catch (e) {
+    if (e instanceof CertificateError) return e.message;
+    throw e;
+  }
+  return null;
+}

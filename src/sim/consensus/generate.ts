@@ -2,7 +2,14 @@
 import { maxFaulty, quorumSize } from '../../consensus/quorum.js';
 import { MessageType } from '../../consensus/types.js';
 import { Prng } from '../prng.js';
-import { baseScenario, FAULTS, type Byzantine, type Fault, type Scenario } from './scenario.js';
+import {
+  ADVERSARIES,
+  baseScenario,
+  FAULTS,
+  type Byzantine,
+  type Fault,
+  type Scenario,
+} from './scenario.js';
 
 export function parseFaults(list: string): Fault[] {
   if (list === 'all') return [...FAULTS];
@@ -20,13 +27,16 @@ export function parseFaults(list: string): Fault[] {
 /**
  * A random scenario: each enabled fault is switched on with probability 1/2 and given random
  * parameters. Byzantine validators never exceed f; honest crashes may (the chain then halts
- * until they restart). All faults end by `healAt`, after which liveness is required.
+ * until they restart). All faults end by `healAt`, after which liveness is required (byzantine
+ * validators and strangers go on misbehaving). With `requireAdversary`, a scenario that drew
+ * none of the enabled message adversaries (and no stranger) gets one.
  */
 export function randomScenario(
   seed: number,
   validators: number,
   faults: readonly Fault[],
   heights = 5,
+  options: { requireAdversary?: boolean } = {},
 ): Scenario {
   const rng = new Prng(seed);
   const on = (f: Fault) => faults.includes(f) && rng.chance(500_000);
@@ -52,12 +62,25 @@ export function randomScenario(
   const order = rng.shuffle(Array.from({ length: nodes }, (_, i) => i));
   let budget = f;
   const byz: Byzantine[] = [];
-  for (const b of ['equivocate', 'fork', 'silent', 'invalid'] as const) {
+  for (const b of ['equivocate', 'fork', 'silent', 'invalid', ...ADVERSARIES] as const) {
     if (budget > 0 && on(b)) {
       const k = rng.between(1, budget);
       for (let i = 0; i < k; i++) byz.push(b);
       budget -= k;
     }
+  }
+  if (on('stranger')) s.strangers = rng.between(1, 2);
+  if (options.requireAdversary) {
+    if (s.strangers === 0 && !byz.some((b) => isAdversary(b))) {
+      const enabled = ADVERSARIES.filter((a) => faults.includes(a));
+      if (budget > 0 && enabled.length > 0) byz.push(rng.pick(enabled));
+      else if (faults.includes('stranger')) s.strangers = 1;
+    }
+    // Round changes with prepared certificates are where forged, trimmed, substituted and
+    // hidden certificates matter: at some heights every round-0 COMMIT is lost until the heal.
+    for (let h = 1; h <= heights; h++)
+      if (rng.chance(500_000))
+        s.drop.push({ type: MessageType.Commit, height: h, round: 0, until: s.healAt });
   }
   byz.forEach((behaviour, i) => s.byzantine.push({ node: order[i]!, behaviour }));
   const honest = order.slice(byz.length);
@@ -94,6 +117,10 @@ export function randomScenario(
     }
   }
   return s;
+}
+
+function isAdversary(b: Byzantine): boolean {
+  return (ADVERSARIES as readonly string[]).includes(b);
 }
 
 // ---- named scenarios ----------------------------------------------------------------------
@@ -193,5 +220,31 @@ export function crashAfterSendScenario(type: MessageType, seed = 1): Scenario {
   }
   // The commits of height 2 are lost so the crashed node's round must change after restart.
   s.drop.push({ type: MessageType.Commit, height: 2, round: 0, until: 3_000 });
+  return s;
+}
+
+/**
+ * `count` validators of `validators` (the first ones) play a message adversary. Every round-0
+ * COMMIT of the even heights is lost for the first 30 s: those heights change round with
+ * prepared certificates, which the adversaries forge, trim, substitute or hide.
+ */
+export function adversaryScenario(
+  validators: number,
+  behaviour: Byzantine,
+  count: number,
+  seed = 1,
+  heights = 3 * validators,
+): Scenario {
+  const s = baseScenario(`${behaviour}-x${count}-of-${validators}`, seed, validators, heights);
+  for (let i = 0; i < count; i++) s.byzantine.push({ node: i, behaviour });
+  for (let h = 2; h <= heights; h += 2)
+    s.drop.push({ type: MessageType.Commit, height: h, round: 0, until: 30_000 });
+  return s;
+}
+
+/** `strangers` keys outside the validator set send every kind of message to everyone. */
+export function strangerScenario(validators: number, strangers: number, seed = 1): Scenario {
+  const s = baseScenario(`strangers-${strangers}-${validators}`, seed, validators, 3 * validators);
+  s.strangers = strangers;
   return s;
 }

@@ -1,6 +1,16 @@
 /** What a consensus simulation run is made of: validators, faults and their timing. */
 import { MessageType } from '../../consensus/types.js';
 
+/** Byzantine validators that attack the protocol's messages rather than its timing. */
+export const ADVERSARIES = [
+  'forge-certificate',
+  'substitute-body',
+  'hide-prepared',
+  'flood',
+  'replay',
+] as const;
+export type Adversary = (typeof ADVERSARIES)[number];
+
 export const FAULTS = [
   'crash',
   'partition',
@@ -14,14 +24,18 @@ export const FAULTS = [
   'fork',
   'skew',
   'valset',
+  ...ADVERSARIES,
+  'stranger',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
 /**
  * `fork` is a split-brain adversary: its two instances each talk only with one half of the honest
  * nodes (by index parity). Up to f of them cannot fork QBFT; f+1 can, which shows the checks bite.
+ * The adversaries (src/sim/consensus/adversary.ts) are validators that run the real driver and
+ * rewrite or add to what it sends; a `stranger` is a key outside every validator set.
  */
-export type Byzantine = 'silent' | 'invalid' | 'equivocate' | 'fork';
+export type Byzantine = 'silent' | 'invalid' | 'equivocate' | 'fork' | Adversary;
 
 export interface Scenario {
   name: string;
@@ -41,6 +55,8 @@ export interface Scenario {
   crashes: { node: number; at: number; restartAt: number }[];
   partitions: { at: number; healAt: number; groups: number[][] }[];
   byzantine: { node: number; behaviour: Byzantine }[];
+  /** Nodes after the `nodes` that hold keys outside every validator set and send messages anyway. */
+  strangers: number;
   /** Timer speed per node in percent (100 = exact): clock rate drift. */
   skewPct: number[];
   /** Per-node clock offset in ms: shifts when a proposer thinks a block is due. */
@@ -77,6 +93,7 @@ export function baseScenario(
     crashes: [],
     partitions: [],
     byzantine: [],
+    strangers: 0,
     skewPct: new Array<number>(validators).fill(100),
     clockOffsetMs: new Array<number>(validators).fill(0),
     crashOnSend: [],

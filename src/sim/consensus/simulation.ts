@@ -1,36 +1,58 @@
 /**
- * A deterministic, virtual-time simulation of a QBFT network. Each simulated node drives the real
- * engine (src/consensus) exactly as a node's shell does: it carries out the engine's effects —
- * write-ahead log, broadcasts, timers, block building and validation, commits — and feeds back
- * inputs. The network in between loses, delays, duplicates and reorders messages, partitions and
- * heals; nodes crash and restart from their write-ahead log; byzantine nodes stay silent, propose
- * invalid blocks or equivocate (two engines with one key).
+ * A deterministic, virtual-time simulation of a QBFT network. Every simulated node runs the
+ * node's own `ConsensusDriver` (src/node/consensus-driver.ts) around the real engine, with the
+ * chain's block codec; the simulation gives it a virtual clock (a scheduler on its event queue,
+ * with the node's clock skew), a network, a write-ahead log that survives crashes, and a chain
+ * whose blocks are real chain blocks checked without execution (block.ts).
+ *
+ * The network loses, delays, duplicates and reorders messages, partitions and heals; nodes crash
+ * and restart from their write-ahead log; byzantine validators stay silent, propose invalid
+ * blocks, equivocate (two drivers with one key), forge or trim certificates, substitute block
+ * bodies, hide prepared blocks, flood far rounds and heights, replay old heights
+ * (adversary.ts), and strangers outside the validator set send messages of every kind.
  *
  * After every event the run checks safety (no two honest nodes commit different blocks at one
- * height, no honest node commits an invalid block), that no honest validator signs two digests
- * for one (height, round, type), and liveness once the faults are over.
+ * height, every block an honest node decides imports), that no honest validator signs two
+ * digests for one (height, round, type), that honest engines stay within their memory bounds
+ * under floods, and liveness once the faults are over.
  */
 import { toHex, equalBytes } from '../../crypto/bytes.js';
 import { keccak256 } from '../../crypto/keccak.js';
+import { chainBlockCodec } from '../../chain/block.js';
 import { cachedRecover, decodeMessage, type ConsensusMessage } from '../../consensus/messages.js';
-import { QbftEngine } from '../../consensus/engine.js';
 import { Secp256k1Signer, secp256k1Recover } from '../../consensus/crypto.js';
-import { verifyCommitCertificate } from '../../consensus/certificate.js';
+import {
+  parentCertificateOf,
+  verifyCommitCertificate,
+  type ParentCertificate,
+} from '../../consensus/certificate.js';
 import { maxFaulty, roundTimeoutMs } from '../../consensus/quorum.js';
 import {
+  engineConfig,
   MessageType,
   type Address,
+  type BlockCodec,
+  type BlockInfo,
   type CommitSeal,
-  type EngineEffect,
-  type EngineInput,
+  type EngineConfig,
+  type EquivocationEvidence,
   type Recover,
   type WalRecord,
 } from '../../consensus/types.js';
+import type { EngineStats } from '../../consensus/engine.js';
 import type { DecodeError } from '../../codec/rlp.js';
+import {
+  ConsensusDriver,
+  type ConsensusHost,
+  type Scheduler,
+  type WalStore,
+} from '../../node/consensus-driver.js';
 import { Prng, TraceHash } from '../prng.js';
 import { EventQueue } from '../queue.js';
-import { decodeSimBlock, encodeSimBlock, simBlockCodec, SIM_GENESIS } from './block.js';
-import type { Byzantine, Scenario } from './scenario.js';
+import { MessageAdversary, type Outgoing } from './adversary.js';
+import { buildSimBlock, checkSimBlock, SIM_CHAIN_ID, SIM_GENESIS } from './block.js';
+import { ADVERSARIES, type Byzantine, type Scenario } from './scenario.js';
+import { decodeBlock } from '../../chain/block.js';
 
 export interface SimResult {
   scenario: string;
@@ -44,6 +66,8 @@ export interface SimResult {
   doubleSigns: string[];
   livenessFailures: string[];
   expectationFailures: string[];
+  /** Honest engines holding more than their bounds allow (checked under floods and strangers). */
+  memoryViolations: string[];
   /** Highest round at which an honest node committed. */
   maxRound: number;
   /** Equivocation evidence effects raised by honest nodes, and whom they accuse. */
@@ -58,6 +82,7 @@ export interface SimResult {
 
 interface LedgerEntry {
   height: number;
+  /** The block as decided (no commit round or seals). */
   block: Uint8Array;
   digest: Uint8Array;
   round: number;
@@ -70,9 +95,15 @@ type SimEvent =
   | { kind: 'status-tick'; node: number }
   | { kind: 'sync-request'; to: number; from: number; fromHeight: number }
   | { kind: 'sync-response'; to: number; from: number; entries: LedgerEntry[] }
-  | { kind: 'input'; node: number; instance: number; incarnation: number; input: EngineInput }
+  | { kind: 'call'; node: number; incarnation: number; call: ScheduledCall }
   | { kind: 'crash'; node: number; restartAt: number }
-  | { kind: 'restart'; node: number };
+  | { kind: 'restart'; node: number }
+  | { kind: 'adversary-tick'; node: number };
+
+interface ScheduledCall {
+  fn: () => void;
+  cancelled: boolean;
+}
 
 const EVENT_CODES: Record<SimEvent['kind'], number> = {
   deliver: 1,
@@ -80,24 +111,43 @@ const EVENT_CODES: Record<SimEvent['kind'], number> = {
   'status-tick': 8,
   'sync-request': 2,
   'sync-response': 3,
-  input: 4,
+  call: 4,
   crash: 5,
   restart: 6,
+  'adversary-tick': 9,
 };
+
+/**
+ * Knobs that weaken a node on purpose, to show that the checks bite: a codec that does not bind
+ * the body (as a bare header hash), and a block validation that accepts anything.
+ */
+export interface SimOptions {
+  codec?: BlockCodec;
+  validateBlock?: (block: Uint8Array) => { valid: boolean; reason?: string };
+}
+
+/** Simulated blocks are small; this bound keeps the per-sender byte budgets meaningful. */
+const SIM_MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** A decided block that would not import: the shell refuses to write it. */
+class ImportRefused extends Error {
+  override name = 'ImportRefused';
+}
 
 class SimNode {
   readonly signer: Secp256k1Signer;
   readonly address: Address;
-  engines: QbftEngine[] = [];
+  drivers: ConsensusDriver[] = [];
   incarnation = 0;
   wal: WalRecord[] = [];
   readonly ledger: LedgerEntry[] = [];
   lastCommitTime = 0;
   syncRequestedAt = -1;
+  adversary: MessageAdversary | null = null;
 
   constructor(
     readonly index: number,
-    readonly behaviour: Byzantine | null,
+    readonly behaviour: Byzantine | 'stranger' | null,
     readonly skewPct: number,
     readonly clockOffsetMs: number,
   ) {
@@ -114,7 +164,11 @@ class SimNode {
   }
 
   get up(): boolean {
-    return this.engines.length > 0;
+    return this.drivers.length > 0 || this.behaviour === 'stranger';
+  }
+
+  get honest(): boolean {
+    return this.behaviour === null;
   }
 }
 
@@ -132,6 +186,14 @@ export class ConsensusSimulation {
   private readonly nodes: SimNode[];
   private readonly trace = new TraceHash();
   private readonly decodeCache = new WeakMap<Uint8Array, ConsensusMessage | DecodeError>();
+  /**
+   * The chain codec, remembering its answer per bytes object: a message is delivered to every
+   * node as one object, and its block decodes to one object shared by all (the decode cache).
+   */
+  private readonly codec: BlockCodec;
+  /** Block checks per bytes object and parent: every node on one head gets the same answer. */
+  private readonly checked = new WeakMap<Uint8Array, Map<string, string | null>>();
+  private readonly config: EngineConfig;
   private now = 0;
   private events = 0;
   private readonly committed = new Map<
@@ -148,21 +210,51 @@ export class ConsensusSimulation {
   private readonly crashOnSend: Scenario['crashOnSend'];
   private stopped = false;
   private readonly statusPeriod: number;
+  /** Every key that is a validator at some height: the most the height buffers may hold. */
+  private readonly validatorKeys: number;
+  private readonly checkMemory: boolean;
 
-  constructor(private readonly scenario: Scenario) {
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: SimOptions = {},
+  ) {
     this.rng = new Prng(scenario.seed);
+    const inspected = new WeakMap<Uint8Array, BlockInfo | Error>();
+    const real = options.codec ?? chainBlockCodec;
+    this.codec = {
+      inspect: (block) => {
+        let info = inspected.get(block);
+        if (!info) {
+          try {
+            info = real.inspect(block);
+          } catch (e) {
+            info = e as Error;
+          }
+          inspected.set(block, info);
+        }
+        if (info instanceof Error) throw info;
+        return info;
+      },
+    };
+    this.config = engineConfig({
+      baseTimeoutMs: 2 * scenario.blockTimeMs,
+      maxRoundTimeoutMs: scenario.maxRoundTimeoutMs,
+      maxMessageBytes: SIM_MAX_MESSAGE_BYTES,
+    });
     const byzantine = new Map(scenario.byzantine.map((b) => [b.node, b.behaviour]));
     this.nodes = [];
-    for (let i = 0; i < scenario.nodes; i++) {
+    for (let i = 0; i < scenario.nodes + scenario.strangers; i++) {
+      const behaviour = i >= scenario.nodes ? 'stranger' : (byzantine.get(i) ?? null);
       this.nodes.push(
-        new SimNode(
-          i,
-          byzantine.get(i) ?? null,
-          scenario.skewPct[i] ?? 100,
-          scenario.clockOffsetMs[i] ?? 0,
-        ),
+        new SimNode(i, behaviour, scenario.skewPct[i] ?? 100, scenario.clockOffsetMs[i] ?? 0),
       );
     }
+    const keys = new Set<number>(Array.from({ length: scenario.validators }, (_, i) => i));
+    for (const c of scenario.validatorChanges) for (const v of c.validators) keys.add(v);
+    this.validatorKeys = keys.size;
+    this.checkMemory =
+      scenario.strangers > 0 ||
+      scenario.byzantine.some((b) => (ADVERSARIES as readonly string[]).includes(b.behaviour));
     this.crashOnSend = [...scenario.crashOnSend];
     this.statusPeriod = 2 * scenario.blockTimeMs;
     let healAt = scenario.healAt;
@@ -187,6 +279,7 @@ export class ConsensusSimulation {
       doubleSigns: [],
       livenessFailures: [],
       expectationFailures: [],
+      memoryViolations: [],
       maxRound: 0,
       evidence: 0,
       accused: [],
@@ -205,6 +298,16 @@ export class ConsensusSimulation {
     return indices.map((i) => this.nodes[i]!.address);
   }
 
+  /** Keys that may sign at the heights after `height`: known ahead, as epochs are on a chain. */
+  private upcomingValidators(height: number): Address[] {
+    const out = new Map<string, Address>();
+    for (const h of [height, ...this.scenario.validatorChanges.map((c) => c.fromHeight)]) {
+      if (h < height) continue;
+      for (const v of this.validatorsAt(h)) out.set(toHex(v), v);
+    }
+    return [...out.values()];
+  }
+
   run(): SimResult {
     for (const node of this.nodes) {
       this.boot(node);
@@ -212,6 +315,11 @@ export class ConsensusSimulation {
         kind: 'status-tick',
         node: node.index,
       });
+      if (node.adversary?.periodic)
+        this.queue.push(this.rng.between(1, this.scenario.blockTimeMs), {
+          kind: 'adversary-tick',
+          node: node.index,
+        });
     }
     for (const c of this.scenario.crashes)
       this.queue.push(c.at, { kind: 'crash', node: c.node, restartAt: c.restartAt });
@@ -228,22 +336,26 @@ export class ConsensusSimulation {
         break;
       }
       this.now = next.time;
+      const ev = next.value;
+      if (
+        ev.kind === 'call' &&
+        (ev.call.cancelled || ev.incarnation !== this.nodes[ev.node]!.incarnation)
+      )
+        continue;
       this.events++;
-      this.trace.add(
-        this.now,
-        EVENT_CODES[next.value.kind],
-        'node' in next.value ? next.value.node : next.value.to,
-      );
-      this.dispatch(next.value);
+      this.trace.add(this.now, EVENT_CODES[ev.kind], 'node' in ev ? ev.node : ev.to);
+      this.dispatch(ev);
       this.checkLiveness();
       if (this.allHonestAtTarget()) break;
     }
+    for (const node of this.nodes) this.checkBounds(node);
     const minHead = this.minHonestHead();
     if (minHead < this.scenario.heights && this.result.livenessFailures.length === 0) {
       this.result.livenessFailures.push(
         `${this.scenario.name} seed ${this.scenario.seed}: honest node stuck at height ${minHead} of ${this.scenario.heights} at ${this.now} ms`,
       );
     }
+    for (const node of this.nodes) for (const d of node.drivers) d.stop();
     this.result.minHonestHeight = minHead;
     this.result.commits = this.maxHonestHead;
     this.result.events = this.events;
@@ -260,177 +372,240 @@ export class ConsensusSimulation {
 
   private boot(node: SimNode): void {
     node.incarnation++;
-    const copies = node.behaviour === 'equivocate' || node.behaviour === 'fork' ? 2 : 1;
-    node.engines = [];
-    for (let k = 0; k < copies; k++) {
-      node.engines.push(
-        new QbftEngine({
-          signer: node.signer,
-          recover: sharedRecover,
-          codec: simBlockCodec,
-          config: {
-            baseTimeoutMs: 2 * this.scenario.blockTimeMs,
-            maxRoundTimeoutMs: this.scenario.maxRoundTimeoutMs,
-          },
-          // An equivocator keeps no log: signing twice is its purpose.
-          wal: node.behaviour ? [] : node.wal.filter((r) => r.height > node.head),
-          decodeCache: this.decodeCache,
-        }),
-      );
+    if (node.behaviour === 'stranger') {
+      node.adversary ??= this.adversaryFor(node, 'stranger');
+      return;
     }
-    for (let k = 0; k < copies; k++) this.startHeight(node, k, node.head + 1);
+    if (node.behaviour && (ADVERSARIES as readonly string[]).includes(node.behaviour))
+      node.adversary ??= this.adversaryFor(node, node.behaviour as (typeof ADVERSARIES)[number]);
+    const copies = node.behaviour === 'equivocate' || node.behaviour === 'fork' ? 2 : 1;
+    node.drivers = [];
+    for (let k = 0; k < copies; k++) node.drivers.push(this.driverFor(node, k));
+    for (const d of node.drivers) d.start();
   }
 
-  private startHeight(node: SimNode, instance: number, height: number): void {
-    this.apply(node, instance, {
-      kind: 'start-height',
-      height,
-      validators: this.validatorsAt(height),
+  private driverFor(node: SimNode, instance: number): ConsensusDriver {
+    const incarnation = node.incarnation;
+    const scheduler: Scheduler = {
+      after: (ms, fn) =>
+        this.scheduleCall(node, incarnation, Math.floor((ms * node.skewPct) / 100), fn),
+      soon: (fn) => this.scheduleCall(node, incarnation, 1, fn),
+    };
+    // A byzantine node keeps no log: signing twice is part of its purpose.
+    const wal: WalStore = node.honest
+      ? {
+          load: () => node.wal.filter((r) => r.height > node.head),
+          append: (r) => node.wal.push(r),
+          prune: (h) => {
+            node.wal = node.wal.filter((r) => r.height >= h);
+          },
+        }
+      : { load: () => [], append: () => {}, prune: () => {} };
+    const host: ConsensusHost = {
+      headHeight: () => node.head,
+      validatorsAt: (h) => this.validatorsAt(h),
+      upcomingValidators: (h) => this.upcomingValidators(h),
+      msUntilProposal: () =>
+        Math.max(
+          0,
+          node.lastCommitTime + this.scenario.blockTimeMs - node.clockOffsetMs - this.now,
+        ),
+      buildBlock: (h, round) => this.build(node, instance, h, round),
+      validateBlock: (h, block) => {
+        if (this.options.validateBlock) return this.options.validateBlock(block);
+        const problem = h === node.head + 1 ? this.check(node, block) : 'not on the head';
+        return problem ? { valid: false, reason: problem } : { valid: true };
+      },
+      commitBlock: (h, round, block, seals) => this.onCommit(node, h, round, block, seals),
+    };
+    return new ConsensusDriver({
+      signer: node.signer,
+      recover: sharedRecover,
+      codec: this.codec,
+      chainId: SIM_CHAIN_ID,
+      config: this.config,
+      host,
+      transport: { broadcast: (bytes) => this.onBroadcast(node, instance, bytes) },
+      wal,
+      scheduler,
+      decodeCache: this.decodeCache,
+      events: {
+        onEvidence: (e) => this.onEvidence(node, e),
+        onError: (e) => {
+          if (node.honest && !(e instanceof ImportRefused))
+            this.result.safetyViolations.push(`node ${node.index}: driver error: ${e.message}`);
+        },
+      },
     });
   }
 
+  private adversaryFor(
+    node: SimNode,
+    kind: ConstructorParameters<typeof MessageAdversary>[0],
+  ): MessageAdversary {
+    return new MessageAdversary(kind, {
+      signer: node.signer,
+      rng: this.rng.fork(),
+      height: () => (kind === 'stranger' ? this.maxHonestHead + 1 : node.head + 1),
+      validatorsAt: (h) => this.validatorsAt(h),
+      buildBlock: (h, round) =>
+        kind === 'stranger'
+          ? buildSimBlock({
+              height: h,
+              round,
+              parent: SIM_GENESIS,
+              proposer: node.address,
+              valid: true,
+              nonce: 0,
+              parentCertificate: { round: 0, bitmap: new Uint8Array(0), seals: [] },
+            })
+          : this.build(node, 0, h, round, true),
+      decode: (bytes) => this.peek(bytes),
+    });
+  }
+
+  private scheduleCall(
+    node: SimNode,
+    incarnation: number,
+    delay: number,
+    fn: () => void,
+  ): () => void {
+    const call: ScheduledCall = { fn, cancelled: false };
+    this.queue.push(this.now + delay, { kind: 'call', node: node.index, incarnation, call });
+    return () => {
+      call.cancelled = true;
+    };
+  }
+
   private crash(node: SimNode): void {
-    node.engines = [];
+    for (const d of node.drivers) d.stop();
+    node.drivers = [];
     node.incarnation++;
     node.syncRequestedAt = -1;
   }
 
-  private apply(node: SimNode, instance: number, input: EngineInput): void {
-    const engine = node.engines[instance];
-    if (!engine) return;
-    const incarnation = node.incarnation;
-    const effects = engine.handle(input);
-    for (const effect of effects) {
-      if (node.incarnation !== incarnation) return; // crashed while carrying out effects
-      this.carryOut(node, instance, effect);
+  private view(node: SimNode) {
+    return {
+      head: node.head,
+      headDigest: node.headDigest,
+      validatorsAt: (h: number) => this.validatorsAt(h),
+      recover: sharedRecover,
+    };
+  }
+
+  /** Whether `block` imports on the node's head (block.ts), remembered per bytes object. */
+  private check(node: SimNode, block: Uint8Array): string | null {
+    let byParent = this.checked.get(block);
+    if (!byParent) {
+      byParent = new Map();
+      this.checked.set(block, byParent);
     }
-  }
-
-  private carryOut(node: SimNode, instance: number, e: EngineEffect): void {
-    switch (e.kind) {
-      case 'wal-write':
-        if (!node.behaviour) node.wal.push(e.record);
-        break;
-      case 'broadcast':
-        this.onBroadcast(node, instance, e.type, e.height, e.bytes);
-        break;
-      case 'schedule-timer': {
-        const delay = Math.floor((e.delayMs * node.skewPct) / 100);
-        this.schedule(node, instance, delay, {
-          kind: 'timer',
-          timer: e.timer,
-          height: e.height,
-          round: e.round,
-        });
-        break;
-      }
-      case 'build-block':
-        this.buildBlock(node, instance, e.height, e.round);
-        break;
-      case 'validate-block': {
-        const { valid, reason } = this.validate(node, e.height, e.block);
-        this.schedule(node, instance, 1, {
-          kind: 'block-validated',
-          height: e.height,
-          digest: e.digest,
-          valid,
-          reason,
-        });
-        break;
-      }
-      case 'commit':
-        this.onCommit(node, instance, e.height, e.round, e.block, e.digest, e.seals);
-        break;
-      case 'evidence':
-        if (!node.behaviour) {
-          this.result.evidence++;
-          const accused = this.nodes.findIndex((n) => equalBytes(n.address, e.evidence.validator));
-          this.result.accused.push(accused);
-          if (!this.nodes[accused]?.behaviour) {
-            this.result.safetyViolations.push(
-              `node ${node.index} accused honest node ${accused} of equivocation`,
-            );
-          }
-        }
-        break;
-      case 'round-changed':
-      case 'rejected':
-        break;
+    const key = `${node.head}:${toHex(node.headDigest)}`;
+    let result = byParent.get(key);
+    if (result === undefined) {
+      result = checkSimBlock(block, this.view(node));
+      byParent.set(key, result);
     }
+    return result;
   }
 
-  private schedule(node: SimNode, instance: number, delay: number, input: EngineInput): void {
-    this.queue.push(this.now + delay, {
-      kind: 'input',
-      node: node.index,
-      instance,
-      incarnation: node.incarnation,
-      input,
-    });
+  private headCertificate(node: SimNode): ParentCertificate {
+    const head = node.ledger[node.ledger.length - 1];
+    if (!head) return { round: 0, bitmap: new Uint8Array(0), seals: [] };
+    return parentCertificateOf(
+      SIM_CHAIN_ID,
+      head.digest,
+      head.round,
+      head.seals.map((s) => s.signature),
+      this.validatorsAt(head.height),
+      sharedRecover,
+    );
   }
 
-  private buildBlock(node: SimNode, instance: number, height: number, round: number): void {
-    if (node.behaviour === 'silent') return;
-    if (height !== node.head + 1) return;
-    const block = encodeSimBlock({
-      height,
-      parent: node.headDigest,
-      proposer: node.address,
-      valid: node.behaviour !== 'invalid',
-      nonce: node.behaviour === 'equivocate' || node.behaviour === 'fork' ? instance + 1 : 0,
-    });
-    // Round 0 waits for the block time by this node's clock (offset and rate); later rounds build at once.
-    const due =
-      node.lastCommitTime +
-      Math.floor((this.scenario.blockTimeMs * node.skewPct) / 100) -
-      node.clockOffsetMs;
-    const at = round === 0 ? Math.max(this.now + 1, due) : this.now + 1;
-    this.schedule(node, instance, at - this.now, { kind: 'block-built', height, round, block });
-  }
-
-  private validate(
-    node: SimNode,
-    height: number,
-    bytes: Uint8Array,
-  ): { valid: boolean; reason?: string } {
-    try {
-      const b = decodeSimBlock(bytes);
-      if (!b.valid) return { valid: false, reason: 'block marked invalid' };
-      if (b.height !== height || height !== node.head + 1)
-        return { valid: false, reason: 'wrong height' };
-      if (!equalBytes(b.parent, node.headDigest)) return { valid: false, reason: 'wrong parent' };
-      return { valid: true };
-    } catch (err) {
-      return { valid: false, reason: (err as Error).message };
-    }
-  }
-
-  private onCommit(
+  /** The block a node builds for (height, round); `any` builds whatever the behaviour. */
+  private build(
     node: SimNode,
     instance: number,
     height: number,
     round: number,
+    any = false,
+  ): Uint8Array | null {
+    if (!any && node.behaviour === 'silent') return null;
+    if (height !== node.head + 1) return null;
+    return buildSimBlock({
+      height,
+      round,
+      parent: node.headDigest,
+      proposer: node.address,
+      valid: node.behaviour !== 'invalid',
+      nonce: node.behaviour === 'equivocate' || node.behaviour === 'fork' ? instance + 1 : 0,
+      parentCertificate: this.headCertificate(node),
+    });
+  }
+
+  /**
+   * The driver writes a decided block. An honest node first checks that it imports — the body
+   * matches the header, every rule a chain import applies without execution, and the commit
+   * certificate — and refuses it otherwise: the safety checker records that as a violation.
+   */
+  private onCommit(
+    node: SimNode,
+    height: number,
+    round: number,
     block: Uint8Array,
-    digest: Uint8Array,
     seals: CommitSeal[],
   ): void {
+    if (height !== node.head + 1) return; // the other instance or the sync got there first
+    const digest = this.codec.inspect(block).digest;
     this.trace.add(node.index, height, round);
     this.trace.addBytes(digest.subarray(0, 8));
-    if (height === node.head + 1) {
-      this.appendBlock(node, { height, block, digest, round, seals });
+    if (node.honest) {
+      let problem = this.check(node, block);
+      if (!problem) {
+        try {
+          verifyCommitCertificate(
+            SIM_CHAIN_ID,
+            digest,
+            round,
+            seals,
+            this.validatorsAt(height),
+            sharedRecover,
+          );
+        } catch (e) {
+          problem = `commit certificate: ${(e as Error).message}`;
+        }
+      }
+      if (problem) {
+        this.result.safetyViolations.push(
+          `${this.scenario.name} seed ${this.scenario.seed}: node ${node.index} decided a block at height ${height} that does not import: ${problem}`,
+        );
+        throw new ImportRefused(problem);
+      }
     }
-    this.startHeight(node, instance, node.head + 1 > height ? node.head + 1 : height + 1);
+    this.appendBlock(node, { height, block, digest, round, seals });
+  }
+
+  private onEvidence(node: SimNode, e: EquivocationEvidence): void {
+    if (!node.honest) return;
+    this.result.evidence++;
+    const accused = this.nodes.findIndex((n) => equalBytes(n.address, e.validator));
+    this.result.accused.push(accused);
+    if (this.nodes[accused]?.honest) {
+      this.result.safetyViolations.push(
+        `node ${node.index} accused honest node ${accused} of equivocation`,
+      );
+    }
   }
 
   private appendBlock(node: SimNode, entry: LedgerEntry): void {
     node.ledger.push(entry);
     node.lastCommitTime = this.now;
     node.wal = node.wal.filter((r) => r.height > node.head);
-    if (node.behaviour) return;
+    if (!node.honest) return;
     const { height, digest, round, block } = entry;
     const first = this.committed.get(height);
     if (!first) {
-      const proposer = decodeSimBlock(block).proposer;
+      const proposer = decodeBlock(block).header.coinbase;
       this.committed.set(height, {
         digest,
         round,
@@ -439,11 +614,6 @@ export class ConsensusSimulation {
     } else if (!equalBytes(first.digest, digest)) {
       this.result.safetyViolations.push(
         `${this.scenario.name} seed ${this.scenario.seed}: height ${height} committed as ${toHex(first.digest).slice(0, 10)} and ${toHex(digest).slice(0, 10)} (node ${node.index})`,
-      );
-    }
-    if (!decodeSimBlock(block).valid) {
-      this.result.safetyViolations.push(
-        `node ${node.index} committed an invalid block at height ${height}`,
       );
     }
     if (round > this.result.maxRound) this.result.maxRound = round;
@@ -462,6 +632,38 @@ export class ConsensusSimulation {
     }
   }
 
+  // ---- memory bounds ----------------------------------------------------------------------
+
+  /** An honest engine holds no more than its bounds allow, whatever the adversaries send. */
+  private checkBounds(node: SimNode): void {
+    if (!this.checkMemory || !node.honest) return;
+    const c = this.config;
+    const k = this.validatorKeys;
+    for (const d of node.drivers) {
+      const s: EngineStats = d.stats();
+      const broken: string[] = [];
+      if (s.rounds > c.maxPastRounds + c.maxFutureRounds + 1) broken.push(`${s.rounds} rounds`);
+      if (s.roundChangeRounds > c.maxFutureRounds + 1)
+        broken.push(`${s.roundChangeRounds} rounds of ROUND-CHANGEs`);
+      if (s.farRoundChanges > k) broken.push(`${s.farRoundChanges} far ROUND-CHANGEs`);
+      if (s.futureRoundMessages > k * c.maxFutureRoundMessagesPerSender)
+        broken.push(`${s.futureRoundMessages} later-round messages`);
+      if (s.futureRoundBytes > k * c.maxFutureRoundBytesPerSender)
+        broken.push(`${s.futureRoundBytes} later-round bytes`);
+      if (s.futureHeightSenders > k) broken.push(`${s.futureHeightSenders} later-height senders`);
+      if (s.futureHeightMessages > k * c.maxFutureHeightMessagesPerSender)
+        broken.push(`${s.futureHeightMessages} later-height messages`);
+      if (s.futureHeightBytes > k * c.maxFutureHeightBytesPerSender)
+        broken.push(`${s.futureHeightBytes} later-height bytes`);
+      if (s.seen > k * 4 * (c.maxPastRounds + c.maxFutureRounds + 1))
+        broken.push(`${s.seen} payloads kept for evidence`);
+      if (broken.length > 0)
+        this.result.memoryViolations.push(
+          `${this.scenario.name} seed ${this.scenario.seed}: node ${node.index} holds ${broken.join(', ')}`,
+        );
+    }
+  }
+
   // ---- network ----------------------------------------------------------------------------
 
   private peek(bytes: Uint8Array): ConsensusMessage | null {
@@ -469,8 +671,9 @@ export class ConsensusSimulation {
     if (!m) {
       try {
         m = decodeMessage(bytes, sharedRecover, {
-          maxMessageBytes: 1 << 24,
-          maxJustification: 1024,
+          chainId: SIM_CHAIN_ID,
+          maxMessageBytes: SIM_MAX_MESSAGE_BYTES,
+          maxJustification: this.config.maxJustification,
         });
       } catch (err) {
         m = err as DecodeError;
@@ -480,29 +683,37 @@ export class ConsensusSimulation {
     return m instanceof Error ? null : m;
   }
 
-  private onBroadcast(
-    node: SimNode,
-    instance: number,
-    type: MessageType,
-    height: number,
-    bytes: Uint8Array,
-  ): void {
-    if (!node.behaviour) {
-      const m = this.peek(bytes);
-      if (m) {
-        const p = m.signed;
-        const key = `${node.index}:${p.height}:${p.round}:${p.type}`;
-        const digest = toHex(p.digest);
-        const prior = this.signedByHonest.get(key);
-        if (prior === undefined) this.signedByHonest.set(key, digest);
-        else if (prior !== digest) {
-          this.result.doubleSigns.push(
-            `${this.scenario.name} seed ${this.scenario.seed}: node ${node.index} signed two digests for ${key}`,
-          );
-        }
+  private onBroadcast(node: SimNode, instance: number, bytes: Uint8Array): void {
+    const m = this.peek(bytes);
+    if (node.honest && m) {
+      const p = m.signed;
+      const key = `${node.index}:${p.height}:${p.round}:${p.type}`;
+      const digest = toHex(p.digest);
+      const prior = this.signedByHonest.get(key);
+      if (prior === undefined) this.signedByHonest.set(key, digest);
+      else if (prior !== digest) {
+        this.result.doubleSigns.push(
+          `${this.scenario.name} seed ${this.scenario.seed}: node ${node.index} signed two digests for ${key}`,
+        );
       }
     }
+    const out: Outgoing[] = node.adversary ? node.adversary.outgoing(bytes) : [{ bytes }];
+    for (const o of out) this.sendFrom(node, instance, o);
+    const type = m?.type;
+    const height = m?.signed.height;
+    const trigger = this.crashOnSend.findIndex(
+      (c) => c.node === node.index && c.type === type && c.height === height,
+    );
+    if (trigger >= 0) {
+      const c = this.crashOnSend.splice(trigger, 1)[0]!;
+      this.crash(node);
+      this.queue.push(this.now + c.restartAfterMs, { kind: 'restart', node: node.index });
+    }
+  }
+
+  private sendFrom(node: SimNode, instance: number, o: Outgoing): void {
     let recipients = this.nodes.filter((n) => n.index !== node.index).map((n) => n.index);
+    if (o.half !== undefined) recipients = recipients.filter((to) => to % 2 === o.half);
     // An equivocator's second instance reaches half the network, its first everyone: some honest
     // nodes see both versions (and must report them), the others only one.
     if (node.behaviour === 'equivocate' && instance === 1) {
@@ -514,24 +725,16 @@ export class ConsensusSimulation {
         (to) => this.nodes[to]!.behaviour === 'fork' || this.forkSide(to, instance),
       );
     }
-    const round = this.peekRound(bytes);
+    const m = this.peek(o.bytes);
     for (const to of recipients) {
       this.send(
         node.index,
         to,
-        { kind: 'deliver', to, from: node.index, fromInstance: instance, bytes },
-        type,
-        height,
-        round,
+        { kind: 'deliver', to, from: node.index, fromInstance: instance, bytes: o.bytes },
+        m?.type,
+        m?.signed.height,
+        m?.signed.round ?? -1,
       );
-    }
-    const trigger = this.crashOnSend.findIndex(
-      (c) => c.node === node.index && c.type === type && c.height === height,
-    );
-    if (trigger >= 0) {
-      const c = this.crashOnSend.splice(trigger, 1)[0]!;
-      this.crash(node);
-      this.queue.push(this.now + c.restartAfterMs, { kind: 'restart', node: node.index });
     }
   }
 
@@ -539,10 +742,6 @@ export class ConsensusSimulation {
   private forkSide(peer: number, instance: number, peerInstance = 0): boolean {
     if (this.nodes[peer]!.behaviour === 'fork') return peerInstance === instance;
     return peer % 2 === instance;
-  }
-
-  private peekRound(bytes: Uint8Array): number {
-    return this.peek(bytes)?.signed.round ?? -1;
   }
 
   private partitioned(a: number, b: number): boolean {
@@ -586,25 +785,41 @@ export class ConsensusSimulation {
       case 'deliver': {
         const node = this.nodes[ev.to]!;
         if (!node.up) return;
+        // A message for a later height from one of its validators (what the gossip layer relays)
+        // tells the node it is behind.
         const m = this.peek(ev.bytes);
-        if (m && m.signed.height > node.head + 1) this.requestSync(node, ev.from);
-        for (let k = 0; k < node.engines.length; k++) {
+        if (
+          m &&
+          node.behaviour !== 'stranger' &&
+          m.signed.height > node.head + 1 &&
+          this.validatorsAt(m.signed.height).some((v) => equalBytes(v, m.signed.author))
+        )
+          this.requestSync(node, ev.from);
+        node.adversary?.observe(ev.bytes);
+        for (let k = 0; k < node.drivers.length; k++) {
           if (node.behaviour === 'fork' && !this.forkSide(ev.from, k, ev.fromInstance)) continue;
-          this.apply(node, k, { kind: 'message', bytes: ev.bytes });
+          node.drivers[k]!.receive(ev.bytes);
         }
         break;
       }
-      case 'input': {
+      case 'call':
+        ev.call.fn();
+        break;
+      case 'adversary-tick': {
         const node = this.nodes[ev.node]!;
-        if (ev.incarnation !== node.incarnation) return;
-        this.apply(node, ev.instance, ev.input);
+        if (node.up && node.adversary) {
+          for (const bytes of node.adversary.tick()) this.sendFrom(node, 0, { bytes });
+        }
+        if (!this.allHonestAtTarget()) this.queue.push(this.now + this.scenario.blockTimeMs, ev);
+        // The flood has had a block time to land: every honest engine must still be in bounds.
+        for (const n of this.nodes) this.checkBounds(n);
         break;
       }
       case 'status-tick': {
         // Peers exchange their heads, as real nodes do, so a node learns it is behind even when
         // no consensus traffic reaches it (a follower, or a validator the set no longer includes).
         const node = this.nodes[ev.node]!;
-        if (node.up && this.nodes.length > 1) {
+        if (node.up && node.behaviour !== 'stranger' && this.nodes.length > 1) {
           let peer = this.rng.below(this.nodes.length - 1);
           if (peer >= node.index) peer++;
           this.send(node.index, peer, {
@@ -619,7 +834,8 @@ export class ConsensusSimulation {
       }
       case 'status': {
         const node = this.nodes[ev.to]!;
-        if (node.up && ev.head > node.head) this.requestSync(node, ev.from);
+        if (node.up && node.behaviour !== 'stranger' && ev.head > node.head)
+          this.requestSync(node, ev.from);
         break;
       }
       case 'sync-request': {
@@ -667,18 +883,19 @@ export class ConsensusSimulation {
     });
   }
 
-  /** Imports committed blocks from a peer: each must extend the head and carry a valid certificate. */
+  /** Imports committed blocks from a peer: each must import on the head with a valid certificate. */
   private onSyncResponse(node: SimNode, entries: LedgerEntry[]): void {
-    if (!node.up) return;
+    if (!node.up || node.behaviour === 'stranger') return;
     node.syncRequestedAt = -1;
     const before = node.head;
     for (const entry of entries) {
       if (entry.height !== node.head + 1) continue;
-      const { valid } = this.validate(node, entry.height, entry.block);
-      if (!valid || !equalBytes(simBlockCodec.digestOf(entry.block), entry.digest)) break;
+      if (this.check(node, entry.block) !== null) break;
+      const digest = this.codec.inspect(entry.block).digest;
       try {
         verifyCommitCertificate(
-          entry.digest,
+          SIM_CHAIN_ID,
+          digest,
           entry.round,
           entry.seals,
           this.validatorsAt(entry.height),
@@ -687,10 +904,9 @@ export class ConsensusSimulation {
       } catch {
         break;
       }
-      this.appendBlock(node, entry);
+      this.appendBlock(node, { ...entry, digest });
     }
-    if (node.head > before)
-      for (let k = 0; k < node.engines.length; k++) this.startHeight(node, k, node.head + 1);
+    if (node.head > before) for (const d of node.drivers) d.headChanged();
   }
 
   // ---- checks -----------------------------------------------------------------------------
@@ -708,16 +924,16 @@ export class ConsensusSimulation {
 
   private minHonestHead(): number {
     let min = Infinity;
-    for (const n of this.nodes) if (!n.behaviour && n.head < min) min = n.head;
+    for (const n of this.nodes) if (n.honest && n.head < min) min = n.head;
     return min;
   }
 
   private allHonestAtTarget(): boolean {
-    for (const n of this.nodes) if (!n.behaviour && n.head < this.scenario.heights) return false;
+    for (const n of this.nodes) if (n.honest && n.head < this.scenario.heights) return false;
     return true;
   }
 }
 
-export function runScenario(scenario: Scenario): SimResult {
-  return new ConsensusSimulation(scenario).run();
+export function runScenario(scenario: Scenario, options?: SimOptions): SimResult {
+  return new ConsensusSimulation(scenario, options).run();
 }
