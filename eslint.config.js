@@ -17,6 +17,8 @@ export const CONSENSUS_CRITICAL = [
   'src/election/**',
   'src/economics/**',
   'src/governance/**',
+  'src/primitives/**',
+  'src/params/**',
   'src/chain/**',
 ];
 

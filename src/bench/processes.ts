@@ -9,6 +9,7 @@
  * Every child process is killed and the data directory removed when the run ends, fails, or
  * this process exits or is signalled while a cluster is up.
  */
+import { EtmError } from '../primitives/errors.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -31,8 +32,12 @@ import {
   type ThroughputResult,
 } from './throughput.js';
 
-export class ProcessClusterError extends Error {
+export class ProcessClusterError extends EtmError<'process-cluster'> {
   override name = 'ProcessClusterError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('process-cluster', message, options);
+  }
 }
 
 /**

@@ -4,6 +4,8 @@
  * are checked in full — seals against the parent's validator set, every transaction, every
  * root — before they are written. Reads are synchronous; the only I/O is the store.
  */
+import { EtmError } from '../primitives/errors.js';
+import type { Address } from '../primitives/types.js';
 import { toHex, equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { MAX_VALIDATORS } from '../consensus/extra-data.js';
@@ -15,7 +17,7 @@ import {
   type ParentCertificate,
 } from '../consensus/certificate.js';
 import { maxFaulty, quorumSize } from '../consensus/quorum.js';
-import type { Address, CommitSeal, Recover } from '../consensus/types.js';
+import type { CommitSeal, Recover } from '../consensus/types.js';
 import { DecodeError } from '../codec/rlp.js';
 import { nextBaseFee } from '../execution/fees.js';
 import { TxError } from '../execution/errors.js';
@@ -38,20 +40,20 @@ import { StakingStore } from '../staking/store.js';
 import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from './block.js';
 import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
-import {
-  encodeReceipt,
-  encodeStoredReceipts,
-  decodeStoredReceipts,
-  type StoredReceipt,
-} from './receipt.js';
+import { encodeReceipt, encodeStoredReceipts, decodeStoredReceipts } from '../codec/receipt.js';
+import type { StoredReceipt } from '../primitives/receipt.js';
 import type { ChainStore } from './store.js';
 import type { ChainParams } from './params.js';
 
 /** Blocks kept decoded in memory (the head and recent ones serve RPC and import). */
 const BLOCK_CACHE_SIZE = 256;
 
-export class ImportError extends Error {
+export class ImportError extends EtmError<'import'> {
   override name = 'ImportError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('import', message, options);
+  }
 }
 
 /** The data directory was created with another genesis: it belongs to another chain. */

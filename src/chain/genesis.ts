@@ -21,6 +21,7 @@
  * `inflationSchedule` is a list of yearly rates (WAD), and `inflationRate: i` is short for
  * `inflationSchedule: [i]`.
  */
+import { EtmError } from '../primitives/errors.js';
 import { rlpEncode, type RlpInput } from '../codec/rlp.js';
 import { compareBytes, equalBytes, toHex, utf8 } from '../crypto/bytes.js';
 import { parseAddress, toChecksumAddress } from '../crypto/address.js';
@@ -28,7 +29,7 @@ import { keccak256 } from '../crypto/keccak.js';
 import { MAX_VALIDATORS } from '../consensus/extra-data.js';
 import { StateDB } from '../state/state-db.js';
 import { EMPTY_TRIE_ROOT, type TrieNodeStore } from '../state/trie.js';
-import { BLOOM_BYTES } from './bloom.js';
+import { BLOOM_BYTES } from '../primitives/receipt.js';
 import {
   checkParams,
   DEFAULT_PARAMS,
@@ -40,7 +41,7 @@ import {
 } from './params.js';
 import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../staking/params.js';
 import { writeGenesisStaking, type GenesisCandidate } from '../staking/genesis.js';
-import { VOTER_BONUS_POOL } from '../execution/system-accounts.js';
+import { VOTER_BONUS_POOL } from '../primitives/system-addresses.js';
 import { fromHex } from '../crypto/bytes.js';
 import { genesisMix } from '../election/randao.js';
 import { ZERO_HASH, type Header } from './header.js';
@@ -61,8 +62,12 @@ export interface Genesis {
   candidates: GenesisCandidate[];
 }
 
-export class GenesisError extends Error {
+export class GenesisError extends EtmError<'genesis'> {
   override name = 'GenesisError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('genesis', message, options);
+  }
 }
 
 const MAX_UINT256 = (1n << 256n) - 1n;

@@ -11,7 +11,7 @@
  */
 import { asBytes, asList, asUint, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { keccak256 } from '../crypto/keccak.js';
-import { BLOOM_BYTES } from './bloom.js';
+import { BLOOM_BYTES } from '../primitives/receipt.js';
 import {
   decodeExtraData,
   encodeExtraData,

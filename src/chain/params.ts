@@ -4,6 +4,7 @@
  * governance) join this table as those subsystems land; staking's live in src/staking/params.ts,
  * economics' in src/economics/params.ts.
  */
+import { EtmError } from '../primitives/errors.js';
 import {
   DEFAULT_STAKING_PARAMS,
   STAKING_PARAM_BOUNDS,
@@ -108,8 +109,12 @@ export function withDerivedParams(p: ChainParams, given: ReadonlySet<string>): C
   };
 }
 
-export class ParamError extends Error {
+export class ParamError extends EtmError<'param'> {
   override name = 'ParamError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('param', message, options);
+  }
 }
 
 /** Checks every parameter against its hard bounds; throws ParamError naming the first violation. */

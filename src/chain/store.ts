@@ -23,6 +23,7 @@
  * lmdb-js drop that in-memory list and reload it from the file, so the same writes succeed when
  * run again. See docs/node.md#storage.
  */
+import { EtmError } from '../primitives/errors.js';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
@@ -63,8 +64,12 @@ function isBadTxn(e: unknown): e is Error {
   );
 }
 
-export class StoreError extends Error {
+export class StoreError extends EtmError<'store'> {
   override name = 'StoreError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('store', message, options);
+  }
 }
 
 const key = (n: bigint) => uint64be(n);

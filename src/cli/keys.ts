@@ -3,6 +3,7 @@
  * keystore directory, by default `~/.etm/keystore`. The file functions are exported for the
  * node, which unlocks its validator and operator keys from the same directory.
  */
+import { EtmError } from '../primitives/errors.js';
 import {
   closeSync,
   existsSync,
@@ -35,8 +36,12 @@ import {
 import { addressOf, generatePrivateKey, isValidPrivateKey } from '../crypto/secp256k1.js';
 import { PASSWORD_ENV, resolvePassword, type PromptInput } from './password.js';
 
-export class KeysError extends Error {
+export class KeysError extends EtmError<'keys'> {
   override name = 'KeysError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('keys', message, options);
+  }
 }
 
 /** Keystore files are a few hundred bytes; anything much larger is not one. */

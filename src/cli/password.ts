@@ -3,13 +3,18 @@
  * environment variable, or a hidden prompt on a terminal. Without a terminal and without a
  * source this fails at once rather than wait on stdin forever.
  */
+import { EtmError } from '../primitives/errors.js';
 import { readFileSync } from 'node:fs';
 import { emitKeypressEvents } from 'node:readline';
 
 export const PASSWORD_ENV = 'ETM_PASSWORD';
 
-export class PasswordError extends Error {
+export class PasswordError extends EtmError<'password'> {
   override name = 'PasswordError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('password', message, options);
+  }
 }
 
 /** The parts of a terminal's stdin the prompt needs (process.stdin, or a stand-in in tests). */

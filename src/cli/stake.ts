@@ -7,7 +7,7 @@ import { decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { parseAddress, toChecksumAddress } from '../crypto/address.js';
 import { toHex } from '../crypto/bytes.js';
 import { addressOf } from '../crypto/secp256k1.js';
-import { STAKING_ADDRESS } from '../execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import { STAKING_ABI } from '../staking/abi.js';
 import { onionFromKey } from '../node/randao.js';
 import { DEV_VALIDATOR_PATH } from '../node/devnet.js';

@@ -1,6 +1,11 @@
 /** ETM amounts as text: "1.5" ↔ 1500000000000000000n, exact (no floating point). */
-export class UnitsError extends Error {
+import { EtmError } from '../primitives/errors.js';
+export class UnitsError extends EtmError<'units'> {
   override name = 'UnitsError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('units', message, options);
+  }
 }
 
 export function parseUnits(text: string, decimals = 18): bigint {

@@ -2,14 +2,19 @@
  * RLP through @ethereumjs/rlp, plus typed readers that turn a decoded item into fields or throw
  * a DecodeError. Every peer-supplied byte string goes through these readers before any work.
  */
+import { EtmError } from '../primitives/errors.js';
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToBigint } from '../crypto/bytes.js';
 
 export type RlpItem = Uint8Array | RlpItem[];
 export type RlpInput = Uint8Array | bigint | number | string | null | RlpInput[];
 
-export class DecodeError extends Error {
+export class DecodeError extends EtmError<'decode'> {
   override name = 'DecodeError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('decode', message, options);
+  }
 }
 
 export function rlpEncode(input: RlpInput): Uint8Array {

@@ -4,15 +4,21 @@
  * block records its parent's certificate (round, bitmap and seals) so that all nodes agree on
  * which validators sealed the parent, whichever q seals each of them gathered itself.
  */
+import { EtmError } from '../primitives/errors.js';
+import type { Address, Hash } from '../primitives/types.js';
 import { toHex } from '../crypto/bytes.js';
 import type { Signature65 } from '../crypto/secp256k1.js';
 import { bitmapIndices, sealBitmap } from './extra-data.js';
 import { commitSealDigest } from './messages.js';
 import { indexOfValidator, quorumSize } from './quorum.js';
-import type { Address, CommitSeal, Digest, Recover } from './types.js';
+import type { CommitSeal, Recover } from './types.js';
 
-export class CertificateError extends Error {
+export class CertificateError extends EtmError<'certificate'> {
   override name = 'CertificateError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('certificate', message, options);
+  }
 }
 
 function signerOf(recover: Recover, sealDigest: Uint8Array, signature: Signature65): string {
@@ -26,7 +32,7 @@ function signerOf(recover: Recover, sealDigest: Uint8Array, signature: Signature
 /** Throws CertificateError unless `seals` holds q valid seals of distinct validators. */
 export function verifyCommitCertificate(
   chainId: bigint,
-  digest: Digest,
+  digest: Hash,
   round: number,
   seals: readonly CommitSeal[],
   validators: readonly Address[],
@@ -60,7 +66,7 @@ export interface ParentCertificate {
  */
 export function parentCertificateOf(
   chainId: bigint,
-  parentDigest: Digest,
+  parentDigest: Hash,
   round: number,
   seals: readonly Signature65[],
   validators: readonly Address[],
@@ -92,7 +98,7 @@ export function parentCertificateOf(
  */
 export function verifyParentCertificate(
   chainId: bigint,
-  parentDigest: Digest,
+  parentDigest: Hash,
   parentValidators: readonly Address[],
   cert: ParentCertificate,
   recover: Recover,

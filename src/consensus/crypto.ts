@@ -1,6 +1,7 @@
 /** The consensus signer and verifier on the native secp256k1 addon. */
+import type { Address } from '../primitives/types.js';
 import { addressOf, recoverAddress, sign, type Signature65 } from '../crypto/secp256k1.js';
-import type { Address, Recover, Signer } from './types.js';
+import type { Recover, Signer } from './types.js';
 
 export class Secp256k1Signer implements Signer {
   readonly address: Address;

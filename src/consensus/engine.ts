@@ -12,6 +12,7 @@
  * stored for later rounds and for later heights is capped in messages and bytes per sender;
  * later heights are buffered only for keys that may validate them.
  */
+import type { Address, Hash } from '../primitives/types.js';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import { DecodeError, rlpDecode } from '../codec/rlp.js';
 import {
@@ -36,11 +37,9 @@ import {
   engineConfig,
   MESSAGE_TYPE_NAMES,
   MessageType,
-  type Address,
   type BlockCodec,
   type BlockInfo,
   type CommitSeal,
-  type Digest,
   type EngineConfig,
   type EngineEffect,
   type EngineInput,
@@ -89,7 +88,7 @@ export interface EngineStats {
 /** A prepared certificate: q PREPAREs for one block at one round. */
 interface PreparedCertificate {
   round: number;
-  digest: Digest;
+  digest: Hash;
   block: Uint8Array;
   prepares: SignedPayload[];
 }
@@ -124,7 +123,7 @@ class HeightState {
   readonly farRounds = new Map<string, number>();
   prepared: PreparedCertificate | null = null;
   /** What this node signed at this height: `${round}:${type}` -> digest and message bytes. */
-  readonly signed = new Map<string, { round: number; digest: Digest; message: Uint8Array }>();
+  readonly signed = new Map<string, { round: number; digest: Hash; message: Uint8Array }>();
   /** First payload per round and `${author}:${type}`, for equivocation detection. */
   readonly firstSeen = new Map<number, Map<string, SignedPayload>>();
   readonly evidenceReported = new Set<string>();
@@ -500,7 +499,7 @@ export class QbftEngine {
     s: HeightState,
     round: number,
     type: MessageType,
-    digest: Digest,
+    digest: Hash,
     make: () => Uint8Array,
   ): Uint8Array | null {
     const key = `${round}:${type}`;
@@ -835,7 +834,7 @@ export class QbftEngine {
     s: HeightState,
     prepares: readonly SignedPayload[],
     round: number,
-    digest: Digest,
+    digest: Hash,
   ): string | null {
     const authors = new Set<string>();
     for (const p of prepares) {
@@ -854,7 +853,7 @@ export class QbftEngine {
   }
 
   /** The block's info if it decodes, binds to `digest` and is for this height; else the error. */
-  private inspectBlock(s: HeightState, block: Uint8Array, digest: Digest): BlockInfo | string {
+  private inspectBlock(s: HeightState, block: Uint8Array, digest: Hash): BlockInfo | string {
     const key = hex(digest);
     const known = s.inspected.get(key);
     let info: BlockInfo;
@@ -877,7 +876,7 @@ export class QbftEngine {
     return info;
   }
 
-  private blockError(s: HeightState, block: Uint8Array, digest: Digest): string | null {
+  private blockError(s: HeightState, block: Uint8Array, digest: Hash): string | null {
     const info = this.inspectBlock(s, block, digest);
     return typeof info === 'string' ? info : null;
   }
@@ -989,13 +988,13 @@ export class QbftEngine {
     return rs;
   }
 
-  private validityOf(s: HeightState, digest: Digest, block: Uint8Array): boolean | undefined {
+  private validityOf(s: HeightState, digest: Hash, block: Uint8Array): boolean | undefined {
     const v = s.validity.get(hex(digest));
     if (!v || (v.block !== block && !equalBytes(v.block, block))) return undefined;
     return v.valid;
   }
 
-  private setValidity(s: HeightState, digest: Digest, block: Uint8Array, valid: boolean): void {
+  private setValidity(s: HeightState, digest: Hash, block: Uint8Array, valid: boolean): void {
     const key = hex(digest);
     s.validity.delete(key);
     if (s.validity.size >= MAX_VALIDITY_ENTRIES) s.validity.delete(s.validity.keys().next().value!);
@@ -1003,7 +1002,7 @@ export class QbftEngine {
   }
 
   /** Asks the shell whether `block` is valid, unless it already is being checked. */
-  private validate(s: HeightState, round: number, digest: Digest, block: Uint8Array): void {
+  private validate(s: HeightState, round: number, digest: Hash, block: Uint8Array): void {
     const key = hex(digest);
     const inFlight = s.validating.get(key);
     if (inFlight && (inFlight === block || equalBytes(inFlight, block))) return;
@@ -1028,7 +1027,7 @@ export class QbftEngine {
     this.validate(s, msg.signed.round, msg.signed.digest, msg.block);
   }
 
-  private onBlockValidated(height: number, digest: Digest, valid: boolean, reason?: string): void {
+  private onBlockValidated(height: number, digest: Hash, valid: boolean, reason?: string): void {
     const s = this.state;
     if (!s || s.committed || height !== s.height) return;
     const key = hex(digest);
@@ -1208,7 +1207,7 @@ export class QbftEngine {
 
   // ---- quorums ----------------------------------------------------------------------------
 
-  private matching(votes: Map<string, SignedPayload>, digest: Digest): SignedPayload[] {
+  private matching(votes: Map<string, SignedPayload>, digest: Hash): SignedPayload[] {
     const out: SignedPayload[] = [];
     for (const v of votes.values()) if (equalBytes(v.digest, digest)) out.push(v);
     return out;
@@ -1277,7 +1276,7 @@ export class QbftEngine {
    * height (the block sync brings the height's block from peers, checked in full), keeps its
    * round timers running and goes on taking part in round changes.
    */
-  private onCommitFailed(height: number, digest: Digest, reason: string): void {
+  private onCommitFailed(height: number, digest: Hash, reason: string): void {
     const s = this.state;
     if (!s || height !== s.height || !s.committed) return;
     s.committed = false;

@@ -18,9 +18,9 @@
  * order. `nextValidators` is an empty list except in the last block of an epoch, where it lists
  * the next epoch's validators in proposer order.
  */
+import type { Address } from '../primitives/types.js';
 import { asBytes, asList, asUint, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import type { Signature65 } from '../crypto/secp256k1.js';
-import type { Address } from './types.js';
 
 export const VANITY_BYTES = 32;
 export const MAX_VALIDATORS = 1024;

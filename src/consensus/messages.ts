@@ -12,6 +12,7 @@
  *   PREPARE, COMMIT      = RLP [signed]
  *   ROUND-CHANGE message = RLP [signed, preparedBlock | empty, [signed PREPARE…]]
  */
+import type { Address, Hash } from '../primitives/types.js';
 import { concatBytes, toHex, utf8 } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { Signature65 } from '../crypto/secp256k1.js';
@@ -25,14 +26,14 @@ import {
   type RlpInput,
   type RlpItem,
 } from '../codec/rlp.js';
-import { MessageType, type Address, type Digest, type Recover, type Signer } from './types.js';
+import { MessageType, type Recover, type Signer } from './types.js';
 
 /** Largest height or round accepted from the wire: far beyond any real chain, still exact. */
 export const MAX_COUNTER = 2 ** 48;
 
 export interface PreparedRef {
   round: number;
-  digest: Digest;
+  digest: Hash;
 }
 
 /** A decoded, signature-checked payload. `encoded` is RLP [payload, signature]. */
@@ -41,7 +42,7 @@ export interface SignedPayload {
   height: number;
   round: number;
   /** Block digest (PROPOSAL, PREPARE, COMMIT); keccak of the payload for ROUND-CHANGE. */
-  digest: Digest;
+  digest: Hash;
   commitSeal?: Signature65;
   prepared?: PreparedRef | null;
   author: Address;
@@ -92,14 +93,14 @@ export function payloadSigningHash(chainId: bigint, payload: RlpInput[]): Uint8A
  * What a commit seal signs: the block digest (no seals, no commit round) bound to the commit
  * round and the chain: keccak256(RLP ["etm-qbft-commit-seal", chainId, digest, round]).
  */
-export function commitSealDigest(chainId: bigint, digest: Digest, round: number): Uint8Array {
+export function commitSealDigest(chainId: bigint, digest: Hash, round: number): Uint8Array {
   return keccak256(rlpEncode([COMMIT_SEAL_TAG, chainId, digest, round]));
 }
 
 // ---- encoding -----------------------------------------------------------------------------
 
 function payloadFields(
-  p: Omit<SignedPayload, 'author' | 'encoded' | 'digest'> & { digest?: Digest },
+  p: Omit<SignedPayload, 'author' | 'encoded' | 'digest'> & { digest?: Hash },
 ): RlpInput[] {
   switch (p.type) {
     case MessageType.Proposal:
@@ -127,7 +128,7 @@ export function signPrepare(
   chainId: bigint,
   height: number,
   round: number,
-  digest: Digest,
+  digest: Hash,
 ): SignedPayload {
   const { encoded } = signPayload(
     signer,
@@ -142,7 +143,7 @@ export function signCommit(
   chainId: bigint,
   height: number,
   round: number,
-  digest: Digest,
+  digest: Hash,
 ): SignedPayload {
   const commitSeal = signer.sign(commitSealDigest(chainId, digest, round));
   const fields = payloadFields({ type: MessageType.Commit, height, round, digest, commitSeal });
@@ -163,7 +164,7 @@ export function signProposalPayload(
   chainId: bigint,
   height: number,
   round: number,
-  digest: Digest,
+  digest: Hash,
 ): SignedPayload {
   const { encoded } = signPayload(
     signer,

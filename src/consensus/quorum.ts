@@ -1,6 +1,6 @@
 /** Seat arithmetic of QBFT (PROTOCOL §4). Integer code only. */
+import type { Address } from '../primitives/types.js';
 import { equalBytes } from '../crypto/bytes.js';
-import type { Address } from './types.js';
 
 /** Largest number of faulty validators tolerated: floor((K-1)/3). */
 export function maxFaulty(validatorCount: number): number {

@@ -4,10 +4,8 @@
  * Heights and rounds are JavaScript integers checked to be safe integers when decoded (they are
  * counters, never amounts); everything else that is hashed or signed is bytes.
  */
+import type { Address, Hash } from '../primitives/types.js';
 import type { Signature65 } from '../crypto/secp256k1.js';
-
-export type Address = Uint8Array;
-export type Digest = Uint8Array;
 
 export enum MessageType {
   Proposal = 0,
@@ -35,7 +33,7 @@ export type Recover = (digest32: Uint8Array, signature: Signature65) => Address;
 /** What the engine learns about a block from its codec. */
 export interface BlockInfo {
   /** Digest that the consensus messages agree on; it determines the whole block. */
-  digest: Digest;
+  digest: Hash;
   /** Height the block claims. */
   height: number;
   /** Round the block was built for, if the block records one (a chain block does). */
@@ -134,9 +132,9 @@ export type EngineInput =
   | { kind: 'message'; bytes: Uint8Array }
   | { kind: 'timer'; timer: TimerKind; height: number; round: number }
   | { kind: 'block-built'; height: number; round: number; block: Uint8Array }
-  | { kind: 'block-validated'; height: number; digest: Digest; valid: boolean; reason?: string }
+  | { kind: 'block-validated'; height: number; digest: Hash; valid: boolean; reason?: string }
   /** The shell could not write a committed block: the engine leaves the committed state. */
-  | { kind: 'commit-failed'; height: number; digest: Digest; reason: string };
+  | { kind: 'commit-failed'; height: number; digest: Hash; reason: string };
 
 export type TimerKind = 'round' | 'resend-round-change';
 
@@ -147,12 +145,12 @@ export type EngineEffect =
   | { kind: 'broadcast'; type: MessageType; height: number; round: number; bytes: Uint8Array }
   | { kind: 'schedule-timer'; timer: TimerKind; height: number; round: number; delayMs: number }
   | { kind: 'build-block'; height: number; round: number }
-  | { kind: 'validate-block'; height: number; round: number; digest: Digest; block: Uint8Array }
+  | { kind: 'validate-block'; height: number; round: number; digest: Hash; block: Uint8Array }
   | {
       kind: 'commit';
       height: number;
       round: number;
-      digest: Digest;
+      digest: Hash;
       block: Uint8Array;
       seals: CommitSeal[];
     }
@@ -184,7 +182,7 @@ export type WalRecord =
       height: number;
       round: number;
       type: MessageType;
-      digest: Digest;
+      digest: Hash;
       message: Uint8Array;
     }
   | { kind: 'prepared'; height: number; round: number; block: Uint8Array; prepares: Uint8Array[] };

@@ -1,9 +1,14 @@
 /** Account addresses as text: EIP-55 mixed-case checksums, as every Ethereum wallet shows them. */
+import { EtmError } from '../primitives/errors.js';
 import { keccak256 } from './keccak.js';
 import { fromHex, toHex, utf8 } from './bytes.js';
 
-export class AddressError extends Error {
+export class AddressError extends EtmError<'address'> {
   override name = 'AddressError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('address', message, options);
+  }
 }
 
 /** EIP-55: hex digit i is upper case when nibble i of keccak256(lower-case hex) is >= 8. */

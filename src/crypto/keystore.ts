@@ -6,6 +6,7 @@
  *
  * Pure apart from randomness: no file I/O (see src/cli/keys.ts for the keystore directory).
  */
+import { EtmError } from '../primitives/errors.js';
 import {
   createCipheriv,
   pbkdf2Sync,
@@ -27,14 +28,8 @@ export type KeystoreErrorCode =
   | 'INVALID_KEY'
   | 'INVALID_OPTION';
 
-export class KeystoreError extends Error {
+export class KeystoreError extends EtmError<KeystoreErrorCode> {
   override name = 'KeystoreError';
-  constructor(
-    readonly code: KeystoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export const WRONG_PASSWORD_MESSAGE = 'wrong password or corrupted keystore (MAC mismatch)';

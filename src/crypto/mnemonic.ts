@@ -2,14 +2,19 @@
  * BIP-39 mnemonics and BIP-32/44 derivation of Ethereum accounts, as Hardhat, Anvil, MetaMask,
  * viem and ethers derive them. Used for the well-known development accounts of a devnet.
  */
+import { EtmError } from '../primitives/errors.js';
 import { mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english';
 import { HDKey } from '@scure/bip32';
 import { toChecksumAddress } from './address.js';
 import { addressOf } from './secp256k1.js';
 
-export class MnemonicError extends Error {
+export class MnemonicError extends EtmError<'mnemonic'> {
   override name = 'MnemonicError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('mnemonic', message, options);
+  }
 }
 
 /**

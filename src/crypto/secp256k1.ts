@@ -3,6 +3,7 @@
  * package root) so that a failed native load throws instead of silently falling back to a
  * pure-JS implementation 20x slower.
  */
+import { EtmError } from '../primitives/errors.js';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { keccak256 } from './keccak.js';
@@ -24,8 +25,12 @@ export const SECP256K1_HALF_N = SECP256K1_N >> 1n;
 /** A recoverable signature: r ‖ s ‖ v with v in {0, 1}, 65 bytes. */
 export type Signature65 = Uint8Array;
 
-export class SignatureError extends Error {
+export class SignatureError extends EtmError<'signature'> {
   override name = 'SignatureError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('signature', message, options);
+  }
 }
 
 export function generatePrivateKey(): Uint8Array {

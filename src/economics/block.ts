@@ -20,6 +20,7 @@
  * Supply B changes by what is minted and what the fee rules burn. O(1) per block, and O(K) at an
  * epoch's last block: no work per lock.
  */
+import type { Address } from '../primitives/types.js';
 import { bytesToBigint, concatBytes, equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { StateDB } from '../state/state-db.js';
@@ -27,10 +28,10 @@ import {
   DAO_TREASURY,
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
-} from '../execution/system-accounts.js';
+} from '../primitives/system-addresses.js';
 import { epochBounds, epochOf, isEpochEnd } from '../staking/epochs.js';
 import type { StakingParams } from '../staking/params.js';
-import { StakingStore, type Address, type EconomicState } from '../staking/store.js';
+import { StakingStore, type EconomicState } from '../staking/store.js';
 import { share } from './accumulator.js';
 import { bonusPerBlock } from './bonus.js';
 import { inflationRateAt, mintBlock, perBlockRate, splitMint } from './inflation.js';

@@ -9,7 +9,7 @@ import {
   DAO_TREASURY,
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
-} from '../execution/system-accounts.js';
+} from '../primitives/system-addresses.js';
 import { StakingStore } from '../staking/store.js';
 import { inflationRateAt, inflationYear, nextInflationSwitch, perBlockRate } from './inflation.js';
 import type { EconomicsParams } from './params.js';

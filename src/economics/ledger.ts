@@ -16,18 +16,13 @@
  *
  * The staking contract calls `detach` before it changes a lock and `attach` after.
  */
+import type { Address } from '../primitives/types.js';
 import { equalBytes } from '../crypto/bytes.js';
 import type { StateDB } from '../state/state-db.js';
-import { STAKING_REWARD_POOL } from '../execution/system-accounts.js';
+import { STAKING_REWARD_POOL } from '../primitives/system-addresses.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
 import type { StakingParams } from '../staking/params.js';
-import {
-  StakingStore,
-  type Address,
-  type EconomicState,
-  type Lock,
-  type LockRewards,
-} from '../staking/store.js';
+import { StakingStore, type EconomicState, type Lock, type LockRewards } from '../staking/store.js';
 import { lockWeight, timeGain } from '../staking/weights.js';
 import { dueSince } from './accumulator.js';
 

@@ -22,6 +22,7 @@
  *
  * Nobody is elected twice: every step picks only from candidates not yet elected.
  */
+import { EtmError } from '../primitives/errors.js';
 import {
   bytesToBigint,
   compareBytes,
@@ -31,12 +32,15 @@ import {
   utf8,
 } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
-
-export type Address = Uint8Array;
+import type { Address } from '../primitives/types.js';
 
 /** Invalid election input: bad seed, seat counts, address lengths, weights or duplicates. */
-export class ElectionError extends Error {
+export class ElectionError extends EtmError<'election'> {
   override name = 'ElectionError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('election', message, options);
+  }
 }
 
 export interface ElectionCandidate {

@@ -15,12 +15,17 @@
  * hashes. The segment between two checkpoints is cached (again O(√N)), so revealing in order, as
  * a validator does, costs about one hash per reveal.
  */
+import { EtmError } from '../primitives/errors.js';
 import { concatBytes, equalBytes, fromHex, toHex, uint64be, utf8 } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { isqrt } from '../math/fixed.js';
 
-export class RandaoError extends Error {
+export class RandaoError extends EtmError<'randao'> {
   override name = 'RandaoError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('randao', message, options);
+  }
 }
 
 /** The largest onion accepted (2^24 layers: about 17 million hashes to build). */

@@ -3,6 +3,7 @@
  * stable (RPC clients and peers may branch on it); the message is geth-like and carries the
  * numbers that explain the refusal.
  */
+import { EtmError } from '../primitives/errors.js';
 export type TxErrorCode =
   | 'malformed'
   | 'oversized'
@@ -47,12 +48,6 @@ export const TX_ERROR_CODES: readonly TxErrorCode[] = [
   'value-to-system-account',
 ];
 
-export class TxError extends Error {
+export class TxError extends EtmError<TxErrorCode> {
   override name = 'TxError';
-  readonly code: TxErrorCode;
-
-  constructor(code: TxErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

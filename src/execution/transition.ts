@@ -14,8 +14,9 @@
  * RANDAO, turns, and at an epoch's end the election), see src/staking/block-hooks.ts.
  */
 import type { ChainParams } from '../chain/params.js';
-import { logsBloom, type StoredReceipt } from '../chain/receipt.js';
-import { BLOOM_BYTES, orBloom } from '../chain/bloom.js';
+import { logsBloom } from '../codec/receipt.js';
+import { orBloom } from '../crypto/bloom.js';
+import { BLOOM_BYTES, type Log, type StoredReceipt } from '../primitives/receipt.js';
 import type { StateDB } from '../state/state-db.js';
 import { TxError } from './errors.js';
 import { effectiveGasPrice, splitBaseFee } from './fees.js';
@@ -25,7 +26,7 @@ import {
   isSystemAccount,
   STAKING_ADDRESS,
   STAKING_REWARD_POOL,
-} from './system-accounts.js';
+} from '../primitives/system-addresses.js';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import {
@@ -37,7 +38,6 @@ import {
 } from '../staking/contract.js';
 import { applyBlockStaking, type CandidateWeighing } from '../staking/block-hooks.js';
 import { applyBlockEconomics, type BlockEconomicsOutput } from '../economics/block.js';
-import type { Log } from '../chain/receipt.js';
 
 export interface BlockEnv {
   chainId: bigint;

@@ -1,4 +1,5 @@
 /** Why a fixed-point operation failed. */
+import { EtmError } from '../primitives/errors.js';
 export type MathErrorCode =
   /** The argument is outside the function's domain (ln of a non-positive value, …). */
   | 'DOMAIN'
@@ -12,12 +13,6 @@ export type MathErrorCode =
   | 'INTERNAL';
 
 /** The one error type of `src/math`; `code` says which rule was broken. */
-export class MathError extends Error {
+export class MathError extends EtmError<MathErrorCode> {
   override readonly name = 'MathError';
-  constructor(
-    readonly code: MathErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }

@@ -26,6 +26,7 @@
  *     "log": { "format": "text", "level": "info" }     // optional: "json" for JSON lines
  *   }
  */
+import { EtmError } from '../primitives/errors.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -63,8 +64,12 @@ export interface NodeConfig {
   log: { format: LogFormat; level: LogLevel };
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends EtmError<'config'> {
   override name = 'ConfigError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('config', message, options);
+  }
 }
 
 function obj(v: unknown, what: string): Record<string, unknown> {

@@ -6,11 +6,11 @@
  * Time is a `Scheduler`: real timers in a node, virtual ones in the consensus simulator, which
  * runs this very driver.
  */
+import type { Address } from '../primitives/types.js';
 import { QbftEngine, type EngineStats } from '../consensus/engine.js';
 import type { ConsensusMessage } from '../consensus/messages.js';
 import type { DecodeError } from '../codec/rlp.js';
 import type {
-  Address,
   BlockCodec,
   CommitSeal,
   EngineConfig,

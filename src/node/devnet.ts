@@ -3,6 +3,7 @@
  * database under the data directory, the dev accounts funded at genesis, and JSON-RPC served by
  * the first node. The genesis file is written once and reused, so the chain survives restarts.
  */
+import { EtmError } from '../primitives/errors.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
@@ -22,8 +23,12 @@ export const DEV_ACCOUNT_BALANCE = 1_000_000n * ETM;
 /** Validator consensus keys come from the dev mnemonic too, on their own path. */
 export const DEV_VALIDATOR_PATH = "m/44'/60'/1'/0/";
 
-export class DevnetError extends Error {
+export class DevnetError extends EtmError<'devnet'> {
   override name = 'DevnetError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('devnet', message, options);
+  }
 }
 
 export interface DevnetOptions {

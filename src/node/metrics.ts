@@ -3,6 +3,7 @@
  * head height, consensus height and round, peers, mempool size, block import time, gossip
  * messages in and out, peer penalties and dropped queue entries.
  */
+import { EtmError } from '../primitives/errors.js';
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GossipTopic, P2pMetrics } from '../p2p/network.js';
@@ -10,8 +11,12 @@ import type { Offence } from '../p2p/penalties.js';
 import type { Verdict } from '../p2p/gossip.js';
 import type { Node } from './node.js';
 
-export class MetricsError extends Error {
+export class MetricsError extends EtmError<'metrics'> {
   override name = 'MetricsError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('metrics', message, options);
+  }
 }
 
 export class NodeMetrics implements P2pMetrics {

@@ -2,16 +2,17 @@
  * A node: chain, mempool, QBFT driver and network, wired together. The node is the shell that
  * owns time and I/O; every rule it applies lives in the pure modules it calls.
  */
+import type { Address } from '../primitives/types.js';
 import { join } from 'node:path';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { cachedRecover } from '../consensus/messages.js';
 import { Secp256k1Signer, secp256k1Recover } from '../consensus/crypto.js';
-import type { Address, EquivocationEvidence, Recover, Signer } from '../consensus/types.js';
+import type { EquivocationEvidence, Recover, Signer } from '../consensus/types.js';
 import { chainBlockCodec, decodeBlock, type Block } from '../chain/block.js';
 import { Chain, ImportError, type RandaoRevealer } from '../chain/chain.js';
 import type { Genesis } from '../chain/genesis.js';
-import type { StoredReceipt } from '../chain/receipt.js';
+import type { StoredReceipt } from '../primitives/receipt.js';
 import { ChainStore } from '../chain/store.js';
 import { TxError } from '../execution/errors.js';
 import { TxDecoder, type SignedTx } from '../execution/tx.js';

@@ -23,7 +23,7 @@ import { keccak256 } from '../crypto/keccak.js';
 import { addressOf } from '../crypto/secp256k1.js';
 import { createOnion, type Onion } from '../election/randao.js';
 import { intrinsicGas } from '../execution/tx.js';
-import { STAKING_ADDRESS } from '../execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import type { ChainParams } from '../chain/params.js';
 import type { StateDB } from '../state/state-db.js';
 import { STAKING_ABI } from '../staking/abi.js';

@@ -10,7 +10,7 @@ import type { LogMatcher } from '../rpc/log-filter.js';
 import type { WorkTask } from '../rpc/work.js';
 import { EMPTY_OMMERS_HASH, ZERO_NONCE } from '../chain/header.js';
 import { encodeExtraData } from '../consensus/extra-data.js';
-import type { StoredReceipt } from '../chain/receipt.js';
+import type { StoredReceipt } from '../primitives/receipt.js';
 import { TxError } from '../execution/errors.js';
 import { systemValueError } from '../execution/transition.js';
 import { intrinsicGas, type SignedTx } from '../execution/tx.js';
@@ -33,7 +33,7 @@ import type { Node } from './node.js';
 import { NodeStakingRpc } from './staking-rpc.js';
 import { epochOf } from '../staking/epochs.js';
 import { encodeErrorResult } from 'viem';
-import { STAKING_ADDRESS } from '../execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import { STAKING_ABI } from '../staking/abi.js';
 import { callStaking, Revert, stakingCallGas } from '../staking/contract.js';
 

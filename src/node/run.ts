@@ -1,4 +1,5 @@
 /** Running nodes: the RPC server, the per-block log line, and a single node from its config. */
+import { EtmError } from '../primitives/errors.js';
 import { readFileSync } from 'node:fs';
 import { toHex } from '../crypto/bytes.js';
 import { toChecksumAddress } from '../crypto/address.js';
@@ -14,8 +15,12 @@ import type { Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
 import { nodeInfo, WebApp } from './web-app.js';
 
-export class PortInUseError extends Error {
+export class PortInUseError extends EtmError<'port-in-use'> {
   override name = 'PortInUseError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('port-in-use', message, options);
+  }
 }
 
 /**

@@ -7,6 +7,7 @@
  * app learns what it runs against from /etm-ui.json; only `etm devnet` puts dev accounts there
  * (its well-known mnemonic's keys), a node started from a configuration file never does.
  */
+import { EtmError } from '../primitives/errors.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, sep } from 'node:path';
@@ -31,8 +32,12 @@ export interface WebAppInfo {
   devAccounts: { address: string; privateKey: string }[];
 }
 
-export class WebAppError extends Error {
+export class WebAppError extends EtmError<'web-app'> {
   override name = 'WebAppError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('web-app', message, options);
+  }
 }
 
 interface Asset {

@@ -3,14 +3,19 @@
  * The reader refuses a frame above its limit as soon as the length is known, before buffering
  * it, so a peer cannot make a node hold more than one frame's worth of its data.
  */
+import { EtmError } from '../primitives/errors.js';
 import './polyfill.js';
 import type { Libp2p } from 'libp2p';
 import { concatBytes } from '../crypto/bytes.js';
 
 export type Stream = Awaited<ReturnType<Libp2p['dialProtocol']>>;
 
-export class FrameError extends Error {
+export class FrameError extends EtmError<'frame'> {
   override name = 'FrameError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('frame', message, options);
+  }
 }
 
 /** Lengths are at most 2^35 - 1 (5 bytes of varint); limits are far smaller. */

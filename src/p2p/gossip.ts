@@ -6,11 +6,12 @@
  * round is the consensus engine's business; this layer only keeps out what no validator could
  * have sent, and what is too old to matter.
  */
+import type { Address } from '../primitives/types.js';
 import { asBytes, asList, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { rlpBytesLength } from '../codec/rlp-writer.js';
 import { decodeMessage } from '../consensus/messages.js';
 import { indexOfValidator } from '../consensus/quorum.js';
-import type { Address, Recover } from '../consensus/types.js';
+import type { Recover } from '../consensus/types.js';
 import type { TxErrorCode } from '../execution/errors.js';
 import type { Offence } from './penalties.js';
 

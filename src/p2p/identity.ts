@@ -2,6 +2,7 @@
  * The node's network identity: an Ed25519 key kept in the data directory, so its peer id (the
  * `/p2p/<id>` part of its address that others list as a bootnode) survives restarts.
  */
+import { EtmError } from '../primitives/errors.js';
 import './polyfill.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,8 +11,12 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 
 export type PeerKey = Awaited<ReturnType<typeof generateKeyPair>>;
 
-export class IdentityError extends Error {
+export class IdentityError extends EtmError<'identity'> {
   override name = 'IdentityError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('identity', message, options);
+  }
 }
 
 /** Where a data directory keeps its key. */

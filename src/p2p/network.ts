@@ -6,6 +6,8 @@
  * misbehaviour points and are disconnected and banned (penalties.ts), and every queue and
  * stream has a bound. See docs/network.md.
  */
+import { EtmError } from '../primitives/errors.js';
+import type { Address } from '../primitives/types.js';
 import './polyfill.js';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
@@ -20,7 +22,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { DecodeError } from '../codec/rlp.js';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
-import type { Address, Recover } from '../consensus/types.js';
+import type { Recover } from '../consensus/types.js';
 import type { NodeNetwork, PeerView } from '../node/network.js';
 import type { Logger } from '../node/logger.js';
 import { AdmissionQueue } from './admission.js';
@@ -105,8 +107,12 @@ export interface P2pOptions {
   penalties?: PenaltyOptions;
 }
 
-export class P2pError extends Error {
+export class P2pError extends EtmError<'p2p'> {
   override name = 'P2pError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('p2p', message, options);
+  }
 }
 
 /** Inbound consensus messages waiting for the node; the oldest are dropped beyond this. */

@@ -4,7 +4,7 @@
  * match looks addresses and topics up in sets. Checking a block then costs a few byte reads per
  * filter entry, and a log a few set lookups, however long the filter's lists are.
  */
-import { bloomHas, bloomProbe, type BloomProbe } from '../chain/bloom.js';
+import { bloomHas, bloomProbe, type BloomProbe } from '../crypto/bloom.js';
 import { toHex } from '../crypto/bytes.js';
 import type { RpcLog } from './backend.js';
 

@@ -18,6 +18,8 @@
  * candidate from its vote buckets (one record per 32 distinct `since` values), and walks only
  * the locks voting for producers (halving) and for the next validators (reward refresh).
  */
+import { EtmError } from '../primitives/errors.js';
+import type { Address } from '../primitives/types.js';
 import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { elect } from '../election/election.js';
 import { mixReveal, verifyReveal } from '../election/randao.js';
@@ -27,11 +29,15 @@ import { RewardLedger } from '../economics/ledger.js';
 import { epochOf, isEpochEnd } from './epochs.js';
 import { CONCAVE_ON_LOCK, type StakingParams } from './params.js';
 import { electionBar, keyInEpoch } from './eligibility.js';
-import { StakingStore, type Address, type EpochRecord } from './store.js';
+import { StakingStore, type EpochRecord } from './store.js';
 import { candidateWeight, electionWeight, lockWeight, performance, timeGain } from './weights.js';
 
-export class StakingBlockError extends Error {
+export class StakingBlockError extends EtmError<'staking-block'> {
   override name = 'StakingBlockError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('staking-block', message, options);
+  }
 }
 
 export interface BlockStakingInput {

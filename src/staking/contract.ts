@@ -4,6 +4,8 @@
  * throws a Revert with a reason; the caller rolls the state back on a revert. Pure and
  * synchronous over a StateDB.
  */
+import { EtmError } from '../primitives/errors.js';
+import type { Address } from '../primitives/types.js';
 import {
   decodeFunctionData,
   encodeAbiParameters,
@@ -13,26 +15,24 @@ import {
   type Hex,
 } from 'viem';
 import { bytesToBigint, compareBytes, fromHex, toHex } from '../crypto/bytes.js';
-import type { Log } from '../chain/receipt.js';
+import type { Log } from '../primitives/receipt.js';
 import type { StateDB } from '../state/state-db.js';
-import { STAKING_ADDRESS } from '../execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import { STAKING_ABI } from './abi.js';
 import type { StakingParams } from './params.js';
 import { epochOf, epochBounds } from './epochs.js';
-import {
-  STATUS_TOMBSTONED,
-  StakingStore,
-  type Address,
-  type Candidate,
-  type Lock,
-} from './store.js';
+import { STATUS_TOMBSTONED, StakingStore, type Candidate, type Lock } from './store.js';
 import { electionBar } from './eligibility.js';
 import { lockWeight, timeGain } from './weights.js';
 import { pendingRewards, RewardLedger } from '../economics/ledger.js';
 
 /** A failed call: the state is rolled back and the reason returned as Error(string). */
-export class Revert extends Error {
+export class Revert extends EtmError<'revert'> {
   override name = 'Revert';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('revert', message, options);
+  }
 }
 
 /** Gas of each call beyond the transaction's intrinsic gas. */

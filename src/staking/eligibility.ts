@@ -5,14 +5,9 @@
  * onion, or a new commitment that takes effect by then. The consensus key it would serve with
  * is the pending one once that takes effect.
  */
+import type { Address } from '../primitives/types.js';
 import type { StakingParams } from './params.js';
-import {
-  STATUS_JAILED,
-  STATUS_TOMBSTONED,
-  type Address,
-  type Candidate,
-  type StakingStore,
-} from './store.js';
+import { STATUS_JAILED, STATUS_TOMBSTONED, type Candidate, type StakingStore } from './store.js';
 
 /** Why a candidate cannot be elected to serve in epoch `forEpoch`, or null when it can. */
 export function electionBar(

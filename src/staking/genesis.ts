@@ -3,12 +3,13 @@
  * a self-lock and its RANDAO commitment to an onion of `randaoLayers` layers) and the election
  * records of epochs 0 and 1, which both use the genesis validators.
  */
+import type { Address } from '../primitives/types.js';
 import type { StateDB } from '../state/state-db.js';
 import { toHex } from '../crypto/bytes.js';
 import { RewardLedger } from '../economics/ledger.js';
-import { VOTER_BONUS_POOL } from '../execution/system-accounts.js';
+import { VOTER_BONUS_POOL } from '../primitives/system-addresses.js';
 import type { StakingParams } from './params.js';
-import { StakingStore, STATUS_ACTIVE, type Address, type Lock } from './store.js';
+import { StakingStore, STATUS_ACTIVE, type Lock } from './store.js';
 
 export interface GenesisCandidate {
   operator: Address;

@@ -49,9 +49,8 @@ import {
 import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { StateDB } from '../state/state-db.js';
-import { STAKING_ADDRESS } from '../execution/system-accounts.js';
-
-export type Address = Uint8Array;
+import type { Address } from '../primitives/types.js';
+import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 
 export interface Lock {
   id: bigint;

@@ -7,6 +7,7 @@
  * node's bytes that builds the node without copying its items; it accepts exactly the canonical
  * encodings @ethereumjs/rlp accepts and throws InvalidNodeError for anything else.
  */
+import { EtmError } from '../primitives/errors.js';
 import {
   allocBytes,
   rlpBytesLength,
@@ -18,9 +19,12 @@ import {
 } from '../codec/rlp-writer.js';
 
 /** The store returned bytes that are not a valid trie node. */
-export class InvalidNodeError extends Error {
+export class InvalidNodeError extends EtmError<'INVALID_TRIE_NODE'> {
   override name = 'InvalidNodeError';
-  readonly code = 'INVALID_TRIE_NODE';
+
+  constructor(message: string) {
+    super('INVALID_TRIE_NODE', message);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

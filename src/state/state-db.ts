@@ -6,6 +6,7 @@
  * rollback. `commit()` writes the buffered changes into the tries in address order and
  * computes the state root once per block.
  */
+import { EtmError } from '../primitives/errors.js';
 import { equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { asBytes, rlpDecode, rlpEncode } from '../codec/rlp.js';
@@ -31,14 +32,8 @@ import {
 export type StateErrorCode =
   'BAD_ADDRESS' | 'BAD_STORAGE_KEY' | 'NO_CHECKPOINT' | 'OPEN_CHECKPOINT';
 
-export class StateError extends Error {
+export class StateError extends EtmError<StateErrorCode> {
   override name = 'StateError';
-  constructor(
-    readonly code: StateErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 interface AccountWrite {

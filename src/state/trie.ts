@@ -13,6 +13,7 @@
  * decoded in a bounded cache shared by the tries over that store (node-cache.ts), and memoised
  * for the life of the trie. Node encoding and decoding are in node-codec.ts.
  */
+import { EtmError } from '../primitives/errors.js';
 import { concatBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { rlpEncode } from '../codec/rlp.js';
@@ -75,14 +76,13 @@ export { InvalidNodeError };
 export const EMPTY_TRIE_ROOT: Uint8Array = keccak256(rlpEncode(new Uint8Array(0)));
 
 /** A node the trie needs is not in the store (pruned, or never persisted). */
-export class MissingNodeError extends Error {
+export class MissingNodeError extends EtmError<'MISSING_TRIE_NODE'> {
   override name = 'MissingNodeError';
-  readonly code = 'MISSING_TRIE_NODE';
   constructor(
     readonly hash: Uint8Array,
     what = 'trie node',
   ) {
-    super(`${what} ${toHex(hash)} is not in the node store`);
+    super('MISSING_TRIE_NODE', `${what} ${toHex(hash)} is not in the node store`);
   }
 }
 

@@ -12,7 +12,8 @@ import {
   unsealed,
   type Block,
 } from '../../src/chain/block.js';
-import { addToBloom, bloomMayContain, BLOOM_BYTES, orBloom } from '../../src/chain/bloom.js';
+import { addToBloom, bloomMayContain, orBloom } from '../../src/crypto/bloom.js';
+import { BLOOM_BYTES } from '../../src/primitives/receipt.js';
 import {
   decodeHeader,
   EMPTY_OMMERS_HASH,
@@ -26,9 +27,8 @@ import {
   encodeReceipt,
   encodeStoredReceipts,
   logsBloom,
-  type Log,
-  type StoredReceipt,
-} from '../../src/chain/receipt.js';
+} from '../../src/codec/receipt.js';
+import type { Log, StoredReceipt } from '../../src/primitives/receipt.js';
 import { DecodeError, rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
 import { encodeExtraData, forHashing } from '../../src/consensus/extra-data.js';
 import { concatBytes, fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';

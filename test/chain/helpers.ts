@@ -14,7 +14,7 @@ import type { CommitSeal } from '../../src/consensus/types.js';
 import { toChecksumAddress } from '../../src/crypto/address.js';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { addressOf, sign } from '../../src/crypto/secp256k1.js';
-import { STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { signTx } from '../execution/helpers.js';

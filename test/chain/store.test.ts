@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { blockHash, decodeBlock } from '../../src/chain/block.js';
 import type { Chain } from '../../src/chain/chain.js';
 import { genesisToJson } from '../../src/chain/genesis.js';
-import { decodeStoredReceipts, encodeStoredReceipts } from '../../src/chain/receipt.js';
+import { decodeStoredReceipts, encodeStoredReceipts } from '../../src/codec/receipt.js';
 import { StoreError } from '../../src/chain/store.js';
 import { toHex, uint64be } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
@@ -21,7 +21,7 @@ import {
   DAO_TREASURY,
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
-} from '../../src/execution/system-accounts.js';
+} from '../../src/primitives/system-addresses.js';
 import { economicState } from '../../src/economics/block.js';
 import {
   buildNext,

@@ -13,7 +13,7 @@ import { encodeExtraData } from '../../src/consensus/extra-data.js';
 import { concatBytes, equalBytes, toHex } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import { mixReveal } from '../../src/election/randao.js';
-import { DAO_TREASURY } from '../../src/execution/system-accounts.js';
+import { DAO_TREASURY } from '../../src/primitives/system-addresses.js';
 import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
 import { orderedTrieRoot } from '../../src/state/trie.js';
 import { signTx } from '../execution/helpers.js';

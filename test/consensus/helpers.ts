@@ -4,6 +4,7 @@
  *
  * Test block = RLP [height, payload]; its digest is keccak256 of those bytes.
  */
+import type { Address } from '../../src/primitives/types.js';
 import { bigintToFixed, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../../src/codec/rlp.js';
@@ -20,7 +21,6 @@ import {
 } from '../../src/consensus/messages.js';
 import {
   MessageType,
-  type Address,
   type BlockCodec,
   type EngineConfig,
   type EngineEffect,

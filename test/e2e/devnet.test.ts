@@ -17,7 +17,7 @@ import { JsonRpcProvider, Wallet } from 'ethers';
 import { toHex } from '../../src/crypto/bytes.js';
 import { blockHash } from '../../src/chain/block.js';
 import { DEV_MNEMONIC } from '../../src/crypto/mnemonic.js';
-import { DAO_TREASURY } from '../../src/execution/system-accounts.js';
+import { DAO_TREASURY } from '../../src/primitives/system-addresses.js';
 import { DEV_ACCOUNT_BALANCE, type Devnet } from '../../src/node/devnet.js';
 import { Node } from '../../src/node/node.js';
 import { devnet, etmChain, tempDir, waitForHeight } from './helpers.js';

@@ -17,7 +17,7 @@ import {
 import { mnemonicToAccount } from 'viem/accounts';
 import { toHex } from '../../src/crypto/bytes.js';
 import { DEV_MNEMONIC } from '../../src/crypto/mnemonic.js';
-import { DAO_TREASURY, STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
+import { DAO_TREASURY, STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import type { Devnet } from '../../src/node/devnet.js';
 import { devnet, etmChain, tempDir, waitForHeight } from './helpers.js';

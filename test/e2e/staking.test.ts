@@ -15,7 +15,7 @@ import {
 import { mnemonicToAccount } from 'viem/accounts';
 import { toHex } from '../../src/crypto/bytes.js';
 import { DEV_MNEMONIC } from '../../src/crypto/mnemonic.js';
-import { STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { onionFromKey } from '../../src/node/randao.js';
 import type { Devnet } from '../../src/node/devnet.js';

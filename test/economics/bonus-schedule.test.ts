@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { economicState } from '../../src/economics/block.js';
 import { BONUS_STAGES, bonusPerBlock, bonusScheduleTotal } from '../../src/economics/bonus.js';
-import { VOTER_BONUS_POOL } from '../../src/execution/system-accounts.js';
+import { VOTER_BONUS_POOL } from '../../src/primitives/system-addresses.js';
 import { ETM, makeWorld, TEST_PARAMS } from './world.js';
 
 const CENT = ETM / 100n;

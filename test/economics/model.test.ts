@@ -27,6 +27,7 @@
  * itself. ε = 10^-3 unit covers the accumulators' carried remainders being divided by a changed
  * total (< amount·Σ S'/S·10^-36 ≈ 10^-10 units here; see accumulator.test.ts).
  */
+import type { Address } from '../../src/primitives/types.js';
 import fc from 'fast-check';
 import { decodeFunctionResult } from 'viem';
 import { describe, expect, it } from 'vitest';
@@ -37,10 +38,10 @@ import { bonusPerBlock } from '../../src/economics/bonus.js';
 import { perBlockRate } from '../../src/economics/inflation.js';
 import type { ChainParams } from '../../src/chain/params.js';
 import { pendingRewards } from '../../src/economics/ledger.js';
-import { STAKING_REWARD_POOL, VOTER_BONUS_POOL } from '../../src/execution/system-accounts.js';
+import { STAKING_REWARD_POOL, VOTER_BONUS_POOL } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { epochBounds, epochOf, isEpochEnd } from '../../src/staking/epochs.js';
-import type { Address } from '../../src/staking/store.js';
+
 import { add, cmp, q, show, sub, ZERO_Q, type Q } from './rational.js';
 import { ETM, makeWorld, TEST_PARAMS, ZERO, type AfterEconomics, type World } from './world.js';
 

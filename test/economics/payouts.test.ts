@@ -13,7 +13,7 @@ import {
   DAO_TREASURY,
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
-} from '../../src/execution/system-accounts.js';
+} from '../../src/primitives/system-addresses.js';
 import type { ChainParams } from '../../src/chain/params.js';
 import { ETM, makeWorld, TEST_PARAMS, type World } from './world.js';
 

@@ -8,7 +8,7 @@ import { encodeFunctionData } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { economicState } from '../../src/economics/block.js';
-import { DAO_TREASURY, STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
+import { DAO_TREASURY, STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import type { SignedTx } from '../../src/execution/tx.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { STAKING_GAS } from '../../src/staking/contract.js';

@@ -4,6 +4,7 @@
  * a block's state transition does after its transactions (applyBlockEconomics, then
  * applyBlockStaking with the proposer's RANDAO reveal).
  */
+import type { Address } from '../../src/primitives/types.js';
 import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
@@ -17,13 +18,13 @@ import {
   STAKING_ADDRESS,
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
-} from '../../src/execution/system-accounts.js';
+} from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { applyBlockStaking, nextMix, nextRevealOf } from '../../src/staking/block-hooks.js';
 import { callStaking, Revert, type CallResult } from '../../src/staking/contract.js';
 import { epochOf } from '../../src/staking/epochs.js';
 import { writeGenesisStaking } from '../../src/staking/genesis.js';
-import { StakingStore, type Address } from '../../src/staking/store.js';
+import { StakingStore } from '../../src/staking/store.js';
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
 

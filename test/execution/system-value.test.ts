@@ -17,7 +17,7 @@ import {
   STAKING_REWARD_POOL,
   SYSTEM_ACCOUNTS,
   VOTER_BONUS_POOL,
-} from '../../src/execution/system-accounts.js';
+} from '../../src/primitives/system-addresses.js';
 import { applyTransaction, type BlockEnv } from '../../src/execution/transition.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { StateDB } from '../../src/state/state-db.js';

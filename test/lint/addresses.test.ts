@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getAddress, isAddress } from 'viem';
 import { toChecksumAddress } from '../../src/crypto/address.js';
-import { SYSTEM_ACCOUNTS } from '../../src/execution/system-accounts.js';
+import { SYSTEM_ACCOUNTS } from '../../src/primitives/system-addresses.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

@@ -9,7 +9,7 @@ import { concatBytes, toHex, uint64be, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import { addressOf } from '../../src/crypto/secp256k1.js';
 import { createOnion } from '../../src/election/randao.js';
-import { STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { TxDecoder } from '../../src/execution/tx.js';
 import { onionFromKey, RandaoKeeper, renewalDue } from '../../src/node/randao.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toChecksumAddress } from '../../src/crypto/address.js';
 import { toHex } from '../../src/crypto/bytes.js';
-import { DAO_TREASURY, VOTER_BONUS_POOL } from '../../src/execution/system-accounts.js';
+import { DAO_TREASURY, VOTER_BONUS_POOL } from '../../src/primitives/system-addresses.js';
 import { Node } from '../../src/node/node.js';
 import { NodeRpcBackend } from '../../src/node/rpc-backend.js';
 import { RpcError } from '../../src/rpc/backend.js';

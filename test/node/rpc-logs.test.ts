@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockHash } from '../../src/chain/block.js';
 import { ChainStore } from '../../src/chain/store.js';
 import { toHex } from '../../src/crypto/bytes.js';
-import { STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { Node } from '../../src/node/node.js';
 import { NodeRpcBackend } from '../../src/node/rpc-backend.js';
 import { RpcHandler } from '../../src/rpc/handler.js';

@@ -16,7 +16,7 @@ import { sign } from '../../src/crypto/secp256k1.js';
 import { commitSealDigest } from '../../src/consensus/messages.js';
 import { blockHash } from '../../src/chain/block.js';
 import { elect } from '../../src/election/election.js';
-import { STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
 import { devGenesis, DEV_VALIDATOR_PATH } from '../../src/node/devnet.js';
 import { onionFromKey } from '../../src/node/randao.js';

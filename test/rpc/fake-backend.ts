@@ -23,7 +23,7 @@ import {
 import { equalBytes, fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import type { LogMatcher } from '../../src/rpc/log-filter.js';
-import { addToBloom } from '../../src/chain/bloom.js';
+import { addToBloom } from '../../src/crypto/bloom.js';
 
 export const CHAIN_ID = 4543565n;
 export const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';

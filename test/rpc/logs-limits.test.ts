@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addToBloom, BLOOM_BYTES, bloomMayContain } from '../../src/chain/bloom.js';
+import { addToBloom, bloomMayContain } from '../../src/crypto/bloom.js';
+import { BLOOM_BYTES } from '../../src/primitives/receipt.js';
 import { toHex } from '../../src/crypto/bytes.js';
 import { RpcHandler } from '../../src/rpc/handler.js';
 import { LogMatcher } from '../../src/rpc/log-filter.js';

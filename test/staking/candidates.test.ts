@@ -4,6 +4,7 @@
  * onions that run out (blocks without a reveal, no seat) and are renewed with renewRandao or
  * with a consensus key rotated through updateCandidate, effective at a defined height.
  */
+import type { Address } from '../../src/primitives/types.js';
 import { describe, expect, it } from 'vitest';
 import { decodeEventLog, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
@@ -17,7 +18,7 @@ import {
 } from '../../src/staking/block-hooks.js';
 import { callStaking, Revert } from '../../src/staking/contract.js';
 import { epochBounds, epochOf } from '../../src/staking/epochs.js';
-import { STATUS_TOMBSTONED, type Address } from '../../src/staking/store.js';
+import { STATUS_TOMBSTONED } from '../../src/staking/store.js';
 import { ETM, makeWorld, TEST_PARAMS, ZERO, type World } from '../economics/world.js';
 
 const hex = (a: Uint8Array) => toHex(a) as Hex;

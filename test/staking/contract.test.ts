@@ -12,7 +12,7 @@ import {
 } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
-import { STAKING_ADDRESS } from '../../src/execution/system-accounts.js';
+import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { callStaking, Revert } from '../../src/staking/contract.js';
 import { StakingStore } from '../../src/staking/store.js';

@@ -4,13 +4,14 @@
  * voters' refresh, with commits in between, must keep the buckets equal to the aggregation of the
  * locks, and weighing from the buckets must give exactly what the per-lock formula gives.
  */
+import type { Address } from '../../src/primitives/types.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
 import { RewardLedger } from '../../src/economics/ledger.js';
-import { STAKING_REWARD_POOL } from '../../src/execution/system-accounts.js';
+import { STAKING_REWARD_POOL } from '../../src/primitives/system-addresses.js';
 import { SCALE } from '../../src/math/fixed.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { halveProducers, weighCandidates } from '../../src/staking/block-hooks.js';
@@ -18,7 +19,7 @@ import { callStaking, Revert } from '../../src/staking/contract.js';
 import { epochOf } from '../../src/staking/epochs.js';
 import { writeGenesisStaking } from '../../src/staking/genesis.js';
 import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../../src/staking/params.js';
-import { StakingStore, type Address, type Lock } from '../../src/staking/store.js';
+import { StakingStore, type Lock } from '../../src/staking/store.js';
 import {
   candidateWeight,
   electionWeight,

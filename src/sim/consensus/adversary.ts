@@ -17,6 +17,7 @@
  *   replay             re-sends messages of heights already decided;
  *   stranger           a key outside every validator set sending every kind of message.
  */
+import type { Address } from '../../primitives/types.js';
 import { decodeBlock, encodeBlock } from '../../chain/block.js';
 import { headerHash } from '../../chain/header.js';
 import { rlpEncode } from '../../codec/rlp.js';
@@ -33,7 +34,7 @@ import {
   type SignedPayload,
 } from '../../consensus/messages.js';
 import { quorumSize } from '../../consensus/quorum.js';
-import { MessageType, type Address, type Signer } from '../../consensus/types.js';
+import { MessageType, type Signer } from '../../consensus/types.js';
 import type { Prng } from '../prng.js';
 import { SIM_CHAIN_ID } from './block.js';
 import type { Adversary } from './scenario.js';

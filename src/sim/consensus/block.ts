@@ -9,9 +9,10 @@
  * binding check (body ↔ header), height and parent, coinbase = proposer of (height, proposal
  * round), the validity mark and the parent's commit certificate.
  */
+import type { Address } from '../../primitives/types.js';
 import { decodeBlock, encodeBlock, inspectProposedBlock, type Block } from '../../chain/block.js';
 import type { Header } from '../../chain/header.js';
-import { BLOOM_BYTES } from '../../chain/bloom.js';
+import { BLOOM_BYTES } from '../../primitives/receipt.js';
 import { rlpEncode } from '../../codec/rlp.js';
 import {
   CertificateError,
@@ -19,7 +20,7 @@ import {
   type ParentCertificate,
 } from '../../consensus/certificate.js';
 import { proposerOf } from '../../consensus/quorum.js';
-import type { Address, Recover } from '../../consensus/types.js';
+import type { Recover } from '../../consensus/types.js';
 import { equalBytes, toHex, utf8 } from '../../crypto/bytes.js';
 import { keccak256 } from '../../crypto/keccak.js';
 import { EMPTY_TRIE_ROOT, orderedTrieRoot } from '../../state/trie.js';

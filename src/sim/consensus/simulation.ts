@@ -16,6 +16,7 @@
  * digests for one (height, round, type), that honest engines stay within their memory bounds
  * under floods, and liveness once the faults are over.
  */
+import type { Address } from '../../primitives/types.js';
 import { toHex, equalBytes } from '../../crypto/bytes.js';
 import { keccak256 } from '../../crypto/keccak.js';
 import { chainBlockCodec } from '../../chain/block.js';
@@ -30,7 +31,6 @@ import { maxFaulty, roundTimeoutMs } from '../../consensus/quorum.js';
 import {
   engineConfig,
   MessageType,
-  type Address,
   type BlockCodec,
   type BlockInfo,
   type CommitSeal,

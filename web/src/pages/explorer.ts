@@ -11,7 +11,7 @@ import {
   type Transaction,
   type TransactionReceipt,
 } from 'viem';
-import { STAKING_ADDRESS as STAKING_BYTES } from '../../../src/execution/system-accounts.js';
+import { STAKING_ADDRESS as STAKING_BYTES } from '../../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../../src/staking/abi.js';
 import type { App, Page } from '../app.js';
 import {

@@ -1,7 +1,6 @@
 /** Ethereum's 2048-bit logs bloom: three 11-bit indices from keccak256 of each address and topic. */
-import { keccak256 } from '../crypto/keccak.js';
-
-export const BLOOM_BYTES = 256;
+import { BLOOM_BYTES } from '../primitives/receipt.js';
+import { keccak256 } from './keccak.js';
 
 export function addToBloom(bloom: Uint8Array, value: Uint8Array): void {
   const h = keccak256(value);

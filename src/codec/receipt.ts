@@ -4,30 +4,10 @@
  * with each log RLP [address, [topic…], data]. The node stores a receipt together with the
  * values clients ask for that are not in the consensus encoding (gas used, effective price).
  */
-import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
+import { asBytes, asList, asUint, rlpDecode, rlpEncode } from './rlp.js';
 import { concatBytes } from '../crypto/bytes.js';
-import { addToBloom, BLOOM_BYTES } from './bloom.js';
-
-export interface Log {
-  address: Uint8Array;
-  topics: Uint8Array[];
-  data: Uint8Array;
-}
-
-export interface Receipt {
-  type: number;
-  /** 1 success, 0 failure. */
-  status: 0 | 1;
-  cumulativeGasUsed: bigint;
-  logsBloom: Uint8Array;
-  logs: Log[];
-}
-
-/** A receipt as stored: the consensus receipt plus per-transaction figures. */
-export interface StoredReceipt extends Receipt {
-  gasUsed: bigint;
-  effectiveGasPrice: bigint;
-}
+import { addToBloom } from '../crypto/bloom.js';
+import { BLOOM_BYTES, type Log, type Receipt, type StoredReceipt } from '../primitives/receipt.js';
 
 export function logsBloom(logs: Log[]): Uint8Array {
   const bloom = new Uint8Array(BLOOM_BYTES);

@@ -1,0 +1,35 @@
+/**
+ * Fixed addresses of the system contracts and system accounts (PROTOCOL §3), in their EIP-55
+ * form. They have no private key; the node moves their funds by protocol rules only.
+ */
+import type { Address } from './types.js';
+
+/** The 20 bytes of a 0x-prefixed 40-digit hex literal (only these constants use it). */
+function systemAddress(hex: string): Address {
+  const out = new Uint8Array(20);
+  for (let i = 0; i < 20; i++) out[i] = Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  return out;
+}
+
+export const STAKING_ADDRESS = systemAddress('0xE7a0000000000000000000000000000000000001');
+export const GOVERNANCE_ADDRESS = systemAddress('0xE7a0000000000000000000000000000000000002');
+export const EVIDENCE_ADDRESS = systemAddress('0xE7A0000000000000000000000000000000000003');
+export const STAKING_REWARD_POOL = systemAddress('0xE7A00000000000000000000000000000000000A0');
+export const VOTER_BONUS_POOL = systemAddress('0xE7a00000000000000000000000000000000000b0');
+export const DAO_TREASURY = systemAddress('0xe7A00000000000000000000000000000000000f0');
+
+/** Every system address: value reaches them only through a payable system call. */
+export const SYSTEM_ACCOUNTS: readonly Address[] = [
+  STAKING_ADDRESS,
+  GOVERNANCE_ADDRESS,
+  EVIDENCE_ADDRESS,
+  STAKING_REWARD_POOL,
+  VOTER_BONUS_POOL,
+  DAO_TREASURY,
+];
+
+export function isSystemAccount(address: Address): boolean {
+  return SYSTEM_ACCOUNTS.some(
+    (a) => a.length === address.length && a.every((b, i) => b === address[i]),
+  );
+}
