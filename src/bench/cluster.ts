@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Genesis } from '../chain/genesis.js';
 import { RecoveryPool } from '../crypto/recovery-pool.js';
-import { LocalNetwork } from '../node/network.js';
+import { LocalNetwork } from '../p2p/local-network.js';
 import { Node } from '../node/node.js';
 import { startRpc } from '../node/run.js';
 

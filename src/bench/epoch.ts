@@ -18,17 +18,19 @@ import { addressOf } from '../crypto/secp256k1.js';
 import { buildGenesis, DEVNET_CHAIN_ID, parseGenesis } from '../chain/genesis.js';
 import { ETM, type ChainParams } from '../chain/params.js';
 import { executeBlock, type BlockEnv } from '../execution/transition.js';
-import { callStaking } from '../staking/contract.js';
+import { callContract } from '../execution/call.js';
+import { stakingContract } from '../execution/modules/staking.js';
 import { STAKING_ABI } from '../staking/abi.js';
 import { halveProducers, weighCandidates } from '../staking/block-hooks.js';
 import { epochOf } from '../staking/epochs.js';
-import { StakingStore, type EpochRecord } from '../staking/store.js';
 import { RewardLedger } from '../economics/ledger.js';
 import { elect } from '../election/election.js';
 import { StateDB } from '../state/state-db.js';
 import { MemoryNodeStore } from '../state/trie.js';
 import { benchKey } from './load.js';
 import { median, round } from './stats.js';
+import { stakingStores } from '../staking/stores.js';
+import type { EpochRecord } from '../staking/election-store.js';
 
 export interface EpochResult {
   candidates: number;
@@ -107,7 +109,7 @@ export function runEpoch(o: {
       const a = state.getAccount(sender);
       state.putAccount(sender, { ...a, balance: a.balance - value });
     }
-    callStaking({ state, params, height, sender, value }, data);
+    callContract(stakingContract, { state, params, height, sender, value }, data);
   };
   const commit = (state: StateDB) => {
     const c = state.commit();
@@ -173,7 +175,7 @@ export function runEpoch(o: {
       const keys = producers.map((_, i) => addr('consensus', i));
       const epoch = epochOf(TRANSITION, params);
       state = new StateDB(root, store);
-      const staking = new StakingStore(state);
+      const staking = stakingStores(state);
       const record: EpochRecord = {
         validators: keys,
         operators: producers,
@@ -183,9 +185,9 @@ export function runEpoch(o: {
         filled: [],
         electedAt: TRANSITION - 2n * EPOCH_BLOCKS,
       };
-      staking.setEpochRecord(epoch, record);
-      staking.setEpochRecord(epoch + 1n, record);
-      staking.setProduced(epoch, [...producers].sort(compareBytes));
+      staking.elections.setEpochRecord(epoch, record);
+      staking.elections.setEpochRecord(epoch + 1n, record);
+      staking.elections.setProduced(epoch, [...producers].sort(compareBytes));
       commit(state);
       const runs = Array.from({ length: TRANSITION_RUNS }, () =>
         timeBlock(root, store, params, validator, keys, TRANSITION),
@@ -197,11 +199,11 @@ export function runEpoch(o: {
         totalMs: round(median(runs.map((x) => x.executeMs + x.commitMs)), 1),
       };
       steps = timeSteps(root, store, params, epoch, record);
-      const s = new StakingStore(new StateDB(root, store));
+      const s = stakingStores(new StateDB(root, store));
       let producerLocks = 0;
-      for (const op of producers) producerLocks += Number(s.voteCount(op));
+      for (const op of producers) producerLocks += Number(s.locks.voteCount(op));
       let buckets = 0;
-      for (const op of operators) buckets += Number(s.bucketCount(op));
+      for (const op of operators) buckets += Number(s.locks.bucketCount(op));
       shape = { producers: producers.length, producerLocks, buckets };
     }
   }
@@ -224,7 +226,7 @@ function timeSteps(
   epoch: bigint,
   current: EpochRecord,
 ): EpochResult['transitionSteps'] {
-  const fresh = () => new StakingStore(new StateDB(root, store));
+  const fresh = () => stakingStores(new StateDB(root, store));
   const timed = <T>(f: () => T): [T, number] => {
     const t0 = performance.now();
     const r = f();

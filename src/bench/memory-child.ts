@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { toHex, uint64be } from '../crypto/bytes.js';
 import { genesisToJson, parseGenesis } from '../chain/genesis.js';
 import { keccak256 } from '../crypto/keccak.js';
-import { LocalNetwork } from '../node/network.js';
+import { LocalNetwork } from '../p2p/local-network.js';
 import { Node } from '../node/node.js';
 import { benchGenesis, benchKey, makeSenders, SENDER_BALANCE, signTransfers } from './load.js';
 import type { MemoryResult } from './memory.js';

@@ -36,7 +36,6 @@ import {
   type RevealDue,
 } from '../staking/block-hooks.js';
 import { epochOf } from '../staking/epochs.js';
-import { StakingStore } from '../staking/store.js';
 import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from './block.js';
 import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
@@ -44,6 +43,7 @@ import { encodeReceipt, encodeStoredReceipts, decodeStoredReceipts } from '../co
 import type { StoredReceipt } from '../primitives/receipt.js';
 import type { ChainStore } from './store.js';
 import type { ChainParams } from './params.js';
+import { stakingStores } from '../staking/stores.js';
 
 /** Blocks kept decoded in memory (the head and recent ones serve RPC and import). */
 const BLOCK_CACHE_SIZE = 256;
@@ -292,7 +292,9 @@ export class Chain {
     };
     add(this.validatorsAt(height));
     add(this.validatorsAt(height + this.params.epochBlocks));
-    const next = new StakingStore(this.headState()).epochRecord(epochOf(height, this.params) + 1n);
+    const next = stakingStores(this.headState()).elections.epochRecord(
+      epochOf(height, this.params) + 1n,
+    );
     if (next) add(next.validators);
     return [...out.values()];
   }

@@ -40,7 +40,8 @@ import {
   type ChainParams,
 } from './params.js';
 import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../staking/params.js';
-import { writeGenesisStaking, type GenesisCandidate } from '../staking/genesis.js';
+import type { GenesisCandidate } from '../staking/genesis.js';
+import { writeModulesGenesis } from '../execution/registry.js';
 import { VOTER_BONUS_POOL } from '../primitives/system-addresses.js';
 import { fromHex } from '../crypto/bytes.js';
 import { genesisMix } from '../election/randao.js';
@@ -392,7 +393,13 @@ export function buildGenesis(
   const bonusPool = (allocated * share) / (WAD - share);
   const pool = state.getAccount(VOTER_BONUS_POOL);
   state.putAccount(VOTER_BONUS_POOL, { ...pool, balance: pool.balance + bonusPool });
-  writeGenesisStaking(state, g.validators, g.candidates, g.params, allocated + bonusPool);
+  writeModulesGenesis({
+    state,
+    params: g.params,
+    validators: g.validators,
+    candidates: g.candidates,
+    supply: allocated + bonusPool,
+  });
   const root = commit(state);
   const header: Header = {
     parentHash: ZERO_HASH,

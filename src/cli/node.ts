@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { unlockKeystoreFile } from './keys.js';
 import { PASSWORD_ENV, resolvePassword } from './password.js';
 import { loadNodeConfig } from '../node/config.js';
-import { createLogger, type LogFormat, type LogLevel } from '../node/logger.js';
+import { createLogger, type LogFormat, type LogLevel } from '../log/logger.js';
 import { startConfiguredNode } from '../node/run.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { toHex } from '../crypto/bytes.js';

@@ -29,13 +29,16 @@ import {
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
 } from '../primitives/system-addresses.js';
+import { recordServing } from '../staking/block-hooks.js';
 import { epochBounds, epochOf, isEpochEnd } from '../staking/epochs.js';
+import { RewardLedger } from './ledger.js';
 import type { StakingParams } from '../staking/params.js';
-import { StakingStore, type EconomicState } from '../staking/store.js';
 import { share } from './accumulator.js';
 import { bonusPerBlock } from './bonus.js';
 import { inflationRateAt, mintBlock, perBlockRate, splitMint } from './inflation.js';
 import type { EconomicsParams } from './params.js';
+import { stakingStores, type StakingStores } from '../staking/stores.js';
+import { type EconomicState, RewardStore } from './reward-store.js';
 
 const BPS = 10_000n;
 
@@ -77,13 +80,12 @@ function move(state: StateDB, from: Address, to: Address, amount: bigint): void 
   credit(state, to, amount);
 }
 
-export function applyBlockEconomics(
-  state: StateDB,
-  input: BlockEconomicsInput,
-): BlockEconomicsOutput {
-  const store = new StakingStore(state);
+/** Steps 1–3 in every block: mint, the proposer's share, the bonus (paid at an epoch's end). */
+export function rewardsEndBlock(state: StateDB, input: BlockEconomicsInput): BlockEconomicsOutput {
+  const store = stakingStores(state);
+  const rewards = new RewardStore(state);
   const { params, height } = input;
-  let econ = store.economics();
+  let econ = rewards.economics();
 
   // 1. Mint.
   const rate = perBlockRate(inflationRateAt(height, params), params.blocksPerYear);
@@ -105,7 +107,7 @@ export function applyBlockEconomics(
   // 2. The proposer's share.
   credit(state, STAKING_REWARD_POOL, split.proposer);
   const proposerTotal = split.proposer + input.proposerFees;
-  const { commission, voters } = payProposer(state, store, input.coinbase, proposerTotal);
+  const { commission, voters } = payProposer(state, store, rewards, input.coinbase, proposerTotal);
 
   // 3. The voter bonus. The epoch's draw uses the mix after its first block with a reveal by
   // another proposer than the previous epoch's last block's: nobody could know it while votes
@@ -131,7 +133,7 @@ export function applyBlockEconomics(
     // No such block in the whole epoch (every other proposer exhausted or absent): the
     // epoch's last mix, which only its proposer could bias, and only by withholding.
     const seed = econ.bonusSeedAt >= first ? econ.bonusSeed : input.mix;
-    bonusPaid = payBonus(state, store, input, econ.bonusPending, seed);
+    bonusPaid = payBonus(state, store, rewards, input, econ.bonusPending, seed);
     // What was not paid (forfeits, the odd units of the split) is released again later.
     econ = {
       ...econ,
@@ -140,7 +142,7 @@ export function applyBlockEconomics(
       lastEpochProposer: input.coinbase,
     };
   }
-  store.setEconomics(econ);
+  rewards.setEconomics(econ);
   return {
     minted,
     commission,
@@ -151,28 +153,39 @@ export function applyBlockEconomics(
   };
 }
 
+/**
+ * At an epoch's last block, after the staking module's election: the voters of the next epoch's
+ * validators are re-weighed (they share its rewards by their weight as it begins).
+ */
+export function rewardsEndEpoch(state: StateDB, input: BlockEconomicsInput): void {
+  const { params, height } = input;
+  const coming = recordServing(stakingStores(state), epochOf(height, params) + 1n);
+  new RewardLedger(state, params, height).refreshVoters(coming.operators);
+}
+
 function payProposer(
   state: StateDB,
-  store: StakingStore,
+  store: StakingStores,
+  rewards: RewardStore,
   coinbase: Address,
   total: bigint,
 ): { commission: bigint; voters: bigint } {
-  const operator = store.operatorOfKey(coinbase);
+  const operator = store.candidates.operatorOfKey(coinbase);
   if (!operator) {
     move(state, STAKING_REWARD_POOL, coinbase, total);
     return { commission: total, voters: 0n };
   }
-  const c = store.getCandidate(operator)!;
+  const c = store.candidates.getCandidate(operator)!;
   const commission = (total * c.commissionBps) / BPS;
   const rest = total - commission;
-  const cr = store.candidateRewards(operator);
+  const cr = rewards.candidateRewards(operator);
   if (cr.totalWeight === 0n) {
     move(state, STAKING_REWARD_POOL, operator, total);
     return { commission: total, voters: 0n };
   }
   move(state, STAKING_REWARD_POOL, operator, commission);
   const a = share(cr, rest, cr.totalWeight);
-  store.setCandidateRewards(operator, { ...cr, acc: a.acc, rem: a.rem });
+  rewards.setCandidateRewards(operator, { ...cr, acc: a.acc, rem: a.rem });
   return { commission, voters: rest };
 }
 
@@ -182,7 +195,8 @@ function payProposer(
  */
 function payBonus(
   state: StateDB,
-  store: StakingStore,
+  store: StakingStores,
+  rewards: RewardStore,
   input: BlockEconomicsInput,
   amount: bigint,
   seed: Uint8Array,
@@ -193,13 +207,13 @@ function payBonus(
   const drawn = bonusDraw(seed, K);
   let paid = 0n;
   input.validators.forEach((key, k) => {
-    const operator = store.operatorOfKey(key);
+    const operator = store.candidates.operatorOfKey(key);
     if (!operator) return;
-    const cr = store.candidateRewards(operator);
+    const cr = rewards.candidateRewards(operator);
     if (cr.totalWeight === 0n) return;
     const due = even + (BigInt(k) === drawn ? amount / 2n : 0n);
     const a = share(cr, due, cr.totalWeight);
-    store.setCandidateRewards(operator, { ...cr, acc: a.acc, rem: a.rem });
+    rewards.setCandidateRewards(operator, { ...cr, acc: a.acc, rem: a.rem });
     paid += due;
   });
   move(state, VOTER_BONUS_POOL, STAKING_REWARD_POOL, paid);
@@ -215,5 +229,5 @@ export function bonusDraw(seed: Uint8Array, K: bigint): bigint {
 
 /** Economic state as stored, for views. */
 export function economicState(state: StateDB): EconomicState {
-  return new StakingStore(state).economics();
+  return new RewardStore(state).economics();
 }

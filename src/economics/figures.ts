@@ -10,9 +10,9 @@ import {
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
 } from '../primitives/system-addresses.js';
-import { StakingStore } from '../staking/store.js';
 import { inflationRateAt, inflationYear, nextInflationSwitch, perBlockRate } from './inflation.js';
 import type { EconomicsParams } from './params.js';
+import { RewardStore } from './reward-store.js';
 
 const WAD = 10n ** 18n;
 const WAD_TO_FIXED = SCALE / WAD;
@@ -62,7 +62,7 @@ export function economicsFigures(
   params: EconomicsParams,
   height: bigint,
 ): EconomicsFigures {
-  const e = new StakingStore(state).economics();
+  const e = new RewardStore(state).economics();
   const B = e.supply;
   const S = e.totalLocked;
   const rate = inflationRateAt(height, params);

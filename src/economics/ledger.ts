@@ -14,42 +14,47 @@
  * - settling adds what a lock earned to its `owed`; with autoCompound the owed amount is added
  *   to the lock instead. Unclaimed rewards sit in the staking reward pool account.
  *
- * The staking contract calls `detach` before it changes a lock and `attach` after.
+ * The staking contract calls `detach` before it changes a lock and `attach` after (the ledger is
+ * its RewardBook).
  */
-import type { Address } from '../primitives/types.js';
 import { equalBytes } from '../crypto/bytes.js';
-import type { StateDB } from '../state/state-db.js';
+import { assert } from '../primitives/errors.js';
 import { STAKING_REWARD_POOL } from '../primitives/system-addresses.js';
+import type { Address } from '../primitives/types.js';
+import type { StateDB } from '../state/state-db.js';
+import type { RewardBook } from '../staking/contract.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
+import { LockStore, type Lock } from '../staking/lock-store.js';
 import type { StakingParams } from '../staking/params.js';
-import { StakingStore, type EconomicState, type Lock, type LockRewards } from '../staking/store.js';
 import { lockWeight, timeGain } from '../staking/weights.js';
 import { dueSince } from './accumulator.js';
+import { RewardStore, type EconomicState, type LockRewards } from './reward-store.js';
 
 /** What a lock can claim now: settled plus not yet settled rewards. */
-export function pendingRewards(store: StakingStore, lock: Lock): bigint {
-  const r = store.lockRewards(lock.id);
-  return r.owed + unsettled(store, store.economics(), lock, r);
+export function pendingRewards(rewards: RewardStore, lock: Lock): bigint {
+  const r = rewards.lockRewards(lock.id);
+  return r.owed + unsettled(rewards, rewards.economics(), lock, r);
 }
 
-function unsettled(store: StakingStore, econ: EconomicState, lock: Lock, r: LockRewards): bigint {
+function unsettled(rewards: RewardStore, econ: EconomicState, lock: Lock, r: LockRewards): bigint {
   let due = dueSince(lock.amount, econ.stakeAcc, r.stakeSnap);
   if (lock.candidate && r.weight > 0n)
-    due += dueSince(r.weight, store.candidateRewards(lock.candidate).acc, r.voteSnap);
+    due += dueSince(r.weight, rewards.candidateRewards(lock.candidate).acc, r.voteSnap);
   return due;
 }
 
 function moveBalance(state: StateDB, from: Address, to: Address, amount: bigint): void {
   if (amount === 0n) return;
   const a = state.getAccount(from);
-  if (a.balance < amount) throw new Error(`system account short of ${amount - a.balance} units`);
+  assert(a.balance >= amount, () => `system account short of ${amount - a.balance} units`);
   state.putAccount(from, { ...a, balance: a.balance - amount });
   const b = state.getAccount(to);
   state.putAccount(to, { ...b, balance: b.balance + amount });
 }
 
-export class RewardLedger {
-  private readonly store: StakingStore;
+export class RewardLedger implements RewardBook<LockRewards> {
+  private readonly locks: LockStore;
+  private readonly rewards: RewardStore;
   /** A vote weighs only if cast before this height: the first block of the weighed epoch. */
   private votedBefore: bigint;
 
@@ -58,14 +63,15 @@ export class RewardLedger {
     private readonly params: StakingParams,
     private readonly height: bigint,
   ) {
-    this.store = new StakingStore(state);
+    this.locks = new LockStore(state);
+    this.rewards = new RewardStore(state);
     this.votedBefore = epochBounds(epochOf(height, params), params).first;
   }
 
   /** Books a new lock (already written, with its vote if any): it earns from now on. */
   open(lock: Lock, autoCompound = false): void {
-    const econ = this.store.economics();
-    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked + lock.amount });
+    const econ = this.rewards.economics();
+    this.rewards.setEconomics({ ...econ, totalLocked: econ.totalLocked + lock.amount });
     this.attach(lock, {
       autoCompound,
       stakeSnap: econ.stakeAcc,
@@ -81,12 +87,12 @@ export class RewardLedger {
    * autoCompound the owed rewards join the lock (the returned lock is written, grown). Of
    * `econ` only stakeAcc is read, so a caller settling many locks may pass it once.
    */
-  detach(lock: Lock, econ = this.store.economics()): { lock: Lock; rewards: LockRewards } {
-    let r = this.store.lockRewards(lock.id);
-    r = { ...r, owed: r.owed + unsettled(this.store, econ, lock, r), stakeSnap: econ.stakeAcc };
+  detach(lock: Lock, econ = this.rewards.economics()): { lock: Lock; rewards: LockRewards } {
+    let r = this.rewards.lockRewards(lock.id);
+    r = { ...r, owed: r.owed + unsettled(this.rewards, econ, lock, r), stakeSnap: econ.stakeAcc };
     if (lock.candidate && r.weight > 0n) {
-      const c = this.store.candidateRewards(lock.candidate);
-      this.store.setCandidateRewards(lock.candidate, {
+      const c = this.rewards.candidateRewards(lock.candidate);
+      this.rewards.setCandidateRewards(lock.candidate, {
         ...c,
         totalWeight: c.totalWeight - r.weight,
       });
@@ -109,14 +115,14 @@ export class RewardLedger {
     if (lock.candidate) {
       const t = retakeTime ? timeGain(this.height - lock.since, this.params) : r.timeGain;
       const weight = lock.since < this.votedBefore ? lockWeight(lock.amount, t) : 0n;
-      const c = this.store.candidateRewards(lock.candidate);
-      this.store.setCandidateRewards(lock.candidate, {
+      const c = this.rewards.candidateRewards(lock.candidate);
+      this.rewards.setCandidateRewards(lock.candidate, {
         ...c,
         totalWeight: c.totalWeight + weight,
       });
       r = { ...r, timeGain: t, weight, voteSnap: c.acc };
     }
-    this.store.setLockRewards(lock.id, r);
+    this.rewards.setLockRewards(lock.id, r);
   }
 
   /**
@@ -125,19 +131,40 @@ export class RewardLedger {
    */
   topUp(own: Lock, amount: bigint): Lock {
     const { lock, rewards } = this.detach(own);
-    const econ = this.store.economics();
-    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked + amount });
+    const econ = this.rewards.economics();
+    this.rewards.setEconomics({ ...econ, totalLocked: econ.totalLocked + amount });
     const grown = { ...lock, amount: lock.amount + amount, since: this.height };
-    this.store.putLock(grown);
+    this.locks.putLock(grown);
     this.attach(grown, rewards);
     return grown;
   }
 
+  /** Pays a lock's rewards: to the owner's balance, or into the lock with autoCompound. */
+  claim(own: Lock): { amount: bigint; compounded: boolean } {
+    const { lock, rewards } = this.detach(own);
+    const compounded = rewards.autoCompound;
+    const amount = compounded ? lock.amount - own.amount : rewards.owed;
+    this.attach(lock, compounded ? rewards : this.payOut(lock, rewards), false);
+    return { amount, compounded };
+  }
+
+  setAutoCompound(own: Lock, on: boolean): void {
+    const { lock, rewards } = this.detach(own);
+    this.attach(lock, { ...rewards, autoCompound: on }, false);
+  }
+
+  rewardsOf(lock: Lock): { pending: bigint; autoCompound: boolean } {
+    return {
+      pending: pendingRewards(this.rewards, lock),
+      autoCompound: this.rewards.lockRewards(lock.id).autoCompound,
+    };
+  }
+
   /** Closes a detached lock that is being unlocked: its owed rewards go to the owner's balance. */
   close(lock: Lock, r: LockRewards): bigint {
-    const econ = this.store.economics();
-    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked - lock.amount });
-    this.store.setLockRewards(lock.id, null);
+    const econ = this.rewards.economics();
+    this.rewards.setEconomics({ ...econ, totalLocked: econ.totalLocked - lock.amount });
+    this.rewards.setLockRewards(lock.id, null);
     moveBalance(this.state, STAKING_REWARD_POOL, lock.owner, r.owed);
     return r.owed;
   }
@@ -154,10 +181,10 @@ export class RewardLedger {
     this.state.putAccount(STAKING_REWARD_POOL, { ...pool, balance: pool.balance - amount });
     const owner = this.state.getAccount(lock.owner);
     this.state.putAccount(lock.owner, { ...owner, locked: owner.locked + amount });
-    const econ = this.store.economics();
-    this.store.setEconomics({ ...econ, totalLocked: econ.totalLocked + amount });
+    const econ = this.rewards.economics();
+    this.rewards.setEconomics({ ...econ, totalLocked: econ.totalLocked + amount });
     const grown = { ...lock, amount: lock.amount + amount };
-    this.store.putLock(grown);
+    this.locks.putLock(grown);
     return grown;
   }
 
@@ -168,13 +195,13 @@ export class RewardLedger {
   refreshVoters(operators: readonly Address[]): void {
     this.votedBefore = this.height + 1n;
     // Settling reads only stakeAcc, which nothing here changes: one read serves every lock.
-    const econ = this.store.economics();
+    const econ = this.rewards.economics();
     const seen: Address[] = [];
     for (const op of operators) {
       if (seen.some((s) => equalBytes(s, op))) continue;
       seen.push(op);
-      for (const id of this.store.votesFor(op)) {
-        const { lock, rewards } = this.detach(this.store.getLock(id)!, econ);
+      for (const id of this.locks.votesFor(op)) {
+        const { lock, rewards } = this.detach(this.locks.getLock(id)!, econ);
         this.attach(lock, rewards);
       }
     }

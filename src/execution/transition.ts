@@ -8,10 +8,11 @@
  * (PROTOCOL §3). The proposer's income is then split between its operator's commission and its
  * voters with the block's inflation (src/economics/block.ts). Only `balance` is ever spent: `locked` funds stay where they are.
  *
- * A call to the staking system contract costs its intrinsic gas plus a fixed amount per
- * function; if it reverts, its state changes are undone but the nonce and fee are kept (status
- * 0), as in Ethereum. After the fees, the staking system's per-block work runs (unbonding,
- * RANDAO, turns, and at an epoch's end the election), see src/staking/block-hooks.ts.
+ * A call to a system contract (found by its address in src/execution/registry.ts) costs its
+ * intrinsic gas plus its function's gas; if it reverts, its state changes are undone but the
+ * nonce and fee are kept (status 0), as in Ethereum. After the fees, the system modules' block
+ * hooks run in the registry's order (rewards, unbonding, RANDAO, turns, and at an epoch's end
+ * the election and the bonus).
  */
 import type { ChainParams } from '../chain/params.js';
 import { logsBloom } from '../codec/receipt.js';
@@ -24,20 +25,22 @@ import { intrinsicGas, type SignedTx } from './tx.js';
 import {
   DAO_TREASURY,
   isSystemAccount,
-  STAKING_ADDRESS,
   STAKING_REWARD_POOL,
 } from '../primitives/system-addresses.js';
-import { equalBytes, toHex } from '../crypto/bytes.js';
+import { Revert } from '../primitives/errors.js';
 import { toChecksumAddress } from '../crypto/address.js';
+import type { BlockEconomicsOutput } from '../economics/block.js';
+import type { CandidateWeighing } from '../staking/block-hooks.js';
 import {
-  callStaking,
-  Revert,
-  STAKING_PAYABLE,
-  stakingCallGas,
-  stakingFunctionOf,
-} from '../staking/contract.js';
-import { applyBlockStaking, type CandidateWeighing } from '../staking/block-hooks.js';
-import { applyBlockEconomics, type BlockEconomicsOutput } from '../economics/block.js';
+  callContract,
+  callGas,
+  functionOf,
+  isPayableCall,
+  payableFunctions,
+  selectorOf,
+} from './call.js';
+import type { BlockContext } from './module.js';
+import { contractAt, runBlockHooks } from './registry.js';
 
 export interface BlockEnv {
   chainId: bigint;
@@ -81,26 +84,27 @@ export interface BlockOutcome {
 
 /**
  * Why a transaction may not carry its value, or null: value reaches a system address only through
- * a payable function of the staking contract (registerCandidate's deposit). Anything else sent
+ * a payable function of a system contract (registerCandidate's deposit). Anything else sent
  * there could never be moved again (and would count as a pool's or the treasury's funds), so the
  * mempool refuses it, and execution reverts it with the value left with the sender.
  */
 export function systemValueError(tx: Pick<SignedTx, 'to' | 'value' | 'data'>): TxError | null {
   if (tx.value === 0n || tx.to === null || !isSystemAccount(tx.to)) return null;
   const where = toChecksumAddress(tx.to);
-  if (!equalBytes(tx.to, STAKING_ADDRESS)) {
+  const contract = contractAt(tx.to);
+  if (contract === null) {
     return new TxError(
       'value-to-system-account',
       `system account ${where} does not accept value: send it with value 0`,
     );
   }
-  const fn = stakingFunctionOf(tx.data);
-  if (fn !== null && STAKING_PAYABLE.has(fn)) return null;
+  if (isPayableCall(contract, tx.data)) return null;
+  const fn = functionOf(contract, tx.data);
   return new TxError(
     'value-to-system-account',
     fn === null
-      ? `staking contract ${where} accepts value only with a payable function (${[...STAKING_PAYABLE].join(', ')}); the calldata ${tx.data.length === 0 ? 'is empty' : `(selector ${toHex(tx.data.subarray(0, 4))}) selects none`}`
-      : `staking function ${fn} is not payable: send it with value 0`,
+      ? `${contract.name} contract ${where} accepts value only with a payable function (${payableFunctions(contract).join(', ')}); the calldata ${tx.data.length === 0 ? 'is empty' : `(selector ${selectorOf(tx.data)}) selects none`}`
+      : `${contract.name} function ${fn} is not payable: send it with value 0`,
   );
 }
 
@@ -160,8 +164,8 @@ export function applyTransaction(
   }
 
   const price = effectiveGasPrice(tx, env.baseFeePerGas);
-  const system = equalBytes(tx.to, STAKING_ADDRESS);
-  const wanted = system ? gas + stakingCallGas(tx.data) : gas;
+  const contract = contractAt(tx.to);
+  const wanted = contract ? gas + callGas(contract, tx.data) : gas;
   const gasUsed = wanted <= tx.gasLimit ? wanted : tx.gasLimit;
   state.putAccount(tx.sender, {
     ...sender,
@@ -172,7 +176,7 @@ export function applyTransaction(
   credit(state, STAKING_REWARD_POOL, gasUsed * (price - env.baseFeePerGas));
   let status: 0 | 1 = 1;
   let logs: Log[] = [];
-  if (!system) {
+  if (!contract) {
     // Value sent to a system account reverts: the sender keeps it (see systemValueError).
     if (tx.value > 0n && isSystemAccount(tx.to)) status = 0;
     else {
@@ -185,7 +189,8 @@ export function applyTransaction(
     state.checkpoint();
     try {
       debit(state, tx.sender, tx.value);
-      logs = callStaking(
+      logs = callContract(
+        contract,
         { state, params: env.params, height: env.number, sender: tx.sender, value: tx.value },
         tx.data,
       ).logs;
@@ -238,6 +243,7 @@ export function settleFees(state: StateDB, env: BlockEnv, receipts: StoredReceip
 
 /** Executes a block's transactions; any invalid transaction makes the block invalid (throws). */
 export function executeBlock(state: StateDB, env: BlockEnv, txs: SignedTx[]): BlockOutcome {
+  beginBlock(state, env);
   const receipts: StoredReceipt[] = [];
   let gasUsed = 0n;
   txs.forEach((tx, i) => {
@@ -263,6 +269,7 @@ export function buildBlockBody(
   env: BlockEnv,
   candidates: SignedTx[],
 ): BlockOutcome & { included: SignedTx[]; skipped: { tx: SignedTx; error: TxError }[] } {
+  beginBlock(state, env);
   const receipts: StoredReceipt[] = [];
   const included: SignedTx[] = [];
   const skipped: { tx: SignedTx; error: TxError }[] = [];
@@ -284,6 +291,28 @@ export function buildBlockBody(
   return { ...finish(state, env, receipts, gasUsed), included, skipped };
 }
 
+/** The block's context for the system modules' hooks. */
+function blockContext(state: StateDB, env: BlockEnv, fees: BlockContext['fees']): BlockContext {
+  return {
+    state,
+    params: env.params,
+    number: env.number,
+    round: env.round,
+    coinbase: env.coinbase,
+    validators: env.validators,
+    randaoReveal: env.randaoReveal,
+    mixHash: env.mixHash,
+    fees,
+  };
+}
+
+const NO_FEES: BlockContext['fees'] = { proposer: 0n, tips: 0n, burned: 0n };
+
+/** The modules' work before the block's transactions. */
+function beginBlock(state: StateDB, env: BlockEnv): void {
+  runBlockHooks(blockContext(state, env, NO_FEES), ['beginBlock']);
+}
+
 function finish(
   state: StateDB,
   env: BlockEnv,
@@ -291,27 +320,25 @@ function finish(
   gasUsed: bigint,
 ): BlockOutcome {
   const fees = settleFees(state, env, receipts);
-  const economics = applyBlockEconomics(state, {
-    height: env.number,
-    params: env.params,
-    coinbase: env.coinbase,
-    validators: env.validators,
-    proposerFees: fees.proposer + fees.tips,
-    burned: fees.burned,
-    randaoReveal: env.randaoReveal,
-    mix: env.mixHash,
-  });
-  const bloom = new Uint8Array(BLOOM_BYTES);
-  for (const r of receipts) orBloom(bloom, r.logsBloom);
   // Throws StakingBlockError when the block's RANDAO reveal is wrong.
-  const { nextValidators, electionWeights } = applyBlockStaking(state, {
-    height: env.number,
-    round: env.round,
-    params: env.params,
-    coinbase: env.coinbase,
-    validators: env.validators,
-    randaoReveal: env.randaoReveal,
-    mix: env.mixHash,
-  });
-  return { receipts, gasUsed, logsBloom: bloom, fees, economics, nextValidators, electionWeights };
+  const r = runBlockHooks(blockContext(state, env, fees), ['endBlock', 'endEpoch']);
+  const bloom = new Uint8Array(BLOOM_BYTES);
+  for (const receipt of receipts) orBloom(bloom, receipt.logsBloom);
+  const economics: BlockEconomicsOutput = {
+    minted: r.minted ?? 0n,
+    commission: r.commission ?? 0n,
+    voters: r.voters ?? 0n,
+    stakers: r.stakers ?? 0n,
+    bonusReleased: r.bonusReleased ?? 0n,
+    bonusPaid: r.bonusPaid ?? 0n,
+  };
+  return {
+    receipts,
+    gasUsed,
+    logsBloom: bloom,
+    fees,
+    economics,
+    nextValidators: r.nextValidators ?? [],
+    electionWeights: r.electionWeights ?? null,
+  };
 }

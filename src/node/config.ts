@@ -30,7 +30,7 @@ import { EtmError } from '../primitives/errors.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
-import { isLogLevel, type LogFormat, type LogLevel } from './logger.js';
+import { isLogLevel, type LogFormat, type LogLevel } from '../log/logger.js';
 
 export const DEFAULT_P2P_PORT = 30333;
 export const DEFAULT_METRICS_PORT = 9100;

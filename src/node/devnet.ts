@@ -13,7 +13,7 @@ import { DEVNET_CHAIN_ID, genesisToJson, parseGenesis, type Genesis } from '../c
 import { GenesisMismatchError } from '../chain/chain.js';
 import { DEFAULT_PARAMS, ETM } from '../chain/params.js';
 import { onionFromKey } from './randao.js';
-import { LocalNetwork } from './network.js';
+import { LocalNetwork } from '../p2p/local-network.js';
 import { Node } from './node.js';
 import { blockLine, startRpc } from './run.js';
 import { devnetInfo, WebApp } from './web-app.js';

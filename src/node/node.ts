@@ -19,9 +19,9 @@ import { TxDecoder, type SignedTx } from '../execution/tx.js';
 import { Mempool, type AccountView } from '../mempool/mempool.js';
 import type { StateDB } from '../state/state-db.js';
 import { ConsensusDriver } from './consensus-driver.js';
-import type { LogFields, Logger, LogLevel } from './logger.js';
+import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 import { RandaoKeeper } from './randao.js';
-import type { NodeNetwork, PeerView } from './network.js';
+import type { NodeNetwork, PeerView } from '../p2p/local-network.js';
 
 /**
  * Largest consensus message a node accepts: a proposal or round change carries a whole block

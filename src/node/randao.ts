@@ -28,10 +28,12 @@ import type { ChainParams } from '../chain/params.js';
 import type { StateDB } from '../state/state-db.js';
 import { STAKING_ABI } from '../staking/abi.js';
 import type { RevealDue } from '../staking/block-hooks.js';
-import type { LogFields, LogLevel } from './logger.js';
-import { STAKING_GAS } from '../staking/contract.js';
+import type { LogFields, LogLevel } from '../log/logger.js';
+import { callGas } from '../execution/call.js';
+import { stakingContract } from '../execution/modules/staking.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
-import { StakingStore, type Candidate } from '../staking/store.js';
+import { stakingStores } from '../staking/stores.js';
+import type { Candidate } from '../staking/candidate-store.js';
 
 /** Layers of an onion when the chain does not say otherwise (the default `randaoLayers`). */
 export const RANDAO_ONION_LAYERS = 65_536;
@@ -150,10 +152,10 @@ export class RandaoKeeper {
 
   /** This key's candidacy, when it is the candidate's current consensus key. */
   private candidate(): Candidate | null {
-    const store = new StakingStore(this.host.head().state);
-    const operator = store.operatorOfKey(this.address);
+    const store = stakingStores(this.host.head().state);
+    const operator = store.candidates.operatorOfKey(this.address);
     if (!operator) return null;
-    const c = store.getCandidate(operator);
+    const c = store.candidates.getCandidate(operator);
     return c && equalBytes(c.consensusKey, this.address) ? c : null;
   }
 
@@ -178,7 +180,7 @@ export class RandaoKeeper {
       }),
     );
     const gasLimit =
-      intrinsicGas({ to: STAKING_ADDRESS, data, accessList: [] }) + STAKING_GAS.renewRandao!;
+      intrinsicGas({ to: STAKING_ADDRESS, data, accessList: [] }) + callGas(stakingContract, data);
     const tip = params.minBaseFee;
     const maxFee = 2n * this.host.nextBaseFee() + tip;
     const balance = this.host.head().state.getAccount(this.address).balance;

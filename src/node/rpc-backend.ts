@@ -1,6 +1,6 @@
 /** The node as the JSON-RPC server sees it: chain, state and mempool reads, and submission. */
 import { createRequire } from 'node:module';
-import { equalBytes, toHex } from '../crypto/bytes.js';
+import { toHex } from '../crypto/bytes.js';
 import { proposerOf } from '../consensus/quorum.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../chain/block.js';
 import { decodeHeader, type Header } from '../chain/header.js';
@@ -33,9 +33,11 @@ import type { Node } from './node.js';
 import { NodeStakingRpc } from './staking-rpc.js';
 import { epochOf } from '../staking/epochs.js';
 import { encodeErrorResult } from 'viem';
-import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import { STAKING_ABI } from '../staking/abi.js';
-import { callStaking, Revert, stakingCallGas } from '../staking/contract.js';
+import { callContract, callGas } from '../execution/call.js';
+import type { SystemContract } from '../execution/module.js';
+import { contractAt } from '../execution/registry.js';
+import { Revert } from '../primitives/errors.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -196,7 +198,8 @@ export class NodeRpcBackend implements RpcBackend {
     this.checkAffordable(request, block);
     this.checkSystemValue(request);
     // Only the system contracts have code; calling any other account returns empty data.
-    if (equalBytes(request.to, STAKING_ADDRESS)) return this.callSystem(request, block);
+    const contract = contractAt(request.to);
+    if (contract) return this.callSystem(contract, request, block);
     return new Uint8Array(0);
   }
 
@@ -211,7 +214,7 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   /** Runs a staking call on a throwaway copy of the state at `block`. */
-  private callSystem(request: CallRequest, block: bigint): Uint8Array {
+  private callSystem(contract: SystemContract, request: CallRequest, block: bigint): Uint8Array {
     const state = this.chain.stateAt(block);
     const sender = request.from ?? new Uint8Array(20);
     const value = request.value ?? 0n;
@@ -223,7 +226,8 @@ export class NodeRpcBackend implements RpcBackend {
       );
     state.putAccount(sender, { ...account, balance: account.balance - value });
     try {
-      return callStaking(
+      return callContract(
+        contract,
         { state, params: this.chain.params, height: block + 1n, sender, value },
         request.data ?? new Uint8Array(0),
       ).returnData;
@@ -239,9 +243,10 @@ export class NodeRpcBackend implements RpcBackend {
     this.checkSystemValue(request);
     const data = request.data ?? new Uint8Array(0);
     let gas = intrinsicGas({ to: request.to, data, accessList: [] });
-    if (equalBytes(request.to, STAKING_ADDRESS)) {
-      this.callSystem(request, block); // a call that would revert is reported, as Ethereum nodes do
-      gas += stakingCallGas(data);
+    const contract = contractAt(request.to);
+    if (contract) {
+      this.callSystem(contract, request, block); // a call that would revert is reported, as Ethereum nodes do
+      gas += callGas(contract, data);
     }
     if (request.gas !== null && request.gas < gas)
       throw new RpcError(

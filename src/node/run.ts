@@ -7,11 +7,11 @@ import { parseGenesis } from '../chain/genesis.js';
 import { RpcServer, type RpcServerOptions } from '../rpc/server.js';
 import { loadOrCreatePeerKey } from '../p2p/identity.js';
 import { P2pNetwork, type P2pChain } from '../p2p/network.js';
-import { LocalNetwork } from './network.js';
+import { LocalNetwork } from '../p2p/local-network.js';
 import { maxConsensusMessageBytes, Node, type CommittedEvent } from './node.js';
 import { NodeRpcBackend } from './rpc-backend.js';
 import { ConfigError, type NodeConfig } from './config.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/logger.js';
 import { NodeMetrics } from './metrics.js';
 import { nodeInfo, WebApp } from './web-app.js';
 

@@ -10,13 +10,12 @@ import type {
 import { SCALE } from '../math/fixed.js';
 import { weighCandidates } from '../staking/block-hooks.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
-import { CANDIDATE_STATUS } from '../staking/abi.js';
-import { StakingStore } from '../staking/store.js';
 import { lockWeight, timeGain } from '../staking/weights.js';
 import { toHex } from '../crypto/bytes.js';
 import { drawPoint } from '../election/election.js';
 import { economicsFigures, type EconomicsFigures } from '../economics/figures.js';
-import { pendingRewards } from '../economics/ledger.js';
+import { RewardLedger } from '../economics/ledger.js';
+import { stakingStores } from '../staking/stores.js';
 
 /** Elections whose weights were recomputed, kept by epoch (each costs a block's execution). */
 const ELECTION_CACHE_SIZE = 64;
@@ -28,13 +27,13 @@ export class NodeStakingRpc implements StakingRpcBackend {
 
   /** The store at the head, and the height the next block will have. */
   private head() {
-    return { store: new StakingStore(this.chain.headState()), height: this.chain.headNumber + 1n };
+    return { store: stakingStores(this.chain.headState()), height: this.chain.headNumber + 1n };
   }
 
   epoch(epoch: bigint | null): EpochView | null {
     const { store, height } = this.head();
     const e = epoch ?? epochOf(height, this.chain.params);
-    const record = store.epochRecord(e);
+    const record = store.elections.epochRecord(e);
     if (!record) return null;
     const { first, last } = epochBounds(e, this.chain.params);
     return {
@@ -48,26 +47,27 @@ export class NodeStakingRpc implements StakingRpcBackend {
   }
 
   candidates(block: bigint): CandidateView[] {
-    const store = new StakingStore(this.chain.stateAt(block));
+    const store = stakingStores(this.chain.stateAt(block));
     const height = block + 1n;
     const params = this.chain.params;
-    const current = store.epochRecord(epochOf(height, params));
+    const current = store.elections.epochRecord(epochOf(height, params));
     const weighed = new Map(
       weighCandidates(store, params, height, current).map((w) => [toHex(w.operator), w]),
     );
     let total = 0n;
     for (const w of weighed.values()) total += w.R;
     const elected = new Set((current?.operators ?? []).map(toHex));
-    return store.candidates().map((operator) => {
-      const c = store.getCandidate(operator)!;
+    return store.candidates.operators().map((operator) => {
+      const c = store.candidates.getCandidate(operator)!;
       const w = weighed.get(toHex(operator));
-      const deposit = c.depositLockId === 0n ? 0n : (store.getLock(c.depositLockId)?.amount ?? 0n);
+      const deposit =
+        c.depositLockId === 0n ? 0n : (store.locks.getLock(c.depositLockId)?.amount ?? 0n);
       return {
         operator,
         consensusKey: c.consensusKey,
         name: c.name,
         deposit,
-        status: CANDIDATE_STATUS[c.status] ?? 'active',
+        status: c.status,
         commissionBps: c.commissionBps,
         commissionMaxBps: c.commissionMaxBps,
         votes: w?.votes ?? 0n,
@@ -84,8 +84,9 @@ export class NodeStakingRpc implements StakingRpcBackend {
 
   locks(owner: Uint8Array): LockView[] {
     const { store, height } = this.head();
-    return store.locksOf(owner).map((id) => {
-      const l = store.getLock(id)!;
+    const ledger = new RewardLedger(this.chain.headState(), this.chain.params, height);
+    return store.locks.locksOf(owner).map((id) => {
+      const l = store.locks.getLock(id)!;
       const t = timeGain(height - l.since, this.chain.params);
       return {
         id,
@@ -95,8 +96,7 @@ export class NodeStakingRpc implements StakingRpcBackend {
         since: l.since,
         t,
         x: lockWeight(l.amount, t),
-        pending: pendingRewards(store, l),
-        autoCompound: store.lockRewards(id).autoCompound,
+        ...ledger.rewardsOf(l),
       };
     });
   }
@@ -107,7 +107,7 @@ export class NodeStakingRpc implements StakingRpcBackend {
 
   election(epoch: bigint): ElectionView | null {
     const { store } = this.head();
-    const r = store.epochRecord(epoch);
+    const r = store.elections.epochRecord(epoch);
     if (!r) return null;
     return {
       epoch,

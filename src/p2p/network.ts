@@ -23,8 +23,8 @@ import { DecodeError } from '../codec/rlp.js';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { Recover } from '../consensus/types.js';
-import type { NodeNetwork, PeerView } from '../node/network.js';
-import type { Logger } from '../node/logger.js';
+import type { NodeNetwork, PeerView } from './local-network.js';
+import type { Logger } from '../log/logger.js';
 import { AdmissionQueue } from './admission.js';
 import { FrameError, FrameReader, writeFrames, type Stream } from './frames.js';
 import {

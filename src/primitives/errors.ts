@@ -29,3 +29,15 @@ export class InvariantError extends EtmError<'invariant'> {
 export function assert(condition: unknown, message: string | (() => string)): asserts condition {
   if (!condition) throw new InvariantError(typeof message === 'string' ? message : message());
 }
+
+/**
+ * A system contract call that fails: its state changes are undone, the transaction's nonce and
+ * fee are kept (status 0), and eth_call returns the reason as Error(string).
+ */
+export class Revert extends EtmError<'revert'> {
+  override name = 'Revert';
+
+  constructor(message: string) {
+    super('revert', message);
+  }
+}

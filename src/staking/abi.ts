@@ -46,6 +46,8 @@ export const STAKING_ABI = parseAbi([
   'error Error(string reason)',
 ]);
 
-/** Candidate status as `getCandidate` returns it. */
+/**
+ * Candidate status: `getCandidate` returns, and the state stores, its index in this list.
+ */
 export const CANDIDATE_STATUS = ['active', 'jailed', 'tombstoned'] as const;
 export type CandidateStatus = (typeof CANDIDATE_STATUS)[number];

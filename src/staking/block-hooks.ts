@@ -11,26 +11,26 @@
  * 4. at the last block of epoch e: halves the age of every lock behind a candidate that produced
  *    a block in epoch e, switches the consensus keys and RANDAO commitments due at epoch e+1,
  *    elects epoch e+2 with the seed randao(e) among the candidates that can serve then, and
- *    announces the validators of epoch e+1, whose voters' reward weights are then refreshed
- *    (src/economics/ledger.ts).
+ *    announces the validators of epoch e+1 (whose voters' reward weights the rewards module then
+ *    refreshes, src/economics/block.ts).
  *
  * Per-block work is bounded by the number of validators. The epoch's last block weighs every
  * candidate from its vote buckets (one record per 32 distinct `since` values), and walks only
  * the locks voting for producers (halving) and for the next validators (reward refresh).
  */
-import { EtmError } from '../primitives/errors.js';
+import { assert, EtmError } from '../primitives/errors.js';
 import type { Address } from '../primitives/types.js';
 import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { elect } from '../election/election.js';
 import { mixReveal, verifyReveal } from '../election/randao.js';
 import { SCALE } from '../math/fixed.js';
 import type { StateDB } from '../state/state-db.js';
-import { RewardLedger } from '../economics/ledger.js';
-import { epochOf, isEpochEnd } from './epochs.js';
+import { epochOf } from './epochs.js';
 import { CONCAVE_ON_LOCK, type StakingParams } from './params.js';
 import { electionBar, keyInEpoch } from './eligibility.js';
-import { StakingStore, type EpochRecord } from './store.js';
 import { candidateWeight, electionWeight, lockWeight, performance, timeGain } from './weights.js';
+import { stakingStores, type StakingStores } from './stores.js';
+import type { EpochRecord } from './election-store.js';
 
 export class StakingBlockError extends EtmError<'staking-block'> {
   override name = 'StakingBlockError';
@@ -53,17 +53,6 @@ export interface BlockStakingInput {
   randaoReveal: Uint8Array;
   /** The RANDAO mix after this block (its header's mixHash). */
   mix: Uint8Array;
-}
-
-export interface BlockStakingOutput {
-  /** Validators of the next epoch in proposer order; empty unless this block ends an epoch. */
-  nextValidators: Address[];
-  /**
-   * The candidates as this block's election weighed them (its input), null unless this block
-   * ends an epoch. Later steps of the same block (the voters' refresh) may change the state they
-   * were read from, so an audit of the election needs them from here.
-   */
-  electionWeights: CandidateWeighing[] | null;
 }
 
 /** The candidate weighing an election uses, kept for `etm_getCandidates`. */
@@ -103,10 +92,10 @@ export interface RevealDue {
  * it has no candidacy, or its onion is exhausted.
  */
 export function nextRevealOf(state: StateDB, coinbase: Address): RevealDue | null {
-  const store = new StakingStore(state);
-  const operator = store.operatorOfKey(coinbase);
+  const store = stakingStores(state);
+  const operator = store.candidates.operatorOfKey(coinbase);
   if (!operator) return null;
-  const c = store.getCandidate(operator)!;
+  const c = store.candidates.getCandidate(operator)!;
   if (c.randaoReveals >= c.randaoLayers) return null;
   return {
     operator,
@@ -117,52 +106,75 @@ export function nextRevealOf(state: StateDB, coinbase: Address): RevealDue | nul
   };
 }
 
-export function applyBlockStaking(state: StateDB, input: BlockStakingInput): BlockStakingOutput {
-  const store = new StakingStore(state);
-  const { height, params } = input;
-  releaseUnbonding(state, store, height);
+/**
+ * The staking system's work in every block after its transactions: unbonding releases, the
+ * proposer's RANDAO reveal, proposer turns.
+ */
+export function stakingEndBlock(state: StateDB, input: BlockStakingInput): void {
+  const store = stakingStores(state);
+  releaseUnbonding(state, store, input.height);
   const proposer = recordReveal(store, input);
   countTurns(store, input, proposer);
-  if (!isEpochEnd(height, params)) return { nextValidators: [], electionWeights: null };
-
-  const epoch = epochOf(height, params);
-  halveProducers(store, params, epoch, height);
-  store.setProduced(epoch, []);
-  applySwitches(store, epoch + 1n);
-  const current = store.epochRecord(epoch);
-  const weighed = weighCandidates(store, params, height, current);
-  const elected = runElection(weighed, params, height, input.mix);
-  const next = store.epochRecord(epoch + 1n);
-  // The epoch after next was elected here; keep the current set if nobody could be.
-  store.setEpochRecord(epoch + 2n, elected ?? { ...(next ?? current!), electedAt: height });
-  const coming = next ?? current!;
-  // The next epoch's voters share its rewards by their weight as it begins.
-  new RewardLedger(state, params, height).refreshVoters(coming.operators);
-  return { nextValidators: coming.validators, electionWeights: weighed };
 }
 
-function releaseUnbonding(state: StateDB, store: StakingStore, height: bigint): void {
-  const due = store.releasesAt(height);
+/**
+ * The staking system's work at the last block of an epoch, after its per-block work: halving,
+ * key switches, and the election of the epoch after next.
+ */
+export function stakingEndEpoch(
+  state: StateDB,
+  input: BlockStakingInput,
+): { nextValidators: Address[]; electionWeights: CandidateWeighing[] } {
+  const store = stakingStores(state);
+  const { height, params } = input;
+  const epoch = epochOf(height, params);
+  halveProducers(store, params, epoch, height);
+  store.elections.setProduced(epoch, []);
+  applySwitches(store, epoch + 1n);
+  const current = store.elections.epochRecord(epoch);
+  const weighed = weighCandidates(store, params, height, current);
+  const elected = runElection(weighed, params, height, input.mix);
+  const next = store.elections.epochRecord(epoch + 1n);
+  // The epoch after next was elected here; keep the current set if nobody could be.
+  store.elections.setEpochRecord(
+    epoch + 2n,
+    elected ?? { ...(next ?? current!), electedAt: height },
+  );
+  return { nextValidators: (next ?? current!).validators, electionWeights: weighed };
+}
+
+/**
+ * The election record in force in `epoch`: its own, or (never expected: every epoch's end
+ * elects the one after next) the previous epoch's.
+ */
+export function recordServing(store: StakingStores, epoch: bigint): EpochRecord {
+  const r = store.elections.epochRecord(epoch) ?? store.elections.epochRecord(epoch - 1n);
+  assert(r !== null, `no election record for epoch ${epoch}`);
+  return r;
+}
+
+function releaseUnbonding(state: StateDB, store: StakingStores, height: bigint): void {
+  const due = store.locks.releasesAt(height);
   if (due.length === 0) return;
   for (const { owner, amount } of due) {
     const a = state.getAccount(owner);
     state.putAccount(owner, { ...a, balance: a.balance + amount, locked: a.locked - amount });
-    const entries = store.unbondingOf(owner);
+    const entries = store.locks.unbondingOf(owner);
     const i = entries.findIndex((e) => e.releaseHeight === height && e.amount === amount);
     entries.splice(i, 1);
-    store.setUnbondingOf(owner, entries);
+    store.locks.setUnbondingOf(owner, entries);
   }
-  store.setReleasesAt(height, []);
+  store.locks.setReleasesAt(height, []);
 }
 
-function recordReveal(store: StakingStore, input: BlockStakingInput): Address | null {
-  const operator = store.operatorOfKey(input.coinbase);
+function recordReveal(store: StakingStores, input: BlockStakingInput): Address | null {
+  const operator = store.candidates.operatorOfKey(input.coinbase);
   if (!operator) {
     if (input.randaoReveal.length !== 0)
       throw new StakingBlockError('randao reveal from a validator without a candidacy');
     return null;
   }
-  const c = store.getCandidate(operator)!;
+  const c = store.candidates.getCandidate(operator)!;
   if (c.randaoReveals >= c.randaoLayers) {
     // An exhausted onion: the block is valid without a reveal (and the candidate unelectable
     // until its renewal takes effect), so a validator that ran out never halts the chain.
@@ -174,32 +186,38 @@ function recordReveal(store: StakingStore, input: BlockStakingInput): Address | 
       throw new StakingBlockError(
         `randao reveal ${toHex(input.randaoReveal)} does not hash to the proposer's last reveal`,
       );
-    store.putCandidate({
+    store.candidates.putCandidate({
       ...c,
       randaoLast: input.randaoReveal,
       randaoReveals: c.randaoReveals + 1n,
     });
   }
   const epoch = epochOf(input.height, input.params);
-  const produced = store.produced(epoch);
+  const produced = store.elections.produced(epoch);
   if (!produced.some((p) => equalBytes(p, operator)))
-    store.setProduced(epoch, [...produced, operator].sort(compareBytes));
+    store.elections.setProduced(epoch, [...produced, operator].sort(compareBytes));
   return operator;
 }
 
-function countTurns(store: StakingStore, input: BlockStakingInput, proposer: Address | null): void {
+function countTurns(
+  store: StakingStores,
+  input: BlockStakingInput,
+  proposer: Address | null,
+): void {
   const { validators, height, params, round } = input;
   const K = BigInt(validators.length);
   if (K === 0n || !validators.some((v) => equalBytes(v, input.coinbase))) return;
   const epoch = epochOf(height, params);
   const turn = (operator: Address, committed: boolean, turns: bigint) => {
-    const window = store.perf(operator).filter((e) => e.epoch + params.perfWindowEpochs > epoch);
+    const window = store.elections
+      .perf(operator)
+      .filter((e) => e.epoch + params.perfWindowEpochs > epoch);
     const last = window[window.length - 1];
     const add = { m: committed ? 1n : 0n, n: turns };
     if (last && last.epoch === epoch) {
       window[window.length - 1] = { epoch, m: last.m + add.m, n: last.n + add.n };
     } else window.push({ epoch, ...add });
-    store.setPerf(operator, window);
+    store.elections.setPerf(operator, window);
   };
   // Rounds 0..round-1 were proposed by order[(h + r) mod K]: every position missed
   // floor(round / K) turns, and the first round mod K positions after h's one more. O(K).
@@ -209,7 +227,7 @@ function countTurns(store: StakingStore, input: BlockStakingInput, proposer: Add
     const offset = (((i - height) % K) + K) % K;
     const missed = cycles + (offset < rest ? 1n : 0n);
     if (missed === 0n) continue;
-    const operator = store.operatorOfKey(validators[Number(i)]!);
+    const operator = store.candidates.operatorOfKey(validators[Number(i)]!);
     if (operator) turn(operator, false, missed);
   }
   if (proposer) turn(proposer, true, 1n);
@@ -217,25 +235,26 @@ function countTurns(store: StakingStore, input: BlockStakingInput, proposer: Add
 
 /** Halves the age of every lock voting for a producer of `epoch` (its vote buckets follow). */
 export function halveProducers(
-  store: StakingStore,
+  store: StakingStores,
   params: StakingParams,
   epoch: bigint,
   height: bigint,
 ): void {
-  for (const operator of store.produced(epoch)) store.halveVotes(operator, height, params);
+  for (const operator of store.elections.produced(epoch))
+    store.locks.halveVotes(operator, height, params);
 }
 
 /**
  * At the last block before `epoch`: the pending consensus keys and RANDAO commitments due at
  * its first block take effect (the election that chose `epoch`'s validators already used them).
  */
-function applySwitches(store: StakingStore, epoch: bigint): void {
-  const due = store.switchesAt(epoch);
+function applySwitches(store: StakingStores, epoch: bigint): void {
+  const due = store.candidates.switchesAt(epoch);
   if (due.length === 0) return;
   for (const operator of due) {
-    const c = store.getCandidate(operator)!;
+    const c = store.candidates.getCandidate(operator)!;
     const p = c.pending!;
-    store.putCandidate({
+    store.candidates.putCandidate({
       ...c,
       consensusKey: p.consensusKey,
       randaoLast: p.commitment,
@@ -245,14 +264,14 @@ function applySwitches(store: StakingStore, epoch: bigint): void {
       pending: null,
     });
   }
-  store.setSwitchesAt(epoch, []);
+  store.candidates.setSwitchesAt(epoch, []);
 }
 
 /** Performance over the window ending with `epoch`: Σm and Σn. */
-function turnsOf(store: StakingStore, operator: Address, epoch: bigint, window: bigint) {
+function turnsOf(store: StakingStores, operator: Address, epoch: bigint, window: bigint) {
   let m = 0n;
   let n = 0n;
-  for (const e of store.perf(operator)) {
+  for (const e of store.elections.perf(operator)) {
     if (e.epoch + window > epoch) {
       m += e.m;
       n += e.n;
@@ -266,11 +285,11 @@ function turnsOf(store: StakingStore, operator: Address, epoch: bigint, window: 
  * its vote buckets (locks sharing a `since` share t), which is the per-lock sum exactly; with
  * the exponent on each lock, X needs every lock's own x, so that mode walks the locks.
  */
-function votesOf(store: StakingStore, params: StakingParams, height: bigint, operator: Address) {
+function votesOf(store: StakingStores, params: StakingParams, height: bigint, operator: Address) {
   if (params.concaveOn === CONCAVE_ON_LOCK) {
     const xs: bigint[] = [];
-    for (const id of store.votesFor(operator)) {
-      const l = store.getLock(id)!;
+    for (const id of store.locks.votesFor(operator)) {
+      const l = store.locks.getLock(id)!;
       xs.push(lockWeight(l.amount, timeGain(height - l.since, params)));
     }
     let votes = 0n;
@@ -278,7 +297,7 @@ function votesOf(store: StakingStore, params: StakingParams, height: bigint, ope
     return { votes, X: candidateWeight(xs, params) };
   }
   let votes = 0n;
-  for (const b of store.bucketsOf(operator))
+  for (const b of store.locks.bucketsOf(operator))
     votes += lockWeight(b.amount, timeGain(height - b.since, params));
   return { votes, X: candidateWeight([votes], params) };
 }
@@ -288,7 +307,7 @@ function votesOf(store: StakingStore, params: StakingParams, height: bigint, ope
  * serve two epochs later (eligibility.ts), with the consensus key it will serve with.
  */
 export function weighCandidates(
-  store: StakingStore,
+  store: StakingStores,
   params: StakingParams,
   height: bigint,
   current: EpochRecord | null,
@@ -305,8 +324,8 @@ export function weighCandidates(
   }
   const newcomer = count === 0n ? SCALE : sum / count;
   const out: CandidateWeighing[] = [];
-  for (const operator of store.candidates()) {
-    const c = store.getCandidate(operator)!;
+  for (const operator of store.candidates.operators()) {
+    const c = store.candidates.getCandidate(operator)!;
     if (electionBar(store, c, params, serves) !== null) continue;
     const { votes, X } = votesOf(store, params, height, operator);
     const { m, n } = turnsOf(store, operator, epoch, params.perfWindowEpochs);

@@ -7,20 +7,21 @@
  */
 import type { Address } from '../primitives/types.js';
 import type { StakingParams } from './params.js';
-import { STATUS_JAILED, STATUS_TOMBSTONED, type Candidate, type StakingStore } from './store.js';
+import type { Candidate } from './candidate-store.js';
+import type { StakingStores } from './stores.js';
 
 /** Why a candidate cannot be elected to serve in epoch `forEpoch`, or null when it can. */
 export function electionBar(
-  store: StakingStore,
+  store: StakingStores,
   c: Candidate,
   params: Pick<StakingParams, 'candidateDeposit'>,
   forEpoch: bigint,
 ): string | null {
-  if (c.status === STATUS_TOMBSTONED) return 'candidate is tombstoned';
-  if (c.status === STATUS_JAILED) return 'candidate is jailed';
+  if (c.status === 'tombstoned') return 'candidate is tombstoned';
+  if (c.status === 'jailed') return 'candidate is jailed';
   if (c.depositLockId === 0n)
     return 'candidate has withdrawn its deposit (its operator can restore it with topUpDeposit)';
-  const deposit = store.getLock(c.depositLockId)!.amount;
+  const deposit = store.locks.getLock(c.depositLockId)!.amount;
   if (deposit < params.candidateDeposit)
     return `candidate's deposit ${deposit} is below candidateDeposit ${params.candidateDeposit}`;
   if (!hasReveals(c, forEpoch))

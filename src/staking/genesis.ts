@@ -6,10 +6,8 @@
 import type { Address } from '../primitives/types.js';
 import type { StateDB } from '../state/state-db.js';
 import { toHex } from '../crypto/bytes.js';
-import { RewardLedger } from '../economics/ledger.js';
-import { VOTER_BONUS_POOL } from '../primitives/system-addresses.js';
 import type { StakingParams } from './params.js';
-import { StakingStore, STATUS_ACTIVE, type Lock } from './store.js';
+import { stakingStores } from './stores.js';
 
 export interface GenesisCandidate {
   operator: Address;
@@ -22,23 +20,16 @@ export interface GenesisCandidate {
 }
 
 /**
- * `supply` is the genesis supply B (every allocation, the voter bonus pool included); the
- * candidates' deposits are the locked total S, each earning rewards from block 1. The voter
- * bonus pool must already hold its genesis balance: that is the bonus cap.
+ * Writes the genesis candidates, their deposit locks and the election records (the rewards
+ * module books the deposits, src/economics/genesis.ts).
  */
 export function writeGenesisStaking(
   state: StateDB,
   validators: Address[],
   candidates: GenesisCandidate[],
   params: StakingParams,
-  supply: bigint,
 ): void {
-  const store = new StakingStore(state);
-  // The bonus pool's genesis balance is all it will ever release.
-  const bonusCap = state.getAccount(VOTER_BONUS_POOL).balance;
-  store.setEconomics({ ...store.economics(), supply, bonusCap });
-  const ledger = new RewardLedger(state, params, 0n);
-  const deposits: Lock[] = [];
+  const store = stakingStores(state);
   let nextId = 1n;
   for (const c of candidates) {
     const account = state.getAccount(c.operator);
@@ -48,7 +39,7 @@ export function writeGenesisStaking(
       locked: account.locked + c.deposit,
     });
     const id = nextId++;
-    const lock = store.addVote({
+    const lock = store.locks.addVote({
       id,
       owner: c.operator,
       amount: c.deposit,
@@ -57,10 +48,9 @@ export function writeGenesisStaking(
       voteIndex: 0n,
       isDeposit: true,
     });
-    store.putLock(lock);
-    deposits.push(lock);
-    store.setLocksOf(c.operator, [...store.locksOf(c.operator), id]);
-    store.putCandidate({
+    store.locks.putLock(lock);
+    store.locks.setLocksOf(c.operator, [...store.locks.locksOf(c.operator), id]);
+    store.candidates.putCandidate({
       operator: c.operator,
       consensusKey: c.consensusKey,
       name: c.name,
@@ -68,7 +58,7 @@ export function writeGenesisStaking(
       commissionBps: c.commissionBps,
       commissionMaxBps: c.commissionMaxBps,
       commissionEpoch: 0n,
-      status: STATUS_ACTIVE,
+      status: 'active',
       jailedUntilEpoch: 0n,
       randaoLast: c.randaoCommitment,
       randaoReveals: 0n,
@@ -77,12 +67,11 @@ export function writeGenesisStaking(
       randaoGeneration: 0n,
       pending: null,
     });
-    store.addCandidate(c.operator);
-    store.setOperatorOfKey(c.consensusKey, c.operator);
-    store.setOperatorOfName(c.name, c.operator);
+    store.candidates.addCandidate(c.operator);
+    store.candidates.setOperatorOfKey(c.consensusKey, c.operator);
+    store.candidates.setOperatorOfName(c.name, c.operator);
   }
-  store.setNextLockId(nextId);
-  for (const lock of deposits) ledger.open(lock);
+  store.locks.setNextLockId(nextId);
   const byKey = new Map(candidates.map((c) => [keyOf(c.consensusKey), c.operator]));
   const record = {
     validators,
@@ -93,8 +82,8 @@ export function writeGenesisStaking(
     filled: [],
     electedAt: 0n,
   };
-  store.setEpochRecord(0n, record);
-  store.setEpochRecord(1n, record);
+  store.elections.setEpochRecord(0n, record);
+  store.elections.setEpochRecord(1n, record);
 }
 
 const keyOf = (a: Address) => toHex(a);

@@ -8,8 +8,8 @@ import { toHex } from '../../src/crypto/bytes.js';
 import type { Devnet } from '../../src/node/devnet.js';
 import { weighCandidates } from '../../src/staking/block-hooks.js';
 import { epochOf } from '../../src/staking/epochs.js';
-import { StakingStore } from '../../src/staking/store.js';
 import { devnet, tempDir, waitForHeight } from './helpers.js';
+import { stakingStores } from '../../src/staking/stores.js';
 
 const tmp = tempDir();
 let d: Devnet | undefined;
@@ -29,8 +29,9 @@ describe('RANDAO renewal on the devnet', () => {
     });
     const keys = d.validatorKeys.map((k) => toHex(k.address));
     const chain = d.nodes[0]!.chain;
-    const store = () => new StakingStore(chain.headState());
-    const candidateOf = (i: number) => store().getCandidate(d!.validatorKeys[i]!.address)!;
+    const store = () => stakingStores(chain.headState());
+    const candidateOf = (i: number) =>
+      store().candidates.getCandidate(d!.validatorKeys[i]!.address)!;
 
     // Each validator proposes about every other block: 2 × 64 + a few epochs of margin.
     const target = BigInt(2 * LAYERS + 40);
@@ -65,7 +66,7 @@ describe('RANDAO renewal on the devnet', () => {
       store(),
       chain.params,
       h,
-      store().epochRecord(epochOf(h, chain.params)),
+      store().elections.epochRecord(epochOf(h, chain.params)),
     );
     expect(weighed.map((w) => toHex(w.consensusKey)).sort()).toEqual([...keys].sort());
   }, 180_000);

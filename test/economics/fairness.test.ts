@@ -11,7 +11,7 @@ import { pendingRewards } from '../../src/economics/ledger.js';
 import { isEpochEnd } from '../../src/staking/epochs.js';
 import { ETM, makeWorld, TEST_PARAMS, ZERO, type World } from './world.js';
 
-const pending = (w: World, id: bigint) => pendingRewards(w.store, w.store.getLock(id)!);
+const pending = (w: World, id: bigint) => pendingRewards(w.rewards, w.store.locks.getLock(id)!);
 const abs = (x: bigint) => (x < 0n ? -x : x);
 
 type Noise =
@@ -152,7 +152,7 @@ describe('a lock earns for every block whose end it was locked at', () => {
     expect(w.call(u1, 'setAutoCompound', [id, true])).not.toBeNull();
     expect(w.call(u1, 'unlock', [id])).not.toBeNull();
     expect(w.balance(u1)).toBe(950n * ETM);
-    expect(w.store.unbondingOf(u1)).toEqual([
+    expect(w.store.locks.unbondingOf(u1)).toEqual([
       { amount: 50n * ETM, releaseHeight: 2n + TEST_PARAMS.unbondingBlocks },
     ]);
     expect(economicState(w.state).totalLocked).toBe(S0);

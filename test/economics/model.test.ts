@@ -155,7 +155,7 @@ class Reference {
     w.keys.forEach((k, i) => this.keyToOp.set(toHex(k), toHex(w.ops[i]!)));
     w.ops.forEach((op, i) => this.commission.set(toHex(op), COMMISSIONS[i]!));
     for (const id of [1n, 2n, 3n, 4n]) {
-      const l = w.store.getLock(id)!;
+      const l = w.store.locks.getLock(id)!;
       this.locks.set(id, {
         id,
         owner: l.owner,
@@ -297,11 +297,11 @@ class Reference {
     }
     this.produced = new Set();
     const coming = new Set<string>(
-      this.w.store.epochRecord(epochOf(b.height, p) + 1n)!.operators.map((o) => toHex(o)),
+      this.w.store.elections.epochRecord(epochOf(b.height, p) + 1n)!.operators.map((o) => toHex(o)),
     );
     for (const l of this.locks.values()) {
       if (l.candidate === null || !coming.has(l.candidate)) continue;
-      const comp = this.w.store.getLock(l.id)!.amount - amountsBefore.get(l.id)!;
+      const comp = this.w.store.locks.getLock(l.id)!.amount - amountsBefore.get(l.id)!;
       this.touched(l, 0n, comp);
       this.reweigh(l, b.height, b.height + 1n);
     }
@@ -316,7 +316,9 @@ class Reference {
     l.amount += comp;
     this.checkLock(
       l,
-      this.w.store.getLock(l.id) ? pendingRewards(this.w.store, this.w.store.getLock(l.id)!) : 0n,
+      this.w.store.locks.getLock(l.id)
+        ? pendingRewards(this.w.rewards, this.w.store.locks.getLock(l.id)!)
+        : 0n,
     );
   }
 
@@ -342,15 +344,15 @@ class Reference {
     const weights = new Map<string, bigint>();
     let claimable = 0n;
     for (const l of this.locks.values()) {
-      const c = w.store.getLock(l.id)!;
+      const c = w.store.locks.getLock(l.id)!;
       expect(c.amount).toBe(l.amount);
       expect(c.since).toBe(l.since);
       expect(c.candidate === null ? null : toHex(c.candidate)).toBe(l.candidate);
-      const r = w.store.lockRewards(l.id);
+      const r = w.rewards.lockRewards(l.id);
       expect(r.weight, `weight of lock ${l.id}`).toBe(l.weight);
       expect(r.autoCompound).toBe(l.auto);
       if (l.candidate) weights.set(l.candidate, (weights.get(l.candidate) ?? 0n) + l.weight);
-      const p = pendingRewards(w.store, c);
+      const p = pendingRewards(w.rewards, c);
       claimable += p;
       this.checkLock(l, p);
       // The view the contract exposes says the same.
@@ -365,7 +367,7 @@ class Reference {
     // Solvency: the reward pool holds everything the locks can claim (the rest is dust).
     expect(claimable <= w.balance(STAKING_REWARD_POOL)).toBe(true);
     for (const op of w.ops) {
-      expect(w.store.candidateRewards(op).totalWeight).toBe(weights.get(toHex(op)) ?? 0n);
+      expect(w.rewards.candidateRewards(op).totalWeight).toBe(weights.get(toHex(op)) ?? 0n);
     }
   }
 }
@@ -399,14 +401,14 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
   /** Calls the contract on a lock; syncs what the owner received. */
   const onLock = (l: RefLock, fn: string, args: unknown[], after: (l: RefLock) => void) => {
     const bal = w.balance(l.owner);
-    const unb = w.store.unbondingOf(l.owner).length;
+    const unb = w.store.locks.unbondingOf(l.owner).length;
     if (!w.call(l.owner, fn, args)) return;
     stats.calls++;
-    const chain = w.store.getLock(l.id);
+    const chain = w.store.locks.getLock(l.id);
     let amount: bigint;
     if (chain) amount = chain.amount;
     else {
-      const entries = w.store.unbondingOf(l.owner);
+      const entries = w.store.locks.unbondingOf(l.owner);
       expect(entries.length).toBe(unb + 1);
       amount = entries[entries.length - 1]!.amount;
     }
@@ -435,7 +437,8 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
           burned: fees.burned,
           afterEconomics: (b) => {
             ref.economics(b, fees.proposer, fees.burned);
-            for (const l of ref.locks.values()) before.set(l.id, w.store.getLock(l.id)!.amount);
+            for (const l of ref.locks.values())
+              before.set(l.id, w.store.locks.getLock(l.id)!.amount);
           },
         });
         ref.staking(

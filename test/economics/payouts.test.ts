@@ -18,7 +18,7 @@ import type { ChainParams } from '../../src/chain/params.js';
 import { ETM, makeWorld, TEST_PARAMS, type World } from './world.js';
 
 const NO_MINT: ChainParams = { ...TEST_PARAMS, inflationSchedule: [0n] };
-const pending = (w: World, id: bigint) => pendingRewards(w.store, w.store.getLock(id)!);
+const pending = (w: World, id: bigint) => pendingRewards(w.rewards, w.store.locks.getLock(id)!);
 
 /** c0 (10% commission), c1 (0%), c2 (25%), deposits 10 ETM (locks 1–3); one bare validator. */
 const THREE_CANDIDATES_ONE_BARE = {
@@ -40,7 +40,7 @@ function proposerWorld(params = NO_MINT) {
   const a = w.lockIdOf(w.call(u1, 'lock', [30n * ETM, toHex(w.ops[0]!)])); // lock 4
   const b = w.lockIdOf(w.call(u2, 'lock', [10n * ETM, toHex(w.ops[0]!)])); // lock 5
   // Votes cast in epoch 0 (blocks 1–5) share c0's rewards from epoch 1 on.
-  expect(w.store.lockRewards(a).weight).toBe(0n);
+  expect(w.rewards.lockRewards(a).weight).toBe(0n);
   for (let h = 1; h <= 5; h++) w.block();
   return { w, u1, u2, a, b };
 }
@@ -53,12 +53,12 @@ describe("the proposer's share", () => {
     const before = [1n, a, b].map((id) => pending(w, id));
     // All three weights were taken at block 5, the end of epoch 0, after c0's halving: age 2,
     // t = 1: 10, 30 and 10 ETM.
-    expect([1n, a, b].map((id) => w.store.lockRewards(id).weight)).toEqual([
+    expect([1n, a, b].map((id) => w.rewards.lockRewards(id).weight)).toEqual([
       10n * ETM,
       30n * ETM,
       10n * ETM,
     ]);
-    expect(w.store.candidateRewards(w.ops[0]!).totalWeight).toBe(50n * ETM);
+    expect(w.rewards.candidateRewards(w.ops[0]!).totalWeight).toBe(50n * ETM);
     const out = w.block({
       proposer: 0,
       proposerFees: 100n * ETM,
@@ -91,7 +91,7 @@ describe("the proposer's share", () => {
     const { w, u1 } = proposerWorld();
     // c1's only voter is its deposit; unlocking it leaves c1 without voters.
     expect(w.call(w.ops[1]!, 'unlock', [2n])).not.toBeNull();
-    expect(w.store.candidateRewards(w.ops[1]!).totalWeight).toBe(0n);
+    expect(w.rewards.candidateRewards(w.ops[1]!).totalWeight).toBe(0n);
     w.payFee(u1, 40n * ETM, 0n, 0n);
     const op1 = w.balance(w.ops[1]!);
     const out = w.block({
@@ -180,7 +180,7 @@ describe('the voter bonus at an epoch end', () => {
     for (let h = 1; h <= 5; h++) w.block();
     const seed = w.block().mix; // block 6 opens epoch 1
     // Refreshed at block 5 (epoch 1's start) after the halving: all c0 voters since 3, t = 1.
-    expect([1n, stays, leaves].map((id) => w.store.lockRewards(id).weight)).toEqual([
+    expect([1n, stays, leaves].map((id) => w.rewards.lockRewards(id).weight)).toEqual([
       10n * ETM,
       31n * ETM,
       20n * ETM,

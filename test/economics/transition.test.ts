@@ -11,7 +11,7 @@ import { economicState } from '../../src/economics/block.js';
 import { DAO_TREASURY, STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import type { SignedTx } from '../../src/execution/tx.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
-import { STAKING_GAS } from '../../src/staking/contract.js';
+import { stakingFunctions } from '../../src/execution/modules/staking.js';
 import { ETM, makeWorld, TEST_PARAMS, ZERO } from './world.js';
 
 const WAD = 10n ** 18n;
@@ -76,7 +76,7 @@ describe('fees and the mint through executeBlock', () => {
       expect(outcome.receipts.map((r) => r.status)).toEqual([1, 1]);
       const base = params.minBaseFee;
       // The staking call used its intrinsic gas plus the lock's fixed gas.
-      expect(outcome.receipts[1]!.gasUsed > STAKING_GAS.lock!).toBe(true);
+      expect(outcome.receipts[1]!.gasUsed > stakingFunctions.lock.gas).toBe(true);
       const baseFees = outcome.receipts.reduce((s, r) => s + r.gasUsed * base, 0n);
       const tips = outcome.receipts.reduce(
         (s, r) => s + r.gasUsed * (r.effectiveGasPrice - base),

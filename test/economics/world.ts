@@ -1,14 +1,14 @@
 /**
  * A state world for the economics tests: candidates registered at genesis (deposits as
  * self-locks), a funded voter bonus pool, users with balances, and a block runner that does what
- * a block's state transition does after its transactions (applyBlockEconomics, then
- * applyBlockStaking with the proposer's RANDAO reveal).
+ * a block's state transition does after its transactions (the system modules' block hooks in
+ * their declared order, with the proposer's RANDAO reveal).
  */
 import type { Address } from '../../src/primitives/types.js';
 import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
-import { applyBlockEconomics, type BlockEconomicsOutput } from '../../src/economics/block.js';
+import type { BlockEconomicsOutput } from '../../src/economics/block.js';
 import { executeBlock, type BlockOutcome } from '../../src/execution/transition.js';
 import type { SignedTx } from '../../src/execution/tx.js';
 import { createOnion, type Onion } from '../../src/election/randao.js';
@@ -20,13 +20,18 @@ import {
   VOTER_BONUS_POOL,
 } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
-import { applyBlockStaking, nextMix, nextRevealOf } from '../../src/staking/block-hooks.js';
-import { callStaking, Revert, type CallResult } from '../../src/staking/contract.js';
-import { epochOf } from '../../src/staking/epochs.js';
-import { writeGenesisStaking } from '../../src/staking/genesis.js';
-import { StakingStore } from '../../src/staking/store.js';
+import { nextMix, nextRevealOf } from '../../src/staking/block-hooks.js';
+import { callContract, type CallResult } from '../../src/execution/call.js';
+import type { BlockContext } from '../../src/execution/module.js';
+import { stakingContract } from '../../src/execution/modules/staking.js';
+import { rewardsModule } from '../../src/execution/modules/rewards.js';
+import { BLOCK_HOOKS, writeModulesGenesis } from '../../src/execution/registry.js';
+import { Revert } from '../../src/primitives/errors.js';
+import { epochOf, isEpochEnd } from '../../src/staking/epochs.js';
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+import { stakingStores } from '../../src/staking/stores.js';
+import { RewardStore } from '../../src/economics/reward-store.js';
 
 export { ETM };
 export const addr = (n: number) => new Uint8Array(20).fill(n);
@@ -93,6 +98,15 @@ function roundOf(validators: readonly Address[], coinbase: Address, height: bigi
   return (((i - height) % K) + K) % K;
 }
 
+const economicsOf = (r: Partial<BlockEconomicsOutput> | void): BlockEconomicsOutput => ({
+  minted: r?.minted ?? 0n,
+  commission: r?.commission ?? 0n,
+  voters: r?.voters ?? 0n,
+  stakers: r?.stakers ?? 0n,
+  bonusReleased: r?.bonusReleased ?? 0n,
+  bonusPaid: r?.bonusPaid ?? 0n,
+});
+
 export function makeWorld(opts: WorldOptions = {}) {
   const base = opts.params ?? TEST_PARAMS;
   const params: ChainParams =
@@ -142,10 +156,10 @@ export function makeWorld(opts: WorldOptions = {}) {
   ops.forEach((op) => fund(op, opBalance));
   (opts.users ?? []).forEach((b, i) => fund(users[i]!, b));
   fund(VOTER_BONUS_POOL, opts.bonusPool ?? 0n);
-  writeGenesisStaking(
+  writeModulesGenesis({
     state,
-    [...keys, ...bare],
-    specs.map((s, i) => ({
+    validators: [...keys, ...bare],
+    candidates: specs.map((s, i) => ({
       operator: ops[i]!,
       consensusKey: keys[i]!,
       name: `c${i}`,
@@ -156,9 +170,10 @@ export function makeWorld(opts: WorldOptions = {}) {
     })),
     params,
     supply,
-  );
+  });
   const genesisSupply = supply;
-  const store = new StakingStore(state);
+  const store = stakingStores(state);
+  const rewards = new RewardStore(state);
   let mix: Uint8Array = new Uint8Array(32);
   let height = 0n;
 
@@ -171,7 +186,8 @@ export function makeWorld(opts: WorldOptions = {}) {
         if (a.balance < value) throw new Revert('value above balance');
         state.putAccount(sender, { ...a, balance: a.balance - value });
       }
-      const r = callStaking(
+      const r = callContract(
+        stakingContract,
         { state, params, height: height + 1n, sender, value },
         fromHex(encodeFunctionData({ abi: STAKING_ABI, functionName: fn, args } as never)),
       );
@@ -184,7 +200,8 @@ export function makeWorld(opts: WorldOptions = {}) {
     }
   };
 
-  const validatorsAt = (h: bigint): Address[] => store.epochRecord(epochOf(h, params))!.validators;
+  const validatorsAt = (h: bigint): Address[] =>
+    store.elections.epochRecord(epochOf(h, params))!.validators;
 
   /**
    * Closes the next block (its transactions were the calls made since the last one). Fees given
@@ -197,27 +214,47 @@ export function makeWorld(opts: WorldOptions = {}) {
     const coinbase = validators[o.proposer ?? Number(height % BigInt(K))]!;
     const reveal = revealFor(coinbase);
     mix = nextMix(mix, reveal);
-    const economics: BlockEconomicsOutput = applyBlockEconomics(state, {
-      height,
+    const ctx: BlockContext = {
+      state,
       params,
-      coinbase,
-      validators,
-      proposerFees: o.proposerFees ?? 0n,
-      burned: o.burned ?? 0n,
-      randaoReveal: reveal,
-      mix,
-    });
-    o.afterEconomics?.({ height, coinbase, validators, reveal, mix, economics });
-    const staking = applyBlockStaking(state, {
-      height,
+      number: height,
       round: roundOf(validators, coinbase, height),
-      params,
       coinbase,
       validators,
       randaoReveal: reveal,
-      mix,
+      mixHash: mix,
+      fees: { proposer: o.proposerFees ?? 0n, tips: 0n, burned: o.burned ?? 0n },
+    };
+    // The hooks in their declared order; afterEconomics runs after the rewards module's endBlock.
+    const hooks = BLOCK_HOOKS.filter(
+      ([, phase]) => phase !== 'endEpoch' || isEpochEnd(height, params),
+    );
+    const lastRewards = hooks.findIndex(
+      ([m, phase]) => m === rewardsModule && phase === 'endBlock',
+    );
+    let report: ReturnType<NonNullable<typeof rewardsModule.endBlock>> = {};
+    hooks.forEach(([m, phase], i) => {
+      report = { ...report, ...(m[phase]?.(ctx) ?? {}) };
+      if (i === lastRewards)
+        o.afterEconomics?.({
+          height,
+          coinbase,
+          validators,
+          reveal,
+          mix,
+          economics: economicsOf(report),
+        });
     });
-    return { height, coinbase, validators, mix, reveal, economics, ...staking };
+    return {
+      height,
+      coinbase,
+      validators,
+      mix,
+      reveal,
+      economics: economicsOf(report),
+      nextValidators: report?.nextValidators ?? [],
+      electionWeights: report?.electionWeights ?? null,
+    };
   };
 
   /** Closes the next block through the state transition itself (executeBlock). */
@@ -287,6 +324,7 @@ export function makeWorld(opts: WorldOptions = {}) {
     params,
     state,
     store,
+    rewards,
     ops,
     keys,
     bare,

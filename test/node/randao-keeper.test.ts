@@ -13,10 +13,11 @@ import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { TxDecoder } from '../../src/execution/tx.js';
 import { onionFromKey, RandaoKeeper, renewalDue } from '../../src/node/randao.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
-import { writeGenesisStaking } from '../../src/staking/genesis.js';
-import { StakingStore, type Candidate } from '../../src/staking/store.js';
+import { writeModulesGenesis } from '../../src/execution/registry.js';
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+import { stakingStores } from '../../src/staking/stores.js';
+import type { Candidate } from '../../src/staking/candidate-store.js';
 
 const KEY = new Uint8Array(32).fill(0x11);
 const ADDRESS = addressOf(KEY);
@@ -53,10 +54,10 @@ describe('onions by generation', () => {
 function setup(commitment: Uint8Array, balance: bigint) {
   const state = new StateDB(EMPTY_TRIE_ROOT, new MemoryNodeStore());
   state.putAccount(ADDRESS, { ...state.getAccount(ADDRESS), balance: balance + 10n * ETM });
-  writeGenesisStaking(
+  writeModulesGenesis({
     state,
-    [ADDRESS],
-    [
+    validators: [ADDRESS],
+    candidates: [
       {
         operator: ADDRESS,
         consensusKey: ADDRESS,
@@ -67,9 +68,9 @@ function setup(commitment: Uint8Array, balance: bigint) {
         randaoCommitment: commitment,
       },
     ],
-    { ...PARAMS, candidateDeposit: ETM },
-    100n * ETM,
-  );
+    params: { ...PARAMS, candidateDeposit: ETM },
+    supply: 100n * ETM,
+  });
   const sent: Uint8Array[] = [];
   const logs: { level: string; event: string; text: string }[] = [];
   let next = 100n;
@@ -82,10 +83,10 @@ function setup(commitment: Uint8Array, balance: bigint) {
     submit: (raw) => void sent.push(raw),
     log: (level, event, _fields, text) => void logs.push({ level, event, text }),
   });
-  const store = new StakingStore(state);
+  const store = stakingStores(state);
   const spend = (reveals: bigint) =>
-    store.putCandidate({
-      ...store.getCandidate(ADDRESS)!,
+    store.candidates.putCandidate({
+      ...store.candidates.getCandidate(ADDRESS)!,
       randaoReveals: reveals,
       randaoLast: reveals === 0n ? commitment : onionFromKey(KEY, 64).reveal(Number(reveals) - 1),
     });
@@ -116,8 +117,8 @@ describe('RandaoKeeper', () => {
     w.keeper.afterCommit();
     expect(w.sent).toHaveLength(2);
     // Once the chain holds the pending change, nothing more is sent.
-    w.store.putCandidate({
-      ...w.store.getCandidate(ADDRESS)!,
+    w.store.candidates.putCandidate({
+      ...w.store.candidates.getCandidate(ADDRESS)!,
       pending: {
         consensusKey: ADDRESS,
         commitment: new Uint8Array(32).fill(1),

@@ -24,9 +24,9 @@ import { NodeStakingRpc } from '../../src/node/staking-rpc.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { weighCandidates } from '../../src/staking/block-hooks.js';
 import { epochOf } from '../../src/staking/epochs.js';
-import { StakingStore } from '../../src/staking/store.js';
 import { newChain, TempDirs } from '../chain/helpers.js';
 import { signTx } from '../execution/helpers.js';
+import { stakingStores } from '../../src/staking/stores.js';
 
 const KEYS = deriveAccounts(DEV_MNEMONIC, 4, DEV_VALIDATOR_PATH);
 const USERS = deriveAccounts(DEV_MNEMONIC, 2);
@@ -84,8 +84,11 @@ beforeAll(() => {
     stakingCall(1, 0n, lock(3_000n * ETM, node2!)),
     stakingCall(0, 1n, lock(200n * ETM, node3!)),
   ]);
-  const store = new StakingStore(chain.headState());
-  const ids = [...store.locksOf(USERS[0]!.address), ...store.locksOf(USERS[1]!.address)];
+  const store = stakingStores(chain.headState());
+  const ids = [
+    ...store.locks.locksOf(USERS[0]!.address),
+    ...store.locks.locksOf(USERS[1]!.address),
+  ];
   const compound = (id: bigint) =>
     encodeFunctionData({ abi: STAKING_ABI, functionName: 'setAutoCompound', args: [id, true] });
   commitNext([
@@ -133,8 +136,8 @@ describe('etm_getElection publishes what an audit needs', () => {
     let differs = 0;
     for (let epoch = 3n; epoch <= 7n; epoch++) {
       const e = rpc.election(epoch)!;
-      const store = new StakingStore(chain.stateAt(e.electedAt));
-      const current = store.epochRecord(epochOf(e.electedAt, chain.params));
+      const store = stakingStores(chain.stateAt(e.electedAt));
+      const current = store.elections.epochRecord(epochOf(e.electedAt, chain.params));
       const after = weighCandidates(store, chain.params, e.electedAt, current);
       const used = new Map(e.candidates!.map((c) => [toHex(c.address), c.R]));
       if (after.some((w) => used.get(toHex(w.operator)) !== w.R)) differs++;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Node } from '../../src/node/node.js';
-import type { NodeNetwork } from '../../src/node/network.js';
+import type { NodeNetwork } from '../../src/p2p/local-network.js';
 import { commitNext, GENESIS, newChain, NOW_MS, TempDirs } from '../chain/helpers.js';
 
 const t = new TempDirs();

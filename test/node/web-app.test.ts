@@ -12,7 +12,7 @@ import { DEV_MNEMONIC, deriveAccounts } from '../../src/crypto/mnemonic.js';
 import { genesisToJson } from '../../src/chain/genesis.js';
 import { ConfigError, parseNodeConfig } from '../../src/node/config.js';
 import { devGenesis } from '../../src/node/devnet.js';
-import { silentLogger } from '../../src/node/logger.js';
+import { silentLogger } from '../../src/log/logger.js';
 import { startConfiguredNode } from '../../src/node/run.js';
 import { devnetInfo, nodeInfo, WebApp, WebAppError } from '../../src/node/web-app.js';
 import { RpcServer } from '../../src/rpc/server.js';

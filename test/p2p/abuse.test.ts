@@ -21,7 +21,7 @@ import { DEV_MNEMONIC, deriveAccounts } from '../../src/crypto/mnemonic.js';
 import { devGenesis, DEV_VALIDATOR_PATH } from '../../src/node/devnet.js';
 import { Node } from '../../src/node/node.js';
 import { p2pChainOf } from '../../src/node/run.js';
-import { createLogger } from '../../src/node/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import { encodeFrame, FrameReader } from '../../src/p2p/frames.js';
 import { loadOrCreatePeerKey } from '../../src/p2p/identity.js';
 import { encodeTxBatch } from '../../src/p2p/gossip.js';

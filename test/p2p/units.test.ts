@@ -9,7 +9,7 @@ import { signCommit, signPrepare, encodeMessage } from '../../src/consensus/mess
 import { Secp256k1Signer, secp256k1Recover } from '../../src/consensus/crypto.js';
 import { MessageType } from '../../src/consensus/types.js';
 import { ConfigError, parseNodeConfig } from '../../src/node/config.js';
-import { createLogger } from '../../src/node/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import { encodeFrame, FrameError, FrameReader } from '../../src/p2p/frames.js';
 import {
   checkConsensusGossip,

@@ -9,14 +9,13 @@ import { encodeFunctionData, type Hex } from 'viem';
 import { DEFAULT_PARAMS } from '../../src/chain/params.js';
 import { concatBytes, fromHex, toHex } from '../../src/crypto/bytes.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
-import {
-  callStaking,
-  decodeStakingCall,
-  Revert,
-  STAKING_GAS,
-  STAKING_VIEW_GAS,
-  stakingCallGas,
-} from '../../src/staking/contract.js';
+import { callContract, callGas } from '../../src/execution/call.js';
+import { stakingContract } from '../../src/execution/modules/staking.js';
+import { Revert } from '../../src/primitives/errors.js';
+import { decodeCallStrict } from '../../src/codec/abi.js';
+import { stakingFunctions } from '../../src/execution/modules/staking.js';
+
+const decodeStakingCall = (data: Uint8Array) => decodeCallStrict(STAKING_ABI, data);
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
 
@@ -27,7 +26,11 @@ const encode = (functionName: string, args: unknown[]): Uint8Array =>
 function reason(data: Uint8Array): string {
   const state = new StateDB(EMPTY_TRIE_ROOT, new MemoryNodeStore());
   try {
-    callStaking({ state, params: DEFAULT_PARAMS, height: 1n, sender: OWNER, value: 0n }, data);
+    callContract(
+      stakingContract,
+      { state, params: DEFAULT_PARAMS, height: 1n, sender: OWNER, value: 0n },
+      data,
+    );
     return 'ok';
   } catch (e) {
     if (!(e instanceof Revert)) throw e;
@@ -94,7 +97,9 @@ describe('strict ABI decoding of staking calls', () => {
 
   it('gas is charged as for the call the calldata strictly encodes', () => {
     const lock = encode('lock', [10n ** 18n, toHex(new Uint8Array(20)) as Hex]);
-    expect(stakingCallGas(lock)).toBe(STAKING_GAS.lock);
-    expect(stakingCallGas(concatBytes(lock, Uint8Array.of(0)))).toBe(STAKING_VIEW_GAS);
+    expect(callGas(stakingContract, lock)).toBe(stakingFunctions.lock.gas);
+    expect(callGas(stakingContract, concatBytes(lock, Uint8Array.of(0)))).toBe(
+      stakingContract.unknownGas,
+    );
   });
 });

@@ -11,20 +11,32 @@ import { createOnion } from '../../src/election/randao.js';
 import { SCALE, toDecimalString } from '../../src/math/fixed.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import {
-  applyBlockStaking,
+  stakingEndBlock,
+  stakingEndEpoch,
   halveProducers,
   nextMix,
   StakingBlockError,
   weighCandidates,
 } from '../../src/staking/block-hooks.js';
-import { callStaking } from '../../src/staking/contract.js';
-import { writeGenesisStaking } from '../../src/staking/genesis.js';
+import { callContract } from '../../src/execution/call.js';
+import { stakingContract } from '../../src/execution/modules/staking.js';
+import { writeModulesGenesis } from '../../src/execution/registry.js';
 import { CONCAVE_ON_LOCK } from '../../src/staking/params.js';
 import { epochOf } from '../../src/staking/epochs.js';
-import { halvedSince, StakingStore } from '../../src/staking/store.js';
 import { candidateWeight, performance, timeGain } from '../../src/staking/weights.js';
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+import { halvedSince } from '../../src/staking/lock-store.js';
+import { stakingStores } from '../../src/staking/stores.js';
+import { isEpochEnd } from '../../src/staking/epochs.js';
+
+/** The staking module's block work: endBlock, and endEpoch at an epoch's last block. */
+function applyBlockStaking(state: StateDB, input: Parameters<typeof stakingEndBlock>[1]) {
+  stakingEndBlock(state, input);
+  return isEpochEnd(input.height, input.params)
+    ? stakingEndEpoch(state, input)
+    : { nextValidators: [], electionWeights: null };
+}
 
 const P: ChainParams = {
   ...DEFAULT_PARAMS,
@@ -42,10 +54,10 @@ const onions = KEYS.map((_, i) => createOnion(new Uint8Array(32).fill(i + 1), 10
 function world(params = P) {
   const state = new StateDB(EMPTY_TRIE_ROOT, new MemoryNodeStore());
   OPS.forEach((op) => state.putAccount(op, { ...state.getAccount(op), balance: 100n * ETM }));
-  writeGenesisStaking(
+  writeModulesGenesis({
     state,
-    KEYS,
-    OPS.map((op, i) => ({
+    validators: KEYS,
+    candidates: OPS.map((op, i) => ({
       operator: op,
       consensusKey: KEYS[i]!,
       name: `c${i}`,
@@ -55,8 +67,8 @@ function world(params = P) {
       randaoCommitment: onions[i]!.commitment,
     })),
     params,
-    400n * ETM,
-  );
+    supply: 400n * ETM,
+  });
   let mix: Uint8Array = new Uint8Array(32);
   const reveals = [0, 0, 0, 0];
   /** Runs the hooks of block `height` proposed by validator `who` (index into KEYS). */
@@ -75,18 +87,19 @@ function world(params = P) {
     });
   };
   const call = (sender: Uint8Array, height: bigint, fn: string, args: unknown[]) =>
-    callStaking(
+    callContract(
+      stakingContract,
       { state, params, height, sender, value: 0n },
       fromHex(encodeFunctionData({ abi: STAKING_ABI, functionName: fn, args } as never)),
     );
-  return { state, store: new StakingStore(state), block, call, mix: () => mix };
+  return { state, store: stakingStores(state), block, call, mix: () => mix };
 }
 
 describe('RANDAO in blocks', () => {
   it('accepts the next layer, records it, and rejects anything else', () => {
     const w = world();
     w.block(1n, 1);
-    const c = w.store.getCandidate(OPS[1]!)!;
+    const c = w.store.candidates.getCandidate(OPS[1]!)!;
     expect(toHex(c.randaoLast)).toBe(toHex(onions[1]!.reveal(0)));
     expect(c.randaoReveals).toBe(1n);
     const bad = () =>
@@ -127,13 +140,13 @@ describe('proposer turns', () => {
     const w = world();
     // Height 5, K = 4: round 0 → KEYS[1], round 1 → KEYS[2], round 2 → KEYS[3].
     w.block(5n, 3);
-    expect(w.store.perf(OPS[3]!)).toEqual([{ epoch: 0n, m: 1n, n: 1n }]);
-    expect(w.store.perf(OPS[1]!)).toEqual([{ epoch: 0n, m: 0n, n: 1n }]);
-    expect(w.store.perf(OPS[2]!)).toEqual([{ epoch: 0n, m: 0n, n: 1n }]);
-    expect(w.store.perf(OPS[0]!)).toEqual([]);
+    expect(w.store.elections.perf(OPS[3]!)).toEqual([{ epoch: 0n, m: 1n, n: 1n }]);
+    expect(w.store.elections.perf(OPS[1]!)).toEqual([{ epoch: 0n, m: 0n, n: 1n }]);
+    expect(w.store.elections.perf(OPS[2]!)).toEqual([{ epoch: 0n, m: 0n, n: 1n }]);
+    expect(w.store.elections.perf(OPS[0]!)).toEqual([]);
     w.block(6n, 2); // round 0 at height 6 is KEYS[2]
-    expect(w.store.perf(OPS[2]!)).toEqual([{ epoch: 0n, m: 1n, n: 2n }]);
-    expect(w.store.produced(0n).map(toHex)).toEqual([OPS[2]!, OPS[3]!].map(toHex));
+    expect(w.store.elections.perf(OPS[2]!)).toEqual([{ epoch: 0n, m: 1n, n: 2n }]);
+    expect(w.store.elections.produced(0n).map(toHex)).toEqual([OPS[2]!, OPS[3]!].map(toHex));
   });
 
   it('keeps only the last perfWindowEpochs epochs', () => {
@@ -141,7 +154,7 @@ describe('proposer turns', () => {
     w.block(2n, 2); // epoch 0
     w.block(12n, 0); // epoch 1
     w.block(22n, 2); // epoch 2: epoch 0 drops out
-    expect(w.store.perf(OPS[2]!).map((e) => e.epoch)).toEqual([2n]);
+    expect(w.store.elections.perf(OPS[2]!).map((e) => e.epoch)).toEqual([2n]);
   });
 });
 
@@ -178,7 +191,7 @@ describe('weights', () => {
     // A 5 ETM lock for candidate 0 at height 1, weighed at height 21: age 20, t = 3, x = 15.
     w.call(OPS[1]!, 1n, 'lock', [5n * ETM, toHex(OPS[0]!)]);
     w.block(3n, 3); // height 3: round 0 → KEYS[3]: candidate 3 has m = n = 1
-    const weighed = weighCandidates(w.store, P, 21n, w.store.epochRecord(0n));
+    const weighed = weighCandidates(w.store, P, 21n, w.store.elections.epochRecord(0n));
     const c0 = weighed.find((c) => toHex(c.operator) === toHex(OPS[0]!))!;
     // deposit 1 ETM since 0: t = 3 → 3; lock 5 ETM since 1: t = 3 → 15. Σx = 18 ETM.
     expect(c0.votes).toBe(18n * ETM);
@@ -199,8 +212,8 @@ describe('unbonding', () => {
     expect(w.state.getAccount(OPS[1]!)).toMatchObject({ balance: 94n * ETM, locked: 6n * ETM });
     w.block(5n, 1);
     expect(w.state.getAccount(OPS[1]!)).toMatchObject({ balance: 99n * ETM, locked: ETM });
-    expect(w.store.unbondingOf(OPS[1]!)).toEqual([]);
-    expect(w.store.releasesAt(5n)).toEqual([]);
+    expect(w.store.locks.unbondingOf(OPS[1]!)).toEqual([]);
+    expect(w.store.locks.releasesAt(5n)).toEqual([]);
   });
 });
 
@@ -217,10 +230,10 @@ describe('end of an epoch', () => {
     expect(out.nextValidators.map(toHex)).toEqual(KEYS.map(toHex)); // epoch 1: the genesis set
     // Every candidate produced in epoch 0, so every lock's age was halved at height 10:
     // lock 5: since 1, age 9 → since 1 + ceil(9/2) = 6; deposits: since 0 → 5.
-    expect(w.store.getLock(5n)!.since).toBe(6n);
-    expect(w.store.getLock(1n)!.since).toBe(5n);
-    expect(w.store.produced(0n)).toEqual([]);
-    const e2 = w.store.epochRecord(2n)!;
+    expect(w.store.locks.getLock(5n)!.since).toBe(6n);
+    expect(w.store.locks.getLock(1n)!.since).toBe(5n);
+    expect(w.store.elections.produced(0n)).toEqual([]);
+    const e2 = w.store.elections.epochRecord(2n)!;
     expect(toHex(e2.seed)).toBe(toHex(w.mix()));
     expect(e2.electedAt).toBe(10n);
     expect(e2.ranked).toHaveLength(2);
@@ -228,9 +241,9 @@ describe('end of an epoch', () => {
     expect(e2.validators).toHaveLength(3);
     // The heaviest two (candidates 0 and 2, with 5 ETM of votes each) hold the ranked seats.
     expect(e2.ranked.map(toHex).sort()).toEqual([OPS[0]!, OPS[2]!].map(toHex).sort());
-    expect(e2.operators.map((op) => toHex(w.store.getCandidate(op)!.consensusKey))).toEqual(
-      e2.validators.map(toHex),
-    );
+    expect(
+      e2.operators.map((op) => toHex(w.store.candidates.getCandidate(op)!.consensusKey)),
+    ).toEqual(e2.validators.map(toHex));
   });
 
   it('halving halves t even for old locks: the age is capped at (tMax − 1)·blocksPerDay first', () => {
@@ -239,11 +252,11 @@ describe('end of an epoch', () => {
     // is 31 days of 10 blocks). Halved five times over at that height, t goes 32 → 16 → 8 → 4 →
     // 2 → 1; halving the uncapped age (1,000 → 500) would have left t = 32.
     const h = 1_000n;
-    const ts: bigint[] = [timeGain(h - w.store.getLock(1n)!.since, P)];
+    const ts: bigint[] = [timeGain(h - w.store.locks.getLock(1n)!.since, P)];
     for (let i = 0; i < 6; i++) {
-      w.store.setProduced(epochOf(h, P), [OPS[0]!]);
+      w.store.elections.setProduced(epochOf(h, P), [OPS[0]!]);
       halveProducers(w.store, P, epochOf(h, P), h);
-      ts.push(timeGain(h - w.store.getLock(1n)!.since, P));
+      ts.push(timeGain(h - w.store.locks.getLock(1n)!.since, P));
     }
     expect(ts).toEqual([32n, 16n, 8n, 4n, 2n, 1n, 1n]);
     // The first halving: age min(1,000, 310) = 310 → since = 1,000 − 155.
@@ -252,7 +265,9 @@ describe('end of an epoch', () => {
     expect(halvedSince(990n, h, P)).toBe(995n);
     expect(halvedSince(991n, h, P)).toBe(996n);
     // The vote buckets moved with the lock.
-    expect(w.store.bucketsOf(OPS[0]!).map((b) => b.since)).toEqual([w.store.getLock(1n)!.since]);
+    expect(w.store.locks.bucketsOf(OPS[0]!).map((b) => b.since)).toEqual([
+      w.store.locks.getLock(1n)!.since,
+    ]);
   });
 
   it('does not halve locks behind candidates that produced nothing', () => {
@@ -260,8 +275,8 @@ describe('end of an epoch', () => {
     w.call(OPS[1]!, 1n, 'lock', [5n * ETM, toHex(OPS[0]!)]);
     // Only candidates 1–3 propose (candidate 0 is never the coinbase).
     for (let h = 1n; h <= 10n; h++) w.block(h, 1 + Number(h % 3n), [KEYS[1]!, KEYS[2]!, KEYS[3]!]);
-    expect(w.store.getLock(5n)!.since).toBe(1n);
-    expect(w.store.getLock(1n)!.since).toBe(0n);
-    expect(w.store.getLock(2n)!.since).toBe(5n);
+    expect(w.store.locks.getLock(5n)!.since).toBe(1n);
+    expect(w.store.locks.getLock(1n)!.since).toBe(0n);
+    expect(w.store.locks.getLock(2n)!.since).toBe(5n);
   });
 });

@@ -11,15 +11,27 @@ import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { economicState } from '../../src/economics/block.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import {
-  applyBlockStaking,
+  stakingEndBlock,
+  stakingEndEpoch,
   nextRevealOf,
   StakingBlockError,
   weighCandidates,
 } from '../../src/staking/block-hooks.js';
-import { callStaking, Revert } from '../../src/staking/contract.js';
+import { callContract } from '../../src/execution/call.js';
+import { stakingContract } from '../../src/execution/modules/staking.js';
+import { Revert } from '../../src/primitives/errors.js';
 import { epochBounds, epochOf } from '../../src/staking/epochs.js';
-import { STATUS_TOMBSTONED } from '../../src/staking/store.js';
 import { ETM, makeWorld, TEST_PARAMS, ZERO, type World } from '../economics/world.js';
+import type { StateDB } from '../../src/state/state-db.js';
+import { isEpochEnd } from '../../src/staking/epochs.js';
+
+/** The staking module's block work: endBlock, and endEpoch at an epoch's last block. */
+function applyBlockStaking(state: StateDB, input: Parameters<typeof stakingEndBlock>[1]) {
+  stakingEndBlock(state, input);
+  return isEpochEnd(input.height, input.params)
+    ? stakingEndEpoch(state, input)
+    : { nextValidators: [], electionWeights: null };
+}
 
 const hex = (a: Uint8Array) => toHex(a) as Hex;
 
@@ -31,7 +43,8 @@ function tx(w: World, sender: Address, fn: string, args: unknown[] = [], value =
       const a = w.state.getAccount(sender);
       w.state.putAccount(sender, { ...a, balance: a.balance - value });
     }
-    const r = callStaking(
+    const r = callContract(
+      stakingContract,
       { state: w.state, params: w.params, height: w.height() + 1n, sender, value },
       fromHex(encodeFunctionData({ abi: STAKING_ABI, functionName: fn, args } as never)),
     );
@@ -59,7 +72,7 @@ const weighed = (w: World) =>
     w.store,
     w.params,
     w.height() + 1n,
-    w.store.epochRecord(epochOf(w.height() + 1n, w.params)),
+    w.store.elections.epochRecord(epochOf(w.height() + 1n, w.params)),
   ).map((c) => toHex(c.operator));
 
 /** Runs blocks up to and including `height`. */
@@ -95,8 +108,8 @@ describe('a candidate without its deposit', () => {
     const top = tx(w, c1, 'topUpDeposit', [], 5n * ETM);
     expect(top.reverted).toBeNull();
     expect(top.events.map((e) => e.eventName)).toEqual(['Locked', 'DepositToppedUp']);
-    const c = w.store.getCandidate(c1)!;
-    const deposit = w.store.getLock(c.depositLockId)!;
+    const c = w.store.candidates.getCandidate(c1)!;
+    const deposit = w.store.locks.getLock(c.depositLockId)!;
     expect(deposit).toMatchObject({ amount: 5n * ETM, isDeposit: true, since: w.height() + 1n });
     expect(toHex(deposit.candidate!)).toBe(toHex(c1));
     expect(top.events[1]!.args).toMatchObject({
@@ -115,14 +128,17 @@ describe('a candidate without its deposit', () => {
     const [user] = w.users as [Uint8Array];
     runTo(w, 7n);
     const c0 = w.ops[0]!;
-    expect(w.store.lockRewards(1n).weight > 0n).toBe(true);
+    expect(w.rewards.lockRewards(1n).weight > 0n).toBe(true);
     expect(tx(w, c0, 'topUpDeposit', [], 3n * ETM).reverted).toBeNull();
     // Like a new vote: the deposit weighs from the next epoch, its age counts from now.
-    expect(w.store.getLock(1n)).toMatchObject({ amount: 13n * ETM, since: 8n });
-    expect(w.store.lockRewards(1n).weight).toBe(0n);
+    expect(w.store.locks.getLock(1n)).toMatchObject({ amount: 13n * ETM, since: 8n });
+    expect(w.rewards.lockRewards(1n).weight).toBe(0n);
     expect(tx(w, user, 'topUpDeposit', [], ETM).reverted).toMatch(/not a candidate/);
     expect(tx(w, c0, 'topUpDeposit', [], ETM - 1n).reverted).toMatch(/top-up below minLock/);
-    w.store.putCandidate({ ...w.store.getCandidate(w.ops[2]!)!, status: STATUS_TOMBSTONED });
+    w.store.candidates.putCandidate({
+      ...w.store.candidates.getCandidate(w.ops[2]!)!,
+      status: 'tombstoned',
+    });
     expect(tx(w, w.ops[2]!, 'topUpDeposit', [], ETM).reverted).toMatch(/tombstoned/);
     expect(tx(w, user, 'lock', [ETM, hex(w.ops[2]!)]).reverted).toMatch(/candidate is tombstoned/);
   });
@@ -155,7 +171,7 @@ describe('an exhausted RANDAO onion', () => {
       const coinbase = w.validatorsAt(w.height() + 1n)[Number((w.height() + 1n) % 3n)]!;
       const mixBefore = lastMix;
       const i = w.keys.findIndex((k) => toHex(k) === toHex(coinbase));
-      const spent = w.store.getCandidate(w.ops[i]!)!.randaoReveals === 16n;
+      const spent = w.store.candidates.getCandidate(w.ops[i]!)!.randaoReveals === 16n;
       if (spent) {
         exhausted = i;
         expect(nextRevealOf(w.state, coinbase)).toBeNull();
@@ -174,15 +190,15 @@ describe('an exhausted RANDAO onion', () => {
         ).toThrow(StakingBlockError);
         w.state.revert();
       }
-      const before = w.store.getCandidate(w.ops[i]!)!.randaoLast;
+      const before = w.store.candidates.getCandidate(w.ops[i]!)!.randaoLast;
       const out = w.block();
       lastMix = out.mix;
       if (spent) {
         blocksAfter++;
         // The block is valid and adds nothing to the mix; the reveal count stays.
-        expect(toHex(w.store.getCandidate(w.ops[i]!)!.randaoLast)).toBe(toHex(before));
+        expect(toHex(w.store.candidates.getCandidate(w.ops[i]!)!.randaoLast)).toBe(toHex(before));
         expect(toHex(out.mix)).toBe(toHex(mixBefore));
-        expect(w.store.getCandidate(w.ops[i]!)!.randaoReveals).toBe(16n);
+        expect(w.store.candidates.getCandidate(w.ops[i]!)!.randaoReveals).toBe(16n);
       }
     }
     expect(exhausted).not.toBeNull();
@@ -228,10 +244,10 @@ describe('renewRandao', () => {
       /a key or randao change is pending until block 16/,
     );
     runTo(w, 14n);
-    const old = w.store.getCandidate(op)!;
+    const old = w.store.candidates.getCandidate(op)!;
     expect(old.randaoGeneration).toBe(0n);
     runTo(w, 15n); // the last block of epoch 2 switches
-    const c = w.store.getCandidate(op)!;
+    const c = w.store.candidates.getCandidate(op)!;
     expect(c).toMatchObject({
       randaoGeneration: 1n,
       randaoReveals: 0n,
@@ -239,13 +255,13 @@ describe('renewRandao', () => {
       pending: null,
     });
     expect(toHex(c.randaoLast)).toBe(toHex(next.commitment));
-    expect(w.store.switchesAt(3n)).toEqual([]);
+    expect(w.store.candidates.switchesAt(3n)).toEqual([]);
     // From block 16 it reveals the new onion (the world reveals what the chain asks for).
     const outs = runTo(w, 30n);
     expect(outs.some((o) => toHex(o.coinbase) === toHex(w.keys[0]!))).toBe(true);
-    expect(w.store.getCandidate(op)!.randaoReveals > 0n).toBe(true);
-    expect(toHex(w.store.getCandidate(op)!.randaoLast)).toBe(
-      toHex(next.reveal(Number(w.store.getCandidate(op)!.randaoReveals) - 1)),
+    expect(w.store.candidates.getCandidate(op)!.randaoReveals > 0n).toBe(true);
+    expect(toHex(w.store.candidates.getCandidate(op)!.randaoLast)).toBe(
+      toHex(next.reveal(Number(w.store.candidates.getCandidate(op)!.randaoReveals) - 1)),
     );
   });
 
@@ -260,7 +276,10 @@ describe('renewRandao', () => {
       /zero randao commitment/,
     );
     expect(tx(w, w.keys[1]!, 'renewRandao', [commit]).reverted).toBeNull();
-    expect(w.store.getCandidate(w.ops[1]!)!.pending).toMatchObject({ epoch: 2n, layers: 400n });
+    expect(w.store.candidates.getCandidate(w.ops[1]!)!.pending).toMatchObject({
+      epoch: 2n,
+      layers: 400n,
+    });
   });
 });
 
@@ -278,9 +297,9 @@ describe('consensus key rotation through updateCandidate', () => {
     expect(r.reverted).toBeNull();
     expect(r.events.map((e) => e.eventName)).toEqual(['CandidateUpdated', 'RandaoRenewed']);
     expect(r.events[1]!.args).toMatchObject({ generation: 1n, fromBlock: 16n });
-    expect(toHex(w.store.operatorOfKey(newKey)!)).toBe(toHex(op));
+    expect(toHex(w.store.candidates.operatorOfKey(newKey)!)).toBe(toHex(op));
     runTo(w, 10n); // epoch 1 ends: elects epoch 3 with the new key; epoch 2 keeps the old one
-    const inEpoch = (e: bigint) => w.store.epochRecord(e)!.validators.map(toHex);
+    const inEpoch = (e: bigint) => w.store.elections.epochRecord(e)!.validators.map(toHex);
     expect(inEpoch(2n)).toContain(toHex(w.keys[0]!));
     expect(inEpoch(2n)).not.toContain(toHex(newKey));
     expect(inEpoch(3n)).toContain(toHex(newKey));
@@ -288,15 +307,15 @@ describe('consensus key rotation through updateCandidate', () => {
     // The old key proposes in epoch 2 with the old onion, booked to c0.
     const e2 = runTo(w, 15n);
     expect(e2.some((o) => toHex(o.coinbase) === toHex(w.keys[0]!))).toBe(true);
-    expect(toHex(w.store.getCandidate(op)!.consensusKey)).toBe(toHex(newKey));
+    expect(toHex(w.store.candidates.getCandidate(op)!.consensusKey)).toBe(toHex(newKey));
     const e3 = runTo(w, 20n);
     const byNew = e3.filter((o) => toHex(o.coinbase) === toHex(newKey));
     expect(byNew.length).toBeGreaterThan(0);
-    const c = w.store.getCandidate(op)!;
+    const c = w.store.candidates.getCandidate(op)!;
     expect(c.randaoGeneration).toBe(1n);
     expect(c.randaoReveals).toBe(BigInt(byNew.length));
     // The old key stays bound to its operator, but can no longer act for it.
-    expect(toHex(w.store.operatorOfKey(w.keys[0]!)!)).toBe(toHex(op));
+    expect(toHex(w.store.candidates.operatorOfKey(w.keys[0]!)!)).toBe(toHex(op));
     expect(tx(w, w.keys[0]!, 'renewRandao', [commit]).reverted).toMatch(
       /not a candidate's operator or consensus key/,
     );
@@ -322,11 +341,13 @@ describe('consensus key rotation through updateCandidate', () => {
     );
     // The same key with a zero commitment changes nothing but the name and commission.
     expect(rotate(w.keys[0]!, toHex(new Uint8Array(32)))).toBeNull();
-    expect(w.store.getCandidate(op)!.pending).toBeNull();
+    expect(w.store.candidates.getCandidate(op)!.pending).toBeNull();
     // The same key with a commitment is a RANDAO renewal.
     expect(rotate(w.keys[0]!)).toBeNull();
-    expect(w.store.getCandidate(op)!.pending).toMatchObject({ epoch: 2n });
-    expect(toHex(w.store.getCandidate(op)!.pending!.consensusKey)).toBe(toHex(w.keys[0]!));
+    expect(w.store.candidates.getCandidate(op)!.pending).toMatchObject({ epoch: 2n });
+    expect(toHex(w.store.candidates.getCandidate(op)!.pending!.consensusKey)).toBe(
+      toHex(w.keys[0]!),
+    );
     expect(epochBounds(2n, w.params).first).toBe(11n);
   });
 });

@@ -14,10 +14,12 @@ import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
 import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
-import { callStaking, Revert } from '../../src/staking/contract.js';
-import { StakingStore } from '../../src/staking/store.js';
+import { callContract } from '../../src/execution/call.js';
+import { stakingContract } from '../../src/execution/modules/staking.js';
+import { Revert } from '../../src/primitives/errors.js';
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+import { stakingStores } from '../../src/staking/stores.js';
 
 const PARAMS: ChainParams = { ...DEFAULT_PARAMS, blocksPerDay: 100n, epochBlocks: 20n };
 const addr = (n: number) => new Uint8Array(20).fill(n);
@@ -45,7 +47,8 @@ class World {
     const data = encodeFunctionData({ abi: STAKING_ABI, functionName: fn, args } as never);
     this.state.checkpoint();
     try {
-      const r = callStaking(
+      const r = callContract(
+        stakingContract,
         { state: this.state, params: PARAMS, height: this.height, sender, value },
         fromHex(data),
       );
@@ -117,7 +120,8 @@ describe('lock', () => {
     const few = new World([[BOB, 1_000n * ETM]]);
     const limited: ChainParams = { ...PARAMS, maxLocksPerAccount: 2n };
     const call = (n: bigint) =>
-      callStaking(
+      callContract(
+        stakingContract,
         { state: few.state, params: limited, height: 1n, sender: BOB, value: 0n },
         fromHex(encodeFunctionData({ abi: STAKING_ABI, functionName: 'lock', args: [n, none] })),
       );
@@ -243,13 +247,13 @@ describe('votes and unlocking', () => {
     const [, , cand, since1, t1] = w.call(ALICE, 'getLock', [id]).result as readonly unknown[];
     expect(String(cand).toLowerCase()).toBe(toHex(OPERATOR2));
     expect([since1, t1]).toEqual([250n, 1n]);
-    const store = new StakingStore(w.state);
-    expect(store.votesFor(OPERATOR)).toEqual([1n]); // only the deposit is left
-    expect(store.votesFor(OPERATOR2)).toEqual([2n, id]);
+    const store = stakingStores(w.state);
+    expect(store.locks.votesFor(OPERATOR)).toEqual([1n]); // only the deposit is left
+    expect(store.locks.votesFor(OPERATOR2)).toEqual([2n, id]);
     w.reverts(ALICE, 'vote', [id, hexOf(OPERATOR2)], /already votes/);
     w.reverts(BOB, 'vote', [id, hexOf(OPERATOR)], /not the owner/);
     w.call(ALICE, 'unvote', [id]);
-    expect(store.votesFor(OPERATOR2)).toEqual([2n]);
+    expect(store.locks.votesFor(OPERATOR2)).toEqual([2n]);
     w.reverts(ALICE, 'unvote', [id], /does not vote/);
     w.reverts(OPERATOR, 'unvote', [1n], /deposit always votes/);
     w.reverts(OPERATOR, 'vote', [1n, hexOf(OPERATOR2)], /deposit always votes/);
@@ -272,9 +276,9 @@ describe('votes and unlocking', () => {
       [10n * ETM],
       [7n + PARAMS.unbondingBlocks],
     ]);
-    const store = new StakingStore(w.state);
-    expect(store.votesFor(OPERATOR)).toEqual([1n]);
-    expect(store.releasesAt(7n + PARAMS.unbondingBlocks)).toEqual([
+    const store = stakingStores(w.state);
+    expect(store.locks.votesFor(OPERATOR)).toEqual([1n]);
+    expect(store.locks.releasesAt(7n + PARAMS.unbondingBlocks)).toEqual([
       { owner: ALICE, amount: 10n * ETM },
     ]);
     w.reverts(ALICE, 'unlock', [id], /no lock/);
@@ -283,7 +287,7 @@ describe('votes and unlocking', () => {
   it("unlocking a candidate's deposit takes the longer period and leaves it without a deposit", () => {
     const w = world();
     w.call(OPERATOR, 'unlock', [1n]);
-    expect(new StakingStore(w.state).getCandidate(OPERATOR)!.depositLockId).toBe(0n);
+    expect(stakingStores(w.state).candidates.getCandidate(OPERATOR)!.depositLockId).toBe(0n);
     expect(w.call(OPERATOR, 'getUnbonding', [hexOf(OPERATOR)]).result).toEqual([
       [1_000n * ETM],
       [1n + PARAMS.depositUnbondingBlocks],
@@ -316,23 +320,23 @@ describe('votes and unlocking', () => {
             if (!(e instanceof Revert)) throw e;
           }
         }
-        const store = new StakingStore(w.state);
+        const store = stakingStores(w.state);
         for (const c of [OPERATOR, OPERATOR2]) {
-          const indexed = store.votesFor(c).map(String).sort();
+          const indexed = store.locks.votesFor(c).map(String).sort();
           const actual: string[] = [];
           for (const owner of [OPERATOR, OPERATOR2, ALICE, BOB])
-            for (const id of store.locksOf(owner)) {
-              const l = store.getLock(id)!;
+            for (const id of store.locks.locksOf(owner)) {
+              const l = store.locks.getLock(id)!;
               if (l.candidate && toHex(l.candidate) === toHex(c)) actual.push(String(id));
-              if (l.candidate) expect(store.voteAt(l.candidate, l.voteIndex)).toBe(id);
+              if (l.candidate) expect(store.locks.voteAt(l.candidate, l.voteIndex)).toBe(id);
             }
           expect(indexed).toEqual(actual.sort());
         }
         // locked = Σ locks + Σ unbonding, for every account.
         for (const owner of [ALICE, BOB]) {
           let sum = 0n;
-          for (const id of store.locksOf(owner)) sum += store.getLock(id)!.amount;
-          for (const u of store.unbondingOf(owner)) sum += u.amount;
+          for (const id of store.locks.locksOf(owner)) sum += store.locks.getLock(id)!.amount;
+          for (const u of store.locks.unbondingOf(owner)) sum += u.amount;
           expect(w.account(owner).locked).toBe(sum);
           expect(w.account(owner).balance + sum).toBe(100n * ETM);
         }
@@ -346,7 +350,11 @@ describe('calldata', () => {
   it('reverts on unknown selectors and malformed arguments', () => {
     const w = new World([[ALICE, ETM]]);
     const raw = (data: Uint8Array) => () =>
-      callStaking({ state: w.state, params: PARAMS, height: 1n, sender: ALICE, value: 0n }, data);
+      callContract(
+        stakingContract,
+        { state: w.state, params: PARAMS, height: 1n, sender: ALICE, value: 0n },
+        data,
+      );
     expect(raw(new Uint8Array(0))).toThrow(/no function selector/);
     expect(raw(new Uint8Array([1, 2, 3, 4]))).toThrow(/unknown function/);
     const lock = fromHex(

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rlpEncode } from '../../src/codec/rlp.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
-import { slot } from '../../src/staking/store.js';
+import { slot } from '../../src/state/records.js';
 
 const part = fc.oneof(
   fc.uint8Array({ maxLength: 80 }),

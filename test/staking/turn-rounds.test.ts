@@ -6,11 +6,20 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
 import { createOnion } from '../../src/election/randao.js';
-import { applyBlockStaking } from '../../src/staking/block-hooks.js';
-import { writeGenesisStaking } from '../../src/staking/genesis.js';
-import { StakingStore } from '../../src/staking/store.js';
+import { stakingEndBlock, stakingEndEpoch } from '../../src/staking/block-hooks.js';
+import { writeModulesGenesis } from '../../src/execution/registry.js';
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+import { stakingStores } from '../../src/staking/stores.js';
+import { isEpochEnd } from '../../src/staking/epochs.js';
+
+/** The staking module's block work: endBlock, and endEpoch at an epoch's last block. */
+function applyBlockStaking(state: StateDB, input: Parameters<typeof stakingEndBlock>[1]) {
+  stakingEndBlock(state, input);
+  return isEpochEnd(input.height, input.params)
+    ? stakingEndEpoch(state, input)
+    : { nextValidators: [], electionWeights: null };
+}
 
 const P: ChainParams = {
   ...DEFAULT_PARAMS,
@@ -27,10 +36,10 @@ function blockAtRound(round: bigint) {
   const onions = KEYS.map((_, i) => createOnion(new Uint8Array(32).fill(i + 1), 4));
   const state = new StateDB(EMPTY_TRIE_ROOT, new MemoryNodeStore());
   OPS.forEach((op) => state.putAccount(op, { ...state.getAccount(op), balance: 100n * ETM }));
-  writeGenesisStaking(
+  writeModulesGenesis({
     state,
-    KEYS,
-    OPS.map((op, i) => ({
+    validators: KEYS,
+    candidates: OPS.map((op, i) => ({
       operator: op,
       consensusKey: KEYS[i]!,
       name: `c${i}`,
@@ -39,9 +48,9 @@ function blockAtRound(round: bigint) {
       commissionMaxBps: 0n,
       randaoCommitment: onions[i]!.commitment,
     })),
-    P,
-    400n * ETM,
-  );
+    params: P,
+    supply: 400n * ETM,
+  });
   const who = Number((1n + round) % 4n);
   applyBlockStaking(state, {
     height: 1n,
@@ -52,9 +61,9 @@ function blockAtRound(round: bigint) {
     randaoReveal: onions[who]!.reveal(0),
     mix: new Uint8Array(32),
   });
-  const store = new StakingStore(state);
+  const store = stakingStores(state);
   return OPS.map((op) => {
-    const e = store.perf(op)[0];
+    const e = store.elections.perf(op)[0];
     return e ? [Number(e.m), Number(e.n)] : [0, 0];
   });
 }

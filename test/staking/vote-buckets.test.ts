@@ -15,11 +15,12 @@ import { STAKING_REWARD_POOL } from '../../src/primitives/system-addresses.js';
 import { SCALE } from '../../src/math/fixed.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { halveProducers, weighCandidates } from '../../src/staking/block-hooks.js';
-import { callStaking, Revert } from '../../src/staking/contract.js';
+import { callContract } from '../../src/execution/call.js';
+import { stakingContract } from '../../src/execution/modules/staking.js';
+import { Revert } from '../../src/primitives/errors.js';
 import { epochOf } from '../../src/staking/epochs.js';
-import { writeGenesisStaking } from '../../src/staking/genesis.js';
+import { writeModulesGenesis } from '../../src/execution/registry.js';
 import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../../src/staking/params.js';
-import { StakingStore, type Lock } from '../../src/staking/store.js';
 import {
   candidateWeight,
   electionWeight,
@@ -29,6 +30,9 @@ import {
 } from '../../src/staking/weights.js';
 import { StateDB } from '../../src/state/state-db.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+import { stakingStores, type StakingStores } from '../../src/staking/stores.js';
+import type { Lock } from '../../src/staking/lock-store.js';
+import { RewardStore } from '../../src/economics/reward-store.js';
 
 const P: ChainParams = {
   ...DEFAULT_PARAMS,
@@ -50,10 +54,10 @@ function world(params: ChainParams) {
     ...state.getAccount(STAKING_REWARD_POOL),
     balance: 10n ** 30n,
   });
-  writeGenesisStaking(
+  writeModulesGenesis({
     state,
-    OPS.map((_, i) => a(0xb1 + i)),
-    OPS.map((op, i) => ({
+    validators: OPS.map((_, i) => a(0xb1 + i)),
+    candidates: OPS.map((op, i) => ({
       operator: op,
       consensusKey: a(0xb1 + i),
       name: `c${i}`,
@@ -63,17 +67,18 @@ function world(params: ChainParams) {
       randaoCommitment: new Uint8Array(32).fill(i + 1),
     })),
     params,
-    10n ** 24n,
-  );
+    supply: 10n ** 24n,
+  });
   return {
     get state() {
       return state;
     },
-    store: () => new StakingStore(state),
+    store: () => stakingStores(state),
     call(sender: Address, height: bigint, fn: string, args: unknown[]) {
       state.checkpoint();
       try {
-        callStaking(
+        callContract(
+          stakingContract,
           { state, params, height, sender, value: 0n },
           fromHex(encodeFunctionData({ abi: STAKING_ABI, functionName: fn, args } as never)),
         );
@@ -91,12 +96,12 @@ function world(params: ChainParams) {
   };
 }
 
-function allLocks(store: StakingStore): Lock[] {
-  return OWNERS.flatMap((o) => store.locksOf(o).map((id) => store.getLock(id)!));
+function allLocks(store: StakingStores): Lock[] {
+  return OWNERS.flatMap((o) => store.locks.locksOf(o).map((id) => store.locks.getLock(id)!));
 }
 
 /** The buckets a candidate must have: Σ amount and count per `since` of its locks. */
-function expectedBuckets(store: StakingStore, op: Address) {
+function expectedBuckets(store: StakingStores, op: Address) {
   const by = new Map<bigint, { since: bigint; amount: bigint; count: bigint }>();
   for (const l of allLocks(store)) {
     if (!l.candidate || toHex(l.candidate) !== toHex(op)) continue;
@@ -110,14 +115,14 @@ const bySince = <T extends { since: bigint }>(xs: T[]) =>
   [...xs].sort((x, y) => (x.since < y.since ? -1 : 1));
 
 /** The weighing as it was before buckets: every lock of every candidate, one at a time. */
-function referenceWeighing(store: StakingStore, params: ChainParams, height: bigint) {
-  return store.candidates().flatMap((operator) => {
-    const c = store.getCandidate(operator)!;
+function referenceWeighing(store: StakingStores, params: ChainParams, height: bigint) {
+  return store.candidates.operators().flatMap((operator) => {
+    const c = store.candidates.getCandidate(operator)!;
     if (c.depositLockId === 0n) return [];
-    if (store.getLock(c.depositLockId)!.amount < params.candidateDeposit) return [];
-    const xs = store
+    if (store.locks.getLock(c.depositLockId)!.amount < params.candidateDeposit) return [];
+    const xs = store.locks
       .votesFor(operator)
-      .map((id) => store.getLock(id)!)
+      .map((id) => store.locks.getLock(id)!)
       .map((l) => lockWeight(l.amount, timeGain(height - l.since, params)));
     const X = candidateWeight(xs, params);
     const v = performance(0n, 0n, SCALE);
@@ -164,7 +169,7 @@ describe('vote buckets', () => {
           for (const s of steps) {
             height += BigInt(s.dt);
             const voter = VOTERS[s.who]!;
-            const mine = w.store().locksOf(voter);
+            const mine = w.store().locks.locksOf(voter);
             const id = mine.length ? mine[s.pick % mine.length]! : 999n;
             const target =
               s.target < OPS.length ? toHex(OPS[s.target]!) : toHex(new Uint8Array(20));
@@ -184,9 +189,9 @@ describe('vote buckets', () => {
               case 'compound': {
                 // Rewards accrue, and a claim with autoCompound grows the lock.
                 w.call(voter, height, 'setAutoCompound', [id, true]);
-                const store = w.store();
-                const econ = store.economics();
-                store.setEconomics({ ...econ, stakeAcc: econ.stakeAcc + SCALE / 100n });
+                const rewards = new RewardStore(w.state);
+                const econ = rewards.economics();
+                rewards.setEconomics({ ...econ, stakeAcc: econ.stakeAcc + SCALE / 100n });
                 w.call(voter, height, 'claim', [id]);
                 break;
               }
@@ -194,7 +199,7 @@ describe('vote buckets', () => {
                 const store = w.store();
                 const epoch = epochOf(height, params);
                 const producers = OPS.filter((_, i) => (s.pick >> i) & 1);
-                store.setProduced(epoch, producers);
+                store.elections.setProduced(epoch, producers);
                 const before = new Map(allLocks(store).map((l) => [l.id, l]));
                 halveProducers(store, P, epoch, height);
                 for (const l of allLocks(store)) {
@@ -219,9 +224,9 @@ describe('vote buckets', () => {
             }
             const store = w.store();
             for (const op of OPS) {
-              const got = bySince(store.bucketsOf(op));
+              const got = bySince(store.locks.bucketsOf(op));
               expect(got).toEqual(expectedBuckets(store, op));
-              expect(store.bucketCount(op)).toBe(BigInt(got.length));
+              expect(store.locks.bucketCount(op)).toBe(BigInt(got.length));
             }
           }
           const store = w.store();
@@ -250,34 +255,35 @@ describe('vote buckets', () => {
       if (h % 10n === 0n) w.commit();
     }
     const store = w.store();
-    expect(store.bucketCount(OPS[0]!)).toBe(41n); // the deposit's since 0 and heights 1 … 40
+    expect(store.locks.bucketCount(OPS[0]!)).toBe(41n); // the deposit's since 0 and heights 1 … 40
     // At height 41 the since values s and s + 1 with 41 + s odd map to one: ⌈(41 + s)/2⌉.
-    store.setProduced(epochOf(41n, P), [OPS[0]!]);
+    store.elections.setProduced(epochOf(41n, P), [OPS[0]!]);
     halveProducers(store, P32, epochOf(41n, P), 41n);
-    expect(store.bucketsOf(OPS[0]!).map((b) => b.since)).toEqual(
+    expect(store.locks.bucketsOf(OPS[0]!).map((b) => b.since)).toEqual(
       Array.from({ length: 21 }, (_, i) => 21n + BigInt(i)), // 21 … 41
     );
     // Two locks in each but the last (since 40 alone maps to 41).
-    expect(store.bucketsOf(OPS[0]!).map((b) => b.count)).toEqual([
+    expect(store.locks.bucketsOf(OPS[0]!).map((b) => b.count)).toEqual([
       ...Array.from({ length: 20 }, () => 2n),
       1n,
     ]);
-    expect(store.bucketsOf(OPS[0]!)).toEqual(expectedBuckets(store, OPS[0]!));
+    expect(store.locks.bucketsOf(OPS[0]!)).toEqual(expectedBuckets(store, OPS[0]!));
   });
 
   it('pins the state root of votes at several heights, a compounded lock and a halving', () => {
     const w = world(P);
     for (let h = 1n; h <= 12n; h++)
       w.call(VOTERS[Number(h % 2n)]!, h, 'lock', [ETM * h, toHex(OPS[Number(h % 3n)]!)]);
-    w.call(VOTERS[1]!, 13n, 'vote', [w.store().locksOf(VOTERS[1]!)[0]!, toHex(OPS[2]!)]);
-    w.call(VOTERS[0]!, 14n, 'unlock', [w.store().locksOf(VOTERS[0]!)[1]!]);
+    w.call(VOTERS[1]!, 13n, 'vote', [w.store().locks.locksOf(VOTERS[1]!)[0]!, toHex(OPS[2]!)]);
+    w.call(VOTERS[0]!, 14n, 'unlock', [w.store().locks.locksOf(VOTERS[0]!)[1]!]);
     w.commit();
     const store = w.store();
-    store.setProduced(epochOf(20n, P), [OPS[0]!, OPS[1]!]);
+    store.elections.setProduced(epochOf(20n, P), [OPS[0]!, OPS[1]!]);
     halveProducers(store, P, epochOf(20n, P), 20n);
-    for (const op of OPS) expect(bySince(store.bucketsOf(op))).toEqual(expectedBuckets(store, op));
+    for (const op of OPS)
+      expect(bySince(store.locks.bucketsOf(op))).toEqual(expectedBuckets(store, op));
     // The deposits (age 20) were older than the cap (15): all at 20 − ⌊15/2⌋ = 13.
-    for (const id of [1n, 2n]) expect(store.getLock(id)!.since).toBe(13n);
+    for (const id of [1n, 2n]) expect(store.locks.getLock(id)!.since).toBe(13n);
     // Changes only with the staking records' layout (src/staking/store.ts) or the rules that
     // write them (halving, reward weights):
     // deliberately.

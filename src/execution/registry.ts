@@ -1,0 +1,64 @@
+/**
+ * The system modules of the chain and the one order their work runs in. Adding a module (see
+ * docs/architecture.md) is adding it to SYSTEM_MODULES and its hooks to BLOCK_HOOKS.
+ */
+import { isSystemAccount } from '../primitives/system-addresses.js';
+import type { Address } from '../primitives/types.js';
+import { isEpochEnd } from '../staking/epochs.js';
+import type {
+  BlockContext,
+  GenesisContext,
+  HookPhase,
+  HookReport,
+  SystemContract,
+  SystemModule,
+} from './module.js';
+import { rewardsModule } from './modules/rewards.js';
+import { stakingModule } from './modules/staking.js';
+
+/** Every module, in genesis order: the rewards module books the staking module's deposits. */
+export const SYSTEM_MODULES: readonly SystemModule[] = [stakingModule, rewardsModule];
+
+/**
+ * The block's module work after its transactions and fees, in this order. endEpoch hooks run at
+ * an epoch's last block only. The rewards module pays the block's rewards (and at an epoch's
+ * end its bonus) before the staking module's block work; at an epoch's end the staking module
+ * elects, then the rewards module re-weighs the voters of the next epoch's validators.
+ */
+export const BLOCK_HOOKS: readonly (readonly [SystemModule, HookPhase])[] = [
+  [rewardsModule, 'endBlock'],
+  [stakingModule, 'endBlock'],
+  [stakingModule, 'endEpoch'],
+  [rewardsModule, 'endEpoch'],
+];
+
+/** The system contract at an address, or null. */
+export function contractAt(address: Address): SystemContract | null {
+  for (const m of SYSTEM_MODULES) {
+    const c = m.contract;
+    if (c && c.address.length === address.length && c.address.every((b, i) => b === address[i]))
+      return c;
+  }
+  return null;
+}
+
+/** Whether an address is a system account without a contract (a pool or the treasury). */
+export const isSystemAccountOnly = (a: Address): boolean =>
+  isSystemAccount(a) && contractAt(a) === null;
+
+/** Runs the hooks of `phases` in BLOCK_HOOKS order; merges what they report. */
+export function runBlockHooks(ctx: BlockContext, phases: readonly HookPhase[]): HookReport {
+  const epochEnd = isEpochEnd(ctx.number, ctx.params);
+  let report: HookReport = {};
+  for (const [module, phase] of BLOCK_HOOKS) {
+    if (!phases.includes(phase) || (phase === 'endEpoch' && !epochEnd)) continue;
+    const r = module[phase]?.(ctx);
+    if (r) report = { ...report, ...r };
+  }
+  return report;
+}
+
+/** Writes every module's genesis records, in SYSTEM_MODULES order. */
+export function writeModulesGenesis(ctx: GenesisContext): void {
+  for (const m of SYSTEM_MODULES) m.genesis?.(ctx);
+}
