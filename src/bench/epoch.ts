@@ -16,7 +16,7 @@ import { compareBytes, fromHex, toHex, uint64be } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { addressOf } from '../crypto/secp256k1.js';
 import { buildGenesis, DEVNET_CHAIN_ID, parseGenesis } from '../chain/genesis.js';
-import { ETM, type ChainParams } from '../chain/params.js';
+import { ETM, type ChainParams } from '../params/registry.js';
 import { executeBlock, type BlockEnv } from '../execution/transition.js';
 import { callContract } from '../execution/call.js';
 import { stakingContract } from '../execution/modules/staking.js';

@@ -9,7 +9,7 @@ import { keccak256 } from '../crypto/keccak.js';
 import { addressOf, isValidPrivateKey, sign } from '../crypto/secp256k1.js';
 import { rlpEncode } from '../codec/rlp.js';
 import { DEVNET_CHAIN_ID, parseGenesis, type Genesis } from '../chain/genesis.js';
-import { ETM } from '../chain/params.js';
+import { ETM } from '../params/registry.js';
 
 export interface Sender {
   key: Uint8Array;

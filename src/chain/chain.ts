@@ -42,7 +42,8 @@ import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
 import { encodeReceipt, encodeStoredReceipts, decodeStoredReceipts } from '../codec/receipt.js';
 import type { StoredReceipt } from '../primitives/receipt.js';
 import type { ChainStore } from './store.js';
-import type { ChainParams } from './params.js';
+import type { ChainParams } from '../params/registry.js';
+import { readParams } from '../params/store.js';
 import { stakingStores } from '../staking/stores.js';
 
 /** Blocks kept decoded in memory (the head and recent ones serve RPC and import). */
@@ -104,6 +105,8 @@ export class Chain {
   readonly store: ChainStore;
   readonly genesis: Genesis;
   readonly params: ChainParams;
+  /** The parameters in the head's state, by its state root. */
+  private headParams: { root: string; params: ChainParams } | null = null;
   readonly chainId: bigint;
   readonly genesisHash: Uint8Array;
   /**
@@ -250,8 +253,9 @@ export class Chain {
     const block = number > 0n ? this.blockAt(number) : undefined;
     if (!block) throw new ImportError(`no block ${number} to execute again`);
     const h = block.header;
+    const state = this.stateAt(number - 1n);
     return executeBlock(
-      this.stateAt(number - 1n),
+      state,
       {
         chainId: this.chainId,
         number,
@@ -260,7 +264,7 @@ export class Chain {
         coinbase: h.coinbase,
         baseFeePerGas: h.baseFeePerGas,
         gasLimit: h.gasLimit,
-        params: this.params,
+        params: readParams(state),
         validators: this.validatorsAt(number),
         randaoReveal: h.extra.randaoReveal,
         mixHash: h.mixHash,
@@ -314,6 +318,14 @@ export class Chain {
     if (next.length > 0) this.validatorSets.push({ from: b.header.number + 1n, validators: next });
   }
 
+  /** The parameters of the block after the head: those in the head's state. */
+  private paramsAfterHead(): ChainParams {
+    const root = toHex(this.headBlock.header.stateRoot);
+    if (this.headParams?.root !== root)
+      this.headParams = { root, params: readParams(this.headState()) };
+    return this.headParams.params;
+  }
+
   private env(
     number: bigint,
     round: number,
@@ -329,7 +341,7 @@ export class Chain {
       coinbase,
       baseFeePerGas: this.nextBaseFee(),
       gasLimit: this.params.blockGasLimit,
-      params: this.params,
+      params: this.paramsAfterHead(),
       validators: this.validatorsAt(number),
       randaoReveal,
       mixHash: nextMix(this.headBlock.header.mixHash, randaoReveal),

@@ -38,8 +38,8 @@ import {
   withDerivedParams,
   WAD,
   type ChainParams,
-} from './params.js';
-import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../staking/params.js';
+} from '../params/registry.js';
+import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../params/registry.js';
 import type { GenesisCandidate } from '../staking/genesis.js';
 import { writeModulesGenesis } from '../execution/registry.js';
 import { VOTER_BONUS_POOL } from '../primitives/system-addresses.js';
@@ -437,7 +437,7 @@ const DIGEST_GROUP = 4096;
  * changes (a new state record, a new header field), so that a data directory built the old way
  * is refused instead of trusted.
  */
-export const GENESIS_STATE_VERSION = 'etm-genesis-3';
+export const GENESIS_STATE_VERSION = 'etm-genesis-4';
 
 /**
  * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator

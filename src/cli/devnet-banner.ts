@@ -1,7 +1,7 @@
 /** What both forms of `etm devnet` print and do alike: the dev accounts, and stopping on a signal. */
 import { toHex } from '../crypto/bytes.js';
 import { DEV_MNEMONIC, ETH_PATH_PREFIX, type DerivedAccount } from '../crypto/mnemonic.js';
-import { ETM } from '../chain/params.js';
+import { ETM } from '../params/registry.js';
 import { DEV_ACCOUNT_BALANCE } from '../node/devnet.js';
 
 export function printDevAccounts(

@@ -10,7 +10,7 @@ import { vhosts } from '../node/config.js';
 import { DEVNET_STAKING, DEVNET_STANDBY, startDevnet, type Devnet } from '../node/devnet.js';
 import { integer } from './options.js';
 import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
-import { DEFAULT_PARAMS } from '../chain/params.js';
+import { DEFAULT_PARAMS } from '../params/registry.js';
 import {
   devnetStakingOf,
   runProcessDevnet,

@@ -32,11 +32,11 @@ import {
 import { recordServing } from '../staking/block-hooks.js';
 import { epochBounds, epochOf, isEpochEnd } from '../staking/epochs.js';
 import { RewardLedger } from './ledger.js';
-import type { StakingParams } from '../staking/params.js';
+import type { StakingParams } from '../params/registry.js';
 import { share } from './accumulator.js';
 import { bonusPerBlock } from './bonus.js';
 import { inflationRateAt, mintBlock, perBlockRate, splitMint } from './inflation.js';
-import type { EconomicsParams } from './params.js';
+import type { EconomicsParams } from '../params/registry.js';
 import { stakingStores, type StakingStores } from '../staking/stores.js';
 import { type EconomicState, RewardStore } from './reward-store.js';
 

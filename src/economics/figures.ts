@@ -11,7 +11,7 @@ import {
   VOTER_BONUS_POOL,
 } from '../primitives/system-addresses.js';
 import { inflationRateAt, inflationYear, nextInflationSwitch, perBlockRate } from './inflation.js';
-import type { EconomicsParams } from './params.js';
+import type { EconomicsParams } from '../params/registry.js';
 import { RewardStore } from './reward-store.js';
 
 const WAD = 10n ** 18n;

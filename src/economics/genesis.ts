@@ -5,7 +5,7 @@
 import { VOTER_BONUS_POOL } from '../primitives/system-addresses.js';
 import type { StateDB } from '../state/state-db.js';
 import { stakingStores } from '../staking/stores.js';
-import type { StakingParams } from '../staking/params.js';
+import type { StakingParams } from '../params/registry.js';
 import { RewardLedger } from './ledger.js';
 import { RewardStore } from './reward-store.js';
 

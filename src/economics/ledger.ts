@@ -25,7 +25,7 @@ import type { StateDB } from '../state/state-db.js';
 import type { RewardBook } from '../staking/contract.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
 import { LockStore, type Lock } from '../staking/lock-store.js';
-import type { StakingParams } from '../staking/params.js';
+import type { StakingParams } from '../params/registry.js';
 import { lockWeight, timeGain } from '../staking/weights.js';
 import { dueSince } from './accumulator.js';
 import { RewardStore, type EconomicState, type LockRewards } from './reward-store.js';

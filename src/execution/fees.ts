@@ -2,7 +2,7 @@
  * EIP-1559 fee market (PROTOCOL §3): the base fee update rule with a floor, the price a
  * transaction pays, and the split of a block's base fees between proposer, treasury and burn.
  */
-import { WAD } from '../chain/params.js';
+import { WAD } from '../params/registry.js';
 import { TxError } from './errors.js';
 import type { SignedTx } from './tx.js';
 

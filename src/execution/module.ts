@@ -16,7 +16,7 @@ import type {
   ContractFunctionName,
   ContractFunctionReturnType,
 } from 'viem';
-import type { ChainParams } from '../chain/params.js';
+import type { ChainParams } from '../params/registry.js';
 import type { BlockEconomicsOutput } from '../economics/block.js';
 import type { Log } from '../primitives/receipt.js';
 import type { Address } from '../primitives/types.js';

@@ -13,11 +13,15 @@ import type {
   SystemContract,
   SystemModule,
 } from './module.js';
+import { paramsModule } from './modules/params.js';
 import { rewardsModule } from './modules/rewards.js';
 import { stakingModule } from './modules/staking.js';
 
-/** Every module, in genesis order: the rewards module books the staking module's deposits. */
-export const SYSTEM_MODULES: readonly SystemModule[] = [stakingModule, rewardsModule];
+/**
+ * Every module, in genesis order: the parameters first; the rewards module books the staking
+ * module's deposits.
+ */
+export const SYSTEM_MODULES: readonly SystemModule[] = [paramsModule, stakingModule, rewardsModule];
 
 /**
  * The block's module work after its transactions and fees, in this order. endEpoch hooks run at

@@ -14,7 +14,7 @@
  * hooks run in the registry's order (rewards, unbonding, RANDAO, turns, and at an epoch's end
  * the election and the bonus).
  */
-import type { ChainParams } from '../chain/params.js';
+import type { ChainParams } from '../params/registry.js';
 import { logsBloom } from '../codec/receipt.js';
 import { orBloom } from '../crypto/bloom.js';
 import { BLOOM_BYTES, type Log, type StoredReceipt } from '../primitives/receipt.js';

@@ -11,7 +11,7 @@ import { DEV_MNEMONIC, deriveAccounts, type DerivedAccount } from '../crypto/mne
 import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { DEVNET_CHAIN_ID, genesisToJson, parseGenesis, type Genesis } from '../chain/genesis.js';
 import { GenesisMismatchError } from '../chain/chain.js';
-import { DEFAULT_PARAMS, ETM } from '../chain/params.js';
+import { DEFAULT_PARAMS, DEVNET_PARAMS, ETM } from '../params/registry.js';
 import { onionFromKey } from './randao.js';
 import { LocalNetwork } from '../p2p/local-network.js';
 import { Node } from './node.js';
@@ -83,7 +83,12 @@ export interface DevnetStaking {
   randaoLayers?: number;
 }
 
-export const DEVNET_STAKING: DevnetStaking = { epochBlocks: 20, rankedSeats: 3, lotterySeats: 1 };
+/** The registry's devnet values (src/params/registry.ts). */
+export const DEVNET_STAKING: DevnetStaking = {
+  epochBlocks: Number(DEVNET_PARAMS.epochBlocks),
+  rankedSeats: Number(DEVNET_PARAMS.rankedSeats),
+  lotterySeats: Number(DEVNET_PARAMS.lotterySeats),
+};
 /** Each devnet validator is a candidate from genesis with this deposit, funded for it. */
 export const DEVNET_STANDBY = 6;
 export const DEVNET_VALIDATOR_DEPOSIT = 1_000n * ETM;

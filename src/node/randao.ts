@@ -24,7 +24,7 @@ import { addressOf } from '../crypto/secp256k1.js';
 import { createOnion, type Onion } from '../election/randao.js';
 import { intrinsicGas } from '../execution/tx.js';
 import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
-import type { ChainParams } from '../chain/params.js';
+import type { ChainParams } from '../params/registry.js';
 import type { StateDB } from '../state/state-db.js';
 import { STAKING_ABI } from '../staking/abi.js';
 import type { RevealDue } from '../staking/block-hooks.js';

@@ -26,7 +26,7 @@ import { mixReveal, verifyReveal } from '../election/randao.js';
 import { SCALE } from '../math/fixed.js';
 import type { StateDB } from '../state/state-db.js';
 import { epochOf } from './epochs.js';
-import { CONCAVE_ON_LOCK, type StakingParams } from './params.js';
+import { CONCAVE_ON_LOCK, type StakingParams } from '../params/registry.js';
 import { electionBar, keyInEpoch } from './eligibility.js';
 import { candidateWeight, electionWeight, lockWeight, performance, timeGain } from './weights.js';
 import { stakingStores, type StakingStores } from './stores.js';

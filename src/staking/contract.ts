@@ -17,7 +17,7 @@ import type { Candidate } from './candidate-store.js';
 import { electionBar } from './eligibility.js';
 import { epochBounds, epochOf } from './epochs.js';
 import type { Lock } from './lock-store.js';
-import type { StakingParams } from './params.js';
+import type { StakingParams } from '../params/registry.js';
 import { stakingStores, type StakingStores } from './stores.js';
 import { lockWeight, timeGain } from './weights.js';
 

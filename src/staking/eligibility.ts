@@ -6,7 +6,7 @@
  * is the pending one once that takes effect.
  */
 import type { Address } from '../primitives/types.js';
-import type { StakingParams } from './params.js';
+import type { StakingParams } from '../params/registry.js';
 import type { Candidate } from './candidate-store.js';
 import type { StakingStores } from './stores.js';
 

@@ -2,7 +2,7 @@
  * Epoch arithmetic. Block 0 is the genesis; epoch e holds blocks e·E+1 … (e+1)·E, so the last
  * block of epoch e is (e+1)·E and the genesis counts as epoch 0.
  */
-import type { StakingParams } from './params.js';
+import type { StakingParams } from '../params/registry.js';
 
 type EpochParams = Pick<StakingParams, 'epochBlocks'>;
 

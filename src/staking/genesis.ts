@@ -6,7 +6,7 @@
 import type { Address } from '../primitives/types.js';
 import type { StateDB } from '../state/state-db.js';
 import { toHex } from '../crypto/bytes.js';
-import type { StakingParams } from './params.js';
+import type { StakingParams } from '../params/registry.js';
 import { stakingStores } from './stores.js';
 
 export interface GenesisCandidate {

@@ -10,7 +10,7 @@
  *   R   = v · X                                               election weight
  */
 import { SCALE, mulDown, pow } from '../math/fixed.js';
-import { CONCAVE_ON_LOCK, type StakingParams } from './params.js';
+import { CONCAVE_ON_LOCK, type StakingParams } from '../params/registry.js';
 
 /** 1 ETM in units; weights are taken in ETM so that the exponent does not depend on decimals. */
 const UNITS_PER_ETM = 10n ** 18n;

@@ -16,7 +16,7 @@ import {
   type Genesis,
   type GenesisNodeStore,
 } from '../../src/chain/genesis.js';
-import { ETM } from '../../src/chain/params.js';
+import { ETM } from '../../src/params/registry.js';
 import { toChecksumAddress } from '../../src/crypto/address.js';
 import { toHex, uint64be } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';

@@ -6,7 +6,7 @@ import { encodeFunctionData } from 'viem';
 import { blockHash, encodeBlock, type Block } from '../../src/chain/block.js';
 import { Chain, type BuiltBlock } from '../../src/chain/chain.js';
 import { parseGenesis, type Genesis } from '../../src/chain/genesis.js';
-import { ETM } from '../../src/chain/params.js';
+import { ETM } from '../../src/params/registry.js';
 import { ChainStore } from '../../src/chain/store.js';
 import { secp256k1Recover } from '../../src/consensus/crypto.js';
 import { commitSealDigest } from '../../src/consensus/messages.js';

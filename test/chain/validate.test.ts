@@ -7,7 +7,7 @@ import { blockHash, encodeBlock, type Block } from '../../src/chain/block.js';
 import { ImportError, type Chain } from '../../src/chain/chain.js';
 import { parseGenesis } from '../../src/chain/genesis.js';
 import { headerFieldsForBlock } from '../../src/chain/header.js';
-import { ETM } from '../../src/chain/params.js';
+import { ETM } from '../../src/params/registry.js';
 import { rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
 import { encodeExtraData } from '../../src/consensus/extra-data.js';
 import { concatBytes, equalBytes, toHex } from '../../src/crypto/bytes.js';

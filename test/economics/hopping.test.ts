@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { decodeFunctionResult } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/crypto/bytes.js';
-import type { ChainParams } from '../../src/chain/params.js';
+import type { ChainParams } from '../../src/params/registry.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { ETM, makeWorld, TEST_PARAMS, type World } from './world.js';
 

@@ -15,14 +15,14 @@ import {
   perBlockRate,
   splitMint,
 } from '../../src/economics/inflation.js';
-import { DEFAULT_ECONOMICS_PARAMS } from '../../src/economics/params.js';
+import { DEFAULT_PARAMS } from '../../src/params/registry.js';
 import { economicState } from '../../src/economics/block.js';
 import { ETM, makeWorld, TEST_PARAMS } from './world.js';
 
 const D = Decimal.clone({ precision: 50, rounding: Decimal.ROUND_HALF_EVEN });
 const SCALE = 10n ** 36n;
 const WAD = 10n ** 18n;
-const N_DEFAULT = DEFAULT_ECONOMICS_PARAMS.blocksPerYear;
+const N_DEFAULT = DEFAULT_PARAMS.blocksPerYear;
 
 /** (1+i)^(1/n) − 1 = e^(ln(1+i)/n) − 1, i given in WAD, to 50 significant digits. */
 const exactRate = (iWad: bigint, n: bigint) =>
@@ -32,7 +32,7 @@ const raw = (x: bigint) => new D(x.toString()).div(SCALE.toString());
 describe('perBlockRate', () => {
   it('defaults: n = 10,512,000 at 3 s, i = 10%, δ = 10%', () => {
     expect(N_DEFAULT).toBe(10_512_000n);
-    expect(DEFAULT_ECONOMICS_PARAMS.inflationSchedule).toEqual([WAD / 10n]);
+    expect(DEFAULT_PARAMS.inflationSchedule).toEqual([WAD / 10n]);
   });
 
   const cases: [bigint, bigint][] = [

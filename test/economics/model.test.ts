@@ -36,7 +36,7 @@ import { keccak256 } from '../../src/crypto/keccak.js';
 import { economicState } from '../../src/economics/block.js';
 import { bonusPerBlock } from '../../src/economics/bonus.js';
 import { perBlockRate } from '../../src/economics/inflation.js';
-import type { ChainParams } from '../../src/chain/params.js';
+import type { ChainParams } from '../../src/params/registry.js';
 import { pendingRewards } from '../../src/economics/ledger.js';
 import { STAKING_REWARD_POOL, VOTER_BONUS_POOL } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';

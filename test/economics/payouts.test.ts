@@ -14,7 +14,7 @@ import {
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
 } from '../../src/primitives/system-addresses.js';
-import type { ChainParams } from '../../src/chain/params.js';
+import type { ChainParams } from '../../src/params/registry.js';
 import { ETM, makeWorld, TEST_PARAMS, type World } from './world.js';
 
 const NO_MINT: ChainParams = { ...TEST_PARAMS, inflationSchedule: [0n] };

@@ -7,7 +7,7 @@
 import type { Address } from '../../src/primitives/types.js';
 import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
-import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/params/registry.js';
 import type { BlockEconomicsOutput } from '../../src/economics/block.js';
 import { executeBlock, type BlockOutcome } from '../../src/execution/transition.js';
 import type { SignedTx } from '../../src/execution/tx.js';

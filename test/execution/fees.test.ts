@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_PARAMS, WAD } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS, WAD } from '../../src/params/registry.js';
 import { TxError } from '../../src/execution/errors.js';
 import {
   effectiveGasPrice,

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeFunctionData, type Hex } from 'viem';
-import { DEFAULT_PARAMS } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS } from '../../src/params/registry.js';
 import { toChecksumAddress } from '../../src/crypto/address.js';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import {

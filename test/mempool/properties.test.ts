@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compareBytes, equalBytes, toHex } from '../../src/crypto/bytes.js';
-import { DEFAULT_PARAMS } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS } from '../../src/params/registry.js';
 import { TxError } from '../../src/execution/errors.js';
 import { effectiveGasPrice } from '../../src/execution/fees.js';
 import { applyTransaction, type BlockEnv } from '../../src/execution/transition.js';

@@ -22,7 +22,7 @@ import {
   type ConsensusHost,
   type Scheduler,
 } from '../../src/node/consensus-driver.js';
-import { ETM } from '../../src/chain/params.js';
+import { ETM } from '../../src/params/registry.js';
 import {
   CHAIN_ID,
   newChain,

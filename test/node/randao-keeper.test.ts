@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeFunctionData } from 'viem';
-import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/params/registry.js';
 import { concatBytes, toHex, uint64be, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import { addressOf } from '../../src/crypto/secp256k1.js';

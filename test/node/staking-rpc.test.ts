@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFunctionData } from 'viem';
 import { encodeBlock } from '../../src/chain/block.js';
 import type { Chain } from '../../src/chain/chain.js';
-import { ETM } from '../../src/chain/params.js';
+import { ETM } from '../../src/params/registry.js';
 import { equalBytes, fromHex, toHex } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import { deriveAccounts, DEV_MNEMONIC } from '../../src/crypto/mnemonic.js';

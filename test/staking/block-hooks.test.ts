@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
-import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/params/registry.js';
 import { createOnion } from '../../src/election/randao.js';
 import { SCALE, toDecimalString } from '../../src/math/fixed.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
@@ -21,7 +21,7 @@ import {
 import { callContract } from '../../src/execution/call.js';
 import { stakingContract } from '../../src/execution/modules/staking.js';
 import { writeModulesGenesis } from '../../src/execution/registry.js';
-import { CONCAVE_ON_LOCK } from '../../src/staking/params.js';
+import { CONCAVE_ON_LOCK } from '../../src/params/registry.js';
 import { epochOf } from '../../src/staking/epochs.js';
 import { candidateWeight, performance, timeGain } from '../../src/staking/weights.js';
 import { StateDB } from '../../src/state/state-db.js';

@@ -11,7 +11,7 @@ import {
   type Hex,
 } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
-import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/params/registry.js';
 import { STAKING_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { callContract } from '../../src/execution/call.js';

@@ -4,7 +4,7 @@
  * designated proposer of an earlier round its missed turn.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/params/registry.js';
 import { createOnion } from '../../src/election/randao.js';
 import { stakingEndBlock, stakingEndEpoch } from '../../src/staking/block-hooks.js';
 import { writeModulesGenesis } from '../../src/execution/registry.js';

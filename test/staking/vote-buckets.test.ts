@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
-import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/chain/params.js';
+import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/params/registry.js';
 import { RewardLedger } from '../../src/economics/ledger.js';
 import { STAKING_REWARD_POOL } from '../../src/primitives/system-addresses.js';
 import { SCALE } from '../../src/math/fixed.js';
@@ -20,7 +20,7 @@ import { stakingContract } from '../../src/execution/modules/staking.js';
 import { Revert } from '../../src/primitives/errors.js';
 import { epochOf } from '../../src/staking/epochs.js';
 import { writeModulesGenesis } from '../../src/execution/registry.js';
-import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../../src/staking/params.js';
+import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../../src/params/registry.js';
 import {
   candidateWeight,
   electionWeight,
@@ -284,11 +284,12 @@ describe('vote buckets', () => {
       expect(bySince(store.locks.bucketsOf(op))).toEqual(expectedBuckets(store, op));
     // The deposits (age 20) were older than the cap (15): all at 20 − ⌊15/2⌋ = 13.
     for (const id of [1n, 2n]) expect(store.locks.getLock(id)!.since).toBe(13n);
-    // Changes only with the staking records' layout (src/staking/store.ts) or the rules that
+    // Changes only with the layout of the system records (src/staking/*-store.ts, the parameters
+    // in src/params/store.ts) or the rules that
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0xae18424d59802afd804cc57cb9685a923eeade31a7bcd81926b1ef8c338ae5e4',
+      '0x328a0ed0e8ff19f187bc4b5b20ee5472431224c3b3682b1ff650726977ee49ec',
     );
   });
 });
