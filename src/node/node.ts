@@ -9,7 +9,7 @@ import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { cachedRecover } from '../consensus/messages.js';
 import { Secp256k1Signer, secp256k1Recover } from '../consensus/crypto.js';
 import type { EquivocationEvidence, Recover, Signer } from '../consensus/types.js';
-import { chainBlockCodec, decodeBlock, type Block } from '../chain/block.js';
+import { chainBlockCodec, type Block } from '../chain/block.js';
 import { Chain, ImportError, type RandaoRevealer } from '../chain/chain.js';
 import type { Genesis } from '../chain/genesis.js';
 import type { StoredReceipt } from '../primitives/receipt.js';
@@ -21,6 +21,7 @@ import type { StateDB } from '../state/state-db.js';
 import { ConsensusDriver } from './consensus-driver.js';
 import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 import { RandaoKeeper } from './randao.js';
+import { BlockSync } from './sync.js';
 import type { NodeNetwork, PeerView } from '../p2p/local-network.js';
 
 /**
@@ -44,11 +45,6 @@ export interface CommittedEvent {
 
 /** What became of a transaction received from a peer. */
 export type TxOutcome = { added: true } | { added: false; code: TxError['code'] };
-
-/** Blocks asked of a peer at once while syncing. */
-export const SYNC_BATCH = 64;
-/** A peer whose blocks request failed is left alone this long. */
-const SYNC_BACKOFF_MS = 5_000;
 
 const TRANSIENT_SKIPS: ReadonlySet<string> = new Set([
   'nonce-too-high',
@@ -89,15 +85,20 @@ export class Node {
   private driver: ConsensusDriver | null = null;
   private network: NodeNetwork | null = null;
   private syncTimer: ReturnType<typeof setInterval> | null = null;
-  private syncing = false;
-  private syncStart = 0n;
-  private syncHighest = 0n;
   private readView: { root: Uint8Array; state: StateDB } | null = null;
-  private readonly syncBackoff = new Map<string, number>();
   private readonly listeners = new Set<(e: CommittedEvent) => void>();
   private readonly log: (line: string) => void;
   readonly evidence: EquivocationEvidence[] = [];
   private stopped = false;
+  private readonly sync = new BlockSync({
+    chain: () => this.chain,
+    network: () => this.network,
+    stopped: () => this.stopped,
+    emit: (level, event, fields, text) => this.emit(level, event, fields, text),
+    prepareTransactions: (raws) => this.prepareTransactions(raws),
+    committed: (block, ms) => this.afterCommit(block, 'sync', ms),
+    headChanged: () => this.driver?.headChanged(),
+  });
   private recoveryPool: RecoveryPool | null;
   private readonly ownsRecoveryPool: boolean;
   /** This validator's RANDAO onions and their renewal (null for a follower). */
@@ -169,14 +170,15 @@ export class Node {
 
   /** Whether a block sync is under way. */
   get isSyncing(): boolean {
-    return this.syncing;
+    return this.sync.syncing;
   }
 
   /** eth_syncing's view: where the sync under way started, and the best head peers offer. */
   syncStatus(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | null {
     const current = this.chain.headNumber;
-    if (!this.syncing || this.syncHighest <= current) return null;
-    return { startingBlock: this.syncStart, currentBlock: current, highestBlock: this.syncHighest };
+    const { syncing, start, highest } = this.sync;
+    if (!syncing || highest <= current) return null;
+    return { startingBlock: start, currentBlock: current, highestBlock: highest };
   }
 
   private emit(level: LogLevel, event: string, fields: LogFields, text: string): void {
@@ -377,7 +379,7 @@ export class Node {
     const number = block.header.number;
     this.mempool.onNewHead(this.accountView(), this.chain.nextBaseFee());
     // Renewing needs the current state: not while catching up.
-    if (!this.syncing) this.randao?.afterCommit();
+    if (!this.sync.syncing) this.randao?.afterCommit();
     const event: CommittedEvent = {
       block,
       hash: this.chain.headHash,
@@ -397,119 +399,11 @@ export class Node {
   }
 
   /**
-   * Imports blocks that peers have committed and this node missed (late start, restart,
-   * partition), in batches from the peer furthest ahead, then moves consensus to the new head.
-   * Each block is checked by the chain (seals against the height's validators, then every
-   * block rule); a peer that serves an invalid block is penalised and left alone.
+   * Imports blocks that peers have committed and this node missed (see src/node/sync.ts), then
+   * moves consensus to the new head.
    */
-  async syncFromPeers(): Promise<void> {
-    if (this.syncing || this.stopped || !this.network) return;
-    this.syncing = true;
-    this.syncStart = this.chain.headNumber;
-    try {
-      for (;;) {
-        if (this.stopped) return;
-        const next = this.chain.headNumber + 1n;
-        const peer = this.pickSyncPeer(next);
-        if (!peer) return;
-        if (peer.headNumber() > this.syncHighest) this.syncHighest = peer.headNumber();
-        const ahead = peer.headNumber() - next + 1n;
-        const want = ahead < BigInt(SYNC_BATCH) ? Number(ahead) : SYNC_BATCH;
-        let blocks: Uint8Array[];
-        try {
-          blocks = await peer.blocks(next, want);
-        } catch (e) {
-          this.backOff(peer.id);
-          const error = (e as Error).message;
-          this.emit('debug', 'sync-request-failed', { peer: peer.id, error }, `sync: ${error}`);
-          return;
-        }
-        if (this.stopped) return;
-        const imported = await this.importBatch(peer, next, blocks);
-        if (imported > 0) {
-          this.emit(
-            'debug',
-            'synced',
-            { peer: peer.id, from: next, count: imported, head: this.chain.headNumber },
-            `synced ${imported} blocks from ${peer.id}, head ${this.chain.headNumber}`,
-          );
-          this.driver?.headChanged();
-        }
-        if (imported === 0) {
-          this.backOff(peer.id);
-          return;
-        }
-      }
-    } finally {
-      this.syncing = false;
-    }
-  }
-
-  private pickSyncPeer(next: bigint): PeerView | undefined {
-    const now = Date.now();
-    for (const [id, until] of this.syncBackoff) if (until <= now) this.syncBackoff.delete(id);
-    let best: PeerView | undefined;
-    for (const p of this.network!.peers()) {
-      if (this.syncBackoff.has(p.id) || p.headNumber() < next) continue;
-      if (!best || p.headNumber() > best.headNumber()) best = p;
-    }
-    return best;
-  }
-
-  private backOff(peer: string): void {
-    if (this.syncBackoff.size < 4096) this.syncBackoff.set(peer, Date.now() + SYNC_BACKOFF_MS);
-  }
-
-  /** Recovers the senders of synced blocks' transactions ahead of their import. */
-  private async prepareBlocks(blocks: readonly Uint8Array[]): Promise<void> {
-    if (blocks.length === 0) return;
-    const raws: Uint8Array[] = [];
-    for (const bytes of blocks) {
-      try {
-        raws.push(...decodeBlock(bytes).transactions);
-      } catch {
-        // The import refuses it, and blames the peer.
-      }
-    }
-    await this.prepareTransactions(raws);
-  }
-
-  /**
-   * Imports consecutive blocks from `first`; returns how many were new. The senders of the
-   * next block are recovered on the worker pool while this one is imported.
-   */
-  private async importBatch(peer: PeerView, first: bigint, blocks: Uint8Array[]): Promise<number> {
-    let imported = 0;
-    let ahead = this.prepareBlocks(blocks.slice(0, 1));
-    for (let i = 0; i < blocks.length; i++) {
-      await ahead;
-      if (this.stopped) break;
-      ahead = this.prepareBlocks(blocks.slice(i + 1, i + 2));
-      const number = first + BigInt(i);
-      // Consensus may have committed some of them while the request was in flight.
-      if (number <= this.chain.headNumber) continue;
-      const started = performance.now();
-      try {
-        const block = this.chain.importSealed(blocks[i]!);
-        imported++;
-        this.afterCommit(block, 'sync', performance.now() - started);
-      } catch (e) {
-        // Whatever a peer's block makes the checks throw, it is that block's fault.
-        const expected = e instanceof ImportError || e instanceof TxError;
-        if (!expected) this.emit('error', 'import-error', { error: (e as Error).stack }, String(e));
-        this.network?.penalize?.(peer.id, 'invalid-block', (e as Error).message);
-        this.backOff(peer.id);
-        this.emit(
-          'warn',
-          'block-rejected',
-          { peer: peer.id, height: number, error: (e as Error).message },
-          `rejected block ${number} from ${peer.id}: ${(e as Error).message}`,
-        );
-        break;
-      }
-    }
-    await ahead;
-    return imported;
+  syncFromPeers(): Promise<void> {
+    return this.sync.run();
   }
 
   /** What peers on a LocalNetwork see of this node. */
