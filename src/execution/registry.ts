@@ -2,7 +2,6 @@
  * The system modules of the chain and the one order their work runs in. Adding a module (see
  * docs/architecture.md) is adding it to SYSTEM_MODULES and its hooks to BLOCK_HOOKS.
  */
-import { isSystemAccount } from '../primitives/system-addresses.js';
 import type { Address } from '../primitives/types.js';
 import { isEpochEnd } from '../staking/epochs.js';
 import type {
@@ -45,10 +44,6 @@ export function contractAt(address: Address): SystemContract | null {
   }
   return null;
 }
-
-/** Whether an address is a system account without a contract (a pool or the treasury). */
-export const isSystemAccountOnly = (a: Address): boolean =>
-  isSystemAccount(a) && contractAt(a) === null;
 
 /** Runs the hooks of `phases` in BLOCK_HOOKS order; merges what they report. */
 export function runBlockHooks(ctx: BlockContext, phases: readonly HookPhase[]): HookReport {

@@ -55,16 +55,4 @@ export function createLogger(
   };
 }
 
-/** A logger that adds fixed fields (e.g. the node's name) to every entry. */
-export function withFields(logger: Logger, extra: LogFields): Logger {
-  return {
-    log: (level, event, fields, text) => logger.log(level, event, { ...extra, ...fields }, text),
-  };
-}
-
-/** A logger over a plain line sink: the text format, as the in-process devnet prints. */
-export function lineLogger(write: (line: string) => void): Logger {
-  return createLogger('text', write, 'info');
-}
-
 export const silentLogger: Logger = { log: () => {} };

@@ -7,7 +7,7 @@
  * one chain can be run either way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -357,9 +357,4 @@ export async function startProcessDevnet(o: ProcessDevnetOptions): Promise<Proce
   const devnet = new ProcessDevnet(genesis, nodes, o);
   devnet.startAll();
   return devnet;
-}
-
-/** Reads a node's config back (tests and the banner). */
-export function readNodeConfig(spec: NodeSpec): Record<string, unknown> {
-  return JSON.parse(readFileSync(spec.config, 'utf8')) as Record<string, unknown>;
 }
