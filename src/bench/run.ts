@@ -248,8 +248,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const r = results.scenarios.replay;
     log(`  replay ${r.replay.blocksPerSecond} blocks/s, ${r.replay.transactionsPerSecond} txs/s`);
   });
-  await attempt('epoch', () => {
-    results.scenarios.epoch = runEpoch(p.epoch);
+  await attempt('epoch', async () => {
+    results.scenarios.epoch = await runEpoch(p.epoch);
     const e = results.scenarios.epoch;
     log(
       `  epoch transition ${e.epochTransition.totalMs} ms; per block ${e.perBlock.map((b) => `${b.locks}: ${b.totalMs} ms`).join(', ')}`,

@@ -252,7 +252,7 @@ export interface StakingRpcBackend {
   /** The candidates as the next election would weigh them after block `block` (resolved). */
   candidates(block: bigint): CandidateView[];
   locks(owner: Uint8Array): LockView[];
-  election(epoch: bigint): ElectionView | null;
+  election(epoch: bigint): Promise<ElectionView | null> | ElectionView | null;
 }
 
 export interface NewHeadEvent {

@@ -156,8 +156,8 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     const number = stateBlock(p.optional(0, 'block', decodeBlockNumberOrTag, LATEST));
     return formatEconomics(number, staking().economics(number));
   });
-  define('etm_getElection', 1, (p) => {
-    const e = staking().election(p.required(0, 'epoch', decodeUint64));
+  define('etm_getElection', 1, async (p) => {
+    const e = await staking().election(p.required(0, 'epoch', decodeUint64));
     return e === null ? null : formatElection(e);
   });
 

@@ -1,0 +1,153 @@
+/**
+ * Contracts through the chain itself: built by one chain, imported by another, with the
+ * receipts, logs, revert data and state an Ethereum node would give.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  decodeEventLog,
+  encodeDeployData,
+  encodeFunctionData,
+  getContractAddress,
+  type Hex,
+} from 'viem';
+import type { Chain } from '../../src/chain/chain.js';
+import { bytesToBigint, fromHex, toHex } from '../../src/crypto/bytes.js';
+import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
+import { EMPTY_CODE_HASH } from '../../src/state/account.js';
+import { signTx } from '../execution/helpers.js';
+import { CHAIN_ID, commitNext, newChain, TempDirs, USER_KEYS, USERS } from '../chain/helpers.js';
+import { compile } from './solidity.js';
+
+const t = new TempDirs();
+afterAll(() => t.cleanup());
+const decoder = new TxDecoder({ chainId: CHAIN_ID });
+const { Counter, Factory, Ephemeral } = compile('Basics.sol');
+
+function send(
+  user: number,
+  nonce: bigint,
+  to: Uint8Array | null,
+  data: Hex,
+  value = 0n,
+  gasLimit = 3_000_000n,
+): SignedTx {
+  const { raw } = signTx(
+    2,
+    { nonce, to, value, data: fromHex(data), gasLimit, maxFeePerGas: 100_000_000_000n },
+    { key: USER_KEYS[user]! },
+  );
+  return decoder.decode(raw);
+}
+
+async function run(c: Chain, txs: SignedTx[]) {
+  const block = await commitNext(c, txs);
+  return { block, receipts: c.receiptsAt(block.header.number) };
+}
+
+describe('contracts on the chain', () => {
+  const a = newChain(t);
+  const b = newChain(t);
+  const user = USERS[0]!;
+  const counter = fromHex(getContractAddress({ from: toHex(user) as Hex, nonce: 0n }));
+  let nonce = 0n;
+
+  it('deploys a contract with a creation transaction', async () => {
+    const deploy = encodeDeployData({ abi: Counter!.abi, bytecode: Counter!.bytecode, args: [5n] });
+    const { receipts, block } = await run(a, [send(0, nonce++, null, deploy)]);
+    expect(receipts[0]!.status).toBe(1);
+    expect(receipts[0]!.gasUsed).toBeGreaterThan(53_000n);
+    const state = a.headState();
+    expect(toHex(state.getCode(counter))).toBe(Counter!.deployedBytecode);
+    expect(state.getAccount(counter).nonce).toBe(1n);
+    expect(bytesToBigint(state.getStorage(counter, new Uint8Array(32)))).toBe(5n);
+    await b.importSealed(a.blockBytesAt(block.header.number)!);
+    expect(b.head.header.stateRoot).toEqual(a.head.header.stateRoot);
+  });
+
+  it('calls it: logs, storage, return data; an importer agrees', async () => {
+    const inc = encodeFunctionData({ abi: Counter!.abi, functionName: 'increment' });
+    const { receipts, block } = await run(a, [
+      send(0, nonce++, counter, inc),
+      send(1, 0n, counter, inc),
+    ]);
+    expect(receipts.map((r) => r.status)).toEqual([1, 1]);
+    expect(receipts[1]!.logs).toHaveLength(1);
+    const log = receipts[1]!.logs[0]!;
+    expect(log.address).toEqual(counter);
+    const ev = decodeEventLog({
+      abi: Counter!.abi,
+      topics: log.topics.map((x) => toHex(x)) as [Hex, ...Hex[]],
+      data: toHex(log.data),
+    });
+    expect(ev.eventName).toBe('Counted');
+    expect((ev.args as unknown as { count: bigint }).count).toBe(7n);
+    expect(bytesToBigint(block.header.logsBloom)).not.toBe(0n);
+    await b.importSealed(a.blockBytesAt(block.header.number)!);
+    expect(b.head.header.stateRoot).toEqual(a.head.header.stateRoot);
+  });
+
+  it('a revert keeps the fee and nonce, undoes the state; refunds lower the gas of a reset', async () => {
+    const before = a.headState().getAccount(user);
+    const bad = encodeFunctionData({ abi: Counter!.abi, functionName: 'add', args: [13n] });
+    const tooLarge = encodeFunctionData({ abi: Counter!.abi, functionName: 'add', args: [5000n] });
+    const reset = encodeFunctionData({ abi: Counter!.abi, functionName: 'reset' });
+    const { receipts, block } = await run(a, [
+      send(0, nonce++, counter, bad),
+      send(0, nonce++, counter, tooLarge),
+      send(0, nonce++, counter, reset),
+    ]);
+    expect(receipts.map((r) => r.status)).toEqual([0, 0, 1]);
+    const after = a.headState().getAccount(user);
+    expect(after.nonce).toBe(before.nonce + 3n);
+    const paid = receipts.reduce((s, r) => s + r.gasUsed * r.effectiveGasPrice, 0n);
+    expect(before.balance - after.balance).toBe(paid);
+    // reset clears two slots: the refund (4,800 each, at most a fifth of the gas) is taken off.
+    expect(receipts[2]!.gasUsed).toBeLessThan(30_000n);
+    expect(bytesToBigint(a.headState().getStorage(counter, new Uint8Array(32)))).toBe(0n);
+    await b.importSealed(a.blockBytesAt(block.header.number)!);
+    expect(b.head.header.stateRoot).toEqual(a.head.header.stateRoot);
+  });
+
+  it('CREATE2, a creation that reverts, and SELFDESTRUCT in the creating transaction', async () => {
+    const factory = fromHex(getContractAddress({ from: toHex(user) as Hex, nonce }));
+    const deployFactory = encodeDeployData({ abi: Factory!.abi, bytecode: Factory!.bytecode });
+    const salt = `0x${'ab'.repeat(32)}` as Hex;
+    const make = encodeFunctionData({ abi: Factory!.abi, functionName: 'make', args: [salt, 9n] });
+    const makeRevert = encodeFunctionData({
+      abi: Factory!.abi,
+      functionName: 'makeAndRevert',
+      args: [1n],
+    });
+    const ephemeral = encodeDeployData({
+      abi: Ephemeral!.abi,
+      bytecode: Ephemeral!.bytecode,
+      args: [toHex(USERS[2]!) as Hex],
+    });
+    const gone = fromHex(getContractAddress({ from: toHex(user) as Hex, nonce: nonce + 3n }));
+    const before2 = a.headState().getAccount(USERS[2]!).balance;
+    const { receipts, block } = await run(a, [
+      send(0, nonce++, null, deployFactory),
+      send(0, nonce++, factory, make),
+      send(0, nonce++, factory, makeRevert),
+      send(0, nonce++, null, ephemeral, 7n),
+    ]);
+    expect(receipts.map((r) => r.status)).toEqual([1, 1, 0, 1]);
+    const child = fromHex(
+      getContractAddress({
+        opcode: 'CREATE2',
+        from: toHex(factory) as Hex,
+        salt,
+        bytecode: encodeDeployData({ abi: Counter!.abi, bytecode: Counter!.bytecode, args: [9n] }),
+      }),
+    );
+    const state = a.headState();
+    expect(toHex(state.getCode(child))).toBe(Counter!.deployedBytecode);
+    expect(state.getAccount(factory).nonce).toBe(2n);
+    // The self-destructed contract is gone; its value went to the beneficiary.
+    expect(state.getAccount(gone).codeHash).toEqual(EMPTY_CODE_HASH);
+    expect(state.getAccount(gone).nonce).toBe(0n);
+    expect(state.getAccount(USERS[2]!).balance).toBe(before2 + 7n);
+    await b.importSealed(a.blockBytesAt(block.header.number)!);
+    expect(b.head.header.stateRoot).toEqual(a.head.header.stateRoot);
+  });
+});
