@@ -296,8 +296,8 @@ export interface RpcBackend {
    */
   blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null;
 
-  call(request: CallRequest, block: bigint): Uint8Array;
-  estimateGas(request: CallRequest, block: bigint): bigint;
+  call(request: CallRequest, block: bigint): Uint8Array | Promise<Uint8Array>;
+  estimateGas(request: CallRequest, block: bigint): bigint | Promise<bigint>;
   gasPrice(): bigint;
   maxPriorityFeePerGas(): bigint;
   /**

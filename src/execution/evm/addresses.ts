@@ -2,6 +2,8 @@
  * Fixed addresses and code of the contracts the EVM finds at genesis (docs/contracts.md).
  */
 import { fromHex } from '../../crypto/bytes.js';
+import { keccak256 } from '../../crypto/keccak.js';
+import { rlpEncode } from '../../codec/rlp.js';
 import { EVIDENCE_ADDRESS, GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system-accounts.js';
 
 /** ETM as an ERC-20 over the native balance: a system module, like staking. */
@@ -24,3 +26,8 @@ export const SYSTEM_CONTRACTS: readonly Uint8Array[] = [
   EVIDENCE_ADDRESS,
   ETM_TOKEN_ADDRESS,
 ];
+
+/** The address a creation by `sender` with `nonce` gives: keccak256(rlp([sender, nonce]))[12:]. */
+export function createdAddress(sender: Uint8Array, nonce: bigint): Uint8Array {
+  return keccak256(rlpEncode([sender, nonce])).slice(12);
+}

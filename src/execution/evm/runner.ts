@@ -74,6 +74,8 @@ export interface EvmOutcome {
   /** The error that ended the top frame (its name, e.g. 'revert', 'out of gas'), if any. */
   error: string | null;
   createdAddress: Uint8Array | null;
+  /** The refund counter before its cap (for an estimate's first guess). */
+  refund: bigint;
 }
 
 const commons = new Map<bigint, Common>();
@@ -201,6 +203,7 @@ function outcomeOf(r: RunTxResult): EvmOutcome {
     returnData: ex.returnValue,
     error: ex.exceptionError?.error ?? null,
     createdAddress: r.createdAddress?.bytes ?? null,
+    refund: r.gasRefund,
   };
 }
 
