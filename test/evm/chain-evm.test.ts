@@ -14,6 +14,7 @@ import type { Chain } from '../../src/chain/chain.js';
 import { bytesToBigint, fromHex, toHex } from '../../src/crypto/bytes.js';
 import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
 import { EMPTY_CODE_HASH } from '../../src/state/account.js';
+import { STAKING_REWARD_POOL } from '../../src/execution/system-accounts.js';
 import { signTx } from '../execution/helpers.js';
 import { CHAIN_ID, commitNext, newChain, TempDirs, USER_KEYS, USERS } from '../chain/helpers.js';
 import { compile } from './solidity.js';
@@ -147,6 +148,24 @@ describe('contracts on the chain', () => {
     expect(state.getAccount(gone).codeHash).toEqual(EMPTY_CODE_HASH);
     expect(state.getAccount(gone).nonce).toBe(0n);
     expect(state.getAccount(USERS[2]!).balance).toBe(before2 + 7n);
+    await b.importSealed(a.blockBytesAt(block.header.number)!);
+    expect(b.head.header.stateRoot).toEqual(a.head.header.stateRoot);
+  });
+
+  it('no value reaches a system account from a contract, not even by SELFDESTRUCT', async () => {
+    const pool = STAKING_REWARD_POOL;
+    const toPool = encodeDeployData({
+      abi: Ephemeral!.abi,
+      bytecode: Ephemeral!.bytecode,
+      args: [toHex(pool) as Hex],
+    });
+    const before = a.headState().getAccount(user);
+    const tx = send(0, nonce++, null, toPool, 5n, 200_000n);
+    const { receipts, block } = await run(a, [tx]);
+    expect(receipts[0]!.status).toBe(0);
+    expect(receipts[0]!.gasUsed).toBe(200_000n);
+    const after = a.headState().getAccount(user);
+    expect(before.balance - after.balance).toBe(200_000n * receipts[0]!.effectiveGasPrice);
     await b.importSealed(a.blockBytesAt(block.header.number)!);
     expect(b.head.header.stateRoot).toEqual(a.head.header.stateRoot);
   });

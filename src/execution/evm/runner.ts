@@ -30,6 +30,7 @@ import type { StateDB } from '../../state/state-db.js';
 import { equalBytes } from '../../crypto/bytes.js';
 import type { AccessListEntry } from '../tx.js';
 import { effectiveGasPrice } from '../fees.js';
+import { SYSTEM_ACCOUNTS } from '../system-accounts.js';
 import { chainPrecompiles, MessageStack } from './precompiles.js';
 import { EvmStateAdapter } from './state-adapter.js';
 
@@ -164,29 +165,68 @@ export class EvmSession {
    * Runs a transaction the caller has already checked (nonce, balance, fees, intrinsic gas).
    * The priority fee ends in the reward pool `tipsTo`.
    */
-  async run(
-    tx: EvmTx,
-    tipsTo: Uint8Array,
-    opts: { skipBalance?: boolean } = {},
-  ): Promise<EvmOutcome> {
+  async run(tx: EvmTx, tipsTo: Uint8Array): Promise<EvmOutcome> {
     this.messages.reset();
-    const r = await runTx(this.vm, {
-      tx: libraryTx(tx, this.vm.common),
-      block: this.block,
-      skipBlockGasLimitValidation: true,
-      skipHardForkValidation: true,
-      skipBalance: opts.skipBalance ?? false,
-    });
-    this.moveTip(r, tx, tipsTo);
+    const state = this.state;
+    // Value reaches a system account only through a module's payable function; SELFDESTRUCT
+    // could still name one as its beneficiary, so such a transaction fails as a whole.
+    const guarded = SYSTEM_ACCOUNTS.map((a) => state.getAccount(a).balance);
+    state.checkpoint();
+    let r: RunTxResult;
+    try {
+      r = await runTx(this.vm, {
+        tx: libraryTx(tx, this.vm.common),
+        block: this.block,
+        skipBlockGasLimitValidation: true,
+        skipHardForkValidation: true,
+      });
+    } catch (e) {
+      state.revert();
+      throw e;
+    }
+    if (SYSTEM_ACCOUNTS.some((a, i) => state.getAccount(a).balance > guarded[i]!)) {
+      state.revert();
+      return this.failWhole(tx, tipsTo, 'value sent to a system account');
+    }
+    state.commitCheckpoint();
+    this.moveTip(r.totalGasSpent, tx, tipsTo);
     return outcomeOf(r);
   }
 
+  private get state(): StateDB {
+    return (this.vm.stateManager as EvmStateAdapter).state;
+  }
+
+  /** A transaction undone whole: the sender pays all its gas and its nonce moves on. */
+  private failWhole(tx: EvmTx, tipsTo: Uint8Array, why: string): EvmOutcome {
+    const price = effectiveGasPrice(tx, this.env.baseFeePerGas);
+    const a = this.state.getAccount(tx.sender);
+    this.state.putAccount(tx.sender, {
+      ...a,
+      nonce: a.nonce + 1n,
+      balance: a.balance - tx.gasLimit * price,
+    });
+    const p = this.state.getAccount(tipsTo);
+    this.state.putAccount(tipsTo, {
+      ...p,
+      balance: p.balance + tx.gasLimit * (price - this.env.baseFeePerGas),
+    });
+    return {
+      status: 0,
+      gasUsed: tx.gasLimit,
+      logs: [],
+      returnData: new Uint8Array(0),
+      error: why,
+      createdAddress: null,
+      refund: 0n,
+    };
+  }
+
   /** The priority fee runTx paid the coinbase goes on to the reward pool. */
-  private moveTip(r: RunTxResult, tx: EvmTx, to: Uint8Array): void {
-    const tip =
-      r.totalGasSpent * (effectiveGasPrice(tx, this.env.baseFeePerGas) - this.env.baseFeePerGas);
+  private moveTip(gasUsed: bigint, tx: EvmTx, to: Uint8Array): void {
+    const tip = gasUsed * (effectiveGasPrice(tx, this.env.baseFeePerGas) - this.env.baseFeePerGas);
     if (tip === 0n || equalBytes(to, this.env.coinbase)) return;
-    const state = (this.vm.stateManager as EvmStateAdapter).state;
+    const state = this.state;
     const c = state.getAccount(this.env.coinbase);
     state.putAccount(this.env.coinbase, { ...c, balance: c.balance - tip });
     const p = state.getAccount(to);
@@ -207,38 +247,53 @@ function outcomeOf(r: RunTxResult): EvmOutcome {
   };
 }
 
-/** The transaction as @ethereumjs/tx builds it, unsigned, with the sender we recovered. */
+/**
+ * The transaction as @ethereumjs/tx builds it, unsigned, with the sender we recovered. Building
+ * one through the library's constructor copies its Common and merges its parameters each time
+ * (about half a millisecond); the fields were all checked when the transaction was decoded, so
+ * after the first of each type per Common, a transaction is a copy of that one with its own
+ * fields (and an empty cache).
+ */
 function libraryTx(tx: EvmTx, common: Common): TypedTransaction {
-  const base = {
+  const key = `${tx.type}`;
+  let byType = templates.get(common);
+  if (byType === undefined) templates.set(common, (byType = new Map()));
+  let template = byType.get(key);
+  if (template === undefined) {
+    const opts = { common, freeze: false };
+    const base = { nonce: 0n, gasLimit: 21_000n, value: 0n, data: new Uint8Array(0) };
+    template =
+      tx.type === 2
+        ? createFeeMarket1559Tx({ ...base, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n }, opts)
+        : tx.type === 1
+          ? createAccessList2930Tx({ ...base, gasPrice: 0n }, opts)
+          : createLegacyTx({ ...base, gasPrice: 0n }, opts);
+    byType.set(key, template);
+  }
+  const made = Object.create(Object.getPrototypeOf(template) as object) as TypedTransaction;
+  const sender = new Address(tx.sender);
+  Object.assign(made, template, {
+    cache: {},
     nonce: tx.nonce,
     gasLimit: tx.gasLimit,
     to: tx.to === null ? undefined : new Address(tx.to),
     value: tx.value,
     data: tx.data,
-  };
-  const accessList = tx.accessList.map((e) => ({
-    address: `0x${Buffer.from(e.address).toString('hex')}` as const,
-    storageKeys: e.storageKeys.map((k) => `0x${Buffer.from(k).toString('hex')}` as const),
-  }));
-  const opts = { common, freeze: false };
-  const made: TypedTransaction =
-    tx.type === 2
-      ? createFeeMarket1559Tx(
-          {
-            ...base,
-            maxFeePerGas: tx.maxFeePerGas,
-            maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
-            accessList,
-          },
-          opts,
-        )
-      : tx.type === 1
-        ? createAccessList2930Tx(
-            { ...base, gasPrice: tx.gasPrice ?? tx.maxFeePerGas, accessList },
-            opts,
-          )
-        : createLegacyTx({ ...base, gasPrice: tx.gasPrice ?? tx.maxFeePerGas }, opts);
-  const sender = new Address(tx.sender);
-  made.getSenderAddress = () => sender;
+    getSenderAddress: () => sender,
+  });
+  if (tx.type === 2)
+    Object.assign(made, {
+      maxFeePerGas: tx.maxFeePerGas,
+      maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
+    });
+  else Object.assign(made, { gasPrice: tx.gasPrice ?? tx.maxFeePerGas });
+  if (tx.type !== 0)
+    Object.assign(made, {
+      accessList: tx.accessList.map(
+        (e) => [e.address, e.storageKeys] as [Uint8Array, Uint8Array[]],
+      ),
+    });
   return made;
 }
+
+const templates = new WeakMap<Common, Map<string, TypedTransaction>>();
