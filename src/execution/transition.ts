@@ -1,6 +1,8 @@
 /**
- * The state transition of a block: transactions in order, then the fee split. Pure and
- * synchronous over a StateDB; the caller commits the state and persists the result.
+ * The state transition of a block: transactions in order, then the fee split. Pure over a
+ * StateDB; the caller commits the state and persists the result. Native transactions apply
+ * synchronously; contract transactions run in the EVM (src/execution/evm/), whose API is async,
+ * so a block's execution is async: it awaits nothing but the EVM, which does no I/O.
  *
  * A transaction pays `gasUsed × effectiveGasPrice`. Of that, the priority part is the block
  * proposer's; the base-fee part is pooled and split once at the end of the block:
