@@ -41,6 +41,7 @@ const common = createCustomCommon({ chainId: Number(CHAIN_ID) }, Mainnet, {
 
 type Op =
   | { kind: 'set'; k: number; v: number }
+  | { kind: 'listed'; k: number; v: number; type: 1 | 2 }
   | { kind: 'clear'; k: number }
   | { kind: 'bump'; k: number; value: number }
   | { kind: 'fail'; k: number }
@@ -56,6 +57,12 @@ type Op =
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), k: fc.nat(5), v: fc.nat(3) }),
   fc.record({ kind: fc.constant('clear' as const), k: fc.nat(5) }),
+  fc.record({
+    kind: fc.constant('listed' as const),
+    k: fc.nat(5),
+    v: fc.nat(3),
+    type: fc.constantFrom(1 as const, 2 as const),
+  }),
   fc.record({ kind: fc.constant('bump' as const), k: fc.nat(5), value: fc.nat(1000) }),
   fc.record({ kind: fc.constant('fail' as const), k: fc.nat(5) }),
   fc.record({ kind: fc.constant('nested' as const), k: fc.nat(5), failInner: fc.boolean() }),
@@ -85,10 +92,22 @@ function signed(
   to: Uint8Array | null,
   data: Uint8Array,
   value: bigint,
+  list?: { type: 1 | 2; slot: number },
 ): SignedTx {
+  // With an access list: the target and one of its slots, warm from the start (EIP-2930).
+  const accessList = list && to ? [[to, [new Uint8Array(32).fill(list.slot)]]] : undefined;
   const { raw } = signTx(
-    2,
-    { nonce, to, value, data, gasLimit: 1_000_000n, maxFeePerGas: 50_000_000_000n },
+    list?.type ?? 2,
+    {
+      nonce,
+      to,
+      value,
+      data,
+      gasLimit: 1_000_000n,
+      maxFeePerGas: 50_000_000_000n,
+      gasPrice: 50_000_000_000n,
+      accessList,
+    },
     { key: USER_KEYS[user]! },
   );
   return decoder.decode(raw);
@@ -147,6 +166,15 @@ describe('differential: the chain and @ethereumjs/vm agree on random contract wo
               switch (op.kind) {
                 case 'set':
                   return signed(user, nonce, target, call('set', [BigInt(op.k), BigInt(op.v)]), 0n);
+                case 'listed':
+                  return signed(
+                    user,
+                    nonce,
+                    target,
+                    call('set', [BigInt(op.k), BigInt(op.v)]),
+                    0n,
+                    { type: op.type, slot: op.k },
+                  );
                 case 'clear':
                   return signed(user, nonce, target, call('clear', [BigInt(op.k)]), 0n);
                 case 'bump':
