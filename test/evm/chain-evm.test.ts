@@ -11,7 +11,17 @@ import {
   type Hex,
 } from 'viem';
 import type { Chain } from '../../src/chain/chain.js';
-import { bytesToBigint, fromHex, toHex } from '../../src/crypto/bytes.js';
+import {
+  bigintToFixed,
+  bytesToBigint,
+  concatBytes,
+  fromHex,
+  toHex,
+  utf8,
+} from '../../src/crypto/bytes.js';
+import { keccak256 } from '../../src/crypto/keccak.js';
+import { sign } from '../../src/crypto/secp256k1.js';
+import { NodeEvmCalls } from '../../src/node/evm-calls.js';
 import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
 import { EMPTY_CODE_HASH } from '../../src/state/account.js';
 import { STAKING_REWARD_POOL } from '../../src/execution/system-accounts.js';
@@ -168,5 +178,44 @@ describe('contracts on the chain', () => {
     expect(before.balance - after.balance).toBe(200_000n * receipts[0]!.effectiveGasPrice);
     await b.importSealed(a.blockBytesAt(block.header.number)!);
     expect(b.head.header.stateRoot).toEqual(a.head.header.stateRoot);
+  });
+
+  it('precompiles: ecrecover through libsecp256k1 (high s too); KZG point evaluation fails cleanly', async () => {
+    const calls = new NodeEvmCalls(() => a);
+    const digest = keccak256(utf8('etm'));
+    const sig = sign(digest, USER_KEYS[1]!);
+    const word = (x: bigint) => bigintToFixed(x, 32);
+    const r = bytesToBigint(sig.subarray(0, 32));
+    const s = bytesToBigint(sig.subarray(32, 64));
+    const input = (v: number, sv: bigint) =>
+      concatBytes(digest, word(BigInt(v)), word(r), word(sv));
+    const run = (to: string, data: Uint8Array) =>
+      calls.simulate(
+        {
+          from: user,
+          to: fromHex(to),
+          data,
+          gas: null,
+          gasPrice: null,
+          maxFeePerGas: null,
+          maxPriorityFeePerGas: null,
+          value: null,
+          nonce: null,
+        },
+        a.headNumber,
+        1_000_000n,
+      );
+    const low = await run('0x0000000000000000000000000000000000000001', input(27 + sig[64]!, s));
+    expect(toHex(low.returnData.subarray(12))).toBe(toHex(USERS[1]!));
+    // The same signature with s' = n − s and the other parity recovers the same key.
+    const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const high = await run(
+      '0x0000000000000000000000000000000000000001',
+      input(28 - sig[64]!, N - s),
+    );
+    expect(toHex(high.returnData.subarray(12))).toBe(toHex(USERS[1]!));
+    const kzg = await run('0x000000000000000000000000000000000000000a', new Uint8Array(192));
+    expect(kzg.status).toBe(0);
+    expect(kzg.gasUsed).toBe(1_000_000n);
   });
 });
