@@ -9,13 +9,11 @@ import type { Chain } from '../chain/chain.js';
 import { blockHash } from '../chain/block.js';
 import { toHex } from '../crypto/bytes.js';
 import type { EvmBlockEnv, EvmOutcome } from '../execution/evm/runner.js';
-import {
-  estimateGas,
-  FailedEstimate,
-  simulate,
-  SimulationError,
-  type SimRequest,
-} from '../execution/evm/simulate.js';
+import type { SimRequest } from '../execution/evm/simulate.js';
+import { FailedEstimate, SimulationError } from '../execution/evm/sim-errors.js';
+
+/** The EVM is loaded on first use (it takes half a second to load). */
+const evm = () => import('../execution/evm/simulate.js');
 import { RpcError, RpcErrorCode } from '../rpc/backend.js';
 
 const ERROR_ABI = parseAbi(['error Error(string reason)']);
@@ -46,7 +44,8 @@ export class NodeEvmCalls {
     };
   }
 
-  simulate(request: SimRequest, block: bigint, gas: bigint): Promise<EvmOutcome> {
+  async simulate(request: SimRequest, block: bigint, gas: bigint): Promise<EvmOutcome> {
+    const { simulate } = await evm();
     return simulate(() => this.chain().stateAt(block), this.env(block), request, gas);
   }
 
@@ -61,6 +60,7 @@ export class NodeEvmCalls {
       const affordable = spendable > 0n ? spendable / fee : 0n;
       if (affordable < cap) cap = affordable;
     }
+    const { estimateGas } = await evm();
     try {
       return await estimateGas(() => chain.stateAt(block), this.env(block), request, cap);
     } catch (e) {

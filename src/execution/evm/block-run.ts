@@ -7,7 +7,7 @@ import type { StateDB } from '../../state/state-db.js';
 import { TxError } from '../errors.js';
 import { isSystemAccount } from '../system-accounts.js';
 import type { SignedTx } from '../tx.js';
-import { EvmSession, type EvmBlockEnv, type EvmOutcome } from './runner.js';
+import type { EvmBlockEnv, EvmOutcome, EvmSession } from './runner.js';
 
 /** Ethereum's precompiles at Cancun: 0x01 … 0x0a. */
 const LAST_STANDARD_PRECOMPILE = 0x0a;
@@ -40,7 +40,9 @@ export class EvmBlockRun {
 
   /** Runs a checked transaction; the priority fee ends at `tipsTo`. */
   async run(tx: SignedTx, tipsTo: Uint8Array): Promise<EvmOutcome> {
-    this.session ??= EvmSession.open(this.state, this.env);
+    // Loaded on first use: the EVM's libraries take half a second to load, which a process
+    // that never runs a contract (a CLI command, a chain of transfers) need not pay.
+    this.session ??= import('./runner.js').then((m) => m.EvmSession.open(this.state, this.env));
     const session = await this.session;
     try {
       return await session.run(tx, tipsTo);

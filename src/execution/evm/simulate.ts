@@ -10,6 +10,9 @@
 import type { StateDB } from '../../state/state-db.js';
 import { intrinsicGas } from '../tx.js';
 import { EvmSession, type EvmBlockEnv, type EvmOutcome, type EvmTx } from './runner.js';
+import { FailedEstimate, SimulationError } from './sim-errors.js';
+
+export { FailedEstimate, SimulationError };
 
 export interface SimRequest {
   from: Uint8Array | null;
@@ -21,11 +24,6 @@ export interface SimRequest {
   value: bigint | null;
   data: Uint8Array | null;
   nonce: bigint | null;
-}
-
-/** Why a simulated call could not run at all (not a revert: the EVM refused it). */
-export class SimulationError extends Error {
-  override name = 'SimulationError';
 }
 
 const ZERO_ADDRESS = new Uint8Array(20);
@@ -104,15 +102,4 @@ export async function estimateGas(
     else lo = mid;
   }
   return hi;
-}
-
-/** The call fails even with all the gas it may have. */
-export class FailedEstimate extends Error {
-  override name = 'FailedEstimate';
-  constructor(
-    readonly outcome: EvmOutcome,
-    readonly cap: bigint,
-  ) {
-    super(outcome.error ?? 'execution failed');
-  }
 }
