@@ -218,4 +218,43 @@ describe('contracts on the chain', () => {
     expect(kzg.status).toBe(0);
     expect(kzg.gasUsed).toBe(1_000_000n);
   });
+
+  it('eth_estimateGas is exact: the estimate succeeds, one unit less fails', async () => {
+    const calls = new NodeEvmCalls(() => a);
+    const deployFactory = encodeDeployData({ abi: Factory!.abi, bytecode: Factory!.bytecode });
+    const factory = fromHex(getContractAddress({ from: toHex(user) as Hex, nonce }));
+    await run(a, [send(0, nonce++, null, deployFactory)]);
+    const request = (data: Hex) => ({
+      from: user,
+      to: factory,
+      data: fromHex(data),
+      gas: null,
+      gasPrice: null,
+      maxFeePerGas: null,
+      maxPriorityFeePerGas: null,
+      value: null,
+      nonce: null,
+    });
+    // A CREATE2 inside a call: the 63/64 rule makes the gas needed exceed the gas used.
+    const make = request(
+      encodeFunctionData({
+        abi: Factory!.abi,
+        functionName: 'make',
+        args: [`0x${'cd'.repeat(32)}`, 1n],
+      }),
+    );
+    const estimate = await calls.estimate(make, a.headNumber);
+    const used = (await calls.simulate(make, a.headNumber, 10_000_000n)).gasUsed;
+    expect(estimate).toBeGreaterThan(used);
+    expect((await calls.simulate(make, a.headNumber, estimate)).status).toBe(1);
+    expect((await calls.simulate(make, a.headNumber, estimate - 1n)).status).toBe(0);
+    // A call that reverts whatever its gas is reported as a revert, with its reason.
+    const bad = request(
+      encodeFunctionData({ abi: Factory!.abi, functionName: 'makeAndRevert', args: [1n] }),
+    );
+    await expect(calls.estimate(bad, a.headNumber)).rejects.toMatchObject({
+      code: 3,
+      message: 'execution reverted: made, then reverted',
+    });
+  });
 });
