@@ -189,7 +189,7 @@ export function figuresOf(r: BenchResults): Figure[] {
         unit: 'ms',
         ratio: asRecoveries(w.blockMs),
         ratioText: `= ${fmt(asRecoveries(w.blockMs))} recoveries on one core; ${w.megaGasPerSecond} Mgas/s`,
-        target: '',
+        target: '—',
         met: null,
         note: `block gas limit ${fmt(ct.blockGasLimit)}; ${fmt(w.cpuMs)} ms of CPU time`,
       });
