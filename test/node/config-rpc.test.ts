@@ -11,6 +11,7 @@ describe('node configuration: rpc', () => {
       host: '127.0.0.1',
       port: 8545,
       vhosts: null,
+      cors: null,
       maxConnections: null,
       maxWebSocketConnections: null,
     });
