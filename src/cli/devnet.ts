@@ -6,9 +6,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
-import { corsOrigins, vhosts } from '../node/config.js';
+import { vhosts } from '../node/config.js';
 import { DEVNET_STAKING, DEVNET_STANDBY, startDevnet, type Devnet } from '../node/devnet.js';
-import { integer } from './options.js';
+import { integer, originList } from './options.js';
 import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
 import { DEFAULT_PARAMS } from '../chain/params.js';
 import {
@@ -144,18 +144,6 @@ function hostList(value: string): string[] {
     );
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message.replace(/^--rpc-vhosts(\[\d+\])?: /, ''));
-  }
-}
-
-/** --rpc-cors: a comma-separated list, checked like the node config's rpc.cors. */
-function originList(value: string): string[] {
-  try {
-    return corsOrigins(
-      value.split(',').map((o) => o.trim()),
-      '--rpc-cors',
-    );
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message.replace(/^--rpc-cors(\[\d+\])?: /, ''));
   }
 }
 

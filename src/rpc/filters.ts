@@ -78,11 +78,9 @@ export function filterNotFound(): RpcError {
   return new RpcError(RpcErrorCode.InvalidInput, 'filter not found');
 }
 
-/** Sweeps for idle filters at most this often (they are also swept before refusing one). */
-const SWEEP_INTERVAL_MS = 1000;
-
 export class FilterManager {
   readonly limits: Readonly<FilterLimits>;
+  /** By id, least recently used first (a use moves a filter to the end): expiry pops the front. */
   private readonly filters = new Map<string, Filter>();
   private readonly perClient = new Map<string, { count: number; entries: number }>();
   private entries = 0;
@@ -92,7 +90,6 @@ export class FilterManager {
   /** Sequence number of the next pending hash. */
   private seq = 0;
   private stopPending: (() => void) | null = null;
-  private lastSweep = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
 
   constructor(
@@ -163,10 +160,12 @@ export class FilterManager {
 
   /** The filter with this id, its idle clock restarted; throws 'filter not found'. */
   use(id: string): Filter {
-    this.sweep(false);
+    this.sweep();
     const filter = this.filters.get(id);
     if (filter === undefined) throw filterNotFound();
     filter.lastUsed = this.now();
+    this.filters.delete(id);
+    this.filters.set(id, filter);
     return filter;
   }
 
@@ -199,15 +198,9 @@ export class FilterManager {
   }
 
   private admit(client: string, entries: number): string {
-    this.sweep(false);
+    // Idle filters go before anyone is refused.
+    this.sweep();
     const mine = this.perClient.get(client) ?? { count: 0, entries: 0 };
-    const full = () =>
-      this.filters.size >= this.limits.maxFilters ||
-      mine.count >= this.limits.maxFiltersPerClient ||
-      mine.entries + entries > this.limits.maxFilterEntriesPerClient ||
-      this.entries + entries > this.limits.maxFilterEntries;
-    // Idle filters are swept before a client is refused.
-    if (full()) this.sweep(true);
     if (this.filters.size >= this.limits.maxFilters)
       throw limit(`too many filters on this server (limit ${this.limits.maxFilters})`);
     if (mine.count >= this.limits.maxFiltersPerClient)
@@ -253,20 +246,20 @@ export class FilterManager {
     }
   }
 
-  /** Removes idle filters; at most once a second unless `force`. */
-  private sweep(force: boolean): void {
+  /** Removes idle filters: the least recently used first, so it costs what it removes. */
+  private sweep(): void {
     const now = this.now();
-    if (!force && now - this.lastSweep < SWEEP_INTERVAL_MS) return;
-    this.lastSweep = now;
-    for (const f of [...this.filters.values()])
-      if (now - f.lastUsed >= this.limits.idleTimeoutMs) this.remove(f);
+    for (const f of this.filters.values()) {
+      if (now - f.lastUsed < this.limits.idleTimeoutMs) break;
+      this.remove(f);
+    }
   }
 
   // Runs inside the node's admission path: must not throw.
   private recordPending(hash: Uint8Array): void {
     this.ring[this.seq % this.limits.pendingRingSize] = toHex(hash);
     this.seq++;
-    this.sweep(false);
+    this.sweep();
   }
 }
 
