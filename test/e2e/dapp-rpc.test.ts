@@ -236,6 +236,32 @@ describe('dev accounts (etm devnet only)', () => {
       code: -32000,
       message: 'cannot lower the balance of an account the devnet holds no key for',
     });
+    // Bad requests are -32602 and change nothing.
+    const dev0 = d.accounts[0]!.checksumAddress;
+    expect(await errorOf('evm_mine', ['0x5f5e1000'])).toEqual({
+      code: -32602,
+      message: 'invalid argument 0 (timestamp): block times are set by consensus, not by request',
+    });
+    expect(await errorOf('eth_sendTransaction', [{ to: dev0, value: '0x1' }])).toEqual({
+      code: -32602,
+      message: 'invalid argument 0 (transaction): missing "from"',
+    });
+    expect(await errorOf('eth_signTypedData_v4', [dev0, '{"types":'])).toEqual({
+      code: -32602,
+      message: 'invalid argument 1 (typed data): not JSON',
+    });
+    expect(
+      await errorOf('eth_signTypedData_v4', [
+        dev0,
+        { types: {}, primaryType: 'Nope', message: {} },
+      ]),
+    ).toMatchObject({
+      code: -32602,
+    });
+    expect(await errorOf('eth_sign', [fresh, '0x00'])).toEqual({
+      code: -32000,
+      message: 'unknown account',
+    });
     expect(await errorOf('evm_snapshot')).toMatchObject({ code: -32004 });
     expect(await errorOf('evm_revert', ['0x1'])).toMatchObject({ code: -32004 });
   });
@@ -256,21 +282,29 @@ describe('filters and pending transactions', () => {
       await provider.on('block', (n: number) => blocks.push(n));
       await provider.on('pending', (h: string) => pending.push(h));
       await provider.on({ address: staking }, (log: Log) => logs.push(log));
-      // ethers installs its filters (eth_newPendingTransactionFilter, eth_newFilter) as it
-      // starts polling: 'pending' and the log filter are served only by them.
-      await new Promise((r) => setTimeout(r, 400));
       const wallet = createWalletClient({
         account: d.accounts[4]!.checksumAddress as Hex,
         chain,
         transport: http(d.httpUrl),
       });
-      const hash = await wallet.writeContract({
-        address: staking,
-        abi: STAKING_ABI,
-        functionName: 'lock',
-        args: [parseEther('3000'), '0x0000000000000000000000000000000000000000'],
+      // ethers installs its filters (eth_newPendingTransactionFilter, eth_newFilter) when it
+      // starts polling, in the background: lock until a lock made after that is seen by both.
+      const sent: string[] = [];
+      let hash = '';
+      await until(async () => {
+        sent.push(
+          await wallet.writeContract({
+            address: staking,
+            abi: STAKING_ABI,
+            functionName: 'lock',
+            args: [parseEther('3000'), '0x0000000000000000000000000000000000000000'],
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 500));
+        hash =
+          sent.find((h) => pending.includes(h) && logs.some((l) => l.transactionHash === h)) ?? '';
+        return hash !== '';
       });
-      await until(() => pending.includes(hash) && logs.some((l) => l.transactionHash === hash));
       expect(blocks.length).toBeGreaterThan(0);
       const log = logs.find((l) => l.transactionHash === hash)!;
       expect(log.address.toLowerCase()).toBe(staking.toLowerCase());
@@ -284,14 +318,18 @@ describe('filters and pending transactions', () => {
     const seen: string[] = [];
     const unwatch = live.watchPendingTransactions({ onTransactions: (h) => seen.push(...h) });
     try {
-      await new Promise((r) => setTimeout(r, 300));
       const wallet = createWalletClient({
         account: d.accounts[6]!.checksumAddress as Hex,
         chain,
         transport: http(d.httpUrl),
       });
-      const hash = await wallet.sendTransaction({ to: wallet.account.address, value: 1n });
-      await until(() => seen.includes(hash));
+      // viem subscribes in the background: send until a transaction sent after that is seen.
+      const sent: string[] = [];
+      await until(async () => {
+        sent.push(await wallet.sendTransaction({ to: wallet.account.address, value: 1n }));
+        await new Promise((r) => setTimeout(r, 300));
+        return seen.some((h) => sent.includes(h));
+      });
     } finally {
       unwatch();
       await (await live.transport.getRpcClient()).close();
