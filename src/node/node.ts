@@ -94,6 +94,7 @@ export class Node {
   private readView: { root: Uint8Array; state: StateDB } | null = null;
   private readonly syncBackoff = new Map<string, number>();
   private readonly listeners = new Set<(e: CommittedEvent) => void>();
+  private readonly pendingListeners = new Set<(tx: SignedTx) => void>();
   private readonly log: (line: string) => void;
   readonly evidence: EquivocationEvidence[] = [];
   private stopped = false;
@@ -205,6 +206,12 @@ export class Node {
   onCommitted(listener: (e: CommittedEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Told of every transaction the pool admits (from a client or a peer). */
+  onPendingTransaction(listener: (tx: SignedTx) => void): () => void {
+    this.pendingListeners.add(listener);
+    return () => this.pendingListeners.delete(listener);
   }
 
   /** Connects the node to its network and starts consensus and block sync. */
@@ -327,6 +334,14 @@ export class Node {
     // Only what the pool took is remembered: a refused transaction costs no memory.
     this.decoder.keep(tx);
     if (gossip) this.network?.broadcastTransaction(raw);
+    for (const l of this.pendingListeners) {
+      try {
+        l(tx);
+      } catch (e) {
+        const error = (e as Error).message;
+        this.emit('error', 'listener-error', { error }, `listener error: ${error}`);
+      }
+    }
     return tx;
   }
 

@@ -1,6 +1,6 @@
 /** The node as the JSON-RPC server sees it: chain, state and mempool reads, and submission. */
 import { createRequire } from 'node:module';
-import { equalBytes, toHex } from '../crypto/bytes.js';
+import { bytesToBigint, equalBytes, toHex } from '../crypto/bytes.js';
 import { proposerOf } from '../consensus/quorum.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../chain/block.js';
 import { decodeHeader, type Header } from '../chain/header.js';
@@ -28,7 +28,13 @@ import {
   type RpcTransaction,
   type SyncStatus,
   type ValidatorSetView,
+  type AccountProof,
+  type DevRpcBackend,
+  type TxPoolView,
 } from '../rpc/backend.js';
+import { proveKey } from '../state/trie.js';
+import { decodeAccount, emptyAccount } from '../state/account.js';
+import { asBytes, rlpDecode } from '../codec/rlp.js';
 import type { Node } from './node.js';
 import { NodeStakingRpc } from './staking-rpc.js';
 import { epochOf } from '../staking/epochs.js';
@@ -52,9 +58,61 @@ export class NodeRpcBackend implements RpcBackend {
 
   readonly staking: NodeStakingRpc;
 
-  constructor(private readonly node: Node) {
+  /** The devnet's accounts and controls; never given on a configured node. */
+  readonly dev?: DevRpcBackend;
+
+  /** `dev` makes the development methods (built over this backend); only the devnet gives it. */
+  constructor(
+    private readonly node: Node,
+    dev?: (backend: NodeRpcBackend) => DevRpcBackend,
+  ) {
     this.chainId = node.chain.chainId;
     this.staking = new NodeStakingRpc(node.chain);
+    if (dev) this.dev = dev(this);
+  }
+
+  blockHashAt(number: bigint): Uint8Array | null {
+    const b = this.chain.blockAt(number);
+    return b ? blockHash(b) : null;
+  }
+
+  onPendingTransaction(listener: (hash: Uint8Array) => void): () => void {
+    return this.node.onPendingTransaction((tx) => listener(tx.hash));
+  }
+
+  txpool(): TxPoolView {
+    const pool = this.node.mempool;
+    const pending: RpcTransaction[] = [];
+    const queued: RpcTransaction[] = [];
+    // all() is by sender then nonce: geth's order.
+    for (const tx of pool.all())
+      (pool.isGapped(tx.hash) ? queued : pending).push(formatTx(tx, null));
+    return { pending, queued };
+  }
+
+  /** EIP-1186 over the state trie of `block`: the account's path, then each slot's. */
+  proof(address: Uint8Array, slots: Uint8Array[], block: bigint): AccountProof {
+    const store = this.chain.store;
+    const root = this.chain.blockAt(block)!.header.stateRoot;
+    const at = proveKey(store, root, keccak256(address));
+    const account = at.value === undefined ? emptyAccount() : decodeAccount(at.value);
+    return {
+      address,
+      accountProof: at.proof,
+      balance: account.balance,
+      codeHash: account.codeHash,
+      nonce: account.nonce,
+      storageHash: account.storageRoot,
+      locked: account.locked,
+      storageProof: slots.map((key) => {
+        const slot = proveKey(store, account.storageRoot, keccak256(key));
+        const value =
+          slot.value === undefined
+            ? 0n
+            : bytesToBigint(asBytes(rlpDecode(slot.value), 'storage value'));
+        return { key, value, proof: slot.proof };
+      }),
+    };
   }
 
   private get chain() {
