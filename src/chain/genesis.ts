@@ -21,6 +21,7 @@
  * `inflationSchedule` is a list of yearly rates (WAD), and `inflationRate: i` is short for
  * `inflationSchedule: [i]`.
  */
+import { writeGenesisContracts } from '../execution/evm/predeploys.js';
 import { rlpEncode, type RlpInput } from '../codec/rlp.js';
 import { compareBytes, equalBytes, toHex, utf8 } from '../crypto/bytes.js';
 import { parseAddress, toChecksumAddress } from '../crypto/address.js';
@@ -388,6 +389,7 @@ export function buildGenesis(
   const pool = state.getAccount(VOTER_BONUS_POOL);
   state.putAccount(VOTER_BONUS_POOL, { ...pool, balance: pool.balance + bonusPool });
   writeGenesisStaking(state, g.validators, g.candidates, g.params, allocated + bonusPool);
+  writeGenesisContracts(state);
   const root = commit(state);
   const header: Header = {
     parentHash: ZERO_HASH,
@@ -425,7 +427,7 @@ const DIGEST_GROUP = 4096;
  * changes (a new state record, a new header field), so that a data directory built the old way
  * is refused instead of trusted.
  */
-export const GENESIS_STATE_VERSION = 'etm-genesis-3';
+export const GENESIS_STATE_VERSION = 'etm-genesis-3-evm';
 
 /**
  * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator

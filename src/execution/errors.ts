@@ -22,7 +22,8 @@ export type TxErrorCode =
   | 'sender-limit'
   | 'already-known'
   | 'contract-creation-unsupported'
-  | 'value-to-system-account';
+  | 'value-to-system-account'
+  | 'evm-rejected';
 
 /** Every code, in declaration order (for exhaustive mapping, e.g. to RPC error data). */
 export const TX_ERROR_CODES: readonly TxErrorCode[] = [
@@ -45,6 +46,7 @@ export const TX_ERROR_CODES: readonly TxErrorCode[] = [
   'already-known',
   'contract-creation-unsupported',
   'value-to-system-account',
+  'evm-rejected',
 ];
 
 export class TxError extends Error {

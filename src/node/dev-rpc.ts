@@ -59,7 +59,7 @@ export class DevRpc implements DevRpcBackend {
     const signer = this.signer(r.from);
     const chain = this.node.chain;
     const nonce = r.nonce ?? this.node.mempool.pendingNonce(r.from, this.node.accountView());
-    const gas = r.gas ?? this.backend.estimateGas({ ...r, gas: null }, chain.headNumber);
+    const gas = r.gas ?? (await this.backend.estimateGas({ ...r, gas: null }, chain.headNumber));
     const common = {
       chainId: Number(this.backend.chainId),
       nonce: Number(nonce),

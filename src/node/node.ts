@@ -239,10 +239,10 @@ export class Node {
           Math.max(0, Number(this.chain.nextProposalTimeMs()) - (this.options.now ?? Date.now)()),
         buildBlock: (h, round) => this.build(h, round),
         validateBlock: (h, block) => this.validate(h, block),
-        commitBlock: (h, round, block, seals) => {
+        commitBlock: async (h, round, block, seals) => {
           if (BigInt(h) !== this.chain.headNumber + 1n) return;
           const started = performance.now();
-          const sealed = this.chain.commitDecided(block, round, seals);
+          const sealed = await this.chain.commitDecided(block, round, seals);
           this.afterCommit(sealed, 'consensus', performance.now() - started);
         },
       },
@@ -349,7 +349,7 @@ export class Node {
   private readonly revealer: RandaoRevealer = (_index, _hashesTo, due) =>
     this.randao?.reveal(due) ?? null;
 
-  private build(height: number, round: number): Uint8Array | null {
+  private async build(height: number, round: number): Promise<Uint8Array | null> {
     if (BigInt(height) !== this.chain.headNumber + 1n || !this.signer) return null;
     const view = this.accountView();
     const params = this.chain.params;
@@ -361,7 +361,7 @@ export class Node {
     );
     let built;
     try {
-      built = this.chain.buildBlock(this.signer.address, candidates, this.revealer, round);
+      built = await this.chain.buildBlock(this.signer.address, candidates, this.revealer, round);
     } catch (e) {
       if (!(e instanceof ImportError)) throw e;
       this.emit('warn', 'build-failed', { height, error: e.message }, e.message);
@@ -374,11 +374,14 @@ export class Node {
     return built.bytes;
   }
 
-  private validate(height: number, block: Uint8Array): { valid: boolean; reason?: string } {
+  private async validate(
+    height: number,
+    block: Uint8Array,
+  ): Promise<{ valid: boolean; reason?: string }> {
     if (BigInt(height) !== this.chain.headNumber + 1n)
       return { valid: false, reason: 'not on the head' };
     try {
-      this.chain.validateBlock(block);
+      await this.chain.validateBlock(block);
       return { valid: true };
     } catch (e) {
       if (e instanceof ImportError || e instanceof TxError)
@@ -504,7 +507,7 @@ export class Node {
       if (number <= this.chain.headNumber) continue;
       const started = performance.now();
       try {
-        const block = this.chain.importSealed(blocks[i]!);
+        const block = await this.chain.importSealed(blocks[i]!);
         imported++;
         this.afterCommit(block, 'sync', performance.now() - started);
       } catch (e) {

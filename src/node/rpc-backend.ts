@@ -42,6 +42,9 @@ import { encodeErrorResult } from 'viem';
 import { STAKING_ADDRESS } from '../execution/system-accounts.js';
 import { STAKING_ABI } from '../staking/abi.js';
 import { callStaking, Revert, stakingCallGas } from '../staking/contract.js';
+import { createdAddress } from '../execution/evm/addresses.js';
+import { runsInEvm } from '../execution/evm/block-run.js';
+import { evmFailure, NodeEvmCalls, simulationFailure } from './evm-calls.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -249,13 +252,25 @@ export class NodeRpcBackend implements RpcBackend {
     return out;
   }
 
-  call(request: CallRequest, block: bigint): Uint8Array {
-    if (request.to === null) throw noRecipient(request);
+  async call(request: CallRequest, block: bigint): Promise<Uint8Array> {
     this.checkAffordable(request, block);
     this.checkSystemValue(request);
-    // Only the system contracts have code; calling any other account returns empty data.
-    if (equalBytes(request.to, STAKING_ADDRESS)) return this.callSystem(request, block);
-    return new Uint8Array(0);
+    if (request.to !== null && equalBytes(request.to, STAKING_ADDRESS))
+      return this.callSystem(request, block);
+    // An account without code returns empty data, as in Ethereum.
+    if (!this.runsInEvm(request, block)) return new Uint8Array(0);
+    const out = await this.evm
+      .simulate(request, block, request.gas ?? this.chain.params.blockGasLimit)
+      .catch(simulationFailure);
+    if (out.status === 0) throw evmFailure(out);
+    return out.returnData;
+  }
+
+  /** The EVM's eth_call and eth_estimateGas over this node's chain. */
+  private readonly evm = new NodeEvmCalls(() => this.chain);
+
+  private runsInEvm(request: CallRequest, block: bigint): boolean {
+    return runsInEvm(this.chain.stateAt(block), request);
   }
 
   /** Value a transaction could not send (to a system account) reverts the call, as in a block. */
@@ -291,10 +306,11 @@ export class NodeRpcBackend implements RpcBackend {
     }
   }
 
-  estimateGas(request: CallRequest, block: bigint): bigint {
-    if (request.to === null) throw noRecipient(request);
+  async estimateGas(request: CallRequest, block: bigint): Promise<bigint> {
     this.checkAffordable(request, block);
     this.checkSystemValue(request);
+    if (this.runsInEvm(request, block)) return this.evm.estimate(request, block);
+    if (request.to === null) throw new Error('unreachable: a creation runs in the EVM');
     const data = request.data ?? new Uint8Array(0);
     let gas = intrinsicGas({ to: request.to, data, accessList: [] });
     if (equalBytes(request.to, STAKING_ADDRESS)) {
@@ -483,16 +499,6 @@ export class NodeRpcBackend implements RpcBackend {
   }
 }
 
-/** A call without a recipient: contract creation is not supported, and nothing else is meant. */
-function noRecipient(request: CallRequest): RpcError {
-  return new RpcError(
-    RpcErrorCode.InvalidInput,
-    request.data !== null && request.data.length > 0
-      ? 'contract creation is not supported: the call has no "to"'
-      : 'missing "to": a call needs a recipient (contract creation is not supported)',
-  );
-}
-
 /** Error 3 with the Error(string) revert data, as Ethereum nodes report a revert. */
 function reverted(reason: string): RpcError {
   const data = encodeErrorResult({ abi: STAKING_ABI, errorName: 'Error', args: [reason] });
@@ -557,7 +563,7 @@ function formatReceipt(
     cumulativeGasUsed: r.cumulativeGasUsed,
     gasUsed: r.gasUsed,
     effectiveGasPrice: r.effectiveGasPrice,
-    contractAddress: null,
+    contractAddress: tx.to === null ? createdAddress(tx.sender, tx.nonce) : null,
     logs: r.logs.map((l) => ({
       ...l,
       blockNumber: block.header.number,

@@ -252,7 +252,7 @@ export interface StakingRpcBackend {
   /** The candidates as the next election would weigh them after block `block` (resolved). */
   candidates(block: bigint): CandidateView[];
   locks(owner: Uint8Array): LockView[];
-  election(epoch: bigint): ElectionView | null;
+  election(epoch: bigint): Promise<ElectionView | null> | ElectionView | null;
 }
 
 export interface NewHeadEvent {
@@ -296,8 +296,8 @@ export interface RpcBackend {
    */
   blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null;
 
-  call(request: CallRequest, block: bigint): Uint8Array;
-  estimateGas(request: CallRequest, block: bigint): bigint;
+  call(request: CallRequest, block: bigint): Uint8Array | Promise<Uint8Array>;
+  estimateGas(request: CallRequest, block: bigint): bigint | Promise<bigint>;
   gasPrice(): bigint;
   maxPriorityFeePerGas(): bigint;
   /**

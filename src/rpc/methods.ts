@@ -174,8 +174,8 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     const number = stateBlock(p.optional(0, 'block', decodeBlockNumberOrTag, LATEST));
     return formatEconomics(number, staking().economics(number));
   });
-  define('etm_getElection', 1, (p) => {
-    const e = staking().election(p.required(0, 'epoch', decodeUint64));
+  define('etm_getElection', 1, async (p) => {
+    const e = await staking().election(p.required(0, 'epoch', decodeUint64));
     return e === null ? null : formatElection(e);
   });
 
@@ -246,21 +246,21 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
   });
 
   // --- execution and fees -------------------------------------------------------------------
-  define('eth_call', 3, (p) => {
+  define('eth_call', 3, async (p) => {
     const request = p.required(0, 'call request', (v, w) =>
       decodeCallRequest(v, w, backend.chainId),
     );
     const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
     p.optional(2, 'state override', decodeNoStateOverride, null);
-    return data(backend.call(request, block));
+    return data(await backend.call(request, block));
   });
-  define('eth_estimateGas', 3, (p) => {
+  define('eth_estimateGas', 3, async (p) => {
     const request = p.required(0, 'call request', (v, w) =>
       decodeCallRequest(v, w, backend.chainId),
     );
     const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
     p.optional(2, 'state override', decodeNoStateOverride, null);
-    return quantity(backend.estimateGas(request, block));
+    return quantity(await backend.estimateGas(request, block));
   });
   define('eth_gasPrice', 0, () => quantity(backend.gasPrice()));
   define('eth_maxPriorityFeePerGas', 0, () => quantity(backend.maxPriorityFeePerGas()));
