@@ -69,13 +69,13 @@ function addr(domain: string, i: number): Uint8Array {
   );
 }
 
-export function runEpoch(o: {
+export async function runEpoch(o: {
   candidates: number;
   lockSteps: number[];
   blocks: number;
   /** Validators and producers of the timed epoch and the next one (default 21). */
   producers?: number;
-}): EpochResult {
+}): Promise<EpochResult> {
   const t0 = performance.now();
   const validatorKey = benchKey(0, 'etm-bench-epoch-validator');
   const validator = addressOf(validatorKey);
@@ -160,9 +160,11 @@ export function runEpoch(o: {
     }
     commit(state);
     setupMs += performance.now() - s0;
-    const samples = Array.from({ length: o.blocks }, (_, b) =>
-      timeBlock(root, store, params, validator, [validator], TRANSITION - 10n + BigInt(b)),
-    );
+    const samples: { executeMs: number; commitMs: number }[] = [];
+    for (let b = 0; b < o.blocks; b++)
+      samples.push(
+        await timeBlock(root, store, params, validator, [validator], TRANSITION - 10n + BigInt(b)),
+      );
     perBlock.push({
       locks: step,
       executeMs: round(median(samples.map((x) => x.executeMs)), 2),
@@ -189,9 +191,9 @@ export function runEpoch(o: {
       staking.elections.setEpochRecord(epoch + 1n, record);
       staking.elections.setProduced(epoch, [...producers].sort(compareBytes));
       commit(state);
-      const runs = Array.from({ length: TRANSITION_RUNS }, () =>
-        timeBlock(root, store, params, validator, keys, TRANSITION),
-      );
+      const runs: { executeMs: number; commitMs: number }[] = [];
+      for (let i = 0; i < TRANSITION_RUNS; i++)
+        runs.push(await timeBlock(root, store, params, validator, keys, TRANSITION));
       transition = {
         locks: step,
         executeMs: round(median(runs.map((x) => x.executeMs)), 1),
@@ -254,14 +256,14 @@ function timeSteps(
 }
 
 /** Executes an empty block at `height` on the committed state and computes its root. */
-function timeBlock(
+async function timeBlock(
   root: Uint8Array,
   store: MemoryNodeStore,
   params: ChainParams,
   validator: Uint8Array,
   validators: Uint8Array[],
   height: bigint,
-): { executeMs: number; commitMs: number } {
+): Promise<{ executeMs: number; commitMs: number }> {
   const state = new StateDB(root, store);
   const env: BlockEnv = {
     chainId: DEVNET_CHAIN_ID,
@@ -277,7 +279,7 @@ function timeBlock(
     mixHash: keccak256(uint64be(height)),
   };
   const t0 = performance.now();
-  executeBlock(state, env, []);
+  await executeBlock(state, env, []);
   const t1 = performance.now();
   state.commit();
   return { executeMs: t1 - t0, commitMs: performance.now() - t1 };

@@ -81,15 +81,28 @@ export function signTransfer(
   value: bigint,
   chainId: bigint = DEVNET_CHAIN_ID,
 ): Transfer {
+  return signCall(from, nonce, to, value, EMPTY, 21_000n, chainId);
+}
+
+/** A signed EIP-1559 transaction (type 2, no access list); `to` null creates a contract. */
+export function signCall(
+  from: Sender,
+  nonce: bigint,
+  to: Uint8Array | null,
+  value: bigint,
+  data: Uint8Array,
+  gasLimit: bigint,
+  chainId: bigint = DEVNET_CHAIN_ID,
+): Transfer {
   const items = [
     n(chainId),
     n(nonce),
     n(PRIORITY_FEE_PER_GAS),
     n(MAX_FEE_PER_GAS),
-    n(21_000n),
-    to,
+    n(gasLimit),
+    to ?? EMPTY,
     n(value),
-    EMPTY,
+    data,
     [],
   ];
   const digest = keccak256(concatBytes(Uint8Array.of(2), rlpEncode(items)));

@@ -65,14 +65,14 @@ export async function runReplay(o: {
     const coinbase = addressOf(key);
     const r0 = performance.now();
     for (let b = 0; b < o.blocks; b++) {
-      const built = recorded.chain.buildBlock(
+      const built = await recorded.chain.buildBlock(
         coinbase,
         txs.slice(b * o.txsPerBlock, (b + 1) * o.txsPerBlock),
       );
       if (built.skipped.length > 0)
         throw new Error(`recording: ${built.skipped[0]!.error.message}`);
       const signature = sign(commitSealDigest(genesis.chainId, blockHash(built.block), 0), key);
-      recorded.chain.commitDecided(built.bytes, 0, [{ validator: coinbase, signature }]);
+      await recorded.chain.commitDecided(built.bytes, 0, [{ validator: coinbase, signature }]);
     }
     const recordS = (performance.now() - r0) / 1000;
     // Read back from disk and imported as a syncing node does (Node.importBatch): the senders
@@ -87,7 +87,7 @@ export async function runReplay(o: {
     for (let n = 1n; n <= BigInt(o.blocks); n++) {
       await ahead;
       ahead = prefetch(n + 1n);
-      fresh.chain.importSealed(recorded.store.block(n)!);
+      await fresh.chain.importSealed(recorded.store.block(n)!);
     }
     await ahead;
     const replayS = (performance.now() - p0) / 1000;

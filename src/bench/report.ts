@@ -165,6 +165,35 @@ export function figuresOf(r: BenchResults): Figure[] {
       note: `recording (building the same blocks): ${fmt(rp.record.transactionsPerSecond)} txs/s`,
     });
   }
+  const ct = r.scenarios.contracts;
+  if (ct) {
+    const gasNote = `${fmt(ct.erc20.gasPerTx)} gas per ERC-20 transfer, ${fmt(ct.plain.gasPerTx)} per plain one`;
+    out.push({
+      id: 'contracts.erc20Tps',
+      scenario: '8 contracts',
+      what: `committed OpenZeppelin ERC-20 transfers, one validator, block recording (${ct.blocks} blocks × ${fmt(ct.txsPerBlock)})`,
+      value: ct.erc20.transactionsPerSecond,
+      unit: 'txs/s',
+      ratio: round(ct.erc20.transactionsPerSecond / L, 4),
+      ratioText: `${pct(ct.erc20.transactionsPerSecond / L)} of L; plain transfers the same way ${fmt(ct.plain.transactionsPerSecond)} txs/s (${pct(ct.plain.transactionsPerSecond / L)} of L)`,
+      target: '≥ 1,500 txs/s',
+      met: judged(ct.erc20.transactionsPerSecond >= 1_500),
+      note: `${gasNote}; per CPU second of the process: ${fmt(ct.erc20.transactionsPerCpuSecond)} ERC-20, ${fmt(ct.plain.transactionsPerCpuSecond)} plain`,
+    });
+    for (const w of ct.worstCase)
+      out.push({
+        id: `contracts.worst.${w.code}`,
+        scenario: '8 contracts',
+        what: `a block of one transaction spending ${fmt(w.gasUsed)} gas on ${w.code}`,
+        value: w.blockMs,
+        unit: 'ms',
+        ratio: asRecoveries(w.blockMs),
+        ratioText: `= ${fmt(asRecoveries(w.blockMs))} recoveries on one core; ${w.megaGasPerSecond} Mgas/s`,
+        target: '—',
+        met: null,
+        note: `block gas limit ${fmt(ct.blockGasLimit)}; ${fmt(w.cpuMs)} ms of CPU time`,
+      });
+  }
   const ep = r.scenarios.epoch;
   if (ep) {
     const t = ep.epochTransition;
@@ -243,6 +272,7 @@ const SCENARIO_KEYS: [string, string][] = [
   ['four-processes', 'fourValidatorsMultiProcess'],
   ['state-root', 'stateRoot'],
   ['replay', 'replay'],
+  ['contracts', 'contracts'],
   ['epoch', 'epoch'],
   ['memory', 'memory'],
 ];

@@ -27,6 +27,7 @@ import {
 } from './processes.js';
 import { runStateRoot, type StateRootResult } from './state-root.js';
 import { runReplay, type ReplayResult } from './replay.js';
+import { runContracts, type ContractsResult } from './contracts.js';
 import { runEpoch, type EpochResult } from './epoch.js';
 import { runMemory, type MemoryResult } from './memory.js';
 import { figuresOf, markdownTable, mergeResults, type Figure, type PartialRun } from './report.js';
@@ -39,6 +40,7 @@ export const SCENARIOS = [
   'four-processes',
   'state-root',
   'replay',
+  'contracts',
   'epoch',
   'memory',
 ] as const;
@@ -70,6 +72,7 @@ export interface BenchResults {
     fourValidatorsMultiProcess?: MultiProcessResult[] | { status: 'todo'; reason: string };
     stateRoot?: StateRootResult;
     replay?: ReplayResult;
+    contracts?: ContractsResult;
     epoch?: EpochResult;
     memory?: MemoryResult;
   };
@@ -100,6 +103,7 @@ export function plan(quick: boolean) {
         processSubmitTo: 'every' as SubmitTarget,
         stateRoot: { accounts: 20_000, changes: 10_000, blocks: 2 },
         replay: { blocks: 4, txsPerBlock: 500 },
+        contracts: { blocks: 3, txsPerBlock: 500, worstCase: true },
         epoch: { candidates: 100, lockSteps: [1_000, 3_000], blocks: 3 },
         memory: { accounts: 50_000, blocks: 2, txsPerBlock: 200 },
       }
@@ -119,6 +123,7 @@ export function plan(quick: boolean) {
         processSubmitTo: 'every' as SubmitTarget,
         stateRoot: { accounts: 100_000, changes: 10_000, blocks: 5 },
         replay: { blocks: 30, txsPerBlock: 2_000 },
+        contracts: { blocks: 10, txsPerBlock: 2_000, worstCase: true },
         epoch: { candidates: 1_000, lockSteps: [1_000, 10_000, 100_000], blocks: 5 },
         memory: { accounts: 1_000_000, blocks: 5, txsPerBlock: 1_000 },
       };
@@ -248,8 +253,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const r = results.scenarios.replay;
     log(`  replay ${r.replay.blocksPerSecond} blocks/s, ${r.replay.transactionsPerSecond} txs/s`);
   });
-  await attempt('epoch', () => {
-    results.scenarios.epoch = runEpoch(p.epoch);
+  await attempt('contracts', async () => {
+    results.scenarios.contracts = await runContracts(p.contracts);
+    const c = results.scenarios.contracts;
+    log(
+      `  ERC-20 ${c.erc20.transactionsPerSecond} txs/s, plain ${c.plain.transactionsPerSecond} txs/s; worst blocks ${c.worstCase.map((w) => `${w.code} ${w.blockMs} ms`).join(', ')}`,
+    );
+  });
+  await attempt('epoch', async () => {
+    results.scenarios.epoch = await runEpoch(p.epoch);
     const e = results.scenarios.epoch;
     log(
       `  epoch transition ${e.epochTransition.totalMs} ms; per block ${e.perBlock.map((b) => `${b.locks}: ${b.totalMs} ms`).join(', ')}`,

@@ -61,7 +61,7 @@ export interface ThroughputOptions {
   warmupMs: number;
   /** Length of the half-load phase; 0 skips it. */
   halfLoadMs: number;
-  /** Transactions per RPC batch (the server accepts up to 100). */
+  /** Transactions per RPC batch (the server accepts up to 1,000). */
   batchSize?: number;
   log?: (line: string) => void;
 }

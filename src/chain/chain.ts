@@ -124,6 +124,11 @@ export class Chain {
   /** Executed blocks on top of the head, by hash (proposals being decided). */
   private readonly executed = new Map<string, Executed>();
   private readonly blockCache = new Map<bigint, Block>();
+  /**
+   * Block executions run one at a time (the EVM makes them async): each reads the head it
+   * starts from and may write a new one.
+   */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(o: ChainOptions) {
     this.store = o.store;
@@ -249,7 +254,7 @@ export class Chain {
    * its state transition computed besides the state, such as the weights its election used.
    * Costs what importing the block cost.
    */
-  reexecute(number: bigint): BlockOutcome {
+  reexecute(number: bigint): Promise<BlockOutcome> {
     const block = number > 0n ? this.blockAt(number) : undefined;
     if (!block) throw new ImportError(`no block ${number} to execute again`);
     const h = block.header;
@@ -259,6 +264,7 @@ export class Chain {
       {
         chainId: this.chainId,
         number,
+        blockHash: (n) => this.blockHashBefore(number, n),
         round: BigInt(h.extra.proposalRound),
         timestamp: h.timestamp,
         coinbase: h.coinbase,
@@ -345,7 +351,22 @@ export class Chain {
       validators: this.validatorsAt(number),
       randaoReveal,
       mixHash: nextMix(this.headBlock.header.mixHash, randaoReveal),
+      blockHash: (n) => this.blockHashBefore(number, n),
     };
+  }
+
+  /** BLOCKHASH of block `n` as block `number` sees it: one of the 256 before it, else none. */
+  private blockHashBefore(number: bigint, n: bigint): Uint8Array | undefined {
+    if (n >= number || n + 256n < number) return undefined;
+    const b = this.blockAt(n);
+    return b ? blockHash(b) : undefined;
+  }
+
+  /** Runs `fn` after every block execution begun before it. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(fn, fn);
+    this.serial = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -381,7 +402,16 @@ export class Chain {
     candidates: SignedTx[],
     revealer: RandaoRevealer = () => null,
     round = 0,
-  ): BuiltBlock {
+  ): Promise<BuiltBlock> {
+    return this.exclusive(() => this.buildOnHead(coinbase, candidates, revealer, round));
+  }
+
+  private async buildOnHead(
+    coinbase: Uint8Array,
+    candidates: SignedTx[],
+    revealer: RandaoRevealer,
+    round: number,
+  ): Promise<BuiltBlock> {
     const number = this.headNumber + 1n;
     const minTs = this.headBlock.header.timestamp + this.minTimestampGap();
     const nowS = this.nowMs() / 1000n;
@@ -395,7 +425,7 @@ export class Chain {
       reveal = r;
     }
     const env = this.env(number, round, timestamp, coinbase, reveal);
-    const body = buildBlockBody(state, env, this.fitBytes(candidates));
+    const body = await buildBlockBody(state, env, this.fitBytes(candidates));
     const { root, nodes } = state.commit();
     const parent = this.headCertificate();
     const block: Block = {
@@ -480,7 +510,11 @@ export class Chain {
    * Checks an unsealed block proposed on top of the head and executes it. Throws ImportError
    * with the first rule it breaks. `checkClock` rejects timestamps too far in the future.
    */
-  validateBlock(bytes: Uint8Array, checkClock = true): Executed {
+  validateBlock(bytes: Uint8Array, checkClock = true): Promise<Executed> {
+    return this.exclusive(() => this.validateOnHead(bytes, checkClock));
+  }
+
+  private async validateOnHead(bytes: Uint8Array, checkClock: boolean): Promise<Executed> {
     let block: Block;
     try {
       if (BigInt(bytes.length) > this.params.maxBlockBytes)
@@ -541,7 +575,7 @@ export class Chain {
     const state = this.headState();
     let outcome: BlockOutcome;
     try {
-      outcome = executeBlock(
+      outcome = await executeBlock(
         state,
         {
           ...this.env(
@@ -606,8 +640,14 @@ export class Chain {
   }
 
   /** Commits a block decided by consensus: seals it with the gathered seals and writes it. */
-  commitDecided(bytes: Uint8Array, round: number, seals: CommitSeal[]): Block {
-    const e = this.validateBlock(bytes, false);
+  commitDecided(bytes: Uint8Array, round: number, seals: CommitSeal[]): Promise<Block> {
+    return this.exclusive(async () => {
+      const e = await this.validateOnHead(bytes, false);
+      return this.commitExecuted(e, round, seals);
+    });
+  }
+
+  private commitExecuted(e: Executed, round: number, seals: CommitSeal[]): Block {
     if (round < e.block.header.extra.proposalRound)
       throw new ImportError(
         `block ${e.block.header.number}: committed in round ${round}, before its proposal round ${e.block.header.extra.proposalRound}`,
@@ -624,7 +664,11 @@ export class Chain {
   }
 
   /** Imports a sealed block from a peer: certificate first (cheap to reject), then everything else. */
-  importSealed(bytes: Uint8Array): Block {
+  importSealed(bytes: Uint8Array): Promise<Block> {
+    return this.exclusive(() => this.importOnHead(bytes));
+  }
+
+  private async importOnHead(bytes: Uint8Array): Promise<Block> {
     let block: Block;
     try {
       block = decodeBlock(bytes);
@@ -656,7 +700,7 @@ export class Chain {
       ...block,
       header: { ...block.header, extra: { ...block.header.extra, round: 0, commitSeals: [] } },
     };
-    const e = this.validateBlock(encodeBlock(unsealedBlock), false);
+    const e = await this.validateOnHead(encodeBlock(unsealedBlock), false);
     this.write(e, block);
     return block;
   }

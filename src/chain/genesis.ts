@@ -22,6 +22,7 @@
  * `inflationSchedule: [i]`.
  */
 import { EtmError } from '../primitives/errors.js';
+import { writeGenesisContracts } from '../execution/evm/predeploys.js';
 import { rlpEncode, type RlpInput } from '../codec/rlp.js';
 import { compareBytes, equalBytes, toHex, utf8 } from '../crypto/bytes.js';
 import { parseAddress, toChecksumAddress } from '../crypto/address.js';
@@ -400,6 +401,7 @@ export function buildGenesis(
     candidates: g.candidates,
     supply: allocated + bonusPool,
   });
+  writeGenesisContracts(state);
   const root = commit(state);
   const header: Header = {
     parentHash: ZERO_HASH,

@@ -12,6 +12,7 @@ export interface ProcessDevnetCliOptions {
   rpcPort: number;
   rpcHost: string;
   rpcVhosts?: string[];
+  rpcCors?: string[];
   reset: boolean;
   standby: number;
   followers: number;
@@ -59,6 +60,7 @@ export async function runProcessDevnet(
       p2pPort: opts.p2pPort,
       rpcPort: opts.rpcPort,
       rpcVhosts: opts.rpcVhosts,
+      rpcCors: opts.rpcCors,
       metricsPort: opts.metricsPort ?? null,
       onEntry: (node, e) => {
         if (e.event === 'block' && node.spec.index === 0) {

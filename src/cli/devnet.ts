@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
 import { vhosts } from '../node/config.js';
 import { DEVNET_STAKING, DEVNET_STANDBY, startDevnet, type Devnet } from '../node/devnet.js';
-import { integer } from './options.js';
+import { integer, originList } from './options.js';
 import { printDevAccounts, stopOnSignal } from './devnet-banner.js';
 import { DEFAULT_PARAMS } from '../params/registry.js';
 import {
@@ -42,6 +42,11 @@ export function devnetCommand(): Command {
       '--rpc-vhosts <names>',
       'comma-separated host names JSON-RPC requests may name in their Host header, "*" for any (default: localhost and --rpc-host; IP addresses are always accepted)',
       hostList,
+    )
+    .option(
+      '--rpc-cors <origins>',
+      'comma-separated browser origins allowed to call JSON-RPC, e.g. http://localhost:5173, "*" for any (default: none; the web app at the RPC address needs none)',
+      originList,
     )
     .option('--reset', 'delete the data directory first and start a new chain', false)
     .option('--no-ui', 'do not serve the web app (explorer and voting page) at the RPC address')
@@ -113,6 +118,7 @@ export function devnetCommand(): Command {
           rpcHost: opts.rpcHost,
           rpcPort: opts.rpcPort,
           rpcVhosts: opts.rpcVhosts,
+          rpcCors: opts.rpcCors,
           reset: opts.reset,
           standby: opts.standby,
           ui: opts.ui,

@@ -1,5 +1,6 @@
 /** Option parsers shared by the commands. */
 import { InvalidArgumentError } from 'commander';
+import { corsOrigins } from '../node/config.js';
 
 export function integer(min: number, max: number) {
   return (value: string): number => {
@@ -8,4 +9,16 @@ export function integer(min: number, max: number) {
     if (n < min || n > max) throw new InvalidArgumentError(`expected ${min} to ${max}`);
     return n;
   };
+}
+
+/** --rpc-cors: a comma-separated list, checked like the node config's rpc.cors. */
+export function originList(value: string): string[] {
+  try {
+    return corsOrigins(
+      value.split(',').map((o) => o.trim()),
+      '--rpc-cors',
+    );
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/^--rpc-cors(\[\d+\])?: /, ''));
+  }
 }

@@ -1,6 +1,8 @@
 /**
- * The state transition of a block: transactions in order, then the fee split. Pure and
- * synchronous over a StateDB; the caller commits the state and persists the result.
+ * The state transition of a block: transactions in order, then the fee split. Pure over a
+ * StateDB; the caller commits the state and persists the result. Native transactions apply
+ * synchronously; contract transactions run in the EVM (src/execution/evm/), whose API is async,
+ * so a block's execution is async: it awaits nothing but the EVM, which does no I/O.
  *
  * A transaction pays `gasUsed × effectiveGasPrice`. Of that, the priority part is the block
  * proposer's; the base-fee part is pooled and split once at the end of the block:
@@ -41,6 +43,8 @@ import {
 } from './call.js';
 import type { BlockContext } from './module.js';
 import { contractAt, runBlockHooks } from './registry.js';
+import type { Account } from '../state/account.js';
+import { EvmBlockRun, runsInEvm } from './evm/block-run.js';
 
 export interface BlockEnv {
   chainId: bigint;
@@ -58,6 +62,8 @@ export interface BlockEnv {
   randaoReveal: Uint8Array;
   /** The block's RANDAO mix (its header's mixHash). */
   mixHash: Uint8Array;
+  /** Hash of an earlier block, for the EVM's BLOCKHASH (the last 256); none when absent. */
+  blockHash?: (number: bigint) => Uint8Array | undefined;
 }
 
 export interface FeeTotals {
@@ -108,21 +114,22 @@ export function systemValueError(tx: Pick<SignedTx, 'to' | 'value' | 'data'>): T
   );
 }
 
-/** Applies one transaction; throws TxError (and changes nothing) if it cannot be included. */
-export function applyTransaction(
+/**
+ * The rules every transaction must meet to be included, native or EVM; throws TxError. Returns
+ * the sender's account and the intrinsic gas.
+ */
+function checkTransaction(
   state: StateDB,
   env: BlockEnv,
   tx: SignedTx,
   gasUsedBefore: bigint,
-): StoredReceipt {
+): { sender: Account; gas: bigint } {
   if (tx.chainId !== env.chainId) {
     throw new TxError(
       'wrong-chain-id',
       `invalid chain id: expected ${env.chainId}, got ${tx.chainId}`,
     );
   }
-  if (tx.to === null)
-    throw new TxError('contract-creation-unsupported', 'contract creation is not supported yet');
   if (gasUsedBefore + tx.gasLimit > env.gasLimit) {
     throw new TxError(
       'gas-limit-too-high',
@@ -162,7 +169,23 @@ export function applyTransaction(
       `insufficient funds for gas * price + value: spendable ${sender.balance}, cost ${maxCost} (locked funds are not spendable)`,
     );
   }
+  return { sender, gas };
+}
 
+/**
+ * Applies one transaction that runs natively (a transfer, or an account's call to the staking
+ * contract); throws TxError (and changes nothing) if it cannot be included. Transactions that
+ * run in the EVM (see runsInEvm) go through applyAnyTransaction.
+ */
+export function applyTransaction(
+  state: StateDB,
+  env: BlockEnv,
+  tx: SignedTx,
+  gasUsedBefore: bigint,
+): StoredReceipt {
+  if (tx.to === null)
+    throw new TxError('contract-creation-unsupported', 'contract creation runs in the EVM');
+  const { sender, gas } = checkTransaction(state, env, tx, gasUsedBefore);
   const price = effectiveGasPrice(tx, env.baseFeePerGas);
   const contract = contractAt(tx.to);
   const wanted = contract ? gas + callGas(contract, tx.data) : gas;
@@ -212,6 +235,32 @@ export function applyTransaction(
   };
 }
 
+/**
+ * Applies any transaction: those that run in the EVM (creation, calls to code or to a
+ * precompile) through `evm`, the others natively. Throws TxError (and changes nothing) if it
+ * cannot be included.
+ */
+export async function applyAnyTransaction(
+  state: StateDB,
+  env: BlockEnv,
+  tx: SignedTx,
+  gasUsedBefore: bigint,
+  evm: EvmBlockRun,
+): Promise<StoredReceipt> {
+  if (!runsInEvm(state, tx)) return applyTransaction(state, env, tx, gasUsedBefore);
+  checkTransaction(state, env, tx, gasUsedBefore);
+  const out = await evm.run(tx, STAKING_REWARD_POOL);
+  return {
+    type: tx.type,
+    status: out.status,
+    cumulativeGasUsed: gasUsedBefore + out.gasUsed,
+    gasUsed: out.gasUsed,
+    effectiveGasPrice: effectiveGasPrice(tx, env.baseFeePerGas),
+    logs: out.logs,
+    logsBloom: logsBloom(out.logs),
+  };
+}
+
 function debit(state: StateDB, address: Uint8Array, amount: bigint): void {
   if (amount === 0n) return;
   const a = state.getAccount(address);
@@ -241,21 +290,29 @@ export function settleFees(state: StateDB, env: BlockEnv, receipts: StoredReceip
   return { baseFees, tips, ...split };
 }
 
-/** Executes a block's transactions; any invalid transaction makes the block invalid (throws). */
-export function executeBlock(state: StateDB, env: BlockEnv, txs: SignedTx[]): BlockOutcome {
+/**
+ * Executes a block's transactions; any invalid transaction makes the block invalid (throws).
+ * Async only because the EVM's API is: it awaits nothing but the EVM, which does no I/O.
+ */
+export async function executeBlock(
+  state: StateDB,
+  env: BlockEnv,
+  txs: SignedTx[],
+): Promise<BlockOutcome> {
   beginBlock(state, env);
   const receipts: StoredReceipt[] = [];
+  const evm = new EvmBlockRun(state, env);
   let gasUsed = 0n;
-  txs.forEach((tx, i) => {
+  for (let i = 0; i < txs.length; i++) {
     try {
-      const r = applyTransaction(state, env, tx, gasUsed);
+      const r = await applyAnyTransaction(state, env, txs[i]!, gasUsed, evm);
       gasUsed = r.cumulativeGasUsed;
       receipts.push(r);
     } catch (e) {
       if (e instanceof TxError) throw new TxError(e.code, `transaction ${i}: ${e.message}`);
       throw e;
     }
-  });
+  }
   return finish(state, env, receipts, gasUsed);
 }
 
@@ -264,20 +321,21 @@ export function executeBlock(state: StateDB, env: BlockEnv, txs: SignedTx[]): Bl
  * included (each skip is rolled back). Returns the included transactions and the skipped ones
  * with their reasons, so the mempool can drop them.
  */
-export function buildBlockBody(
+export async function buildBlockBody(
   state: StateDB,
   env: BlockEnv,
   candidates: SignedTx[],
-): BlockOutcome & { included: SignedTx[]; skipped: { tx: SignedTx; error: TxError }[] } {
+): Promise<BlockOutcome & { included: SignedTx[]; skipped: { tx: SignedTx; error: TxError }[] }> {
   beginBlock(state, env);
   const receipts: StoredReceipt[] = [];
   const included: SignedTx[] = [];
   const skipped: { tx: SignedTx; error: TxError }[] = [];
+  const evm = new EvmBlockRun(state, env);
   let gasUsed = 0n;
   for (const tx of candidates) {
     state.checkpoint();
     try {
-      const r = applyTransaction(state, env, tx, gasUsed);
+      const r = await applyAnyTransaction(state, env, tx, gasUsed, evm);
       state.commitCheckpoint();
       gasUsed = r.cumulativeGasUsed;
       receipts.push(r);

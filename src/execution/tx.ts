@@ -76,10 +76,14 @@ export const TX_DATA_NON_ZERO_GAS = 16n;
 export const ACCESS_LIST_ADDRESS_GAS = 2_400n;
 export const ACCESS_LIST_STORAGE_KEY_GAS = 1_900n;
 
-/** Gas charged before any execution: base cost, calldata and access list. */
+/** EIP-3860: gas per 32-byte word of a creation's initcode. */
+export const INITCODE_WORD_GAS = 2n;
+
+/** Gas charged before any execution: base cost, calldata, initcode words and access list. */
 export function intrinsicGas(tx: Pick<SignedTx, 'to' | 'data' | 'accessList'>): bigint {
   let gas = TX_GAS;
-  if (tx.to === null) gas += TX_CREATE_GAS;
+  if (tx.to === null)
+    gas += TX_CREATE_GAS + INITCODE_WORD_GAS * ((BigInt(tx.data.length) + 31n) / 32n);
   let zeros = 0;
   for (let i = 0; i < tx.data.length; i++) if (tx.data[i] === 0) zeros++;
   gas += BigInt(zeros) * TX_DATA_ZERO_GAS + BigInt(tx.data.length - zeros) * TX_DATA_NON_ZERO_GAS;

@@ -228,12 +228,6 @@ export class Mempool {
     const key = toHex(tx.hash);
     if (this.byHash.has(key))
       throw new TxError('already-known', `already known: transaction ${key}`);
-    if (tx.to === null) {
-      throw new TxError(
-        'contract-creation-unsupported',
-        'contract creation is not supported: the transaction has no recipient',
-      );
-    }
     const lost = systemValueError(tx);
     if (lost) throw lost;
     const gas = intrinsicGas(tx);

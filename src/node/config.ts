@@ -13,6 +13,7 @@
  *     "rpc": {                                 // optional; "enabled": false turns it off
  *       "host": "127.0.0.1", "port": 8545,
  *       "vhosts": ["localhost", "node.example"],  // optional: Host names served ("*": any)
+ *       "cors": ["https://app.example"],        // optional: browser origins allowed ("*": any)
  *       "maxConnections": 256, "maxWebSocketConnections": 128   // optional
  *     },
  *     "ui": { "enabled": true },               // optional: the web app at the RPC address
@@ -48,6 +49,8 @@ export interface RpcConfig {
   port: number;
   /** Host names requests may name; null: the server's default (localhost and the bound host). */
   vhosts: string[] | null;
+  /** Browser origins allowed (CORS); null: none (pages of other origins cannot read replies). */
+  cors: string[] | null;
   maxConnections: number | null;
   maxWebSocketConnections: number | null;
 }
@@ -98,6 +101,30 @@ export function vhosts(v: unknown, what: string): string[] {
     if (name !== '*' && !/^[A-Za-z0-9.:[\]_-]+$/.test(name))
       throw new ConfigError(`${what}[${i}]: "${name.slice(0, 40)}" is not a host name`);
     return name;
+  });
+}
+
+/**
+ * Browser origins for CORS: each "scheme://host[:port]" as a browser sends it in its Origin
+ * header (no path, no trailing slash), or "*" for any.
+ */
+export function corsOrigins(v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || v.length === 0)
+    throw new ConfigError(`${what}: expected a non-empty list of origins (or ["*"])`);
+  return v.map((o, i) => {
+    const origin = str(o, `${what}[${i}]`).trim();
+    if (origin === '*') return origin;
+    let url: URL | null = null;
+    try {
+      url = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (url === null || !/^https?:$/.test(url.protocol) || url.origin !== origin.toLowerCase())
+      throw new ConfigError(
+        `${what}[${i}]: "${origin.slice(0, 60)}" is not an origin like https://app.example or http://localhost:5173`,
+      );
+    return url.origin;
   });
 }
 
@@ -178,6 +205,7 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     host: '127.0.0.1',
     port: 8545,
     vhosts: null,
+    cors: null,
     maxConnections: null,
     maxWebSocketConnections: null,
   };
@@ -185,7 +213,7 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     const r = obj(o.rpc, 'rpc');
     only(
       r,
-      ['enabled', 'host', 'port', 'vhosts', 'maxConnections', 'maxWebSocketConnections'],
+      ['enabled', 'host', 'port', 'vhosts', 'cors', 'maxConnections', 'maxWebSocketConnections'],
       'rpc',
     );
     if (r.enabled !== undefined) {
@@ -196,6 +224,7 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     if (r.host !== undefined) rpc.host = str(r.host, 'rpc.host');
     if (r.port !== undefined) rpc.port = port(r.port, 'rpc.port');
     if (r.vhosts !== undefined) rpc.vhosts = vhosts(r.vhosts, 'rpc.vhosts');
+    if (r.cors !== undefined) rpc.cors = corsOrigins(r.cors, 'rpc.cors');
     for (const k of ['maxConnections', 'maxWebSocketConnections'] as const) {
       const v = r[k];
       if (v === undefined) continue;

@@ -36,12 +36,32 @@ export interface ConsensusHost {
   upcomingValidators?(height: number): Address[];
   /** Milliseconds until round 0 of the next height may propose (0 when due). */
   msUntilProposal(height: number): number;
-  /** A new, unsealed block for (height, round), or null when the head moved on. */
-  buildBlock(height: number, round: number): Uint8Array | null;
+  /**
+   * A new, unsealed block for (height, round), or null when the head moved on. Block
+   * execution may be async (the EVM): each of these three may return a promise.
+   */
+  buildBlock(height: number, round: number): MaybePromise<Uint8Array | null>;
   /** Whether an unsealed block may be committed on top of the head. */
-  validateBlock(height: number, block: Uint8Array): { valid: boolean; reason?: string };
-  /** Seals, imports and persists a committed block; throws if it cannot. */
-  commitBlock(height: number, round: number, block: Uint8Array, seals: CommitSeal[]): void;
+  validateBlock(
+    height: number,
+    block: Uint8Array,
+  ): MaybePromise<{ valid: boolean; reason?: string }>;
+  /**
+   * Seals, imports and persists a committed block; throws (or rejects) if it cannot. While a
+   * returned promise is pending, the driver handles no further input.
+   */
+  commitBlock(
+    height: number,
+    round: number,
+    block: Uint8Array,
+    seals: CommitSeal[],
+  ): MaybePromise<void>;
+}
+
+export type MaybePromise<T> = T | Promise<T>;
+
+function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }
 
 export interface ConsensusTransport {
@@ -167,22 +187,60 @@ export class ConsensusDriver {
   private input(input: EngineInput): void {
     if (this.stopped) return;
     this.queue.push(input);
-    if (this.running) return;
+    if (!this.running) this.drain();
+  }
+
+  /**
+   * Carries out the effects of the input being handled, then handles the next input. An
+   * effect that returns a promise (an async commit) holds everything until it settles.
+   */
+  private drain(): void {
     this.running = true;
+    let waiting = false;
     try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        if (this.stopped) break;
-        for (const effect of this.engine.handle(next)) {
-          // A stop (a crash, in the simulator) ends the work at once, between two effects.
-          if (this.stopped) break;
-          this.carryOut(effect);
+      // A stop (a crash, in the simulator) ends the work at once, between two effects.
+      while (!this.stopped) {
+        const effect = this.effects.shift();
+        if (effect === undefined) {
+          const next = this.queue.shift();
+          if (next === undefined) break;
+          this.effects = [...this.engine.handle(next)];
+          continue;
+        }
+        const wait = this.carryOut(effect);
+        if (wait !== undefined) {
+          waiting = true;
+          const resume = () => {
+            this.running = false;
+            if (!this.stopped) this.drain();
+          };
+          void wait.then(resume, (err: unknown) => {
+            this.options.events?.onError?.(err as Error);
+            resume();
+          });
+          return;
         }
       }
     } catch (e) {
+      this.effects = [];
       this.options.events?.onError?.(e as Error);
     } finally {
-      this.running = false;
+      if (!waiting) this.running = false;
     }
+  }
+
+  /** Effects of the input being handled that are still to be carried out. */
+  private effects: EngineEffect[] = [];
+
+  /** Calls `then` with the value, at once when it is not a promise; a rejection is reported. */
+  private settle<T>(value: MaybePromise<T>, then: (v: T) => void): void {
+    if (!isPromise(value)) return then(value);
+    value.then(
+      (v) => {
+        if (!this.stopped) then(v);
+      },
+      (e: unknown) => this.options.events?.onError?.(e as Error),
+    );
   }
 
   private schedule(make: (fn: () => void) => () => void, fn: () => void): void {
@@ -204,7 +262,7 @@ export class ConsensusDriver {
     this.schedule((run) => this.scheduler.soon(run), fn);
   }
 
-  private carryOut(e: EngineEffect): void {
+  private carryOut(e: EngineEffect): Promise<void> | undefined {
     const { host, events } = this.options;
     switch (e.kind) {
       case 'wal-write':
@@ -219,10 +277,10 @@ export class ConsensusDriver {
         );
         break;
       case 'build-block': {
-        const build = () => {
-          const block = host.buildBlock(e.height, e.round);
-          if (block) this.input({ kind: 'block-built', height: e.height, round: e.round, block });
-        };
+        const build = () =>
+          this.settle(host.buildBlock(e.height, e.round), (block) => {
+            if (block) this.input({ kind: 'block-built', height: e.height, round: e.round, block });
+          });
         const wait = e.round === 0 ? host.msUntilProposal(e.height) : 0;
         if (wait > 0) this.later(wait, build);
         else this.soon(build);
@@ -230,20 +288,20 @@ export class ConsensusDriver {
       }
       case 'validate-block':
         // Off the current stack: validation executes the block.
-        this.soon(() => {
-          const { valid, reason } = host.validateBlock(e.height, e.block);
-          this.input({
-            kind: 'block-validated',
-            height: e.height,
-            digest: e.digest,
-            valid,
-            reason,
-          });
-        });
+        this.soon(() =>
+          this.settle(host.validateBlock(e.height, e.block), ({ valid, reason }) =>
+            this.input({
+              kind: 'block-validated',
+              height: e.height,
+              digest: e.digest,
+              valid,
+              reason,
+            }),
+          ),
+        );
         break;
       case 'commit':
-        this.commit(e);
-        break;
+        return this.commit(e);
       case 'evidence':
         events?.onEvidence?.(e.evidence);
         break;
@@ -261,20 +319,36 @@ export class ConsensusDriver {
    * reported to the engine, which leaves the committed state: the driver is never stuck on it,
    * and the block sync can still bring the height's block from peers.
    */
-  private commit(e: Extract<EngineEffect, { kind: 'commit' }>): void {
-    const { host, events } = this.options;
+  private commit(e: Extract<EngineEffect, { kind: 'commit' }>): Promise<void> | undefined {
+    let done: MaybePromise<void>;
     try {
-      host.commitBlock(e.height, e.round, e.block, e.seals);
+      done = this.options.host.commitBlock(e.height, e.round, e.block, e.seals);
     } catch (err) {
-      events?.onError?.(err as Error);
-      this.queue.push({
-        kind: 'commit-failed',
-        height: e.height,
-        digest: e.digest,
-        reason: (err as Error).message,
-      });
-      return;
+      this.commitFailed(e, err as Error);
+      return undefined;
     }
+    if (!isPromise(done)) {
+      this.committed(e);
+      return undefined;
+    }
+    return done.then(
+      () => this.committed(e),
+      (err: unknown) => this.commitFailed(e, err as Error),
+    );
+  }
+
+  private commitFailed(e: Extract<EngineEffect, { kind: 'commit' }>, err: Error): void {
+    this.options.events?.onError?.(err);
+    this.queue.push({
+      kind: 'commit-failed',
+      height: e.height,
+      digest: e.digest,
+      reason: err.message,
+    });
+  }
+
+  private committed(e: Extract<EngineEffect, { kind: 'commit' }>): void {
+    const { host, events } = this.options;
     this.options.wal.prune(e.height + 1);
     events?.onCommit?.(e.height, e.round);
     const head = host.headHeight();

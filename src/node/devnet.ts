@@ -16,6 +16,7 @@ import { onionFromKey } from './randao.js';
 import { LocalNetwork } from '../p2p/local-network.js';
 import { Node } from './node.js';
 import { blockLine, startRpc } from './run.js';
+import { DevRpc } from './dev-rpc.js';
 import { devnetInfo, WebApp } from './web-app.js';
 
 export const DEV_ACCOUNT_COUNT = 10;
@@ -40,6 +41,8 @@ export interface DevnetOptions {
   rpcPort: number;
   /** Host names the RPC serves (default: localhost and the bound host). */
   rpcVhosts?: string[];
+  /** Browser origins allowed to call the RPC (CORS); default none. */
+  rpcCors?: string[];
   reset: boolean;
   /**
    * Extra nodes with dev validator keys that are not in the genesis set: they follow the chain
@@ -217,12 +220,18 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     const webApp =
       o.ui && WebApp.isBuilt() ? WebApp.load(devnetInfo(genesis.chainId, accounts)) : null;
     if (o.ui && !webApp) log('web app not built (npm run build): not served');
+    // The development methods sign with the dev accounts and wait for blocks (docs/rpc.md).
+    const blockWaitMs = Math.max(30_000, 20 * o.blockTimeMs);
     rpc = await startRpc(
       nodes[0]!,
       o.rpcHost,
       o.rpcPort,
-      o.rpcVhosts ? { vhosts: o.rpcVhosts } : {},
+      {
+        ...(o.rpcVhosts ? { vhosts: o.rpcVhosts } : {}),
+        ...(o.rpcCors ? { corsOrigins: o.rpcCors } : {}),
+      },
       webApp,
+      (backend) => new DevRpc(nodes[0]!, accounts, backend, { blockWaitMs }),
     );
   } catch (e) {
     await stopNodes();

@@ -87,6 +87,7 @@ export class Node {
   private syncTimer: ReturnType<typeof setInterval> | null = null;
   private readView: { root: Uint8Array; state: StateDB } | null = null;
   private readonly listeners = new Set<(e: CommittedEvent) => void>();
+  private readonly pendingListeners = new Set<(tx: SignedTx) => void>();
   private readonly log: (line: string) => void;
   readonly evidence: EquivocationEvidence[] = [];
   private stopped = false;
@@ -210,6 +211,12 @@ export class Node {
     return () => this.listeners.delete(listener);
   }
 
+  /** Told of every transaction the pool admits (from a client or a peer). */
+  onPendingTransaction(listener: (tx: SignedTx) => void): () => void {
+    this.pendingListeners.add(listener);
+    return () => this.pendingListeners.delete(listener);
+  }
+
   /** Connects the node to its network and starts consensus and block sync. */
   start(network: NodeNetwork): void {
     this.network = network;
@@ -235,10 +242,10 @@ export class Node {
           Math.max(0, Number(this.chain.nextProposalTimeMs()) - (this.options.now ?? Date.now)()),
         buildBlock: (h, round) => this.build(h, round),
         validateBlock: (h, block) => this.validate(h, block),
-        commitBlock: (h, round, block, seals) => {
+        commitBlock: async (h, round, block, seals) => {
           if (BigInt(h) !== this.chain.headNumber + 1n) return;
           const started = performance.now();
-          const sealed = this.chain.commitDecided(block, round, seals);
+          const sealed = await this.chain.commitDecided(block, round, seals);
           this.afterCommit(sealed, 'consensus', performance.now() - started);
         },
       },
@@ -330,6 +337,14 @@ export class Node {
     // Only what the pool took is remembered: a refused transaction costs no memory.
     this.decoder.keep(tx);
     if (gossip) this.network?.broadcastTransaction(raw);
+    for (const l of this.pendingListeners) {
+      try {
+        l(tx);
+      } catch (e) {
+        const error = (e as Error).message;
+        this.emit('error', 'listener-error', { error }, `listener error: ${error}`);
+      }
+    }
     return tx;
   }
 
@@ -337,7 +352,7 @@ export class Node {
   private readonly revealer: RandaoRevealer = (_index, _hashesTo, due) =>
     this.randao?.reveal(due) ?? null;
 
-  private build(height: number, round: number): Uint8Array | null {
+  private async build(height: number, round: number): Promise<Uint8Array | null> {
     if (BigInt(height) !== this.chain.headNumber + 1n || !this.signer) return null;
     const view = this.accountView();
     const params = this.chain.params;
@@ -349,7 +364,7 @@ export class Node {
     );
     let built;
     try {
-      built = this.chain.buildBlock(this.signer.address, candidates, this.revealer, round);
+      built = await this.chain.buildBlock(this.signer.address, candidates, this.revealer, round);
     } catch (e) {
       if (!(e instanceof ImportError)) throw e;
       this.emit('warn', 'build-failed', { height, error: e.message }, e.message);
@@ -362,11 +377,14 @@ export class Node {
     return built.bytes;
   }
 
-  private validate(height: number, block: Uint8Array): { valid: boolean; reason?: string } {
+  private async validate(
+    height: number,
+    block: Uint8Array,
+  ): Promise<{ valid: boolean; reason?: string }> {
     if (BigInt(height) !== this.chain.headNumber + 1n)
       return { valid: false, reason: 'not on the head' };
     try {
-      this.chain.validateBlock(block);
+      await this.chain.validateBlock(block);
       return { valid: true };
     } catch (e) {
       if (e instanceof ImportError || e instanceof TxError)

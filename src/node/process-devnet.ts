@@ -50,6 +50,8 @@ export interface ProcessDevnetOptions {
   rpcPort?: number;
   /** Host names the nodes' RPC serves (default: localhost and the bound host). */
   rpcVhosts?: string[];
+  /** Browser origins allowed to call the nodes' RPC (CORS). */
+  rpcCors?: string[];
   /** First metrics port (node i uses base + i); null turns metrics off, 0 picks free ports. */
   metricsPort?: number | null;
   /** Run each node under this command prefix (e.g. ip netns exec NS). */
@@ -177,7 +179,12 @@ export async function prepareProcessDevnet(
     const config: Record<string, unknown> = {
       datadir: '.',
       genesis: '../genesis.json',
-      rpc: { host: n.host, port: n.rpcPort, ...(o.rpcVhosts ? { vhosts: o.rpcVhosts } : {}) },
+      rpc: {
+        host: n.host,
+        port: n.rpcPort,
+        ...(o.rpcVhosts ? { vhosts: o.rpcVhosts } : {}),
+        ...(o.rpcCors ? { cors: o.rpcCors } : {}),
+      },
       p2p: {
         listen: [`/ip4/${n.host}/tcp/${n.p2pPort}`],
         bootnodes: nodes.filter((m) => m !== n).map((m) => m.p2pAddress),

@@ -1,6 +1,6 @@
 /** The node as the JSON-RPC server sees it: chain, state and mempool reads, and submission. */
 import { createRequire } from 'node:module';
-import { toHex } from '../crypto/bytes.js';
+import { bytesToBigint, toHex } from '../crypto/bytes.js';
 import { proposerOf } from '../consensus/quorum.js';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../chain/block.js';
 import { decodeHeader, type Header } from '../chain/header.js';
@@ -28,7 +28,13 @@ import {
   type RpcTransaction,
   type SyncStatus,
   type ValidatorSetView,
+  type AccountProof,
+  type DevRpcBackend,
+  type TxPoolView,
 } from '../rpc/backend.js';
+import { proveKey } from '../state/trie.js';
+import { decodeAccount, emptyAccount } from '../state/account.js';
+import { asBytes, rlpDecode } from '../codec/rlp.js';
 import type { Node } from './node.js';
 import { NodeStakingRpc } from './staking-rpc.js';
 import { epochOf } from '../staking/epochs.js';
@@ -38,6 +44,9 @@ import { callContract, callGas } from '../execution/call.js';
 import type { SystemContract } from '../execution/module.js';
 import { contractAt } from '../execution/registry.js';
 import { Revert } from '../primitives/errors.js';
+import { createdAddress } from '../execution/evm/addresses.js';
+import { runsInEvm } from '../execution/evm/block-run.js';
+import { evmFailure, NodeEvmCalls, simulationFailure } from './evm-calls.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -51,9 +60,61 @@ export class NodeRpcBackend implements RpcBackend {
 
   readonly staking: NodeStakingRpc;
 
-  constructor(private readonly node: Node) {
+  /** The devnet's accounts and controls; never given on a configured node. */
+  readonly dev?: DevRpcBackend;
+
+  /** `dev` makes the development methods (built over this backend); only the devnet gives it. */
+  constructor(
+    private readonly node: Node,
+    dev?: (backend: NodeRpcBackend) => DevRpcBackend,
+  ) {
     this.chainId = node.chain.chainId;
     this.staking = new NodeStakingRpc(node.chain);
+    if (dev) this.dev = dev(this);
+  }
+
+  blockHashAt(number: bigint): Uint8Array | null {
+    const b = this.chain.blockAt(number);
+    return b ? blockHash(b) : null;
+  }
+
+  onPendingTransaction(listener: (hash: Uint8Array) => void): () => void {
+    return this.node.onPendingTransaction((tx) => listener(tx.hash));
+  }
+
+  txpool(): TxPoolView {
+    const pool = this.node.mempool;
+    const pending: RpcTransaction[] = [];
+    const queued: RpcTransaction[] = [];
+    // all() is by sender then nonce: geth's order.
+    for (const tx of pool.all())
+      (pool.isGapped(tx.hash) ? queued : pending).push(formatTx(tx, null));
+    return { pending, queued };
+  }
+
+  /** EIP-1186 over the state trie of `block`: the account's path, then each slot's. */
+  proof(address: Uint8Array, slots: Uint8Array[], block: bigint): AccountProof {
+    const store = this.chain.store;
+    const root = this.chain.blockAt(block)!.header.stateRoot;
+    const at = proveKey(store, root, keccak256(address));
+    const account = at.value === undefined ? emptyAccount() : decodeAccount(at.value);
+    return {
+      address,
+      accountProof: at.proof,
+      balance: account.balance,
+      codeHash: account.codeHash,
+      nonce: account.nonce,
+      storageHash: account.storageRoot,
+      locked: account.locked,
+      storageProof: slots.map((key) => {
+        const slot = proveKey(store, account.storageRoot, keccak256(key));
+        const value =
+          slot.value === undefined
+            ? 0n
+            : bytesToBigint(asBytes(rlpDecode(slot.value), 'storage value'));
+        return { key, value, proof: slot.proof };
+      }),
+    };
   }
 
   private get chain() {
@@ -193,14 +254,25 @@ export class NodeRpcBackend implements RpcBackend {
     return out;
   }
 
-  call(request: CallRequest, block: bigint): Uint8Array {
-    if (request.to === null) throw noRecipient(request);
+  async call(request: CallRequest, block: bigint): Promise<Uint8Array> {
     this.checkAffordable(request, block);
     this.checkSystemValue(request);
-    // Only the system contracts have code; calling any other account returns empty data.
-    const contract = contractAt(request.to);
+    const contract = request.to === null ? null : contractAt(request.to);
     if (contract) return this.callSystem(contract, request, block);
-    return new Uint8Array(0);
+    // An account without code returns empty data, as in Ethereum.
+    if (!this.runsInEvm(request, block)) return new Uint8Array(0);
+    const out = await this.evm
+      .simulate(request, block, request.gas ?? this.chain.params.blockGasLimit)
+      .catch(simulationFailure);
+    if (out.status === 0) throw evmFailure(out);
+    return out.returnData;
+  }
+
+  /** The EVM's eth_call and eth_estimateGas over this node's chain. */
+  private readonly evm = new NodeEvmCalls(() => this.chain);
+
+  private runsInEvm(request: CallRequest, block: bigint): boolean {
+    return runsInEvm(this.chain.stateAt(block), request);
   }
 
   /** Value a transaction could not send (to a system account) reverts the call, as in a block. */
@@ -237,10 +309,11 @@ export class NodeRpcBackend implements RpcBackend {
     }
   }
 
-  estimateGas(request: CallRequest, block: bigint): bigint {
-    if (request.to === null) throw noRecipient(request);
+  async estimateGas(request: CallRequest, block: bigint): Promise<bigint> {
     this.checkAffordable(request, block);
     this.checkSystemValue(request);
+    if (this.runsInEvm(request, block)) return this.evm.estimate(request, block);
+    if (request.to === null) throw new Error('unreachable: a creation runs in the EVM');
     const data = request.data ?? new Uint8Array(0);
     let gas = intrinsicGas({ to: request.to, data, accessList: [] });
     const contract = contractAt(request.to);
@@ -430,16 +503,6 @@ export class NodeRpcBackend implements RpcBackend {
   }
 }
 
-/** A call without a recipient: contract creation is not supported, and nothing else is meant. */
-function noRecipient(request: CallRequest): RpcError {
-  return new RpcError(
-    RpcErrorCode.InvalidInput,
-    request.data !== null && request.data.length > 0
-      ? 'contract creation is not supported: the call has no "to"'
-      : 'missing "to": a call needs a recipient (contract creation is not supported)',
-  );
-}
-
 /** Error 3 with the Error(string) revert data, as Ethereum nodes report a revert. */
 function reverted(reason: string): RpcError {
   const data = encodeErrorResult({ abi: STAKING_ABI, errorName: 'Error', args: [reason] });
@@ -504,7 +567,7 @@ function formatReceipt(
     cumulativeGasUsed: r.cumulativeGasUsed,
     gasUsed: r.gasUsed,
     effectiveGasPrice: r.effectiveGasPrice,
-    contractAddress: null,
+    contractAddress: tx.to === null ? createdAddress(tx.sender, tx.nonce) : null,
     logs: r.logs.map((l) => ({
       ...l,
       blockNumber: block.header.number,

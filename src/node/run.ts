@@ -5,6 +5,7 @@ import { toHex } from '../crypto/bytes.js';
 import { toChecksumAddress } from '../crypto/address.js';
 import { parseGenesis } from '../chain/genesis.js';
 import { RpcServer, type RpcServerOptions } from '../rpc/server.js';
+import type { DevRpcBackend } from '../rpc/backend.js';
 import { loadOrCreatePeerKey } from '../p2p/identity.js';
 import { P2pNetwork, type P2pChain } from '../p2p/network.js';
 import { LocalNetwork } from '../p2p/local-network.js';
@@ -31,11 +32,15 @@ export async function startRpc(
   node: Node,
   host: string,
   port: number,
-  limits: Pick<RpcServerOptions, 'vhosts' | 'maxConnections' | 'maxWebSocketConnections'> = {},
+  limits: Pick<
+    RpcServerOptions,
+    'vhosts' | 'corsOrigins' | 'maxConnections' | 'maxWebSocketConnections'
+  > = {},
   webApp: WebApp | null = null,
+  dev?: (backend: NodeRpcBackend) => DevRpcBackend,
 ): Promise<{ server: RpcServer; httpUrl: string; wsUrl: string; uiUrl: string | null }> {
   const server = new RpcServer({
-    backend: new NodeRpcBackend(node),
+    backend: new NodeRpcBackend(node, dev),
     host,
     port,
     ...limits,
@@ -140,7 +145,7 @@ export async function startConfiguredNode(
   try {
     let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;
     if (config.rpc.enabled) {
-      const { vhosts, maxConnections, maxWebSocketConnections } = config.rpc;
+      const { vhosts, cors, maxConnections, maxWebSocketConnections } = config.rpc;
       const webApp = config.ui.enabled ? WebApp.load(nodeInfo(genesis.chainId)) : null;
       rpc = await startRpc(
         node,
@@ -148,6 +153,7 @@ export async function startConfiguredNode(
         config.rpc.port,
         {
           ...(vhosts ? { vhosts } : {}),
+          ...(cors ? { corsOrigins: cors } : {}),
           ...(maxConnections ? { maxConnections } : {}),
           ...(maxWebSocketConnections ? { maxWebSocketConnections } : {}),
         },

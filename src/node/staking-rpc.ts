@@ -105,7 +105,7 @@ export class NodeStakingRpc implements StakingRpcBackend {
     return economicsFigures(this.chain.stateAt(block), this.chain.params, block);
   }
 
-  election(epoch: bigint): ElectionView | null {
+  async election(epoch: bigint): Promise<ElectionView | null> {
     const { store } = this.head();
     const r = store.elections.epochRecord(epoch);
     if (!r) return null;
@@ -115,7 +115,7 @@ export class NodeStakingRpc implements StakingRpcBackend {
       seed: r.seed,
       rankedSeats: this.chain.params.rankedSeats,
       lotterySeats: this.chain.params.lotterySeats,
-      candidates: r.electedAt === 0n ? null : this.weightsOfElection(epoch, r.electedAt),
+      candidates: r.electedAt === 0n ? null : await this.weightsOfElection(epoch, r.electedAt),
       ranked: r.ranked,
       drawn: r.drawn.map((d, i) => ({ ...d, z: drawPoint(r.seed, i, d.W) })),
       filled: r.filled,
@@ -129,10 +129,13 @@ export class NodeStakingRpc implements StakingRpcBackend {
    * block's transition (later steps of the block may change the locks), so the block is
    * executed again on its parent's state, and the result kept.
    */
-  private weightsOfElection(epoch: bigint, electedAt: bigint): ElectionView['candidates'] {
+  private async weightsOfElection(
+    epoch: bigint,
+    electedAt: bigint,
+  ): Promise<ElectionView['candidates']> {
     const cached = this.electionWeights.get(epoch);
     if (cached !== undefined) return cached;
-    const weighed = this.chain.reexecute(electedAt).electionWeights ?? [];
+    const weighed = (await this.chain.reexecute(electedAt)).electionWeights ?? [];
     const weights = weighed.map((c) => ({ address: c.operator, R: c.R }));
     if (this.electionWeights.size >= ELECTION_CACHE_SIZE)
       this.electionWeights.delete(this.electionWeights.keys().next().value!);

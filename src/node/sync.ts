@@ -134,7 +134,7 @@ export class BlockSync {
       if (number <= chain.headNumber) continue;
       const started = performance.now();
       try {
-        const block = chain.importSealed(blocks[i]!);
+        const block = await chain.importSealed(blocks[i]!);
         imported++;
         this.host.committed(block, performance.now() - started);
       } catch (e) {

@@ -252,7 +252,7 @@ export interface StakingRpcBackend {
   /** The candidates as the next election would weigh them after block `block` (resolved). */
   candidates(block: bigint): CandidateView[];
   locks(owner: Uint8Array): LockView[];
-  election(epoch: bigint): ElectionView | null;
+  election(epoch: bigint): Promise<ElectionView | null> | ElectionView | null;
 }
 
 export interface NewHeadEvent {
@@ -296,8 +296,8 @@ export interface RpcBackend {
    */
   blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null;
 
-  call(request: CallRequest, block: bigint): Uint8Array;
-  estimateGas(request: CallRequest, block: bigint): bigint;
+  call(request: CallRequest, block: bigint): Uint8Array | Promise<Uint8Array>;
+  estimateGas(request: CallRequest, block: bigint): bigint | Promise<bigint>;
   gasPrice(): bigint;
   maxPriorityFeePerGas(): bigint;
   /**
@@ -320,4 +320,68 @@ export interface RpcBackend {
 
   /** Called after every committed block; returns an unsubscribe function. */
   onNewHead(listener: (event: NewHeadEvent) => void): () => void;
+
+  /** A committed block's hash, cheaper than blockByNumber; null when there is no such block. */
+  blockHashAt?(number: bigint): Uint8Array | null;
+  /**
+   * Called with the hash of every transaction the pool admits (pending filters,
+   * newPendingTransactions); returns an unsubscribe function. Absent: not served.
+   */
+  onPendingTransaction?(listener: (hash: Uint8Array) => void): () => void;
+  /** The pool's transactions (txpool_status, txpool_content); absent: not served. */
+  txpool?(): TxPoolView;
+  /** EIP-1186 proofs of an account and storage slots at a block (resolved); absent: not served. */
+  proof?(address: Uint8Array, slots: Uint8Array[], block: bigint): AccountProof;
+  /** Methods of a development chain (eth_sendTransaction, evm_mine, …); never on a real node. */
+  dev?: DevRpcBackend;
+}
+
+/** The pool: executable transactions, and those that wait for an earlier nonce. */
+export interface TxPoolView {
+  /** By sender, then nonce. */
+  pending: RpcTransaction[];
+  queued: RpcTransaction[];
+}
+
+export interface StorageProof {
+  /** The slot as asked (32 bytes). */
+  key: Uint8Array;
+  value: bigint;
+  /** RLP-encoded trie nodes from the storage root down (EIP-1186). */
+  proof: Uint8Array[];
+}
+
+export interface AccountProof {
+  address: Uint8Array;
+  /** RLP-encoded trie nodes from the state root down to the account (or to its absence). */
+  accountProof: Uint8Array[];
+  balance: bigint;
+  codeHash: Uint8Array;
+  nonce: bigint;
+  storageHash: Uint8Array;
+  storageProof: StorageProof[];
+  /** The units the account has locked (the fifth field of an ETM/P account). */
+  locked: bigint;
+}
+
+/** A transaction request to sign with a dev account (eth_sendTransaction); absent fields null. */
+export type DevTransactionRequest = CallRequest & { from: Uint8Array };
+
+/**
+ * The development chain's accounts and controls (etm devnet only). Each method throws RpcError
+ * for what it refuses.
+ */
+export interface DevRpcBackend {
+  /** The addresses the chain holds keys for (eth_accounts). */
+  accounts(): Uint8Array[];
+  /** Fills, signs with `from`'s key and submits; resolves with the transaction hash. */
+  sendTransaction(request: DevTransactionRequest): Promise<Uint8Array>;
+  /** EIP-191 personal message signature by `address` (65 bytes). */
+  signMessage(address: Uint8Array, message: Uint8Array): Promise<Uint8Array>;
+  /** EIP-712 signature by `address` of typed data (the eth_signTypedData_v4 JSON). */
+  signTypedData(address: Uint8Array, typedData: unknown): Promise<Uint8Array>;
+  /** Resolves once the next block is committed, with its number. */
+  mine(): Promise<bigint>;
+  /** Makes `address` hold `balance` (see the implementation for how). */
+  setBalance(address: Uint8Array, balance: bigint): Promise<void>;
 }

@@ -8,6 +8,8 @@ import { toChecksumAddress } from '../crypto/address.js';
 import { toHex } from '../crypto/bytes.js';
 import { toDecimalString } from '../math/fixed.js';
 import type {
+  AccountProof,
+  TxPoolView,
   CandidateView,
   ElectionView,
   EpochView,
@@ -309,5 +311,37 @@ export function formatElection(e: ElectionView): JsonObject {
     filled: e.filled.map(toChecksumAddress),
     order: e.operators.map(toChecksumAddress),
     validators: e.validators.map(toChecksumAddress),
+  };
+}
+
+/** txpool_content: by sender (EIP-55), then nonce in decimal, as geth. */
+export function formatTxPoolContent(pool: TxPoolView): JsonObject {
+  const group = (txs: RpcTransaction[]): JsonObject => {
+    const out: JsonObject = {};
+    for (const tx of txs) {
+      const sender = toChecksumAddress(tx.from);
+      const byNonce = (out[sender] ??= {}) as JsonObject;
+      byNonce[tx.nonce.toString(10)] = formatTransaction(tx);
+    }
+    return out;
+  };
+  return { pending: group(pool.pending), queued: group(pool.queued) };
+}
+
+/** eth_getProof (EIP-1186), with the account's locked units besides. */
+export function formatAccountProof(p: AccountProof): JsonObject {
+  return {
+    address: data(p.address),
+    accountProof: p.accountProof.map(data),
+    balance: quantity(p.balance),
+    codeHash: data(p.codeHash),
+    nonce: quantity(p.nonce),
+    storageHash: data(p.storageHash),
+    storageProof: p.storageProof.map((s) => ({
+      key: data(s.key),
+      value: quantity(s.value),
+      proof: s.proof.map(data),
+    })),
+    locked: quantity(p.locked),
   };
 }

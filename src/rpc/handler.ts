@@ -8,6 +8,7 @@ import { RawJson, toJsonValue, type Json } from './format.js';
 import { createMethods, type MethodImpl, type RequestContext } from './methods.js';
 import { decodeBytes, InvalidParamsError, isPlainObject, Params } from './params.js';
 import { WorkScheduler } from './work.js';
+import { FilterManager, type FilterLimits } from './filters.js';
 
 export type { RequestContext } from './methods.js';
 export type { SubscriptionRequest, SubscriptionSink } from './subscriptions.js';
@@ -26,7 +27,10 @@ export type JsonRpcResponse =
 
 export interface RpcHandlerOptions {
   backend: RpcBackend;
-  /** Most requests in one batch (default 100); more is answered with one -32005 error. */
+  /**
+   * Most requests in one batch (default 1,000, as geth); more is answered, as geth does, with a
+   * one-element array holding -32600 'batch too large' under the id of the batch's first call.
+   */
   maxBatchSize?: number;
   /** Most blocks one eth_getLogs query may span (default 10 000). */
   maxLogBlockRange?: bigint;
@@ -39,13 +43,17 @@ export interface RpcHandlerOptions {
    * the requests after the one that crossed it are not run and get that error.
    */
   maxResponseBytes?: number;
+  /** Bounds of the polled filters (defaults: DEFAULT_FILTER_LIMITS). */
+  filterLimits?: Partial<FilterLimits>;
+  /** The filters' clock (default Date.now), for their idle timeout. */
+  now?: () => number;
   /** Time slices for long work (default: one of its own, 5 ms slices). */
   scheduler?: WorkScheduler;
   /** Told about every unexpected exception (the client only sees -32603). */
   onInternalError?: (error: unknown, method: string) => void;
 }
 
-export const DEFAULT_MAX_BATCH_SIZE = 100;
+export const DEFAULT_MAX_BATCH_SIZE = 1000;
 export const DEFAULT_MAX_LOG_BLOCK_RANGE = 10_000n;
 export const DEFAULT_MAX_LOG_RESULTS = 10_000;
 export const DEFAULT_LOG_QUERY_TIMEOUT_MS = 10_000;
@@ -85,9 +93,12 @@ export class RpcHandler {
   private readonly maxResponseBytes: number;
   private readonly onInternalError: (error: unknown, method: string) => void;
   private readonly backend: RpcBackend;
+  /** The polled filters (eth_newFilter …), shared by every client of this handler. */
+  readonly filters: FilterManager;
 
   constructor(options: RpcHandlerOptions) {
     this.backend = options.backend;
+    this.filters = new FilterManager(options.backend, options.filterLimits, options.now);
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.methods = createMethods(options.backend, {
@@ -95,6 +106,7 @@ export class RpcHandler {
       maxLogResults: options.maxLogResults ?? DEFAULT_MAX_LOG_RESULTS,
       logQueryTimeoutMs: options.logQueryTimeoutMs ?? DEFAULT_LOG_QUERY_TIMEOUT_MS,
       scheduler: options.scheduler ?? new WorkScheduler(),
+      filters: this.filters,
     });
     this.onInternalError = options.onInternalError ?? (() => {});
   }
@@ -121,13 +133,14 @@ export class RpcHandler {
     }
     if (message.length === 0) return JSON.stringify(invalidRequest(null, 'empty batch'));
     if (message.length > this.maxBatchSize) {
-      return JSON.stringify(
-        errorResponse(
-          null,
-          RpcErrorCode.LimitExceeded,
-          `batch too large: ${message.length} requests, limit ${this.maxBatchSize}`,
-        ),
-      );
+      // geth's answer (clients recognise it): no request runs; the error goes under the id of
+      // the first request that has one, since JSON-RPC has no error for a whole batch.
+      const first = message.find(
+        (m) => isPlainObject(m) && Object.prototype.hasOwnProperty.call(m, 'id') && isValidId(m.id),
+      ) as { id: JsonRpcId } | undefined;
+      return JSON.stringify([
+        errorResponse(first?.id ?? null, RpcErrorCode.InvalidRequest, 'batch too large'),
+      ]);
     }
     await this.prepareBatch(message);
     const parts: string[] = [];

@@ -4,18 +4,19 @@
  * found' (geth says the same words with -32000; -32001 is EIP-1474's "resource not found").
  */
 import { keccak256 } from '../crypto/keccak.js';
+import { toHex } from '../crypto/bytes.js';
 import {
   RpcError,
   RpcErrorCode,
   type BlockSelector,
   type RpcBackend,
   type RpcBlock,
+  type RpcTransaction,
 } from './backend.js';
 import {
   data,
   formatBlock,
   formatFeeHistory,
-  formatLog,
   formatReceipt,
   formatSyncStatus,
   formatTransaction,
@@ -25,13 +26,18 @@ import {
   formatEconomics,
   formatEpoch,
   formatLock,
+  formatAccountProof,
+  formatTxPoolContent,
+  type JsonObject,
   quantity,
   RawJson,
   word,
   type Json,
 } from './format.js';
 import { LogMatcher } from './log-filter.js';
-import type { WorkScheduler } from './work.js';
+import { filterNotFound, type FilterManager } from './filters.js';
+import { defineDevMethods } from './dev-methods.js';
+import { queryLogs, type LogQueryLimits } from './log-query.js';
 import {
   decodeAddress,
   decodeBlockNumberOrTag,
@@ -44,6 +50,7 @@ import {
   decodeLogFilter,
   decodeRewardPercentiles,
   decodeStorageSlot,
+  decodeStorageKeys,
   decodeSubscriptionId,
   decodeSubscriptionLogFilter,
   decodeUint64,
@@ -57,17 +64,13 @@ import type { SubscriptionSink } from './subscriptions.js';
 /** Where a request came from: WebSocket connections can subscribe, HTTP cannot. */
 export interface RequestContext {
   subscriptions?: SubscriptionSink;
+  /** Who is asking, for per-client bounds: an HTTP client's address or one WebSocket connection. */
+  client?: string;
 }
 
-export interface MethodLimits {
-  /** Most blocks one eth_getLogs query may span. */
-  maxLogBlockRange: bigint;
-  /** Most logs one eth_getLogs query may return. */
-  maxLogResults: number;
-  /** Longest one eth_getLogs query may take, its waits for time slices included. */
-  logQueryTimeoutMs: number;
-  /** Time slices for long work, shared by every request. */
-  scheduler: WorkScheduler;
+export interface MethodLimits extends LogQueryLimits {
+  /** The polled filters, shared by every client. */
+  filters: FilterManager;
 }
 
 export type MethodImpl = (
@@ -97,6 +100,21 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
       throw new RpcError(RpcErrorCode.ResourceNotFound, message);
     }
     return number;
+  };
+
+  /**
+   * A log query's range, as geth checks it: tags resolve at the head; a range that runs
+   * backwards or ends past the head is -32602.
+   */
+  const logRange = (from: BlockSelector | null, to: BlockSelector | null): [bigint, bigint] => {
+    const bound = (s: BlockSelector | null): bigint =>
+      s !== null && s.kind === 'number' ? s.number : stateBlock(s ?? LATEST);
+    const fromBlock = bound(from);
+    const toBlock = bound(to);
+    if (fromBlock > toBlock) throw new InvalidParamsError('invalid block range params');
+    if (toBlock > backend.headNumber())
+      throw new InvalidParamsError('block range extends beyond current head block');
+    return [fromBlock, toBlock];
   };
 
   /** The block a getter answers about, or null. */
@@ -156,8 +174,8 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     const number = stateBlock(p.optional(0, 'block', decodeBlockNumberOrTag, LATEST));
     return formatEconomics(number, staking().economics(number));
   });
-  define('etm_getElection', 1, (p) => {
-    const e = staking().election(p.required(0, 'epoch', decodeUint64));
+  define('etm_getElection', 1, async (p) => {
+    const e = await staking().election(p.required(0, 'epoch', decodeUint64));
     return e === null ? null : formatElection(e);
   });
 
@@ -228,21 +246,21 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
   });
 
   // --- execution and fees -------------------------------------------------------------------
-  define('eth_call', 3, (p) => {
+  define('eth_call', 3, async (p) => {
     const request = p.required(0, 'call request', (v, w) =>
       decodeCallRequest(v, w, backend.chainId),
     );
     const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
     p.optional(2, 'state override', decodeNoStateOverride, null);
-    return data(backend.call(request, block));
+    return data(await backend.call(request, block));
   });
-  define('eth_estimateGas', 3, (p) => {
+  define('eth_estimateGas', 3, async (p) => {
     const request = p.required(0, 'call request', (v, w) =>
       decodeCallRequest(v, w, backend.chainId),
     );
     const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
     p.optional(2, 'state override', decodeNoStateOverride, null);
-    return quantity(backend.estimateGas(request, block));
+    return quantity(await backend.estimateGas(request, block));
   });
   define('eth_gasPrice', 0, () => quantity(backend.gasPrice()));
   define('eth_maxPriorityFeePerGas', 0, () => quantity(backend.maxPriorityFeePerGas()));
@@ -285,69 +303,125 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
       if (number === null) throw new RpcError(RpcErrorCode.ResourceNotFound, 'unknown block');
       fromBlock = toBlock = number;
     } else {
-      // Numbers past the head are allowed (a range may reach into the future); tags must resolve.
-      const bound = (s: BlockSelector | null): bigint =>
-        s !== null && s.kind === 'number' ? s.number : stateBlock(s ?? LATEST);
-      fromBlock = bound(filter.fromBlock);
-      toBlock = bound(filter.toBlock);
-      const head = backend.headNumber();
-      if (fromBlock > toBlock) {
-        // From a block still to come up to "latest": nothing yet, not a mistake (log pollers
-        // ask exactly this between two blocks).
-        if (filter.toBlock?.kind !== 'number' && toBlock === head && fromBlock > head) return [];
-        throw new InvalidParamsError(
-          `invalid argument 0 (filter): fromBlock ${fromBlock} is after toBlock ${toBlock}`,
-        );
-      }
-      if (toBlock > head) toBlock = head;
-      if (fromBlock > toBlock) return [];
+      [fromBlock, toBlock] = logRange(filter.fromBlock, filter.toBlock);
     }
-    const span = toBlock - fromBlock + 1n;
-    if (span > limits.maxLogBlockRange) {
-      throw new RpcError(
-        RpcErrorCode.LimitExceeded,
-        `query exceeds max block range ${limits.maxLogBlockRange}`,
+    const matcher = new LogMatcher(filter.addresses, filter.topics);
+    return queryLogs(backend, limits, matcher, fromBlock, toBlock);
+  });
+
+  // --- the pool (geth's txpool namespace) --------------------------------------------------
+  const txpool = () => {
+    if (!backend.txpool)
+      throw new RpcError(RpcErrorCode.MethodNotSupported, 'the pool is not available on this node');
+    return backend.txpool();
+  };
+  define('txpool_status', 0, () => {
+    const pool = txpool();
+    return {
+      pending: quantity(BigInt(pool.pending.length)),
+      queued: quantity(BigInt(pool.queued.length)),
+    };
+  });
+  define('txpool_content', 0, () => formatTxPoolContent(txpool()));
+  define('txpool_contentFrom', 1, (p) => {
+    const sender = toHex(p.required(0, 'address', decodeAddress));
+    const pool = txpool();
+    const mine = (txs: RpcTransaction[]) => txs.filter((tx) => toHex(tx.from) === sender);
+    const content = formatTxPoolContent({ pending: mine(pool.pending), queued: mine(pool.queued) });
+    // geth answers for one sender without the address level.
+    const only = (group: Json): Json => Object.values(group as JsonObject)[0] ?? {};
+    return { pending: only(content.pending!), queued: only(content.queued!) };
+  });
+
+  // --- proofs (EIP-1186) -------------------------------------------------------------------
+  define('eth_getProof', 3, (p) => {
+    const address = p.required(0, 'address', decodeAddress);
+    const slots = p.required(1, 'storage keys', decodeStorageKeys);
+    const block = stateBlock(p.required(2, 'block', decodeBlockSelector));
+    if (!backend.proof)
+      throw new RpcError(RpcErrorCode.MethodNotSupported, 'proofs are not available on this node');
+    return formatAccountProof(backend.proof(address, slots, block));
+  });
+
+  // --- filters (polled with eth_getFilterChanges) ------------------------------------------
+  const clientOf = (ctx: RequestContext): string => ctx.client ?? 'local';
+  const filterId = (p: Params): string => p.required(0, 'filter id', decodeSubscriptionId);
+  define('eth_newFilter', 1, (p, ctx) => {
+    const filter = p.required(0, 'filter', decodeLogFilter);
+    if (filter.blockHash !== null) {
+      throw new InvalidParamsError(
+        'invalid argument 0 (filter): blockHash cannot be used in a filter, use eth_getLogs',
       );
     }
-    // The filter is hashed once; the blocks are scanned in time slices shared with every other
-    // request, so that consensus never waits long behind a query.
-    const matcher = new LogMatcher(filter.addresses, filter.topics);
-    const task = limits.scheduler.task();
-    const parts: string[] = [];
-    for (let n = fromBlock; n <= toBlock; n++) {
-      if (task.due) {
-        if (task.elapsedMs > limits.logQueryTimeoutMs) {
-          throw new RpcError(
-            RpcErrorCode.LimitExceeded,
-            `query timeout exceeded: scanned ${n - fromBlock} of ${span} blocks in ${limits.logQueryTimeoutMs} ms; narrow the block range or the filter`,
-          );
-        }
-        await task.next();
+    return limits.filters.installLogs(clientOf(ctx), filter);
+  });
+  define('eth_newBlockFilter', 0, (_p, ctx) => limits.filters.installBlocks(clientOf(ctx)));
+  define('eth_newPendingTransactionFilter', 0, (_p, ctx) =>
+    limits.filters.installPending(clientOf(ctx)),
+  );
+  define('eth_uninstallFilter', 1, (p) => limits.filters.uninstall(filterId(p)));
+  define('eth_getFilterLogs', 1, (p) => {
+    const filter = limits.filters.use(filterId(p));
+    if (filter.kind !== 'logs') throw filterNotFound();
+    const [fromBlock, toBlock] = logRange(filter.criteria.fromBlock, filter.criteria.toBlock);
+    return queryLogs(backend, limits, filter.matcher, fromBlock, toBlock);
+  });
+  define('eth_getFilterChanges', 1, async (p) => {
+    const filter = limits.filters.use(filterId(p));
+    if (filter.kind === 'pending') return limits.filters.takePending(filter);
+    const head = backend.headNumber();
+    if (filter.kind === 'blocks') {
+      // Oldest first; a client that fell far behind gets the rest on its next polls.
+      const max = BigInt(limits.filters.limits.maxBlocksPerPoll);
+      const last = filter.next + max - 1n < head ? filter.next + max - 1n : head;
+      const hashes: Json[] = [];
+      const work = limits.scheduler.task();
+      for (let n = filter.next; n <= last; n++) {
+        if (work.due) await work.next();
+        const hash = backend.blockHashAt?.(n) ?? backend.blockByNumber(n)?.hash;
+        if (hash === undefined) break;
+        hashes.push(data(hash));
+        filter.next = n + 1n;
       }
-      const logs = backend.blockLogs(n, matcher);
-      if (logs === null) break;
-      if (parts.length + logs.length > limits.maxLogResults) {
-        throw new RpcError(
-          RpcErrorCode.LimitExceeded,
-          `query returned more than ${limits.maxLogResults} results; narrow the block range or the filter`,
-        );
-      }
-      for (const log of logs) parts.push(JSON.stringify(formatLog(log)));
+      return hashes;
     }
-    return new RawJson(`[${parts.join(',')}]`);
+    // The blocks committed since the last poll, within the filter's own range.
+    const { fromBlock: from, toBlock: to } = filter.criteria;
+    let first = filter.next;
+    if (from?.kind === 'number' && from.number > first) first = from.number;
+    let last = head;
+    if (to?.kind === 'number' && to.number < last) last = to.number;
+    if (to?.kind === 'tag' && to.tag === 'earliest') last = 0n;
+    if (last - first + 1n > limits.maxLogBlockRange) last = first + limits.maxLogBlockRange - 1n;
+    if (first > last) {
+      if (filter.next <= head) filter.next = head + 1n;
+      return [];
+    }
+    const logs = await queryLogs(backend, limits, filter.matcher, first, last);
+    filter.next = last + 1n;
+    return logs;
   });
 
   // --- subscriptions (WebSocket only) -------------------------------------------------------
   define('eth_subscribe', 2, (p, ctx) => {
     const sink = notifications(ctx);
     const kind = p.required(0, 'subscription type', (v, what) => {
-      if (v === 'newHeads' || v === 'logs') return v;
+      if (v === 'newHeads' || v === 'logs' || v === 'newPendingTransactions') return v;
       throw new InvalidParamsError(
         `invalid ${what}: unsupported subscription type ${JSON.stringify(v).slice(0, 40)}`,
       );
     });
     if (kind === 'newHeads') {
       p.atMost(1);
+      return sink.subscribe({ kind });
+    }
+    if (kind === 'newPendingTransactions') {
+      // geth's second argument asks for full transactions; hashes are what is sent here.
+      if (p.optional(1, 'full transactions', decodeBoolean, false)) {
+        throw new InvalidParamsError(
+          'invalid argument 1 (full transactions): only transaction hashes are sent',
+        );
+      }
       return sink.subscribe({ kind });
     }
     const filter = p.optional(1, 'filter', decodeSubscriptionLogFilter, {
@@ -360,6 +434,9 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     const sink = notifications(ctx);
     return sink.unsubscribe(p.required(0, 'subscription id', decodeSubscriptionId));
   });
+
+  // --- development chain only ----------------------------------------------------------------
+  if (backend.dev) defineDevMethods(define, backend.dev, backend.chainId);
 
   return methods;
 }

@@ -126,6 +126,18 @@ export const decodeStorageSlot: Decoder<Uint8Array> = (value, what) => {
   return fromHex(body);
 };
 
+/** Most storage keys one eth_getProof may ask for. */
+export const MAX_PROOF_KEYS = 1024;
+
+/** eth_getProof's list of storage keys (each as eth_getStorageAt's slot). */
+export const decodeStorageKeys: Decoder<Uint8Array[]> = (value, what) => {
+  if (!Array.isArray(value))
+    fail(what, `expected a list of storage keys, got ${describeValue(value)}`);
+  if (value.length > MAX_PROOF_KEYS)
+    fail(what, `too many storage keys (${value.length}), at most ${MAX_PROOF_KEYS}`);
+  return value.map((v, i) => decodeStorageSlot(v, `${what}[${i}]`));
+};
+
 function isTag(value: string): value is BlockTag {
   return (BLOCK_TAGS as readonly string[]).includes(value);
 }

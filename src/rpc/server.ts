@@ -24,6 +24,7 @@ import {
 } from './handler.js';
 import { SubscriptionManager, type SubscriptionSession } from './subscriptions.js';
 import { WorkScheduler } from './work.js';
+import type { FilterLimits } from './filters.js';
 
 export interface RpcServerOptions {
   backend: RpcBackend;
@@ -33,7 +34,7 @@ export interface RpcServerOptions {
   port?: number;
   /** Largest HTTP body or WebSocket message accepted (default 5 MiB). */
   maxRequestBytes?: number;
-  /** Most requests in one batch (default 100). */
+  /** Most requests in one batch (default 1,000). */
   maxBatchSize?: number;
   /** Most blocks one eth_getLogs query may span (default 10 000). */
   maxLogBlockRange?: bigint;
@@ -79,6 +80,8 @@ export interface RpcServerOptions {
    * then still allowed, as geth does. Clients outside browsers send no Origin and are allowed.
    */
   corsOrigins?: string[];
+  /** Bounds of the polled filters (eth_newFilter …); see DEFAULT_FILTER_LIMITS. */
+  filterLimits?: Partial<FilterLimits>;
   /** Told about unexpected exceptions (clients only see -32603 'internal error'). */
   onInternalError?: (error: unknown, method: string) => void;
   /** Answers GET and HEAD requests (the node's web app); without it they get 405. */
@@ -188,6 +191,8 @@ export class RpcServer {
   private wss: WebSocketServer | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  /** Numbers WebSocket connections, for per-connection filter bounds. */
+  private wsSerial = 0;
 
   constructor(options: RpcServerOptions) {
     this.backend = options.backend;
@@ -223,6 +228,7 @@ export class RpcServer {
       logQueryTimeoutMs: options.logQueryTimeoutMs ?? DEFAULT_LOG_QUERY_TIMEOUT_MS,
       maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       scheduler: new WorkScheduler(),
+      filterLimits: options.filterLimits,
       onInternalError,
     });
     this.subscriptions = new SubscriptionManager(this.backend, {
@@ -300,6 +306,7 @@ export class RpcServer {
   private async shutdown(): Promise<void> {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.subscriptions.close();
+    this.handler.filters.close();
     const http = this.http;
     const httpClosed =
       http === null
@@ -438,7 +445,9 @@ export class RpcServer {
           if (!socket.destroyed) socket.resume();
         },
       );
-      this.handler.handleText(text).then(
+      // Filters are counted per client address: an HTTP client has no longer-lived identity.
+      const client = `http:${socket.remoteAddress ?? ''}`;
+      this.handler.handleText(text, { client }).then(
         (reply) => {
           done();
           if (reply === null) res.writeHead(204).end();
@@ -561,11 +570,14 @@ export class RpcServer {
   private onConnection(ws: WebSocket, socket: Socket): void {
     const session = this.subscriptions.openSession((message) => this.push(connection, message));
     const connection: Connection = { ws, socket, session, alive: true };
+    const client = `ws:${++this.wsSerial}`;
     this.connections.add(connection);
     ws.on('pong', () => (connection.alive = true));
     ws.on('error', () => {});
     ws.on('close', () => {
       session.close();
+      // Filters made over a WebSocket belong to it, like its subscriptions.
+      this.handler.filters.closeClient(client);
       this.connections.delete(connection);
     });
     ws.on('message', (raw: RawData) => {
@@ -576,7 +588,7 @@ export class RpcServer {
         () => ws.pause(),
         () => ws.resume(),
       );
-      this.handler.handleText(text, { subscriptions: scope }).then(
+      this.handler.handleText(text, { subscriptions: scope, client }).then(
         (reply) => {
           done();
           if (reply !== null) this.push(connection, reply);

@@ -1,7 +1,8 @@
 /**
  * eth_subscribe over WebSocket: `newHeads` and `logs` subscriptions fed by the backend's
- * onNewHead events. One backend listener serves every connection, registered while at least
- * one subscription exists. Each event is formatted once and fanned out.
+ * onNewHead events, `newPendingTransactions` by its onPendingTransaction events. One backend
+ * listener of each kind serves every connection, registered while at least one subscription
+ * needs it. Each event is formatted once and fanned out.
  */
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../crypto/bytes.js';
@@ -16,7 +17,9 @@ import { formatHeader, formatLog } from './format.js';
 import { LogMatcher } from './log-filter.js';
 
 export type SubscriptionRequest =
-  { kind: 'newHeads' } | { kind: 'logs'; addresses: Uint8Array[]; topics: (Uint8Array[] | null)[] };
+  | { kind: 'newHeads' }
+  | { kind: 'newPendingTransactions' }
+  | { kind: 'logs'; addresses: Uint8Array[]; topics: (Uint8Array[] | null)[] };
 
 /** What eth_subscribe / eth_unsubscribe need from the connection they arrive on. */
 export interface SubscriptionSink {
@@ -45,6 +48,12 @@ function notification(id: string, resultJson: string): string {
 }
 
 /** Addresses and topics a logs filter holds: what it costs to keep and to match. */
+function pendingCount(subs: Iterable<Subscription>): number {
+  let n = 0;
+  for (const sub of subs) if (sub.request.kind === 'newPendingTransactions') n++;
+  return n;
+}
+
 function filterEntries(request: SubscriptionRequest): number {
   if (request.kind !== 'logs') return 0;
   let n = request.addresses.length;
@@ -95,7 +104,7 @@ export class SubscriptionSession {
     if (!sub) return false;
     this.subscriptions.delete(id);
     this.entries -= filterEntries(sub.request);
-    this.manager.released();
+    this.manager.released(1, pendingCount([sub]));
     return true;
   }
 
@@ -104,8 +113,9 @@ export class SubscriptionSession {
     if (this.closed) return;
     this.closed = true;
     const count = this.subscriptions.size;
+    const pending = pendingCount(this.subscriptions.values());
     this.subscriptions.clear();
-    this.manager.detach(this, count);
+    this.manager.detach(this, count, pending);
   }
 
   private add(request: SubscriptionRequest): Subscription {
@@ -116,7 +126,7 @@ export class SubscriptionSession {
         `too many subscriptions on this connection (limit ${this.maxSubscriptions})`,
       );
     }
-    this.manager.checkRoom();
+    this.manager.checkRoom(request);
     const entries = filterEntries(request);
     if (this.entries + entries > this.maxFilterEntries) {
       throw new RpcError(
@@ -131,8 +141,15 @@ export class SubscriptionSession {
       request.kind === 'logs' ? new LogMatcher(request.addresses, request.topics) : null;
     const sub: Subscription = { id, request, matcher, held: [] };
     this.subscriptions.set(id, sub);
-    this.manager.acquired();
+    this.manager.acquired(request.kind === 'newPendingTransactions');
     return sub;
+  }
+
+  /** Called by the manager for each transaction the pool admits. */
+  dispatchPending(hashJson: string): void {
+    for (const sub of [...this.subscriptions.values()])
+      if (sub.request.kind === 'newPendingTransactions')
+        this.push(sub, notification(sub.id, hashJson));
   }
 
   /** Called by the manager for each committed block. */
@@ -140,7 +157,7 @@ export class SubscriptionSession {
     for (const sub of [...this.subscriptions.values()]) {
       if (sub.request.kind === 'newHeads') {
         this.push(sub, notification(sub.id, event.headJson()));
-      } else if (sub.matcher!.mayMatch(event.bloom)) {
+      } else if (sub.request.kind === 'logs' && sub.matcher!.mayMatch(event.bloom)) {
         event.logs.forEach((log, i) => {
           if (sub.matcher!.matches(log)) this.push(sub, notification(sub.id, event.logJson(i)));
         });
@@ -202,6 +219,9 @@ export class SubscriptionManager {
   private readonly sessions = new Set<SubscriptionSession>();
   private total = 0;
   private stopListening: (() => void) | null = null;
+  /** Live newPendingTransactions subscriptions, and the backend listener they need. */
+  private pending = 0;
+  private stopPending: (() => void) | null = null;
   private closed = false;
 
   constructor(
@@ -236,10 +256,17 @@ export class SubscriptionManager {
     this.closed = true;
     for (const session of [...this.sessions]) session.close();
     this.unlisten();
+    this.unlistenPending();
   }
 
   /** @internal Throws when the server holds as many subscriptions as it may. */
-  checkRoom(): void {
+  checkRoom(request: SubscriptionRequest): void {
+    if (request.kind === 'newPendingTransactions' && !this.backend.onPendingTransaction) {
+      throw new RpcError(
+        RpcErrorCode.MethodNotSupported,
+        'pending transactions are not available on this node',
+      );
+    }
     if (this.total >= this.options.maxSubscriptions) {
       throw new RpcError(
         RpcErrorCode.LimitExceeded,
@@ -249,15 +276,23 @@ export class SubscriptionManager {
   }
 
   /** @internal */
-  acquired(): void {
+  acquired(pending: boolean): void {
     this.total++;
+    if (pending && this.pending++ === 0 && !this.closed && this.backend.onPendingTransaction) {
+      this.stopPending = this.backend.onPendingTransaction((hash) => this.onPending(hash));
+    }
     if (this.stopListening === null && !this.closed) {
       this.stopListening = this.backend.onNewHead((event) => this.onNewHead(event));
     }
   }
 
   /** @internal */
-  released(count = 1): void {
+  released(count = 1, pending = 0): void {
+    this.pending -= pending;
+    if (this.pending <= 0) {
+      this.pending = 0;
+      this.unlistenPending();
+    }
     this.total -= count;
     if (this.total <= 0) {
       this.total = 0;
@@ -266,9 +301,27 @@ export class SubscriptionManager {
   }
 
   /** @internal */
-  detach(session: SubscriptionSession, count: number): void {
+  detach(session: SubscriptionSession, count: number, pending = 0): void {
     this.sessions.delete(session);
-    if (count > 0) this.released(count);
+    if (count > 0) this.released(count, pending);
+  }
+
+  private unlistenPending(): void {
+    const stop = this.stopPending;
+    this.stopPending = null;
+    if (stop) stop();
+  }
+
+  // Runs inside the node's admission path: it must never throw back into it.
+  private onPending(hash: Uint8Array): void {
+    const json = JSON.stringify(toHex(hash));
+    for (const session of [...this.sessions]) {
+      try {
+        session.dispatchPending(json);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
   }
 
   private unlisten(): void {

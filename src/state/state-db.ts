@@ -47,10 +47,13 @@ interface SlotWrite {
 interface StorageWrites {
   address: Uint8Array;
   slots: Map<string, SlotWrite>;
+  /** The storage as of the last commit is gone (clearStorage): only `slots` remain. */
+  cleared: boolean;
 }
 type JournalEntry =
   | { kind: 'account'; addr: string; prev: AccountWrite | undefined }
-  | { kind: 'slot'; addr: string; slot: string; prev: SlotWrite | undefined };
+  | { kind: 'slot'; addr: string; slot: string; prev: SlotWrite | undefined }
+  | { kind: 'clear'; addr: string; prev: StorageWrites | undefined };
 
 const NO_BYTES = new Uint8Array(0);
 
@@ -115,8 +118,10 @@ export class StateDB {
   getStorage(address: Uint8Array, key: Uint8Array): Uint8Array {
     const addr = addressKey(address);
     const slot = slotKey(key);
-    const pending = this.storageWrites.get(addr)?.slots.get(slot);
+    const writes = this.storageWrites.get(addr);
+    const pending = writes?.slots.get(slot);
     if (pending !== undefined) return pending.value.slice();
+    if (writes?.cleared === true) return new Uint8Array(0);
     const account = this.committedAccount(addr, address);
     if (account === null || equalBytes(account.storageRoot, EMPTY_TRIE_ROOT))
       return new Uint8Array(0);
@@ -134,13 +139,29 @@ export class StateDB {
     const slot = slotKey(key);
     let entry = this.storageWrites.get(addr);
     if (entry === undefined) {
-      entry = { address: address.slice(), slots: new Map() };
+      entry = { address: address.slice(), slots: new Map(), cleared: false };
       this.storageWrites.set(addr, entry);
     }
     if (this.checkpoints.length > 0) {
       this.journal.push({ kind: 'slot', addr, slot, prev: entry.slots.get(slot) });
     }
     entry.slots.set(slot, { key: key.slice(), value: value.slice() });
+  }
+
+  /**
+   * Empties the whole storage of `address` (a contract destroyed, or created over an address
+   * that had storage): reads give empty values and the commit starts its storage trie anew.
+   * Journaled like every other change.
+   */
+  clearStorage(address: Uint8Array): void {
+    const addr = addressKey(address);
+    const prev = this.storageWrites.get(addr);
+    if (this.checkpoints.length > 0) this.journal.push({ kind: 'clear', addr, prev });
+    this.storageWrites.set(addr, {
+      address: prev?.address ?? address.slice(),
+      slots: new Map(),
+      cleared: true,
+    });
   }
 
   // --- code ------------------------------------------------------------------------------------
@@ -177,10 +198,13 @@ export class StateDB {
       if (e.kind === 'account') {
         if (e.prev === undefined) this.accountWrites.delete(e.addr);
         else this.accountWrites.set(e.addr, e.prev);
+      } else if (e.kind === 'clear') {
+        if (e.prev === undefined) this.storageWrites.delete(e.addr);
+        else this.storageWrites.set(e.addr, e.prev);
       } else {
         const entry = this.storageWrites.get(e.addr)!;
         if (e.prev !== undefined) entry.slots.set(e.slot, e.prev);
-        else if (entry.slots.delete(e.slot) && entry.slots.size === 0)
+        else if (entry.slots.delete(e.slot) && entry.slots.size === 0 && !entry.cleared)
           this.storageWrites.delete(e.addr);
       }
     }
@@ -229,12 +253,14 @@ export class StateDB {
     const codeEmitted = new Set<string>();
     for (const addr of this.touchedKeys()) {
       const written = this.accountWrites.get(addr);
-      const slots = this.storageWrites.get(addr)?.slots;
-      const entry = this.committedEntry(addr, (written ?? this.storageWrites.get(addr))!.address);
+      const writes = this.storageWrites.get(addr);
+      const slots = writes?.slots;
+      const entry = this.committedEntry(addr, (written ?? writes)!.address);
       const before = entry.account;
       const account = { ...(written?.account ?? before ?? emptyAccount()) };
-      account.storageRoot = before?.storageRoot ?? EMPTY_TRIE_ROOT;
-      if (slots !== undefined) {
+      account.storageRoot =
+        writes?.cleared === true ? EMPTY_TRIE_ROOT : (before?.storageRoot ?? EMPTY_TRIE_ROOT);
+      if (slots !== undefined && slots.size > 0) {
         const trie = this.storageTrie(addr, account.storageRoot);
         for (const w of slots.values()) {
           // Fresh buffers: the trie may keep them without copying.

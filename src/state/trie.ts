@@ -430,3 +430,48 @@ export function orderedTrieRoot(values: Uint8Array[]): Uint8Array {
 }
 
 const NO_NODES: TrieNodeStore = { get: () => undefined };
+
+/**
+ * A Merkle proof of `key` in the committed trie with root `root` (EIP-1186's proof lists): the
+ * encodings of the nodes addressed by hash on the key's path, root first; a node embedded in
+ * its parent (shorter than 32 bytes) travels inside it. The path ends where the key's value is,
+ * or where the trie shows there is none, so the same list proves presence and absence. Reads
+ * the store only; throws MissingNodeError when a node on the path is not there.
+ */
+export function proveKey(
+  store: TrieNodeStore,
+  root: Uint8Array,
+  key: Uint8Array,
+): { proof: Uint8Array[]; value: Uint8Array | undefined } {
+  const proof: Uint8Array[] = [];
+  if (equalBytes(root, EMPTY_TRIE_ROOT)) return { proof, value: undefined };
+  const nibbles = toNibbles(key);
+  let child: Child | null = hashChild(root);
+  let pos = 0;
+  for (;;) {
+    if (child === null) return { proof, value: undefined };
+    let node: Node;
+    if (child.kind === HASH) {
+      const bytes = store.get(child.hash);
+      if (bytes === undefined) throw new MissingNodeError(child.hash);
+      const copy = bytes.slice();
+      proof.push(copy);
+      node = decodeNode(copy, 0, copy.length, child.hash);
+    } else {
+      node = child;
+    }
+    if (node.kind === LEAF) {
+      const here = node.path.length === nibbles.length - pos && matchesAt(node.path, nibbles, pos);
+      return { proof, value: here ? node.value.slice() : undefined };
+    }
+    if (node.kind === EXT) {
+      if (!matchesAt(node.path, nibbles, pos)) return { proof, value: undefined };
+      pos += node.path.length;
+      child = node.child;
+    } else {
+      if (pos === nibbles.length) return { proof, value: node.value?.slice() };
+      child = node.children[nibbles[pos]!]!;
+      pos++;
+    }
+  }
+}

@@ -76,12 +76,12 @@ for (;;) {
   }
   const set = chain.validatorsAt(height);
   const proposer = set[Number(height % BigInt(set.length))];
-  const built = chain.buildBlock(proposer, txs);
+  const built = await chain.buildBlock(proposer, txs);
   if (built.skipped.length > 0) throw new Error(`skipped: ${built.skipped[0].error.message}`);
   const digest = commitSealDigest(chain.chainId, blockHash(built.block), 0);
   const seals = validatorKeys
     .slice(0, 3)
     .map((k) => ({ validator: addressOf(k), signature: sign(digest, k) }));
-  chain.commitDecided(built.bytes, 0, seals);
+  await chain.commitDecided(built.bytes, 0, seals);
   writeSync(1, `committed ${height}\n`);
 }

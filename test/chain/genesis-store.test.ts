@@ -174,7 +174,7 @@ describe('a data directory and its genesis', () => {
     expect(first.genesisBuilt).toBe(true);
     expect(store.genesisDigest()).toEqual(genesisDigest(g));
     // Past two epoch ends (epochBlocks 4), so that the reopened chain must find both sets.
-    for (let i = 0; i < 9; i++) commitNext(first);
+    for (let i = 0; i < 9; i++) await commitNext(first);
     const sets = [0n, 1n, 4n, 5n, 8n, 9n, 10n].map((h) => first.validatorsAt(h));
     const head = first.headHash;
     const built = first.genesisHash;
@@ -190,7 +190,7 @@ describe('a data directory and its genesis', () => {
     const setsOf = (c: unknown) => (c as { validatorSets: unknown }).validatorSets;
     expect(setsOf(again)).toEqual(setsOf(first));
     expect((setsOf(again) as unknown[]).length).toBe(3);
-    commitNext(again);
+    await commitNext(again);
     expect(again.headNumber).toBe(10n);
   });
 

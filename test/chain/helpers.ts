@@ -141,8 +141,12 @@ export function stakingLock(user: number, nonce: bigint, amount: bigint): Signed
 }
 
 /** Builds the next block as its round-0 proposer would (or as `coinbase`). */
-export function buildNext(c: Chain, txs: SignedTx[] = [], coinbase?: Uint8Array): BuiltBlock {
-  return c.buildBlock(coinbase ?? nextProposer(c), txs);
+export async function buildNext(
+  c: Chain,
+  txs: SignedTx[] = [],
+  coinbase?: Uint8Array,
+): Promise<BuiltBlock> {
+  return await c.buildBlock(coinbase ?? nextProposer(c), txs);
 }
 
 /** Commit seals over a block for `round`, signed with the given consensus keys. */
@@ -164,10 +168,14 @@ export function sealedBytes(block: Block, round: number, seals: Uint8Array[]): U
 }
 
 /** Builds the next block and commits it with three of the four validators' seals. */
-export function commitNext(c: Chain, txs: SignedTx[] = []): Block {
-  const built = buildNext(c, txs);
+export async function commitNext(c: Chain, txs: SignedTx[] = []): Promise<Block> {
+  const built = await buildNext(c, txs);
   if (built.skipped.length > 0) throw new Error(`skipped: ${built.skipped[0]!.error.message}`);
-  return c.commitDecided(built.bytes, 0, sealsFor(built.block, 0, VALIDATOR_KEYS.slice(0, 3)));
+  return await c.commitDecided(
+    built.bytes,
+    0,
+    sealsFor(built.block, 0, VALIDATOR_KEYS.slice(0, 3)),
+  );
 }
 
 /** The transactions of block `height` in a deterministic workload (applied from block 1 on). */

@@ -77,8 +77,8 @@ describe('reopening a chain', () => {
     const c = openChain(store);
     const twin = newChain(t);
     for (let h = 1n; h <= 6n; h++) {
-      commitNext(c, workload(h));
-      commitNext(twin, workload(h));
+      await commitNext(c, workload(h));
+      await commitNext(twin, workload(h));
     }
     const before = snapshot(c);
     await store.close();
@@ -93,8 +93,8 @@ describe('reopening a chain', () => {
         expect(reopened.store.txLocation(keccak256(raw))).toEqual({ number: h, index: i });
     }
     // The reopened chain builds the same next block as one that never stopped.
-    const a = commitNext(reopened, workload(7n));
-    const b = commitNext(twin, workload(7n));
+    const a = await commitNext(reopened, workload(7n));
+    const b = await commitNext(twin, workload(7n));
     expect(blockHash(a)).toEqual(blockHash(b));
     expect(a.header.stateRoot).toEqual(b.header.stateRoot);
     expect(a.header.extra.parentSealBitmap).toEqual(b.header.extra.parentSealBitmap);
@@ -113,9 +113,9 @@ describe('reopening a chain', () => {
     expect(again.headState().getAccount(USERS[0]!).balance).toBe(balance);
   });
 
-  it('keeps a bounded number of blocks in memory', () => {
+  it('keeps a bounded number of blocks in memory', async () => {
     const c = newChain(t);
-    for (let i = 0; i < 300; i++) commitNext(c);
+    for (let i = 0; i < 300; i++) await commitNext(c);
     const cache = (c as unknown as { blockCache: Map<bigint, unknown> }).blockCache;
     expect(cache.size).toBeLessThanOrEqual(256);
     // Evicted blocks are read back from the store.
@@ -336,13 +336,13 @@ describe('crash safety', () => {
 
       // Re-executing every block from genesis gives the stored state root and hash.
       const replay = newChain(t);
-      for (let h = 1n; h <= head; h++) replay.importSealed(store.block(h)!);
+      for (let h = 1n; h <= head; h++) await replay.importSealed(store.block(h)!);
       expect(replay.headHash, context).toEqual(c.headHash);
       expect(replay.head.header.stateRoot, context).toEqual(c.head.header.stateRoot);
 
       // The reopened chain can go on: its next block is the one the replay would build.
-      expect(toHex(buildNext(c).block.header.stateRoot)).toBe(
-        toHex(buildNext(replay).block.header.stateRoot),
+      expect(toHex((await buildNext(c)).block.header.stateRoot)).toBe(
+        toHex((await buildNext(replay)).block.header.stateRoot),
       );
       await store.close();
       previousHead = head;

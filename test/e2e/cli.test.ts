@@ -426,6 +426,8 @@ describe('etm: help and bad input', () => {
       [['devnet', '--validators', '0'], /validators/],
       [['devnet', '--block-time', 'fast'], /block-time/],
       [['devnet', '--rpc-vhosts', 'bad host!'], /rpc-vhosts.*"bad host!" is not a host name/],
+      [['devnet', '--rpc-cors', 'app.example'], /rpc-cors.*"app\.example" is not an origin/],
+      [['node', '--config', 'x.json', '--rpc-cors', 'https://a.b/c'], /rpc-cors.*is not an origin/],
       [['tx', 'transfer', '--dev-account', '0', '--to', '0x1234', '--value', '1'], /address/i],
       [['tx', 'transfer', '--dev-account', '0', '--to', DEV0, '--value', '1.2.3'], /amount|value/i],
       [['status', '--rpc', 'http://127.0.0.1:1'], /^etm: /],

@@ -52,7 +52,7 @@ const stakingData = (fn: string, args: unknown[]) =>
 describe('fees and the mint through executeBlock', () => {
   const params = { ...TEST_PARAMS, feeBurnShare: WAD / 10n, feeValidatorShare: (7n * WAD) / 10n };
 
-  it('conserves B with burns, pays the proposer its fees and δ, the treasury its share', () => {
+  it('conserves B with burns, pays the proposer its fees and δ, the treasury its share', async () => {
     const w = makeWorld({ params, users: [1_000n * ETM, 1_000n * ETM], bonusPool: 50n * ETM });
     const [u1, u2] = w.users as [Uint8Array, Uint8Array];
     const nonces = new Map<string, bigint>();
@@ -72,7 +72,7 @@ describe('fees and the mint through executeBlock', () => {
       ];
       const treasury = w.balance(DAO_TREASURY);
       const before = economicState(w.state).supply;
-      const { outcome } = w.execute(txs);
+      const { outcome } = await w.execute(txs);
       expect(outcome.receipts.map((r) => r.status)).toEqual([1, 1]);
       const base = params.minBaseFee;
       // The staking call used its intrinsic gas plus the lock's fixed gas.
@@ -102,11 +102,11 @@ describe('fees and the mint through executeBlock', () => {
     expect(burnedTotal > 0n).toBe(true);
   });
 
-  it('a reverted staking call keeps its fee and changes no economics', () => {
+  it('a reverted staking call keeps its fee and changes no economics', async () => {
     const w = makeWorld({ params, users: [1_000n * ETM] });
     const u1 = w.users[0]!;
     const S = economicState(w.state).totalLocked;
-    const { outcome } = w.execute([
+    const { outcome } = await w.execute([
       tx(u1, 0n, STAKING_ADDRESS, { data: stakingData('lock', [10_000n * ETM, toHex(ZERO)]) }),
     ]);
     expect(outcome.receipts[0]!.status).toBe(0);

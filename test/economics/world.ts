@@ -258,13 +258,13 @@ export function makeWorld(opts: WorldOptions = {}) {
   };
 
   /** Closes the next block through the state transition itself (executeBlock). */
-  const execute = (txs: SignedTx[], baseFeePerGas = params.minBaseFee, proposer?: number) => {
+  const execute = async (txs: SignedTx[], baseFeePerGas = params.minBaseFee, proposer?: number) => {
     height += 1n;
     const validators = validatorsAt(height);
     const coinbase = validators[proposer ?? Number(height % BigInt(validators.length))]!;
     const reveal = revealFor(coinbase);
     mix = nextMix(mix, reveal);
-    const outcome: BlockOutcome = executeBlock(
+    const outcome: BlockOutcome = await executeBlock(
       state,
       {
         chainId: 1n,

@@ -93,14 +93,16 @@ describe('refusals', () => {
     expect(p.size).toBe(1);
   });
 
-  it('contract-creation-unsupported: no recipient', () => {
+  it('a contract creation is admitted; its intrinsic gas counts the initcode words (EIP-3860)', () => {
     const p = pool();
+    const data = new Uint8Array(33).fill(1); // 33 × 16 + 2 words × 2 = 532
     expectTxError(
-      () => p.add(signed(2, { to: null, gasLimit: 100_000n }), rich(), FLOOR),
-      'contract-creation-unsupported',
-      /^contract creation is not supported/,
+      () => p.add(signed(2, { to: null, data, gasLimit: 53_531n }), rich(), FLOOR),
+      'intrinsic-gas-too-low',
+      /want 53532$/,
     );
-    expect(p.size).toBe(0);
+    p.add(signed(2, { to: null, data, gasLimit: 53_532n }), rich(), FLOOR);
+    expect(p.size).toBe(1);
   });
 
   it('intrinsic-gas-too-low: gas below 21000 + calldata + access list; exactly enough is fine', () => {

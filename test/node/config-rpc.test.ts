@@ -11,6 +11,7 @@ describe('node configuration: rpc', () => {
       host: '127.0.0.1',
       port: 8545,
       vhosts: null,
+      cors: null,
       maxConnections: null,
       maxWebSocketConnections: null,
     });
@@ -35,6 +36,18 @@ describe('node configuration: rpc', () => {
       maxWebSocketConnections: 8,
     });
     expect(parseNodeConfig({ ...base, rpc: { vhosts: ['*'] } }, '/').rpc.vhosts).toEqual(['*']);
+  });
+
+  it('reads CORS origins: scheme, host and port as a browser sends them, or "*"', () => {
+    const cors = (list: unknown) => parseNodeConfig({ ...base, rpc: { cors: list } }, '/').rpc.cors;
+    expect(cors(['https://App.example', 'http://localhost:5173'])).toEqual([
+      'https://app.example',
+      'http://localhost:5173',
+    ]);
+    expect(cors(['*'])).toEqual(['*']);
+    for (const bad of ['app.example', 'https://app.example/', 'https://app.example/x', 'ftp://a.b'])
+      expect(() => cors([bad])).toThrow(/^rpc\.cors\[0\]: .* is not an origin like/);
+    expect(() => cors([])).toThrow(/^rpc\.cors: expected a non-empty list of origins/);
   });
 
   it('names the field of every mistake', () => {

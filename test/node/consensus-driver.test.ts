@@ -99,21 +99,22 @@ function network(opts: { commitBlock?: (c: Chain, h: number) => void } = {}) {
       headHeight: () => Number(chain.headNumber),
       validatorsAt: (h) => chain.validatorsAt(BigInt(h)),
       msUntilProposal: () => 0,
-      buildBlock: (h, round) =>
+      buildBlock: async (h, round) =>
         BigInt(h) === chain.headNumber + 1n
-          ? chain.buildBlock(address, [transfer(0, 0n, USERS[1]!, ETM)], undefined, round).bytes
+          ? (await chain.buildBlock(address, [transfer(0, 0n, USERS[1]!, ETM)], undefined, round))
+              .bytes
           : null,
-      validateBlock: (h, block) => {
+      validateBlock: async (h, block) => {
         try {
-          chain.validateBlock(block, false);
+          await chain.validateBlock(block, false);
           return { valid: true };
         } catch (e) {
           return { valid: false, reason: (e as Error).message };
         }
       },
-      commitBlock: (h: number, round: number, block: Uint8Array, seals: CommitSeal[]) => {
+      commitBlock: async (h: number, round: number, block: Uint8Array, seals: CommitSeal[]) => {
         opts.commitBlock?.(chain, h);
-        chain.commitDecided(block, round, seals);
+        await chain.commitDecided(block, round, seals);
       },
     };
     const driver = new ConsensusDriver({
@@ -138,8 +139,10 @@ function network(opts: { commitBlock?: (c: Chain, h: number) => void } = {}) {
     return { index, chain, driver, scheduler, errors, rejected, wal };
   });
   /** Delivers what was broadcast (and what that causes) while `link` allows it. */
-  const pump = (link: (from: number, to: number, m: ConsensusMessage) => boolean) => {
+  const pump = async (link: (from: number, to: number, m: ConsensusMessage) => boolean) => {
     for (let guard = 0; guard < 10_000; guard++) {
+      // Block execution is async: let what it started settle first.
+      await new Promise((r) => setImmediate(r));
       let moved = false;
       for (const n of nodes) moved = n.scheduler.runDue() || moved;
       const batch = sent.splice(0);
@@ -158,14 +161,14 @@ function network(opts: { commitBlock?: (c: Chain, h: number) => void } = {}) {
 const type = (m: ConsensusMessage) => m.type;
 
 describe('a byzantine ROUND-CHANGE with a prepared header over another body', () => {
-  it('is refused: the honest nodes commit the genuine block and import it', () => {
+  it('is refused: the honest nodes commit the genuine block and import it', async () => {
     const { nodes, pump } = network();
     const observed: SignedPayload[] = [];
     let proposed: Uint8Array | null = null;
     for (const n of nodes) n.driver.start();
     // Round 0: validator 1 proposes. PREPAREs reach only validator 1 (and the byzantine
     // validator 3, which keeps them); COMMITs are lost. Only validator 1 is prepared.
-    pump((from, to, m) => {
+    await pump((from, to, m) => {
       if (type(m) === MessageType.Proposal && !proposed && m.type === MessageType.Proposal)
         proposed = m.block;
       if (type(m) === MessageType.Prepare) {
@@ -198,14 +201,14 @@ describe('a byzantine ROUND-CHANGE with a prepared header over another body', ()
       prepares: observed.slice(0, 3),
     });
     for (const n of nodes) n.driver.receive(forged);
-    pump((from, to, m) => !(type(m) === MessageType.RoundChange && from === 1 && to === 2));
+    await pump((from, to, m) => !(type(m) === MessageType.RoundChange && from === 1 && to === 2));
     // Validator 2 has its own, validator 0's and (refused) validator 3's: not yet q. Validator
     // 1's ROUND-CHANGE arrives when it re-sends it.
     for (const n of nodes) {
       n.scheduler.advance(1000);
       n.scheduler.runDue();
     }
-    pump(() => true);
+    await pump(() => true);
 
     for (const n of nodes)
       expect(n.rejected).toContain(
@@ -223,7 +226,7 @@ describe('a byzantine ROUND-CHANGE with a prepared header over another body', ()
 });
 
 describe('a decided block the chain cannot write', () => {
-  it('does not leave the driver stuck: the engine leaves the committed state, sync moves it on', () => {
+  it('does not leave the driver stuck: the engine leaves the committed state, sync moves it on', async () => {
     let failures = 1;
     const { nodes, pump, sent } = network({
       commitBlock: (c, h) => {
@@ -231,7 +234,7 @@ describe('a decided block the chain cannot write', () => {
       },
     });
     for (const n of nodes) n.driver.start();
-    pump(() => true);
+    await pump(() => true);
     // Validators 1 and 2 committed height 1; validator 0 could not write it.
     expect(nodes.map((n) => n.chain.headNumber)).toEqual([0n, 1n, 1n]);
     expect(nodes[0]!.errors).toEqual(['disk full']);
@@ -246,7 +249,7 @@ describe('a decided block the chain cannot write', () => {
       .map((x) => decode(x.bytes));
     expect(fresh.map((m) => [m.type, m.signed.round])).toEqual([[MessageType.RoundChange, 1]]);
     // The block sync brings height 1 from a peer: consensus moves on to height 2.
-    nodes[0]!.chain.importSealed(nodes[1]!.chain.blockBytesAt(1n)!);
+    await nodes[0]!.chain.importSealed(nodes[1]!.chain.blockBytesAt(1n)!);
     nodes[0]!.driver.headChanged();
     expect(nodes[0]!.driver.height).toBe(2);
   });

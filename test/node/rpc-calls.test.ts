@@ -1,6 +1,5 @@
 /**
- * The node's JSON-RPC answers for calls that no block could execute as asked: a call without a
- * recipient is an error (not `0x`), and value sent to a system account reverts in eth_call and
+ * The node's JSON-RPC answers for calls that no block could execute as asked: value sent to a system account reverts in eth_call and
  * eth_estimateGas as it would in a block, and is refused by eth_sendRawTransaction.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,16 +43,14 @@ async function error(method: string, params: unknown[]): Promise<RpcError> {
 const user = toHex(USERS[0]!);
 
 describe('calls no block could run as asked', () => {
-  it('eth_call without "to" is an error, with or without data', async () => {
-    expect(await error('eth_call', [{}])).toMatchObject({
-      code: -32000,
-      message: 'missing "to": a call needs a recipient (contract creation is not supported)',
-    });
-    expect(await error('eth_call', [{ from: user, data: '0x6000' }])).toMatchObject({
-      code: -32000,
-      message: 'contract creation is not supported: the call has no "to"',
-    });
-    expect(await error('eth_estimateGas', [{ from: user }])).toMatchObject({ code: -32000 });
+  it('eth_call without "to" runs the data as initcode and returns what it returns', async () => {
+    expect(await handler.call('eth_call', [{}])).toBe('0x');
+    // PUSH1 0x2a PUSH1 0 MSTORE8 PUSH1 1 PUSH1 0 RETURN: returns the byte 0x2a.
+    expect(await handler.call('eth_call', [{ from: user, data: '0x602a5f5360015ff3' }])).toBe(
+      '0x2a',
+    );
+    // 21,000 + 32,000 for a creation, 2 for the initcode's word.
+    expect(await handler.call('eth_estimateGas', [{ from: user }])).toBe('0xcf08');
     // With a recipient, a call to an account without code still returns empty data.
     expect(await handler.call('eth_call', [{ to: user }])).toBe('0x');
   });

@@ -26,7 +26,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'etm-rpc-logs-'));
   const store = new ChainStore(join(dir, 'chain'));
   const chain = openChain(store);
-  for (let h = 1n; h <= HEIGHT; h++) commitNext(chain, workload(h));
+  for (let h = 1n; h <= HEIGHT; h++) await commitNext(chain, workload(h));
   await store.close();
   node = new Node({ datadir: dir, genesis: GENESIS, validatorKey: null, now: () => NOW_MS });
   handler = new RpcHandler({ backend: new NodeRpcBackend(node) });

@@ -52,18 +52,18 @@ function stakingCall(user: number, nonce: bigint, data: `0x${string}`): SignedTx
 }
 
 /** Builds the next block as its round-0 proposer and commits it with every seal. */
-function commitNext(txs: SignedTx[] = []): void {
+async function commitNext(txs: SignedTx[] = []): Promise<void> {
   const h = chain.headNumber + 1n;
   const set = chain.validatorsAt(h);
   const proposer = set[Number(h % BigInt(set.length))]!;
   const onion = onionFromKey(KEYS.find((k) => equalBytes(k.address, proposer))!.privateKey);
-  const built = chain.buildBlock(proposer, txs, (index, hashesTo) => {
+  const built = await chain.buildBlock(proposer, txs, (index, hashesTo) => {
     const r = onion.reveal(Number(index));
     return equalBytes(keccak256(r), hashesTo) ? r : null;
   });
   expect(built.skipped).toEqual([]);
   const digest = commitSealDigest(chain.chainId, blockHash(built.block), 0);
-  chain.commitDecided(
+  await chain.commitDecided(
     encodeBlock(built.block),
     0,
     KEYS.map((k) => ({ validator: k.address, signature: sign(digest, k.privateKey) })),
@@ -71,7 +71,7 @@ function commitNext(txs: SignedTx[] = []): void {
   candidatesAtHead.set(chain.headNumber, rpc.candidates(chain.headNumber));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   chain = newChain(t, genesis);
   rpc = new NodeStakingRpc(chain);
   // Holders vote for genesis candidates, with rewards compounding into their locks: node1 and
@@ -79,7 +79,7 @@ beforeAll(() => {
   const [, node1, node2, node3] = KEYS.map((k) => toHex(k.address) as `0x${string}`);
   const lock = (amount: bigint, candidate: `0x${string}`) =>
     encodeFunctionData({ abi: STAKING_ABI, functionName: 'lock', args: [amount, candidate] });
-  commitNext([
+  await commitNext([
     stakingCall(0, 0n, lock(5_000n * ETM, node1!)),
     stakingCall(1, 0n, lock(3_000n * ETM, node2!)),
     stakingCall(0, 1n, lock(200n * ETM, node3!)),
@@ -91,26 +91,26 @@ beforeAll(() => {
   ];
   const compound = (id: bigint) =>
     encodeFunctionData({ abi: STAKING_ABI, functionName: 'setAutoCompound', args: [id, true] });
-  commitNext([
+  await commitNext([
     stakingCall(0, 2n, compound(ids[0]!)),
     stakingCall(0, 3n, compound(ids[1]!)),
     stakingCall(1, 1n, compound(ids[2]!)),
   ]);
-  while (chain.headNumber < 24n) commitNext();
+  while (chain.headNumber < 24n) await commitNext();
 });
 
 afterAll(() => t.cleanup());
 
 describe('etm_getElection publishes what an audit needs', () => {
-  it('the genesis epochs were set by the genesis: no weights to recompute', () => {
-    const e = rpc.election(1n)!;
+  it('the genesis epochs were set by the genesis: no weights to recompute', async () => {
+    const e = (await rpc.election(1n))!;
     expect(e.electedAt).toBe(0n);
     expect(e.candidates).toBeNull();
   });
 
-  it('running the election again from the published weights gives the recorded result', () => {
+  it('running the election again from the published weights gives the recorded result', async () => {
     for (let epoch = 2n; epoch <= 7n; epoch++) {
-      const e = rpc.election(epoch)!;
+      const e = (await rpc.election(epoch))!;
       expect(e.electedAt).toBe((epoch - 2n) * 4n + 4n);
       // The seed is the electing block's RANDAO mix.
       expect(toHex(e.seed)).toBe(toHex(chain.blockAt(e.electedAt)!.header.mixHash));
@@ -130,12 +130,12 @@ describe('etm_getElection publishes what an audit needs', () => {
     }
   });
 
-  it('the weights are those of the moment of the election, not the end of its block', () => {
+  it('the weights are those of the moment of the election, not the end of its block', async () => {
     // Compounding at the start of the next epoch grows the voters' locks after the election
     // in the same block, so weighing the block's end state disagrees with what was used.
     let differs = 0;
     for (let epoch = 3n; epoch <= 7n; epoch++) {
-      const e = rpc.election(epoch)!;
+      const e = (await rpc.election(epoch))!;
       const store = stakingStores(chain.stateAt(e.electedAt));
       const current = store.elections.epochRecord(epochOf(e.electedAt, chain.params));
       const after = weighCandidates(store, chain.params, e.electedAt, current);

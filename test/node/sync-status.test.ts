@@ -21,7 +21,7 @@ describe('Node.syncStatus', () => {
   it('reports a sync under way, then nothing once the node has caught up', async () => {
     // A peer's chain of 6 blocks, served in batches the test releases one at a time.
     const source = newChain(t);
-    for (let i = 0; i < 6; i++) commitNext(source);
+    for (let i = 0; i < 6; i++) await commitNext(source);
     const releases: (() => void)[] = [];
     const network: NodeNetwork = {
       broadcastConsensus: () => undefined,

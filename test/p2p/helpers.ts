@@ -91,7 +91,7 @@ export async function preProduce(
         txs.push(decoder.decode(raw));
       }
       const onion = onionFromKey(key);
-      const built = chain.buildBlock(proposer, txs, (index, hashesTo) => {
+      const built = await chain.buildBlock(proposer, txs, (index, hashesTo) => {
         const r = onion.reveal(Number(index));
         return equalBytes(keccak256(r), hashesTo) ? r : null;
       });
@@ -101,7 +101,7 @@ export async function preProduce(
         validator: v,
         signature: sign(digest, keyOf.get(toHex(v))!),
       }));
-      const block = chain.commitDecided(built.bytes, 0, seals);
+      const block = await chain.commitDecided(built.bytes, 0, seals);
       hashes.push(toHex(blockHash(block)));
       stateRoots.push(toHex(block.header.stateRoot));
     }

@@ -19,8 +19,10 @@ import {
   type SyncStatus,
   type StakingRpcBackend,
   type ValidatorSetView,
+  type AccountProof,
+  type TxPoolView,
 } from '../../src/rpc/backend.js';
-import { equalBytes, fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';
+import { bytesToBigint, equalBytes, fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import type { LogMatcher } from '../../src/rpc/log-filter.js';
 import { addToBloom } from '../../src/crypto/bloom.js';
@@ -146,6 +148,9 @@ export class FakeBackend implements RpcBackend {
   readonly storage = new Map<string, Uint8Array>();
   readonly calls: RecordedCall[] = [];
   readonly listeners = new Set<(event: NewHeadEvent) => void>();
+  readonly pendingListeners = new Set<(hash: Uint8Array) => void>();
+  /** The logs of blocks added by emitHead, by block number (eth_getLogs reads them too). */
+  readonly emittedLogs = new Map<bigint, RpcLog[]>();
   syncState: SyncStatus | false = false;
   peers: number | undefined = 3;
   /** When set, the next sendRawTransaction throws it (then it is cleared). */
@@ -256,6 +261,7 @@ export class FakeBackend implements RpcBackend {
       addToBloom(block.logsBloom, log.address);
       for (const t of log.topics) addToBloom(block.logsBloom, t);
     }
+    this.emittedLogs.set(block.number, event.logs);
     for (const listener of [...this.listeners]) listener(event);
     return event;
   }
@@ -350,6 +356,7 @@ export class FakeBackend implements RpcBackend {
       refuse('nonce-too-high', `nonce too high: next nonce ${next}, tx nonce ${tx.nonce}`);
     }
     this.pending.set(key(tx.hash), tx);
+    for (const l of [...this.pendingListeners]) l(tx.hash);
     return tx.hash;
   }
 
@@ -380,6 +387,7 @@ export class FakeBackend implements RpcBackend {
       if (receipt.blockNumber !== number) continue;
       for (const log of receipt.logs) if (filter.matches(log)) out.push(log);
     }
+    for (const log of this.emittedLogs.get(number) ?? []) if (filter.matches(log)) out.push(log);
     return out;
   }
 
@@ -537,5 +545,39 @@ export class FakeBackend implements RpcBackend {
   onNewHead(listener: (event: NewHeadEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onPendingTransaction(listener: (hash: Uint8Array) => void): () => void {
+    this.pendingListeners.add(listener);
+    return () => this.pendingListeners.delete(listener);
+  }
+
+  /** Pending: the transactions sent; queued: those whose nonce is past the next one. */
+  txpool(): TxPoolView {
+    const all = [...this.pending.values()];
+    const next = (tx: RpcTransaction) => this.nonces.get(toHex(tx.from)) ?? 0n;
+    return {
+      pending: all.filter((tx) => tx.nonce <= next(tx) + BigInt(all.length)),
+      queued: [],
+    };
+  }
+
+  /** A canned proof: one node per slot, the account's fields from the fake state. */
+  proof(address: Uint8Array, slots: Uint8Array[], block: bigint): AccountProof {
+    this.record('proof', toHex(address), slots.map(toHex), block);
+    return {
+      address,
+      accountProof: [fromHex('0xc0')],
+      balance: this.balance(address, block),
+      codeHash: keccak256(this.code(address, block)),
+      nonce: this.nonce(address, block),
+      storageHash: h32('storage'),
+      storageProof: slots.map((k) => ({
+        key: k,
+        value: bytesToBigint(this.storageAt(address, k, block)),
+        proof: [fromHex('0xc1c0')],
+      })),
+      locked: 0n,
+    };
   }
 }

@@ -214,11 +214,12 @@ describe('JSON-RPC 2.0 envelope', () => {
   it('unknown methods are -32601, including ones geth has and this node does not', async () => {
     for (const method of [
       'eth_fillTransaction',
+      // The signing methods exist on the devnet only (a backend with dev accounts).
       'eth_sendTransaction',
       'eth_sign',
       'personal_sign',
+      'evm_mine',
       'debug_traceTransaction',
-      'eth_newFilter',
       'nope',
     ]) {
       expect((await post(url, req(9, method, [{}]))).body).toEqual({
@@ -386,37 +387,38 @@ describe('batches', () => {
     expect([res.status, res.text]).toEqual([204, '']);
   });
 
-  it('allows 100 requests by default; 101 is one -32005 error', async () => {
-    expect(DEFAULT_MAX_BATCH_SIZE).toBe(100);
+  it("allows 1,000 requests by default (viem's batch); 1,001 is geth's one-element error", async () => {
+    expect(DEFAULT_MAX_BATCH_SIZE).toBe(1000);
     const full = await post(
       url,
-      Array.from({ length: 100 }, (_, i) => req(i)),
+      Array.from({ length: 1000 }, (_, i) => req(i)),
     );
     expect(full.body).toEqual(
-      Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: i, result: CHAIN })),
+      Array.from({ length: 1000 }, (_, i) => ({ jsonrpc: '2.0', id: i, result: CHAIN })),
     );
-    expect(
-      (
-        await post(
-          url,
-          Array.from({ length: 101 }, (_, i) => req(i)),
-        )
-      ).body,
-    ).toEqual({
-      jsonrpc: '2.0',
-      id: null,
-      error: { code: -32005, message: 'batch too large: 101 requests, limit 100' },
-    });
+    // As geth: nothing runs; one error, -32600 'batch too large', under the first call's id.
+    const before = s.backend.calls.length;
+    const over = Array.from({ length: 1001 }, (_, i) =>
+      req(i + 7, 'eth_sendRawTransaction', ['0x01']),
+    );
+    expect((await post(url, over)).body).toEqual([
+      { jsonrpc: '2.0', id: 7, error: { code: -32600, message: 'batch too large' } },
+    ]);
+    expect(s.backend.calls.length).toBe(before);
+    // Notifications first: the id is the first request's that has one.
+    const mixed = [{ jsonrpc: '2.0', method: 'eth_chainId' }, ...over];
+    expect((await post(url, mixed)).body).toEqual([
+      { jsonrpc: '2.0', id: 7, error: { code: -32600, message: 'batch too large' } },
+    ]);
   });
 
   it('maxBatchSize sets the limit', async () => {
     const t = await startServer({ maxBatchSize: 2 });
     try {
       expect((await post(t.httpUrl, [req(1), req(2)])).body).toHaveLength(2);
-      expect((await post(t.httpUrl, [req(1), req(2), req(3)])).body).toMatchObject({
-        id: null,
-        error: { code: -32005, message: 'batch too large: 3 requests, limit 2' },
-      });
+      expect((await post(t.httpUrl, [req(1), req(2), req(3)])).body).toEqual([
+        { jsonrpc: '2.0', id: 1, error: { code: -32600, message: 'batch too large' } },
+      ]);
     } finally {
       await t.close();
     }

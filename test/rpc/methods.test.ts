@@ -48,7 +48,10 @@ const SERVED = [
   'eth_getBlockTransactionCountByHash',
   'eth_getBlockTransactionCountByNumber',
   'eth_getCode',
+  'eth_getFilterChanges',
+  'eth_getFilterLogs',
   'eth_getLogs',
+  'eth_getProof',
   'eth_getStorageAt',
   'eth_getTransactionByBlockHashAndIndex',
   'eth_getTransactionByBlockNumberAndIndex',
@@ -60,9 +63,13 @@ const SERVED = [
   'eth_hashrate',
   'eth_maxPriorityFeePerGas',
   'eth_mining',
+  'eth_newBlockFilter',
+  'eth_newFilter',
+  'eth_newPendingTransactionFilter',
   'eth_sendRawTransaction',
   'eth_subscribe',
   'eth_syncing',
+  'eth_uninstallFilter',
   'eth_unsubscribe',
   'etm_getCandidates',
   'etm_getEconomics',
@@ -73,6 +80,9 @@ const SERVED = [
   'net_listening',
   'net_peerCount',
   'net_version',
+  'txpool_content',
+  'txpool_contentFrom',
+  'txpool_status',
   'web3_clientVersion',
   'web3_sha3',
 ];
@@ -906,19 +916,31 @@ describe('transactions and logs', () => {
     expect(await logs({ ...all, topics: [null, null, null, null] })).toEqual([transfer, other]);
   });
 
-  it('eth_getLogs block bounds', async () => {
-    expect(await ok('eth_getLogs', [{ fromBlock: '0x5', toBlock: '0x9' }])).toEqual([]);
-    // From a block still to come up to latest: nothing yet (what a log poller asks).
-    expect(await ok('eth_getLogs', [{ fromBlock: '0x3' }])).toEqual([]);
-    expect(await ok('eth_getLogs', [{ fromBlock: '0x3', toBlock: 'latest' }])).toEqual([]);
-    expect(await rpcError(url, 'eth_getLogs', [{ fromBlock: '0x2', toBlock: '0x1' }])).toEqual({
-      code: -32602,
-      message: 'invalid argument 0 (filter): fromBlock 2 is after toBlock 1',
-    });
-    expect(await rpcError(url, 'eth_getLogs', [{ fromBlock: 'latest', toBlock: '0x1' }])).toEqual({
-      code: -32602,
-      message: 'invalid argument 0 (filter): fromBlock 2 is after toBlock 1',
-    });
+  it('eth_getLogs block bounds, as geth', async () => {
+    // A range that ends past the head (block 2) is refused, not cut: a poller asks again later.
+    for (const range of [
+      { fromBlock: '0x5', toBlock: '0x9' },
+      { fromBlock: '0x1', toBlock: '0x3' },
+      { toBlock: '0x3' },
+    ]) {
+      expect(await rpcError(url, 'eth_getLogs', [range])).toEqual({
+        code: -32602,
+        message: 'block range extends beyond current head block',
+      });
+    }
+    // Backwards, tags resolved at the head: a start after the head up to latest is one.
+    for (const range of [
+      { fromBlock: '0x3' },
+      { fromBlock: '0x3', toBlock: 'latest' },
+      { fromBlock: '0x2', toBlock: '0x1' },
+      { fromBlock: 'latest', toBlock: '0x1' },
+    ]) {
+      expect(await rpcError(url, 'eth_getLogs', [range])).toEqual({
+        code: -32602,
+        message: 'invalid block range params',
+      });
+    }
+    expect(await ok('eth_getLogs', [{ fromBlock: '0x2', toBlock: 'latest' }])).toEqual([]);
     expect(await rpcError(url, 'eth_getLogs', [{ blockHash: '0x' + '55'.repeat(32) }])).toEqual({
       code: -32001,
       message: 'unknown block',
@@ -951,10 +973,10 @@ describe('transactions and logs', () => {
       expect(
         await result(narrow.httpUrl, 'eth_getLogs', [{ fromBlock: '0x1', toBlock: '0x2' }]),
       ).toHaveLength(2);
-      // The span counts only blocks that exist: a range reaching past the head is cut there.
+      // Past the head is refused before the span is measured.
       expect(
-        await result(narrow.httpUrl, 'eth_getLogs', [{ fromBlock: '0x1', toBlock: '0xffff' }]),
-      ).toHaveLength(2);
+        await rpcError(narrow.httpUrl, 'eth_getLogs', [{ fromBlock: '0x1', toBlock: '0xffff' }]),
+      ).toEqual({ code: -32602, message: 'block range extends beyond current head block' });
     } finally {
       await narrow.close();
     }
@@ -1097,6 +1119,127 @@ describe('eth_sendRawTransaction', () => {
     expect(reply.error).toEqual({ code: -32603, message: 'internal error' });
     expect(JSON.stringify(reply)).not.toContain('disk failure');
     expect(s.internalErrors.map((e) => e.method)).toEqual(['eth_getBalance']);
+  });
+});
+
+describe('filters, the pool and proofs', () => {
+  const stranger = Wallet.createRandom();
+  const sendFrom = async (nonce: number): Promise<string> =>
+    ok<string>('eth_sendRawTransaction', [
+      await stranger.signTransaction({
+        type: 2,
+        chainId: CHAIN_ID,
+        nonce,
+        maxFeePerGas: 20n * GWEI,
+        maxPriorityFeePerGas: GWEI,
+        gasLimit: 21_000n,
+        to: RECIPIENT,
+        value: 1n,
+      }),
+    ]);
+
+  it('block filters report each new block once, oldest first', async () => {
+    const id = await ok<string>('eth_newBlockFilter');
+    expect(id).toMatch(dataOf(16));
+    expect(await ok('eth_getFilterChanges', [id])).toEqual([]);
+    const a = be.emitHead().block;
+    const b = be.emitHead().block;
+    expect(await ok('eth_getFilterChanges', [id])).toEqual([toHex(a.hash), toHex(b.hash)]);
+    expect(await ok('eth_getFilterChanges', [id])).toEqual([]);
+    // Not a log filter: eth_getFilterLogs does not know it (as geth).
+    expect(await rpcError(url, 'eth_getFilterLogs', [id])).toEqual({
+      code: -32000,
+      message: 'filter not found',
+    });
+    expect(await ok('eth_uninstallFilter', [id])).toBe(true);
+    expect(await ok('eth_uninstallFilter', [id])).toBe(false);
+    expect(await rpcError(url, 'eth_getFilterChanges', [id])).toEqual({
+      code: -32000,
+      message: 'filter not found',
+    });
+  });
+
+  it('log filters: new matching logs on each poll; eth_getFilterLogs runs the whole query', async () => {
+    const id = await ok<string>('eth_newFilter', [
+      { fromBlock: 'earliest', address: TOKEN, topics: [TRANSFER_TOPIC] },
+    ]);
+    const other = await ok<string>('eth_newFilter', [{ address: RECIPIENT }]);
+    expect(await ok('eth_getFilterChanges', [id])).toEqual([]);
+    const tx = be.blocks[1]!.transactions[2]!;
+    const event = be.emitHead((block) => [
+      be.makeLog(block, tx, 0n, TOKEN, [TRANSFER_TOPIC, DEV_ADDRESS, RECIPIENT]),
+      be.makeLog(block, tx, 1n, TOKEN, [OTHER_TOPIC]),
+    ]);
+    const changes = await ok<{ blockNumber: string; logIndex: string }[]>('eth_getFilterChanges', [
+      id,
+    ]);
+    expect(changes.map((l) => [l.blockNumber, l.logIndex])).toEqual([
+      [`0x${event.block.number.toString(16)}`, '0x0'],
+    ]);
+    expect(await ok('eth_getFilterChanges', [id])).toEqual([]);
+    expect(await ok('eth_getFilterChanges', [other])).toEqual([]);
+    // From earliest: block 1's transfer and the new one.
+    const all = await ok<{ blockNumber: string }[]>('eth_getFilterLogs', [id]);
+    expect(all.map((l) => l.blockNumber)).toEqual(['0x1', `0x${event.block.number.toString(16)}`]);
+    expect(await rpcError(url, 'eth_newFilter', [{ blockHash: blockHashOf(1) }])).toEqual({
+      code: -32602,
+      message: 'invalid argument 0 (filter): blockHash cannot be used in a filter, use eth_getLogs',
+    });
+    await ok('eth_uninstallFilter', [id]);
+    await ok('eth_uninstallFilter', [other]);
+  });
+
+  it('pending transaction filters: the hashes the pool admitted since the last poll', async () => {
+    const id = await ok<string>('eth_newPendingTransactionFilter');
+    expect(await ok('eth_getFilterChanges', [id])).toEqual([]);
+    const h0 = await sendFrom(0);
+    const h1 = await sendFrom(1);
+    expect(await ok('eth_getFilterChanges', [id])).toEqual([h0, h1]);
+    expect(await ok('eth_getFilterChanges', [id])).toEqual([]);
+    expect(await ok('eth_uninstallFilter', [id])).toBe(true);
+  });
+
+  it("txpool_status, txpool_content and txpool_contentFrom in geth's shapes", async () => {
+    const status = await ok<{ pending: string; queued: string }>('txpool_status');
+    expect(status).toEqual({ pending: expect.stringMatching(QUANTITY), queued: '0x0' });
+    const content = await ok<{ pending: Record<string, Record<string, { hash: string }>> }>(
+      'txpool_content',
+    );
+    const mine = content.pending[stranger.address]!; // EIP-55 keys, as geth
+    expect(Object.keys(mine)).toEqual(['0', '1']);
+    expect(mine['0']!.hash).toMatch(dataOf(32));
+    expect(Object.values(content.pending).flatMap((byNonce) => Object.keys(byNonce)).length).toBe(
+      Number(status.pending),
+    );
+    expect(await ok('txpool_contentFrom', [stranger.address.toLowerCase()])).toEqual({
+      pending: mine,
+      queued: {},
+    });
+  });
+
+  it("eth_getProof: the backend's proof in EIP-1186 form, keys checked and bounded", async () => {
+    const proof = await ok<Record<string, unknown>>('eth_getProof', [TOKEN, ['0x0'], 'latest']);
+    expect(proof).toEqual({
+      address: TOKEN,
+      accountProof: ['0xc0'],
+      balance: '0x0',
+      codeHash: toHex(keccak256(be.codes.get(TOKEN)!)),
+      nonce: '0x0',
+      storageHash: expect.stringMatching(dataOf(32)),
+      storageProof: [{ key: '0x' + '00'.repeat(32), value: '0x2a', proof: ['0xc1c0'] }],
+      locked: '0x0',
+    });
+    expect(await rpcError(url, 'eth_getProof', [TOKEN, []])).toMatchObject({ code: -32602 });
+    expect(await rpcError(url, 'eth_getProof', [TOKEN, Array(1025).fill('0x1'), 'latest'])).toEqual(
+      {
+        code: -32602,
+        message: 'invalid argument 1 (storage keys): too many storage keys (1025), at most 1024',
+      },
+    );
+    expect(await rpcError(url, 'eth_getProof', [TOKEN, [], '0xffff'])).toEqual({
+      code: -32001,
+      message: 'header not found',
+    });
   });
 });
 

@@ -312,8 +312,8 @@ describe('logs', () => {
       [['logs', 'x'], 'invalid argument 1 (filter): expected an object, got string "x"'],
       [['newHeads', {}], 'too many arguments, want at most 1, got 2'],
       [
-        ['newPendingTransactions'],
-        'invalid argument 0 (subscription type): unsupported subscription type "newPendingTransactions"',
+        ['newPendingTransactions', true],
+        'invalid argument 1 (full transactions): only transaction hashes are sent',
       ],
       [
         ['syncing'],

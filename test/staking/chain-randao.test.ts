@@ -46,82 +46,84 @@ function chain(): Chain {
 }
 
 /** Builds the next block as its round-0 proposer would. */
-function build(c: Chain): Block {
+async function build(c: Chain): Promise<Block> {
   const h = c.headNumber + 1n;
   const set = c.validatorsAt(h);
   const proposer = set[Number(h % BigInt(set.length))]!;
   const key = KEYS.find((k) => equalBytes(k.address, proposer))!;
   const onion = onionFromKey(key.privateKey);
-  return c.buildBlock(proposer, [], (index, hashesTo) => {
-    const r = onion.reveal(Number(index));
-    return equalBytes(keccak256(r), hashesTo) ? r : null;
-  }).block;
+  return (
+    await c.buildBlock(proposer, [], (index, hashesTo) => {
+      const r = onion.reveal(Number(index));
+      return equalBytes(keccak256(r), hashesTo) ? r : null;
+    })
+  ).block;
 }
 
 /** Commits a block with seals from every validator, as consensus would. */
-function commit(c: Chain, b: Block): void {
+async function commit(c: Chain, b: Block): Promise<void> {
   const hash = blockHash(b);
   const seals = KEYS.map((k) => ({
     validator: k.address,
     signature: sign(commitSealDigest(c.chainId, hash, 0), k.privateKey),
   }));
-  c.commitDecided(encodeBlock(b), 0, seals);
+  await c.commitDecided(encodeBlock(b), 0, seals);
 }
 
 const reencode = (b: Block, edit: (b: Block) => Block) => encodeBlock(edit(structuredClone(b)));
 
 describe('headers carry the staking rules', () => {
-  it('accepts built blocks through an epoch change, with the set announced at its end', () => {
+  it('accepts built blocks through an epoch change, with the set announced at its end', async () => {
     const c = chain();
     for (let i = 1; i <= 5; i++) {
-      const b = build(c);
-      commit(c, b);
+      const b = await build(c);
+      await commit(c, b);
       const announces = b.header.extra.nextValidators.length > 0;
       expect(announces).toBe(b.header.number === 4n);
     }
     expect(c.headNumber).toBe(5n);
   });
 
-  it('rejects a wrong reveal, a wrong mix, and a stray nextValidators', () => {
+  it('rejects a wrong reveal, a wrong mix, and a stray nextValidators', async () => {
     const c = chain();
-    const b = build(c);
-    expect(() => c.validateBlock(encodeBlock(b), false)).not.toThrow();
+    const b = await build(c);
+    await expect(c.validateBlock(encodeBlock(b), false)).resolves.toBeDefined();
     const other = onionFromKey(KEYS[0]!.privateKey).reveal(5);
     const wrongReveal = reencode(b, (x) => {
       x.header.extra.randaoReveal = other;
       x.header.mixHash = mixReveal(genesisMixOf(c), other);
       return x;
     });
-    expect(() => c.validateBlock(wrongReveal, false)).toThrow(ImportError);
-    expect(() => c.validateBlock(wrongReveal, false)).toThrow(/randao reveal/);
+    await expect(c.validateBlock(wrongReveal, false)).rejects.toThrow(ImportError);
+    await expect(c.validateBlock(wrongReveal, false)).rejects.toThrow(/randao reveal/);
     const noReveal = reencode(b, (x) => {
       x.header.extra.randaoReveal = new Uint8Array(0);
       x.header.mixHash = genesisMixOf(c);
       return x;
     });
-    expect(() => c.validateBlock(noReveal, false)).toThrow(/randao reveal missing/);
+    await expect(c.validateBlock(noReveal, false)).rejects.toThrow(/randao reveal missing/);
     const wrongMix = reencode(b, (x) => {
       x.header.mixHash = new Uint8Array(32).fill(1);
       return x;
     });
-    expect(() => c.validateBlock(wrongMix, false)).toThrow(/mixHash/);
+    await expect(c.validateBlock(wrongMix, false)).rejects.toThrow(/mixHash/);
     const stray = reencode(b, (x) => {
       x.header.extra.nextValidators = [KEYS[0]!.address];
       return x;
     });
-    expect(() => c.validateBlock(stray, false)).toThrow(/nextValidators must be empty/);
+    await expect(c.validateBlock(stray, false)).rejects.toThrow(/nextValidators must be empty/);
   });
 
-  it('rejects an epoch-end block that announces another set', () => {
+  it('rejects an epoch-end block that announces another set', async () => {
     const c = chain();
-    for (let i = 1; i <= 3; i++) commit(c, build(c));
-    const end = build(c);
+    for (let i = 1; i <= 3; i++) await commit(c, await build(c));
+    const end = await build(c);
     expect(end.header.extra.nextValidators.length).toBe(4);
     const forged = reencode(end, (x) => {
       x.header.extra.nextValidators = [...x.header.extra.nextValidators].reverse();
       return x;
     });
-    expect(() => c.validateBlock(forged, false)).toThrow(/differ from the election result/);
+    await expect(c.validateBlock(forged, false)).rejects.toThrow(/differ from the election result/);
     expect(decodeBlock(encodeBlock(end)).header.extra.nextValidators).toHaveLength(4);
   });
 });

@@ -1,4 +1,4 @@
-import { createMPT } from '@ethereumjs/mpt';
+import { createMPT, verifyMerkleProof } from '@ethereumjs/mpt';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rlpEncode } from '../../src/codec/rlp.js';
@@ -10,6 +10,7 @@ import {
   MemoryNodeStore,
   MissingNodeError,
   orderedTrieRoot,
+  proveKey,
   Trie,
   type TrieNodeStore,
 } from '../../src/state/trie.js';
@@ -511,6 +512,41 @@ describe('orderedTrieRoot', () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+});
+
+describe('Trie: proofs (EIP-1186), checked by @ethereumjs/mpt', () => {
+  it('proves every key present and absent, embedded nodes included', async () => {
+    await fc.assert(
+      fc.asyncProperty(fixedWritesArb, fixedKeyArb, async (writes, other) => {
+        const store = new MemoryNodeStore();
+        const root = rootOf(writes, store);
+        const trie = new Trie(root, store);
+        for (const key of [...finalChanges(writes).map(([k]) => k), other]) {
+          const { proof, value } = proveKey(store, root, key);
+          expect(value).toEqual(trie.get(key));
+          if (equalBytes(root, EMPTY_TRIE_ROOT)) {
+            expect(proof).toEqual([]);
+            continue;
+          }
+          expect(keccak256(proof[0]!)).toEqual(root);
+          const verified = await verifyMerkleProof(key, proof, { root });
+          expect(verified ?? undefined).toEqual(value);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('names the missing node when the store lacks one on the path', () => {
+    const store = new MemoryNodeStore();
+    const root = rootOf(
+      Array.from({ length: 64 }, (_, i) => [keccak256(utf8(`k${i}`)), utf8(`v${i}`.repeat(9))]),
+      store,
+    );
+    expect(() => proveKey(new MemoryNodeStore(), root, keccak256(utf8('k1')))).toThrow(
+      MissingNodeError,
     );
   });
 });

@@ -1,0 +1,202 @@
+/**
+ * The devnet's accounts and controls behind the development RPC methods (src/rpc/dev-methods.ts):
+ * signing with the dev accounts (viem's accounts do the signing), waiting for a block, and
+ * setting balances. The chain has no state override: every change here is an ordinary signed
+ * transaction that goes through the pool and consensus like any other, so the validators agree
+ * on it and the devnet stays a real chain. Never wired on a configured node.
+ */
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import type { TypedDataDefinition } from 'viem';
+import { equalBytes, fromHex, toHex } from '../crypto/bytes.js';
+import type { DerivedAccount } from '../crypto/mnemonic.js';
+import { TX_GAS } from '../execution/tx.js';
+import {
+  RpcError,
+  RpcErrorCode,
+  type DevRpcBackend,
+  type DevTransactionRequest,
+  type RpcBackend,
+} from '../rpc/backend.js';
+import type { Node } from './node.js';
+
+export interface DevRpcOptions {
+  /** Longest a call waits for a block (evm_mine, the transfer of a balance setting). */
+  blockWaitMs: number;
+}
+
+export class DevRpc implements DevRpcBackend {
+  private readonly signers: { address: Uint8Array; account: PrivateKeyAccount }[];
+  /** Balance settings run one after the other: each reads the balance the previous one left. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly node: Node,
+    keys: DerivedAccount[],
+    /** The node's RPC backend: fees, gas estimates and submission as a client sees them. */
+    private readonly backend: Pick<
+      RpcBackend,
+      'estimateGas' | 'maxPriorityFeePerGas' | 'sendRawTransaction' | 'chainId'
+    >,
+    private readonly options: DevRpcOptions,
+  ) {
+    this.signers = keys.map((k) => ({
+      address: k.address,
+      account: privateKeyToAccount(toHex(k.privateKey)),
+    }));
+  }
+
+  accounts(): Uint8Array[] {
+    return this.signers.map((s) => s.address);
+  }
+
+  private signer(address: Uint8Array): PrivateKeyAccount {
+    const s = this.signers.find((x) => equalBytes(x.address, address));
+    if (!s) throw new RpcError(RpcErrorCode.InvalidInput, 'unknown account');
+    return s.account;
+  }
+
+  async sendTransaction(r: DevTransactionRequest): Promise<Uint8Array> {
+    const signer = this.signer(r.from);
+    const chain = this.node.chain;
+    const nonce = r.nonce ?? this.node.mempool.pendingNonce(r.from, this.node.accountView());
+    const gas = r.gas ?? (await this.backend.estimateGas({ ...r, gas: null }, chain.headNumber));
+    const common = {
+      chainId: Number(this.backend.chainId),
+      nonce: Number(nonce),
+      gas,
+      to: r.to === null ? null : toHex(r.to),
+      value: r.value ?? 0n,
+      data: toHex(r.data ?? new Uint8Array(0)),
+    };
+    let serialized: `0x${string}`;
+    if (r.gasPrice !== null) {
+      serialized = await signer.signTransaction({
+        ...common,
+        type: 'legacy',
+        gasPrice: r.gasPrice,
+      });
+    } else {
+      // As wallets do: the suggested tip, and room for the base fee to double.
+      let tip = r.maxPriorityFeePerGas ?? this.backend.maxPriorityFeePerGas();
+      const maxFee = r.maxFeePerGas ?? 2n * chain.nextBaseFee() + tip;
+      if (tip > maxFee) tip = maxFee;
+      serialized = await signer.signTransaction({
+        ...common,
+        type: 'eip1559',
+        maxFeePerGas: maxFee,
+        maxPriorityFeePerGas: tip,
+      });
+    }
+    return this.backend.sendRawTransaction(fromHex(serialized));
+  }
+
+  async signMessage(address: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+    return fromHex(await this.signer(address).signMessage({ message: { raw: message } }));
+  }
+
+  async signTypedData(address: Uint8Array, typedData: unknown): Promise<Uint8Array> {
+    const signer = this.signer(address);
+    try {
+      return fromHex(await signer.signTypedData(typedData as TypedDataDefinition));
+    } catch (e) {
+      throw new RpcError(
+        RpcErrorCode.InvalidParams,
+        `invalid argument 1 (typed data): ${(e as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
+
+  async mine(): Promise<bigint> {
+    return (await this.nextBlock(() => true)).number;
+  }
+
+  /**
+   * Makes the spendable balance of `address` exactly `balance` with one transfer: from the dev
+   * account with the most funds to it when it must grow, from it (a dev account) to the first
+   * other dev account when it must shrink, the fee included in the amount. The transfer is a
+   * legacy transaction, so its fee is exactly 21,000 × its gas price. Resolves once the
+   * transfer's block is committed; exact unless other transactions of the account commit at
+   * the same time.
+   */
+  setBalance(address: Uint8Array, balance: bigint): Promise<void> {
+    const run = this.queue.then(() => this.transferTo(address, balance));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async transferTo(address: Uint8Array, target: bigint): Promise<void> {
+    const view = this.node.accountView();
+    const current = view.spendable(address);
+    if (current === target) return;
+    const gasPrice = 2n * this.node.chain.nextBaseFee() + this.backend.maxPriorityFeePerGas();
+    const fee = TX_GAS * gasPrice;
+    let from: Uint8Array;
+    let to: Uint8Array;
+    let value: bigint;
+    if (target > current) {
+      value = target - current;
+      const funders = this.signers
+        .filter((s) => !equalBytes(s.address, address))
+        .map((s) => ({ address: s.address, funds: view.spendable(s.address) }))
+        .sort((a, b) => (a.funds > b.funds ? -1 : a.funds < b.funds ? 1 : 0));
+      const funder = funders[0];
+      if (!funder || funder.funds < value + fee)
+        throw new RpcError(
+          RpcErrorCode.InvalidInput,
+          `cannot set the balance: no dev account holds ${value + fee} (the difference plus the fee)`,
+        );
+      from = funder.address;
+      to = address;
+    } else {
+      if (!this.signers.some((s) => equalBytes(s.address, address)))
+        throw new RpcError(
+          RpcErrorCode.InvalidInput,
+          'cannot lower the balance of an account the devnet holds no key for',
+        );
+      value = current - target - fee;
+      if (value < 0n)
+        throw new RpcError(
+          RpcErrorCode.InvalidInput,
+          `cannot lower the balance by less than the fee of one transfer (${fee})`,
+        );
+      from = address;
+      to = this.signers.find((s) => !equalBytes(s.address, address))!.address;
+    }
+    const hash = await this.sendTransaction({
+      from,
+      to,
+      value,
+      gas: TX_GAS,
+      gasPrice,
+      maxFeePerGas: null,
+      maxPriorityFeePerGas: null,
+      data: null,
+      nonce: null,
+    });
+    const hex = toHex(hash);
+    await this.nextBlock((e) => e.transactions.some((tx) => toHex(tx.hash) === hex));
+  }
+
+  /** The next committed block that `accept`s, or -32002 after blockWaitMs. */
+  private nextBlock(
+    accept: (e: { transactions: { hash: Uint8Array }[] }) => boolean,
+  ): Promise<{ number: bigint }> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(
+          new RpcError(
+            RpcErrorCode.ResourceUnavailable,
+            `no block committed within ${this.options.blockWaitMs} ms`,
+          ),
+        );
+      }, this.options.blockWaitMs);
+      const stop = this.node.onCommitted((e) => {
+        if (!accept(e)) return;
+        clearTimeout(timer);
+        stop();
+        resolve({ number: e.block.header.number });
+      });
+    });
+  }
+}
