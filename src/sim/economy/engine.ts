@@ -63,6 +63,10 @@ export interface BlockSource {
   mix(h: bigint): Uint8Array;
   /** Base fees (base fee × gas used) and priority fees of block `h`. */
   fees(h: bigint): { baseFees: bigint; tips: bigint };
+  /** Rounds come from the proposers' uptime only: all up means round 0 (no draw needed). */
+  readonly roundsFromUptime?: boolean;
+  /** No block has fees. */
+  readonly feeFree?: boolean;
 }
 
 export interface Account {
@@ -119,6 +123,8 @@ export interface SimCandidate {
   pending: bigint;
   /** Commission and whole shares paid to the operator, since genesis. */
   commissionPaid: bigint;
+  /** The last Σx weighed and its X (concaveOn = candidate). */
+  weighed?: { votes: bigint; X: bigint };
 }
 
 export interface EpochRecordSim {
@@ -280,7 +286,12 @@ export class EconomySim {
     }
   }
 
-  /** Blocks h0 … h1 of one epoch and one inflation year, without transactions. */
+  /**
+   * Blocks h0 … h1 of one epoch and one inflation year, without transactions. Per block: the
+   * round, the mint (floor(B·i_n + carry), the carry kept: mintBlock), the proposer's part δ
+   * (splitMint) and its commission (splitProposerIncome), each rounded per block as the chain
+   * does; what goes to the same total weight is summed and shared at the span's end.
+   */
   private span(h0: bigint, h1: bigint, epoch: bigint): void {
     const p = this.params;
     const rec = this.epochs.get(epoch)!;
@@ -295,60 +306,49 @@ export class EconomySim {
     }
     const tm = this.turnsM;
     const tn = this.turnsN;
+    // Per position: the proposers' income, and the commission when its candidate has voters.
+    const income = new Array<bigint>(K).fill(0n);
+    const commission = new Array<bigint>(K).fill(0n);
+    const bps = cands.map((c) => (c && c.totalWeight > 0n ? c.commissionBps : -1n));
+    const allUp =
+      this.source.roundsFromUptime === true && cands.every((c) => !c || c.uptimePpm >= 1_000_000);
+    const withFees = this.source.feeFree !== true;
     let base = Number(h0 % BigInt(K));
     // Uptime of the proposer of round r of the current block.
     const uptime = (r: number) => cands[(base + r) % K]?.uptimePpm ?? 1_000_000;
     let supply = this.supply;
     let carry = this.mintCarry;
-    let minted = 0n;
-    let toProposers = 0n;
     let burnedSum = 0n;
     let treasuryFees = 0n;
-    let lastProposer = -1;
-    const stakersOnly = this.totalLocked > 0n;
+    let proposerFeesSum = 0n;
+    let pos = base;
     for (let h = h0; h <= h1; h++) {
-      const round = this.source.round(h, K, uptime);
-      const pos = (base + round) % K;
+      const round = allUp ? 0 : this.source.round(h, K, uptime);
+      pos = round === 0 ? base : (base + round) % K;
       for (let r = 0; r < round; r++) tn[(base + r) % K]!++;
       tm[pos]!++;
       tn[pos]!++;
-      base = base + 1 === K ? 0 : base + 1;
-      const fees = this.source.fees(h);
-      let proposerFees = 0n;
       let burned = 0n;
-      if (fees.baseFees !== 0n || fees.tips !== 0n) {
-        const s = splitBaseFee(fees.baseFees, p);
-        proposerFees = s.proposer + fees.tips;
-        burned = s.burned;
-        treasuryFees += s.treasury;
+      let proposerFees = 0n;
+      if (withFees) {
+        const fees = this.source.fees(h);
+        if (fees.baseFees !== 0n || fees.tips !== 0n) {
+          const f = splitBaseFee(fees.baseFees, p);
+          proposerFees = f.proposer + fees.tips;
+          burned = f.burned;
+          treasuryFees += f.treasury;
+          burnedSum += burned;
+          proposerFeesSum += proposerFees;
+        }
       }
       const mint = mintBlock(supply, rate, carry);
       carry = mint.carry;
-      supply += mint.minted - burned;
-      burnedSum += burned;
-      minted += mint.minted;
-      const split = splitMint(mint.minted, delta);
-      toProposers += split.proposer;
-      const c = cands[pos];
-      const total = split.proposer + proposerFees;
-      this.epochFlows.proposerFees += proposerFees;
-      if (!c) {
-        this.epochFlows.commission += total;
-      } else if (c.totalWeight === 0n) {
-        c.commissionPaid += total;
-        this.accounts[c.account]!.balance += total;
-        this.epochFlows.commission += total;
-      } else {
-        const s = splitProposerIncome(total, c.commissionBps);
-        c.commissionPaid += s.commission;
-        this.accounts[c.account]!.balance += s.commission;
-        this.epochFlows.commission += s.commission;
-        this.epochFlows.toVoters += s.voters;
-        this.rewardPool += s.voters;
-        c.pending += s.voters;
-        this.dirty.add(c);
-      }
-      if (c) this.produced.add(c);
+      supply += burned === 0n ? mint.minted : mint.minted - burned;
+      const proposer = splitMint(mint.minted, delta).proposer;
+      const total = proposerFees === 0n ? proposer : proposer + proposerFees;
+      income[pos] = income[pos]! + total;
+      const b = bps[pos]!;
+      if (b > 0n) commission[pos] = commission[pos]! + splitProposerIncome(total, b).commission;
       if (this.bonusSeedAt < first) {
         const coinbase = rec.keys[pos]!;
         if (takesBonusSeed(this, first, this.source.hasReveal(h) ? ONE_BYTE : NONE, coinbase)) {
@@ -356,11 +356,39 @@ export class EconomySim {
           this.bonusSeedAt = h;
         }
       }
-      lastProposer = pos;
       if (h === this.nextRelease) this.release(h);
+      base = base + 1 === K ? 0 : base + 1;
     }
+    for (let i = 0; i < K; i++) {
+      const total = income[i]!;
+      if (tm[i]! > 0 && cands[i]) this.produced.add(cands[i]!);
+      if (total === 0n) continue;
+      const c = cands[i];
+      if (!c) {
+        // A proposer without a candidacy keeps all of it.
+        this.epochFlows.commission += total;
+      } else if (bps[i]! < 0n) {
+        // Nobody votes for it with weight: its operator takes the whole share.
+        c.commissionPaid += total;
+        this.accounts[c.account]!.balance += total;
+        this.epochFlows.commission += total;
+      } else {
+        const comm = commission[i]!;
+        c.commissionPaid += comm;
+        this.accounts[c.account]!.balance += comm;
+        this.epochFlows.commission += comm;
+        this.epochFlows.toVoters += total - comm;
+        this.rewardPool += total - comm;
+        c.pending += total - comm;
+        this.dirty.add(c);
+      }
+    }
+    // What was minted and what of it went to proposers, from the sums kept.
+    const minted = supply - this.supply + burnedSum;
+    let toProposers = -proposerFeesSum;
+    for (const x of income) toProposers += x;
     const stakers = minted - toProposers;
-    if (stakersOnly) {
+    if (this.totalLocked > 0n) {
       this.stakersPending += stakers;
       this.rewardPool += stakers;
     } else this.treasury += stakers;
@@ -371,6 +399,7 @@ export class EconomySim {
     this.epochFlows.minted += minted;
     this.epochFlows.toStakers += stakers;
     this.epochFlows.burned += burnedSum;
+    this.epochFlows.proposerFees += proposerFeesSum;
     // The bonus released by these blocks: per block min(offered, cap − released), whose sum is
     // min(Σ offered, cap − released) as nothing else changes `released` within an epoch.
     const offered =
@@ -381,7 +410,7 @@ export class EconomySim {
     this.bonusPending += released;
     this.bonusReleased += released;
     this.epochFlows.bonusReleased += released;
-    if (lastProposer >= 0) this.lastProposer = rec.keys[lastProposer]!;
+    this.lastProposer = rec.keys[pos]!;
   }
 
   private turnsM: number[] = [];
@@ -548,7 +577,10 @@ export class EconomySim {
         X = candidateWeight(xs, p);
       } else {
         for (const k of c.cohorts.values()) votes += lockWeight(k.amount, timeGain(h - k.since, p));
-        X = candidateWeight([votes], p);
+        // The same votes weigh the same: a candidate whose votes did not change (all at tMax,
+        // nothing moved) needs no new power.
+        if (c.weighed?.votes !== votes) c.weighed = { votes, X: candidateWeight([votes], p) };
+        X = c.weighed.X;
       }
       const { m, n } = this.turnsOf(c, epoch);
       const v = performance(m, n, newcomer);

@@ -14,6 +14,8 @@ const FULL = 1_000_000;
 const MAX_ROUNDS = 64;
 
 export class SeededBlocks implements BlockSource {
+  readonly roundsFromUptime = true;
+  readonly feeFree = true;
   private readonly prng: Prng;
   private readonly seedBytes: Uint8Array;
 
