@@ -235,7 +235,6 @@ export function runScenario(s: Scenario, o: RunOptions = {}): RunResult {
   const giniEvery = s.giniEvery > 0 ? s.giniEvery : Math.max(1, Math.ceil(s.epochs / 365));
   const strategies = [...new Set(strategyOf.values())].sort();
   const K = Number(p.rankedSeats + p.lotterySeats);
-  const f = faultTolerance(K);
   const rows: EpochRow[] = [];
   const hoppers = agents.filter((a) => a.kind === 'hopper');
   const feedback = agents.filter((a) => a.kind === 'feedback');
