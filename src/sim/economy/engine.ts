@@ -261,9 +261,9 @@ export class EconomySim {
   // ---- blocks ------------------------------------------------------------------------------
 
   /** Executes blocks up to `target` − 1: the calls that follow are transactions of `target`. */
-  advanceTo(target: bigint): void {
+  advanceTo(target: bigint, onEpoch?: (o: EpochOutcome) => void): void {
     if (target <= this.height) throw new RangeError(`block ${target} is already executed`);
-    if (target - 1n > this.height) this.run(target - 1n);
+    if (target - 1n > this.height) this.run(target - 1n, onEpoch);
     this.flush();
   }
 
