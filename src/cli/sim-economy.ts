@@ -107,8 +107,8 @@ function summaryTable(runs: { label: string; r: RunResult }[]) {
     'final staking ratio',
     'mean staking ratio',
     'mean inflation',
-    'mean APY estimate',
-    'mean APY realised',
+    'median APY estimate',
+    'median APY realised',
     'mean churn',
     'mean Nakamoto',
     'mean Gini',
@@ -123,8 +123,8 @@ function summaryTable(runs: { label: string; r: RunResult }[]) {
       s.finalStakingRatio,
       s.meanStakingRatio,
       s.meanInflation,
-      s.meanApyEstimate,
-      s.meanApyRealised,
+      s.medianApyEstimate,
+      s.medianApyRealised,
       s.meanChurn,
       s.meanNakamoto,
       s.meanGini,
@@ -183,7 +183,7 @@ function printSummary(runs: { label: string; r: RunResult }[]) {
     console.log(
       `${label}: ${r.scenario.epochs} epochs, ${r.agents} agents in ${r.seconds.toFixed(1)} s; ` +
         `staking ratio ${pct(s.finalStakingRatio)} (mean ${pct(s.meanStakingRatio)}), inflation ${pct(s.meanInflation)}, ` +
-        `APY estimate ${pct(s.meanApyEstimate)} / realised ${pct(s.meanApyRealised)}, churn ${pct(s.meanChurn)}, ` +
+        `APY estimate ${pct(s.medianApyEstimate)} / realised ${pct(s.medianApyRealised)} (medians), churn ${pct(s.meanChurn)}, ` +
         `Nakamoto ${s.meanNakamoto.toFixed(2)}, Gini ${s.meanGini === null ? '—' : s.meanGini.toFixed(3)}; seats ` +
         Object.entries(s.seatShare)
           .map(([k, v]) => `${k} ${pct(v)}`)

@@ -89,8 +89,9 @@ export interface RunSummary {
   finalStakingRatio: number;
   meanStakingRatio: number;
   meanInflation: number;
-  meanApyEstimate: number | null;
-  meanApyRealised: number | null;
+  /** Medians over the run (the estimate is huge while little is locked). */
+  medianApyEstimate: number | null;
+  medianApyRealised: number | null;
   meanChurn: number;
   meanNakamoto: number;
   meanGini: number | null;
@@ -159,7 +160,9 @@ export function buildScenario(s: Scenario, source: BlockSource = new SeededBlock
           const a = account(each);
           held += each;
           agent.accounts.push(a);
-          const stake = stakeOf(each);
+          // In candidates mode the stake of each may be split into `locks` locks: the deposit
+          // and locks − 1 more, made at the first epoch.
+          const stake = stakeOf(each) / BigInt(g.mode === 'candidates' ? g.locks : 1);
           if (g.mode === 'candidates' || i === 0)
             registrations.push({
               agent,
@@ -200,12 +203,8 @@ export function buildScenario(s: Scenario, source: BlockSource = new SeededBlock
         deposit: r.deposit,
         commissionBps: r.bps,
       })),
-      // The genesis validators: the first K candidates with the largest deposits.
-      validators: registrations
-        .map((r, i) => ({ i, d: r.deposit }))
-        .sort((a, b) => (a.d === b.d ? a.i - b.i : a.d > b.d ? -1 : 1))
-        .slice(0, K)
-        .map((x) => keys[x.i]!),
+      // The genesis validators: the first K candidates in the scenario's order.
+      validators: keys.slice(0, K),
     },
     source,
   );
@@ -298,6 +297,12 @@ export function runScenario(s: Scenario, o: RunOptions = {}): RunResult {
           a.accounts
             .slice(a.group.candidates)
             .forEach((acct, i) => lockShare(a, acct, a.candidates[i % a.candidates.length]!));
+        if (a.kind === 'sybil' && a.group.mode === 'candidates' && a.group.locks > 1)
+          a.candidates.forEach((c, i) => {
+            const acct = a.accounts[i]!;
+            const each = sim.locksOfAccount(acct)[0]!.amount;
+            for (let k = 1; k < a.group.locks; k++) tryCall(() => sim.lock(acct, each, c.operator));
+          });
         if (a.kind === 'sybil' && a.group.mode === 'locks')
           a.accounts.slice(1).forEach((acct) => lockShare(a, acct, a.candidates[0]!));
       }
@@ -398,6 +403,11 @@ const meanOrNull = (xs: readonly (number | null)[]) => {
   return v.length === 0 ? null : mean(v);
 };
 
+const medianOrNull = (xs: readonly (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  return v.length === 0 ? null : v[Math.floor(v.length / 2)]!;
+};
+
 export function summarise(
   rows: readonly EpochRow[],
   strategies: readonly string[],
@@ -420,8 +430,8 @@ export function summarise(
     finalStakingRatio: last.stakingRatio,
     meanStakingRatio: mean(rows.map((r) => r.stakingRatio)),
     meanInflation: mean(rows.map((r) => r.inflation)),
-    meanApyEstimate: meanOrNull(rows.map((r) => r.apyEstimate)),
-    meanApyRealised: meanOrNull(rows.map((r) => r.apyRealised)),
+    medianApyEstimate: medianOrNull(rows.map((r) => r.apyEstimate)),
+    medianApyRealised: medianOrNull(rows.map((r) => r.apyRealised)),
     meanChurn: mean(rows.map((r) => r.churn)),
     meanNakamoto: mean(rows.map((r) => r.nakamoto)),
     meanGini: meanOrNull(rows.map((r) => r.giniRewards)),

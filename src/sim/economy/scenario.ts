@@ -46,6 +46,8 @@ export interface AgentGroup {
   /** sybil: split into this many candidates (mode candidates) or locks on one (mode locks). */
   splits: number;
   mode: 'candidates' | 'locks';
+  /** sybil, mode candidates: locks each candidate's stake is split into (the deposit is one). */
+  locks: number;
   /** cartel: accounts voting together and the candidates they run. */
   members: number;
   candidates: number;
@@ -201,6 +203,7 @@ function agentGroup(value: unknown, i: number): AgentGroup {
     deposit: decimal(a.deposit ?? '1000', `${what}.deposit`),
     uptime: uptime(a.uptime, `${what}.uptime`),
     splits: int(a.splits ?? 1, `${what}.splits`, 1, 1000),
+    locks: int(a.locks ?? 1, `${what}.locks`, 1, 64),
     mode,
     members: int(a.members ?? 1, `${what}.members`, 1, 100_000),
     candidates: int(a.candidates ?? 1, `${what}.candidates`, 1, 1000),
