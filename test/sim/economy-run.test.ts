@@ -59,6 +59,7 @@ describe('scenario files', () => {
     [{ ...SMALL, params: { stakeExponent: '1.5' } }, /params\.stakeExponent/],
     [{ ...SMALL, params: { rankedSeats: 9999 } }, /params\.rankedSeats/],
     [{ ...SMALL, params: { noSuch: 1 } }, /unknown parameter/],
+    [{ ...SMALL, params: { rankedSeats: 0, lotterySeats: 0 } }, /at least 1/],
     [{ ...SMALL, supply: '100' }, /supply: the agents hold more/],
     [{ ...SMALL, agents: [{ kind: 'holder', balance: '-5' }] }, /balance/],
     [{ ...SMALL, epochs: 0 }, /epochs/],

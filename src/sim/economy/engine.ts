@@ -212,6 +212,7 @@ export class EconomySim {
     genesis: SimGenesis,
     private readonly source: BlockSource,
   ) {
+    if (genesis.validators.length === 0) throw new SimRevert('the genesis has no validators');
     this.params = genesis.params;
     let allocated = 0n;
     this.accounts = genesis.accounts.map((a) => {

@@ -6,7 +6,11 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PARAMS, PARAM_BOUNDS, type ChainParams } from '../../chain/params.js';
-import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../../staking/params.js';
+import {
+  CONCAVE_ON_CANDIDATE,
+  CONCAVE_ON_LOCK,
+  stakingParamsProblem,
+} from '../../staking/params.js';
 import { blocksPerYearFor } from '../../economics/params.js';
 
 export class ScenarioError extends Error {
@@ -142,6 +146,8 @@ export function scenarioParams(given: Record<string, unknown>): ChainParams {
     set.add(k);
   }
   const params = p as unknown as ChainParams;
+  const problem = stakingParamsProblem(params);
+  if (problem !== null) throw new ScenarioError(`params: ${problem}`);
   const perDay = set.has('blocksPerDay') ? params.blocksPerDay : 86_400_000n / params.blockTimeMs;
   return {
     ...params,
