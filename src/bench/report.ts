@@ -237,6 +237,20 @@ export function figuresOf(r: BenchResults): Figure[] {
       note: `genesis build ${fmt(m.genesisBuildMs)} ms, restart ${fmt(m.reopenMs)} ms, after ${m.blocks} blocks RSS ${m.rssAfterMiB} MiB (heap ${m.heapUsedAfterMiB} MiB)`,
     });
   }
+  const ec = r.scenarios.economy;
+  if (ec) {
+    out.push({
+      id: 'economy.yearSeconds',
+      scenario: '8 economy',
+      what: `etm sim economy: ${fmt(ec.epochs)} epochs (${fmt(ec.blocks)} blocks of 3 s), ${fmt(ec.agents)} agents`,
+      value: ec.seconds,
+      unit: 's',
+      ratio: asRecoveries(ec.seconds * 1000),
+      ratioText: `= ${fmt(asRecoveries(ec.seconds * 1000))} recoveries on one core; ${fmt(ec.blocksPerSecond)} blocks/s`,
+      target: '≤ 60 s for a year with 10,000 agents',
+      met: judged(ec.seconds <= 60 && ec.epochs >= 8760 && ec.agents >= 10_000),
+    });
+  }
   for (const [name, error] of Object.entries(r.errors)) {
     out.push({
       id: `${name}.error`,
@@ -275,6 +289,7 @@ const SCENARIO_KEYS: [string, string][] = [
   ['contracts', 'contracts'],
   ['epoch', 'epoch'],
   ['memory', 'memory'],
+  ['economy', 'economy'],
 ];
 
 /** The scenario a figure belongs to (figure ids start with its key, errors with its name). */

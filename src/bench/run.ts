@@ -30,6 +30,7 @@ import { runReplay, type ReplayResult } from './replay.js';
 import { runContracts, type ContractsResult } from './contracts.js';
 import { runEpoch, type EpochResult } from './epoch.js';
 import { runMemory, type MemoryResult } from './memory.js';
+import { runEconomy, type EconomyResult } from './economy.js';
 import { figuresOf, markdownTable, mergeResults, type Figure, type PartialRun } from './report.js';
 import { round } from './stats.js';
 
@@ -43,6 +44,7 @@ export const SCENARIOS = [
   'contracts',
   'epoch',
   'memory',
+  'economy',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -75,6 +77,7 @@ export interface BenchResults {
     contracts?: ContractsResult;
     epoch?: EpochResult;
     memory?: MemoryResult;
+    economy?: EconomyResult;
   };
   /** Scenarios that failed, with their error (the others still ran). */
   errors: Record<string, string>;
@@ -106,6 +109,7 @@ export function plan(quick: boolean) {
         contracts: { blocks: 3, txsPerBlock: 500, worstCase: true },
         epoch: { candidates: 100, lockSteps: [1_000, 3_000], blocks: 3 },
         memory: { accounts: 50_000, blocks: 2, txsPerBlock: 200 },
+        economy: { epochs: 200, agentScale: 0.2 },
       }
     : {
         baselineMs: 3_000,
@@ -126,6 +130,7 @@ export function plan(quick: boolean) {
         contracts: { blocks: 10, txsPerBlock: 2_000, worstCase: true },
         epoch: { candidates: 1_000, lockSteps: [1_000, 10_000, 100_000], blocks: 5 },
         memory: { accounts: 1_000_000, blocks: 5, txsPerBlock: 1_000 },
+        economy: { epochs: 8_760, agentScale: 1 },
       };
 }
 
@@ -274,6 +279,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   await attempt('memory', async () => {
     results.scenarios.memory = await runMemory(p.memory);
     log(`  ${p.memory.accounts} accounts: peak RSS ${results.scenarios.memory.peakRssMiB} MiB`);
+  });
+  await attempt('economy', () => {
+    results.scenarios.economy = runEconomy(p.economy);
+    const e = results.scenarios.economy;
+    log(
+      `  ${e.epochs} epochs (${e.blocks} blocks), ${e.agents} agents: ${e.seconds} s, ${e.blocksPerSecond} blocks/s`,
+    );
   });
   results.durationSeconds = round((performance.now() - started) / 1000, 1);
   results.figures = figuresOf(results);

@@ -5,6 +5,7 @@ import { TraceHash } from '../sim/prng.js';
 import { parseFaults, randomScenario } from '../sim/consensus/generate.js';
 import { runScenario, type SimResult } from '../sim/consensus/simulation.js';
 import { FAULTS } from '../sim/consensus/scenario.js';
+import { economyCommand } from './sim-economy.js';
 
 export interface SimSummary {
   scenarios: number;
@@ -163,5 +164,6 @@ export function simCommand(): Command {
         if (summary.failingSeeds.length > 0) process.exitCode = 1;
       },
     );
+  sim.addCommand(economyCommand());
   return sim;
 }

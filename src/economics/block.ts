@@ -114,11 +114,7 @@ export function rewardsEndBlock(state: StateDB, input: BlockEconomicsInput): Blo
   // that share the epoch's bonus could still be cast, and the epoch's last proposer cannot
   // change it.
   const first = epochBounds(epochOf(height, params), params).first;
-  if (
-    econ.bonusSeedAt < first &&
-    input.randaoReveal.length > 0 &&
-    !equalBytes(input.coinbase, econ.lastEpochProposer)
-  )
+  if (takesBonusSeed(econ, first, input.randaoReveal, input.coinbase))
     econ = { ...econ, bonusSeed: input.mix, bonusSeedAt: height };
   const offered = bonusPerBlock(height, params.bonusScheduleDivisor);
   const available = econ.bonusCap - econ.bonusReleased;
@@ -176,8 +172,7 @@ function payProposer(
     return { commission: total, voters: 0n };
   }
   const c = store.candidates.getCandidate(operator)!;
-  const commission = (total * c.commissionBps) / BPS;
-  const rest = total - commission;
+  const { commission, voters: rest } = splitProposerIncome(total, c.commissionBps);
   const cr = rewards.candidateRewards(operator);
   if (cr.totalWeight === 0n) {
     move(state, STAKING_REWARD_POOL, operator, total);
@@ -203,7 +198,6 @@ function payBonus(
 ): bigint {
   const K = BigInt(input.validators.length);
   if (amount === 0n || K === 0n) return 0n;
-  const even = amount / 2n / K;
   const drawn = bonusDraw(seed, K);
   let paid = 0n;
   input.validators.forEach((key, k) => {
@@ -211,13 +205,48 @@ function payBonus(
     if (!operator) return;
     const cr = rewards.candidateRewards(operator);
     if (cr.totalWeight === 0n) return;
-    const due = even + (BigInt(k) === drawn ? amount / 2n : 0n);
+    const due = bonusDue(amount, K, BigInt(k), drawn);
     const a = share(cr, due, cr.totalWeight);
     rewards.setCandidateRewards(operator, { ...cr, acc: a.acc, rem: a.rem });
     paid += due;
   });
   move(state, VOTER_BONUS_POOL, STAKING_REWARD_POOL, paid);
   return paid;
+}
+
+/**
+ * Whether the block at `height` fixes its epoch's bonus seed: no block of the epoch (which
+ * starts at `first`) has yet, it carries a reveal, and its proposer is not the previous epoch's
+ * last one.
+ */
+export function takesBonusSeed(
+  econ: Pick<EconomicState, 'bonusSeedAt' | 'lastEpochProposer'>,
+  first: bigint,
+  randaoReveal: Uint8Array,
+  coinbase: Address,
+): boolean {
+  return (
+    econ.bonusSeedAt < first &&
+    randaoReveal.length > 0 &&
+    !equalBytes(coinbase, econ.lastEpochProposer)
+  );
+}
+
+/** A proposer's income split: commission (rounded down) to the operator, the rest to voters. */
+export function splitProposerIncome(
+  total: bigint,
+  commissionBps: bigint,
+): { commission: bigint; voters: bigint } {
+  const commission = (total * commissionBps) / BPS;
+  return { commission, voters: total - commission };
+}
+
+/**
+ * The bonus due to the voters of the validator at position k of K when `amount` is paid: an
+ * equal share ⌊amount/2/K⌋, and amount/2 more for the drawn one.
+ */
+export function bonusDue(amount: bigint, K: bigint, k: bigint, drawn: bigint): bigint {
+  return amount / 2n / K + (k === drawn ? amount / 2n : 0n);
 }
 
 const BONUS_DRAW_TAG = new TextEncoder().encode('etm/voter-bonus');

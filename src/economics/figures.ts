@@ -56,6 +56,24 @@ function orNull(f: () => bigint): bigint | null {
   }
 }
 
+/**
+ * The seed's APY estimate (1+i)^((1−δ)·B/S) − 1 in fixed point, from the yearly rate i and δ
+ * (WAD); null when S = 0 or too large to represent.
+ */
+export function apyEstimateOf(
+  B: bigint,
+  S: bigint,
+  inflationRateWad: bigint,
+  deltaWad: bigint,
+): bigint | null {
+  if (S === 0n) return null;
+  return orNull(
+    () =>
+      powReal(ONE + inflationRateWad * WAD_TO_FIXED, (B * (WAD - deltaWad) * WAD_TO_FIXED) / S) -
+      ONE,
+  );
+}
+
 /** The figures at the end of block `height` (its state); rates are those of the block's year. */
 export function economicsFigures(
   state: StateDB,
@@ -83,10 +101,7 @@ export function economicsFigures(
     rewardPerTokenPerBlock: r,
     minted: e.lastMinted,
     mintedTotal: e.minted,
-    apyEstimate:
-      S === 0n
-        ? null
-        : orNull(() => powReal(ONE + i, (B * (WAD - delta) * WAD_TO_FIXED) / S) - ONE),
+    apyEstimate: apyEstimateOf(B, S, rate, delta),
     apyCurrent: r === null ? null : orNull(() => powInt(ONE + r, params.blocksPerYear) - ONE),
     bonusReleased: e.bonusReleased,
     bonusPending: e.bonusPending,

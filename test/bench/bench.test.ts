@@ -32,7 +32,7 @@ describe('etm bench --quick, smallest sizes', () => {
     const lines: string[] = [];
     results = await runBench({
       quick: true,
-      only: ['one-validator', 'state-root', 'replay', 'epoch'],
+      only: ['one-validator', 'state-root', 'replay', 'epoch', 'economy'],
       outDir: out,
       log: (l) => lines.push(l),
       sizes: {
@@ -46,6 +46,7 @@ describe('etm bench --quick, smallest sizes', () => {
         stateRoot: { accounts: 500, changes: 200, blocks: 1 },
         replay: { blocks: 2, txsPerBlock: 32 },
         epoch: { candidates: 5, lockSteps: [20, 60], blocks: 1 },
+        economy: { epochs: 3, agentScale: 0.01 },
       },
     });
     expect(results.errors).toEqual({});
@@ -84,6 +85,9 @@ describe('etm bench --quick, smallest sizes', () => {
     expect(epoch!.candidates).toBe(5);
     expect(epoch!.perBlock.map((b) => b.locks)).toEqual([20, 60]);
     expect(epoch!.epochTransition.locks).toBe(60);
+    const economy = results.scenarios.economy!;
+    expect(economy).toMatchObject({ epochs: 3, blocks: 3600 });
+    expect(economy.agents).toBeGreaterThan(100);
   });
 
   it('gives every figure a ratio and a target, and judges none in quick mode', () => {
@@ -98,6 +102,7 @@ describe('etm bench --quick, smallest sizes', () => {
       'replay.tps',
       'epoch.transitionMs',
       'epoch.perBlockGrowth',
+      'economy.yearSeconds',
     ]);
     for (const f of results.figures) {
       expect(f.met).toBeNull();
@@ -184,6 +189,7 @@ describe('four validators as four processes, smallest size', () => {
       'replay.tps',
       'epoch.transitionMs',
       'epoch.perBlockGrowth',
+      'economy.yearSeconds',
     ]);
     expect(latest.machine.date).not.toBe(results.machine.date);
     expect(latest.partialRuns?.map((p) => p.scenarios)).toEqual([['four-processes']]);
