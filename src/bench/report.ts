@@ -241,7 +241,7 @@ export function figuresOf(r: BenchResults): Figure[] {
   if (ec) {
     out.push({
       id: 'economy.yearSeconds',
-      scenario: '8 economy',
+      scenario: '9 economy',
       what: `etm sim economy: ${fmt(ec.epochs)} epochs (${fmt(ec.blocks)} blocks of 3 s), ${fmt(ec.agents)} agents`,
       value: ec.seconds,
       unit: 's',
