@@ -16,7 +16,7 @@
  * Node 0 is the reference (never killed). Every process, namespace and link is removed when
  * the run ends, fails, or this process exits or is signalled.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +31,12 @@ import {
 } from '../node/process-devnet.js';
 import { atExit } from './cleanup.js';
 import { benchGenesis, makeSenders, signTransfers, type Transfer } from './load.js';
+import {
+  machineInfo,
+  measureRecoveries,
+  type MachineInfo,
+  type SignatureBaseline,
+} from './machine.js';
 import { Namespaces } from './netns.js';
 import { killNow } from './processes.js';
 import { DelayRelay, linkDelayMs, type RelayStats } from './relay.js';
@@ -58,6 +64,11 @@ export interface NetworkBenchOptions {
   txIntervalMs: number;
   /** How long starting, each phase and catching up may take before the run gives up. */
   timeoutMs?: number;
+  /**
+   * Peers each node dials (dialTargets); null: every other node (a full mesh). Gossip carries
+   * messages across the rest.
+   */
+  dialPeers?: number | null;
   /** Node.js flags for every node process (e.g. a heap limit). */
   nodeArgs?: string[];
   log?: (line: string) => void;
@@ -93,6 +104,14 @@ export interface NetworkBenchResult {
     roundsAboveZero: number;
     roundsAboveZeroPer1000Blocks: number;
     maxRound: number;
+    /** CPU of all node processes over the steady phase. */
+    cpu: {
+      /** Average cores busy (CPU seconds per second). */
+      coresUsed: number;
+      perNodePercentOfCore: { p50: number; max: number };
+      /** CPU seconds of all nodes together per block. */
+      secondsPerBlock: number;
+    };
     finality: Quantiles & { submitted: number; rejected: number; uncommitted: number };
   };
   recovery: {
@@ -130,6 +149,8 @@ export interface NetworkBenchResult {
 /** The first p2p port inside every namespace (each has its own port space). */
 const P2P_PORT = 30303;
 const RPC_PORT = 8545;
+/** Node processes started together. */
+const START_BATCH = 3;
 
 function quantiles(xs: number[]): Quantiles {
   return {
@@ -149,6 +170,32 @@ function rssMiB(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU seconds a process has used (user + system), null once it is gone. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in hundredths of a second. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Who node i dials: nodes i + 1, i + 2, i + 4, … (mod n), the first `peers` of them; links are
+ * two-way, so a node has about 2 × peers neighbours and any two are a few hops apart.
+ */
+export function dialTargets(i: number, n: number, peers: number): number[] {
+  const out: number[] = [];
+  for (let s = 1; s < n && out.length < peers; s *= 2) out.push((i + s) % n);
+  return out;
 }
 
 async function rpc(url: string, body: unknown): Promise<unknown> {
@@ -189,6 +236,7 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
       pairs.map(({ from, to }) => ({
         listenHost: ns.gatewayOf(from),
         listenPort: 0,
+        sourceHost: ns.peerAddressOf(to, from),
         targetHost: ns.hostOf(to),
         targetPort: P2P_PORT + to,
         delayMs: delay(from, to),
@@ -219,6 +267,8 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
     const commitAt: Map<number, number>[] = Array.from({ length: n }, () => new Map());
     const roundOf = new Map<number, number>();
     const startedAt: number[] = new Array<number>(n).fill(NaN);
+    const peers: number[] = new Array<number>(n).fill(0);
+    const warnings = new Map<string, number>();
     let onBlock: ((node: DevnetProcess, height: number, at: number) => void) | null = null;
     const onEntry = (node: DevnetProcess, e: LogEntry) => {
       const at = performance.now();
@@ -227,11 +277,16 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
         if (!commitAt[node.spec.index]!.has(h)) commitAt[node.spec.index]!.set(h, at);
         roundOf.set(h, Number(e.round));
         onBlock?.(node, h, at);
+      } else if (e.event === 'peer-connected' || e.event === 'peer-disconnected') {
+        peers[node.spec.index] = Number(e.peers);
       } else if (e.event === 'started') {
         startedAt[node.spec.index] = at;
         onBlock?.(node, Number(e.head), at);
-      } else if (e.level === 'error') {
-        log(`  ${node.name}: error ${e.event} ${String(e.error ?? '')}`);
+      }
+      if (e.level === 'warn' || e.level === 'error') {
+        const key = `${e.level} ${e.event}`;
+        warnings.set(key, (warnings.get(key) ?? 0) + 1);
+        if (process.env.ETM_BENCH_DEBUG) log(`  ${node.name}: ${JSON.stringify(e)}`);
       }
     };
     const options = {
@@ -248,30 +303,40 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
       nodeArgs: () => o.nodeArgs ?? [],
       // Node i reaches node j only through the relay on its own gateway.
       bootnodesOf: (node: { index: number }, all: readonly { index: number; peerId: string }[]) =>
-        all
-          .filter((m) => m.index !== node.index)
-          .map(
-            (m) =>
-              `/ip4/${ns.gatewayOf(node.index)}/tcp/${relayPort.get(`${node.index}/${m.index}`)}/p2p/${m.peerId}`,
-          ),
+        (o.dialPeers === null || o.dialPeers === undefined
+          ? all.filter((m) => m.index !== node.index)
+          : dialTargets(node.index, n, o.dialPeers).map((j) => all[j]!)
+        ).map(
+          (m) =>
+            `/ip4/${ns.gatewayOf(node.index)}/tcp/${relayPort.get(`${node.index}/${m.index}`)}/p2p/${m.peerId}`,
+        ),
       onEntry,
+      onOutput: process.env.ETM_BENCH_DEBUG
+        ? (node: DevnetProcess, line: string) => log(`  ${node.name}: ${line}`)
+        : undefined,
     };
     const prepared = await prepareProcessDevnet(options);
     const devnet = new ProcessDevnet(prepared.genesis, prepared.nodes, options);
     state.devnet = devnet;
     const nodes = devnet.nodes;
     const ref = nodes[0]!;
-    const heads = () => nodes.map((x) => `${x.name}:${x.head}`).join(' ');
-    const wanted = new Set(nodes.map((x) => x.spec.index));
+    const heads = () =>
+      `${startedAt.filter((t) => t >= 0).length} started; head/peers ` +
+      nodes.map((x) => `${x.name}:${x.head}/${peers[x.spec.index]}`).join(' ') +
+      `; warnings ${JSON.stringify(Object.fromEntries(warnings))}`;
     const check = () => {
       for (const x of nodes)
-        if (wanted.has(x.spec.index) && !x.running)
-          throw new NetworkBenchError(`${x.name} exited:\n${x.tail(20)}`);
+        if (x.wanted && !x.running) throw new NetworkBenchError(`${x.name} exited:\n${x.tail(20)}`);
     };
     const waitFor = async (cond: () => boolean, what: string, ms = timeoutMs) => {
       const deadline = performance.now() + ms;
+      let report = performance.now() + 30_000;
       while (!cond()) {
         check();
+        if (performance.now() > report) {
+          report += 30_000;
+          log(`  waiting for ${what}: ${heads()}`);
+        }
         if (performance.now() > deadline)
           throw new NetworkBenchError(`timed out after ${ms} ms waiting for ${what}: ${heads()}`);
         await sleep(50);
@@ -296,7 +361,16 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
     const sampler = setInterval(sample, 5000);
 
     try {
-      devnet.startAll();
+      // A few at a time: twenty cold starts at once starve each other on a small machine
+      // long enough for their peers' liveness pings to give up on them.
+      for (let k = 0; k < n; k += START_BATCH) {
+        const batch = nodes.slice(k, k + START_BATCH);
+        for (const x of batch) devnet.startNode(x.spec.index);
+        await waitFor(
+          () => batch.every((x) => startedAt[x.spec.index]! >= 0),
+          'processes to start',
+        );
+      }
       await waitFor(() => nodes.every((x) => x.head >= 2n && x.rpcUrl !== null), 'startup');
       const startupMs = round(performance.now() - t0, 0);
       log(
@@ -313,6 +387,8 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
       const sent: { hash: string; node: number; at: number }[] = [];
       let rejected = 0;
       let next = 0;
+      const cpuAt = () => nodes.map((x) => cpuSeconds(x.child?.pid) ?? NaN);
+      const cpuStart = cpuAt();
       const steadyStart = performance.now();
       let lastReport = steadyStart;
       while (Number(ref.head) < toHeight) {
@@ -341,6 +417,9 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
         if (wait > 0) await sleep(wait);
       }
       const steadyMs = performance.now() - steadyStart;
+      const cpuEnd = cpuAt();
+      const cpuUsed = cpuEnd.map((c, i) => c - cpuStart[i]!);
+      const cpuTotal = cpuUsed.reduce((a, b) => a + b, 0);
       // Where each transfer landed: receipts from the reference node once they are in.
       const heightOf = new Map<string, number>();
       const receiptDeadline = performance.now() + 20 * o.blockTimeMs + 30_000;
@@ -388,6 +467,14 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
         roundsAboveZero: aboveZero,
         roundsAboveZeroPer1000Blocks: round((aboveZero * 1000) / o.blocks, 1),
         maxRound,
+        cpu: {
+          coresUsed: round((cpuTotal * 1000) / steadyMs, 2),
+          perNodePercentOfCore: {
+            p50: round((quantile(cpuUsed, 0.5) * 100_000) / steadyMs, 1),
+            max: round((Math.max(...cpuUsed) * 100_000) / steadyMs, 1),
+          },
+          secondsPerBlock: round(cpuTotal / o.blocks, 2),
+        },
         finality: {
           ...quantiles(finalities),
           submitted: sent.length,
@@ -397,14 +484,14 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
       };
       log(
         `  steady: ${o.blocks} blocks in ${round(steadyMs / 1000, 1)} s; finality p50 ${steady.finality.p50Ms} ms, ` +
-          `p99 ${steady.finality.p99Ms} ms over ${finalities.length} transfers; ${aboveZero} blocks with round > 0`,
+          `p99 ${steady.finality.p99Ms} ms over ${finalities.length} transfers; ${aboveZero} blocks with round > 0; ` +
+          `nodes used ${steady.cpu.coresUsed} cores`,
       );
 
       // Recovery: kill the last `kill` validators together, let the rest go on, restart them.
       let recovery: NetworkBenchResult['recovery'] = null;
       if (o.kill > 0) {
         const victims = nodes.slice(n - o.kill);
-        for (const v of victims) wanted.delete(v.spec.index);
         const killT = performance.now();
         await Promise.all(victims.map((v) => devnet.killNode(v.spec.index, 'SIGKILL')));
         const killedAt = Number(
@@ -433,7 +520,6 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
           }
         };
         for (const v of victims) {
-          wanted.add(v.spec.index);
           devnet.startNode(v.spec.index);
         }
         let allCaughtUp = true;
@@ -533,4 +619,93 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
     rmSync(datadir, { recursive: true, force: true });
     releaseProcesses();
   }
+}
+
+export interface NetworkBenchReport {
+  schema: 1;
+  scenario: 'network';
+  machine: MachineInfo;
+  baseline: SignatureBaseline;
+  options: Omit<NetworkBenchOptions, 'log'>;
+  result: NetworkBenchResult;
+}
+
+/** Runs the scenario on this machine and writes network-<date>.json and latest-network.{json,md}. */
+export async function runNetworkReport(
+  o: NetworkBenchOptions & { outDir: string },
+): Promise<NetworkBenchReport> {
+  const machine = machineInfo();
+  o.log?.(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadAverage1m}`,
+  );
+  const baseline = measureRecoveries(1_000);
+  const { log: _log, outDir, ...options } = o;
+  const report: NetworkBenchReport = {
+    schema: 1,
+    scenario: 'network',
+    machine,
+    baseline,
+    options,
+    result: await runNetworkBench(o),
+  };
+  mkdirSync(outDir, { recursive: true });
+  const text = JSON.stringify(report, null, 2) + '\n';
+  writeFileSync(join(outDir, `network-${machine.date.replace(/[:.]/g, '-')}.json`), text);
+  writeFileSync(join(outDir, 'latest-network.json'), text);
+  writeFileSync(join(outDir, 'latest-network.md'), networkMarkdown(report));
+  return report;
+}
+
+/** The figures of a run as a Markdown table. */
+export function networkMarkdown(report: NetworkBenchReport): string {
+  const { machine: m, result: r } = report;
+  const s = r.steady;
+  const rows: [string, string][] = [
+    ['validators (processes, one namespace each)', String(r.validators)],
+    ['block time', `${r.blockTimeMs} ms`],
+    [
+      'links',
+      `${r.links.count}, one-way delay ${r.links.minDelayMs}–${r.links.maxDelayMs} ms (median ${r.links.medianDelayMs}), loss ${r.links.lossPercent}% (seed "${r.seed}")`,
+    ],
+    ['blocks measured (steady)', `${s.blocks} (heights ${s.fromHeight + 1}–${s.toHeight})`],
+    ['block interval p50 / p99', `${s.blockInterval.p50Ms} / ${s.blockInterval.p99Ms} ms`],
+    [
+      'finality p50 / p99 (max)',
+      `${s.finality.p50Ms} / ${s.finality.p99Ms} ms (${s.finality.maxMs}) over ${s.finality.count} transfers`,
+    ],
+    [
+      'blocks with round > 0',
+      `${s.roundsAboveZero} of ${s.blocks} = ${s.roundsAboveZeroPer1000Blocks} per 1,000 blocks (max round ${s.maxRound})`,
+    ],
+  ];
+  const rec = r.recovery;
+  if (rec) {
+    rows.push(
+      [
+        `${rec.killed.length} validators killed at ${rec.killedAtHeight}`,
+        `next commit after ${rec.firstCommitAfterKillMs ?? '—'} ms; ${rec.blocksWhileDown} blocks while down, ${rec.roundsAboveZeroWhileDown} with round > 0`,
+      ],
+      [
+        'restarted: process up / back at the head',
+        `${rec.processStartMs.join(', ')} ms / ${rec.caughtUpMs.map((x) => x ?? 'never').join(', ')} ms`,
+      ],
+    );
+  }
+  rows.push(
+    [
+      'agreement',
+      `${r.agreement.mismatches.length} mismatches in ${r.agreement.heightsCompared} comparisons; same root at ${r.agreement.finalHeight} everywhere: ${r.agreement.sameFinalRoot}`,
+    ],
+    [
+      'node RSS peak p50 / max, all nodes',
+      `${r.memory.perNodePeakRssMiB.p50} / ${r.memory.perNodePeakRssMiB.max} MiB, ${r.memory.totalPeakRssMiB} MiB`,
+    ],
+  );
+  return (
+    `Network scenario, ${m.date}: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ` +
+    `node ${m.node}, load ${m.loadAverage1m} at start; run ${round(r.durationMs / 60_000, 1)} min\n\n` +
+    `| what | figure |\n| --- | --- |\n` +
+    rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n') +
+    '\n'
+  );
 }

@@ -56,6 +56,8 @@ export interface LinkSpec {
   /** Where the relay listens (the dialing node's gateway); port 0 picks a free one. */
   listenHost: string;
   listenPort: number;
+  /** The address it connects from (the dialer as the dialed node sees it). */
+  sourceHost?: string;
   /** Where it connects (the dialed node's listen address). */
   targetHost: string;
   targetPort: number;
@@ -192,7 +194,12 @@ export class DelayRelay {
     // The far side hears of the connection one delay later, as a SYN would take.
     setTimeout(() => {
       if (a.destroyed) return;
-      const b = connect({ host: link.targetHost, port: link.targetPort, allowHalfOpen: true });
+      const b = connect({
+        host: link.targetHost,
+        port: link.targetPort,
+        localAddress: link.sourceHost,
+        allowHalfOpen: true,
+      });
       track(b);
       const ab = new DelayedPipe(a, b, link.delayMs, this.lose, this.stats);
       const ba = new DelayedPipe(b, a, link.delayMs, this.lose, this.stats);
