@@ -32,7 +32,10 @@ interface NetworkCliOptions {
   kill: number;
   downBlocks: number;
   txInterval: number;
+  dialPeers?: number;
+  maxMinutes?: number;
   maxOldSpace?: number;
+  timeout: number;
   out: string;
   json?: boolean;
 }
@@ -55,6 +58,22 @@ function networkCommand(): Command {
     .option('--kill <n>', 'validators killed together and restarted (0: none)', integer(0, 20), 6)
     .option('--down-blocks <n>', 'blocks committed while they are down', integer(1, 10_000), 10)
     .option('--tx-interval <ms>', 'one transfer every this many ms', integer(10, 60_000), 1000)
+    .option(
+      '--dial-peers <k>',
+      'each node dials only nodes i+1, i+2, i+4, … (the first k); default every other node',
+      integer(1, 62),
+    )
+    .option(
+      '--max-minutes <m>',
+      'end the steady phase after this long even short of --blocks',
+      integer(1, 10_000),
+    )
+    .option(
+      '--timeout <s>',
+      'how long starting and each later phase may take',
+      integer(10, 86_400),
+      600,
+    )
     .option('--max-old-space <MiB>', "each node process's V8 heap limit", integer(64, 65_536))
     .option('--out <dir>', 'directory for the results', 'bench/results')
     .option('--json', 'print the results as one JSON object as the last line')
@@ -81,6 +100,9 @@ function networkCommand(): Command {
         kill: o.kill,
         downBlocks: o.downBlocks,
         txIntervalMs: o.txInterval,
+        dialPeers: o.dialPeers ?? null,
+        maxSteadyMs: o.maxMinutes === undefined ? undefined : o.maxMinutes * 60_000,
+        timeoutMs: o.timeout * 1000,
         nodeArgs: o.maxOldSpace ? [`--max-old-space-size=${o.maxOldSpace}`] : [],
         outDir: o.out,
         log: (line) => (o.json ? process.stderr : process.stdout).write(`${line}\n`),

@@ -39,12 +39,9 @@ describe('links of the relay', () => {
   it('loses about the share asked for, the same draws for the same seed', () => {
     const a = lossDraw(42);
     const b = lossDraw(42);
-    let lost = 0;
-    for (let i = 0; i < 100_000; i++) {
-      const x = a();
-      expect(b()).toBe(x);
-      if (x * 100 < 1) lost++;
-    }
+    const xs = Array.from({ length: 100_000 }, () => a());
+    expect(Array.from({ length: 100_000 }, () => b())).toEqual(xs);
+    const lost = xs.filter((x) => x * 100 < 1).length;
     expect(lost).toBeGreaterThan(800);
     expect(lost).toBeLessThan(1200);
   });
@@ -117,13 +114,13 @@ describe.skipIf(netnsProblem !== null)(
       result = await runNetworkBench({
         validators: 7,
         blockTimeMs: 1000,
-        blocks: 12,
+        blocks: 8,
         seed: 'ci',
         minDelayMs: 50,
         maxDelayMs: 150,
         lossPercent: 1,
         kill: 2,
-        downBlocks: 4,
+        downBlocks: 3,
         txIntervalMs: 500,
         timeoutMs: 120_000,
       });
@@ -133,7 +130,7 @@ describe.skipIf(netnsProblem !== null)(
       expect(result.links.count).toBe(21);
       expect(result.links.minDelayMs).toBeGreaterThanOrEqual(50);
       expect(result.links.maxDelayMs).toBeLessThanOrEqual(150);
-      expect(result.steady.toHeight - result.steady.fromHeight).toBe(12);
+      expect(result.steady.blocks).toBeGreaterThanOrEqual(8);
       expect(result.steady.finality.submitted).toBeGreaterThan(0);
       expect(result.steady.finality.rejected).toBe(0);
       expect(result.steady.finality.uncommitted).toBe(0);
@@ -147,7 +144,7 @@ describe.skipIf(netnsProblem !== null)(
       const r = result.recovery!;
       expect(r.killed).toEqual(['node5', 'node6']);
       expect(r.firstCommitAfterKillMs).not.toBeNull();
-      expect(r.blocksWhileDown).toBeGreaterThanOrEqual(4);
+      expect(r.blocksWhileDown).toBeGreaterThanOrEqual(3);
       expect(r.allCaughtUp).toBe(true);
       expect(r.caughtUpMs.every((t) => t !== null)).toBe(true);
     });
