@@ -141,6 +141,8 @@ export interface NetworkBenchResult {
     samples: number;
     /** Each node's largest resident set, p50 and max over the nodes (MiB). */
     perNodePeakRssMiB: { p50: number; max: number };
+    /** The same for the anonymous part alone (without mapped file pages). */
+    perNodePeakAnonMiB: { p50: number; max: number };
     /** Largest sum over all node processes at one sample (MiB). */
     totalPeakRssMiB: number;
   };
@@ -165,12 +167,18 @@ function quantiles(xs: number[]): Quantiles {
   };
 }
 
-/** Resident set of a process in MiB, null once it is gone. */
-function rssMiB(pid: number | undefined): number | null {
+/**
+ * Resident set of a process in MiB, and its anonymous part (heap and other private memory; the
+ * rest is mapped file pages, e.g. LMDB's, which the kernel reclaims), null once it is gone.
+ */
+function rssMiB(pid: number | undefined): { rss: number; anon: number } | null {
   if (pid === undefined) return null;
   try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]);
+    const rss = kb('VmRSS');
+    return Number.isFinite(rss) ? { rss: rss / 1024, anon: kb('RssAnon') / 1024 } : null;
   } catch {
     return null;
   }
@@ -349,6 +357,7 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
 
     // Memory: every running node's resident set, every 5 s.
     const peakRss: number[] = new Array<number>(n).fill(0);
+    const peakAnon: number[] = new Array<number>(n).fill(0);
     let totalPeakRss = 0;
     let samples = 0;
     const loads: number[] = [];
@@ -357,8 +366,9 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
       for (const x of nodes) {
         const r = x.running ? rssMiB(x.child?.pid) : null;
         if (r === null) continue;
-        total += r;
-        if (r > peakRss[x.spec.index]!) peakRss[x.spec.index] = r;
+        total += r.rss;
+        if (r.rss > peakRss[x.spec.index]!) peakRss[x.spec.index] = r.rss;
+        if (r.anon > peakAnon[x.spec.index]!) peakAnon[x.spec.index] = r.anon;
       }
       if (total > totalPeakRss) totalPeakRss = total;
       loads.push(loadavg()[0]!);
@@ -615,6 +625,16 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<NetworkBe
             p50: round(quantile(sortedPeaks, 0.5), 0),
             max: round(Math.max(0, ...sortedPeaks), 0),
           },
+          perNodePeakAnonMiB: {
+            p50: round(
+              quantile(
+                peakAnon.filter((r) => r > 0),
+                0.5,
+              ),
+              0,
+            ),
+            max: round(Math.max(0, ...peakAnon), 0),
+          },
           totalPeakRssMiB: round(totalPeakRss, 0),
         },
         loadAverage1m: { p50: round(quantile(loads, 0.5), 1), max: round(Math.max(...loads), 1) },
@@ -718,7 +738,7 @@ export function networkMarkdown(report: NetworkBenchReport): string {
     ],
     [
       'node RSS peak p50 / max, all nodes',
-      `${r.memory.perNodePeakRssMiB.p50} / ${r.memory.perNodePeakRssMiB.max} MiB, ${r.memory.totalPeakRssMiB} MiB`,
+      `${r.memory.perNodePeakRssMiB.p50} / ${r.memory.perNodePeakRssMiB.max} MiB (anonymous ${r.memory.perNodePeakAnonMiB.p50} / ${r.memory.perNodePeakAnonMiB.max}), ${r.memory.totalPeakRssMiB} MiB`,
     ],
   );
   return (
