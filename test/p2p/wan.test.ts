@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runNetworkBench, type NetworkBenchResult } from '../../src/bench/network.js';
+import { dialTargets, runNetworkBench, type NetworkBenchResult } from '../../src/bench/network.js';
 import { netnsAvailable } from '../../src/bench/netns.js';
 import { DelayRelay, linkDelayMs, lossDraw } from '../../src/bench/relay.js';
 
@@ -34,6 +34,27 @@ describe('links of the relay', () => {
     expect(ds.some((d, k) => d !== linkDelayMs('other', k % 21, 21 - (k % 21), 50, 150))).toBe(
       true,
     );
+  });
+
+  it('dials peers at distances 1, 2, 4, … so the sparse graph stays connected', () => {
+    expect(dialTargets(0, 21, 4)).toEqual([1, 2, 4, 8]);
+    expect(dialTargets(19, 21, 3)).toEqual([20, 0, 2]);
+    expect(dialTargets(0, 4, 10)).toEqual([1, 2]);
+    // Every node reaches every other over the links (either end dials).
+    const n = 21;
+    const seen = new Set([0]);
+    const queue = [0];
+    while (queue.length > 0) {
+      const i = queue.shift()!;
+      for (let j = 0; j < n; j++) {
+        const linked = dialTargets(i, n, 2).includes(j) || dialTargets(j, n, 2).includes(i);
+        if (linked && !seen.has(j)) {
+          seen.add(j);
+          queue.push(j);
+        }
+      }
+    }
+    expect(seen.size).toBe(n);
   });
 
   it('loses about the share asked for, the same draws for the same seed', () => {
