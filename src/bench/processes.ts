@@ -21,6 +21,7 @@ import { DEV_MNEMONIC, deriveAccounts } from '../crypto/mnemonic.js';
 import { DEFAULT_MEMPOOL_LIMITS } from '../mempool/mempool.js';
 import { DEV_VALIDATOR_PATH } from '../node/devnet.js';
 import { startProcessDevnet, type ProcessDevnet } from '../node/process-devnet.js';
+import { atExit } from './cleanup.js';
 import { benchGenesis, type Sender } from './load.js';
 import { round, sleep } from './stats.js';
 import {
@@ -73,37 +74,12 @@ export interface ProcessCluster {
 /** Height every node must have committed before the run starts. */
 const READY_HEIGHT = 3n;
 
-/** Clusters up right now: killed synchronously if this process exits or is signalled. */
-const live = new Set<{ datadir: string; devnet: ProcessDevnet | null }>();
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function killAllNow(): void {
-  for (const c of live) {
-    for (const n of c.devnet?.nodes ?? []) {
-      n.wanted = false;
-      if (n.running) n.child!.kill('SIGKILL');
-    }
-    rmSync(c.datadir, { recursive: true, force: true });
+/** Kills a devnet's processes at once, synchronously (for exit and signal handlers). */
+export function killNow(devnet: ProcessDevnet | null): void {
+  for (const n of devnet?.nodes ?? []) {
+    n.wanted = false;
+    if (n.running) n.child!.kill('SIGKILL');
   }
-  live.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  killAllNow();
-  unguard();
-  // Die of the same signal, as if no handler had been installed.
-  process.kill(process.pid, signal);
-}
-
-function guard(): void {
-  if (live.size > 0) return;
-  process.on('exit', killAllNow);
-  for (const s of SIGNALS) process.on(s, onSignal);
-}
-
-function unguard(): void {
-  process.off('exit', killAllNow);
-  for (const s of SIGNALS) process.off(s, onSignal);
 }
 
 /** Reads one JSON-RPC reply; throws its error. */
@@ -124,9 +100,11 @@ export async function startProcessCluster(o: ProcessClusterOptions): Promise<Pro
   const log = o.log ?? (() => {});
   const t0 = performance.now();
   const datadir = mkdtempSync(join(tmpdir(), 'etm-bench-procs-'));
-  guard();
-  const entry: { datadir: string; devnet: ProcessDevnet | null } = { datadir, devnet: null };
-  live.add(entry);
+  const entry: { devnet: ProcessDevnet | null } = { devnet: null };
+  const release = atExit(() => {
+    killNow(entry.devnet);
+    rmSync(datadir, { recursive: true, force: true });
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -135,8 +113,7 @@ export async function startProcessCluster(o: ProcessClusterOptions): Promise<Pro
       await entry.devnet?.stop();
     } finally {
       rmSync(datadir, { recursive: true, force: true });
-      live.delete(entry);
-      if (live.size === 0) unguard();
+      release();
     }
   };
   try {

@@ -54,6 +54,11 @@ export interface ProcessDevnetOptions {
   rpcCors?: string[];
   /** First metrics port (node i uses base + i); null turns metrics off, 0 picks free ports. */
   metricsPort?: number | null;
+  /**
+   * The addresses a node dials at start (default: every other node's p2p address); e.g. relays
+   * standing between hosts.
+   */
+  bootnodesOf?: (node: NodeSpec, nodes: readonly NodeSpec[]) => string[];
   /** Run each node under this command prefix (e.g. ip netns exec NS). */
   commandPrefix?: (index: number) => string[];
   /** Node.js flags for a node's process (e.g. --cpu-prof), before bin/etm.js. */
@@ -187,7 +192,9 @@ export async function prepareProcessDevnet(
       },
       p2p: {
         listen: [`/ip4/${n.host}/tcp/${n.p2pPort}`],
-        bootnodes: nodes.filter((m) => m !== n).map((m) => m.p2pAddress),
+        bootnodes: o.bootnodesOf
+          ? o.bootnodesOf(n, nodes)
+          : nodes.filter((m) => m !== n).map((m) => m.p2pAddress),
       },
       log: { format: 'json', level: o.logLevel ?? 'info' },
     };
