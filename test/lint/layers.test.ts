@@ -25,7 +25,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['log'],
   ['mempool', 'rpc', 'p2p'],
   ['node'],
-  ['sim', 'bench'],
+  ['sim'],
+  ['bench'],
   ['cli'],
 ];
 
