@@ -99,18 +99,8 @@ export interface RpcBlock {
   transactions: RpcTransaction[];
 }
 
-/** A call or gas estimate request, parsed. Absent fields are null. */
-export interface CallRequest {
-  from: Uint8Array | null;
-  to: Uint8Array | null;
-  gas: bigint | null;
-  gasPrice: bigint | null;
-  maxFeePerGas: bigint | null;
-  maxPriorityFeePerGas: bigint | null;
-  value: bigint | null;
-  data: Uint8Array | null;
-  nonce: bigint | null;
-}
+/** A call or gas estimate request, parsed. Absent fields are null (the EVM's simulation request). */
+export type CallRequest = SimRequest;
 
 export interface FeeHistory {
   oldestBlock: bigint;
@@ -172,6 +162,7 @@ export const RpcErrorCode = {
 
 /** An epoch: its blocks, validators (consensus keys) in proposer order, and seed. */
 import type { EconomicsFigures } from '../economics/figures.js';
+import type { SimRequest } from '../execution/evm/simulate.js';
 import type { LogMatcher } from './log-filter.js';
 import type { WorkTask } from './work.js';
 

@@ -28,7 +28,7 @@ import type { ChainParams } from '../../params/registry.js';
 import type { Log } from '../../primitives/receipt.js';
 import type { StateDB } from '../../state/state-db.js';
 import { equalBytes } from '../../crypto/bytes.js';
-import type { AccessListEntry } from '../tx.js';
+import type { SignedTx } from '../tx.js';
 import { effectiveGasPrice } from '../fees.js';
 import { SYSTEM_ACCOUNTS } from '../../primitives/system-addresses.js';
 import { chainPrecompiles, MessageStack } from './precompiles.js';
@@ -53,19 +53,20 @@ export interface EvmBlockEnv {
 }
 
 /** A transaction as the EVM runs it: its fields and its (already recovered) sender. */
-export interface EvmTx {
-  type: 0 | 1 | 2;
-  nonce: bigint;
-  gasLimit: bigint;
-  to: Uint8Array | null;
-  value: bigint;
-  data: Uint8Array;
-  accessList: AccessListEntry[];
-  gasPrice: bigint | null;
-  maxFeePerGas: bigint;
-  maxPriorityFeePerGas: bigint;
-  sender: Uint8Array;
-}
+export type EvmTx = Pick<
+  SignedTx,
+  | 'type'
+  | 'nonce'
+  | 'gasLimit'
+  | 'to'
+  | 'value'
+  | 'data'
+  | 'accessList'
+  | 'gasPrice'
+  | 'maxFeePerGas'
+  | 'maxPriorityFeePerGas'
+  | 'sender'
+>;
 
 export interface EvmOutcome {
   status: 0 | 1;
