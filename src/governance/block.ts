@@ -47,8 +47,17 @@ class Governance {
   closeDue(): void {
     const ids = this.store.dueAt(this.height);
     if (ids.length === 0) return;
-    for (const id of [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const p = this.store.proposal(id)!;
+    // Cancels first, so that one closing at its target's execution block stops it; then by id.
+    const proposals = [...ids]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((id) => this.store.proposal(id)!);
+    const ordered = [
+      ...proposals.filter((p) => p.kind === 'cancel'),
+      ...proposals.filter((p) => p.kind !== 'cancel'),
+    ];
+    for (const listed of ordered) {
+      // Read again: a cancel closed before may have changed it.
+      const p = this.store.proposal(listed.id)!;
       if (p.status === 'deposit' && p.depositEnd === this.height) {
         this.refund(p);
         this.store.putProposal({ ...p, status: 'expired', closedAt: this.height });

@@ -36,6 +36,11 @@ export interface GovernanceCall {
 export const isEmergencyVote = (kind: ProposalKind): boolean =>
   EMERGENCY_KINDS.includes(kind) || kind === 'cancel';
 
+const decodeCancelTarget = (payload: Uint8Array): bigint => {
+  const p = decodePayload('cancel', payload);
+  return p.kind === 'cancel' ? p.proposalId : 0n;
+};
+
 export class GovernanceContract {
   private readonly store: GovernanceStore;
 
@@ -190,7 +195,14 @@ export class GovernanceContract {
     });
     if (next.deposit >= params.proposalDeposit) {
       const period = isEmergencyVote(p.kind) ? params.emergencyVotingPeriod : params.votingPeriod;
-      next = { ...next, status: 'voting', votingStart: height, votingEnd: height + period };
+      let end = height + period;
+      // A cancel's vote closes by the block its target would run at (cancels close first).
+      if (p.kind === 'cancel') {
+        const target = this.store.proposal(decodeCancelTarget(p.payload));
+        if (target?.status === 'timelock' && target.executeAt < end)
+          end = target.executeAt > height ? target.executeAt : height;
+      }
+      next = { ...next, status: 'voting', votingStart: height, votingEnd: end };
       this.store.addDue(next.votingEnd, p.id);
       this.emit('VotingStarted', { id: p.id, votingEnd: next.votingEnd });
     }
