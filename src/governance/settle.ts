@@ -9,7 +9,7 @@
 import { RewardLedger } from '../economics/ledger.js';
 import type { ChainParams } from '../params/registry.js';
 import type { Address } from '../primitives/types.js';
-import { toHex } from '../crypto/bytes.js';
+import { equalBytes } from '../crypto/bytes.js';
 import { SettlementStore } from '../staking/settlement.js';
 import { stakingStores } from '../staking/stores.js';
 import type { StateDB } from '../state/state-db.js';
@@ -60,30 +60,18 @@ export function settleEconomy(
     const c = candidates.getCandidate(operator)!;
     if (c.depositLockId !== 0n) candidates.putCandidate({ ...c, depositLockId: 0n });
   }
-  // Unbonding entries fall due within the longest unbonding period from now; this block's own
-  // were released by the staking module's block work already.
-  const longest =
-    params.unbondingBlocks > params.depositUnbondingBlocks
-      ? params.unbondingBlocks
-      : params.depositUnbondingBlocks;
-  const owners = new Map<string, Address>();
-  for (let h = height + 1n; h <= height + longest; h++) {
-    const due = locks.releasesAt(h);
-    if (due.length === 0) continue;
-    for (const { owner, amount } of due) {
-      release(state, owner, amount);
-      owners.set(toHex(owner), owner);
-      report.unbondingReleased += amount;
+  // Every unbonding entry, through the index of accounts that have any (this block's own were
+  // released by the staking module's block work already).
+  for (const owner of locks.unbondingOwners()) {
+    for (const e of locks.unbondingOf(owner)) {
+      release(state, owner, e.amount);
+      report.unbondingReleased += e.amount;
+      const due = locks.releasesAt(e.releaseHeight);
+      const k = due.findIndex((x) => equalBytes(x.owner, owner) && x.amount === e.amount);
+      due.splice(k, 1);
+      locks.setReleasesAt(e.releaseHeight, due);
     }
-    locks.setReleasesAt(h, []);
-  }
-  const last = height + longest;
-  for (const key of [...owners.keys()].sort()) {
-    const owner = owners.get(key)!;
-    locks.setUnbondingOf(
-      owner,
-      locks.unbondingOf(owner).filter((e) => e.releaseHeight > last),
-    );
+    locks.setUnbondingOf(owner, []);
   }
   new SettlementStore(state).settle(height);
   return report;

@@ -119,6 +119,20 @@ export interface GovernanceParams {
 export interface ChainParams
   extends BlockParams, StakingParams, EconomicsParams, GovernanceParams {}
 
+/** The DAO's parameters (their devnet values are what `etm devnet` runs with). */
+export const GOVERNANCE_PARAM_NAMES: readonly (keyof GovernanceParams)[] = [
+  'minProposalDeposit',
+  'proposalDeposit',
+  'depositPeriod',
+  'votingPeriod',
+  'quorum',
+  'threshold',
+  'vetoThreshold',
+  'emergencyThreshold',
+  'emergencyVotingPeriod',
+  'emergencyTimelock',
+];
+
 /**
  * When a changed value is first read: by the next block, or from the first block of the next
  * epoch (values an epoch is built on: its length, seats, weights and rates).
@@ -222,14 +236,14 @@ export const PARAMS: { readonly [K in keyof ChainParams]: DefOf<ChainParams[K]> 
   // Governance: days counted at the 3-second block; the devnet's periods are a few blocks.
   minProposalDeposit: uint(ETM, 10n ** 9n * ETM, 'units', 100n * ETM, 'next-block', ETM),
   proposalDeposit: uint(ETM, 10n ** 9n * ETM, 'units', 10_000n * ETM, 'next-block', 10n * ETM),
-  depositPeriod: uint(1n, 100_000_000n, 'blocks', 14n * 28_800n, 'next-block', 10n),
-  votingPeriod: uint(1n, 100_000_000n, 'blocks', 7n * 28_800n, 'next-block', 6n),
+  depositPeriod: uint(1n, 100_000_000n, 'blocks', 14n * 28_800n, 'next-block', 20n),
+  votingPeriod: uint(1n, 100_000_000n, 'blocks', 7n * 28_800n, 'next-block', 12n),
   quorum: uint(WAD / 100n, WAD, 'WAD fraction', (334n * WAD) / 1000n, 'next-block'),
   threshold: uint(WAD / 2n, WAD, 'WAD fraction', WAD / 2n, 'next-block'),
   vetoThreshold: uint(WAD / 100n, WAD, 'WAD fraction', (334n * WAD) / 1000n, 'next-block'),
   emergencyThreshold: uint(WAD / 2n, WAD, 'WAD fraction', (667n * WAD) / 1000n, 'next-block'),
-  emergencyVotingPeriod: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 4n),
-  emergencyTimelock: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 3n),
+  emergencyVotingPeriod: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 8n),
+  emergencyTimelock: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 4n),
 };
 
 /** Every parameter name, sorted: the order genesis commits to them and stores them in. */
