@@ -236,14 +236,14 @@ export const PARAMS: { readonly [K in keyof ChainParams]: DefOf<ChainParams[K]> 
   // Governance: days counted at the 3-second block; the devnet's periods are a few blocks.
   minProposalDeposit: uint(ETM, 10n ** 9n * ETM, 'units', 100n * ETM, 'next-block', ETM),
   proposalDeposit: uint(ETM, 10n ** 9n * ETM, 'units', 10_000n * ETM, 'next-block', 10n * ETM),
-  depositPeriod: uint(1n, 100_000_000n, 'blocks', 14n * 28_800n, 'next-block', 20n),
-  votingPeriod: uint(1n, 100_000_000n, 'blocks', 7n * 28_800n, 'next-block', 12n),
+  depositPeriod: uint(1n, 100_000_000n, 'blocks', 14n * 28_800n, 'next-block', 40n),
+  votingPeriod: uint(1n, 100_000_000n, 'blocks', 7n * 28_800n, 'next-block', 15n),
   quorum: uint(WAD / 100n, WAD, 'WAD fraction', (334n * WAD) / 1000n, 'next-block'),
   threshold: uint(WAD / 2n, WAD, 'WAD fraction', WAD / 2n, 'next-block'),
   vetoThreshold: uint(WAD / 100n, WAD, 'WAD fraction', (334n * WAD) / 1000n, 'next-block'),
   emergencyThreshold: uint(WAD / 2n, WAD, 'WAD fraction', (667n * WAD) / 1000n, 'next-block'),
-  emergencyVotingPeriod: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 8n),
-  emergencyTimelock: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 4n),
+  emergencyVotingPeriod: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 10n),
+  emergencyTimelock: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 5n),
 };
 
 /** Every parameter name, sorted: the order genesis commits to them and stores them in. */

@@ -210,12 +210,13 @@ describe('chains importing the same blocks agree', () => {
       expect(encodeBlock(x)).toEqual(encodeBlock(y));
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end), on the
-    // etm-genesis-4 layout (parameters in the state, Multicall3 and the system contracts' marker code).
+    // etm-genesis-4 layout (parameters in the state, the governance parameters among them, Multicall3
+    // and the system contracts' marker code).
     expect(toHex(a.headHash)).toBe(
-      '0x13c15b533bbd19a92b456bf5649af755c1c648af0f3c47716427e6edd3d4568c',
+      '0x4d9279d2fc17667ded0acdfb80e4712e3448cf3544231bae7c7e03dcff729cf4',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0x03d6e2c3ce8128154a299d2aa578b69d7591073db98e34dc688d3c52dabfe815',
+      '0xfe189ba71d2ed6b48ac246e20e46e56c282f7bfd7568d87e6ecc392fb0a9b47e',
     );
   });
 
