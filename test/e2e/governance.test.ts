@@ -6,7 +6,7 @@
  * rescind moves a transfer's value back once; a global settlement releases every lock and
  * unbonding entry, stops the mint, and every holder can withdraw with Σ balances = supply.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createPublicClient,
   createWalletClient,
@@ -32,14 +32,15 @@ import {
   SYSTEM_ACCOUNTS,
 } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
+import { govCommand } from '../../src/cli/gov.js';
 import { devnet, etmChain, tempDir, waitForHeight } from './helpers.js';
 
 const EPOCH = 10n;
 const tmp = tempDir();
 let d: Devnet;
 let client: PublicClient;
-/** Accounts paid by the DAO rather than by a transaction. */
-const paidByTheDao: Hex[] = [];
+/** Every fresh account a scenario sends value to (the genesis accounts are known). */
+const recipients: Hex[] = [];
 const gov = toHex(GOVERNANCE_ADDRESS) as Hex;
 const staking = toHex(STAKING_ADDRESS) as Hex;
 const validators = deriveAccounts(DEV_MNEMONIC, 4, DEV_VALIDATOR_PATH).map((k) =>
@@ -229,7 +230,7 @@ describe('the DAO on the devnet', () => {
 
   it('pays a treasury spend', async () => {
     const to = privateKeyToAccount(generatePrivateKey()).address;
-    paidByTheDao.push(to);
+    recipients.push(to);
     const id = await propose(user(4), { kind: 'treasury-spend', to: fromHexAddr(to), amount: ETM });
     await votes(all(id, 'yes'));
     expect((await closed(id)).status).toBe('executed');
@@ -240,6 +241,7 @@ describe('the DAO on the devnet', () => {
     const sender = user(5);
     const thief = privateKeyToAccount(generatePrivateKey());
     const sink = privateKeyToAccount(generatePrivateKey()).address;
+    recipients.push(thief.address, sink);
     const tx = await wallet(sender).sendTransaction({ to: thief.address, value: 7n * ETM });
     await mined(tx);
     await mined(await wallet(thief).sendTransaction({ to: sink, value: 3n * ETM }));
@@ -261,6 +263,50 @@ describe('the DAO on the devnet', () => {
     expect(await balance(thief)).toBe(0n);
     expect((await balance(sender)) - had).toBe(left);
     expect(await refused(user(6), payload)).toMatch(/already rescinded/);
+  }, 60_000);
+
+  it('etm gov proposes, votes, lists and shows', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const etm = (...args: string[]) =>
+      govCommand()
+        .exitOverride()
+        .parseAsync([...args, '--rpc', d.httpUrl], { from: 'user' });
+    try {
+      await etm('propose', 'text', '--text', 'from the command line', '--dev-account', '0');
+      const id = (await rpc<ProposalJson[]>('etm_getProposals', []))[0]!.id;
+      await Promise.all(
+        validators.map((v, i) =>
+          etm(
+            'vote',
+            '--proposal',
+            BigInt(id).toString(),
+            '--option',
+            i === 3 ? 'no' : 'yes',
+            '--private-key',
+            toHex(deriveAccounts(DEV_MNEMONIC, 4, DEV_VALIDATOR_PATH)[i]!.privateKey),
+          ),
+        ),
+      );
+      const p = await closed(BigInt(id));
+      expect(p.status).toBe('executed');
+      expect(BigInt(p.tally.no)).toBe(1_000n * ETM);
+      out.length = 0;
+      await etm('list');
+      expect(out.join('')).toMatch(new RegExp(`#${BigInt(id)} text executed .* yes 3000 no 1000`));
+      out.length = 0;
+      await etm('show', BigInt(id).toString());
+      expect(JSON.parse(out.join(''))).toMatchObject({ kind: 'text', status: 'executed' });
+      // A proposal the contract refuses fails before anything is sent.
+      await expect(
+        etm('propose', 'param', '--name', 'quorum', '--value', '0', '--dev-account', '0'),
+      ).rejects.toThrow(/quorum = 0 is outside/);
+    } finally {
+      spy.mockRestore();
+    }
   }, 60_000);
 
   it('settles the economy: every lock and unbonding entry released, no mint, everyone withdraws, Σ balances = supply', async () => {
@@ -317,6 +363,7 @@ describe('the DAO on the devnet', () => {
 
     // Every holder withdraws what it had locked or unbonding; blocks go on.
     const sink = privateKeyToAccount(generatePrivateKey()).address;
+    recipients.push(sink);
     const withdraw = async (a: Account, amount: bigint) =>
       mined(await wallet(a).sendTransaction({ to: sink, value: amount }));
     await withdraw(locker, 50n * ETM);
@@ -333,13 +380,8 @@ describe('the DAO on the devnet', () => {
       ...Array.from({ length: DEV_ACCOUNT_COUNT }, (_, i) => user(i).address.toLowerCase()),
       ...validators.map((v) => v.address.toLowerCase()),
       ...SYSTEM_ACCOUNTS.map((a) => toHex(a)),
-      ...paidByTheDao.map((a) => a.toLowerCase()),
+      ...recipients.map((a) => a.toLowerCase()),
     ]);
-    // Every address any transaction of the chain sent value to.
-    for (let n = 1n; n <= head; n++) {
-      const b = await client.getBlock({ blockNumber: n, includeTransactions: true });
-      for (const t of b.transactions) if (t.to) accounts.add(t.to.toLowerCase());
-    }
     let sum = 0n;
     for (const a of accounts)
       sum += await client.getBalance({ address: a as Hex, blockNumber: head });
