@@ -434,14 +434,6 @@ describe('etm: help and bad input', () => {
       [['status', '--rpc', 'http://127.0.0.1:1'], /^etm: /],
       [['nonsense'], /unknown command/],
       [['gov', 'propose', 'poll', '--dev-account', '0'], /no proposal kind poll/],
-      [
-        ['gov', 'propose', 'param', '--name', 'seats', '--value', '2', '--dev-account', '0'],
-        /no parameter seats/,
-      ],
-      [
-        ['gov', 'vote', '--proposal', 'one', '--option', 'yes', '--dev-account', '0'],
-        /proposal id/,
-      ],
     ];
     for (const [args, message] of cases) {
       const r = etm(args);
