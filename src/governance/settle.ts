@@ -9,7 +9,6 @@
 import { RewardLedger } from '../economics/ledger.js';
 import type { ChainParams } from '../params/registry.js';
 import type { Address } from '../primitives/types.js';
-import { equalBytes } from '../crypto/bytes.js';
 import { SettlementStore } from '../staking/settlement.js';
 import { stakingStores } from '../staking/stores.js';
 import type { StateDB } from '../state/state-db.js';
@@ -61,18 +60,19 @@ export function settleEconomy(
     if (c.depositLockId !== 0n) candidates.putCandidate({ ...c, depositLockId: 0n });
   }
   // Every unbonding entry, through the index of accounts that have any (this block's own were
-  // released by the staking module's block work already).
+  // released by the staking module's block work already). Every entry of a release height's
+  // list is among them, so those lists empty.
+  const heights = new Set<bigint>();
   for (const owner of locks.unbondingOwners()) {
     for (const e of locks.unbondingOf(owner)) {
       release(state, owner, e.amount);
       report.unbondingReleased += e.amount;
-      const due = locks.releasesAt(e.releaseHeight);
-      const k = due.findIndex((x) => equalBytes(x.owner, owner) && x.amount === e.amount);
-      due.splice(k, 1);
-      locks.setReleasesAt(e.releaseHeight, due);
+      heights.add(e.releaseHeight);
     }
     locks.setUnbondingOf(owner, []);
   }
+  for (const h of [...heights].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+    locks.setReleasesAt(h, []);
   new SettlementStore(state).settle(height);
   return report;
 }
