@@ -400,6 +400,7 @@ export function buildGenesis(
     validators: g.validators,
     candidates: g.candidates,
     supply: allocated + bonusPool,
+    chainId: g.chainId,
   });
   writeGenesisContracts(state);
   const root = commit(state);

@@ -14,13 +14,19 @@ import type {
 } from './module.js';
 import { paramsModule } from './modules/params.js';
 import { rewardsModule } from './modules/rewards.js';
+import { slashingModule } from './modules/slashing.js';
 import { stakingModule } from './modules/staking.js';
 
 /**
  * Every module, in genesis order: the parameters first; the rewards module books the staking
  * module's deposits.
  */
-export const SYSTEM_MODULES: readonly SystemModule[] = [paramsModule, stakingModule, rewardsModule];
+export const SYSTEM_MODULES: readonly SystemModule[] = [
+  paramsModule,
+  stakingModule,
+  rewardsModule,
+  slashingModule,
+];
 
 /**
  * The block's module work after its transactions and fees, in this order. endEpoch hooks run at
@@ -31,6 +37,8 @@ export const SYSTEM_MODULES: readonly SystemModule[] = [paramsModule, stakingMod
 export const BLOCK_HOOKS: readonly (readonly [SystemModule, HookPhase])[] = [
   [rewardsModule, 'endBlock'],
   [stakingModule, 'endBlock'],
+  // Downtime: an epoch is judged at the first block of the next, before its election.
+  [slashingModule, 'endBlock'],
   [stakingModule, 'endEpoch'],
   [rewardsModule, 'endEpoch'],
 ];

@@ -62,6 +62,8 @@ export interface BlockEnv {
   randaoReveal: Uint8Array;
   /** The block's RANDAO mix (its header's mixHash). */
   mixHash: Uint8Array;
+  /** The header's parentSealBitmap (downtime accounting); absent outside a chain. */
+  parentSealBitmap?: Uint8Array;
   /** Hash of an earlier block, for the EVM's BLOCKHASH (the last 256); none when absent. */
   blockHash?: (number: bigint) => Uint8Array | undefined;
 }
@@ -360,6 +362,7 @@ function blockContext(state: StateDB, env: BlockEnv, fees: BlockContext['fees'])
     validators: env.validators,
     randaoReveal: env.randaoReveal,
     mixHash: env.mixHash,
+    parentSealBitmap: env.parentSealBitmap,
     fees,
   };
 }

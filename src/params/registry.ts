@@ -92,7 +92,23 @@ export interface EconomicsParams {
   bonusScheduleDivisor: bigint;
 }
 
-export interface ChainParams extends BlockParams, StakingParams, EconomicsParams {}
+/** Parameters of slashing and jail (docs/slashing.md). */
+export interface SlashingParams {
+  /** Share of the deposit a double-signing validator loses (WAD). */
+  slashDoubleSign: bigint;
+  /** Share of the deposit a validator jailed for downtime loses (WAD). */
+  slashDowntime: bigint;
+  /** Share of a double-sign slash paid to the evidence's reporter (WAD); the rest to the treasury. */
+  reporterReward: bigint;
+  /** Evidence of an offence at a height older than this many blocks is refused. */
+  evidenceMaxAgeBlocks: bigint;
+  /** A validator missing more than this share of an epoch's seals is jailed (WAD). */
+  maxMissedSealsRatio: bigint;
+  /** Epochs a validator jailed for downtime stays jailed before it may unjail. */
+  jailEpochs: bigint;
+}
+
+export interface ChainParams extends BlockParams, StakingParams, EconomicsParams, SlashingParams {}
 
 /**
  * When a changed value is first read: by the next block, or from the first block of the next
@@ -194,6 +210,13 @@ export const PARAMS: { readonly [K in keyof ChainParams]: DefOf<ChainParams[K]> 
   bonusPoolShare: uint(0n, WAD / 2n, 'WAD fraction', WAD / 20n, 'next-epoch'),
   // The devnet pays the same voter bonus per epoch as the reference chain's 1,200-block epochs.
   bonusScheduleDivisor: uint(1n, 1_000_000n, '', 1n, 'next-epoch', 1_200n / DEVNET_EPOCH_BLOCKS),
+  slashDoubleSign: uint(0n, WAD, 'WAD fraction', WAD / 10n, 'next-block'),
+  slashDowntime: uint(0n, WAD, 'WAD fraction', WAD / 1_000n, 'next-block'),
+  reporterReward: uint(0n, WAD, 'WAD fraction', WAD / 10n, 'next-block'),
+  // 7 days (derived from the block time unless given); a deposit's unbonding must outlast it.
+  evidenceMaxAgeBlocks: uint(1n, 100_000_000n, 'blocks', 7n * 28_800n, 'next-block'),
+  maxMissedSealsRatio: uint(0n, WAD, 'WAD fraction', WAD / 2n, 'next-epoch'),
+  jailEpochs: uint(1n, 10_000n, 'epochs', 24n, 'next-block', 2n),
 };
 
 /** Every parameter name, sorted: the order genesis commits to them and stores them in. */
@@ -217,7 +240,7 @@ export const DEVNET_PARAMS: ChainParams = valuesOf('devnet');
 
 /**
  * Parameters counted in days or years follow the block time unless given: blocksPerDay, the
- * unbonding periods (3 and 28 days) and blocksPerYear.
+ * unbonding periods (3 and 28 days), the evidence age (7 days) and blocksPerYear.
  */
 export function withDerivedParams(p: ChainParams, given: ReadonlySet<string>): ChainParams {
   const perDay = given.has('blocksPerDay') ? p.blocksPerDay : DAY_MS / p.blockTimeMs;
@@ -228,6 +251,7 @@ export function withDerivedParams(p: ChainParams, given: ReadonlySet<string>): C
     depositUnbondingBlocks: given.has('depositUnbondingBlocks')
       ? p.depositUnbondingBlocks
       : 28n * perDay,
+    evidenceMaxAgeBlocks: given.has('evidenceMaxAgeBlocks') ? p.evidenceMaxAgeBlocks : 7n * perDay,
     blocksPerYear: given.has('blocksPerYear') ? p.blocksPerYear : blocksPerYearFor(p.blockTimeMs),
   };
 }
@@ -267,6 +291,9 @@ export function crossParamProblem(p: ChainParams): string | null {
   if (seats < 1n) return 'rankedSeats + lotterySeats must be at least 1';
   if (seats > 256n) return 'rankedSeats + lotterySeats must be at most 256';
   if (p.minLock > p.candidateDeposit) return 'minLock must not exceed candidateDeposit';
+  // An offender must not get its deposit back before evidence against it expires.
+  if (p.depositUnbondingBlocks <= p.evidenceMaxAgeBlocks)
+    return 'depositUnbondingBlocks must exceed evidenceMaxAgeBlocks';
   return null;
 }
 
