@@ -123,6 +123,8 @@ export function devGenesis(
       // The same voter bonus per epoch as the reference chain's 1,200-block epochs.
       bonusScheduleDivisor: String(bonusDivisor(staking.epochBlocks)),
       randaoLayers: String(layers),
+      // A jailed devnet validator may return within minutes.
+      jailEpochs: String(DEVNET_PARAMS.jailEpochs),
     },
     alloc: Object.fromEntries([
       ...accounts.map((a) => [a.checksumAddress, { balance: DEV_ACCOUNT_BALANCE.toString() }]),
