@@ -60,6 +60,8 @@ export interface DevnetOptions {
   log?: (line: string) => void;
   /** Silences the per-node diagnostics (rejections, errors), e.g. in tests. */
   quiet?: boolean;
+  /** Test only: validators (by index) that double-sign (docs/slashing.md). */
+  equivocators?: readonly number[];
 }
 
 export interface Devnet {
@@ -205,6 +207,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
           name: `node${i}`,
           log: o.quiet ? () => {} : log,
           recoveryPool,
+          equivocate: o.equivocators?.includes(i) === true,
         }),
       );
     }
