@@ -280,7 +280,14 @@ export class Node {
           this.emit(
             'warn',
             'equivocation',
-            { validator: toHex(e.validator), height: e.height, round: e.round },
+            {
+              validator: toHex(e.validator),
+              height: e.height,
+              round: e.round,
+              type: e.type,
+              first: toHex(e.first),
+              second: toHex(e.second),
+            },
             `equivocation by ${toHex(e.validator)} at height ${e.height} round ${e.round}`,
           );
         },

@@ -26,7 +26,7 @@ import { createCustomCommon, Mainnet } from '@ethereumjs/common';
 import { createFeeMarket1559Tx } from '@ethereumjs/tx';
 import { devnet, tempDir } from './helpers.js';
 
-const STAKING = { epochBlocks: 6, rankedSeats: 3, lotterySeats: 1 };
+const STAKING = { epochBlocks: 8, rankedSeats: 3, lotterySeats: 1 };
 const BLOCK_MS = 300;
 
 let tmp: ReturnType<typeof tempDir> | null = null;
