@@ -558,7 +558,7 @@ export class ConsensusSimulation {
         nonce: node.behaviour === 'equivocate' || node.behaviour === 'fork' ? instance + 1 : 0,
         parentCertificate: this.headCertificate(node),
       },
-      node.honest ? this.pendingEvidence(node) : [],
+      node.honest ? this.pendingEvidence() : [],
     );
   }
 
@@ -604,10 +604,12 @@ export class ConsensusSimulation {
     this.appendBlock(node, { height, block, digest, round, seals });
   }
 
-  /** Evidence transactions not yet in the node's chain, oldest first (a block takes 16). */
-  private pendingEvidence(node: SimNode): Uint8Array[] {
+  /**
+   * Evidence transactions not yet committed, oldest first (a block takes 16): the committed chain
+   * is one for every honest node, so a proposer leaves out what it holds.
+   */
+  private pendingEvidence(): Uint8Array[] {
     if (this.evidenceTxs.size === 0) return [];
-    // A proposer leaves out what its chain holds (the committed chain is one for all honest nodes).
     return [...this.evidenceTxs.keys()]
       .filter((k) => !this.includedEvidence.has(k))
       .slice(0, 16)
