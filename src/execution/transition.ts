@@ -100,7 +100,8 @@ export function systemValueError(tx: Pick<SignedTx, 'to' | 'value' | 'data'>): T
   if (tx.value === 0n || tx.to === null || !isSystemAccount(tx.to)) return null;
   const where = toChecksumAddress(tx.to);
   const contract = contractAt(tx.to);
-  if (contract === null) {
+  // A contract without a payable function (the evidence contract) takes value like an account.
+  if (contract === null || payableFunctions(contract).length === 0) {
     return new TxError(
       'value-to-system-account',
       `system account ${where} does not accept value: send it with value 0`,

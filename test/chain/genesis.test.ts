@@ -342,7 +342,7 @@ describe('parsed genesis', () => {
 });
 
 describe('genesis determinism', () => {
-  // Pinned: a change here changes every existing chain's genesis hash (layout etm-genesis-4).
+  // Pinned: a change here changes every existing chain's genesis hash (layout etm-genesis-5).
   const GOLDEN_HASH = '0x11f3986597ea389222f823e6d438316be03243698270284bbb8d9489db485624';
   const GOLDEN_ROOT = '0x3b1d70a9163944f0d74e0f12782bbc0cf21c5eb743a0a3aa2c7bf1d27fd474a0';
 

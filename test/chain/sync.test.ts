@@ -210,12 +210,13 @@ describe('chains importing the same blocks agree', () => {
       expect(encodeBlock(x)).toEqual(encodeBlock(y));
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end), on the
-    // etm-genesis-4 layout (parameters in the state, Multicall3 and the system contracts' marker code).
+    // etm-genesis-5 layout (parameters in the state, Multicall3 and the system contracts' marker code,
+    // the slashing parameters and the chain id).
     expect(toHex(a.headHash)).toBe(
-      '0x13c15b533bbd19a92b456bf5649af755c1c648af0f3c47716427e6edd3d4568c',
+      '0x47f560a3cccbb64b79e8bda3ea1fb00da62caf566760dd338fb28a9ef6e30fb6',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0x03d6e2c3ce8128154a299d2aa578b69d7591073db98e34dc688d3c52dabfe815',
+      '0xf6f0cb8f6d669d9e26fd42d6cf9bde3f0574baa896ae1b2ca17bfdea6e15280f',
     );
   });
 

@@ -285,11 +285,11 @@ describe('vote buckets', () => {
     // The deposits (age 20) were older than the cap (15): all at 20 − ⌊15/2⌋ = 13.
     for (const id of [1n, 2n]) expect(store.locks.getLock(id)!.since).toBe(13n);
     // Changes only with the layout of the system records (src/staking/*-store.ts, the parameters
-    // in src/params/store.ts) or the rules that
+    // in src/params/store.ts, the slashing records) or the rules that
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0x328a0ed0e8ff19f187bc4b5b20ee5472431224c3b3682b1ff650726977ee49ec',
+      '0xb843418cd3d99e794049cfc15e97d6e91e162682a09180049e07265ebd8372c8',
     );
   });
 });
