@@ -174,3 +174,24 @@ export class EvidenceReporter {
     return true;
   }
 }
+
+/** The candidates block `height` jailed for downtime (it judged the epoch before it). */
+export function jailsAt(
+  state: StateDB,
+  height: bigint,
+  params: ChainParams,
+): { operator: Uint8Array; amount: bigint; untilEpoch: bigint }[] {
+  if (height < 2n || (height - 1n) % params.epochBlocks !== 0n) return [];
+  const staking = stakingStores(state);
+  const record = staking.elections.epochRecord((height - 2n) / params.epochBlocks);
+  const slashing = new SlashingStore(state);
+  const out = [];
+  for (const key of record?.validators ?? []) {
+    const operator = staking.candidates.operatorOfKey(key);
+    if (operator === null) continue;
+    const last = slashing.history(operator).at(-1);
+    if (last?.reason === 'downtime' && last.height === height)
+      out.push({ operator, amount: last.amount, untilEpoch: last.untilEpoch });
+  }
+  return out;
+}

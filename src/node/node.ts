@@ -21,7 +21,7 @@ import type { StateDB } from '../state/state-db.js';
 import { ConsensusDriver } from './consensus-driver.js';
 import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 import { RandaoKeeper } from './randao.js';
-import { EvidenceReporter } from './evidence.js';
+import { EvidenceReporter, jailsAt } from './evidence.js';
 import { BlockSync } from './sync.js';
 import type { NodeNetwork, PeerView } from '../p2p/local-network.js';
 
@@ -427,6 +427,14 @@ export class Node {
       this.randao?.afterCommit();
       this.evidence?.afterCommit();
     }
+    // A jail happens in block work, without a receipt or log: the node reports it.
+    for (const j of jailsAt(this.headReadState(), number, this.chain.params))
+      this.emit(
+        'warn',
+        'jailed',
+        { operator: toHex(j.operator), slashed: j.amount, untilEpoch: j.untilEpoch },
+        `candidate ${toHex(j.operator)} jailed for downtime until epoch ${j.untilEpoch}, slashed ${j.amount} units`,
+      );
     const event: CommittedEvent = {
       block,
       hash: this.chain.headHash,

@@ -13,6 +13,7 @@ import { DAO_TREASURY } from '../../src/primitives/system-addresses.js';
 import { WAD, type ChainParams } from '../../src/params/registry.js';
 import { slashingEndBlock } from '../../src/slashing/block-hooks.js';
 import { SlashingStore } from '../../src/slashing/store.js';
+import { jailsAt } from '../../src/node/evidence.js';
 import { weighCandidates } from '../../src/staking/block-hooks.js';
 import { DEPOSIT, doublePrepare, OPS, P, REPORTER, SIGNERS, world } from './world.js';
 
@@ -64,6 +65,11 @@ describe('downtime', () => {
         untilEpoch: 3n,
       },
     ]);
+    // The node reports the jail (it has no log).
+    expect(
+      jailsAt(w.state, 11n, PD).map((j) => [toHex(j.operator), j.amount, j.untilEpoch]),
+    ).toEqual([[toHex(OPS[2]!), slashed, 3n]]);
+    expect(jailsAt(w.state, 12n, PD)).toEqual([]);
     // The epoch's counts are gone once judged.
     expect(new SlashingStore(w.state).sealCounts(0n)).toBeNull();
     // Not electable while jailed.
