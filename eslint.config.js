@@ -16,6 +16,7 @@ export const CONSENSUS_CRITICAL = [
   'src/staking/**',
   'src/election/**',
   'src/economics/**',
+  'src/slashing/**',
   'src/governance/**',
   'src/primitives/**',
   'src/params/**',

@@ -274,6 +274,7 @@ export class Chain {
         validators: this.validatorsAt(number),
         randaoReveal: h.extra.randaoReveal,
         mixHash: h.mixHash,
+        parentSealBitmap: h.extra.parentSealBitmap,
       },
       this.transactionsOf(block),
     );
@@ -424,10 +425,13 @@ export class Chain {
       if (!r) throw new ImportError('cannot build a block: no RANDAO reveal for this validator');
       reveal = r;
     }
-    const env = this.env(number, round, timestamp, coinbase, reveal);
+    const parent = this.headCertificate();
+    const env = {
+      ...this.env(number, round, timestamp, coinbase, reveal),
+      parentSealBitmap: parent.bitmap,
+    };
     const body = await buildBlockBody(state, env, this.fitBytes(candidates));
     const { root, nodes } = state.commit();
-    const parent = this.headCertificate();
     const block: Block = {
       header: {
         parentHash: this.headHashValue,
@@ -586,6 +590,7 @@ export class Chain {
             h.extra.randaoReveal,
           ),
           baseFeePerGas: baseFee,
+          parentSealBitmap: h.extra.parentSealBitmap,
         },
         txs,
       );

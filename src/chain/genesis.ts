@@ -400,6 +400,7 @@ export function buildGenesis(
     validators: g.validators,
     candidates: g.candidates,
     supply: allocated + bonusPool,
+    chainId: g.chainId,
   });
   writeGenesisContracts(state);
   const root = commit(state);
@@ -439,7 +440,7 @@ const DIGEST_GROUP = 4096;
  * changes (a new state record, a new header field), so that a data directory built the old way
  * is refused instead of trusted.
  */
-export const GENESIS_STATE_VERSION = 'etm-genesis-4';
+export const GENESIS_STATE_VERSION = 'etm-genesis-5';
 
 /**
  * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator

@@ -22,6 +22,8 @@ export interface ProcessDevnetCliOptions {
   randaoLayers: number;
   p2pPort: number;
   metricsPort?: number;
+  /** Test only: indexes of validators that double-sign. */
+  testEquivocate?: number[];
 }
 
 /** The staking parameters of a new devnet chain, from the command's options. */
@@ -62,6 +64,7 @@ export async function runProcessDevnet(
       rpcVhosts: opts.rpcVhosts,
       rpcCors: opts.rpcCors,
       metricsPort: opts.metricsPort ?? null,
+      equivocators: opts.testEquivocate,
       onEntry: (node, e) => {
         if (e.event === 'block' && node.spec.index === 0) {
           const name = keyNames.get(String(e.proposer).toLowerCase());

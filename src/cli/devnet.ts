@@ -2,7 +2,7 @@
  * `etm devnet`: a local multi-validator network for development, in one process or (with
  * --processes) one OS process per node over libp2p.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
@@ -101,6 +101,15 @@ export function devnetCommand(): Command {
       'with --processes: extra nodes without a validator key that follow the chain',
       integer(0, 100),
       0,
+    )
+    .addOption(
+      // Test only: a node that double-signs, to watch the chain slash it (docs/slashing.md).
+      new Option(
+        '--test-equivocate <index>',
+        'with --processes, for tests: validator <index> double-signs every PREPARE',
+      )
+        .argParser((v: string, prev: number[] | undefined) => [...(prev ?? []), integer(0, 99)(v)])
+        .hideHelp(),
     )
     .action(async (opts: DevnetCliOptions, command: Command) => {
       const out = (line: string) => process.stdout.write(line + '\n');

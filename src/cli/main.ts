@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { devnetCommand } from './devnet.js';
+import { evidenceCommand } from './evidence.js';
 import { initCommand } from './init.js';
 import { keysCommand } from './keys.js';
 import { nodeCommand } from './node.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   program.addCommand(stakeCommand());
   program.addCommand(candidateCommand());
   program.addCommand(epochCommand());
+  program.addCommand(evidenceCommand());
   program.addCommand(simCommand());
   program.addCommand(benchCommand());
   program.addCommand(economicsCommand());

@@ -24,6 +24,7 @@ import {
   type SenderOptions,
 } from './sender.js';
 import { formatUnits, parseUnits } from './units.js';
+import { unjailCommand } from './evidence.js';
 
 const ZERO = '0x0000000000000000000000000000000000000000';
 
@@ -154,6 +155,8 @@ export function stakeCommand(): Command {
 }
 
 interface RpcCandidate {
+  jailedUntilEpoch?: string | null;
+  slashes?: { reason: string; amount: string }[];
   address: string;
   consensusKey: string;
   name: string;
@@ -293,6 +296,7 @@ export function candidateCommand(): Command {
       amount,
     );
   });
+  unjailCommand(cand);
   cand
     .command('randao')
     .description("a candidate's RANDAO commitment: reveals used and left, and a pending renewal")
@@ -318,7 +322,7 @@ export function candidateCommand(): Command {
       if (list.length === 0) process.stdout.write('no candidates\n');
       for (const c of list) {
         process.stdout.write(
-          `${c.name.padEnd(20)} ${c.address}  ${c.status}${c.elected ? ', elected' : ''}  deposit ${formatUnits(hex(c.deposit))} ETM  commission ${Number(hex(c.commissionBps)) / 100}%  votes x ${formatUnits(hex(c.votes))}  X ${c.X}  v ${c.v} (m ${hex(c.m)}, n ${hex(c.n)})  R ${c.R}  P ${c.probability}\n`,
+          `${c.name.padEnd(20)} ${c.address}  ${c.status}${c.jailedUntilEpoch ? ` until epoch ${hex(c.jailedUntilEpoch)}` : ''}${c.elected ? ', elected' : ''}${c.slashes?.length ? `, slashed ${c.slashes.map((x) => `${formatUnits(hex(x.amount))} ETM (${x.reason})`).join(', ')}` : ''}  deposit ${formatUnits(hex(c.deposit))} ETM  commission ${Number(hex(c.commissionBps)) / 100}%  votes x ${formatUnits(hex(c.votes))}  X ${c.X}  v ${c.v} (m ${hex(c.m)}, n ${hex(c.n)})  R ${c.R}  P ${c.probability}\n`,
         );
       }
     });

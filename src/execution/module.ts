@@ -89,6 +89,11 @@ export interface BlockContext {
   randaoReveal: Uint8Array;
   /** The block's RANDAO mix (its header's mixHash). */
   mixHash: Uint8Array;
+  /**
+   * Which validators of the parent's height sealed the parent (the header's parentSealBitmap);
+   * undefined where the caller has no header (then no seals are counted).
+   */
+  parentSealBitmap?: Uint8Array;
   /** The block's fees once its transactions ran (zero in beginBlock). */
   fees: { proposer: bigint; tips: bigint; burned: bigint };
 }
@@ -123,6 +128,8 @@ export interface GenesisContext {
   }[];
   /** The genesis supply: every allocation, the voter bonus pool included. */
   supply: bigint;
+  /** The chain id consensus signatures are bound to (evidence checks them). */
+  chainId?: bigint;
 }
 
 export interface SystemModule {

@@ -15,6 +15,7 @@ import type {
 import { governanceModule } from './modules/governance.js';
 import { paramsModule } from './modules/params.js';
 import { rewardsModule } from './modules/rewards.js';
+import { slashingModule } from './modules/slashing.js';
 import { stakingModule } from './modules/staking.js';
 
 /**
@@ -25,6 +26,7 @@ export const SYSTEM_MODULES: readonly SystemModule[] = [
   paramsModule,
   stakingModule,
   rewardsModule,
+  slashingModule,
   governanceModule,
 ];
 
@@ -37,6 +39,8 @@ export const SYSTEM_MODULES: readonly SystemModule[] = [
 export const BLOCK_HOOKS: readonly (readonly [SystemModule, HookPhase])[] = [
   [rewardsModule, 'endBlock'],
   [stakingModule, 'endBlock'],
+  // Downtime: an epoch is judged at the first block of the next, before its election.
+  [slashingModule, 'endBlock'],
   [stakingModule, 'endEpoch'],
   [rewardsModule, 'endEpoch'],
   // Last: proposals close over the block's final locks, and what they change (parameters, a

@@ -62,6 +62,8 @@ export interface BlockEnv {
   randaoReveal: Uint8Array;
   /** The block's RANDAO mix (its header's mixHash). */
   mixHash: Uint8Array;
+  /** The header's parentSealBitmap (downtime accounting); absent outside a chain. */
+  parentSealBitmap?: Uint8Array;
   /** Hash of an earlier block, for the EVM's BLOCKHASH (the last 256); none when absent. */
   blockHash?: (number: bigint) => Uint8Array | undefined;
 }
@@ -98,7 +100,8 @@ export function systemValueError(tx: Pick<SignedTx, 'to' | 'value' | 'data'>): T
   if (tx.value === 0n || tx.to === null || !isSystemAccount(tx.to)) return null;
   const where = toChecksumAddress(tx.to);
   const contract = contractAt(tx.to);
-  if (contract === null) {
+  // A contract without a payable function (the evidence contract) takes value like an account.
+  if (contract === null || payableFunctions(contract).length === 0) {
     return new TxError(
       'value-to-system-account',
       `system account ${where} does not accept value: send it with value 0`,
@@ -360,6 +363,7 @@ function blockContext(state: StateDB, env: BlockEnv, fees: BlockContext['fees'])
     validators: env.validators,
     randaoReveal: env.randaoReveal,
     mixHash: env.mixHash,
+    parentSealBitmap: env.parentSealBitmap,
     fees,
   };
 }

@@ -8,7 +8,10 @@
  */
 import type { Address } from '../primitives/types.js';
 import { QbftEngine, type EngineStats } from '../consensus/engine.js';
-import type { ConsensusMessage } from '../consensus/messages.js';
+import { encodeMessage, signPrepare, type ConsensusMessage } from '../consensus/messages.js';
+import { concatBytes, uint64be, utf8 } from '../crypto/bytes.js';
+import { keccak256 } from '../crypto/keccak.js';
+import { MessageType } from '../consensus/types.js';
 import type { DecodeError } from '../codec/rlp.js';
 import type {
   BlockCodec,
@@ -117,6 +120,12 @@ export interface DriverOptions {
   scheduler?: Scheduler;
   /** Shared decode results (a simulator delivers one bytes object to many drivers). */
   decodeCache?: WeakMap<Uint8Array, ConsensusMessage | DecodeError>;
+  /**
+   * Test only: after every PREPARE it broadcasts, the driver signs and broadcasts a second
+   * PREPARE of the same height and round for another digest — equivocation, bypassing the
+   * engine's write-ahead log — so that tests can watch honest nodes punish it.
+   */
+  equivocate?: boolean;
 }
 
 export class ConsensusDriver {
@@ -262,6 +271,16 @@ export class ConsensusDriver {
     this.schedule((run) => this.scheduler.soon(run), fn);
   }
 
+  private equivocate(e: Extract<EngineEffect, { kind: 'broadcast' }>): void {
+    const signer = this.options.signer;
+    if (!signer) return;
+    const digest = keccak256(
+      concatBytes(utf8('etm-test-equivocation'), uint64be(BigInt(e.height))),
+    );
+    const signed = signPrepare(signer, this.options.chainId, e.height, e.round, digest);
+    this.options.transport.broadcast(encodeMessage({ type: MessageType.Prepare, signed }));
+  }
+
   private carryOut(e: EngineEffect): Promise<void> | undefined {
     const { host, events } = this.options;
     switch (e.kind) {
@@ -270,6 +289,7 @@ export class ConsensusDriver {
         break;
       case 'broadcast':
         this.options.transport.broadcast(e.bytes);
+        if (this.options.equivocate && e.type === MessageType.Prepare) this.equivocate(e);
         break;
       case 'schedule-timer':
         this.later(e.delayMs, () =>

@@ -60,6 +60,8 @@ export interface DevnetOptions {
   log?: (line: string) => void;
   /** Silences the per-node diagnostics (rejections, errors), e.g. in tests. */
   quiet?: boolean;
+  /** Test only: validators (by index) that double-sign (docs/slashing.md). */
+  equivocators?: readonly number[];
 }
 
 export interface Devnet {
@@ -125,6 +127,8 @@ export function devGenesis(
       randaoLayers: String(layers),
       // The DAO's devnet periods and deposits: a vote takes a few blocks.
       ...Object.fromEntries(GOVERNANCE_PARAM_NAMES.map((k) => [k, DEVNET_PARAMS[k].toString()])),
+      // A jailed devnet validator may return within minutes.
+      jailEpochs: String(DEVNET_PARAMS.jailEpochs),
     },
     alloc: Object.fromEntries([
       ...accounts.map((a) => [a.checksumAddress, { balance: DEV_ACCOUNT_BALANCE.toString() }]),
@@ -205,6 +209,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
           name: `node${i}`,
           log: o.quiet ? () => {} : log,
           recoveryPool,
+          equivocate: o.equivocators?.includes(i) === true,
         }),
       );
     }

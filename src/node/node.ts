@@ -8,7 +8,7 @@ import { equalBytes, toHex } from '../crypto/bytes.js';
 import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { cachedRecover } from '../consensus/messages.js';
 import { Secp256k1Signer, secp256k1Recover } from '../consensus/crypto.js';
-import type { EquivocationEvidence, Recover, Signer } from '../consensus/types.js';
+import type { Recover, Signer } from '../consensus/types.js';
 import { chainBlockCodec, type Block } from '../chain/block.js';
 import { Chain, ImportError, type RandaoRevealer } from '../chain/chain.js';
 import type { Genesis } from '../chain/genesis.js';
@@ -21,6 +21,7 @@ import type { StateDB } from '../state/state-db.js';
 import { ConsensusDriver } from './consensus-driver.js';
 import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 import { RandaoKeeper } from './randao.js';
+import { EvidenceReporter, jailsAt } from './evidence.js';
 import { BlockSync } from './sync.js';
 import type { NodeNetwork, PeerView } from '../p2p/local-network.js';
 
@@ -72,6 +73,11 @@ export interface NodeOptions {
    * may share a pool (the caller then closes it).
    */
   recoveryPool?: RecoveryPool | null;
+  /**
+   * Test only: this validator double-signs (every PREPARE it sends is followed by a conflicting
+   * one), so that tests can watch honest nodes carry the evidence into a block.
+   */
+  equivocate?: boolean;
 }
 
 export class Node {
@@ -89,7 +95,8 @@ export class Node {
   private readonly listeners = new Set<(e: CommittedEvent) => void>();
   private readonly pendingListeners = new Set<(tx: SignedTx) => void>();
   private readonly log: (line: string) => void;
-  readonly evidence: EquivocationEvidence[] = [];
+  /** Submits the equivocation evidence consensus raises (null for a follower). */
+  readonly evidence: EvidenceReporter | null;
   private stopped = false;
   private readonly sync = new BlockSync({
     chain: () => this.chain,
@@ -137,6 +144,17 @@ export class Node {
     this.signer = options.validatorKey ? new Secp256k1Signer(options.validatorKey) : null;
     this.randao = options.validatorKey
       ? new RandaoKeeper(options.validatorKey, {
+          params: genesis.params,
+          chainId: genesis.chainId,
+          head: () => ({ state: this.headReadState(), next: this.chain.headNumber + 1n }),
+          nextBaseFee: () => this.chain.nextBaseFee(),
+          pendingNonce: (a) => this.mempool.pendingNonce(a, this.accountView()),
+          submit: (raw) => void this.submitTransaction(raw),
+          log: (level, event, fields, text) => this.emit(level, event, fields, text),
+        })
+      : null;
+    this.evidence = options.validatorKey
+      ? new EvidenceReporter(options.validatorKey, {
           params: genesis.params,
           chainId: genesis.chainId,
           head: () => ({ state: this.headReadState(), next: this.chain.headNumber + 1n }),
@@ -229,6 +247,7 @@ export class Node {
       recover: this.recover,
       codec: chainBlockCodec,
       chainId: this.chain.chainId,
+      equivocate: this.options.equivocate === true,
       config: {
         baseTimeoutMs: 2 * blockTimeMs,
         maxRoundTimeoutMs: Math.max(60_000, 2 * blockTimeMs),
@@ -257,11 +276,18 @@ export class Node {
       },
       events: {
         onEvidence: (e) => {
-          this.evidence.push(e);
+          this.evidence?.add(e);
           this.emit(
             'warn',
             'equivocation',
-            { validator: toHex(e.validator), height: e.height, round: e.round },
+            {
+              validator: toHex(e.validator),
+              height: e.height,
+              round: e.round,
+              type: e.type,
+              first: toHex(e.first),
+              second: toHex(e.second),
+            },
             `equivocation by ${toHex(e.validator)} at height ${e.height} round ${e.round}`,
           );
         },
@@ -397,7 +423,18 @@ export class Node {
     const number = block.header.number;
     this.mempool.onNewHead(this.accountView(), this.chain.nextBaseFee());
     // Renewing needs the current state: not while catching up.
-    if (!this.sync.syncing) this.randao?.afterCommit();
+    if (!this.sync.syncing) {
+      this.randao?.afterCommit();
+      this.evidence?.afterCommit();
+    }
+    // A jail happens in block work, without a receipt or log: the node reports it.
+    for (const j of jailsAt(this.headReadState(), number, this.chain.params))
+      this.emit(
+        'warn',
+        'jailed',
+        { operator: toHex(j.operator), slashed: j.amount, untilEpoch: j.untilEpoch },
+        `candidate ${toHex(j.operator)} jailed for downtime until epoch ${j.untilEpoch}, slashed ${j.amount} units`,
+      );
     const event: CommittedEvent = {
       block,
       hash: this.chain.headHash,

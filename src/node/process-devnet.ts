@@ -63,6 +63,10 @@ export interface ProcessDevnetOptions {
   commandPrefix?: (index: number) => string[];
   /** Node.js flags for a node's process (e.g. --cpu-prof), before bin/etm.js. */
   nodeArgs?: (index: number) => string[];
+  /**
+   * Test only: nodes (by index) started with ETM_TEST_EQUIVOCATE=1, which double-sign (docs/slashing.md).
+   */
+  equivocators?: readonly number[];
   /** Restart a node that exits without being asked to. Default true. */
   restartOnCrash?: boolean;
   logLevel?: 'debug' | 'info';
@@ -289,7 +293,10 @@ export class ProcessDevnet {
     ];
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env },
+      env: {
+        ...process.env,
+        ...(this.o.equivocators?.includes(index) ? { ETM_TEST_EQUIVOCATE: '1' } : {}),
+      },
     });
     n.child = child;
     createInterface({ input: child.stdout! }).on('line', (line) => this.onLine(n, line));

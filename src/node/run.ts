@@ -137,7 +137,15 @@ export async function startConfiguredNode(
     throw new ConfigError(`cannot read genesis ${config.genesis}: ${(e as Error).message}`);
   }
   const genesis = parseGenesis(genesisDoc);
-  const node = new Node({ datadir: config.datadir, genesis, validatorKey, name: 'node', logger });
+  const node = new Node({
+    datadir: config.datadir,
+    genesis,
+    validatorKey,
+    name: 'node',
+    logger,
+    // Test only (`etm devnet --processes --test-equivocate`): this validator double-signs.
+    equivocate: process.env.ETM_TEST_EQUIVOCATE === '1',
+  });
   const cleanup: Array<() => Promise<void>> = [() => node.stop()];
   const stop = async () => {
     for (const c of cleanup.splice(0).reverse()) await c().catch(() => {});

@@ -4,6 +4,7 @@ import type {
   CandidateView,
   ElectionView,
   EpochView,
+  EvidenceView,
   LockView,
   StakingRpcBackend,
 } from '../rpc/backend.js';
@@ -17,6 +18,7 @@ import { economicsFigures, type EconomicsFigures } from '../economics/figures.js
 import { RewardLedger } from '../economics/ledger.js';
 import { stakingStores } from '../staking/stores.js';
 import { readParams } from '../params/store.js';
+import { SlashingStore } from '../slashing/store.js';
 
 /** Elections whose weights were recomputed, kept by epoch (each costs a block's execution). */
 const ELECTION_CACHE_SIZE = 64;
@@ -48,7 +50,9 @@ export class NodeStakingRpc implements StakingRpcBackend {
   }
 
   candidates(block: bigint): CandidateView[] {
-    const store = stakingStores(this.chain.stateAt(block));
+    const state = this.chain.stateAt(block);
+    const store = stakingStores(state);
+    const slashing = new SlashingStore(state);
     const height = block + 1n;
     const params = this.chain.params;
     const current = store.elections.epochRecord(epochOf(height, params));
@@ -79,8 +83,29 @@ export class NodeStakingRpc implements StakingRpcBackend {
         R: w?.R ?? 0n,
         probability: w && total > 0n ? (w.R * SCALE) / total : 0n,
         elected: elected.has(toHex(operator)),
+        jailedUntilEpoch: c.jailedUntilEpoch,
+        slashes: slashing.history(operator).map((h) => ({
+          reason: h.reason,
+          block: h.height,
+          amount: h.amount,
+          reporter: h.reason === 'double-sign' ? h.reporter : null,
+          untilEpoch: h.reason === 'downtime' ? h.untilEpoch : null,
+        })),
       };
     });
+  }
+
+  evidence(block: bigint): EvidenceView[] {
+    return new SlashingStore(this.chain.stateAt(block)).recent().map((e) => ({
+      validator: e.validator,
+      operator: e.operator,
+      height: e.height,
+      round: e.round,
+      type: e.type,
+      reporter: e.reporter,
+      slashed: e.slashed,
+      block: e.recordedAt,
+    }));
   }
 
   locks(owner: Uint8Array): LockView[] {

@@ -92,6 +92,22 @@ export interface EconomicsParams {
   bonusScheduleDivisor: bigint;
 }
 
+/** Parameters of slashing and jail (docs/slashing.md). */
+export interface SlashingParams {
+  /** Share of the deposit a double-signing validator loses (WAD). */
+  slashDoubleSign: bigint;
+  /** Share of the deposit a validator jailed for downtime loses (WAD). */
+  slashDowntime: bigint;
+  /** Share of a double-sign slash paid to the evidence's reporter (WAD); the rest to the treasury. */
+  reporterReward: bigint;
+  /** Evidence of an offence at a height older than this many blocks is refused. */
+  evidenceMaxAgeBlocks: bigint;
+  /** A validator missing more than this share of an epoch's seals is jailed (WAD). */
+  maxMissedSealsRatio: bigint;
+  /** Epochs a validator jailed for downtime stays jailed before it may unjail. */
+  jailEpochs: bigint;
+}
+
 /** Parameters of the DAO (PROTOCOL §9): deposits, periods in blocks, fractions in WAD. */
 export interface GovernanceParams {
   /** Smallest deposit a proposal is submitted with. */
@@ -116,9 +132,6 @@ export interface GovernanceParams {
   emergencyTimelock: bigint;
 }
 
-export interface ChainParams
-  extends BlockParams, StakingParams, EconomicsParams, GovernanceParams {}
-
 /** The DAO's parameters (their devnet values are what `etm devnet` runs with). */
 export const GOVERNANCE_PARAM_NAMES: readonly (keyof GovernanceParams)[] = [
   'minProposalDeposit',
@@ -132,6 +145,9 @@ export const GOVERNANCE_PARAM_NAMES: readonly (keyof GovernanceParams)[] = [
   'emergencyVotingPeriod',
   'emergencyTimelock',
 ];
+
+export interface ChainParams
+  extends BlockParams, StakingParams, EconomicsParams, SlashingParams, GovernanceParams {}
 
 /**
  * When a changed value is first read: by the next block, or from the first block of the next
@@ -233,6 +249,15 @@ export const PARAMS: { readonly [K in keyof ChainParams]: DefOf<ChainParams[K]> 
   bonusPoolShare: uint(0n, WAD / 2n, 'WAD fraction', WAD / 20n, 'next-epoch'),
   // The devnet pays the same voter bonus per epoch as the reference chain's 1,200-block epochs.
   bonusScheduleDivisor: uint(1n, 1_000_000n, '', 1n, 'next-epoch', 1_200n / DEVNET_EPOCH_BLOCKS),
+  slashDoubleSign: uint(0n, WAD, 'WAD fraction', WAD / 10n, 'next-block'),
+  slashDowntime: uint(0n, WAD, 'WAD fraction', WAD / 1_000n, 'next-block'),
+  reporterReward: uint(0n, WAD, 'WAD fraction', WAD / 10n, 'next-block'),
+  // 7 days (derived from the block time unless given); a deposit's unbonding must outlast it.
+  evidenceMaxAgeBlocks: uint(1n, 100_000_000n, 'blocks', 7n * 28_800n, 'next-block'),
+  // A block records only the seals its proposer gathered (at least a quorum), so a live but slow
+  // validator can be missing from most of them; its own blocks always carry its seal.
+  maxMissedSealsRatio: uint(0n, WAD, 'WAD fraction', (95n * WAD) / 100n, 'next-epoch'),
+  jailEpochs: uint(1n, 10_000n, 'epochs', 24n, 'next-block', 2n),
   // Governance: days counted at the 3-second block; the devnet's periods are a few blocks.
   minProposalDeposit: uint(ETM, 10n ** 9n * ETM, 'units', 100n * ETM, 'next-block', ETM),
   proposalDeposit: uint(ETM, 10n ** 9n * ETM, 'units', 10_000n * ETM, 'next-block', 10n * ETM),
@@ -267,7 +292,7 @@ export const DEVNET_PARAMS: ChainParams = valuesOf('devnet');
 
 /**
  * Parameters counted in days or years follow the block time unless given: blocksPerDay, the
- * unbonding periods (3 and 28 days) and blocksPerYear.
+ * unbonding periods (3 and 28 days), the evidence age (7 days) and blocksPerYear.
  */
 export function withDerivedParams(p: ChainParams, given: ReadonlySet<string>): ChainParams {
   const perDay = given.has('blocksPerDay') ? p.blocksPerDay : DAY_MS / p.blockTimeMs;
@@ -278,6 +303,7 @@ export function withDerivedParams(p: ChainParams, given: ReadonlySet<string>): C
     depositUnbondingBlocks: given.has('depositUnbondingBlocks')
       ? p.depositUnbondingBlocks
       : 28n * perDay,
+    evidenceMaxAgeBlocks: given.has('evidenceMaxAgeBlocks') ? p.evidenceMaxAgeBlocks : 7n * perDay,
     blocksPerYear: given.has('blocksPerYear') ? p.blocksPerYear : blocksPerYearFor(p.blockTimeMs),
   };
 }
@@ -319,6 +345,9 @@ export function crossParamProblem(p: ChainParams): string | null {
   if (p.minLock > p.candidateDeposit) return 'minLock must not exceed candidateDeposit';
   if (p.minProposalDeposit > p.proposalDeposit)
     return 'minProposalDeposit must not exceed proposalDeposit';
+  // An offender must not get its deposit back before evidence against it expires.
+  if (p.depositUnbondingBlocks <= p.evidenceMaxAgeBlocks)
+    return 'depositUnbondingBlocks must exceed evidenceMaxAgeBlocks';
   return null;
 }
 

@@ -199,6 +199,35 @@ export interface CandidateView {
   probability: bigint;
   /** In the current epoch's validator set. */
   elected: boolean;
+  /** While jailed: the epoch from which it may unjail. */
+  jailedUntilEpoch?: bigint;
+  /** Its last slashes (docs/slashing.md), oldest first. */
+  slashes?: SlashView[];
+}
+
+export interface SlashView {
+  reason: 'double-sign' | 'downtime';
+  /** The block that slashed. */
+  block: bigint;
+  amount: bigint;
+  /** The evidence's reporter (double signing), else null. */
+  reporter: Uint8Array | null;
+  /** Jailed until this epoch (downtime), else null. */
+  untilEpoch: bigint | null;
+}
+
+/** Accepted equivocation evidence (docs/slashing.md). */
+export interface EvidenceView {
+  validator: Uint8Array;
+  operator: Uint8Array;
+  height: bigint;
+  round: bigint;
+  /** Consensus message type: 0 PROPOSAL, 1 PREPARE, 2 COMMIT, 3 ROUND-CHANGE. */
+  type: bigint;
+  reporter: Uint8Array;
+  slashed: bigint;
+  /** The block that accepted it. */
+  block: bigint;
 }
 
 export interface LockView {
@@ -246,6 +275,8 @@ export interface StakingRpcBackend {
   candidates(block: bigint): CandidateView[];
   locks(owner: Uint8Array): LockView[];
   election(epoch: bigint): Promise<ElectionView | null> | ElectionView | null;
+  /** The last accepted equivocation evidence at block `block` (resolved), oldest first. */
+  evidence?(block: bigint): EvidenceView[];
 }
 
 /** A DAO proposal as etm_getProposal shows it (docs/governance.md). */

@@ -11,6 +11,8 @@ import type {
   AccountProof,
   TxPoolView,
   CandidateView,
+  EvidenceView,
+  SlashView,
   ElectionView,
   EpochView,
   LockView,
@@ -247,6 +249,38 @@ export function formatCandidate(c: CandidateView): JsonObject {
     R: fixed(c.R),
     probability: fixed(c.probability),
     elected: c.elected,
+    ...(c.slashes === undefined
+      ? {}
+      : {
+          jailedUntilEpoch:
+            c.status === 'jailed' && c.jailedUntilEpoch !== undefined
+              ? quantity(c.jailedUntilEpoch)
+              : null,
+          slashes: c.slashes.map(formatSlash),
+        }),
+  };
+}
+
+export function formatSlash(s: SlashView): JsonObject {
+  return {
+    reason: s.reason,
+    block: quantity(s.block),
+    amount: quantity(s.amount),
+    reporter: s.reporter ? toChecksumAddress(s.reporter) : null,
+    untilEpoch: s.untilEpoch === null ? null : quantity(s.untilEpoch),
+  };
+}
+
+export function formatEvidence(e: EvidenceView): JsonObject {
+  return {
+    validator: toChecksumAddress(e.validator),
+    operator: toChecksumAddress(e.operator),
+    height: quantity(e.height),
+    round: quantity(e.round),
+    type: quantity(e.type),
+    reporter: toChecksumAddress(e.reporter),
+    slashed: quantity(e.slashed),
+    block: quantity(e.block),
   };
 }
 

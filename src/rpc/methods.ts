@@ -22,6 +22,7 @@ import {
   formatTransaction,
   formatValidators,
   formatCandidate,
+  formatEvidence,
   formatElection,
   formatEconomics,
   formatEpoch,
@@ -166,6 +167,14 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
       .candidates(stateBlock(p.optional(0, 'block', decodeBlockNumberOrTag, LATEST)))
       .map(formatCandidate),
   );
+  define('etm_getEvidence', 1, (p) => {
+    const s = staking();
+    if (!s.evidence)
+      throw new RpcError(RpcErrorCode.MethodNotSupported, 'evidence is not available on this node');
+    return s
+      .evidence(stateBlock(p.optional(0, 'block', decodeBlockNumberOrTag, LATEST)))
+      .map(formatEvidence);
+  });
   define('etm_getLocks', 1, (p) =>
     staking()
       .locks(p.required(0, 'address', decodeAddress))

@@ -8,6 +8,8 @@
  *   ['cands']               [operator…] ascending
  *   ['switches', e]         [operator…] ascending: candidates whose pending key / RANDAO change
  *                           takes effect at the first block of epoch e
+ *   ['candUnb', operator]   [amount, releaseHeight]: the candidate's last unlocked deposit, still
+ *                           slashable until it is released
  */
 import { asBytes, asList, asUint, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { compareBytes } from '../crypto/bytes.js';
@@ -162,5 +164,23 @@ export class CandidateStore extends RecordStore {
 
   setSwitchesAt(epoch: bigint, operators: Address[]): void {
     this.write(slot('switches', epoch), operators.length === 0 ? null : rlpEncode(operators));
+  }
+
+  /** The candidate's last unlocked deposit and its release height, or null. */
+  depositUnbonding(operator: Address): { amount: bigint; releaseHeight: bigint } | null {
+    const v = this.read(slot('candUnb', operator));
+    if (v === null) return null;
+    const [amount, releaseHeight] = asList(rlpDecode(v), 'deposit unbonding', 2);
+    return { amount: u(amount, 'amount'), releaseHeight: u(releaseHeight, 'releaseHeight') };
+  }
+
+  setDepositUnbonding(
+    operator: Address,
+    e: { amount: bigint; releaseHeight: bigint } | null,
+  ): void {
+    this.write(
+      slot('candUnb', operator),
+      e === null ? null : rlpEncode([e.amount, e.releaseHeight]),
+    );
   }
 }

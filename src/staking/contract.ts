@@ -146,6 +146,9 @@ export class StakingContract {
       ...this.store.locks.releasesAt(releaseHeight),
       { owner: sender, amount: l.amount },
     ]);
+    // An unlocked deposit stays slashable until released (docs/slashing.md).
+    if (l.isDeposit)
+      this.store.candidates.setDepositUnbonding(sender, { amount: l.amount, releaseHeight });
     this.emit('Unlocked', { lockId, owner: hexAddr(sender), amount: l.amount, releaseHeight });
   }
 

@@ -210,13 +210,13 @@ describe('chains importing the same blocks agree', () => {
       expect(encodeBlock(x)).toEqual(encodeBlock(y));
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end), on the
-    // etm-genesis-4 layout (parameters in the state, the governance parameters among them, Multicall3
-    // and the system contracts' marker code).
+    // etm-genesis-5 layout (parameters in the state, Multicall3 and the system contracts' marker code,
+    // the slashing and governance parameters and the chain id).
     expect(toHex(a.headHash)).toBe(
-      '0x4d9279d2fc17667ded0acdfb80e4712e3448cf3544231bae7c7e03dcff729cf4',
+      '0x8754f12323083699e82a1d6439918d2eb251b3153e5a1a6f6ec79419c333dc2c',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0xfe189ba71d2ed6b48ac246e20e46e56c282f7bfd7568d87e6ecc392fb0a9b47e',
+      '0x03850e5fa9bb777d87282436b16d7f1f7987f0938d5c169cf9c8988dde4d2af7',
     );
   });
 

@@ -48,6 +48,7 @@ export const TEST_PARAMS: ChainParams = {
   lotterySeats: 1n,
   unbondingBlocks: 3n,
   depositUnbondingBlocks: 4n,
+  evidenceMaxAgeBlocks: 3n,
   blocksPerYear: 1_000n,
   randaoLayers: 400n,
 };

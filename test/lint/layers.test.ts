@@ -20,7 +20,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['election', 'consensus'],
   ['staking'],
   ['economics'],
-  ['governance'],
+  ['governance', 'slashing'],
   ['execution'],
   ['chain'],
   ['log'],

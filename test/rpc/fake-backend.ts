@@ -583,6 +583,21 @@ export class FakeBackend implements RpcBackend {
             operators: [fromHex(VALIDATORS[2]!), fromHex(VALIDATORS[0]!)],
           }
         : null,
+    evidence: (block) =>
+      block === 0n
+        ? []
+        : [
+            {
+              validator: fromHex(VALIDATORS[1]!),
+              operator: fromHex(VALIDATORS[1]!),
+              height: 4n,
+              round: 1n,
+              type: 1n,
+              reporter: fromHex(VALIDATORS[0]!),
+              slashed: 100n,
+              block: 5n,
+            },
+          ],
   };
 
   onNewHead(listener: (event: NewHeadEvent) => void): () => void {

@@ -75,6 +75,7 @@ const SERVED = [
   'etm_getEconomics',
   'etm_getElection',
   'etm_getEpoch',
+  'etm_getEvidence',
   'etm_getLocks',
   'etm_getProposal',
   'etm_getProposals',
@@ -246,6 +247,23 @@ describe('node and network', () => {
     expect(await ok('etm_getEpoch', ['0x0'])).toMatchObject({ epoch: '0x0', firstBlock: '0x1' });
     expect(await ok('etm_getEpoch', ['0x9'])).toBeNull();
     expect((await call(url, 'etm_getEpoch', ['9'])).error?.code).toBe(-32602);
+  });
+
+  it('etm_getEvidence: accepted equivocation evidence at a block', async () => {
+    expect(await ok('etm_getEvidence')).toEqual([
+      {
+        validator: VALIDATORS[1],
+        operator: VALIDATORS[1],
+        height: '0x4',
+        round: '0x1',
+        type: '0x1',
+        reporter: VALIDATORS[0],
+        slashed: '0x64',
+        block: '0x5',
+      },
+    ]);
+    expect(await ok('etm_getEvidence', ['0x0'])).toEqual([]);
+    expect((await call(url, 'etm_getEvidence', ['nope'])).error?.code).toBe(-32602);
   });
 
   it('etm_getCandidates: amounts as quantities, weights and chances as exact decimals', async () => {

@@ -50,6 +50,9 @@ describe('named consensus scenarios', () => {
     expectClean(r);
     expect(r.evidence).toBeGreaterThan(0);
     expect(r.accused).toEqual([0, 1]);
+    // Every honest node's evidence reaches a block (as a transaction the proposers include).
+    expect(r.evidenceMissing).toEqual([]);
+    expect(r.evidenceIncluded).toBeGreaterThan(0);
   });
 
   it('f split-brain adversaries cannot fork the chain; f+1 can, and the checks report it', () => {

@@ -285,11 +285,11 @@ describe('vote buckets', () => {
     // The deposits (age 20) were older than the cap (15): all at 20 − ⌊15/2⌋ = 13.
     for (const id of [1n, 2n]) expect(store.locks.getLock(id)!.since).toBe(13n);
     // Changes only with the layout of the system records (src/staking/*-store.ts, the parameters
-    // in src/params/store.ts) or the rules that
+    // in src/params/store.ts, the slashing records) or the rules that
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0x5a9dbf5a6e95706cfc9c93a10bd4a807093b746b8fd6fbc5ed75863cc6373078',
+      '0x9d488dd18b61d7d8ecc1bf7137df68bd7fa1c70fbec7889ef246abac7fec87f8',
     );
   });
 });

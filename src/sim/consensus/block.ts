@@ -85,8 +85,11 @@ export function simBlock(spec: SimBlockSpec, transactions = simTransactions(spec
   return { header, transactions };
 }
 
-export function buildSimBlock(spec: SimBlockSpec): Uint8Array {
-  return encodeBlock(simBlock(spec));
+/** `extra`: transactions after the block's own (the evidence honest nodes submitted). */
+export function buildSimBlock(spec: SimBlockSpec, extra: readonly Uint8Array[] = []): Uint8Array {
+  return encodeBlock(
+    simBlock(spec, extra.length === 0 ? undefined : [...simTransactions(spec), ...extra]),
+  );
 }
 
 /** What a node knows when it checks a block: its head and the validator sets. */

@@ -17,7 +17,7 @@
  * under floods, and liveness once the faults are over.
  */
 import type { Address } from '../../primitives/types.js';
-import { toHex, equalBytes } from '../../crypto/bytes.js';
+import { toHex, equalBytes, fromHex, utf8 } from '../../crypto/bytes.js';
 import { keccak256 } from '../../crypto/keccak.js';
 import { chainBlockCodec } from '../../chain/block.js';
 import { cachedRecover, decodeMessage, type ConsensusMessage } from '../../consensus/messages.js';
@@ -40,7 +40,7 @@ import {
   type WalRecord,
 } from '../../consensus/types.js';
 import type { EngineStats } from '../../consensus/engine.js';
-import type { DecodeError } from '../../codec/rlp.js';
+import { rlpEncode, type DecodeError } from '../../codec/rlp.js';
 import {
   ConsensusDriver,
   type ConsensusHost,
@@ -73,6 +73,13 @@ export interface SimResult {
   /** Equivocation evidence effects raised by honest nodes, and whom they accuse. */
   evidence: number;
   accused: number[];
+  /**
+   * Honest nodes' evidence submissions (as the node shell sends them: one transaction per node
+   * and offence, gossiped to every mempool) that reached a committed block, and those that did
+   * not by the end of the run.
+   */
+  evidenceIncluded: number;
+  evidenceMissing: string[];
   /** Digest and round of every height as committed by honest nodes. */
   chain: { digest: string; round: number; proposer: number }[];
   events: number;
@@ -196,6 +203,9 @@ export class ConsensusSimulation {
   private readonly config: EngineConfig;
   private now = 0;
   private events = 0;
+  /** Evidence transactions honest nodes submitted (by hex), with what each is; and those in the chain. */
+  private readonly evidenceTxs = new Map<string, string>();
+  private readonly includedEvidence = new Set<string>();
   private readonly committed = new Map<
     number,
     { digest: Uint8Array; round: number; proposer: number }
@@ -283,6 +293,8 @@ export class ConsensusSimulation {
       maxRound: 0,
       evidence: 0,
       accused: [],
+      evidenceIncluded: 0,
+      evidenceMissing: [],
       chain: [],
       events: 0,
       virtualTimeMs: 0,
@@ -364,6 +376,10 @@ export class ConsensusSimulation {
       .sort((a, b) => a[0] - b[0])
       .map(([, c]) => ({ digest: toHex(c.digest), round: c.round, proposer: c.proposer }));
     this.result.accused = [...new Set(this.result.accused)].sort((a, b) => a - b);
+    this.result.evidenceIncluded = this.includedEvidence.size;
+    this.result.evidenceMissing = [...this.evidenceTxs]
+      .filter(([k]) => !this.includedEvidence.has(k))
+      .map(([, what]) => what);
     this.result.traceHash = this.trace.hex();
     return this.result;
   }
@@ -532,15 +548,18 @@ export class ConsensusSimulation {
   ): Uint8Array | null {
     if (!any && node.behaviour === 'silent') return null;
     if (height !== node.head + 1) return null;
-    return buildSimBlock({
-      height,
-      round,
-      parent: node.headDigest,
-      proposer: node.address,
-      valid: node.behaviour !== 'invalid',
-      nonce: node.behaviour === 'equivocate' || node.behaviour === 'fork' ? instance + 1 : 0,
-      parentCertificate: this.headCertificate(node),
-    });
+    return buildSimBlock(
+      {
+        height,
+        round,
+        parent: node.headDigest,
+        proposer: node.address,
+        valid: node.behaviour !== 'invalid',
+        nonce: node.behaviour === 'equivocate' || node.behaviour === 'fork' ? instance + 1 : 0,
+        parentCertificate: this.headCertificate(node),
+      },
+      node.honest ? this.pendingEvidence() : [],
+    );
   }
 
   /**
@@ -585,8 +604,28 @@ export class ConsensusSimulation {
     this.appendBlock(node, { height, block, digest, round, seals });
   }
 
+  /**
+   * Evidence transactions not yet committed, oldest first (a block takes 16): the committed chain
+   * is one for every honest node, so a proposer leaves out what it holds.
+   */
+  private pendingEvidence(): Uint8Array[] {
+    if (this.evidenceTxs.size === 0) return [];
+    return [...this.evidenceTxs.keys()]
+      .filter((k) => !this.includedEvidence.has(k))
+      .slice(0, 16)
+      .map((k) => fromHex(k));
+  }
+
   private onEvidence(node: SimNode, e: EquivocationEvidence): void {
     if (!node.honest) return;
+    // The node submits it from its account; the mempool gossips it to every proposer.
+    const tx = rlpEncode([utf8('etm-sim-evidence'), node.index, e.first, e.second]);
+    const key = toHex(tx);
+    if (!this.evidenceTxs.has(key))
+      this.evidenceTxs.set(
+        key,
+        `node ${node.index}'s evidence against ${toHex(e.validator)} at height ${e.height} round ${e.round}`,
+      );
     this.result.evidence++;
     const accused = this.nodes.findIndex((n) => equalBytes(n.address, e.validator));
     this.result.accused.push(accused);
@@ -605,6 +644,9 @@ export class ConsensusSimulation {
     const { height, digest, round, block } = entry;
     const first = this.committed.get(height);
     if (!first) {
+      if (this.evidenceTxs.size > 0)
+        for (const tx of decodeBlock(block).transactions)
+          if (this.evidenceTxs.has(toHex(tx))) this.includedEvidence.add(toHex(tx));
       const proposer = decodeBlock(block).header.coinbase;
       this.committed.set(height, {
         digest,
