@@ -10,7 +10,8 @@ import { cachedRecover } from '../consensus/messages.js';
 import { Secp256k1Signer, secp256k1Recover } from '../consensus/crypto.js';
 import type { EquivocationEvidence, Recover, Signer } from '../consensus/types.js';
 import { chainBlockCodec, type Block } from '../chain/block.js';
-import { Chain, ImportError, type RandaoRevealer } from '../chain/chain.js';
+import { Chain, ChainError, type RandaoRevealer } from '../chain/chain.js';
+import { BlockError } from '../primitives/block-error.js';
 import type { Genesis } from '../chain/genesis.js';
 import type { StoredReceipt } from '../primitives/receipt.js';
 import { ChainStore } from '../chain/store.js';
@@ -355,7 +356,7 @@ export class Node {
   private async build(height: number, round: number): Promise<Uint8Array | null> {
     if (BigInt(height) !== this.chain.headNumber + 1n || !this.signer) return null;
     const view = this.accountView();
-    const params = this.chain.params;
+    const params = this.chain.nextParams();
     const candidates = this.mempool.selectForBlock(
       view,
       this.chain.nextBaseFee(),
@@ -366,7 +367,7 @@ export class Node {
     try {
       built = await this.chain.buildBlock(this.signer.address, candidates, this.revealer, round);
     } catch (e) {
-      if (!(e instanceof ImportError)) throw e;
+      if (!(e instanceof ChainError)) throw e;
       this.emit('warn', 'build-failed', { height, error: e.message }, e.message);
       return null;
     }
@@ -387,8 +388,7 @@ export class Node {
       await this.chain.validateBlock(block);
       return { valid: true };
     } catch (e) {
-      if (e instanceof ImportError || e instanceof TxError)
-        return { valid: false, reason: e.message };
+      if (e instanceof BlockError) return { valid: false, reason: e.message };
       throw e;
     }
   }
