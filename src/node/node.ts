@@ -24,6 +24,7 @@ import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 import { RandaoKeeper } from './randao.js';
 import { BlockSync } from './sync.js';
 import type { NodeNetwork, PeerView } from '../p2p/local-network.js';
+import type { TxOutcome } from '../p2p/gossip.js';
 
 /**
  * Largest consensus message a node accepts: a proposal or round change carries a whole block
@@ -45,7 +46,6 @@ export interface CommittedEvent {
 }
 
 /** What became of a transaction received from a peer. */
-export type TxOutcome = { added: true } | { added: false; code: TxError['code'] };
 
 const TRANSIENT_SKIPS: ReadonlySet<string> = new Set([
   'nonce-too-high',

@@ -11,7 +11,7 @@ import type { LogFields, LogLevel } from '../log/logger.js';
 import type { NodeNetwork, PeerView } from '../p2p/local-network.js';
 
 /** Blocks asked of a peer at once while syncing. */
-export const SYNC_BATCH = 64;
+const SYNC_BATCH = 64;
 /** A peer whose blocks request failed is left alone this long. */
 const SYNC_BACKOFF_MS = 5_000;
 
