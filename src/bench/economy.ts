@@ -17,7 +17,7 @@ export interface EconomyResult {
 }
 
 /** The benchmark's agents: 10,000 in all at full size (scaled down by `agentScale`). */
-export function economyBenchScenario(epochs: number, agentScale = 1) {
+function economyBenchScenario(epochs: number, agentScale = 1) {
   const n = (x: number) => Math.max(1, Math.round(x * agentScale));
   return parseScenario({
     name: 'bench-year',

@@ -35,8 +35,8 @@ export function makeSenders(count: number, domain?: string): Sender[] {
 
 export const SENDER_BALANCE = 1_000_000n * ETM;
 /** A fee cap far above any base fee a run reaches, so no transaction waits for the fee to fall. */
-export const MAX_FEE_PER_GAS = 1_000_000_000_000n;
-export const PRIORITY_FEE_PER_GAS = 1_000_000_000n;
+const MAX_FEE_PER_GAS = 1_000_000_000_000n;
+const PRIORITY_FEE_PER_GAS = 1_000_000_000n;
 
 export interface BenchGenesisOptions {
   senders: Sender[];

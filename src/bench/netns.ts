@@ -17,7 +17,7 @@ export class NetnsError extends Error {
 }
 
 /** Most nodes: one /24 each in a /16, node i's peers at .10 + k. */
-export const MAX_NETNS_NODES = 200;
+const MAX_NETNS_NODES = 200;
 
 /** Runs `cmd` with `args`; throws with its output on failure. */
 function run(cmd: string, args: string[], input?: string): string {

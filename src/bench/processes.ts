@@ -96,7 +96,7 @@ async function rpc(agent: Agent, url: string, method: string, params: unknown[])
  * candidacies, no election within a run) and waits until each serves JSON-RPC, sees all the
  * others as peers, and the chain has committed blocks.
  */
-export async function startProcessCluster(o: ProcessClusterOptions): Promise<ProcessCluster> {
+async function startProcessCluster(o: ProcessClusterOptions): Promise<ProcessCluster> {
   const log = o.log ?? (() => {});
   const t0 = performance.now();
   const datadir = mkdtempSync(join(tmpdir(), 'etm-bench-procs-'));
@@ -197,7 +197,7 @@ interface JsonRpcMessage {
  * committed, eth_getBlockByNumber its transaction hashes (fetched after, in order, over a
  * connection of its own so they never wait behind submissions).
  */
-export class CommitWatcher {
+class CommitWatcher {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
   private fetching: Promise<void> = Promise.resolve();
   private failure: Error | null = null;

@@ -23,7 +23,7 @@ export class RelayError extends Error {
 }
 
 /** Linux's minimum retransmission-timeout variance term (TCP_RTO_MIN). */
-export const RTO_MIN_MS = 200;
+const RTO_MIN_MS = 200;
 /** A destination holding this much unsent data stops reading from its source until drained. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 

@@ -1,26 +1,19 @@
 /**
  * The chain: genesis, the head, validator sets, and the rules that take a block from bytes to
  * committed state. Proposals are validated against the head; committed blocks (own or synced)
- * are checked in full — seals against the parent's validator set, every transaction, every
- * root — before they are written. Reads are synchronous; the only I/O is the store.
+ * are checked in full — seals against the height's validator set, every transaction, every
+ * root — before they are written. The rules are the stages of validation.ts; this class reads
+ * what they need (the parent, the parameters in its state, the validator sets) and keeps
+ * storage and caches. Reads are synchronous; the only I/O is the store.
  */
 import { EtmError } from '../primitives/errors.js';
 import type { Address } from '../primitives/types.js';
 import { toHex, equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
-import { MAX_VALIDATORS } from '../consensus/extra-data.js';
-import {
-  CertificateError,
-  parentCertificateOf,
-  verifyCommitCertificate,
-  verifyParentCertificate,
-  type ParentCertificate,
-} from '../consensus/certificate.js';
+import { parentCertificateOf, type ParentCertificate } from '../consensus/certificate.js';
 import { maxFaulty, quorumSize } from '../consensus/quorum.js';
 import type { CommitSeal, Recover } from '../consensus/types.js';
-import { DecodeError } from '../codec/rlp.js';
-import { nextBaseFee } from '../execution/fees.js';
-import { TxError } from '../execution/errors.js';
+import type { TxError } from '../execution/errors.js';
 import type { SignedTx, TxDecoder } from '../execution/tx.js';
 import {
   buildBlockBody,
@@ -29,15 +22,10 @@ import {
   type BlockOutcome,
 } from '../execution/transition.js';
 import { StateDB } from '../state/state-db.js';
-import {
-  nextMix,
-  nextRevealOf,
-  StakingBlockError,
-  type RevealDue,
-} from '../staking/block-hooks.js';
+import { nextMix, nextRevealOf, type RevealDue } from '../staking/block-hooks.js';
 import { epochOf } from '../staking/epochs.js';
 import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
-import { blockHash, decodeBlock, encodeBlock, type Block } from './block.js';
+import { blockHash, decodeBlock, encodeBlock, unsealed, type Block } from './block.js';
 import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
 import { encodeReceipt, encodeStoredReceipts, decodeStoredReceipts } from '../codec/receipt.js';
 import type { StoredReceipt } from '../primitives/receipt.js';
@@ -45,21 +33,37 @@ import type { ChainStore } from './store.js';
 import type { ChainParams } from '../params/registry.js';
 import { readParams } from '../params/store.js';
 import { stakingStores } from '../staking/stores.js';
+import {
+  checkAgainstParent,
+  checkBody,
+  checkCommitRound,
+  checkHeader,
+  checkOutcome,
+  checkSeals,
+  decodeCandidate,
+  executeStage,
+  expectedBaseFee,
+  minTimestampGap,
+} from './validation.js';
 
 /** Blocks kept decoded in memory (the head and recent ones serve RPC and import). */
 const BLOCK_CACHE_SIZE = 256;
 
-export class ImportError extends EtmError<'import'> {
-  override name = 'ImportError';
-
-  constructor(message: string, options?: ErrorOptions) {
-    super('import', message, options);
-  }
+/**
+ * What the chain cannot do for its caller: a block it does not have, a block the proposer
+ * cannot build. (A block that breaks the rules is a BlockError.)
+ */
+export class ChainError extends EtmError<'unknown-block' | 'no-randao-reveal'> {
+  override name = 'ChainError';
 }
 
 /** The data directory was created with another genesis: it belongs to another chain. */
-export class GenesisMismatchError extends ImportError {
+export class GenesisMismatchError extends EtmError<'genesis-mismatch'> {
   override name = 'GenesisMismatchError';
+
+  constructor(message: string) {
+    super('genesis-mismatch', message);
+  }
 }
 
 /** The result of executing a block on top of its parent, kept until the block is committed. */
@@ -104,6 +108,7 @@ export interface BuiltBlock {
 export class Chain {
   readonly store: ChainStore;
   readonly genesis: Genesis;
+  /** The genesis parameters; `nextParams()` has those in force for the next block. */
   readonly params: ChainParams;
   /** The parameters in the head's state, by its state root. */
   private headParams: { root: string; params: ChainParams } | null = null;
@@ -245,7 +250,7 @@ export class Chain {
 
   stateAt(number: bigint): StateDB {
     const b = this.blockAt(number);
-    if (!b) throw new ImportError(`no block ${number}`);
+    if (!b) throw new ChainError('unknown-block', `no block ${number}`);
     return new StateDB(b.header.stateRoot, this.store);
   }
 
@@ -256,7 +261,7 @@ export class Chain {
    */
   reexecute(number: bigint): Promise<BlockOutcome> {
     const block = number > 0n ? this.blockAt(number) : undefined;
-    if (!block) throw new ImportError(`no block ${number} to execute again`);
+    if (!block) throw new ChainError('unknown-block', `no block ${number} to execute again`);
     const h = block.header;
     const state = this.stateAt(number - 1n);
     return executeBlock(
@@ -312,12 +317,12 @@ export class Chain {
 
   /** Base fee of the block after the head. */
   nextBaseFee(): bigint {
-    return nextBaseFee(this.headBlock.header, this.params.minBaseFee);
+    return expectedBaseFee(this.headBlock.header, this.nextParams());
   }
 
   /** Earliest time (ms) at which round 0 of the next height may propose. */
   nextProposalTimeMs(): bigint {
-    return this.headBlock.header.timestamp * 1000n + this.params.blockTimeMs;
+    return this.headBlock.header.timestamp * 1000n + this.nextParams().blockTimeMs;
   }
 
   private noteValidatorSet(b: Block): void {
@@ -326,7 +331,7 @@ export class Chain {
   }
 
   /** The parameters of the block after the head: those in the head's state. */
-  private paramsAfterHead(): ChainParams {
+  nextParams(): ChainParams {
     const root = toHex(this.headBlock.header.stateRoot);
     if (this.headParams?.root !== root)
       this.headParams = { root, params: readParams(this.headState()) };
@@ -347,8 +352,8 @@ export class Chain {
       timestamp,
       coinbase,
       baseFeePerGas: this.nextBaseFee(),
-      gasLimit: this.params.blockGasLimit,
-      params: this.paramsAfterHead(),
+      gasLimit: this.nextParams().blockGasLimit,
+      params: this.nextParams(),
       validators: this.validatorsAt(number),
       randaoReveal,
       mixHash: nextMix(this.headBlock.header.mixHash, randaoReveal),
@@ -414,7 +419,7 @@ export class Chain {
     round: number,
   ): Promise<BuiltBlock> {
     const number = this.headNumber + 1n;
-    const minTs = this.headBlock.header.timestamp + this.minTimestampGap();
+    const minTs = this.headBlock.header.timestamp + minTimestampGap(this.nextParams());
     const nowS = this.nowMs() / 1000n;
     const timestamp = nowS > minTs ? nowS : minTs;
     const state = this.headState();
@@ -422,7 +427,11 @@ export class Chain {
     let reveal: Uint8Array = new Uint8Array(0);
     if (due) {
       const r = revealer(due.index, due.hashesTo, due);
-      if (!r) throw new ImportError('cannot build a block: no RANDAO reveal for this validator');
+      if (!r)
+        throw new ChainError(
+          'no-randao-reveal',
+          'cannot build a block: no RANDAO reveal for this validator',
+        );
       reveal = r;
     }
     const parent = this.headCertificate();
@@ -473,16 +482,20 @@ export class Chain {
     return { bytes, block, included: body.included, skipped: body.skipped };
   }
 
-  /** Keeps the block within maxBlockBytes (a generous allowance is left for the header). */
+  /**
+   * Keeps the block within maxBlockBytes (a generous allowance is left for the header) and each
+   * transaction within maxTxBytes.
+   */
   private fitBytes(candidates: SignedTx[]): SignedTx[] {
-    let budget = this.params.maxBlockBytes - 4096n;
+    const { maxBlockBytes, maxTxBytes } = this.nextParams();
+    let budget = maxBlockBytes - 4096n;
     const out: SignedTx[] = [];
     // Once a sender's transaction is left out, its later nonces cannot follow in this block.
     const leftOut = new Set<string>();
     for (const tx of candidates) {
       const sender = toHex(tx.sender);
       const size = BigInt(tx.raw.length + 4);
-      if (leftOut.has(sender) || size > budget) {
+      if (leftOut.has(sender) || size > budget || BigInt(tx.raw.length) > maxTxBytes) {
         leftOut.add(sender);
         continue;
       }
@@ -497,10 +510,6 @@ export class Chain {
     return BigInt(this.now().toFixed(0));
   }
 
-  private minTimestampGap(): bigint {
-    return this.params.blockTimeMs / 1000n;
-  }
-
   /**
    * Keyed by the whole encoding, not the block hash: the hash covers the header only, and a
    * body that does not match its header's roots must be checked, not served from here.
@@ -511,137 +520,47 @@ export class Chain {
   }
 
   /**
-   * Checks an unsealed block proposed on top of the head and executes it. Throws ImportError
+   * Checks an unsealed block proposed on top of the head and executes it. Throws a BlockError
    * with the first rule it breaks. `checkClock` rejects timestamps too far in the future.
    */
   validateBlock(bytes: Uint8Array, checkClock = true): Promise<Executed> {
     return this.exclusive(() => this.validateOnHead(bytes, checkClock));
   }
 
+  /** The stages of validation.ts in order, with the parameters of the head's state. */
   private async validateOnHead(bytes: Uint8Array, checkClock: boolean): Promise<Executed> {
-    let block: Block;
-    try {
-      if (BigInt(bytes.length) > this.params.maxBlockBytes)
-        throw new ImportError(`block of ${bytes.length} bytes exceeds maxBlockBytes`);
-      block = decodeBlock(bytes);
-    } catch (e) {
-      if (e instanceof ImportError) throw e;
-      throw new ImportError(`malformed block: ${(e as Error).message}`);
-    }
-    const hash = blockHash(block);
+    const params = this.nextParams();
+    const block = decodeCandidate(bytes, params.maxBlockBytes);
     const known = this.executed.get(toHex(keccak256(bytes)));
     if (known) return known;
     const h = block.header;
-    const parent = this.headBlock.header;
-    const fail = (why: string): never => {
-      throw new ImportError(`block ${h.number}: ${why}`);
-    };
-    if (h.number !== parent.number + 1n) fail(`expected number ${parent.number + 1n}`);
-    if (!equalBytes(h.parentHash, this.headHashValue))
-      fail(`parent hash ${toHex(h.parentHash)} is not the head ${toHex(this.headHashValue)}`);
-    if (h.timestamp < parent.timestamp + this.minTimestampGap())
-      fail(`timestamp ${h.timestamp} too early after parent ${parent.timestamp}`);
-    if (
-      checkClock &&
-      h.timestamp * 1000n > this.nowMs() + this.params.maxClockDriftSeconds * 1000n
-    ) {
-      fail(
-        `timestamp ${h.timestamp} is more than ${this.params.maxClockDriftSeconds}s in the future`,
-      );
-    }
-    if (h.gasLimit !== this.params.blockGasLimit)
-      fail(`gas limit ${h.gasLimit}, expected ${this.params.blockGasLimit}`);
-    const baseFee = this.nextBaseFee();
-    if (h.baseFeePerGas !== baseFee) fail(`base fee ${h.baseFeePerGas}, expected ${baseFee}`);
-    const proposer = this.proposerAt(h.number, h.extra.proposalRound);
-    if (!equalBytes(h.coinbase, proposer))
-      fail(
-        `coinbase ${toHex(h.coinbase)} is not the proposer of round ${h.extra.proposalRound} (${toHex(proposer)})`,
-      );
-    if (!equalBytes(h.mixHash, nextMix(parent.mixHash, h.extra.randaoReveal)))
-      fail('mixHash is not the parent mix combined with the randao reveal');
-    this.checkParentCertificate(h, fail);
-
-    let txs: SignedTx[];
-    try {
-      txs = this.transactionsOf(block);
-    } catch (e) {
-      return fail(`invalid transaction: ${(e as Error).message}`);
-    }
-    const seen = new Set<string>();
-    for (const tx of txs) {
-      const k = toHex(tx.hash);
-      if (seen.has(k)) fail(`transaction ${k} appears twice`);
-      seen.add(k);
-    }
-    if (!equalBytes(h.transactionsRoot, orderedTrieRoot(block.transactions)))
-      fail('transactions root mismatch');
+    checkHeader(h, params, checkClock ? this.nowMs() : null);
+    checkAgainstParent(h, {
+      header: this.headBlock.header,
+      hash: this.headHashValue,
+      params,
+      chainId: this.chainId,
+      proposer: this.proposerAt(h.number, h.extra.proposalRound),
+      parentValidators: this.validatorsAt(this.headNumber),
+      recover: this.recover,
+    });
+    const txs = checkBody(block, params, (raw) => this.decoder.decode(raw, { keep: true }));
     const state = this.headState();
-    let outcome: BlockOutcome;
-    try {
-      outcome = await executeBlock(
-        state,
-        {
-          ...this.env(
-            h.number,
-            h.extra.proposalRound,
-            h.timestamp,
-            h.coinbase,
-            h.extra.randaoReveal,
-          ),
-          baseFeePerGas: baseFee,
-          parentSealBitmap: h.extra.parentSealBitmap,
-        },
-        txs,
-      );
-    } catch (e) {
-      if (e instanceof TxError || e instanceof StakingBlockError) return fail(e.message);
-      throw e;
-    }
-    if (!sameAddresses(h.extra.nextValidators, outcome.nextValidators))
-      fail(
-        outcome.nextValidators.length === 0
-          ? 'nextValidators must be empty except in the last block of an epoch'
-          : 'nextValidators differ from the election result',
-      );
-    if (outcome.gasUsed !== h.gasUsed)
-      fail(`gas used ${h.gasUsed}, execution gives ${outcome.gasUsed}`);
-    if (!equalBytes(h.receiptsRoot, orderedTrieRoot(outcome.receipts.map(encodeReceipt))))
-      fail('receipts root mismatch');
-    if (!equalBytes(h.logsBloom, outcome.logsBloom)) fail('logs bloom mismatch');
+    let env: BlockEnv = this.env(
+      h.number,
+      h.extra.proposalRound,
+      h.timestamp,
+      h.coinbase,
+      h.extra.randaoReveal,
+    );
+    // Downtime is counted from the seals the block records of its parent.
+    env = { ...env, parentSealBitmap: h.extra.parentSealBitmap };
+    const outcome = await executeStage(state, env, txs);
     const { root, nodes } = state.commit();
-    if (!equalBytes(h.stateRoot, root))
-      fail(`state root ${toHex(h.stateRoot)}, execution gives ${toHex(root)}`);
-    const e: Executed = { block, hash, txs, outcome, stateRoot: root, nodes };
+    checkOutcome(h, outcome, root);
+    const e: Executed = { block, hash: blockHash(block), txs, outcome, stateRoot: root, nodes };
     this.remember(bytes, e);
     return e;
-  }
-
-  /**
-   * The parent's commit certificate the block records must be exactly one: its bitmap marks
-   * precisely the validators whose seals it carries, each seal valid for the parent in the
-   * recorded round, at least a quorum of them. Downtime accounting reads the bitmap, so no
-   * proposer may leave out or add anyone.
-   */
-  private checkParentCertificate(h: Block['header'], fail: (why: string) => never): void {
-    const { parentSealBitmap: bitmap, parentRound: round, parentSeals: seals } = h.extra;
-    if (h.number === 1n) {
-      if (bitmap.length !== 0 || seals.length !== 0 || round !== 0)
-        fail('parent seal bitmap must be empty after genesis');
-      return;
-    }
-    try {
-      verifyParentCertificate(
-        this.chainId,
-        h.parentHash,
-        this.validatorsAt(h.number - 1n),
-        { round, bitmap, seals },
-        this.recover,
-      );
-    } catch (e) {
-      if (e instanceof CertificateError) fail(e.message);
-      throw e;
-    }
   }
 
   /** Commits a block decided by consensus: seals it with the gathered seals and writes it. */
@@ -653,10 +572,7 @@ export class Chain {
   }
 
   private commitExecuted(e: Executed, round: number, seals: CommitSeal[]): Block {
-    if (round < e.block.header.extra.proposalRound)
-      throw new ImportError(
-        `block ${e.block.header.number}: committed in round ${round}, before its proposal round ${e.block.header.extra.proposalRound}`,
-      );
+    checkCommitRound(e.block.header, round);
     const sealed: Block = {
       ...e.block,
       header: {
@@ -674,38 +590,11 @@ export class Chain {
   }
 
   private async importOnHead(bytes: Uint8Array): Promise<Block> {
-    let block: Block;
-    try {
-      block = decodeBlock(bytes);
-    } catch (e) {
-      throw new ImportError(`malformed block: ${(e as Error).message}`);
-    }
-    const { round, commitSeals } = block.header.extra;
-    const validators = this.validatorsAt(block.header.number);
-    if (commitSeals.length > MAX_VALIDATORS) throw new ImportError('too many commit seals');
-    if (round < block.header.extra.proposalRound)
-      throw new ImportError(
-        `block ${block.header.number}: committed in round ${round}, before its proposal round ${block.header.extra.proposalRound}`,
-      );
-    try {
-      verifyCommitCertificate(
-        this.chainId,
-        blockHash(block),
-        round,
-        commitSeals.map((signature) => ({ validator: new Uint8Array(20), signature })),
-        validators,
-        this.recover,
-      );
-    } catch (e) {
-      if (e instanceof CertificateError || e instanceof DecodeError)
-        throw new ImportError(`block ${block.header.number}: ${e.message}`);
-      throw e;
-    }
-    const unsealedBlock: Block = {
-      ...block,
-      header: { ...block.header, extra: { ...block.header.extra, round: 0, commitSeals: [] } },
-    };
-    const e = await this.validateOnHead(encodeBlock(unsealedBlock), false);
+    // The seals are not part of the block hash, so a sealed block may exceed maxBlockBytes by
+    // them; the unsealed block is held to it below.
+    const block = decodeCandidate(bytes);
+    checkSeals(block, this.chainId, this.validatorsAt(block.header.number), this.recover);
+    const e = await this.validateOnHead(encodeBlock(unsealed(block)), false);
     this.write(e, block);
     return block;
   }
@@ -731,8 +620,4 @@ export class Chain {
     const n = this.validatorsAt(height).length;
     return { validators: n, f: maxFaulty(n), q: quorumSize(n) };
   }
-}
-
-function sameAddresses(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  return a.length === b.length && a.every((x, i) => equalBytes(x, b[i]!));
 }

@@ -48,6 +48,7 @@ import { fromHex } from '../crypto/bytes.js';
 import { genesisMix } from '../election/randao.js';
 import { ZERO_HASH, type Header } from './header.js';
 import type { Block } from './block.js';
+import { MAX_UINT256 } from '../state/account.js';
 
 export const DEVNET_CHAIN_ID = 4543565n;
 
@@ -71,8 +72,6 @@ export class GenesisError extends EtmError<'genesis'> {
     super('genesis', message, options);
   }
 }
-
-const MAX_UINT256 = (1n << 256n) - 1n;
 
 export function parseInteger(value: unknown, what: string, max = MAX_UINT256): bigint {
   let v: bigint;
@@ -327,7 +326,7 @@ export type GenesisNodeStore = TrieNodeStore &
   );
 
 /** Allocations written per state commit while building a genesis. */
-export const GENESIS_CHUNK_ACCOUNTS = 50_000;
+const GENESIS_CHUNK_ACCOUNTS = 50_000;
 
 export interface BuildGenesisOptions {
   /** Allocations per commit (default GENESIS_CHUNK_ACCOUNTS); the root does not depend on it. */
@@ -440,7 +439,7 @@ const DIGEST_GROUP = 4096;
  * changes (a new state record, a new header field), so that a data directory built the old way
  * is refused instead of trusted.
  */
-export const GENESIS_STATE_VERSION = 'etm-genesis-5';
+const GENESIS_STATE_VERSION = 'etm-genesis-5';
 
 /**
  * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator

@@ -58,7 +58,7 @@ export function keystoreDirOf(opts: { datadir?: string; keystoreDir?: string }):
 }
 
 /** geth's name: `UTC--2024-05-01T12-00-00.000Z--<40 hex>`; `:` is replaced for Windows. */
-export function keystoreFileName(address: Uint8Array, when: Date): string {
+function keystoreFileName(address: Uint8Array, when: Date): string {
   return `UTC--${when.toISOString().replace(/:/g, '-')}--${toHex(address).slice(2)}`;
 }
 
@@ -66,7 +66,7 @@ export function keystoreFileName(address: Uint8Array, when: Date): string {
  * Writes a keystore into `dir` (created with mode 0700 if missing) as a 0600 file, atomically:
  * a reader never sees a half-written key. Returns the file's path.
  */
-export function writeKeystoreFile(dir: string, keystore: KeystoreV3, when: Date): string {
+function writeKeystoreFile(dir: string, keystore: KeystoreV3, when: Date): string {
   const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (created !== undefined) chmodSync(dir, 0o700);
   const file = join(dir, keystoreFileName(fromHex(keystore.address), when));

@@ -87,7 +87,7 @@ export function writeRlpBytes(out: Uint8Array, pos: number, b: Uint8Array): numb
 const MAX_SAFE = 0x1fffffffffffffn;
 
 /** Bytes of the minimal big-endian form of the unsigned integer `v` (0 → 0 bytes). */
-export function uintByteLength(v: bigint): number {
+function uintByteLength(v: bigint): number {
   if (v < 0n) throw new RangeError('negative integer');
   if (v > MAX_SAFE) return (v.toString(16).length + 1) >> 1;
   let k = 0;

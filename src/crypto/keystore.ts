@@ -35,11 +35,11 @@ export class KeystoreError extends EtmError<KeystoreErrorCode> {
 export const WRONG_PASSWORD_MESSAGE = 'wrong password or corrupted keystore (MAC mismatch)';
 
 /** geth's standard scrypt cost: about 0.8 s and 256 MiB per derivation. */
-export const SCRYPT_STANDARD = { n: 262144, r: 8, p: 1 } as const;
+const SCRYPT_STANDARD = { n: 262144, r: 8, p: 1 } as const;
 /** geth's `--lightkdf` cost: about 50 ms and 4 MiB; for devnets and tests, not for value. */
 export const SCRYPT_LIGHT = { n: 4096, r: 8, p: 6 } as const;
 /** The PBKDF2 iteration count of the Web3 Secret Storage test vectors and geth. */
-export const PBKDF2_STANDARD_C = 262144;
+const PBKDF2_STANDARD_C = 262144;
 
 /**
  * Upper bounds on the work a keystore file may ask of us when decrypting, so that a hostile
@@ -284,7 +284,7 @@ export function parseKeystore(json: string | object): ParsedKeystore {
 // ---------------------------------------------------------------- primitives
 
 /** Runs the key derivation of a keystore. Exposed for tests and benchmarks. */
-export function deriveKey(kdf: KdfSpec, password: Uint8Array): Uint8Array {
+function deriveKey(kdf: KdfSpec, password: Uint8Array): Uint8Array {
   if (kdf.name === 'pbkdf2') {
     return new Uint8Array(pbkdf2Sync(password, kdf.salt, kdf.c, kdf.dklen, kdf.digest));
   }

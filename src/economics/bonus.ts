@@ -4,7 +4,7 @@
  * the pool is empty. A divisor s shortens every stage s-fold and multiplies its rate s-fold (the
  * same bonus per epoch for a chain whose epochs are s times shorter).
  */
-const ETM = 10n ** 18n;
+import { ETM } from '../params/registry.js';
 
 export interface BonusStage {
   /** First block after the stage. */

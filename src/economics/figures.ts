@@ -13,8 +13,8 @@ import {
 import { inflationRateAt, inflationYear, nextInflationSwitch, perBlockRate } from './inflation.js';
 import type { EconomicsParams } from '../params/registry.js';
 import { RewardStore } from './reward-store.js';
+import { WAD } from '../params/registry.js';
 
-const WAD = 10n ** 18n;
 const WAD_TO_FIXED = SCALE / WAD;
 
 export interface EconomicsFigures {

@@ -10,8 +10,8 @@
  * fixed point, amounts in units.
  */
 import { exp, ln, SCALE } from '../math/fixed.js';
+import { WAD } from '../params/registry.js';
 
-const WAD = 10n ** 18n;
 const WAD_TO_FIXED = SCALE / WAD;
 
 const rateCache = new Map<string, bigint>();

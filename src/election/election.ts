@@ -83,7 +83,7 @@ export interface ElectionResult {
 }
 
 /** R_raw / LOTTERY_DIVISOR = floor(R · 10^18) for a 36-decimal R. */
-export const LOTTERY_DIVISOR = 10n ** 18n;
+const LOTTERY_DIVISOR = 10n ** 18n;
 
 /** The integer lottery weight of an election weight R (36-decimal fixed point). */
 export function lotteryWeight(R: bigint): bigint {

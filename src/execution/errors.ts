@@ -26,30 +26,6 @@ export type TxErrorCode =
   | 'value-to-system-account'
   | 'evm-rejected';
 
-/** Every code, in declaration order (for exhaustive mapping, e.g. to RPC error data). */
-export const TX_ERROR_CODES: readonly TxErrorCode[] = [
-  'malformed',
-  'oversized',
-  'wrong-chain-id',
-  'unprotected',
-  'bad-signature',
-  'nonce-too-low',
-  'nonce-too-high',
-  'insufficient-funds',
-  'underpriced',
-  'replacement-underpriced',
-  'fee-cap-below-base-fee',
-  'tip-above-fee-cap',
-  'intrinsic-gas-too-low',
-  'gas-limit-too-high',
-  'pool-full',
-  'sender-limit',
-  'already-known',
-  'contract-creation-unsupported',
-  'value-to-system-account',
-  'evm-rejected',
-];
-
 export class TxError extends EtmError<TxErrorCode> {
   override name = 'TxError';
 }

@@ -382,7 +382,7 @@ function finish(
   gasUsed: bigint,
 ): BlockOutcome {
   const fees = settleFees(state, env, receipts);
-  // Throws StakingBlockError when the block's RANDAO reveal is wrong.
+  // Throws BlockError (exec.randao-…) when the block's RANDAO reveal is wrong.
   const r = runBlockHooks(blockContext(state, env, fees), ['endBlock', 'endEpoch']);
   const bloom = new Uint8Array(BLOOM_BYTES);
   for (const receipt of receipts) orBloom(bloom, receipt.logsBloom);

@@ -21,6 +21,7 @@ import {
 } from '../crypto/secp256k1.js';
 import { asUint, DecodeError, rlpDecode, rlpEncode, type RlpItem } from '../codec/rlp.js';
 import { TxError } from './errors.js';
+import { MAX_UINT256 } from '../state/account.js';
 
 export interface AccessListEntry {
   address: Uint8Array;
@@ -97,7 +98,6 @@ export function intrinsicGas(tx: Pick<SignedTx, 'to' | 'data' | 'accessList'>): 
 const SIGNED_FIELDS = { 0: 9, 1: 11, 2: 12 } as const;
 
 /** Largest 256-bit value: no fee, value or fee × gas product may exceed it. */
-const MAX_UINT256 = (1n << 256n) - 1n;
 /** EIP-2681: a nonce is below 2^64 − 1 (the account nonce must still be incrementable). */
 const MAX_NONCE = (1n << 64n) - 1n;
 /** EIP-3860 (Prague): largest initcode of a contract-creation transaction. */

@@ -33,8 +33,8 @@ import { dirname, resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { isLogLevel, type LogFormat, type LogLevel } from '../log/logger.js';
 
-export const DEFAULT_P2P_PORT = 30333;
-export const DEFAULT_METRICS_PORT = 9100;
+const DEFAULT_P2P_PORT = 30333;
+const DEFAULT_METRICS_PORT = 9100;
 
 export interface P2pConfig {
   listen: string[];

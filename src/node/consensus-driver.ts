@@ -87,7 +87,7 @@ export interface Scheduler {
 }
 
 /** Node.js timers. */
-export const realScheduler: Scheduler = {
+const realScheduler: Scheduler = {
   after(ms, fn) {
     const t = setTimeout(fn, ms);
     return () => clearTimeout(t);

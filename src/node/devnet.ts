@@ -100,7 +100,7 @@ export const DEVNET_VALIDATOR_DEPOSIT = 1_000n * ETM;
 const DEVNET_VALIDATOR_FUNDS = 2_000n * ETM;
 
 /** Reference epoch length over the devnet's, at least 1: the bonus schedule's scale. */
-export function bonusDivisor(epochBlocks: number): bigint {
+function bonusDivisor(epochBlocks: number): bigint {
   const d = DEFAULT_PARAMS.epochBlocks / BigInt(epochBlocks);
   return d > 1n ? d : 1n;
 }

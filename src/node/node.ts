@@ -10,7 +10,8 @@ import { cachedRecover } from '../consensus/messages.js';
 import { Secp256k1Signer, secp256k1Recover } from '../consensus/crypto.js';
 import type { Recover, Signer } from '../consensus/types.js';
 import { chainBlockCodec, type Block } from '../chain/block.js';
-import { Chain, ImportError, type RandaoRevealer } from '../chain/chain.js';
+import { Chain, ChainError, type RandaoRevealer } from '../chain/chain.js';
+import { BlockError } from '../primitives/block-error.js';
 import type { Genesis } from '../chain/genesis.js';
 import type { StoredReceipt } from '../primitives/receipt.js';
 import { ChainStore } from '../chain/store.js';
@@ -24,6 +25,7 @@ import { RandaoKeeper } from './randao.js';
 import { EvidenceReporter, jailsAt } from './evidence.js';
 import { BlockSync } from './sync.js';
 import type { NodeNetwork, PeerView } from '../p2p/local-network.js';
+import type { TxOutcome } from '../p2p/gossip.js';
 
 /**
  * Largest consensus message a node accepts: a proposal or round change carries a whole block
@@ -45,7 +47,6 @@ export interface CommittedEvent {
 }
 
 /** What became of a transaction received from a peer. */
-export type TxOutcome = { added: true } | { added: false; code: TxError['code'] };
 
 const TRANSIENT_SKIPS: ReadonlySet<string> = new Set([
   'nonce-too-high',
@@ -381,7 +382,7 @@ export class Node {
   private async build(height: number, round: number): Promise<Uint8Array | null> {
     if (BigInt(height) !== this.chain.headNumber + 1n || !this.signer) return null;
     const view = this.accountView();
-    const params = this.chain.params;
+    const params = this.chain.nextParams();
     const candidates = this.mempool.selectForBlock(
       view,
       this.chain.nextBaseFee(),
@@ -392,7 +393,7 @@ export class Node {
     try {
       built = await this.chain.buildBlock(this.signer.address, candidates, this.revealer, round);
     } catch (e) {
-      if (!(e instanceof ImportError)) throw e;
+      if (!(e instanceof ChainError)) throw e;
       this.emit('warn', 'build-failed', { height, error: e.message }, e.message);
       return null;
     }
@@ -413,8 +414,7 @@ export class Node {
       await this.chain.validateBlock(block);
       return { valid: true };
     } catch (e) {
-      if (e instanceof ImportError || e instanceof TxError)
-        return { valid: false, reason: e.message };
+      if (e instanceof BlockError) return { valid: false, reason: e.message };
       throw e;
     }
   }

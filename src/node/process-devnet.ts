@@ -27,7 +27,7 @@ import {
 /** bin/etm.js, two levels up from src/node and from dist/node. */
 export const ETM_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'etm.js');
 /** Devnet keystores use a known password: these keys are public anyway. */
-export const DEVNET_PASSWORD = 'etm-devnet';
+const DEVNET_PASSWORD = 'etm-devnet';
 
 export type NodeRole = 'validator' | 'standby' | 'follower';
 
@@ -98,7 +98,7 @@ export interface NodeSpec {
 }
 
 /** Picks `n` distinct free TCP ports on `host`. */
-export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
+async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: n },

@@ -36,7 +36,7 @@ import { stakingStores } from '../staking/stores.js';
 import type { Candidate } from '../staking/candidate-store.js';
 
 /** Layers of an onion when the chain does not say otherwise (the default `randaoLayers`). */
-export const RANDAO_ONION_LAYERS = 65_536;
+const RANDAO_ONION_LAYERS = 65_536;
 
 /** Onions kept per process: a key's current and next generations, for a few keys. */
 const CACHE_LIMIT = 256;

@@ -100,7 +100,7 @@ export function p2pChainOf(node: Node): P2pChain {
 }
 
 /** One structured line per committed block; the text format prints blockLine. */
-export function logBlocks(node: Node, logger: Logger): void {
+function logBlocks(node: Node, logger: Logger): void {
   node.onCommitted((e) => {
     const h = e.block.header;
     logger.log(

@@ -1,4 +1,10 @@
-/** Staking reads for JSON-RPC, from the state of a node's chain (the head unless told). */
+/**
+ * Staking reads for JSON-RPC, from the state of a node's chain (the head unless told). Candidates
+ * and locks are read through the staking contract's views (src/staking/contract.ts, bound as the
+ * staking module binds a call), so eth_call and etm_* answer from one piece of code; the election
+ * weights come from the election's own weighing.
+ */
+import { fromHex, toHex } from '../crypto/bytes.js';
 import type { Chain } from '../chain/chain.js';
 import type {
   CandidateView,
@@ -9,36 +15,59 @@ import type {
   StakingRpcBackend,
 } from '../rpc/backend.js';
 import { SCALE } from '../math/fixed.js';
+import { stakingContract, stakingFunctions } from '../execution/modules/staking.js';
+import { readParams } from '../params/store.js';
+import type { ChainParams } from '../params/registry.js';
+import { CANDIDATE_STATUS } from '../staking/abi.js';
 import { weighCandidates } from '../staking/block-hooks.js';
-import { epochBounds, epochOf } from '../staking/epochs.js';
-import { lockWeight, timeGain } from '../staking/weights.js';
-import { toHex } from '../crypto/bytes.js';
+import type { StakingContract } from '../staking/contract.js';
+import { epochBounds } from '../staking/epochs.js';
+import { stakingStores } from '../staking/stores.js';
+import type { StateDB } from '../state/state-db.js';
 import { drawPoint } from '../election/election.js';
 import { economicsFigures, type EconomicsFigures } from '../economics/figures.js';
-import { RewardLedger } from '../economics/ledger.js';
-import { stakingStores } from '../staking/stores.js';
-import { readParams } from '../params/store.js';
 import { SlashingStore } from '../slashing/store.js';
 
 /** Elections whose weights were recomputed, kept by epoch (each costs a block's execution). */
 const ELECTION_CACHE_SIZE = 64;
+
+const ZERO_ADDRESS = new Uint8Array(20);
+
+/** The staking contract's views over the state after block `block`, as a call in block + 1 sees it. */
+interface Views {
+  contract: StakingContract;
+  params: ChainParams;
+  state: StateDB;
+  height: bigint;
+}
 
 export class NodeStakingRpc implements StakingRpcBackend {
   private readonly electionWeights = new Map<bigint, ElectionView['candidates']>();
 
   constructor(private readonly chain: Chain) {}
 
-  /** The store at the head, and the height the next block will have. */
-  private head() {
-    return { store: stakingStores(this.chain.headState()), height: this.chain.headNumber + 1n };
+  private views(block: bigint): Views {
+    const state = this.chain.stateAt(block);
+    const params = readParams(state);
+    const height = block + 1n;
+    const contract = stakingContract.bind({
+      state,
+      params,
+      height,
+      sender: ZERO_ADDRESS,
+      value: 0n,
+      logs: [],
+    }) as StakingContract;
+    return { contract, params, state, height };
   }
 
   epoch(epoch: bigint | null): EpochView | null {
-    const { store, height } = this.head();
-    const e = epoch ?? epochOf(height, this.chain.params);
-    const record = store.elections.epochRecord(e);
+    const { contract, params, state } = this.views(this.chain.headNumber);
+    const [current] = stakingFunctions.currentEpoch.run(contract, []);
+    const e = epoch ?? current;
+    const record = stakingStores(state).elections.epochRecord(e);
     if (!record) return null;
-    const { first, last } = epochBounds(e, this.chain.params);
+    const { first, last } = epochBounds(e, params);
     return {
       epoch: e,
       firstBlock: first,
@@ -50,31 +79,31 @@ export class NodeStakingRpc implements StakingRpcBackend {
   }
 
   candidates(block: bigint): CandidateView[] {
-    const state = this.chain.stateAt(block);
+    const { contract, params, state, height } = this.views(block);
     const store = stakingStores(state);
+    const [epoch] = stakingFunctions.currentEpoch.run(contract, []);
+    const current = store.elections.epochRecord(epoch);
     const slashing = new SlashingStore(state);
-    const height = block + 1n;
-    const params = this.chain.params;
-    const current = store.elections.epochRecord(epochOf(height, params));
     const weighed = new Map(
       weighCandidates(store, params, height, current).map((w) => [toHex(w.operator), w]),
     );
     let total = 0n;
     for (const w of weighed.values()) total += w.R;
     const elected = new Set((current?.operators ?? []).map(toHex));
-    return store.candidates.operators().map((operator) => {
-      const c = store.candidates.getCandidate(operator)!;
-      const w = weighed.get(toHex(operator));
-      const deposit =
-        c.depositLockId === 0n ? 0n : (store.locks.getLock(c.depositLockId)?.amount ?? 0n);
+    return stakingFunctions.getCandidates.run(contract, []).map((hex) => {
+      const [key, name, deposit, bps, maxBps, status] = stakingFunctions.getCandidate.run(
+        contract,
+        [hex],
+      );
+      const w = weighed.get(hex);
       return {
-        operator,
-        consensusKey: c.consensusKey,
-        name: c.name,
+        operator: fromHex(hex),
+        consensusKey: fromHex(key),
+        name,
         deposit,
-        status: c.status,
-        commissionBps: c.commissionBps,
-        commissionMaxBps: c.commissionMaxBps,
+        status: CANDIDATE_STATUS[status]!,
+        commissionBps: BigInt(bps),
+        commissionMaxBps: BigInt(maxBps),
         votes: w?.votes ?? 0n,
         X: w?.X ?? 0n,
         v: w?.v ?? 0n,
@@ -82,9 +111,9 @@ export class NodeStakingRpc implements StakingRpcBackend {
         n: w?.n ?? 0n,
         R: w?.R ?? 0n,
         probability: w && total > 0n ? (w.R * SCALE) / total : 0n,
-        elected: elected.has(toHex(operator)),
-        jailedUntilEpoch: c.jailedUntilEpoch,
-        slashes: slashing.history(operator).map((h) => ({
+        elected: elected.has(hex),
+        jailedUntilEpoch: store.candidates.getCandidate(fromHex(hex))!.jailedUntilEpoch,
+        slashes: slashing.history(fromHex(hex)).map((h) => ({
           reason: h.reason,
           block: h.height,
           amount: h.amount,
@@ -109,20 +138,23 @@ export class NodeStakingRpc implements StakingRpcBackend {
   }
 
   locks(owner: Uint8Array): LockView[] {
-    const { store, height } = this.head();
-    const ledger = new RewardLedger(this.chain.headState(), this.chain.params, height);
-    return store.locks.locksOf(owner).map((id) => {
-      const l = store.locks.getLock(id)!;
-      const t = timeGain(height - l.since, this.chain.params);
+    const { contract } = this.views(this.chain.headNumber);
+    return stakingFunctions.getLocks.run(contract, [toHex(owner)]).map((id) => {
+      const [lockOwner, amount, candidate, since, t, x] = stakingFunctions.getLock.run(contract, [
+        id,
+      ]);
+      const [pending, autoCompound] = stakingFunctions.getRewards.run(contract, [id]);
+      const c = fromHex(candidate);
       return {
         id,
-        owner: l.owner,
-        amount: l.amount,
-        candidate: l.candidate,
-        since: l.since,
+        owner: fromHex(lockOwner),
+        amount,
+        candidate: c.some((b) => b !== 0) ? c : null,
+        since,
         t,
-        x: lockWeight(l.amount, t),
-        ...ledger.rewardsOf(l),
+        x,
+        pending,
+        autoCompound,
       };
     });
   }
@@ -134,15 +166,17 @@ export class NodeStakingRpc implements StakingRpcBackend {
   }
 
   async election(epoch: bigint): Promise<ElectionView | null> {
-    const { store } = this.head();
-    const r = store.elections.epochRecord(epoch);
+    const state = this.chain.headState();
+    const r = stakingStores(state).elections.epochRecord(epoch);
     if (!r) return null;
+    // The seats of the election: the parameters of the state it ran on.
+    const params = readParams(r.electedAt === 0n ? state : this.chain.stateAt(r.electedAt - 1n));
     return {
       epoch,
       electedAt: r.electedAt,
       seed: r.seed,
-      rankedSeats: this.chain.params.rankedSeats,
-      lotterySeats: this.chain.params.lotterySeats,
+      rankedSeats: params.rankedSeats,
+      lotterySeats: params.lotterySeats,
       candidates: r.electedAt === 0n ? null : await this.weightsOfElection(epoch, r.electedAt),
       ranked: r.ranked,
       drawn: r.drawn.map((d, i) => ({ ...d, z: drawPoint(r.seed, i, d.W) })),

@@ -5,13 +5,13 @@
  * invalid block is penalised and left alone for a while.
  */
 import { decodeBlock, type Block } from '../chain/block.js';
-import { ImportError, type Chain } from '../chain/chain.js';
-import { TxError } from '../execution/errors.js';
+import type { Chain } from '../chain/chain.js';
+import { BlockError } from '../primitives/block-error.js';
 import type { LogFields, LogLevel } from '../log/logger.js';
 import type { NodeNetwork, PeerView } from '../p2p/local-network.js';
 
 /** Blocks asked of a peer at once while syncing. */
-export const SYNC_BATCH = 64;
+const SYNC_BATCH = 64;
 /** A peer whose blocks request failed is left alone this long. */
 const SYNC_BACKOFF_MS = 5_000;
 
@@ -139,8 +139,7 @@ export class BlockSync {
         this.host.committed(block, performance.now() - started);
       } catch (e) {
         // Whatever a peer's block makes the checks throw, it is that block's fault.
-        const expected = e instanceof ImportError || e instanceof TxError;
-        if (!expected)
+        if (!(e instanceof BlockError))
           this.host.emit('error', 'import-error', { error: (e as Error).stack }, String(e));
         this.host.network()?.penalize?.(peer.id, 'invalid-block', (e as Error).message);
         this.backOff(peer.id);

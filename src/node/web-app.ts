@@ -17,7 +17,7 @@ import { toHex } from '../crypto/bytes.js';
 import type { DerivedAccount } from '../crypto/mnemonic.js';
 
 /** Where `npm run build` puts the app: dist/web at the package root (from src/node or dist/node). */
-export const WEB_APP_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+const WEB_APP_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 
 /** The build is a few files of a few hundred KiB; anything much larger is not this app. */
 const MAX_APP_BYTES = 16 * 1024 * 1024;

@@ -18,7 +18,8 @@
  * candidate from its vote buckets (one record per 32 distinct `since` values), and walks only
  * the locks voting for producers (halving) and for the next validators (reward refresh).
  */
-import { assert, EtmError } from '../primitives/errors.js';
+import { assert } from '../primitives/errors.js';
+import { BlockError } from '../primitives/block-error.js';
 import type { Address } from '../primitives/types.js';
 import { compareBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { elect } from '../election/election.js';
@@ -32,14 +33,6 @@ import { candidateWeight, electionWeight, lockWeight, performance, timeGain } fr
 import { isSettled } from './settlement.js';
 import { stakingStores, type StakingStores } from './stores.js';
 import type { EpochRecord } from './election-store.js';
-
-export class StakingBlockError extends EtmError<'staking-block'> {
-  override name = 'StakingBlockError';
-
-  constructor(message: string, options?: ErrorOptions) {
-    super('staking-block', message, options);
-  }
-}
 
 export interface BlockStakingInput {
   height: bigint;
@@ -173,7 +166,10 @@ function recordReveal(store: StakingStores, input: BlockStakingInput): Address |
   const operator = store.candidates.operatorOfKey(input.coinbase);
   if (!operator) {
     if (input.randaoReveal.length !== 0)
-      throw new StakingBlockError('randao reveal from a validator without a candidacy');
+      throw new BlockError(
+        'exec.randao-unexpected',
+        'randao reveal from a validator without a candidacy',
+      );
     return null;
   }
   const c = store.candidates.getCandidate(operator)!;
@@ -181,11 +177,16 @@ function recordReveal(store: StakingStores, input: BlockStakingInput): Address |
     // An exhausted onion: the block is valid without a reveal (and the candidate unelectable
     // until its renewal takes effect), so a validator that ran out never halts the chain.
     if (input.randaoReveal.length !== 0)
-      throw new StakingBlockError('randao reveal from a proposer whose onion is exhausted');
+      throw new BlockError(
+        'exec.randao-unexpected',
+        'randao reveal from a proposer whose onion is exhausted',
+      );
   } else {
-    if (input.randaoReveal.length !== 32) throw new StakingBlockError('randao reveal missing');
+    if (input.randaoReveal.length !== 32)
+      throw new BlockError('exec.randao-missing', 'randao reveal missing');
     if (!verifyReveal(input.randaoReveal, c.randaoLast))
-      throw new StakingBlockError(
+      throw new BlockError(
+        'exec.randao-wrong',
         `randao reveal ${toHex(input.randaoReveal)} does not hash to the proposer's last reveal`,
       );
     store.candidates.putCandidate({

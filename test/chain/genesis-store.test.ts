@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockHash } from '../../src/chain/block.js';
-import { GenesisMismatchError, ImportError } from '../../src/chain/chain.js';
+import { GenesisMismatchError } from '../../src/chain/chain.js';
 import {
   buildGenesis,
   genesisDigest,
@@ -220,7 +220,7 @@ describe('a data directory and its genesis', () => {
         error = e;
       }
       expect(error).toBeInstanceOf(GenesisMismatchError);
-      expect(error).toBeInstanceOf(ImportError);
+      expect((error as GenesisMismatchError).code).toBe('genesis-mismatch');
       expect((error as Error).name).toBe('GenesisMismatchError');
       expect((error as Error).message).toMatch(/holds a different genesis/);
       expect((error as Error).message).toContain(toHex(hash));

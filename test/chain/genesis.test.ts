@@ -15,7 +15,7 @@ import {
 } from '../../src/chain/genesis.js';
 import { EMPTY_OMMERS_HASH } from '../../src/chain/header.js';
 import { DEFAULT_PARAMS, ETM, PARAMS, WAD } from '../../src/params/registry.js';
-import { ImportError } from '../../src/chain/chain.js';
+import { GenesisMismatchError } from '../../src/chain/chain.js';
 import { rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
 import { toChecksumAddress } from '../../src/crypto/address.js';
 import { concatBytes, toHex, uint64be, utf8 } from '../../src/crypto/bytes.js';
@@ -423,8 +423,10 @@ describe('genesis determinism', () => {
     await store.close();
     const other = parseGenesis(genesisDoc({ chainId: '7' }));
     const s2 = t.store(dir);
-    expect(() => openChain(s2, other)).toThrow(ImportError);
-    expect(() => openChain(s2, other)).toThrow(/belongs to another chain/);
+    expect(() => openChain(s2, other)).toThrow(GenesisMismatchError);
+    expect(() => openChain(s2, other)).toThrow(
+      expect.objectContaining({ code: 'genesis-mismatch' }),
+    );
     const again = openChain(s2);
     expect(again.genesisHash).toEqual(hash);
     expect(again.headNumber).toBe(0n);

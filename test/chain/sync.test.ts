@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockHash, encodeBlock, type Block } from '../../src/chain/block.js';
-import { ImportError, type Chain } from '../../src/chain/chain.js';
+import type { Chain } from '../../src/chain/chain.js';
+import { BlockError, type BlockErrorCode } from '../../src/primitives/block-error.js';
 import { parseGenesis } from '../../src/chain/genesis.js';
 import { ETM } from '../../src/params/registry.js';
 import { commitSealDigest } from '../../src/consensus/messages.js';
@@ -19,6 +20,7 @@ import {
   commitNext,
   genesisDoc,
   newChain,
+  nextProposer,
   sealedBytes,
   sealsFor,
   STRANGER,
@@ -37,11 +39,11 @@ afterEach(() => t.cleanup());
 const sigs = (block: Block, round: number, keys: Uint8Array[]) =>
   sealsFor(block, round, keys).map((s) => s.signature);
 
-/** Expects an ImportError matching `why` and the head unchanged. */
-async function refusesImport(c: Chain, bytes: Uint8Array, why: RegExp): Promise<void> {
+/** Expects a BlockError of code `code` and the head unchanged. */
+async function refusesImport(c: Chain, bytes: Uint8Array, code: BlockErrorCode): Promise<void> {
   const head = c.headHash;
-  await expect(c.importSealed(bytes)).rejects.toThrow(ImportError);
-  await expect(c.importSealed(bytes)).rejects.toThrow(why);
+  await expect(c.importSealed(bytes)).rejects.toThrow(BlockError);
+  await expect(c.importSealed(bytes)).rejects.toMatchObject({ code });
   expect(c.headHash).toEqual(head);
 }
 
@@ -83,25 +85,39 @@ describe('commit certificates', () => {
   it('refuses too few seals, duplicates, and seals of non-validators', async () => {
     const block = await block1();
     const c = newChain(t);
-    await refusesImport(c, sealedBytes(block, 0, []), /block 1: 0 commit seals, quorum is 3/);
+    await refusesImport(c, sealedBytes(block, 0, []), 'seal.certificate');
     await refusesImport(
       c,
       sealedBytes(block, 0, sigs(block, 0, VALIDATOR_KEYS.slice(0, 2))),
-      /2 commit seals, quorum is 3/,
+      'seal.certificate',
     );
     const [s0, s1] = sigs(block, 0, VALIDATOR_KEYS.slice(0, 2));
-    await refusesImport(c, sealedBytes(block, 0, [s0!, s1!, s0!]), /duplicate commit seal from 0x/);
+    await refusesImport(c, sealedBytes(block, 0, [s0!, s1!, s0!]), 'seal.certificate');
     // A duplicate is refused even when q distinct seals are there as well.
     const all = sigs(block, 0, VALIDATOR_KEYS);
-    await refusesImport(c, sealedBytes(block, 0, [...all, all[0]!]), /duplicate commit seal/);
+    await refusesImport(c, sealedBytes(block, 0, [...all, all[0]!]), 'seal.certificate');
     const outsider = sigs(block, 0, [USER_KEYS[0]!]);
     await refusesImport(
       c,
       sealedBytes(block, 0, [...sigs(block, 0, VALIDATOR_KEYS.slice(0, 2)), ...outsider]),
-      new RegExp(`commit seal from non-validator ${toHex(USERS[0]!)}`),
+      'seal.certificate',
     );
-    await refusesImport(c, sealedBytes(block, 0, [...all, ...outsider]), /non-validator/);
+    await refusesImport(c, sealedBytes(block, 0, [...all, ...outsider]), 'seal.certificate');
     expect(c.headNumber).toBe(0n);
+  });
+
+  it('refuses a block sealed in a round before the one it was built for', async () => {
+    const a = newChain(t);
+    // Round 4 of height 1 is round 0's proposer again: a valid block built for round 4.
+    const built = await a.buildBlock(nextProposer(a), [], undefined, 4);
+    const c = newChain(t);
+    await refusesImport(
+      c,
+      sealedBytes(built.block, 3, sigs(built.block, 3, VALIDATOR_KEYS)),
+      'seal.round-before-proposal',
+    );
+    await c.importSealed(sealedBytes(built.block, 4, sigs(built.block, 4, VALIDATOR_KEYS)));
+    expect(c.headNumber).toBe(1n);
   });
 
   it('refuses seals for another round, another block, or that do not recover', async () => {
@@ -111,23 +127,23 @@ describe('commit certificates', () => {
     await refusesImport(
       c,
       sealedBytes(block, 1, sigs(block, 0, VALIDATOR_KEYS)),
-      /commit seal from non-validator/,
+      'seal.certificate',
     );
     // Signed over another digest.
     const other = keccak256(blockHash(block));
     const wrong = VALIDATOR_KEYS.map((k) => sign(commitSealDigest(CHAIN_ID, other, 0), k));
-    await refusesImport(c, sealedBytes(block, 0, wrong), /non-validator/);
+    await refusesImport(c, sealedBytes(block, 0, wrong), 'seal.certificate');
     // Signed over the bare block hash instead of the seal digest.
     const bare = VALIDATOR_KEYS.map((k) => sign(blockHash(block), k));
-    await refusesImport(c, sealedBytes(block, 0, bare), /non-validator/);
+    await refusesImport(c, sealedBytes(block, 0, bare), 'seal.certificate');
     const garbage = [new Uint8Array(65).fill(0xff), ...sigs(block, 0, VALIDATOR_KEYS)];
-    await refusesImport(c, sealedBytes(block, 0, garbage), /malformed commit seal|non-validator/);
+    await refusesImport(c, sealedBytes(block, 0, garbage), 'seal.certificate');
     await refusesImport(
       c,
       sealedBytes(block, 0, [new Uint8Array(65), ...sigs(block, 0, VALIDATOR_KEYS)]),
-      /malformed commit seal|non-validator/,
+      'seal.certificate',
     );
-    await refusesImport(c, Uint8Array.of(1, 2, 3), /malformed block/);
+    await refusesImport(c, Uint8Array.of(1, 2, 3), 'block.malformed');
     // The good certificate still imports afterwards.
     await c.importSealed(sealedBytes(block, 0, sigs(block, 0, VALIDATOR_KEYS)));
     expect(c.headNumber).toBe(1n);
@@ -136,18 +152,25 @@ describe('commit certificates', () => {
   it('a valid certificate does not excuse an invalid block', async () => {
     const block = await block1();
     const c = newChain(t);
-    const forge = async (edit: (b: Block) => void, why: RegExp) => {
+    const forge = async (edit: (b: Block) => void, code: BlockErrorCode) => {
       const copy = structuredClone(block);
       edit(copy);
       // Every validator signed the broken block: the certificate itself is perfect.
-      await refusesImport(c, sealedBytes(copy, 0, sigs(copy, 0, VALIDATOR_KEYS)), why);
+      await refusesImport(c, sealedBytes(copy, 0, sigs(copy, 0, VALIDATOR_KEYS)), code);
     };
-    forge((b) => (b.header.stateRoot = keccak256(b.header.stateRoot)), /state root/);
-    forge((b) => (b.header.number = 2n), /expected number 1/);
-    forge((b) => (b.header.coinbase = STRANGER), /is not the proposer of round 0/);
-    forge((b) => (b.header.gasUsed += 1n), /gas used/);
-    forge((b) => (b.header.timestamp = c.head.header.timestamp), /too early/);
-    forge((b) => b.transactions.pop(), /transactions root mismatch/);
+    await forge(
+      (b) => (b.header.stateRoot = keccak256(b.header.stateRoot)),
+      'exec.state-root-mismatch',
+    );
+    // A block of the wrong height is sealed by that height's set: here the same validators.
+    await forge((b) => (b.header.number = 2n), 'header.number');
+    await forge((b) => (b.header.coinbase = STRANGER), 'header.coinbase-not-proposer');
+    await forge((b) => (b.header.gasUsed += 1n), 'exec.gas-used-mismatch');
+    await forge(
+      (b) => (b.header.timestamp = c.head.header.timestamp),
+      'header.timestamp-too-early',
+    );
+    await forge((b) => b.transactions.pop(), 'body.tx-root-mismatch');
     expect(c.headNumber).toBe(0n);
   });
 
@@ -155,7 +178,9 @@ describe('commit certificates', () => {
     // The importer's clock is far behind the block's timestamp.
     const block = await block1();
     const slow = newChain(t, undefined, () => 1_700_000_100_000);
-    await expect(slow.validateBlock(encodeBlock(block))).rejects.toThrow(/in the future/);
+    await expect(slow.validateBlock(encodeBlock(block))).rejects.toMatchObject({
+      code: 'header.timestamp-in-future',
+    });
     await slow.importSealed(sealedBytes(block, 0, sigs(block, 0, VALIDATOR_KEYS)));
     expect(slow.headNumber).toBe(1n);
   });
@@ -165,7 +190,7 @@ describe('commit certificates', () => {
     const otherKeys = [5, 6, 7, 8].map((i) => new Uint8Array(32).fill(i));
     const block = await block1();
     const c = newChain(t);
-    await refusesImport(c, sealedBytes(block, 0, sigs(block, 0, otherKeys)), /non-validator/);
+    await refusesImport(c, sealedBytes(block, 0, sigs(block, 0, otherKeys)), 'seal.certificate');
     expect(c.validatorsAt(1n)).toEqual(VALIDATORS);
   });
 });

@@ -5,7 +5,7 @@
  * etm_getCandidates answers for past blocks as it did when they were the head.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFunctionData } from 'viem';
+import { decodeFunctionResult, encodeFunctionData } from 'viem';
 import { encodeBlock } from '../../src/chain/block.js';
 import type { Chain } from '../../src/chain/chain.js';
 import { ETM } from '../../src/params/registry.js';
@@ -21,7 +21,10 @@ import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
 import { devGenesis, DEV_VALIDATOR_PATH } from '../../src/node/devnet.js';
 import { onionFromKey } from '../../src/node/randao.js';
 import { NodeStakingRpc } from '../../src/node/staking-rpc.js';
-import { STAKING_ABI } from '../../src/staking/abi.js';
+import { CANDIDATE_STATUS, STAKING_ABI } from '../../src/staking/abi.js';
+import { callContract } from '../../src/execution/call.js';
+import { stakingContract } from '../../src/execution/modules/staking.js';
+import { readParams } from '../../src/params/store.js';
 import { weighCandidates } from '../../src/staking/block-hooks.js';
 import { epochOf } from '../../src/staking/epochs.js';
 import { newChain, TempDirs } from '../chain/helpers.js';
@@ -152,5 +155,72 @@ describe('etm_getCandidates at a past block', () => {
       expect(rpc.candidates(n)).toEqual(candidatesAtHead.get(n));
     // Weights change over time, so the blocks are really told apart.
     expect(rpc.candidates(1n)).not.toEqual(rpc.candidates(chain.headNumber));
+  });
+});
+
+describe('etm_getCandidates and etm_getLocks answer what the contract’s views answer', () => {
+  /** eth_call of a staking view on the head's state, decoded. */
+  function view<N extends 'getCandidate' | 'getLock' | 'getRewards' | 'getLocks'>(
+    functionName: N,
+    args: readonly unknown[],
+  ): readonly unknown[] | unknown {
+    const state = chain.headState();
+    const data = encodeFunctionData({ abi: STAKING_ABI, functionName, args } as never);
+    const { returnData } = callContract(
+      stakingContract,
+      {
+        state,
+        params: readParams(state),
+        height: chain.headNumber + 1n,
+        sender: new Uint8Array(20),
+        value: 0n,
+      },
+      fromHex(data),
+    );
+    return decodeFunctionResult({
+      abi: STAKING_ABI,
+      functionName,
+      data: toHex(returnData) as `0x${string}`,
+    } as never);
+  }
+
+  it('candidates: key, name, deposit, commission and status', () => {
+    const rows = rpc.candidates(chain.headNumber);
+    expect(rows.length).toBe(4);
+    for (const c of rows) {
+      const [key, name, deposit, bps, maxBps, status] = view('getCandidate', [
+        toHex(c.operator),
+      ]) as readonly [string, string, bigint, number, number, number];
+      expect([toHex(c.consensusKey), c.name, c.deposit]).toEqual([
+        key.toLowerCase(),
+        name,
+        deposit,
+      ]);
+      expect([c.commissionBps, c.commissionMaxBps]).toEqual([BigInt(bps), BigInt(maxBps)]);
+      expect(CANDIDATE_STATUS.indexOf(c.status)).toBe(status);
+    }
+  });
+
+  it('locks: amount, candidate, age, weight and rewards', () => {
+    for (const user of USERS) {
+      const locks = rpc.locks(user.address);
+      expect(locks.map((l) => l.id)).toEqual(view('getLocks', [toHex(user.address)]));
+      expect(locks.length).toBeGreaterThan(0);
+      for (const l of locks) {
+        const [owner, amount, candidate, since, t, x] = view('getLock', [l.id]) as readonly [
+          string,
+          bigint,
+          string,
+          bigint,
+          bigint,
+          bigint,
+        ];
+        expect(owner.toLowerCase()).toBe(toHex(l.owner));
+        expect(candidate.toLowerCase()).toBe(toHex(l.candidate ?? new Uint8Array(20)));
+        expect([l.amount, l.since, l.t, l.x]).toEqual([amount, since, t, x]);
+        expect(view('getRewards', [l.id])).toEqual([l.pending, l.autoCompound]);
+        expect(l.autoCompound).toBe(true); // set by every holder in the setup
+      }
+    }
   });
 });

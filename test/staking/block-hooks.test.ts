@@ -15,9 +15,9 @@ import {
   stakingEndEpoch,
   halveProducers,
   nextMix,
-  StakingBlockError,
   weighCandidates,
 } from '../../src/staking/block-hooks.js';
+import { BlockError } from '../../src/primitives/block-error.js';
 import { callContract } from '../../src/execution/call.js';
 import { stakingContract } from '../../src/execution/modules/staking.js';
 import { writeModulesGenesis } from '../../src/execution/registry.js';
@@ -112,8 +112,8 @@ describe('RANDAO in blocks', () => {
         randaoReveal: onions[2]!.reveal(1), // skips a layer
         mix: new Uint8Array(32),
       });
-    expect(bad).toThrow(StakingBlockError);
-    expect(bad).toThrow(/does not hash to the proposer's last reveal/);
+    expect(bad).toThrow(BlockError);
+    expect(bad).toThrow(expect.objectContaining({ code: 'exec.randao-wrong' }));
     const missing = () =>
       applyBlockStaking(w.state, {
         height: 2n,
@@ -124,7 +124,7 @@ describe('RANDAO in blocks', () => {
         randaoReveal: new Uint8Array(0),
         mix: new Uint8Array(32),
       });
-    expect(missing).toThrow(/randao reveal missing/);
+    expect(missing).toThrow(expect.objectContaining({ code: 'exec.randao-missing' }));
   });
 
   it('folds reveals into the mix: keccak256(mix xor reveal)', () => {

@@ -14,9 +14,9 @@ import {
   stakingEndBlock,
   stakingEndEpoch,
   nextRevealOf,
-  StakingBlockError,
   weighCandidates,
 } from '../../src/staking/block-hooks.js';
+import { BlockError } from '../../src/primitives/block-error.js';
 import { callContract } from '../../src/execution/call.js';
 import { stakingContract } from '../../src/execution/modules/staking.js';
 import { Revert } from '../../src/primitives/errors.js';
@@ -187,7 +187,7 @@ describe('an exhausted RANDAO onion', () => {
             randaoReveal: new Uint8Array(32).fill(1),
             mix: new Uint8Array(32),
           }),
-        ).toThrow(StakingBlockError);
+        ).toThrow(BlockError);
         w.state.revert();
       }
       const before = w.store.candidates.getCandidate(w.ops[i]!)!.randaoLast;

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../../src/chain/block.js';
 import { commitSealDigest } from '../../src/consensus/messages.js';
 import { sign } from '../../src/crypto/secp256k1.js';
-import { Chain, ImportError } from '../../src/chain/chain.js';
+import { Chain } from '../../src/chain/chain.js';
+import { BlockError } from '../../src/primitives/block-error.js';
 import { ChainStore } from '../../src/chain/store.js';
 import { secp256k1Recover } from '../../src/consensus/crypto.js';
 import { equalBytes } from '../../src/crypto/bytes.js';
@@ -94,24 +95,32 @@ describe('headers carry the staking rules', () => {
       x.header.mixHash = mixReveal(genesisMixOf(c), other);
       return x;
     });
-    await expect(c.validateBlock(wrongReveal, false)).rejects.toThrow(ImportError);
-    await expect(c.validateBlock(wrongReveal, false)).rejects.toThrow(/randao reveal/);
+    await expect(c.validateBlock(wrongReveal, false)).rejects.toThrow(BlockError);
+    await expect(c.validateBlock(wrongReveal, false)).rejects.toMatchObject({
+      code: 'exec.randao-wrong',
+    });
     const noReveal = reencode(b, (x) => {
       x.header.extra.randaoReveal = new Uint8Array(0);
       x.header.mixHash = genesisMixOf(c);
       return x;
     });
-    await expect(c.validateBlock(noReveal, false)).rejects.toThrow(/randao reveal missing/);
+    await expect(c.validateBlock(noReveal, false)).rejects.toMatchObject({
+      code: 'exec.randao-missing',
+    });
     const wrongMix = reencode(b, (x) => {
       x.header.mixHash = new Uint8Array(32).fill(1);
       return x;
     });
-    await expect(c.validateBlock(wrongMix, false)).rejects.toThrow(/mixHash/);
+    await expect(c.validateBlock(wrongMix, false)).rejects.toMatchObject({
+      code: 'header.mix-hash',
+    });
     const stray = reencode(b, (x) => {
       x.header.extra.nextValidators = [KEYS[0]!.address];
       return x;
     });
-    await expect(c.validateBlock(stray, false)).rejects.toThrow(/nextValidators must be empty/);
+    await expect(c.validateBlock(stray, false)).rejects.toMatchObject({
+      code: 'exec.validators-mismatch',
+    });
   });
 
   it('rejects an epoch-end block that announces another set', async () => {
@@ -123,7 +132,9 @@ describe('headers carry the staking rules', () => {
       x.header.extra.nextValidators = [...x.header.extra.nextValidators].reverse();
       return x;
     });
-    await expect(c.validateBlock(forged, false)).rejects.toThrow(/differ from the election result/);
+    await expect(c.validateBlock(forged, false)).rejects.toMatchObject({
+      code: 'exec.validators-mismatch',
+    });
     expect(decodeBlock(encodeBlock(end)).header.extra.nextValidators).toHaveLength(4);
   });
 });

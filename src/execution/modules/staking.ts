@@ -97,7 +97,7 @@ export const stakingModule: SystemModule = {
   name: 'staking',
   contract: stakingContract,
   genesis: (g) => writeGenesisStaking(g.state, g.validators, g.candidates, g.params),
-  // Throws StakingBlockError when the block's RANDAO reveal is wrong.
+  // Throws BlockError (exec.randao-…) when the block's RANDAO reveal is wrong.
   endBlock: (b) => stakingEndBlock(b.state, input(b)),
   endEpoch: (b) => stakingEndEpoch(b.state, input(b)),
 };

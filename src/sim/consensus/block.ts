@@ -45,7 +45,7 @@ export interface SimBlockSpec {
 }
 
 /** A few opaque "transactions", different for every (height, round, proposer, nonce). */
-export function simTransactions(
+function simTransactions(
   spec: Pick<SimBlockSpec, 'height' | 'round' | 'proposer' | 'nonce'>,
 ): Uint8Array[] {
   const seed = keccak256(rlpEncode([spec.height, spec.round, spec.proposer, spec.nonce]));
@@ -56,7 +56,7 @@ export function simTransactions(
 }
 
 /** A block with the given body; its header's transactions root is the body's. */
-export function simBlock(spec: SimBlockSpec, transactions = simTransactions(spec)): Block {
+function simBlock(spec: SimBlockSpec, transactions = simTransactions(spec)): Block {
   const header: Header = {
     parentHash: spec.parent,
     coinbase: spec.proposer,

@@ -180,14 +180,14 @@ class SimNode {
 }
 
 /** Validator keys of the simulation: fixed per index so traces are comparable across runs. */
-export function simKey(index: number): Uint8Array {
+function simKey(index: number): Uint8Array {
   return keccak256(new TextEncoder().encode(`etm-sim-validator-${index}`));
 }
 
 /** One recover cache shared by every simulation: the same signed bytes recur across nodes and runs. */
 const sharedRecover: Recover = cachedRecover(secp256k1Recover, 500_000);
 
-export class ConsensusSimulation {
+class ConsensusSimulation {
   private readonly rng: Prng;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly nodes: SimNode[];

@@ -19,6 +19,7 @@ import { elect } from '../../election/election.js';
 import { CONCAVE_ON_CANDIDATE } from '../../params/registry.js';
 import { candidateWeight } from '../../staking/weights.js';
 import { faultTolerance } from './stats.js';
+import { ETM } from '../../params/registry.js';
 
 export interface CaptureCase {
   /** Coalition share of the stake, 0 < s < 1. */
@@ -54,7 +55,6 @@ export interface CaptureResult extends CaptureCase {
   } | null;
 }
 
-const ETM = 10n ** 18n;
 /** Total stake of the model, in ETM (only ratios matter; large enough for exact shares). */
 const TOTAL_ETM = 1_000_000_000n;
 
@@ -71,7 +71,7 @@ function weights(c: CaptureCase, split: number): { a: bigint; b: bigint } {
 }
 
 /** Distribution of the coalition's seats for a split: probabilities of 0 … K seats. */
-export function seatDistribution(c: CaptureCase, split: number): number[] {
+function seatDistribution(c: CaptureCase, split: number): number[] {
   const K = c.rankedSeats + c.lotterySeats;
   const { a, b } = weights(c, split);
   // Ranked seats: the heavier side first (a tie goes to the coalition: the worse case).

@@ -45,6 +45,7 @@ import {
   performance,
   timeGain,
 } from '../../staking/weights.js';
+import { ETM } from '../../params/registry.js';
 
 export type SimParams = StakingParams &
   EconomicsParams & { feeValidatorShare: bigint; feeBurnShare: bigint };
@@ -172,8 +173,6 @@ export interface EpochOutcome {
   /** Candidates as weighed for the election: operator, R. */
   weights: { candidate: SimCandidate; votes: bigint; X: bigint; v: bigint; R: bigint }[];
 }
-
-const ETM = 10n ** 18n;
 
 export class EconomySim {
   readonly params: SimParams;

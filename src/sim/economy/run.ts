@@ -29,8 +29,7 @@ import {
 import type { AgentGroup, AgentKind, Scenario } from './scenario.js';
 import { SeededBlocks } from './source.js';
 import { etm, faultTolerance, fixed, gini, nakamoto } from './stats.js';
-
-const WAD = 10n ** 18n;
+import { WAD } from '../../params/registry.js';
 
 interface Agent {
   kind: AgentKind;
@@ -115,7 +114,7 @@ interface Built {
 }
 
 /** The genesis of a scenario and its agents. */
-export function buildScenario(s: Scenario, source: BlockSource = new SeededBlocks(s.seed)): Built {
+function buildScenario(s: Scenario, source: BlockSource = new SeededBlocks(s.seed)): Built {
   const p = s.params;
   const accounts: { address: Address; balance: bigint }[] = [];
   const account = (balance: bigint) => {
@@ -408,7 +407,7 @@ const medianOrNull = (xs: readonly (number | null)[]) => {
   return v.length === 0 ? null : v[Math.floor(v.length / 2)]!;
 };
 
-export function summarise(
+function summarise(
   rows: readonly EpochRow[],
   strategies: readonly string[],
   K: number,

@@ -14,12 +14,13 @@ import {
   PARAMS,
   type ChainParams,
 } from '../../params/registry.js';
+import { WAD } from '../../params/registry.js';
 
 export class ScenarioError extends Error {
   override name = 'ScenarioError';
 }
 
-export const AGENT_KINDS = [
+const AGENT_KINDS = [
   'holder',
   'feedback',
   'candidate',
@@ -71,7 +72,6 @@ export interface Scenario {
   giniEvery: number;
 }
 
-const WAD = 10n ** 18n;
 const MAX_AGENTS = 1_000_000;
 const MAX_EPOCHS = 10_000_000;
 
@@ -117,7 +117,7 @@ const FRACTION_PARAMS = new Set([
 const AMOUNT_PARAMS = new Set(['candidateDeposit', 'minLock']);
 
 /** The chain parameters of a scenario: the defaults, the block time's derived ones, the given. */
-export function scenarioParams(given: Record<string, unknown>): ChainParams {
+function scenarioParams(given: Record<string, unknown>): ChainParams {
   const p: Record<string, unknown> = { ...DEFAULT_PARAMS };
   const set = new Set<string>();
   for (const [k, v] of Object.entries(given)) {
