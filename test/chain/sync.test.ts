@@ -210,12 +210,13 @@ describe('chains importing the same blocks agree', () => {
       expect(encodeBlock(x)).toEqual(encodeBlock(y));
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end), on the
-    // etm-genesis-4 layout (parameters in the state, Multicall3 and the system contracts' marker code).
+    // etm-genesis-5 layout (vote buckets with ids and reward accumulators, parameters in the state,
+    // Multicall3 and the system contracts' marker code).
     expect(toHex(a.headHash)).toBe(
-      '0x13c15b533bbd19a92b456bf5649af755c1c648af0f3c47716427e6edd3d4568c',
+      '0x3ff3063c8852f1e37eca902d66b7a5a88cfb6f06bbc1b3f92e2cf8d91277fd94',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0x03d6e2c3ce8128154a299d2aa578b69d7591073db98e34dc688d3c52dabfe815',
+      '0x75bafa99a49ac45d09694031325deb98e965312e086ef457726d62a1f2d7e523',
     );
   });
 

@@ -7,10 +7,10 @@
  * - the stakers' part of the mint to every lock pro rata to its amount;
  * - the proposer's share: commission (rounded down) to the operator, the rest to the voters of
  *   its candidate that voted for it before the epoch began, pro rata to their weight x = t·T,
- *   T the lock's current amount and t its time gain taken when it starts voting (lock, vote) and
- *   again at the refresh of the next epoch's validators' voters at an epoch's end (after the
- *   halving of the ages behind the epoch's producers); a vote cast during an epoch weighs 0 until
- *   that refresh; claims and compounding change T only;
+ *   T the lock's current amount and t its time gain taken at the refresh of the next epoch's
+ *   validators' voters at an epoch's end (after the halving of the ages behind the epoch's
+ *   producers); a vote cast during an epoch weighs 0 (t = 0) until that refresh; claims and
+ *   compounding change T only; the refresh settles no lock (nothing is compounded there);
  * - at an epoch's end the released bonus: A/2 in K equal shares plus A/2 to the validator drawn
  *   with the mix after the epoch's first block revealed by another proposer than the previous
  *   epoch's last one, each to the voters that voted for it before the
@@ -24,7 +24,9 @@
  * (paid + compounded + pending) never exceed the exact eager total by more than ε, and fall short
  * by less than F + 2 units, where F counts the chain's roundings down for that lock: 2 per
  * settlement (its stake due and its vote due, the bonus included), and 2 for the pending view
- * itself. ε = 10^-3 unit covers the accumulators' carried remainders being divided by a changed
+ * itself. Settlements are the lock's own calls only: the chain keeps the vote reward per vote
+ * bucket and unit of amount without rounding (src/economics/ledger.ts), so epoch ends add no
+ * rounding to a lock, however many refreshes, halvings and bucket merges it went through. ε = 10^-3 unit covers the accumulators' carried remainders being divided by a changed
  * total (< amount·Σ S'/S·10^-36 ≈ 10^-10 units here; see accumulator.test.ts).
  */
 import type { Address } from '../../src/primitives/types.js';
@@ -37,7 +39,7 @@ import { economicState } from '../../src/economics/block.js';
 import { bonusPerBlock } from '../../src/economics/bonus.js';
 import { perBlockRate } from '../../src/economics/inflation.js';
 import type { ChainParams } from '../../src/params/registry.js';
-import { pendingRewards } from '../../src/economics/ledger.js';
+import { pendingRewards, voteWeight } from '../../src/economics/ledger.js';
 import { STAKING_REWARD_POOL, VOTER_BONUS_POOL } from '../../src/primitives/system-addresses.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { epochBounds, epochOf, isEpochEnd } from '../../src/staking/epochs.js';
@@ -194,13 +196,13 @@ class Reference {
    * `votedBefore`: the first block of the epoch being weighed.
    */
   reweigh(l: RefLock, height: bigint, votedBefore: bigint): void {
-    if (l.candidate !== null) l.t = this.t(height - l.since);
-    this.rescale(l, votedBefore);
+    l.t = l.candidate !== null && l.since < votedBefore ? this.t(height - l.since) : 0n;
+    this.rescale(l);
   }
 
-  /** Keeps the time gain; the weight follows the amount (claims, compounding). */
-  rescale(l: RefLock, votedBefore: bigint): void {
-    l.weight = l.candidate === null || l.since >= votedBefore ? 0n : l.amount * l.t;
+  /** Keeps the time gain (0 until the vote is weighed); the weight follows the amount. */
+  rescale(l: RefLock): void {
+    l.weight = l.amount * l.t;
   }
 
   /** The block's economics, eagerly; checks the chain's outputs against it. */
@@ -299,10 +301,10 @@ class Reference {
     const coming = new Set<string>(
       this.w.store.elections.epochRecord(epochOf(b.height, p) + 1n)!.operators.map((o) => toHex(o)),
     );
+    // The refresh re-weighs the voters without settling them: no lock is touched or compounded.
     for (const l of this.locks.values()) {
+      expect(this.w.store.locks.getLock(l.id)!.amount).toBe(amountsBefore.get(l.id));
       if (l.candidate === null || !coming.has(l.candidate)) continue;
-      const comp = this.w.store.locks.getLock(l.id)!.amount - amountsBefore.get(l.id)!;
-      this.touched(l, 0n, comp);
       this.reweigh(l, b.height, b.height + 1n);
     }
   }
@@ -317,7 +319,7 @@ class Reference {
     this.checkLock(
       l,
       this.w.store.locks.getLock(l.id)
-        ? pendingRewards(this.w.rewards, this.w.store.locks.getLock(l.id)!)
+        ? pendingRewards(this.w.state, this.w.store.locks.getLock(l.id)!)
         : 0n,
     );
   }
@@ -349,10 +351,10 @@ class Reference {
       expect(c.since).toBe(l.since);
       expect(c.candidate === null ? null : toHex(c.candidate)).toBe(l.candidate);
       const r = w.rewards.lockRewards(l.id);
-      expect(r.weight, `weight of lock ${l.id}`).toBe(l.weight);
+      expect(voteWeight(w.state, c), `weight of lock ${l.id}`).toBe(l.weight);
       expect(r.autoCompound).toBe(l.auto);
       if (l.candidate) weights.set(l.candidate, (weights.get(l.candidate) ?? 0n) + l.weight);
-      const p = pendingRewards(w.rewards, c);
+      const p = pendingRewards(w.state, c);
       claimable += p;
       this.checkLock(l, p);
       // The view the contract exposes says the same.
@@ -520,7 +522,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
       case 'claim': {
         const l = pick(s.lock);
         if (!l) break;
-        onLock(l, 'claim', [l.id], (x) => ref.rescale(x, votedBefore));
+        onLock(l, 'claim', [l.id], (x) => ref.rescale(x));
         break;
       }
       case 'auto': {
@@ -528,7 +530,7 @@ function run(steps: Step[], bonusPool: bigint, stats: RunStats): void {
         if (!l) break;
         onLock(l, 'setAutoCompound', [l.id, s.on], (x) => {
           x.auto = s.on;
-          ref.rescale(x, votedBefore);
+          ref.rescale(x);
         });
         break;
       }
