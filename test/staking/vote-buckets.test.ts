@@ -297,6 +297,34 @@ describe('vote buckets', () => {
     w.commit();
   });
 
+  it("an epoch's halving and voters' refresh read and write nothing per lock", () => {
+    // The same vote heights with 1 and with 4 locks per candidate each: the same traffic.
+    const traffic = (perHeight: number) => {
+      const w = world(P);
+      for (let h = 1n; h <= 6n; h++)
+        for (let i = 0; i < perHeight; i++)
+          w.call(VOTERS[i % 2]!, h, 'lock', [ETM, toHex(OPS[i % 3]!)]);
+      w.commit();
+      const store = w.store();
+      const votes = OPS.reduce((n, op) => n + store.locks.voteCount(op), 0n);
+      expect(votes).toBe(BigInt(6 * perHeight + OPS.length)); // the deposits too
+      store.elections.setProduced(epochOf(10n, P), OPS);
+      const state = w.state;
+      let reads = 0;
+      let writes = 0;
+      const get = state.getStorage.bind(state);
+      const put = state.putStorage.bind(state);
+      state.getStorage = (a, k) => (reads++, get(a, k));
+      state.putStorage = (a, k, v) => (writes++, put(a, k, v));
+      halveProducers(store, P, epochOf(10n, P), 10n);
+      new RewardLedger(state, P, 10n).refreshVoters(OPS);
+      return { reads, writes };
+    };
+    const few = traffic(3);
+    expect(few.writes).toBeGreaterThan(0);
+    expect(traffic(12)).toEqual(few);
+  });
+
   it('pins the state root of votes at several heights, a compounded lock and a halving', () => {
     const w = world(P);
     for (let h = 1n; h <= 12n; h++)
