@@ -1,12 +1,13 @@
 /**
  * Staking cost (scenario 6): the per-block work of an empty block (fees, economics, unbonding,
- * RANDAO, turns) and the epoch transition (lock halving, weighing every candidate over its
- * votes, the election, the voters' reward refresh, the voter bonus), with C candidates and
+ * RANDAO, turns) and the epoch transition (halving the producers' vote buckets, weighing every
+ * candidate over its buckets, the election, the voters' reward refresh per bucket, the voter
+ * bonus; nothing per lock, so it should not grow with the locks), with C candidates and
  * growing numbers of locks. Candidates and locks are made through the staking contract, as
  * transactions would, spread over SINCE_HEIGHTS heights some days apart so that votes differ in
  * age. The epoch that ends is served and produced by `producers` candidates (the popular ones
  * first), which are also the next epoch's validators, so that the transition halves and
- * refreshes their voters' locks as a real chain's does. Each figure is one block executed on a
+ * refreshes their voters' buckets as a real chain's does. Each figure is one block executed on a
  * fresh StateDB at the committed root, plus its state root, as a validator runs it.
  */
 import { performance } from 'node:perf_hooks';
@@ -40,11 +41,14 @@ export interface EpochResult {
   epochTransition: { locks: number; executeMs: number; commitMs: number; totalMs: number };
   /**
    * The transition's staking steps, each timed alone on a fresh StateDB at the same root (ms):
-   * halving the producers' locks, weighing every candidate, the election, refreshing the next
+   * halving the producers' buckets, weighing every candidate, the election, refreshing the next
    * validators' voters. The rest of executeMs is the economics (voter bonus) and the block.
    */
   transitionSteps: { halvingMs: number; weighingMs: number; electionMs: number; refreshMs: number };
-  /** What the transition walks: producers, their locks, and the candidates' vote buckets. */
+  /**
+   * The transition's shape: producers, the locks behind them (which it no longer walks), and
+   * the candidates' vote buckets (which it does).
+   */
   transitionShape: { producers: number; producerLocks: number; buckets: number };
   /** perBlock at the most locks ÷ perBlock at the fewest: 1 means it does not grow. */
   perBlockGrowth: number;

@@ -51,11 +51,10 @@ export interface LockRewards {
   autoCompound: boolean;
   /** stakeAcc when the lock was last settled. */
   stakeSnap: bigint;
-  /** The time gain t taken with the weight (at the vote, or at the start of an epoch). */
-  timeGain: bigint;
-  /** The lock's vote weight x = t·T as its candidate's voters share rewards. */
-  weight: bigint;
-  /** Its candidate's voter accumulator when the lock was last settled. */
+  /**
+   * Its vote bucket's voter reward per unit of amount (×10^36) when the lock was last settled
+   * (src/economics/ledger.ts); 0 for a lock that does not vote.
+   */
   voteSnap: bigint;
   /** Settled rewards not yet claimed (held by the staking reward pool). */
   owed: bigint;
@@ -65,7 +64,10 @@ export interface LockRewards {
 export interface CandidateRewards {
   acc: bigint;
   rem: bigint;
-  /** Σ weight over the locks voting for it. */
+  /**
+   * Σ amount·t over its vote buckets (src/staking/lock-store.ts): the sum of its voters' weights
+   * x = t·T, each lock weighed with its bucket's t.
+   */
   totalWeight: bigint;
 }
 
@@ -137,21 +139,11 @@ export class RewardStore extends RecordStore {
 
   lockRewards(id: bigint): LockRewards {
     const v = this.read(slot('lockEcon', id));
-    if (v === null)
-      return {
-        autoCompound: false,
-        stakeSnap: 0n,
-        timeGain: 0n,
-        weight: 0n,
-        voteSnap: 0n,
-        owed: 0n,
-      };
-    const [auto, stakeSnap, t, weight, voteSnap, owed] = asList(rlpDecode(v), 'lock rewards', 6);
+    if (v === null) return { autoCompound: false, stakeSnap: 0n, voteSnap: 0n, owed: 0n };
+    const [auto, stakeSnap, voteSnap, owed] = asList(rlpDecode(v), 'lock rewards', 4);
     return {
       autoCompound: u(auto, 'autoCompound') === 1n,
       stakeSnap: u(stakeSnap, 'stakeSnap'),
-      timeGain: u(t, 'timeGain'),
-      weight: u(weight, 'weight'),
       voteSnap: u(voteSnap, 'voteSnap'),
       owed: u(owed, 'owed'),
     };
@@ -160,16 +152,7 @@ export class RewardStore extends RecordStore {
   setLockRewards(id: bigint, r: LockRewards | null): void {
     this.write(
       slot('lockEcon', id),
-      r === null
-        ? null
-        : rlpEncode([
-            r.autoCompound ? 1n : 0n,
-            r.stakeSnap,
-            r.timeGain,
-            r.weight,
-            r.voteSnap,
-            r.owed,
-          ]),
+      r === null ? null : rlpEncode([r.autoCompound ? 1n : 0n, r.stakeSnap, r.voteSnap, r.owed]),
     );
   }
 

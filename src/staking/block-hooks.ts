@@ -9,14 +9,15 @@
  *    turn each. The round is the one the block records (its proposal round, part of its hash;
  *    the coinbase is checked to be that round's proposer), so rounds past K count every turn;
  * 4. at the last block of epoch e: halves the age of every lock behind a candidate that produced
- *    a block in epoch e, switches the consensus keys and RANDAO commitments due at epoch e+1,
+ *    a block in epoch e (by moving its vote buckets' `since`, no lock is written), switches the consensus keys and RANDAO commitments due at epoch e+1,
  *    elects epoch e+2 with the seed randao(e) among the candidates that can serve then, and
  *    announces the validators of epoch e+1 (whose voters' reward weights the rewards module then
  *    refreshes, src/economics/block.ts).
  *
  * Per-block work is bounded by the number of validators. The epoch's last block weighs every
- * candidate from its vote buckets (one record per 32 distinct `since` values), and walks only
- * the locks voting for producers (halving) and for the next validators (reward refresh).
+ * candidate from its vote buckets (one record per 32 buckets) and halves the producers' buckets:
+ * O(candidates + buckets), no lock is read — except with concaveOn = lock, whose weighing needs
+ * each lock's own weight and so reads every voting lock.
  */
 import { assert } from '../primitives/errors.js';
 import { BlockError } from '../primitives/block-error.js';
@@ -236,7 +237,7 @@ function countTurns(
   if (proposer) turn(proposer, true, 1n);
 }
 
-/** Halves the age of every lock voting for a producer of `epoch` (its vote buckets follow). */
+/** Halves the age of every lock voting for a producer of `epoch`: O(its vote buckets). */
 export function halveProducers(
   store: StakingStores,
   params: StakingParams,
@@ -286,7 +287,8 @@ function turnsOf(store: StakingStores, operator: Address, epoch: bigint, window:
 /**
  * Σ x and X of a candidate's votes at `height`. Σ x = Σ amount·t(height − since) is taken over
  * its vote buckets (locks sharing a `since` share t), which is the per-lock sum exactly; with
- * the exponent on each lock, X needs every lock's own x, so that mode walks the locks.
+ * the exponent on each lock, X needs every lock's own x, so that mode (not the default) walks
+ * the locks: O(locks), each read through its bucket for its `since`.
  */
 function votesOf(store: StakingStores, params: StakingParams, height: bigint, operator: Address) {
   if (params.concaveOn === CONCAVE_ON_LOCK) {
@@ -300,7 +302,7 @@ function votesOf(store: StakingStores, params: StakingParams, height: bigint, op
     return { votes, X: candidateWeight(xs, params) };
   }
   let votes = 0n;
-  for (const b of store.locks.bucketsOf(operator))
+  for (const b of store.locks.votesBySince(operator))
     votes += lockWeight(b.amount, timeGain(height - b.since, params));
   return { votes, X: candidateWeight([votes], params) };
 }

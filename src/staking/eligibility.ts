@@ -21,7 +21,7 @@ export function electionBar(
   if (c.status === 'jailed') return 'candidate is jailed';
   if (c.depositLockId === 0n)
     return 'candidate has withdrawn its deposit (its operator can restore it with topUpDeposit)';
-  const deposit = store.locks.getLock(c.depositLockId)!.amount;
+  const deposit = store.locks.lockAmount(c.depositLockId)!;
   if (deposit < params.candidateDeposit)
     return `candidate's deposit ${deposit} is below candidateDeposit ${params.candidateDeposit}`;
   if (!hasReveals(c, forEpoch))

@@ -3,15 +3,18 @@
  * system account (src/state/records.ts):
  *
  *   ['global']              [nextLockId]
- *   ['lock', id]            [owner, amount, candidate | empty, since, voteIndex, isDeposit]
+ *   ['lock', id]            [owner, amount, candidate | empty, since, voteIndex, isDeposit, bucket]
  *   ['locksOf', owner]      [lockId…]                        (at most maxLocksPerAccount)
  *   ['votesN', operator]    number of locks voting for the candidate
  *   ['votesAt', operator, i] lock id at position i (swap-remove keeps positions dense)
+ *   ['bktNext']             the next vote bucket id (ids start at 1; 0 is "no bucket")
  *   ['bktN', operator]      number of the candidate's vote buckets
- *   ['bktPage', operator, p] [[since, Σ amount, count]…]: the buckets at positions 32p … 32p+31,
- *                           one per distinct `since` of the locks voting for the candidate
- *                           (swap-remove keeps positions dense)
- *   ['bktOf', operator, since] position of that bucket
+ *   ['bktPage', operator, p] [[id, since, amount, count, refs, rank, t, acc, snap]…]: the
+ *                           buckets at positions 32p … 32p+31 (swap-remove keeps them dense)
+ *   ['bktPos', operator, id] position of bucket `id`
+ *   ['bktMerged', operator, id] [into, offset < 0, |offset|, refs]: bucket `id`, merged into
+ *                           bucket `into` (itself maybe merged further)
+ *   ['bktNew', operator]    id of the candidate's newest bucket: new votes with its `since` join it
  *   ['unbOf', owner]        [[amount, releaseHeight]…]
  *   ['unbAt', height]       [[owner, amount]…] released at that height
  *   ['unbOwnersN']          number of accounts with unbonding entries
@@ -21,11 +24,21 @@
  * Every list is bounded or indexed, so no operation rewrites a record that grows with the number
  * of locks.
  *
- * The vote buckets aggregate a candidate's votes by the height their age counts from, so that
- * weighing a candidate reads one record per 32 distinct `since` values instead of two records
- * per lock; a page holds at most 32 buckets, so no record grows with the number of locks. Only
- * putLock and deleteLock maintain them, from the difference between the stored lock and the
- * new one, so every writer of locks keeps them exact.
+ * The vote buckets aggregate a candidate's votes by the height their age counts from: the locks
+ * that started voting for it at one height share a bucket, and a lock stays in its bucket until
+ * it is written with another candidate or `since` (a vote, an unvote, a top-up) or deleted. A
+ * voting lock's `since` is its bucket's: the halving moves a whole bucket's `since` (halveVotes)
+ * without writing a lock, so it costs O(buckets), and getLock resolves it, so no reader of a lock
+ * sees the difference. Weighing a candidate reads one record per 32 buckets; a page holds at
+ * most 32 buckets, so no record grows with the number of locks. Only putLock and deleteLock move
+ * locks between buckets, from the difference between the stored lock and the new one, so every
+ * writer of locks keeps them exact. Two buckets of a candidate may share a `since` after a
+ * halving; they are weighed alike.
+ *
+ * A bucket also carries the rewards module's bookkeeping of its voters (src/economics/ledger.ts),
+ * which this module keeps but never interprets: `t`, the time gain its locks are weighed with
+ * (0: not weighed yet), and `acc`, the voter reward per unit of amount its locks have earned, up
+ * to `snap`, the candidate's voter accumulator when `acc` was brought up to date.
  */
 import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { equalBytes, toHex } from '../crypto/bytes.js';
@@ -49,13 +62,30 @@ export interface Lock {
   isDeposit: boolean;
 }
 
-/** The votes for a candidate whose locks share one `since`. */
+/** The votes for a candidate whose locks started voting at one height (see the header). */
 export interface VoteBucket {
+  /** Stable identity: locks record it, positions change. */
+  id: bigint;
   since: bigint;
   /** Σ amount of those locks. */
   amount: bigint;
-  /** Number of those locks. */
+  /** Number of those locks (those of the buckets merged into it included). */
   count: bigint;
+  /** Locks that record this bucket, plus buckets merged into it (see mergeBuckets). */
+  refs: bigint;
+  /** Union rank: a bound on how many merged buckets a lock's path to it passes through. */
+  rank: bigint;
+  /** The rewards module's: time gain the bucket is weighed with (0: not weighed). */
+  t: bigint;
+  /** The rewards module's: voter reward per unit of amount (×10^36) earned up to `snap`. */
+  acc: bigint;
+  /** The rewards module's: the candidate's voter accumulator when `acc` was last raised. */
+  snap: bigint;
+}
+
+/** A lock as stored: a voting lock's `since` is its bucket's (`bucket`, 0 without a vote). */
+interface StoredLock extends Lock {
+  bucket: bigint;
 }
 
 const optAddress = (b: Uint8Array): Address | null => (b.length === 0 ? null : b);
@@ -98,10 +128,29 @@ export class LockStore extends RecordStore {
 
   // ---- locks ------------------------------------------------------------------------------
 
+  /** A lock, with the `since` of its vote bucket if it votes. */
   getLock(id: bigint): Lock | null {
+    const l = this.storedLock(id);
+    if (l === null) return null;
+    const { bucket, ...lock } = l;
+    if (bucket !== 0n) lock.since = this.resolve(lock.candidate!, bucket).bucket.since;
+    return lock;
+  }
+
+  /** A lock's amount (null when there is no such lock), without resolving its `since`. */
+  lockAmount(id: bigint): bigint | null {
+    const v = this.read(slot('lock', id));
+    return v === null ? null : u(asList(rlpDecode(v), 'lock', 7)[1], 'amount');
+  }
+
+  private storedLock(id: bigint): StoredLock | null {
     const v = this.read(slot('lock', id));
     if (v === null) return null;
-    const [owner, amount, candidate, since, voteIndex, isDeposit] = asList(rlpDecode(v), 'lock', 6);
+    const [owner, amount, candidate, since, voteIndex, isDeposit, bucket] = asList(
+      rlpDecode(v),
+      'lock',
+      7,
+    );
     return {
       id,
       owner: asBytes(owner, 'owner', 20),
@@ -110,16 +159,27 @@ export class LockStore extends RecordStore {
       since: u(since, 'since'),
       voteIndex: u(voteIndex, 'voteIndex'),
       isDeposit: u(isDeposit, 'isDeposit') === 1n,
+      bucket: u(bucket, 'bucket'),
     };
   }
 
-  /** Writes a lock; its candidate's vote buckets follow the change from the stored lock. */
+  /**
+   * Writes a lock; its candidate's vote buckets follow the change from the stored lock. A lock
+   * that keeps its candidate and `since` stays in its bucket; otherwise it joins the candidate's
+   * newest bucket if that has its `since`, else a new one.
+   */
   putLock(l: Lock): void {
-    this.moveBuckets(this.getLock(l.id), l);
-    this.writeLock(l);
-  }
-
-  private writeLock(l: Lock): void {
+    const prev = this.storedLock(l.id);
+    let bucket = 0n;
+    if (l.candidate) {
+      const same =
+        prev !== null &&
+        prev.bucket !== 0n &&
+        equalBytes(prev.candidate!, l.candidate) &&
+        this.resolve(l.candidate, prev.bucket).bucket.since === l.since;
+      bucket = same ? prev.bucket : this.bucketFor(l.candidate, l.since);
+    }
+    this.moveBuckets(prev, { ...l, bucket });
     this.write(
       slot('lock', l.id),
       rlpEncode([
@@ -129,12 +189,13 @@ export class LockStore extends RecordStore {
         l.since,
         l.voteIndex,
         l.isDeposit ? 1n : 0n,
+        bucket,
       ]),
     );
   }
 
   deleteLock(id: bigint): void {
-    this.moveBuckets(this.getLock(id), null);
+    this.moveBuckets(this.storedLock(id), null);
     this.write(slot('lock', id), null);
   }
 
@@ -200,19 +261,48 @@ export class LockStore extends RecordStore {
   /** Buckets at positions p·BUCKETS_PER_PAGE … of a candidate (a page is full unless last). */
   private page(operator: Address, p: bigint): VoteBucket[] {
     return this.readList(slot('bktPage', operator, p), 'bucket page').map((e) => {
-      const [since, amount, count] = asList(e, 'vote bucket', 3);
-      return { since: u(since, 'since'), amount: u(amount, 'amount'), count: u(count, 'count') };
+      const [id, since, amount, count, refs, rank, t, acc, snap] = asList(e, 'vote bucket', 9);
+      return {
+        id: u(id, 'id'),
+        since: u(since, 'since'),
+        amount: u(amount, 'amount'),
+        count: u(count, 'count'),
+        refs: u(refs, 'refs'),
+        rank: u(rank, 'rank'),
+        t: u(t, 't'),
+        acc: u(acc, 'acc'),
+        snap: u(snap, 'snap'),
+      };
     });
   }
 
   private putPage(operator: Address, p: bigint, buckets: VoteBucket[]): void {
     this.write(
       slot('bktPage', operator, p),
-      buckets.length === 0 ? null : rlpEncode(buckets.map((b) => [b.since, b.amount, b.count])),
+      buckets.length === 0
+        ? null
+        : rlpEncode(
+            buckets.map((b) => [
+              b.id,
+              b.since,
+              b.amount,
+              b.count,
+              b.refs,
+              b.rank,
+              b.t,
+              b.acc,
+              b.snap,
+            ]),
+          ),
     );
   }
 
-  /** A candidate's vote buckets, in index order (one per distinct `since` of its votes). */
+  private position(operator: Address, id: bigint): bigint | null {
+    const v = this.read(slot('bktPos', operator, id));
+    return v === null ? null : u(rlpDecode(v), 'bucket position');
+  }
+
+  /** A candidate's vote buckets, in index order. */
   bucketsOf(operator: Address): VoteBucket[] {
     const n = this.bucketCount(operator);
     const out: VoteBucket[] = [];
@@ -222,79 +312,276 @@ export class LockStore extends RecordStore {
   }
 
   /**
-   * Halves the age of every lock voting for `operator` at `height` (halvedSince, PROTOCOL §5).
-   * Each lock is rewritten; the buckets are remapped as a whole, since the new `since` depends on
-   * the old one only (neighbouring buckets may merge, and every lock older than the cap lands in
-   * one bucket).
+   * A candidate's votes per bucket, `since` and Σ amount only: what weighing needs, decoded
+   * without the rest of each bucket.
+   */
+  votesBySince(operator: Address): { since: bigint; amount: bigint }[] {
+    const n = this.bucketCount(operator);
+    const out: { since: bigint; amount: bigint }[] = [];
+    for (let p = 0n; p * BUCKETS_PER_PAGE < n; p++)
+      for (const e of this.readList(slot('bktPage', operator, p), 'bucket page')) {
+        const b = asList(e, 'vote bucket', 9);
+        out.push({ since: u(b[1], 'since'), amount: u(b[2], 'amount') });
+      }
+    assert(BigInt(out.length) === n, () => `vote buckets of ${toHex(operator)} are short`);
+    return out;
+  }
+
+  /** Bucket `id` of a candidate. */
+  bucketAt(operator: Address, id: bigint): VoteBucket {
+    const i = this.position(operator, id);
+    assert(i !== null, () => `vote bucket ${toHex(operator)}#${id} is missing`);
+    return this.bucketAtPosition(operator, id, i);
+  }
+
+  private bucketAtPosition(operator: Address, id: bigint, i: bigint): VoteBucket {
+    const b = this.page(operator, i / BUCKETS_PER_PAGE)[Number(i % BUCKETS_PER_PAGE)];
+    assert(b !== undefined && b.id === id, () => `vote bucket ${toHex(operator)}#${id} moved`);
+    return b;
+  }
+
+  /**
+   * The vote bucket of a voting lock (null for a lock that does not vote), and the offset of its
+   * reward accumulator: the lock earns as `acc + offset` of that bucket, where offset is what
+   * the buckets it was merged through had earned beyond the ones they joined (see mergeBuckets).
+   */
+  bucketOfLock(id: bigint): { bucket: VoteBucket; offset: bigint } | null {
+    const l = this.storedLock(id);
+    return l === null || l.bucket === 0n ? null : this.resolve(l.candidate!, l.bucket);
+  }
+
+  /** Follows a bucket id through the merges to the candidate's bucket that holds its locks. */
+  private resolve(operator: Address, id: bigint): { bucket: VoteBucket; offset: bigint } {
+    let offset = 0n;
+    for (;;) {
+      const i = this.position(operator, id);
+      if (i !== null) return { bucket: this.bucketAtPosition(operator, id, i), offset };
+      const m = this.merged(operator, id);
+      offset += m.offset;
+      id = m.into;
+    }
+  }
+
+  /** A bucket merged into another: where to, its accumulator offset, and its refs. */
+  private merged(operator: Address, id: bigint): { into: bigint; offset: bigint; refs: bigint } {
+    const v = this.read(slot('bktMerged', operator, id));
+    assert(v !== null, () => `vote bucket ${toHex(operator)}#${id} is missing`);
+    const [into, negative, magnitude, refs] = asList(rlpDecode(v), 'merged bucket', 4);
+    const m = u(magnitude, 'offset');
+    return {
+      into: u(into, 'into'),
+      offset: u(negative, 'offset sign') === 1n ? -m : m,
+      refs: u(refs, 'refs'),
+    };
+  }
+
+  private putMerged(
+    operator: Address,
+    id: bigint,
+    m: { into: bigint; offset: bigint; refs: bigint } | null,
+  ): void {
+    this.write(
+      slot('bktMerged', operator, id),
+      m === null
+        ? null
+        : rlpEncode([
+            m.into,
+            m.offset < 0n ? 1n : 0n,
+            m.offset < 0n ? -m.offset : m.offset,
+            m.refs,
+          ]),
+    );
+  }
+
+  /** One lock or merged bucket less records bucket `id`: a merged bucket nobody records goes. */
+  private release(operator: Address, id: bigint): void {
+    for (;;) {
+      const i = this.position(operator, id);
+      if (i !== null) {
+        const p = i / BUCKETS_PER_PAGE;
+        const page = this.page(operator, p);
+        const b = page[Number(i % BUCKETS_PER_PAGE)]!;
+        page[Number(i % BUCKETS_PER_PAGE)] = { ...b, refs: b.refs - 1n };
+        this.putPage(operator, p, page);
+        return;
+      }
+      const m = this.merged(operator, id);
+      if (m.refs > 1n) {
+        this.putMerged(operator, id, { ...m, refs: m.refs - 1n });
+        return;
+      }
+      this.putMerged(operator, id, null);
+      id = m.into;
+    }
+  }
+
+  /**
+   * Merges the candidate's buckets that share a `since` (the halving makes neighbours equal),
+   * which the rewards module does once it has brought them to one `snap` and t: each group
+   * keeps the bucket of the highest rank (then the most locks); the others are recorded as
+   * merged into it with the difference of their accumulators, so their locks, which still
+   * record them, earn exactly as before. No lock is written. O(buckets).
+   *
+   * Union by rank: a bucket's rank grows only when it absorbs one of equal rank, so a rank r
+   * bucket has absorbed 2^r buckets, and no lock's path passes through more than
+   * log2(buckets ever made for the candidate) merged ones, however long it stays untouched.
+   */
+  mergeBuckets(operator: Address): void {
+    const all = this.bucketsOf(operator);
+    const keep = new Map<bigint, VoteBucket>();
+    for (const b of all) {
+      const k = keep.get(b.since);
+      if (k === undefined || b.rank > k.rank || (b.rank === k.rank && b.count > k.count))
+        keep.set(b.since, b);
+    }
+    if (keep.size === all.length) return;
+    const kept: VoteBucket[] = [];
+    for (const b of all) {
+      const k = keep.get(b.since)!;
+      if (k.id === b.id) {
+        kept.push(b);
+        continue;
+      }
+      assert(
+        k.t === b.t && k.snap === b.snap,
+        () => `vote buckets ${toHex(operator)}#${b.id}, #${k.id} merged unsettled`,
+      );
+      this.putMerged(operator, b.id, { into: k.id, offset: b.acc - k.acc, refs: b.refs });
+      this.write(slot('bktPos', operator, b.id), null);
+      keep.set(b.since, {
+        ...k,
+        amount: k.amount + b.amount,
+        count: k.count + b.count,
+        refs: k.refs + 1n,
+        rank: b.rank === k.rank ? k.rank + 1n : k.rank,
+      });
+    }
+    const out = kept.map((b) => keep.get(b.since)!);
+    const pages = (n: number) => (BigInt(n) + BUCKETS_PER_PAGE - 1n) / BUCKETS_PER_PAGE;
+    for (let p = 0n; p < pages(all.length); p++) {
+      const from = Number(p * BUCKETS_PER_PAGE);
+      this.putPage(operator, p, out.slice(from, from + Number(BUCKETS_PER_PAGE)));
+    }
+    out.forEach((b, i) => {
+      if (all[i]!.id !== b.id) this.write(slot('bktPos', operator, b.id), rlpEncode(BigInt(i)));
+    });
+    this.write(slot('bktN', operator), rlpEncode(BigInt(out.length)));
+  }
+
+  /**
+   * Rewrites a candidate's buckets, as bucketsOf returned them, with new rewards bookkeeping
+   * (t, acc, snap): the rewards module's refresh. Ids, `since`, amounts and counts must not change.
+   */
+  setBuckets(operator: Address, buckets: readonly VoteBucket[]): void {
+    assert(
+      BigInt(buckets.length) === this.bucketCount(operator),
+      () => `vote buckets of ${toHex(operator)} rewritten with another count`,
+    );
+    for (let p = 0n; p * BUCKETS_PER_PAGE < BigInt(buckets.length); p++) {
+      const from = Number(p * BUCKETS_PER_PAGE);
+      this.putPage(operator, p, buckets.slice(from, from + Number(BUCKETS_PER_PAGE)));
+    }
+  }
+
+  /** Rewrites one bucket's rewards bookkeeping (t, acc, snap). */
+  setBucket(operator: Address, b: VoteBucket): void {
+    const i = this.position(operator, b.id);
+    assert(i !== null, () => `vote bucket ${toHex(operator)}#${b.id} is missing`);
+    const p = i / BUCKETS_PER_PAGE;
+    const page = this.page(operator, p);
+    page[Number(i % BUCKETS_PER_PAGE)] = b;
+    this.putPage(operator, p, page);
+  }
+
+  /**
+   * Halves the age of every lock voting for `operator` at `height` (halvedSince, PROTOCOL §5):
+   * each bucket's `since` moves (the new one depends on the old one only), no lock is written.
+   * O(buckets).
    */
   halveVotes(operator: Address, height: bigint, p: { tMax: bigint; blocksPerDay: bigint }): void {
-    for (const id of this.votesFor(operator)) {
-      const l = this.getLock(id)!;
-      if (l.since < height) this.writeLock({ ...l, since: halvedSince(l.since, height, p) });
+    const buckets = this.bucketsOf(operator).map((b) =>
+      b.since < height ? { ...b, since: halvedSince(b.since, height, p) } : b,
+    );
+    this.setBuckets(operator, buckets);
+  }
+
+  /** The bucket a lock starting to vote for `operator` with `since` joins (created if needed). */
+  private bucketFor(operator: Address, since: bigint): bigint {
+    const newest = this.read(slot('bktNew', operator));
+    if (newest !== null) {
+      const id = u(rlpDecode(newest), 'newest bucket');
+      const i = this.position(operator, id);
+      if (i !== null && this.bucketAtPosition(operator, id, i).since === since) return id;
     }
-    const before = this.bucketsOf(operator);
-    const after: VoteBucket[] = [];
-    const at = new Map<bigint, number>();
-    for (const b of before) {
-      const since = b.since < height ? halvedSince(b.since, height, p) : b.since;
-      const i = at.get(since);
-      if (i === undefined) {
-        at.set(since, after.length);
-        after.push({ ...b, since });
-      } else {
-        const m = after[i]!;
-        after[i] = { since, amount: m.amount + b.amount, count: m.count + b.count };
+    const nv = this.read(slot('bktNext'));
+    const id = nv === null ? 1n : u(rlpDecode(nv), 'next bucket id');
+    this.write(slot('bktNext'), rlpEncode(id + 1n));
+    const n = this.bucketCount(operator);
+    const p = n / BUCKETS_PER_PAGE;
+    const b: VoteBucket = {
+      id,
+      since,
+      amount: 0n,
+      count: 0n,
+      refs: 0n,
+      rank: 0n,
+      t: 0n,
+      acc: 0n,
+      snap: 0n,
+    };
+    this.putPage(operator, p, [...this.page(operator, p), b]);
+    this.write(slot('bktPos', operator, id), rlpEncode(n));
+    this.write(slot('bktN', operator), rlpEncode(n + 1n));
+    this.write(slot('bktNew', operator), rlpEncode(id));
+    return id;
+  }
+
+  /**
+   * Moves a lock's amount between buckets. The lock's new bucket is its old one (same candidate
+   * and `since`: only the amount may change) or a bucket of its candidate's (bucketFor).
+   */
+  private moveBuckets(prev: StoredLock | null, next: StoredLock | null): void {
+    const p = prev && prev.bucket !== 0n ? prev : null;
+    const n = next && next.bucket !== 0n ? next : null;
+    if (p && n && p.bucket === n.bucket) {
+      if (p.amount !== n.amount) {
+        const root = this.resolve(n.candidate!, n.bucket).bucket.id;
+        this.addToBucket(n.candidate!, root, n.amount - p.amount, 0n, 0n);
       }
-    }
-    for (const b of before) this.write(slot('bktOf', operator, b.since), null);
-    after.forEach((b, i) => this.write(slot('bktOf', operator, b.since), rlpEncode(BigInt(i))));
-    const pages = (n: number) => (BigInt(n) + BUCKETS_PER_PAGE - 1n) / BUCKETS_PER_PAGE;
-    for (let p = 0n; p < pages(before.length); p++) {
-      const from = Number(p * BUCKETS_PER_PAGE);
-      this.putPage(operator, p, after.slice(from, from + Number(BUCKETS_PER_PAGE)));
-    }
-    this.write(slot('bktN', operator), after.length === 0 ? null : rlpEncode(BigInt(after.length)));
-  }
-
-  private moveBuckets(prev: Lock | null, next: Lock | null): void {
-    const p = prev?.candidate ? prev : null;
-    const n = next?.candidate ? next : null;
-    if (p && n && equalBytes(p.candidate!, n.candidate!) && p.since === n.since) {
-      if (p.amount !== n.amount) this.addToBucket(n.candidate!, n.since, n.amount - p.amount, 0n);
       return;
     }
-    if (p) this.addToBucket(p.candidate!, p.since, -p.amount, -1n);
-    if (n) this.addToBucket(n.candidate!, n.since, n.amount, 1n);
+    if (n) this.addToBucket(n.candidate!, n.bucket, n.amount, 1n, 1n);
+    if (p) {
+      const root = this.resolve(p.candidate!, p.bucket).bucket.id;
+      if (root !== p.bucket) this.release(p.candidate!, p.bucket);
+      this.addToBucket(p.candidate!, root, -p.amount, -1n, root === p.bucket ? -1n : 0n);
+    }
   }
 
-  /** Adds `amount` and `count` (either may be negative) to the bucket (operator, since). */
-  private addToBucket(operator: Address, since: bigint, amount: bigint, count: bigint): void {
-    const posKey = slot('bktOf', operator, since);
-    const pos = this.read(posKey);
-    if (pos === null) {
-      assert(count > 0n, () => `vote bucket ${toHex(operator)}@${since} is missing`);
-      const n = this.bucketCount(operator);
-      const p = n / BUCKETS_PER_PAGE;
-      this.putPage(operator, p, [...this.page(operator, p), { since, amount, count }]);
-      this.write(posKey, rlpEncode(n));
-      this.write(slot('bktN', operator), rlpEncode(n + 1n));
-      return;
-    }
-    const i = u(rlpDecode(pos), 'bucket position');
+  /** Adds `amount`, `count` and `refs` (any may be negative) to bucket `id` of `operator`. */
+  private addToBucket(
+    operator: Address,
+    id: bigint,
+    amount: bigint,
+    count: bigint,
+    refs: bigint,
+  ): void {
+    const i = this.position(operator, id);
+    assert(i !== null, () => `vote bucket ${toHex(operator)}#${id} is missing`);
     const p = i / BUCKETS_PER_PAGE;
     const page = this.page(operator, p);
     const b = page[Number(i % BUCKETS_PER_PAGE)];
-    assert(b && b.since === since, () => `vote bucket ${toHex(operator)}@${since} moved`);
-    const left = { since, amount: b.amount + amount, count: b.count + count };
+    assert(b && b.id === id, () => `vote bucket ${toHex(operator)}#${id} moved`);
+    const left = { ...b, amount: b.amount + amount, count: b.count + count, refs: b.refs + refs };
     if (left.count > 0n) {
-      assert(left.amount >= 0n, () => `vote bucket ${toHex(operator)}@${since} underflow`);
+      assert(left.amount >= 0n, () => `vote bucket ${toHex(operator)}#${id} underflow`);
       page[Number(i % BUCKETS_PER_PAGE)] = left;
       this.putPage(operator, p, page);
       return;
     }
     assert(
-      left.count === 0n && left.amount === 0n,
-      () => `vote bucket ${toHex(operator)}@${since} does not match its locks`,
+      left.count === 0n && left.amount === 0n && left.refs === 0n,
+      () => `vote bucket ${toHex(operator)}#${id} does not match its locks`,
     );
     // The last bucket takes the emptied one's place.
     const last = this.bucketCount(operator) - 1n;
@@ -303,11 +590,11 @@ export class LockStore extends RecordStore {
     const moved = lastPage.pop()!;
     if (i !== last) {
       page[Number(i % BUCKETS_PER_PAGE)] = moved;
-      this.write(slot('bktOf', operator, moved.since), rlpEncode(i));
+      this.write(slot('bktPos', operator, moved.id), rlpEncode(i));
     }
     this.putPage(operator, p, page);
     if (lp !== p) this.putPage(operator, lp, lastPage);
-    this.write(posKey, null);
+    this.write(slot('bktPos', operator, id), null);
     this.write(slot('bktN', operator), last === 0n ? null : rlpEncode(last));
   }
 

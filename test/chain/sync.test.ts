@@ -238,10 +238,10 @@ describe('chains importing the same blocks agree', () => {
     // etm-genesis-5 layout (parameters in the state, Multicall3 and the system contracts' marker code,
     // the slashing and governance parameters and the chain id).
     expect(toHex(a.headHash)).toBe(
-      '0x8754f12323083699e82a1d6439918d2eb251b3153e5a1a6f6ec79419c333dc2c',
+      '0x1296a23ea634f27adba7af859b15fcf821203f72dbf561089b4f1d916047dfde',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0x03850e5fa9bb777d87282436b16d7f1f7987f0938d5c169cf9c8988dde4d2af7',
+      '0x2ba59fbddabf17ee13524fd445a2b0bae37ee7290b7c21f21425ce594a6f2ee0',
     );
   });
 

@@ -11,7 +11,7 @@ import { pendingRewards } from '../../src/economics/ledger.js';
 import { isEpochEnd } from '../../src/staking/epochs.js';
 import { ETM, makeWorld, TEST_PARAMS, ZERO, type World } from './world.js';
 
-const pending = (w: World, id: bigint) => pendingRewards(w.rewards, w.store.locks.getLock(id)!);
+const pending = (w: World, id: bigint) => pendingRewards(w.state, w.store.locks.getLock(id)!);
 const abs = (x: bigint) => (x < 0n ? -x : x);
 
 type Noise =

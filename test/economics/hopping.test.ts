@@ -5,6 +5,7 @@
  * keeping the vote with the same stake.
  */
 import fc from 'fast-check';
+import { voteWeight } from '../../src/economics/ledger.js';
 import { decodeFunctionResult } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/crypto/bytes.js';
@@ -82,12 +83,12 @@ describe('vote hopping', () => {
     while (w.height() < 8n) block(); // epoch 0 ends at block 8
     // Block 9 (epoch 1): the hopper moves to candidate 1 and stays.
     expect(w.call(hopper, 'vote', [h, toHex(w.ops[1]!)])).not.toBeNull();
-    expect(w.rewards.lockRewards(h).weight).toBe(0n);
+    expect(voteWeight(w.state, w.store.locks.getLock(h)!)).toBe(0n);
     while (w.height() < 16n) block();
     expect(claimAll(w, hopper, h)).toBe(0n); // nothing from candidate 1 in epoch 1
     // Refreshed at block 16 for epoch 2: age 7 halved to 3 (candidate 1 produced in epoch 1),
     // so t = 2 at 3 blocks a day: x = 200 ETM.
-    expect(w.rewards.lockRewards(h).weight).toBe(200n * ETM);
+    expect(voteWeight(w.state, w.store.locks.getLock(h)!)).toBe(200n * ETM);
     while (w.height() < 24n) block();
     expect(claimAll(w, hopper, h) > 0n).toBe(true); // candidate 1's two blocks of epoch 2
   });

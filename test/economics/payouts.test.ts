@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/crypto/bytes.js';
 import { bonusDraw, economicState } from '../../src/economics/block.js';
-import { pendingRewards } from '../../src/economics/ledger.js';
+import { pendingRewards, voteWeight } from '../../src/economics/ledger.js';
 import {
   DAO_TREASURY,
   STAKING_REWARD_POOL,
@@ -18,7 +18,7 @@ import type { ChainParams } from '../../src/params/registry.js';
 import { ETM, makeWorld, TEST_PARAMS, type World } from './world.js';
 
 const NO_MINT: ChainParams = { ...TEST_PARAMS, inflationSchedule: [0n] };
-const pending = (w: World, id: bigint) => pendingRewards(w.rewards, w.store.locks.getLock(id)!);
+const pending = (w: World, id: bigint) => pendingRewards(w.state, w.store.locks.getLock(id)!);
 
 /** c0 (10% commission), c1 (0%), c2 (25%), deposits 10 ETM (locks 1–3); one bare validator. */
 const THREE_CANDIDATES_ONE_BARE = {
@@ -40,7 +40,7 @@ function proposerWorld(params = NO_MINT) {
   const a = w.lockIdOf(w.call(u1, 'lock', [30n * ETM, toHex(w.ops[0]!)])); // lock 4
   const b = w.lockIdOf(w.call(u2, 'lock', [10n * ETM, toHex(w.ops[0]!)])); // lock 5
   // Votes cast in epoch 0 (blocks 1–5) share c0's rewards from epoch 1 on.
-  expect(w.rewards.lockRewards(a).weight).toBe(0n);
+  expect(voteWeight(w.state, w.store.locks.getLock(a)!)).toBe(0n);
   for (let h = 1; h <= 5; h++) w.block();
   return { w, u1, u2, a, b };
 }
@@ -53,7 +53,7 @@ describe("the proposer's share", () => {
     const before = [1n, a, b].map((id) => pending(w, id));
     // All three weights were taken at block 5, the end of epoch 0, after c0's halving: age 2,
     // t = 1: 10, 30 and 10 ETM.
-    expect([1n, a, b].map((id) => w.rewards.lockRewards(id).weight)).toEqual([
+    expect([1n, a, b].map((id) => voteWeight(w.state, w.store.locks.getLock(id)!))).toEqual([
       10n * ETM,
       30n * ETM,
       10n * ETM,
@@ -180,11 +180,9 @@ describe('the voter bonus at an epoch end', () => {
     for (let h = 1; h <= 5; h++) w.block();
     const seed = w.block().mix; // block 6 opens epoch 1
     // Refreshed at block 5 (epoch 1's start) after the halving: all c0 voters since 3, t = 1.
-    expect([1n, stays, leaves].map((id) => w.rewards.lockRewards(id).weight)).toEqual([
-      10n * ETM,
-      31n * ETM,
-      20n * ETM,
-    ]);
+    expect(
+      [1n, stays, leaves].map((id) => voteWeight(w.state, w.store.locks.getLock(id)!)),
+    ).toEqual([10n * ETM, 31n * ETM, 20n * ETM]);
     // Block 7: u2's lock stops voting, a new voter for c0 (excluded this epoch), and c2's
     // deposit leaves (c2 forfeits).
     expect(w.call(u2, 'unvote', [leaves])).not.toBeNull();

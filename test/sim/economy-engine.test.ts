@@ -222,7 +222,7 @@ function runScenario(seed: number, blocks: number, concaveOn: bigint) {
   for (let u = 0; u < USERS; u++) {
     expect(simLocks[u]).toEqual(chainLocks[u]);
     for (const id of chainLocks[u]!) {
-      const chain = pendingRewards(w.rewards, w.store.locks.getLock(id)!);
+      const chain = pendingRewards(w.state, w.store.locks.getLock(id)!);
       const simulated = sim.pendingRewards(sim.locks.get(id)!);
       lockGaps.push(chain > simulated ? chain - simulated : simulated - chain);
     }

@@ -5,6 +5,7 @@
  * with a consensus key rotated through updateCandidate, effective at a defined height.
  */
 import type { Address } from '../../src/primitives/types.js';
+import { voteWeight } from '../../src/economics/ledger.js';
 import { describe, expect, it } from 'vitest';
 import { decodeEventLog, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
@@ -128,11 +129,11 @@ describe('a candidate without its deposit', () => {
     const [user] = w.users as [Uint8Array];
     runTo(w, 7n);
     const c0 = w.ops[0]!;
-    expect(w.rewards.lockRewards(1n).weight > 0n).toBe(true);
+    expect(voteWeight(w.state, w.store.locks.getLock(1n)!) > 0n).toBe(true);
     expect(tx(w, c0, 'topUpDeposit', [], 3n * ETM).reverted).toBeNull();
     // Like a new vote: the deposit weighs from the next epoch, its age counts from now.
     expect(w.store.locks.getLock(1n)).toMatchObject({ amount: 13n * ETM, since: 8n });
-    expect(w.rewards.lockRewards(1n).weight).toBe(0n);
+    expect(voteWeight(w.state, w.store.locks.getLock(1n)!)).toBe(0n);
     expect(tx(w, user, 'topUpDeposit', [], ETM).reverted).toMatch(/not a candidate/);
     expect(tx(w, c0, 'topUpDeposit', [], ETM - 1n).reverted).toMatch(/top-up below minLock/);
     w.store.candidates.putCandidate({

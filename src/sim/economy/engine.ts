@@ -852,16 +852,16 @@ export class EconomySim {
 
   /** Pays the lock's rewards; returns the amount. */
   claim(owner: number, lockId: bigint): bigint {
-    const h = this.beforeCall();
+    this.beforeCall();
     const l = this.own(owner, lockId);
     const had = l.cohort ? this.root(l.cohort).t : 0n;
     l.since = this.sinceOf(l);
     this.detach(l);
     const paid = l.owed;
     this.pay(l);
-    // The chain keeps the time gain taken at the lock's last weighing (1 for a vote never
-    // refreshed since it was cast), and weighs it once the vote is older than the epoch.
-    this.attach(l, had > 0n ? had : this.weighs(l.since, h) ? 1n : 0n);
+    // The chain keeps the time gain of the lock's vote bucket: 0 for a vote no refresh has
+    // weighed yet, whatever its age.
+    this.attach(l, had);
     return paid;
   }
 
