@@ -25,9 +25,12 @@ import type { SignedTx, TxDecoder } from '../execution/tx.js';
 import {
   buildBlockBody,
   executeBlock,
+  traceBlockTransaction,
   type BlockEnv,
   type BlockOutcome,
+  type TracedRun,
 } from '../execution/transition.js';
+import type { EvmTracer } from '../execution/evm/tracer.js';
 import { StateDB } from '../state/state-db.js';
 import {
   nextMix,
@@ -276,6 +279,37 @@ export class Chain {
         mixHash: h.mixHash,
       },
       this.transactionsOf(block),
+    );
+  }
+
+  /**
+   * Runs committed block `number` again on its parent's state up to its transaction `index`,
+   * which runs with `tracer` listening (debug_traceTransaction); writes nothing.
+   */
+  traceTransaction(number: bigint, index: number, tracer: EvmTracer): Promise<TracedRun> {
+    const block = number > 0n ? this.blockAt(number) : undefined;
+    if (!block) throw new ImportError(`no block ${number} to trace`);
+    const h = block.header;
+    const state = this.stateAt(number - 1n);
+    return traceBlockTransaction(
+      state,
+      {
+        chainId: this.chainId,
+        number,
+        blockHash: (n) => this.blockHashBefore(number, n),
+        round: BigInt(h.extra.proposalRound),
+        timestamp: h.timestamp,
+        coinbase: h.coinbase,
+        baseFeePerGas: h.baseFeePerGas,
+        gasLimit: h.gasLimit,
+        params: readParams(state),
+        validators: this.validatorsAt(number),
+        randaoReveal: h.extra.randaoReveal,
+        mixHash: h.mixHash,
+      },
+      this.transactionsOf(block),
+      index,
+      tracer,
     );
   }
 

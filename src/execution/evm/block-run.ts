@@ -7,7 +7,8 @@ import type { StateDB } from '../../state/state-db.js';
 import { TxError } from '../errors.js';
 import { isSystemAccount } from '../../primitives/system-addresses.js';
 import type { SignedTx } from '../tx.js';
-import type { EvmBlockEnv, EvmOutcome, EvmSession } from './runner.js';
+import type { EvmBlockEnv, EvmOutcome, EvmSession, RunOptions } from './runner.js';
+import { TraceLimitError } from './tracer.js';
 
 /** Ethereum's precompiles at Cancun: 0x01 … 0x0a. */
 const LAST_STANDARD_PRECOMPILE = 0x0a;
@@ -39,17 +40,17 @@ export class EvmBlockRun {
   ) {}
 
   /** Runs a checked transaction; the priority fee ends at `tipsTo`. */
-  async run(tx: SignedTx, tipsTo: Uint8Array): Promise<EvmOutcome> {
+  async run(tx: SignedTx, tipsTo: Uint8Array, options: RunOptions = {}): Promise<EvmOutcome> {
     // Loaded on first use: the EVM's libraries take half a second to load, which a process
     // that never runs a contract (a CLI command, a chain of transfers) need not pay.
     this.session ??= import('./runner.js').then((m) => m.EvmSession.open(this.state, this.env));
     const session = await this.session;
     try {
-      return await session.run(tx, tipsTo);
+      return await session.run(tx, tipsTo, options);
     } catch (e) {
       // The transaction passed the chain's own checks; anything the EVM still refuses is a
       // rule of its own (it rolled back what it began).
-      if (e instanceof TxError) throw e;
+      if (e instanceof TxError || e instanceof TraceLimitError) throw e;
       throw new TxError('evm-rejected', `the EVM refused the transaction: ${(e as Error).message}`);
     }
   }
