@@ -343,8 +343,8 @@ describe('parsed genesis', () => {
 
 describe('genesis determinism', () => {
   // Pinned: a change here changes every existing chain's genesis hash (layout etm-genesis-4).
-  const GOLDEN_HASH = '0xb25bc0c21f683d730a69a74ea5a46f2bf731b9a0b9ea6f73bd68bf751f46e4d0';
-  const GOLDEN_ROOT = '0x01bd14bd3ac5268de69490c844bd7539a0726bf9cea7633b4323dbe0a3941834';
+  const GOLDEN_HASH = '0xbe6feb43fc1bd61272c3e60309ab5f133505f9dbbcf1cc45a32b989e893ae316';
+  const GOLDEN_ROOT = '0xd53ecf488faaa014d7ecaea84143dce20e9bb22accfe39f58c4f2ff792af5c1e';
 
   it('gives the pinned genesis hash and state root', () => {
     expect(hashOf(genesisDoc())).toBe(GOLDEN_HASH);
