@@ -540,3 +540,19 @@ describe('debug_traceTransaction and debug_traceCall', () => {
     expect(none.message).toBe('transaction not found');
   });
 });
+
+describe('the contract gas budget of a block', () => {
+  it('a contract call whose gas limit alone passes it is refused when sent', async () => {
+    const send = wallet.writeContract({
+      address: counter,
+      abi: counterAbi,
+      functionName: 'increment',
+      account: alice,
+      chain: wallet.chain,
+      gas: 15_000_001n,
+    });
+    await expect(send).rejects.toThrow(
+      /contract gas budget of a block: gas 15000001, budget 15000000/,
+    );
+  });
+});
