@@ -11,6 +11,7 @@ import { candidateCommand, epochCommand, stakeCommand } from './stake.js';
 import { simCommand } from './sim.js';
 import { benchCommand } from './bench.js';
 import { economicsCommand, rewardsCommand } from './economics.js';
+import { govCommand } from './gov.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   program.addCommand(benchCommand());
   program.addCommand(economicsCommand());
   program.addCommand(rewardsCommand());
+  program.addCommand(govCommand());
   return program;
 }
 

@@ -37,6 +37,7 @@ import { share } from './accumulator.js';
 import { bonusPerBlock } from './bonus.js';
 import { inflationRateAt, mintBlock, perBlockRate, splitMint } from './inflation.js';
 import type { EconomicsParams } from '../params/registry.js';
+import { isSettled } from '../staking/settlement.js';
 import { stakingStores, type StakingStores } from '../staking/stores.js';
 import { type EconomicState, RewardStore } from './reward-store.js';
 
@@ -87,8 +88,9 @@ export function rewardsEndBlock(state: StateDB, input: BlockEconomicsInput): Blo
   const { params, height } = input;
   let econ = rewards.economics();
 
-  // 1. Mint.
-  const rate = perBlockRate(inflationRateAt(height, params), params.blocksPerYear);
+  // 1. Mint (nothing once a GlobalSettlement stopped the staking economy, nor a bonus).
+  const settled = isSettled(state);
+  const rate = settled ? 0n : perBlockRate(inflationRateAt(height, params), params.blocksPerYear);
   const { minted, carry } = mintBlock(econ.supply, rate, econ.mintCarry);
   const split = splitMint(minted, params.validatorInflationShare);
   econ = {
@@ -116,7 +118,7 @@ export function rewardsEndBlock(state: StateDB, input: BlockEconomicsInput): Blo
   const first = epochBounds(epochOf(height, params), params).first;
   if (takesBonusSeed(econ, first, input.randaoReveal, input.coinbase))
     econ = { ...econ, bonusSeed: input.mix, bonusSeedAt: height };
-  const offered = bonusPerBlock(height, params.bonusScheduleDivisor);
+  const offered = settled ? 0n : bonusPerBlock(height, params.bonusScheduleDivisor);
   const available = econ.bonusCap - econ.bonusReleased;
   const released = offered < available ? offered : available;
   econ = {

@@ -12,6 +12,7 @@ import type {
   SystemContract,
   SystemModule,
 } from './module.js';
+import { governanceModule } from './modules/governance.js';
 import { paramsModule } from './modules/params.js';
 import { rewardsModule } from './modules/rewards.js';
 import { stakingModule } from './modules/staking.js';
@@ -20,7 +21,12 @@ import { stakingModule } from './modules/staking.js';
  * Every module, in genesis order: the parameters first; the rewards module books the staking
  * module's deposits.
  */
-export const SYSTEM_MODULES: readonly SystemModule[] = [paramsModule, stakingModule, rewardsModule];
+export const SYSTEM_MODULES: readonly SystemModule[] = [
+  paramsModule,
+  stakingModule,
+  rewardsModule,
+  governanceModule,
+];
 
 /**
  * The block's module work after its transactions and fees, in this order. endEpoch hooks run at
@@ -33,6 +39,9 @@ export const BLOCK_HOOKS: readonly (readonly [SystemModule, HookPhase])[] = [
   [stakingModule, 'endBlock'],
   [stakingModule, 'endEpoch'],
   [rewardsModule, 'endEpoch'],
+  // Last: proposals close over the block's final locks, and what they change (parameters, a
+  // settlement) applies from the next block.
+  [governanceModule, 'endBlock'],
 ];
 
 /** The system contract at an address, or null. */

@@ -11,7 +11,7 @@ import { DEV_MNEMONIC, deriveAccounts, type DerivedAccount } from '../crypto/mne
 import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { DEVNET_CHAIN_ID, genesisToJson, parseGenesis, type Genesis } from '../chain/genesis.js';
 import { GenesisMismatchError } from '../chain/chain.js';
-import { DEFAULT_PARAMS, DEVNET_PARAMS, ETM } from '../params/registry.js';
+import { DEFAULT_PARAMS, DEVNET_PARAMS, ETM, GOVERNANCE_PARAM_NAMES } from '../params/registry.js';
 import { onionFromKey } from './randao.js';
 import { LocalNetwork } from '../p2p/local-network.js';
 import { Node } from './node.js';
@@ -123,6 +123,8 @@ export function devGenesis(
       // The same voter bonus per epoch as the reference chain's 1,200-block epochs.
       bonusScheduleDivisor: String(bonusDivisor(staking.epochBlocks)),
       randaoLayers: String(layers),
+      // The DAO's devnet periods and deposits: a vote takes a few blocks.
+      ...Object.fromEntries(GOVERNANCE_PARAM_NAMES.map((k) => [k, DEVNET_PARAMS[k].toString()])),
     },
     alloc: Object.fromEntries([
       ...accounts.map((a) => [a.checksumAddress, { balance: DEV_ACCOUNT_BALANCE.toString() }]),

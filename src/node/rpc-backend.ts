@@ -39,6 +39,7 @@ import { decodeAccount, emptyAccount } from '../state/account.js';
 import { asBytes, rlpDecode } from '../codec/rlp.js';
 import type { Node } from './node.js';
 import { NodeStakingRpc } from './staking-rpc.js';
+import { NodeGovernanceRpc, type KnownTransfer } from './governance-rpc.js';
 import { epochOf } from '../staking/epochs.js';
 import { encodeErrorResult } from 'viem';
 import { STAKING_ABI } from '../staking/abi.js';
@@ -67,6 +68,7 @@ export class NodeRpcBackend implements RpcBackend {
   readonly clientVersion = `etm/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`;
 
   readonly staking: NodeStakingRpc;
+  readonly governance: NodeGovernanceRpc;
 
   /** The devnet's accounts and controls; never given on a configured node. */
   readonly dev?: DevRpcBackend;
@@ -78,6 +80,7 @@ export class NodeRpcBackend implements RpcBackend {
   ) {
     this.chainId = node.chain.chainId;
     this.staking = new NodeStakingRpc(node.chain);
+    this.governance = new NodeGovernanceRpc(node.chain, (h) => this.knownTransfer(h));
     if (dev) this.dev = dev(this);
   }
 
@@ -189,6 +192,15 @@ export class NodeRpcBackend implements RpcBackend {
   /** One transaction of a block (its sender recovered, not those of the whole block). */
   private transactionAt(block: Block, index: number): SignedTx {
     return this.node.decoder.decode(block.transactions[index]!, { keep: true });
+  }
+
+  /** A committed transaction's sender, recipient, value and status (for rescind proposals). */
+  private knownTransfer(hash: Uint8Array): KnownTransfer | null {
+    const loc = this.chain.store.txLocation(hash);
+    if (!loc) return null;
+    const tx = this.transactionAt(this.chain.blockAt(loc.number)!, loc.index);
+    const receipt = this.chain.receiptsAt(loc.number)[loc.index]!;
+    return { from: tx.sender, to: tx.to, value: tx.value, ok: receipt.status === 1 };
   }
 
   transactionByHash(hash: Uint8Array): RpcTransaction | null {

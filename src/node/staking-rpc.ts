@@ -16,6 +16,7 @@ import { drawPoint } from '../election/election.js';
 import { economicsFigures, type EconomicsFigures } from '../economics/figures.js';
 import { RewardLedger } from '../economics/ledger.js';
 import { stakingStores } from '../staking/stores.js';
+import { readParams } from '../params/store.js';
 
 /** Elections whose weights were recomputed, kept by epoch (each costs a block's execution). */
 const ELECTION_CACHE_SIZE = 64;
@@ -102,7 +103,9 @@ export class NodeStakingRpc implements StakingRpcBackend {
   }
 
   economics(block: bigint): EconomicsFigures {
-    return economicsFigures(this.chain.stateAt(block), this.chain.params, block);
+    // The parameters in force after `block` (the DAO may have changed the inflation schedule).
+    const state = this.chain.stateAt(block);
+    return economicsFigures(state, readParams(state), block);
   }
 
   async election(epoch: bigint): Promise<ElectionView | null> {

@@ -98,7 +98,46 @@ export interface EconomicsParams {
   bonusScheduleDivisor: bigint;
 }
 
-export interface ChainParams extends BlockParams, StakingParams, EconomicsParams {}
+/** Parameters of the DAO (PROTOCOL §9): deposits, periods in blocks, fractions in WAD. */
+export interface GovernanceParams {
+  /** Smallest deposit a proposal is submitted with. */
+  minProposalDeposit: bigint;
+  /** Deposit at which a proposal enters its vote. */
+  proposalDeposit: bigint;
+  /** Blocks a proposal has to reach proposalDeposit. */
+  depositPeriod: bigint;
+  /** Blocks of a proposal's vote. */
+  votingPeriod: bigint;
+  /** Share of the locked tokens that must vote (WAD). */
+  quorum: bigint;
+  /** Share of the non-abstaining votes that must be yes, exceeded (WAD). */
+  threshold: bigint;
+  /** Share of the votes that vetoes (WAD). */
+  vetoThreshold: bigint;
+  /** Share of all locked tokens that must vote yes on an emergency proposal (WAD). */
+  emergencyThreshold: bigint;
+  /** Blocks of an emergency proposal's vote. */
+  emergencyVotingPeriod: bigint;
+  /** Blocks between an emergency proposal's passing and its execution. */
+  emergencyTimelock: bigint;
+}
+
+export interface ChainParams
+  extends BlockParams, StakingParams, EconomicsParams, GovernanceParams {}
+
+/** The DAO's parameters (their devnet values are what `etm devnet` runs with). */
+export const GOVERNANCE_PARAM_NAMES: readonly (keyof GovernanceParams)[] = [
+  'minProposalDeposit',
+  'proposalDeposit',
+  'depositPeriod',
+  'votingPeriod',
+  'quorum',
+  'threshold',
+  'vetoThreshold',
+  'emergencyThreshold',
+  'emergencyVotingPeriod',
+  'emergencyTimelock',
+];
 
 /**
  * When a changed value is first read: by the next block, or from the first block of the next
@@ -201,6 +240,17 @@ export const PARAMS: { readonly [K in keyof ChainParams]: DefOf<ChainParams[K]> 
   bonusPoolShare: uint(0n, WAD / 2n, 'WAD fraction', WAD / 20n, 'next-epoch'),
   // The devnet pays the same voter bonus per epoch as the reference chain's 1,200-block epochs.
   bonusScheduleDivisor: uint(1n, 1_000_000n, '', 1n, 'next-epoch', 1_200n / DEVNET_EPOCH_BLOCKS),
+  // Governance: days counted at the 3-second block; the devnet's periods are a few blocks.
+  minProposalDeposit: uint(ETM, 10n ** 9n * ETM, 'units', 100n * ETM, 'next-block', ETM),
+  proposalDeposit: uint(ETM, 10n ** 9n * ETM, 'units', 10_000n * ETM, 'next-block', 10n * ETM),
+  depositPeriod: uint(1n, 100_000_000n, 'blocks', 14n * 28_800n, 'next-block', 40n),
+  votingPeriod: uint(1n, 100_000_000n, 'blocks', 7n * 28_800n, 'next-block', 15n),
+  quorum: uint(WAD / 100n, WAD, 'WAD fraction', (334n * WAD) / 1000n, 'next-block'),
+  threshold: uint(WAD / 2n, WAD, 'WAD fraction', WAD / 2n, 'next-block'),
+  vetoThreshold: uint(WAD / 100n, WAD, 'WAD fraction', (334n * WAD) / 1000n, 'next-block'),
+  emergencyThreshold: uint(WAD / 2n, WAD, 'WAD fraction', (667n * WAD) / 1000n, 'next-block'),
+  emergencyVotingPeriod: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 10n),
+  emergencyTimelock: uint(1n, 100_000_000n, 'blocks', 28_800n, 'next-block', 5n),
 };
 
 /** Every parameter name, sorted: the order genesis commits to them and stores them in. */
@@ -274,6 +324,8 @@ export function crossParamProblem(p: ChainParams): string | null {
   if (seats < 1n) return 'rankedSeats + lotterySeats must be at least 1';
   if (seats > 256n) return 'rankedSeats + lotterySeats must be at most 256';
   if (p.minLock > p.candidateDeposit) return 'minLock must not exceed candidateDeposit';
+  if (p.minProposalDeposit > p.proposalDeposit)
+    return 'minProposalDeposit must not exceed proposalDeposit';
   return null;
 }
 

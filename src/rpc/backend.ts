@@ -162,6 +162,8 @@ export const RpcErrorCode = {
 
 /** An epoch: its blocks, validators (consensus keys) in proposer order, and seed. */
 import type { EconomicsFigures } from '../economics/figures.js';
+import type { Payload } from '../governance/payload.js';
+import type { Proposal, Tally } from '../governance/store.js';
 import type { SimRequest } from '../execution/evm/simulate.js';
 import type { StateOverride } from '../execution/evm/overrides.js';
 import type { TraceJson, TraceSpec } from '../execution/evm/tracer.js';
@@ -248,6 +250,28 @@ export interface StakingRpcBackend {
   election(epoch: bigint): Promise<ElectionView | null> | ElectionView | null;
 }
 
+/** A DAO proposal as etm_getProposal shows it (docs/governance.md). */
+export interface ProposalView {
+  proposal: Proposal;
+  /** The payload decoded (null only if the state holds one that does not decode). */
+  details: Payload | null;
+  /** The tally: final once the vote closed, else taken over the head's locks now. */
+  tally: Tally;
+  final: boolean;
+  /**
+   * For a rescind: whether the named transaction, as this node's chain holds it, succeeded and
+   * sent `amount` from `from` to `to` (null when the node does not know the transaction).
+   */
+  rescindMatches: boolean | null;
+}
+
+/** DAO reads (etm_getProposals, etm_getProposal). */
+export interface GovernanceRpcBackend {
+  /** Proposals by id, newest first, at most `limit` from `before` (exclusive; null: newest). */
+  proposals(before: bigint | null, limit: number): ProposalView[];
+  proposal(id: bigint): ProposalView | null;
+}
+
 export interface NewHeadEvent {
   block: RpcBlock;
   logs: RpcLog[];
@@ -332,6 +356,8 @@ export interface RpcBackend {
   validators(): ValidatorSetView;
   /** Staking reads; a backend without them answers the etm_ staking methods with -32004. */
   staking?: StakingRpcBackend;
+  /** DAO reads; a backend without them answers etm_getProposals/etm_getProposal with -32004. */
+  governance?: GovernanceRpcBackend;
   /** Connected peers (net_peerCount); absent means 0. */
   peerCount?(): number;
 

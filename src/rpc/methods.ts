@@ -38,6 +38,7 @@ import {
 import { LogMatcher } from './log-filter.js';
 import { filterNotFound, type FilterManager } from './filters.js';
 import { defineDevMethods } from './dev-methods.js';
+import { formatProposal } from './governance-format.js';
 import { queryLogs, type LogQueryLimits } from './log-query.js';
 import {
   decodeAddress,
@@ -173,6 +174,28 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
   define('etm_getElection', 1, async (p) => {
     const e = await staking().election(p.required(0, 'epoch', decodeUint64));
     return e === null ? null : formatElection(e);
+  });
+
+  // --- governance ---------------------------------------------------------------------------
+  const governance = () => {
+    if (!backend.governance)
+      throw new RpcError(
+        RpcErrorCode.MethodNotSupported,
+        'governance is not available on this node',
+      );
+    return backend.governance;
+  };
+  // [before (id, exclusive; default: newest), limit (default and most: 100)]
+  define('etm_getProposals', 2, (p) => {
+    const before = p.optional(0, 'before', decodeUint64, null);
+    const limit = p.optional(1, 'limit', decodeUint64, 100n);
+    return governance()
+      .proposals(before, Number(limit > 100n ? 100n : limit))
+      .map(formatProposal);
+  });
+  define('etm_getProposal', 1, (p) => {
+    const v = governance().proposal(p.required(0, 'id', decodeUint64));
+    return v === null ? null : formatProposal(v);
   });
 
   // --- blocks -------------------------------------------------------------------------------

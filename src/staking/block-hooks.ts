@@ -29,6 +29,7 @@ import { epochOf } from './epochs.js';
 import { CONCAVE_ON_LOCK, type StakingParams } from '../params/registry.js';
 import { electionBar, keyInEpoch } from './eligibility.js';
 import { candidateWeight, electionWeight, lockWeight, performance, timeGain } from './weights.js';
+import { isSettled } from './settlement.js';
 import { stakingStores, type StakingStores } from './stores.js';
 import type { EpochRecord } from './election-store.js';
 
@@ -133,7 +134,8 @@ export function stakingEndEpoch(
   applySwitches(store, epoch + 1n);
   const current = store.elections.epochRecord(epoch);
   const weighed = weighCandidates(store, params, height, current);
-  const elected = runElection(weighed, params, height, input.mix);
+  // After a GlobalSettlement the validator set is frozen: nobody is elected again.
+  const elected = isSettled(state) ? null : runElection(weighed, params, height, input.mix);
   const next = store.elections.epochRecord(epoch + 1n);
   // The epoch after next was elected here; keep the current set if nobody could be.
   store.elections.setEpochRecord(

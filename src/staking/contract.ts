@@ -18,6 +18,7 @@ import { electionBar } from './eligibility.js';
 import { epochBounds, epochOf } from './epochs.js';
 import type { Lock } from './lock-store.js';
 import type { StakingParams } from '../params/registry.js';
+import { isSettled } from './settlement.js';
 import { stakingStores, type StakingStores } from './stores.js';
 import { lockWeight, timeGain } from './weights.js';
 
@@ -73,6 +74,7 @@ export class StakingContract {
 
   lock(amount: bigint, candidate: Address): bigint {
     const { params, sender, height } = this.ctx;
+    this.refuseIfSettled();
     if (amount < params.minLock) throw new Revert(`staking: lock below minLock ${params.minLock}`);
     const target = this.voteTarget(candidate, true);
     const ids = this.store.locks.locksOf(sender);
@@ -155,6 +157,7 @@ export class StakingContract {
     randaoCommitment: Uint8Array,
   ): void {
     const { params, sender, height, value } = this.ctx;
+    this.refuseIfSettled();
     const existing = this.store.candidates.getCandidate(sender);
     if (existing)
       throw new Revert(
@@ -356,6 +359,7 @@ export class StakingContract {
    */
   topUpDeposit(): void {
     const { params, sender, height, value } = this.ctx;
+    this.refuseIfSettled();
     const c = this.store.candidates.getCandidate(sender);
     if (!c) throw new Revert('staking: not a candidate');
     if (c.status === 'tombstoned') throw new Revert('staking: candidate is tombstoned');
@@ -504,6 +508,14 @@ export class StakingContract {
     const bar = electionBar(this.store, c, this.ctx.params, serves);
     if (bar !== null) throw new Revert(`staking: ${bar}`);
     return candidate;
+  }
+
+  /** After a GlobalSettlement no tokens are locked again (docs/governance.md). */
+  private refuseIfSettled(): void {
+    if (isSettled(this.ctx.state))
+      throw new Revert(
+        'staking: the staking economy was settled by the DAO: nothing can be locked',
+      );
   }
 
   private ownLock(id: bigint): Lock {

@@ -14,6 +14,9 @@
  *   ['bktOf', operator, since] position of that bucket
  *   ['unbOf', owner]        [[amount, releaseHeight]…]
  *   ['unbAt', height]       [[owner, amount]…] released at that height
+ *   ['unbOwnersN']          number of accounts with unbonding entries
+ *   ['unbOwnerAt', i]       the account at position i (swap-remove keeps positions dense)
+ *   ['unbOwnerPos', owner]  its position
  *
  * Every list is bounded or indexed, so no operation rewrites a record that grows with the number
  * of locks.
@@ -322,6 +325,44 @@ export class LockStore extends RecordStore {
       slot('unbOf', owner),
       entries.length === 0 ? null : rlpEncode(entries.map((e) => [e.amount, e.releaseHeight])),
     );
+    // The index of accounts with entries follows every write (a settlement releases them all).
+    const pos = this.read(slot('unbOwnerPos', owner));
+    if (entries.length > 0 && pos === null) {
+      const n = this.unbondingOwnerCount();
+      this.write(slot('unbOwnerAt', n), rlpEncode(owner));
+      this.write(slot('unbOwnerPos', owner), rlpEncode(n));
+      this.write(slot('unbOwnersN'), rlpEncode(n + 1n));
+    } else if (entries.length === 0 && pos !== null) {
+      const i = u(rlpDecode(pos), 'unbonding owner position');
+      const last = this.unbondingOwnerCount() - 1n;
+      if (i !== last) {
+        const moved = this.unbondingOwnerAt(last);
+        this.write(slot('unbOwnerAt', i), rlpEncode(moved));
+        this.write(slot('unbOwnerPos', moved), rlpEncode(i));
+      }
+      this.write(slot('unbOwnerAt', last), null);
+      this.write(slot('unbOwnerPos', owner), null);
+      this.write(slot('unbOwnersN'), last === 0n ? null : rlpEncode(last));
+    }
+  }
+
+  unbondingOwnerCount(): bigint {
+    const v = this.read(slot('unbOwnersN'));
+    return v === null ? 0n : u(rlpDecode(v), 'unbonding owners');
+  }
+
+  private unbondingOwnerAt(i: bigint): Address {
+    const v = this.read(slot('unbOwnerAt', i));
+    assert(v !== null, () => `unbonding owner ${i} is missing`);
+    return asBytes(rlpDecode(v), 'unbonding owner', 20);
+  }
+
+  /** Every account with unbonding entries, in index order. */
+  unbondingOwners(): Address[] {
+    const n = this.unbondingOwnerCount();
+    const out: Address[] = [];
+    for (let i = 0n; i < n; i++) out.push(this.unbondingOwnerAt(i));
+    return out;
   }
 
   releasesAt(height: bigint): { owner: Address; amount: bigint }[] {

@@ -343,8 +343,8 @@ describe('parsed genesis', () => {
 
 describe('genesis determinism', () => {
   // Pinned: a change here changes every existing chain's genesis hash (layout etm-genesis-4).
-  const GOLDEN_HASH = '0xbe6feb43fc1bd61272c3e60309ab5f133505f9dbbcf1cc45a32b989e893ae316';
-  const GOLDEN_ROOT = '0xd53ecf488faaa014d7ecaea84143dce20e9bb22accfe39f58c4f2ff792af5c1e';
+  const GOLDEN_HASH = '0x6f6e52644ecd66d1efaa6efa3815d26af4a1b576b3546180ec1bcdcb4314d46b';
+  const GOLDEN_ROOT = '0x7ea55c8fc97450cb5d23c066cc8c7f257b24514e75f0aa3bef38e4792ac0b25a';
 
   it('gives the pinned genesis hash and state root', () => {
     expect(hashOf(genesisDoc())).toBe(GOLDEN_HASH);

@@ -210,13 +210,13 @@ describe('chains importing the same blocks agree', () => {
       expect(encodeBlock(x)).toEqual(encodeBlock(y));
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end), on the
-    // etm-genesis-4 layout (parameters in the state, Multicall3 and the system contracts' marker code),
-    // with maxContractGasPerBlock among the parameters.
+    // etm-genesis-4 layout (parameters in the state, the governance parameters and
+    // maxContractGasPerBlock among them, Multicall3 and the system contracts' marker code).
     expect(toHex(a.headHash)).toBe(
-      '0xde320793f97a596ad00d38ba7584f6eee97fa784fe7e161c20d8002e1f5dd36d',
+      '0xb8ea67db3ae4dcc8c953b1761d1a98ec1f28a6355a73195515802821fd1a5d95',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0xddf70167cec317ccf51ff1d63a0936747d131e8b96ca26da29043a5f61fc2f1b',
+      '0x33c1c05d32c557af499001f9839b4c294ecb3aca6e23c17acbc20e2633c2ed57',
     );
   });
 

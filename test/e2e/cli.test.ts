@@ -412,6 +412,7 @@ describe('etm: help and bad input', () => {
       ['epoch'],
       ['status'],
       ['sim', 'consensus'],
+      ['gov', 'propose'],
     ]) {
       const r = etm([...cmd, '--help']);
       expect(r.code, cmd.join(' ')).toBe(0);
@@ -432,6 +433,7 @@ describe('etm: help and bad input', () => {
       [['tx', 'transfer', '--dev-account', '0', '--to', DEV0, '--value', '1.2.3'], /amount|value/i],
       [['status', '--rpc', 'http://127.0.0.1:1'], /^etm: /],
       [['nonsense'], /unknown command/],
+      [['gov', 'propose', 'poll', '--dev-account', '0'], /no proposal kind poll/],
     ];
     for (const [args, message] of cases) {
       const r = etm(args);

@@ -57,13 +57,7 @@ describe('value sent to system accounts', () => {
   const view = new Accounts().set(SENDER, { balance: 10_000n * ETM });
 
   it('is refused at admission, except a payable staking call', () => {
-    for (const to of [
-      GOVERNANCE_ADDRESS,
-      EVIDENCE_ADDRESS,
-      STAKING_REWARD_POOL,
-      VOTER_BONUS_POOL,
-      DAO_TREASURY,
-    ]) {
+    for (const to of [EVIDENCE_ADDRESS, STAKING_REWARD_POOL, VOTER_BONUS_POOL, DAO_TREASURY]) {
       const e = expectTxError(
         () => pool().add(tx(to, 1n), view, FLOOR),
         'value-to-system-account',
@@ -73,6 +67,12 @@ describe('value sent to system accounts', () => {
       // Without value it is an ordinary (pointless) transfer.
       expect(pool().add(tx(to, 0n), view, FLOOR).replaced).toBeNull();
     }
+    // The governance contract takes value only with propose and deposit (the proposal deposit).
+    expectTxError(
+      () => pool().add(tx(GOVERNANCE_ADDRESS, 1n), view, FLOOR),
+      'value-to-system-account',
+      /^governance contract 0x[0-9a-fA-F]{40} accepts value only with a payable function \(propose, deposit\); the calldata is empty$/,
+    );
     expectTxError(
       () => pool().add(tx(STAKING_ADDRESS, ETM, LOCK, 200_000n), view, FLOOR),
       'value-to-system-account',

@@ -20,6 +20,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['election', 'consensus'],
   ['staking'],
   ['economics'],
+  ['governance'],
   ['execution'],
   ['chain'],
   ['log'],

@@ -18,6 +18,8 @@ import {
   type RpcTransaction,
   type SyncStatus,
   type StakingRpcBackend,
+  type GovernanceRpcBackend,
+  type ProposalView,
   type ValidatorSetView,
   type AccountProof,
   type TxPoolView,
@@ -25,6 +27,7 @@ import {
 import { bytesToBigint, equalBytes, fromHex, toHex, utf8 } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import type { LogMatcher } from '../../src/rpc/log-filter.js';
+import { encodePayload, type Payload } from '../../src/governance/payload.js';
 import { addToBloom } from '../../src/crypto/bloom.js';
 
 export const CHAIN_ID = 4543565n;
@@ -453,6 +456,46 @@ export class FakeBackend implements RpcBackend {
 
   peerCount(): number {
     return this.peers ?? 0;
+  }
+
+  /** One fixed proposal (a parameter change, closed and executed), for the etm_ DAO methods. */
+  readonly governance: GovernanceRpcBackend = {
+    proposals: (before, limit) =>
+      (before === null || before > 1n) && limit > 0 ? [this.fixedProposal()] : [],
+    proposal: (id) => (id === 1n ? this.fixedProposal() : null),
+  };
+
+  private fixedProposal(): ProposalView {
+    const details: Payload = { kind: 'parameter-change', name: 'lotterySeats', value: 2n };
+    const tally = {
+      yes: 3n * 10n ** 21n,
+      no: 0n,
+      abstain: 10n ** 21n,
+      veto: 0n,
+      totalLocked: 8n * 10n ** 21n,
+    };
+    return {
+      proposal: {
+        id: 1n,
+        kind: 'parameter-change',
+        status: 'executed',
+        proposer: fromHex(VALIDATORS[0]!),
+        payload: encodePayload(details),
+        deposit: 10n * 10n ** 18n,
+        submitHeight: 5n,
+        depositEnd: 45n,
+        votingStart: 5n,
+        votingEnd: 20n,
+        executeAt: 40n,
+        closedAt: 20n,
+        tally,
+        note: '',
+      },
+      details,
+      tally,
+      final: true,
+      rescindMatches: null,
+    };
   }
 
   /** Fixed staking views, enough to check the etm_ staking methods' formats. */

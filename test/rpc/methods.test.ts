@@ -79,6 +79,8 @@ const SERVED = [
   'etm_getElection',
   'etm_getEpoch',
   'etm_getLocks',
+  'etm_getProposal',
+  'etm_getProposals',
   'etm_getValidators',
   'net_listening',
   'net_peerCount',
@@ -294,6 +296,42 @@ describe('node and network', () => {
     ]);
     expect((await call(url, 'etm_getLocks', [])).error?.code).toBe(-32602);
     expect((await call(url, 'etm_getLocks', ['0x1234'])).error?.code).toBe(-32602);
+  });
+
+  it('etm_getProposals and etm_getProposal: kind, status, details, timeline, tally, turnout', async () => {
+    const one = await ok<Record<string, unknown>>('etm_getProposal', ['0x1']);
+    expect(one).toEqual({
+      id: '0x1',
+      kind: 'parameter-change',
+      status: 'executed',
+      proposer: one.proposer,
+      deposit: '0x8ac7230489e80000',
+      payload: one.payload,
+      details: { name: 'lotterySeats', value: '2' },
+      timeline: {
+        submitted: '0x5',
+        depositEnd: '0x2d',
+        votingStart: '0x5',
+        votingEnd: '0x14',
+        executeAt: '0x28',
+        closedAt: '0x14',
+      },
+      tally: {
+        final: true,
+        yes: '0xa2a15d09519be00000',
+        no: '0x0',
+        abstain: '0x3635c9adc5dea00000',
+        veto: '0x0',
+        totalLocked: '0x1b1ae4d6e2ef5000000',
+      },
+      turnout: '0.5',
+      note: null,
+    });
+    expect(await ok('etm_getProposal', ['0x2'])).toBeNull();
+    expect(await ok('etm_getProposals')).toEqual([one]);
+    expect(await ok('etm_getProposals', ['0x1'])).toEqual([]);
+    expect((await call(url, 'etm_getProposal', [])).error?.code).toBe(-32602);
+    expect((await call(url, 'etm_getProposals', ['soon'])).error?.code).toBe(-32602);
   });
 
   it('etm_getEconomics: amounts as quantities, rates as decimal strings, at a block', async () => {

@@ -289,7 +289,7 @@ describe('vote buckets', () => {
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0x328a0ed0e8ff19f187bc4b5b20ee5472431224c3b3682b1ff650726977ee49ec',
+      '0x5a9dbf5a6e95706cfc9c93a10bd4a807093b746b8fd6fbc5ed75863cc6373078',
     );
   });
 });

@@ -5,7 +5,7 @@
  * frame (or any frame above it) reverts, the module's changes revert with it. Its events come
  * back as the frame's logs.
  *
- * The other system accounts (governance, evidence, the reward and bonus pools, the treasury)
+ * The other system accounts (evidence, the reward and bonus pools, the treasury)
  * refuse every call from a contract, so no contract can move value into them. The KZG point
  * evaluation precompile (0x0a) fails like an invalid proof, consuming the gas given to it: the
  * chain carries no blobs and links no KZG library.
