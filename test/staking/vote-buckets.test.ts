@@ -289,7 +289,7 @@ describe('vote buckets', () => {
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0x5a9dbf5a6e95706cfc9c93a10bd4a807093b746b8fd6fbc5ed75863cc6373078',
+      '0x9844017d4a95916d57c0e0e301e9f3a81b2e1fe37b3686bb18e55df8394e8fb5',
     );
   });
 });
