@@ -44,6 +44,8 @@ export interface BenchGenesisOptions {
   blockTimeMs: number;
   /** Extra funded accounts (e.g. a million, for the memory scenario). */
   extraAccounts?: Uint8Array[];
+  /** Parameters besides the block time and the epoch length (decimal strings). */
+  params?: Record<string, string>;
 }
 
 /**
@@ -58,7 +60,7 @@ export function benchGenesis(o: BenchGenesisOptions): Genesis {
   return parseGenesis({
     chainId: DEVNET_CHAIN_ID.toString(),
     timestamp: '1700000000',
-    params: { blockTimeMs: String(o.blockTimeMs), epochBlocks: '1000000' },
+    params: { blockTimeMs: String(o.blockTimeMs), epochBlocks: '1000000', ...o.params },
     alloc,
     validators: o.validatorKeys.map((k) => toChecksumAddress(addressOf(k))),
   });

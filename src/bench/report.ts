@@ -191,7 +191,7 @@ export function figuresOf(r: BenchResults): Figure[] {
         ratioText: `= ${fmt(asRecoveries(w.blockMs))} recoveries on one core; ${w.megaGasPerSecond} Mgas/s`,
         target: '—',
         met: null,
-        note: `block gas limit ${fmt(ct.blockGasLimit)}; ${fmt(w.cpuMs)} ms of CPU time`,
+        note: `default contract gas budget of a block ${fmt(ct.contractGasBudget)} (block gas limit ${fmt(ct.blockGasLimit)}); ${fmt(w.cpuMs)} ms of CPU time`,
       });
   }
   const ep = r.scenarios.epoch;

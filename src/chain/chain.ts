@@ -18,9 +18,12 @@ import type { SignedTx, TxDecoder } from '../execution/tx.js';
 import {
   buildBlockBody,
   executeBlock,
+  traceBlockTransaction,
   type BlockEnv,
   type BlockOutcome,
+  type TracedRun,
 } from '../execution/transition.js';
+import type { EvmTracer } from '../execution/evm/tracer.js';
 import { StateDB } from '../state/state-db.js';
 import { nextMix, nextRevealOf, type RevealDue } from '../staking/block-hooks.js';
 import { epochOf } from '../staking/epochs.js';
@@ -260,29 +263,41 @@ export class Chain {
    * Costs what importing the block cost.
    */
   reexecute(number: bigint): Promise<BlockOutcome> {
+    const { state, env, txs } = this.committedRun(number);
+    return executeBlock(state, env, txs);
+  }
+
+  /**
+   * Runs committed block `number` again on its parent's state up to its transaction `index`,
+   * which runs with `tracer` listening (debug_traceTransaction); writes nothing.
+   */
+  traceTransaction(number: bigint, index: number, tracer: EvmTracer): Promise<TracedRun> {
+    const { state, env, txs } = this.committedRun(number);
+    return traceBlockTransaction(state, env, txs, index, tracer);
+  }
+
+  /** The parent's state, environment and transactions of committed block `number`. */
+  private committedRun(number: bigint): { state: StateDB; env: BlockEnv; txs: SignedTx[] } {
     const block = number > 0n ? this.blockAt(number) : undefined;
-    if (!block) throw new ChainError('unknown-block', `no block ${number} to execute again`);
+    if (!block) throw new ChainError('unknown-block', `no committed block ${number} to run again`);
     const h = block.header;
     const state = this.stateAt(number - 1n);
-    return executeBlock(
-      state,
-      {
-        chainId: this.chainId,
-        number,
-        blockHash: (n) => this.blockHashBefore(number, n),
-        round: BigInt(h.extra.proposalRound),
-        timestamp: h.timestamp,
-        coinbase: h.coinbase,
-        baseFeePerGas: h.baseFeePerGas,
-        gasLimit: h.gasLimit,
-        params: readParams(state),
-        validators: this.validatorsAt(number),
-        randaoReveal: h.extra.randaoReveal,
-        mixHash: h.mixHash,
-        parentSealBitmap: h.extra.parentSealBitmap,
-      },
-      this.transactionsOf(block),
-    );
+    const env: BlockEnv = {
+      chainId: this.chainId,
+      number,
+      blockHash: (n) => this.blockHashBefore(number, n),
+      round: BigInt(h.extra.proposalRound),
+      timestamp: h.timestamp,
+      coinbase: h.coinbase,
+      baseFeePerGas: h.baseFeePerGas,
+      gasLimit: h.gasLimit,
+      params: readParams(state),
+      validators: this.validatorsAt(number),
+      randaoReveal: h.extra.randaoReveal,
+      mixHash: h.mixHash,
+      parentSealBitmap: h.extra.parentSealBitmap,
+    };
+    return { state, env, txs: this.transactionsOf(block) };
   }
 
   headState(): StateDB {

@@ -45,6 +45,8 @@ import type { BlockContext } from './module.js';
 import { contractAt, runBlockHooks } from './registry.js';
 import type { Account } from '../state/account.js';
 import { EvmBlockRun, runsInEvm } from './evm/block-run.js';
+import type { EvmOutcome } from './evm/runner.js';
+import type { EvmTracer } from './evm/tracer.js';
 
 export interface BlockEnv {
   chainId: bigint;
@@ -317,6 +319,50 @@ export async function executeBlock(
     }
   }
   return finish(state, env, receipts, gasUsed);
+}
+
+/** A transaction's run as a trace shows it (see traceBlockTransaction). */
+export interface TracedRun {
+  /** The EVM's outcome; for a native transaction, one made from its receipt. */
+  outcome: EvmOutcome;
+  /** Whether it ran in the EVM (a native one has no opcodes to trace). */
+  inEvm: boolean;
+}
+
+/**
+ * Runs block transactions 0 … index − 1 on `state` (the parent's), as executeBlock does, then
+ * transaction `index` with `tracer` listening (debug_traceTransaction). Writes nothing.
+ */
+export async function traceBlockTransaction(
+  state: StateDB,
+  env: BlockEnv,
+  txs: SignedTx[],
+  index: number,
+  tracer: EvmTracer,
+): Promise<TracedRun> {
+  beginBlock(state, env);
+  const evm = new EvmBlockRun(state, env);
+  let gasUsed = 0n;
+  for (let i = 0; i < index; i++)
+    gasUsed = (await applyAnyTransaction(state, env, txs[i]!, gasUsed, evm)).cumulativeGasUsed;
+  const tx = txs[index]!;
+  if (runsInEvm(state, tx)) {
+    checkTransaction(state, env, tx, gasUsed);
+    return { outcome: await evm.run(tx, STAKING_REWARD_POOL, { tracer }), inEvm: true };
+  }
+  const r = applyTransaction(state, env, tx, gasUsed);
+  return {
+    outcome: {
+      status: r.status,
+      gasUsed: r.gasUsed,
+      logs: r.logs,
+      returnData: new Uint8Array(0),
+      error: r.status === 0 ? 'revert' : null,
+      createdAddress: null,
+      refund: 0n,
+    },
+    inEvm: false,
+  };
 }
 
 /**

@@ -9,8 +9,18 @@ import type { Chain } from '../chain/chain.js';
 import { blockHash } from '../chain/block.js';
 import { toHex } from '../crypto/bytes.js';
 import type { EvmBlockEnv, EvmOutcome } from '../execution/evm/runner.js';
-import type { SimRequest } from '../execution/evm/simulate.js';
+import type { SimOptions, SimRequest } from '../execution/evm/simulate.js';
+import type { StateDB } from '../state/state-db.js';
 import { FailedEstimate, SimulationError } from '../execution/evm/sim-errors.js';
+import { isProtectedAddress } from '../execution/evm/overrides.js';
+import {
+  makeTracer,
+  TraceLimitError,
+  type TraceJson,
+  type TraceSpec,
+} from '../execution/evm/tracer.js';
+import type { SignedTx } from '../execution/tx.js';
+import type { AccessListReply } from '../rpc/backend.js';
 
 /** The EVM is loaded on first use (it takes half a second to load). */
 const evm = () => import('../execution/evm/simulate.js');
@@ -44,25 +54,35 @@ export class NodeEvmCalls {
     };
   }
 
-  async simulate(request: SimRequest, block: bigint, gas: bigint): Promise<EvmOutcome> {
+  /** `fresh` gives a throwaway copy of the state at `block` (with any overrides applied). */
+  async simulate(
+    request: SimRequest,
+    block: bigint,
+    gas: bigint,
+    fresh: () => StateDB = () => this.chain().stateAt(block),
+    options: SimOptions = {},
+  ): Promise<EvmOutcome> {
     const { simulate } = await evm();
-    return simulate(() => this.chain().stateAt(block), this.env(block), request, gas);
+    return simulate(fresh, this.env(block), request, gas, options);
   }
 
-  async estimate(request: SimRequest, block: bigint): Promise<bigint> {
+  async estimate(
+    request: SimRequest,
+    block: bigint,
+    fresh: () => StateDB = () => this.chain().stateAt(block),
+  ): Promise<bigint> {
     const chain = this.chain();
     let cap = request.gas ?? chain.params.blockGasLimit;
     // With a fee, the gas the sender can pay for bounds the search (geth's allowance).
     const fee = request.maxFeePerGas ?? request.gasPrice;
     if (fee !== null && fee > 0n && request.from !== null) {
-      const spendable =
-        chain.stateAt(block).getAccount(request.from).balance - (request.value ?? 0n);
+      const spendable = fresh().getAccount(request.from).balance - (request.value ?? 0n);
       const affordable = spendable > 0n ? spendable / fee : 0n;
       if (affordable < cap) cap = affordable;
     }
     const { estimateGas } = await evm();
     try {
-      return await estimateGas(() => chain.stateAt(block), this.env(block), request, cap);
+      return await estimateGas(fresh, this.env(block), request, cap);
     } catch (e) {
       if (e instanceof FailedEstimate) {
         if (e.outcome.error === 'revert') throw evmFailure(e.outcome);
@@ -71,6 +91,77 @@ export class NodeEvmCalls {
       return simulationFailure(e);
     }
   }
+
+  /** eth_createAccessList: the list geth's method finds, and the gas the call uses with it. */
+  async createAccessList(
+    request: SimRequest,
+    block: bigint,
+    fresh: () => StateDB,
+  ): Promise<AccessListReply> {
+    const { createAccessList } = await evm();
+    const gas = request.gas ?? this.chain().params.blockGasLimit;
+    try {
+      const r = await createAccessList(fresh, this.env(block), request, gas, isProtectedAddress);
+      return {
+        accessList: r.accessList,
+        gasUsed: r.gasUsed,
+        error: r.outcome.status === 0 ? gethError(r.outcome.error) : null,
+      };
+    } catch (e) {
+      return simulationFailure(e);
+    }
+  }
+
+  /** debug_traceCall: the call as eth_call runs it, traced. */
+  async traceCall(
+    request: SimRequest,
+    block: bigint,
+    fresh: () => StateDB,
+    spec: TraceSpec,
+  ): Promise<TraceJson> {
+    const tracer = makeTracer(spec);
+    const gas = request.gas ?? this.chain().params.blockGasLimit;
+    try {
+      const out = await this.simulate(request, block, gas, fresh, { tracer });
+      return tracer.result(out, {
+        from: request.from ?? new Uint8Array(20),
+        to: request.to,
+        value: request.value ?? 0n,
+        gasLimit: gas,
+        data: request.data ?? new Uint8Array(0),
+      });
+    } catch (e) {
+      return traceFailure(e);
+    }
+  }
+
+  /** debug_traceTransaction: the block run again on its parent's state up to the transaction. */
+  async traceTransaction(block: bigint, index: number, tx: SignedTx, spec: TraceSpec) {
+    const tracer = makeTracer(spec);
+    try {
+      const run = await this.chain().traceTransaction(block, index, tracer);
+      return tracer.result(run.outcome, {
+        from: tx.sender,
+        to: tx.to,
+        value: tx.value,
+        gasLimit: tx.gasLimit,
+        data: tx.data,
+      });
+    } catch (e) {
+      return traceFailure(e);
+    }
+  }
+}
+
+/** geth's words for an EVM error. */
+function gethError(error: string | null): string {
+  return error === null || error === 'revert' ? 'execution reverted' : error;
+}
+
+/** A trace too large is -32000 with the limit it passed. */
+function traceFailure(e: unknown): never {
+  if (e instanceof TraceLimitError) throw new RpcError(RpcErrorCode.InvalidInput, e.message);
+  return simulationFailure(e);
 }
 
 /** The RPC error of a call that failed in the EVM. */

@@ -31,7 +31,9 @@ import {
   type AccountProof,
   type DevRpcBackend,
   type TxPoolView,
+  type AccessListReply,
 } from '../rpc/backend.js';
+import type { TraceJson, TraceSpec } from '../execution/evm/tracer.js';
 import { proveKey } from '../state/trie.js';
 import { decodeAccount, emptyAccount } from '../state/account.js';
 import { asBytes, rlpDecode } from '../codec/rlp.js';
@@ -48,6 +50,12 @@ import { Revert } from '../primitives/errors.js';
 import { createdAddress } from '../execution/evm/addresses.js';
 import { runsInEvm } from '../execution/evm/block-run.js';
 import { evmFailure, NodeEvmCalls, simulationFailure } from './evm-calls.js';
+import {
+  applyStateOverride,
+  OverrideError,
+  type StateOverride,
+} from '../execution/evm/overrides.js';
+import type { StateDB } from '../state/state-db.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -266,15 +274,30 @@ export class NodeRpcBackend implements RpcBackend {
     return out;
   }
 
-  async call(request: CallRequest, block: bigint): Promise<Uint8Array> {
-    this.checkAffordable(request, block);
+  /** A throwaway copy of the state at `block`, with the request's overrides applied. */
+  private stateFor(block: bigint, override: StateOverride | null): StateDB {
+    try {
+      return applyStateOverride(this.chain.stateAt(block), override);
+    } catch (e) {
+      if (e instanceof OverrideError) throw new RpcError(RpcErrorCode.InvalidParams, e.message);
+      throw e;
+    }
+  }
+
+  async call(
+    request: CallRequest,
+    block: bigint,
+    override: StateOverride | null = null,
+  ): Promise<Uint8Array> {
+    const fresh = () => this.stateFor(block, override);
+    this.checkAffordable(request, fresh());
     this.checkSystemValue(request);
     const contract = request.to === null ? null : contractAt(request.to);
-    if (contract) return this.callSystem(contract, request, block);
+    if (contract) return this.callSystem(contract, request, fresh(), block);
     // An account without code returns empty data, as in Ethereum.
-    if (!this.runsInEvm(request, block)) return new Uint8Array(0);
+    if (!runsInEvm(fresh(), request)) return new Uint8Array(0);
     const out = await this.evm
-      .simulate(request, block, request.gas ?? this.chain.params.blockGasLimit)
+      .simulate(request, block, request.gas ?? this.chain.params.blockGasLimit, fresh)
       .catch(simulationFailure);
     if (out.status === 0) throw evmFailure(out);
     return out.returnData;
@@ -282,10 +305,6 @@ export class NodeRpcBackend implements RpcBackend {
 
   /** The EVM's eth_call and eth_estimateGas over this node's chain. */
   private readonly evm = new NodeEvmCalls(() => this.chain);
-
-  private runsInEvm(request: CallRequest, block: bigint): boolean {
-    return runsInEvm(this.chain.stateAt(block), request);
-  }
 
   /** Value a transaction could not send (to a system account) reverts the call, as in a block. */
   private checkSystemValue(request: CallRequest): void {
@@ -297,9 +316,13 @@ export class NodeRpcBackend implements RpcBackend {
     if (lost) throw reverted(lost.message);
   }
 
-  /** Runs a staking call on a throwaway copy of the state at `block`. */
-  private callSystem(contract: SystemContract, request: CallRequest, block: bigint): Uint8Array {
-    const state = this.chain.stateAt(block);
+  /** Runs a staking call on `state`, a throwaway copy of the state at `block`. */
+  private callSystem(
+    contract: SystemContract,
+    request: CallRequest,
+    state: StateDB,
+    block: bigint,
+  ): Uint8Array {
     const sender = request.from ?? new Uint8Array(20);
     const value = request.value ?? 0n;
     const account = state.getAccount(sender);
@@ -321,16 +344,21 @@ export class NodeRpcBackend implements RpcBackend {
     }
   }
 
-  async estimateGas(request: CallRequest, block: bigint): Promise<bigint> {
-    this.checkAffordable(request, block);
+  async estimateGas(
+    request: CallRequest,
+    block: bigint,
+    override: StateOverride | null = null,
+  ): Promise<bigint> {
+    const fresh = () => this.stateFor(block, override);
+    this.checkAffordable(request, fresh());
     this.checkSystemValue(request);
-    if (this.runsInEvm(request, block)) return this.evm.estimate(request, block);
+    if (runsInEvm(fresh(), request)) return this.evm.estimate(request, block, fresh);
     if (request.to === null) throw new Error('unreachable: a creation runs in the EVM');
     const data = request.data ?? new Uint8Array(0);
     let gas = intrinsicGas({ to: request.to, data, accessList: [] });
     const contract = contractAt(request.to);
     if (contract) {
-      this.callSystem(contract, request, block); // a call that would revert is reported, as Ethereum nodes do
+      this.callSystem(contract, request, fresh(), block); // a call that would revert is reported, as Ethereum nodes do
       gas += callGas(contract, data);
     }
     if (request.gas !== null && request.gas < gas)
@@ -341,9 +369,35 @@ export class NodeRpcBackend implements RpcBackend {
     return gas;
   }
 
-  private checkAffordable(request: CallRequest, block: bigint): void {
+  async createAccessList(
+    request: CallRequest,
+    block: bigint,
+    override: StateOverride | null,
+  ): Promise<AccessListReply> {
+    return this.evm.createAccessList(request, block, () => this.stateFor(block, override));
+  }
+
+  async traceCall(
+    request: CallRequest,
+    block: bigint,
+    spec: TraceSpec,
+    override: StateOverride | null,
+  ): Promise<TraceJson> {
+    return this.evm.traceCall(request, block, () => this.stateFor(block, override), spec);
+  }
+
+  async traceTransaction(hash: Uint8Array, spec: TraceSpec): Promise<TraceJson | null> {
+    const loc = this.chain.store.txLocation(hash);
+    if (!loc) return null;
+    const block = this.chain.blockAt(loc.number);
+    if (!block) return null;
+    const tx = this.transactionAt(block, loc.index);
+    return this.evm.traceTransaction(loc.number, loc.index, tx, spec);
+  }
+
+  private checkAffordable(request: CallRequest, state: StateDB): void {
     if (!request.from || !request.value) return;
-    const balance = this.balance(request.from, block);
+    const balance = state.getAccount(request.from).balance;
     if (balance < request.value) {
       throw new RpcError(
         RpcErrorCode.InvalidInput,

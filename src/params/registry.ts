@@ -31,6 +31,12 @@ export interface BlockParams {
   maxTxBytes: bigint;
   /** Largest accepted encoded block, in bytes. */
   maxBlockBytes: bigint;
+  /**
+   * Most gas a block's EVM transactions may use together (their gas limits count while the
+   * block is built): bounds the time a block of contract code takes to execute, which per gas
+   * is far above a transfer's (docs/contracts.md).
+   */
+  maxContractGasPerBlock: bigint;
 }
 
 /** Parameters of locks, votes, candidates and the election (PROTOCOL §5, §6). */
@@ -217,6 +223,7 @@ export const PARAMS: { readonly [K in keyof ChainParams]: DefOf<ChainParams[K]> 
   feeBurnShare: uint(0n, WAD, 'WAD fraction', 0n, 'next-block'),
   maxTxBytes: uint(1024n, 1024n * 1024n, 'bytes', 128n * 1024n, 'next-block'),
   maxBlockBytes: uint(64n * 1024n, 64n * 1024n * 1024n, 'bytes', 16n * 1024n * 1024n, 'next-block'),
+  maxContractGasPerBlock: uint(1_000_000n, 1_000_000_000n, 'gas', 15_000_000n, 'next-block'),
   epochBlocks: uint(4n, 1_000_000n, 'blocks', 1_200n, 'next-epoch', DEVNET_EPOCH_BLOCKS),
   rankedSeats: uint(0n, 256n, 'seats', 15n, 'next-epoch', 3n),
   lotterySeats: uint(0n, 256n, 'seats', 6n, 'next-epoch', 1n),

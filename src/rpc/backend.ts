@@ -165,6 +165,8 @@ import type { EconomicsFigures } from '../economics/figures.js';
 import type { Payload } from '../governance/payload.js';
 import type { Proposal, Tally } from '../governance/store.js';
 import type { SimRequest } from '../execution/evm/simulate.js';
+import type { StateOverride } from '../execution/evm/overrides.js';
+import type { TraceJson, TraceSpec } from '../execution/evm/tracer.js';
 import type { LogMatcher } from './log-filter.js';
 import type { WorkTask } from './work.js';
 
@@ -342,8 +344,32 @@ export interface RpcBackend {
    */
   blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null;
 
-  call(request: CallRequest, block: bigint): Uint8Array | Promise<Uint8Array>;
-  estimateGas(request: CallRequest, block: bigint): bigint | Promise<bigint>;
+  /** `override` (geth's state override) changes the state the call runs on; null: none. */
+  call(
+    request: CallRequest,
+    block: bigint,
+    override?: StateOverride | null,
+  ): Uint8Array | Promise<Uint8Array>;
+  estimateGas(
+    request: CallRequest,
+    block: bigint,
+    override?: StateOverride | null,
+  ): bigint | Promise<bigint>;
+  /** eth_createAccessList; absent: not served. */
+  createAccessList?(
+    request: CallRequest,
+    block: bigint,
+    override: StateOverride | null,
+  ): Promise<AccessListReply>;
+  /** debug_traceCall; absent: not served. */
+  traceCall?(
+    request: CallRequest,
+    block: bigint,
+    spec: TraceSpec,
+    override: StateOverride | null,
+  ): Promise<TraceJson>;
+  /** debug_traceTransaction; null when the transaction is unknown. Absent: not served. */
+  traceTransaction?(hash: Uint8Array, spec: TraceSpec): Promise<TraceJson | null>;
   gasPrice(): bigint;
   maxPriorityFeePerGas(): bigint;
   /**
@@ -382,6 +408,13 @@ export interface RpcBackend {
   proof?(address: Uint8Array, slots: Uint8Array[], block: bigint): AccountProof;
   /** Methods of a development chain (eth_sendTransaction, evm_mine, …); never on a real node. */
   dev?: DevRpcBackend;
+}
+
+/** eth_createAccessList's answer: `error` is the EVM's when the call fails with the list. */
+export interface AccessListReply {
+  accessList: { address: Uint8Array; storageKeys: Uint8Array[] }[];
+  gasUsed: bigint;
+  error: string | null;
 }
 
 /** The pool: executable transactions, and those that wait for an earlier nonce. */

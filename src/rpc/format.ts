@@ -8,6 +8,7 @@ import { toChecksumAddress } from '../crypto/address.js';
 import { toHex } from '../crypto/bytes.js';
 import { toDecimalString } from '../math/fixed.js';
 import type {
+  AccessListReply,
   AccountProof,
   TxPoolView,
   CandidateView,
@@ -378,4 +379,17 @@ export function formatAccountProof(p: AccountProof): JsonObject {
     })),
     locked: quantity(p.locked),
   };
+}
+
+/** eth_createAccessList: {accessList, gasUsed} and, when the call fails with it, `error`. */
+export function formatAccessListReply(r: AccessListReply): JsonObject {
+  const out: JsonObject = {
+    accessList: r.accessList.map((e) => ({
+      address: data(e.address),
+      storageKeys: e.storageKeys.map(data),
+    })),
+    gasUsed: quantity(r.gasUsed),
+  };
+  if (r.error !== null) out.error = r.error;
+  return out;
 }

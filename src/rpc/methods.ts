@@ -29,6 +29,7 @@ import {
   formatLock,
   formatAccountProof,
   formatTxPoolContent,
+  formatAccessListReply,
   type JsonObject,
   quantity,
   RawJson,
@@ -55,11 +56,12 @@ import {
   decodeStorageKeys,
   decodeSubscriptionId,
   decodeSubscriptionLogFilter,
+  decodeStateOverride,
+  decodeTraceConfig,
+  DEFAULT_TRACE,
   decodeUint64,
   InvalidParamsError,
-  isPlainObject,
   Params,
-  type Decoder,
 } from './params.js';
 import type { SubscriptionSink } from './subscriptions.js';
 
@@ -81,12 +83,6 @@ export type MethodImpl = (
 ) => Json | RawJson | Promise<Json | RawJson>;
 
 const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' };
-
-/** eth_call / eth_estimateGas take geth's state-override argument; only an empty one here. */
-const decodeNoStateOverride: Decoder<null> = (value, what) => {
-  if (isPlainObject(value) && Object.keys(value).length === 0) return null;
-  throw new InvalidParamsError(`invalid ${what}: state overrides are not supported`);
-};
 
 export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<string, MethodImpl> {
   const methods = new Map<string, MethodImpl>();
@@ -283,16 +279,16 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
       decodeCallRequest(v, w, backend.chainId),
     );
     const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
-    p.optional(2, 'state override', decodeNoStateOverride, null);
-    return data(await backend.call(request, block));
+    const override = p.optional(2, 'state override', decodeStateOverride, null);
+    return data(await backend.call(request, block, override));
   });
   define('eth_estimateGas', 3, async (p) => {
     const request = p.required(0, 'call request', (v, w) =>
       decodeCallRequest(v, w, backend.chainId),
     );
     const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
-    p.optional(2, 'state override', decodeNoStateOverride, null);
-    return quantity(await backend.estimateGas(request, block));
+    const override = p.optional(2, 'state override', decodeStateOverride, null);
+    return quantity(await backend.estimateGas(request, block, override));
   });
   define('eth_gasPrice', 0, () => quantity(backend.gasPrice()));
   define('eth_maxPriorityFeePerGas', 0, () => quantity(backend.maxPriorityFeePerGas()));
@@ -373,6 +369,37 @@ export function createMethods(backend: RpcBackend, limits: MethodLimits): Map<st
     if (!backend.proof)
       throw new RpcError(RpcErrorCode.MethodNotSupported, 'proofs are not available on this node');
     return formatAccountProof(backend.proof(address, slots, block));
+  });
+
+  // --- access lists and traces -------------------------------------------------------------
+  const unsupported = (what: string) =>
+    new RpcError(RpcErrorCode.MethodNotSupported, `${what} is not available on this node`);
+  define('eth_createAccessList', 3, async (p) => {
+    const request = p.required(0, 'call request', (v, w) =>
+      decodeCallRequest(v, w, backend.chainId),
+    );
+    const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
+    const override = p.optional(2, 'state override', decodeStateOverride, null);
+    if (!backend.createAccessList) throw unsupported('eth_createAccessList');
+    return formatAccessListReply(await backend.createAccessList(request, block, override));
+  });
+  define('debug_traceTransaction', 2, async (p) => {
+    const hash = p.required(0, 'transaction hash', decodeHash);
+    const { spec } = p.optional(1, 'trace config', decodeTraceConfig, DEFAULT_TRACE);
+    if (!backend.traceTransaction) throw unsupported('debug_traceTransaction');
+    const trace = await backend.traceTransaction(hash, spec);
+    // geth's words for a transaction it cannot find.
+    if (trace === null) throw new RpcError(RpcErrorCode.InvalidInput, 'transaction not found');
+    return trace;
+  });
+  define('debug_traceCall', 3, async (p) => {
+    const request = p.required(0, 'call request', (v, w) =>
+      decodeCallRequest(v, w, backend.chainId),
+    );
+    const block = stateBlock(p.optional(1, 'block', decodeBlockSelector, LATEST));
+    const { spec, override } = p.optional(2, 'trace config', decodeTraceConfig, DEFAULT_TRACE);
+    if (!backend.traceCall) throw unsupported('debug_traceCall');
+    return backend.traceCall(request, block, spec, override);
   });
 
   // --- filters (polled with eth_getFilterChanges) ------------------------------------------

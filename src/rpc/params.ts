@@ -6,6 +6,14 @@
  */
 import { equalBytes, fromHex } from '../crypto/bytes.js';
 import { RpcError, RpcErrorCode, type BlockSelector, type CallRequest } from './backend.js';
+import {
+  checkStateOverride,
+  MAX_OVERRIDE_ACCOUNTS,
+  MAX_OVERRIDE_SLOTS,
+  OverrideError,
+  type StateOverride,
+} from '../execution/evm/overrides.js';
+import type { TraceSpec } from '../execution/evm/tracer.js';
 
 export class InvalidParamsError extends RpcError {
   override name = 'InvalidParamsError';
@@ -445,3 +453,131 @@ export class Params {
     return decode(value, Params.label(index, name));
   }
 }
+
+const ACCOUNT_OVERRIDE_FIELDS: ReadonlySet<string> = new Set([
+  'balance',
+  'nonce',
+  'code',
+  'state',
+  'stateDiff',
+]);
+
+/** A storage map of a state override: slot → value, both hex words. */
+function decodeStorageMap(value: unknown, what: string): { key: Uint8Array; value: Uint8Array }[] {
+  if (!isPlainObject(value)) fail(what, `expected an object of slots, got ${describeValue(value)}`);
+  const keys = Object.keys(value);
+  if (keys.length > MAX_OVERRIDE_SLOTS) fail(what, `more than ${MAX_OVERRIDE_SLOTS} storage slots`);
+  return keys.map((k) => ({
+    key: decodeStorageSlot(k, `${what} key ${k.slice(0, 70)}`),
+    value: decodeStorageSlot(value[k], `${what}[${k.slice(0, 70)}]`),
+  }));
+}
+
+/**
+ * geth's state override argument: {address: {balance, nonce, code, state | stateDiff}}. The
+ * bounds and which accounts may be overridden are the execution layer's (checkStateOverride).
+ */
+export const decodeStateOverride: Decoder<StateOverride | null> = (value, what) => {
+  if (value === null || value === undefined) return null;
+  if (!isPlainObject(value)) fail(what, `expected an object, got ${describeValue(value)}`);
+  const addresses = Object.keys(value);
+  if (addresses.length > MAX_OVERRIDE_ACCOUNTS)
+    fail(what, `more than ${MAX_OVERRIDE_ACCOUNTS} accounts`);
+  const out: StateOverride = addresses.map((a) => {
+    const at = `${what}[${a.slice(0, 44)}]`;
+    const address = decodeAddress(a, `${what} key`);
+    const o = value[a];
+    if (!isPlainObject(o)) fail(at, `expected an object, got ${describeValue(o)}`);
+    rejectUnknownFields(o, ACCOUNT_OVERRIDE_FIELDS, at);
+    return {
+      address,
+      balance: optionalField(o, 'balance', at, decodeUint256),
+      nonce: optionalField(o, 'nonce', at, decodeUint64),
+      code: optionalField(o, 'code', at, decodeBytes),
+      state: optionalField(o, 'state', at, decodeStorageMap),
+      stateDiff: optionalField(o, 'stateDiff', at, decodeStorageMap),
+    };
+  });
+  try {
+    checkStateOverride(out);
+  } catch (e) {
+    if (e instanceof OverrideError) fail(what, e.message);
+    throw e;
+  }
+  return out.length === 0 ? null : out;
+};
+
+const TRACE_CONFIG_FIELDS: ReadonlySet<string> = new Set([
+  'tracer',
+  'tracerConfig',
+  'disableStack',
+  'enableMemory',
+  'disableStorage',
+  'enableReturnData',
+  'timeout',
+  'reexec',
+  'stateOverrides',
+]);
+const CALL_TRACER_FIELDS: ReadonlySet<string> = new Set(['onlyTopCall', 'withLog']);
+
+/** A trace request's tracer, and (debug_traceCall) its state overrides. */
+export interface TraceConfig {
+  spec: TraceSpec;
+  override: StateOverride | null;
+}
+
+/** geth's default: the struct logger with stack and storage, without memory. */
+export const DEFAULT_TRACE: TraceConfig = {
+  spec: {
+    tracer: 'structLogger',
+    options: { disableStack: false, enableMemory: false, disableStorage: false },
+  },
+  override: null,
+};
+
+/**
+ * geth's trace config: `tracer` is "callTracer" (with tracerConfig {onlyTopCall, withLog}) or
+ * absent for the struct logger (disableStack, enableMemory, disableStorage). `timeout` and
+ * `reexec` are accepted and ignored (traces are bounded by size instead, and every state is
+ * kept); other tracers are refused.
+ */
+export const decodeTraceConfig: Decoder<TraceConfig> = (value, what) => {
+  if (!isPlainObject(value)) fail(what, `expected an object, got ${describeValue(value)}`);
+  rejectUnknownFields(value, TRACE_CONFIG_FIELDS, what);
+  const flag = (key: string): boolean => optionalField(value, key, what, decodeBoolean) ?? false;
+  const override = optionalField(value, 'stateOverrides', what, decodeStateOverride);
+  const tracer = field(value, 'tracer');
+  if (tracer !== undefined && tracer !== 'callTracer') {
+    const name = typeof tracer === 'string' ? tracer.slice(0, 40) : describeValue(tracer);
+    fail(`${what}.tracer`, `unsupported tracer "${name}": use "callTracer" or none (struct logs)`);
+  }
+  if (tracer === 'callTracer') {
+    const c = field(value, 'tracerConfig') ?? {};
+    if (!isPlainObject(c))
+      fail(`${what}.tracerConfig`, `expected an object, got ${describeValue(c)}`);
+    rejectUnknownFields(c, CALL_TRACER_FIELDS, `${what}.tracerConfig`);
+    const opt = (key: string): boolean =>
+      optionalField(c, key, `${what}.tracerConfig`, decodeBoolean) ?? false;
+    return {
+      spec: {
+        tracer: 'callTracer',
+        options: { onlyTopCall: opt('onlyTopCall'), withLog: opt('withLog') },
+      },
+      override,
+    };
+  }
+  if (field(value, 'tracerConfig') !== undefined)
+    fail(`${what}.tracerConfig`, 'only the callTracer takes a tracerConfig');
+  flag('enableReturnData');
+  return {
+    spec: {
+      tracer: 'structLogger',
+      options: {
+        disableStack: flag('disableStack'),
+        enableMemory: flag('enableMemory'),
+        disableStorage: flag('disableStorage'),
+      },
+    },
+    override,
+  };
+};

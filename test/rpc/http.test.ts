@@ -219,7 +219,7 @@ describe('JSON-RPC 2.0 envelope', () => {
       'eth_sign',
       'personal_sign',
       'evm_mine',
-      'debug_traceTransaction',
+      'debug_traceBlockByNumber',
       'nope',
     ]) {
       expect((await post(url, req(9, method, [{}]))).body).toEqual({

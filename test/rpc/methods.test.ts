@@ -34,10 +34,13 @@ import {
 
 /** Every method served, as RpcHandler lists them. */
 const SERVED = [
+  'debug_traceCall',
+  'debug_traceTransaction',
   'eth_accounts',
   'eth_blockNumber',
   'eth_call',
   'eth_chainId',
+  'eth_createAccessList',
   'eth_estimateGas',
   'eth_feeHistory',
   'eth_gasPrice',
@@ -868,7 +871,8 @@ describe('execution and fees', () => {
     });
     expect(await rpcError(url, 'eth_call', [{ to: TOKEN }, 'latest', { [TOKEN]: {} }])).toEqual({
       code: -32602,
-      message: 'invalid argument 2 (state override): state overrides are not supported',
+      message:
+        'invalid argument 2 (state override): account 0xe7a0000000000000000000000000000000000001 is a system account, system contract or precompile and cannot be overridden',
     });
     expect(await rpcError(url, 'eth_call', [])).toEqual({
       code: -32602,
@@ -1296,6 +1300,51 @@ describe('filters, the pool and proofs', () => {
       code: -32001,
       message: 'header not found',
     });
+  });
+});
+
+describe('access lists and traces', () => {
+  it('decode their arguments strictly; a backend without them answers -32004', async () => {
+    const call = { to: '0x' + '11'.repeat(20) };
+    expect(await rpcError(url, 'eth_createAccessList', [call, 'latest'])).toEqual({
+      code: -32004,
+      message: 'eth_createAccessList is not available on this node',
+    });
+    expect(
+      await rpcError(url, 'debug_traceCall', [call, 'latest', { tracer: 'callTracer' }]),
+    ).toEqual({
+      code: -32004,
+      message: 'debug_traceCall is not available on this node',
+    });
+    expect(
+      await rpcError(url, 'debug_traceCall', [call, 'latest', { tracer: 'prestateTracer' }]),
+    ).toEqual({
+      code: -32602,
+      message:
+        'invalid argument 2 (trace config).tracer: unsupported tracer "prestateTracer": use "callTracer" or none (struct logs)',
+    });
+    expect(
+      await rpcError(url, 'debug_traceCall', [
+        call,
+        'latest',
+        { tracer: 'callTracer', tracerConfig: { withLogs: true } },
+      ]),
+    ).toEqual({
+      code: -32602,
+      message: 'invalid argument 2 (trace config).tracerConfig: unknown field "withLogs"',
+    });
+    expect(
+      await rpcError(url, 'debug_traceTransaction', ['0x' + '22'.repeat(32), { disableStack: 1 }]),
+    ).toEqual({
+      code: -32602,
+      message: 'invalid argument 1 (trace config).disableStack: expected a boolean, got number 1',
+    });
+    expect(await rpcError(url, 'debug_traceTransaction', ['0x12'])).toMatchObject({
+      code: -32602,
+    });
+    // Their answers over a real chain: test/e2e/debug-rpc.test.ts.
+    for (const m of ['eth_createAccessList', 'debug_traceCall', 'debug_traceTransaction'])
+      answered.add(m);
   });
 });
 

@@ -344,7 +344,7 @@ describe('vote buckets', () => {
     // write them (halving, reward weights):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0x3a9722a0634c9b27cf08b5ef93e3b228eb6c69b2f2eb3f0d1ea76ab83556fadd',
+      '0x01032233fb3e8df189579fab403cf145a0ad2465c5b2d791883fb56739efdf0d',
     );
   });
 });

@@ -7,7 +7,8 @@ import type { StateDB } from '../../state/state-db.js';
 import { TxError } from '../errors.js';
 import { isSystemAccount } from '../../primitives/system-addresses.js';
 import type { SignedTx } from '../tx.js';
-import type { EvmBlockEnv, EvmOutcome, EvmSession } from './runner.js';
+import type { EvmBlockEnv, EvmOutcome, EvmSession, RunOptions } from './runner.js';
+import { TraceLimitError } from './tracer.js';
 
 /** Ethereum's precompiles at Cancun: 0x01 … 0x0a. */
 const LAST_STANDARD_PRECOMPILE = 0x0a;
@@ -29,9 +30,16 @@ export function runsInEvm(state: StateDB, tx: Pick<SignedTx, 'to'>): boolean {
   return !equalBytes(state.getAccount(tx.to).codeHash, EMPTY_CODE_HASH);
 }
 
-/** The EVM of one block over its StateDB, opened when the block's first EVM transaction runs. */
+/**
+ * The EVM of one block over its StateDB, opened when the block's first EVM transaction runs.
+ * It keeps the block's contract gas budget (maxContractGasPerBlock): a transaction runs only if
+ * its gas limit fits in what the block's earlier EVM transactions left of it, as the block gas
+ * limit is kept, so a block of contract code takes a bounded time on every validator.
+ */
 export class EvmBlockRun {
   private session: Promise<EvmSession> | null = null;
+  /** Gas the block's EVM transactions have used so far. */
+  private gasUsed = 0n;
 
   constructor(
     private readonly state: StateDB,
@@ -39,17 +47,32 @@ export class EvmBlockRun {
   ) {}
 
   /** Runs a checked transaction; the priority fee ends at `tipsTo`. */
-  async run(tx: SignedTx, tipsTo: Uint8Array): Promise<EvmOutcome> {
+  async run(tx: SignedTx, tipsTo: Uint8Array, options: RunOptions = {}): Promise<EvmOutcome> {
+    const budget = this.env.params.maxContractGasPerBlock;
+    // Never includable: dropped from the pool (evm-rejected is not a transient skip).
+    if (tx.gasLimit > budget)
+      throw new TxError(
+        'evm-rejected',
+        `transaction gas ${tx.gasLimit} exceeds the contract gas budget of a block (${budget})`,
+      );
+    // Includable in a later block: kept in the pool, as for the block gas limit.
+    if (this.gasUsed + tx.gasLimit > budget)
+      throw new TxError(
+        'gas-limit-too-high',
+        `transaction gas ${tx.gasLimit} exceeds the block's remaining contract gas ${budget - this.gasUsed}`,
+      );
     // Loaded on first use: the EVM's libraries take half a second to load, which a process
     // that never runs a contract (a CLI command, a chain of transfers) need not pay.
     this.session ??= import('./runner.js').then((m) => m.EvmSession.open(this.state, this.env));
     const session = await this.session;
     try {
-      return await session.run(tx, tipsTo);
+      const out = await session.run(tx, tipsTo, options);
+      this.gasUsed += out.gasUsed;
+      return out;
     } catch (e) {
       // The transaction passed the chain's own checks; anything the EVM still refuses is a
       // rule of its own (it rolled back what it began).
-      if (e instanceof TxError) throw e;
+      if (e instanceof TxError || e instanceof TraceLimitError) throw e;
       throw new TxError('evm-rejected', `the EVM refused the transaction: ${(e as Error).message}`);
     }
   }

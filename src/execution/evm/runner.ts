@@ -27,12 +27,13 @@ import { keccak256 } from '../../crypto/keccak.js';
 import type { ChainParams } from '../../params/registry.js';
 import type { Log } from '../../primitives/receipt.js';
 import type { StateDB } from '../../state/state-db.js';
-import { equalBytes } from '../../crypto/bytes.js';
+import { equalBytes, fromHex } from '../../crypto/bytes.js';
 import type { SignedTx } from '../tx.js';
 import { effectiveGasPrice } from '../fees.js';
 import { SYSTEM_ACCOUNTS } from '../../primitives/system-addresses.js';
 import { chainPrecompiles, MessageStack } from './precompiles.js';
 import { EvmStateAdapter } from './state-adapter.js';
+import type { EvmEvents, EvmTracer } from './tracer.js';
 
 /** The hardfork whose EVM rules the chain runs (no blob transactions: blob opcodes see none). */
 export const EVM_HARDFORK = Hardfork.Cancun;
@@ -78,6 +79,14 @@ export interface EvmOutcome {
   createdAddress: Uint8Array | null;
   /** The refund counter before its cap (for an estimate's first guess). */
   refund: bigint;
+  /** Every account and slot the transaction touched (when asked for: eth_createAccessList). */
+  accessList?: { address: Uint8Array; storageKeys: Uint8Array[] }[];
+}
+
+/** What a run may report besides its outcome (RPC only; blocks never ask). */
+export interface RunOptions {
+  reportAccessList?: boolean;
+  tracer?: EvmTracer;
 }
 
 const commons = new Map<bigint, Common>();
@@ -166,24 +175,36 @@ export class EvmSession {
    * Runs a transaction the caller has already checked (nonce, balance, fees, intrinsic gas).
    * The priority fee ends in the reward pool `tipsTo`.
    */
-  async run(tx: EvmTx, tipsTo: Uint8Array): Promise<EvmOutcome> {
+  async run(tx: EvmTx, tipsTo: Uint8Array, options: RunOptions = {}): Promise<EvmOutcome> {
     this.messages.reset();
     const state = this.state;
+    const tracer = options.tracer;
+    const events = this.vm.evm.events as unknown as EvmEvents;
     // Value reaches a system account only through a module's payable function; SELFDESTRUCT
     // could still name one as its beneficiary, so such a transaction fails as a whole.
     const guarded = SYSTEM_ACCOUNTS.map((a) => state.getAccount(a).balance);
     state.checkpoint();
     let r: RunTxResult;
+    tracer?.attach(events, state, {
+      from: tx.sender,
+      to: tx.to,
+      value: tx.value,
+      gasLimit: tx.gasLimit,
+      data: tx.data,
+    });
     try {
       r = await runTx(this.vm, {
         tx: libraryTx(tx, this.vm.common),
         block: this.block,
         skipBlockGasLimitValidation: true,
         skipHardForkValidation: true,
+        reportAccessList: options.reportAccessList === true,
       });
     } catch (e) {
       state.revert();
       throw e;
+    } finally {
+      tracer?.detach(events);
     }
     if (SYSTEM_ACCOUNTS.some((a, i) => state.getAccount(a).balance > guarded[i]!)) {
       state.revert();
@@ -237,7 +258,12 @@ export class EvmSession {
 
 function outcomeOf(r: RunTxResult): EvmOutcome {
   const ex = r.execResult;
+  const accessList = r.accessList?.map((e) => ({
+    address: fromHex(e.address),
+    storageKeys: e.storageKeys.map((k) => fromHex(k)),
+  }));
   return {
+    ...(accessList ? { accessList } : {}),
     status: ex.exceptionError === undefined ? 1 : 0,
     gasUsed: r.totalGasSpent,
     logs: (ex.logs ?? []).map(([address, topics, data]) => ({ address, topics, data })),

@@ -7,9 +7,18 @@
  * search: the gas the call used with the most gas it could have, then the least gas limit with
  * which it still succeeds (a binary search with an optimistic first guess), exact to the unit.
  */
+import { equalBytes, toHex } from '../../crypto/bytes.js';
 import type { StateDB } from '../../state/state-db.js';
+import { createdAddress } from './addresses.js';
 import { intrinsicGas } from '../tx.js';
-import { EvmSession, type EvmBlockEnv, type EvmOutcome, type EvmTx } from './runner.js';
+import {
+  EvmSession,
+  type EvmBlockEnv,
+  type EvmOutcome,
+  type EvmTx,
+  type RunOptions,
+} from './runner.js';
+import { TraceLimitError } from './tracer.js';
 import { FailedEstimate, SimulationError } from './sim-errors.js';
 
 export { FailedEstimate, SimulationError };
@@ -26,6 +35,12 @@ export interface SimRequest {
   nonce: bigint | null;
 }
 
+/** What a simulation may carry and report besides its outcome. */
+export interface SimOptions extends RunOptions {
+  /** The transaction's access list (eth_createAccessList runs with the list it found). */
+  accessList?: EvmTx['accessList'];
+}
+
 const ZERO_ADDRESS = new Uint8Array(20);
 /** Gas a CALL forwards on top of what it is given when it sends value (EIP-150's stipend). */
 const CALL_STIPEND = 2_300n;
@@ -39,6 +54,7 @@ export async function simulate(
   env: EvmBlockEnv,
   request: SimRequest,
   gasLimit: bigint,
+  options: SimOptions = {},
 ): Promise<EvmOutcome> {
   const state = freshState();
   const sender = request.from ?? ZERO_ADDRESS;
@@ -55,7 +71,7 @@ export async function simulate(
     to: request.to,
     value: request.value ?? 0n,
     data: request.data ?? new Uint8Array(0),
-    accessList: [],
+    accessList: options.accessList ?? [],
     gasPrice: null,
     maxFeePerGas: maxFee,
     maxPriorityFeePerGas: tip < maxFee ? tip : maxFee,
@@ -63,8 +79,9 @@ export async function simulate(
   };
   const session = await EvmSession.open(state, priced ? env : { ...env, baseFeePerGas: 0n });
   try {
-    return await session.run(tx, env.coinbase);
+    return await session.run(tx, env.coinbase, options);
   } catch (e) {
+    if (e instanceof TraceLimitError) throw e;
     throw new SimulationError((e as Error).message);
   }
 }
@@ -102,4 +119,63 @@ export async function estimateGas(
     else lo = mid;
   }
   return hi;
+}
+
+/** A list of accounts and slots with the gas a call uses with it (eth_createAccessList). */
+export interface AccessListResult {
+  accessList: { address: Uint8Array; storageKeys: Uint8Array[] }[];
+  gasUsed: bigint;
+  /** Why the call failed with that list, if it did (its outcome's error). */
+  outcome: EvmOutcome;
+}
+
+/** Most rounds eth_createAccessList runs before it settles on the last list it found. */
+const MAX_ACCESS_LIST_ROUNDS = 10;
+
+/**
+ * The access list of a call, as geth builds it: run the call, collect what it touched (without
+ * its sender, its recipient or created contract, and the precompiles, which are warm anyway),
+ * run it again with that list, until the list no longer changes. `excluded` says which
+ * addresses are warm without a list (the precompiles, the system modules).
+ */
+export async function createAccessList(
+  freshState: () => StateDB,
+  env: EvmBlockEnv,
+  request: SimRequest,
+  gasLimit: bigint,
+  excluded: (address: Uint8Array) => boolean,
+): Promise<AccessListResult> {
+  const sender = request.from ?? ZERO_ADDRESS;
+  let list: EvmTx['accessList'] = [];
+  let key = '';
+  for (let round = 0; ; round++) {
+    const out = await simulate(freshState, env, request, gasLimit, {
+      accessList: list,
+      reportAccessList: true,
+    });
+    const target =
+      request.to ?? createdAddress(sender, request.nonce ?? freshState().getAccount(sender).nonce);
+    const next = (out.accessList ?? [])
+      .filter(
+        (e) =>
+          !equalBytes(e.address, sender) && !equalBytes(e.address, target) && !excluded(e.address),
+      )
+      .map((e) => ({
+        address: e.address,
+        storageKeys: [...e.storageKeys].sort(compareBytes),
+      }))
+      .sort((a, b) => compareBytes(a.address, b.address));
+    const nextKey = next
+      .map((e) => toHex(e.address) + e.storageKeys.map((k) => toHex(k)).join(''))
+      .join('|');
+    if (nextKey === key || round + 1 >= MAX_ACCESS_LIST_ROUNDS)
+      return { accessList: list, gasUsed: out.gasUsed, outcome: out };
+    list = next;
+    key = nextKey;
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
