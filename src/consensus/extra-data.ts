@@ -22,7 +22,7 @@ import type { Address } from '../primitives/types.js';
 import { asBytes, asList, asUint, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import type { Signature65 } from '../crypto/secp256k1.js';
 
-export const VANITY_BYTES = 32;
+const VANITY_BYTES = 32;
 export const MAX_VALIDATORS = 1024;
 /** Rounds are counters far below 2^48 (as in consensus messages). */
 const ROUND_BYTES = 6;

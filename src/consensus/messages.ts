@@ -29,7 +29,7 @@ import {
 import { MessageType, type Recover, type Signer } from './types.js';
 
 /** Largest height or round accepted from the wire: far beyond any real chain, still exact. */
-export const MAX_COUNTER = 2 ** 48;
+const MAX_COUNTER = 2 ** 48;
 
 export interface PreparedRef {
   round: number;

@@ -81,7 +81,7 @@ export interface EngineConfig {
 /** Room for a sender's votes beside one message that carries a block. */
 const VOTE_ALLOWANCE_BYTES = 64 * 1024;
 
-export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = {
+const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = {
   baseTimeoutMs: 2000,
   maxRoundTimeoutMs: 60_000,
   maxMessageBytes: 8 * 1024 * 1024,

@@ -7,9 +7,9 @@ import { TxError } from './errors.js';
 import type { SignedTx } from './tx.js';
 
 /** Gas target = gasLimit / ELASTICITY_MULTIPLIER. */
-export const ELASTICITY_MULTIPLIER = 2n;
+const ELASTICITY_MULTIPLIER = 2n;
 /** The base fee moves by at most 1/BASE_FEE_CHANGE_DENOMINATOR of itself per block. */
-export const BASE_FEE_CHANGE_DENOMINATOR = 8n;
+const BASE_FEE_CHANGE_DENOMINATOR = 8n;
 
 /**
  * The base fee of the block after `parent`: EIP-1559's rule (a full block raises it by 1/8, an

@@ -245,7 +245,7 @@ export function applyTransaction(
  * precompile) through `evm`, the others natively. Throws TxError (and changes nothing) if it
  * cannot be included.
  */
-export async function applyAnyTransaction(
+async function applyAnyTransaction(
   state: StateDB,
   env: BlockEnv,
   tx: SignedTx,

@@ -56,11 +56,11 @@ export interface SignedTx {
 }
 
 export const DEFAULT_MAX_TX_BYTES = 131_072;
-export const DEFAULT_SENDER_CACHE_SIZE = 65_536;
+const DEFAULT_SENDER_CACHE_SIZE = 65_536;
 /** Bytes the remembered transactions may take (see entryBytes). */
-export const DEFAULT_TX_CACHE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_TX_CACHE_BYTES = 64 * 1024 * 1024;
 /** Bytes the transactions recovered ahead (prefetch) may take while they wait to be decoded. */
-export const DEFAULT_PREFETCH_BYTES = 32 * 1024 * 1024;
+const DEFAULT_PREFETCH_BYTES = 32 * 1024 * 1024;
 
 /**
  * What a decoded transaction holds in memory, as the caches count it: its encoding, its data (a
@@ -71,14 +71,14 @@ export function entryBytes(tx: Pick<SignedTx, 'raw' | 'data'>): number {
 }
 
 export const TX_GAS = 21_000n;
-export const TX_CREATE_GAS = 32_000n;
-export const TX_DATA_ZERO_GAS = 4n;
-export const TX_DATA_NON_ZERO_GAS = 16n;
-export const ACCESS_LIST_ADDRESS_GAS = 2_400n;
-export const ACCESS_LIST_STORAGE_KEY_GAS = 1_900n;
+const TX_CREATE_GAS = 32_000n;
+const TX_DATA_ZERO_GAS = 4n;
+const TX_DATA_NON_ZERO_GAS = 16n;
+const ACCESS_LIST_ADDRESS_GAS = 2_400n;
+const ACCESS_LIST_STORAGE_KEY_GAS = 1_900n;
 
 /** EIP-3860: gas per 32-byte word of a creation's initcode. */
-export const INITCODE_WORD_GAS = 2n;
+const INITCODE_WORD_GAS = 2n;
 
 /** Gas charged before any execution: base cost, calldata, initcode words and access list. */
 export function intrinsicGas(tx: Pick<SignedTx, 'to' | 'data' | 'accessList'>): bigint {

@@ -33,7 +33,7 @@ export interface GovernanceCall {
 }
 
 /** Kinds voted on over the emergency voting period. */
-export const isEmergencyVote = (kind: ProposalKind): boolean =>
+const isEmergencyVote = (kind: ProposalKind): boolean =>
   EMERGENCY_KINDS.includes(kind) || kind === 'cancel';
 
 const decodeCancelTarget = (payload: Uint8Array): bigint => {

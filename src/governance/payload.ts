@@ -24,14 +24,14 @@ import type { Address } from '../primitives/types.js';
 import type { ProposalKind } from './abi.js';
 
 /** Largest payload: a text proposal's text, or a parameter list (inflation schedule). */
-export const MAX_PAYLOAD_BYTES = 8192;
+const MAX_PAYLOAD_BYTES = 8192;
 
 /**
  * Parameters the chain still reads from its genesis, not from the state (block headers, epoch
  * boundaries of the validator sets, the node's message limits): a change in the state would
  * split the chain from its headers, so no proposal may change them yet.
  */
-export const GENESIS_BOUND_PARAMS: readonly (keyof ChainParams)[] = [
+const GENESIS_BOUND_PARAMS: readonly (keyof ChainParams)[] = [
   'blockTimeMs',
   'maxClockDriftSeconds',
   'blockGasLimit',

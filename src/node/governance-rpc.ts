@@ -16,7 +16,7 @@ export interface KnownTransfer {
 }
 
 /** Most proposals one etm_getProposals answer lists. */
-export const MAX_PROPOSALS_LISTED = 100;
+const MAX_PROPOSALS_LISTED = 100;
 
 export class NodeGovernanceRpc implements GovernanceRpcBackend {
   constructor(

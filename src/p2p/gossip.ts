@@ -37,8 +37,8 @@ export interface ConsensusGossipContext {
 }
 
 /** Messages for heights this far above the next one are dropped (the engine buffers 16). */
-export const MAX_FUTURE_HEIGHTS = 16;
-export const MAX_JUSTIFICATION = 1024;
+const MAX_FUTURE_HEIGHTS = 16;
+const MAX_JUSTIFICATION = 1024;
 
 const isValidatorOf = (ctx: ConsensusGossipContext, author: Address, height: number) =>
   indexOfValidator(ctx.validatorsAt(BigInt(height)), author) >= 0;
@@ -127,7 +127,7 @@ const INVALID_TX: ReadonlySet<TxErrorCode> = new Set<TxErrorCode>([
  * transaction. A sender starts a new batch once TX_BATCH_BYTES are reached.
  */
 export const MAX_TX_BATCH = 256;
-export const TX_BATCH_BYTES = 256 * 1024;
+const TX_BATCH_BYTES = 256 * 1024;
 
 /** RLP list header bound (payloads below 2^32 bytes). */
 const MAX_LIST_HEADER = 5;

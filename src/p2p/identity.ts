@@ -20,7 +20,7 @@ export class IdentityError extends EtmError<'identity'> {
 }
 
 /** Where a data directory keeps its key. */
-export function peerKeyPath(datadir: string): string {
+function peerKeyPath(datadir: string): string {
   return join(datadir, 'p2p', 'key');
 }
 

@@ -633,7 +633,7 @@ export class P2pNetwork implements NodeNetwork {
 }
 
 /** A bootnode address must name its peer: /ip4/…/tcp/…/p2p/<peer id>. */
-export function parseBootnode(address: string): Multiaddr {
+function parseBootnode(address: string): Multiaddr {
   let ma: Multiaddr;
   try {
     ma = multiaddr(address);

@@ -15,7 +15,7 @@ export type Offence =
   | 'wrong-network';
 
 /** Points per offence: invalid data is expensive, things an honest node may do rarely are cheap. */
-export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
+const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
   'invalid-message': 20,
   'oversized-message': 50,
   'stale-message': 2,

@@ -11,7 +11,7 @@
 import { asBytes, asList, asUint, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { toHex } from '../crypto/bytes.js';
 
-export const WIRE_VERSION = 1;
+const WIRE_VERSION = 1;
 /** Most blocks one request may ask for. */
 export const MAX_BLOCKS_PER_REQUEST = 128;
 /** Largest request frame (a status or blocks request is a few bytes). */

@@ -262,7 +262,7 @@ export function formatCandidate(c: CandidateView): JsonObject {
   };
 }
 
-export function formatSlash(s: SlashView): JsonObject {
+function formatSlash(s: SlashView): JsonObject {
   return {
     reason: s.reason,
     block: quantity(s.block),

@@ -25,17 +25,17 @@ export class InvalidParamsError extends RpcError {
 /** Reads one JSON value; `what` names it in error messages. */
 export type Decoder<T> = (value: unknown, what: string) => T;
 
-export const BLOCK_TAGS = ['latest', 'earliest', 'pending', 'safe', 'finalized'] as const;
+const BLOCK_TAGS = ['latest', 'earliest', 'pending', 'safe', 'finalized'] as const;
 export type BlockTag = (typeof BLOCK_TAGS)[number];
 
 /** Most rewards percentiles accepted by eth_feeHistory, as geth. */
-export const MAX_FEE_PERCENTILES = 100;
+const MAX_FEE_PERCENTILES = 100;
 /** Most blocks one eth_feeHistory call may cover, as geth. */
-export const MAX_FEE_HISTORY_BLOCKS = 1024n;
+const MAX_FEE_HISTORY_BLOCKS = 1024n;
 /** Most addresses in one log filter, as geth. */
-export const MAX_LOG_ADDRESSES = 1000;
+const MAX_LOG_ADDRESSES = 1000;
 /** Most topics one position of a log filter may list, as geth. */
-export const MAX_LOG_TOPIC_ALTERNATIVES = 1000;
+const MAX_LOG_TOPIC_ALTERNATIVES = 1000;
 
 function fail(what: string, problem: string): never {
   throw new InvalidParamsError(`invalid ${what}: ${problem}`);
@@ -135,7 +135,7 @@ export const decodeStorageSlot: Decoder<Uint8Array> = (value, what) => {
 };
 
 /** Most storage keys one eth_getProof may ask for. */
-export const MAX_PROOF_KEYS = 1024;
+const MAX_PROOF_KEYS = 1024;
 
 /** eth_getProof's list of storage keys (each as eth_getStorageAt's slot). */
 export const decodeStorageKeys: Decoder<Uint8Array[]> = (value, what) => {
@@ -202,7 +202,7 @@ export interface AccessListEntry {
 
 const ACCESS_ENTRY_FIELDS = new Set(['address', 'storageKeys']);
 
-export const decodeAccessList: Decoder<AccessListEntry[]> = (value, what) => {
+const decodeAccessList: Decoder<AccessListEntry[]> = (value, what) => {
   if (!Array.isArray(value)) fail(what, `expected an array, got ${describeValue(value)}`);
   return value.map((entry, i) => {
     const at = `${what}[${i}]`;
@@ -219,7 +219,7 @@ export const decodeAccessList: Decoder<AccessListEntry[]> = (value, what) => {
 };
 
 /** The fields wallets and libraries send in eth_call / eth_estimateGas requests. */
-export const CALL_REQUEST_FIELDS: ReadonlySet<string> = new Set([
+const CALL_REQUEST_FIELDS: ReadonlySet<string> = new Set([
   'from',
   'to',
   'gas',
@@ -299,7 +299,7 @@ export function decodeCallRequest(value: unknown, what: string, chainId: bigint)
 }
 
 /** Addresses of a log filter: one address or a list (at most 1000); absent or empty means any. */
-export const decodeLogAddresses: Decoder<Uint8Array[]> = (value, what) => {
+const decodeLogAddresses: Decoder<Uint8Array[]> = (value, what) => {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) {
     if (value.length > MAX_LOG_ADDRESSES)
@@ -313,7 +313,7 @@ export const decodeLogAddresses: Decoder<Uint8Array[]> = (value, what) => {
  * Topics of a log filter: up to 4 positions, each null (any), a topic, or a list of topics
  * (any of them, at most 1000). A null inside a list, or an empty list, also means any (as geth).
  */
-export const decodeLogTopics: Decoder<(Uint8Array[] | null)[]> = (value, what) => {
+const decodeLogTopics: Decoder<(Uint8Array[] | null)[]> = (value, what) => {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) fail(what, `expected an array, got ${describeValue(value)}`);
   if (value.length > 4) fail(what, `too many topic positions (${value.length}), at most 4`);

@@ -91,19 +91,19 @@ export interface RpcServerOptions {
 export const DEFAULT_RPC_HOST = '127.0.0.1';
 export const DEFAULT_RPC_PORT = 8545;
 export const DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
-export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET = 256;
-export const DEFAULT_MAX_SUBSCRIPTIONS = 1024;
-export const DEFAULT_MAX_LOG_FILTER_ENTRIES_PER_SOCKET = 4096;
-export const DEFAULT_MAX_CONNECTIONS = 256;
-export const DEFAULT_MAX_WEBSOCKET_CONNECTIONS = 128;
-export const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 16;
-export const DEFAULT_MAX_SOCKET_BUFFERED_BYTES = 16 * 1024 * 1024;
-export const DEFAULT_MAX_BUFFERED_BYTES = 128 * 1024 * 1024;
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET = 256;
+const DEFAULT_MAX_SUBSCRIPTIONS = 1024;
+const DEFAULT_MAX_LOG_FILTER_ENTRIES_PER_SOCKET = 4096;
+const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_MAX_WEBSOCKET_CONNECTIONS = 128;
+const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 16;
+const DEFAULT_MAX_SOCKET_BUFFERED_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_BUFFERED_BYTES = 128 * 1024 * 1024;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Host names always allowed, besides the bound host. */
-export const DEFAULT_VHOSTS = ['localhost', '127.0.0.1', '::1'];
+const DEFAULT_VHOSTS = ['localhost', '127.0.0.1', '::1'];
 
 /**
  * Below this much waiting for a connection, a send skips the sum over all connections: such
@@ -148,7 +148,7 @@ function urlHost(host: string): string {
 }
 
 /** The host name of a Host header: without port or IPv6 brackets, lower case, no final dot. */
-export function hostName(header: string): string {
+function hostName(header: string): string {
   let h = header.trim().toLowerCase();
   if (h.startsWith('[')) {
     const end = h.indexOf(']');

@@ -12,7 +12,7 @@ export interface WorkSchedulerOptions {
   schedule?: (run: () => void) => void;
 }
 
-export const DEFAULT_SLICE_MS = 5;
+const DEFAULT_SLICE_MS = 5;
 
 /** One request's share of the scheduler. */
 export interface WorkTask {

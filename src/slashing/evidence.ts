@@ -13,7 +13,7 @@ import { Revert } from '../primitives/errors.js';
 import type { Offence } from './store.js';
 
 /** Largest signed payload accepted as evidence (a COMMIT is about 200 bytes). */
-export const MAX_EVIDENCE_PAYLOAD_BYTES = 512;
+const MAX_EVIDENCE_PAYLOAD_BYTES = 512;
 
 function decodeOne(
   bytes: Uint8Array,

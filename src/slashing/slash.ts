@@ -22,12 +22,12 @@ export interface SlashOutcome {
 }
 
 /** ⌈x · ratio / WAD⌉. */
-export function slashShare(x: bigint, ratio: bigint): bigint {
+function slashShare(x: bigint, ratio: bigint): bigint {
   return (x * ratio + WAD - 1n) / WAD;
 }
 
 /** The deposit a slash applies to: the deposit lock and an unlocked deposit still unbonding. */
-export function slashableDeposit(
+function slashableDeposit(
   state: StateDB,
   operator: Address,
 ): { lock: bigint; unbonding: bigint } {

@@ -24,9 +24,9 @@ import type { StateDB } from '../state/state-db.js';
 import { SLASH_REASON, type SlashReason } from './abi.js';
 
 /** Accepted evidence kept for `etm_getEvidence`. */
-export const RECENT_EVIDENCE = 64;
+const RECENT_EVIDENCE = 64;
 /** Slashes and jails kept per candidate. */
-export const HISTORY_ENTRIES = 16;
+const HISTORY_ENTRIES = 16;
 
 /** One offence: a validator's two signatures for one (height, round, type). */
 export interface Offence {

@@ -30,7 +30,7 @@ export function electionBar(
 }
 
 /** The commitment in force at `epoch`'s first block has reveals left (a new one has all). */
-export function hasReveals(c: Candidate, epoch: bigint): boolean {
+function hasReveals(c: Candidate, epoch: bigint): boolean {
   if (c.pending !== null && c.pending.epoch <= epoch) return true;
   return c.randaoReveals < c.randaoLayers;
 }

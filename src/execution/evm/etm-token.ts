@@ -33,15 +33,13 @@ import { isSystemAccount } from '../../primitives/system-addresses.js';
 import { ETM_TOKEN_ADDRESS } from './addresses.js';
 import { ModuleRevert, type ModuleCall, type ModuleResult } from './module.js';
 
-export const ETM_TOKEN_ABI = erc20Abi;
-
 /** Gas of each function (beyond the call's own costs), near what a compiled ERC-20 spends. */
-export const ETM_TOKEN_GAS: Record<string, bigint> = {
+const ETM_TOKEN_GAS: Record<string, bigint> = {
   transfer: 25_000n,
   approve: 22_000n,
   transferFrom: 30_000n,
 };
-export const ETM_TOKEN_VIEW_GAS = 2_600n;
+const ETM_TOKEN_VIEW_GAS = 2_600n;
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 const ALLOWANCE_SLOT = bigintToFixed(1n, 32);
@@ -77,7 +75,7 @@ export function etmTokenIsView(data: Uint8Array): boolean {
 }
 
 /** The storage slot of allowance[owner][spender], as Solidity lays the mapping out. */
-export function allowanceSlot(owner: Uint8Array, spender: Uint8Array): Uint8Array {
+function allowanceSlot(owner: Uint8Array, spender: Uint8Array): Uint8Array {
   const inner = keccak256(concatBytes(bigintToFixed(0n, 12), owner, ALLOWANCE_SLOT));
   return keccak256(concatBytes(bigintToFixed(0n, 12), spender, inner));
 }

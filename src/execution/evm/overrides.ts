@@ -20,7 +20,7 @@ export const MAX_OVERRIDE_ACCOUNTS = 100;
 /** Most storage slots one request may set, over all its accounts. */
 export const MAX_OVERRIDE_SLOTS = 10_000;
 /** Largest code one account may be given: twice EIP-170's limit, as initcode (EIP-3860). */
-export const MAX_OVERRIDE_CODE_BYTES = 49_152;
+const MAX_OVERRIDE_CODE_BYTES = 49_152;
 
 export interface AccountOverride {
   balance: bigint | null;

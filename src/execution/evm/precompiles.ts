@@ -54,7 +54,7 @@ function registryModule(contract: SystemContract): PrecompileModule {
   };
 }
 
-export const ETM_TOKEN_MODULE: PrecompileModule = {
+const ETM_TOKEN_MODULE: PrecompileModule = {
   name: 'ETM token',
   address: ETM_TOKEN_ADDRESS,
   gas: etmTokenGas,
@@ -68,12 +68,12 @@ export const SYSTEM_MODULES: readonly PrecompileModule[] = [
   ETM_TOKEN_MODULE,
 ];
 
-export function systemModuleAt(address: Uint8Array): PrecompileModule | undefined {
+function systemModuleAt(address: Uint8Array): PrecompileModule | undefined {
   return SYSTEM_MODULES.find((m) => equalBytes(m.address, address));
 }
 
 /** Error(string) revert data, as Solidity's `revert("…")` returns it. */
-export function revertData(reason: string): Uint8Array {
+function revertData(reason: string): Uint8Array {
   return fromHex(encodeErrorResult({ abi: ERROR_ABI, errorName: 'Error', args: [reason] }));
 }
 

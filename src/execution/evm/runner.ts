@@ -36,7 +36,7 @@ import { EvmStateAdapter } from './state-adapter.js';
 import type { EvmEvents, EvmTracer } from './tracer.js';
 
 /** The hardfork whose EVM rules the chain runs (no blob transactions: blob opcodes see none). */
-export const EVM_HARDFORK = Hardfork.Cancun;
+const EVM_HARDFORK = Hardfork.Cancun;
 
 /** What the EVM needs of the block it runs in. */
 export interface EvmBlockEnv {

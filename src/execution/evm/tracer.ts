@@ -18,9 +18,9 @@ export type TraceJson =
   string | number | boolean | null | TraceJson[] | { [key: string]: TraceJson };
 
 /** Largest trace output, in bytes of JSON (estimated while tracing). */
-export const MAX_TRACE_BYTES = 32 * 1024 * 1024;
+const MAX_TRACE_BYTES = 32 * 1024 * 1024;
 /** Most opcodes a struct-log trace records. */
-export const MAX_TRACE_STEPS = 500_000;
+const MAX_TRACE_STEPS = 500_000;
 
 export class TraceLimitError extends EtmError<'trace-too-large'> {
   override name = 'TraceLimitError';
@@ -159,7 +159,7 @@ interface Frame {
 const CALL_OPS = new Set(['CALL', 'CALLCODE', 'DELEGATECALL', 'STATICCALL', 'CREATE', 'CREATE2']);
 
 /** geth's callTracer: a frame per call, with its children, optionally its logs. */
-export class CallTracer implements EvmTracer {
+class CallTracer implements EvmTracer {
   private readonly stack: Frame[] = [];
   private root: Frame | null = null;
   /** The last call opcode seen at each depth: the type of the frame it opens. */
@@ -382,7 +382,7 @@ export interface StructLoggerOptions {
 const NO_PREFIX = (b: Uint8Array): string => toHex(b).slice(2);
 
 /** geth's default tracer: one entry per opcode executed. */
-export class StructLogger implements EvmTracer {
+class StructLogger implements EvmTracer {
   private readonly logs: TraceJson[] = [];
   private bytes = 0;
   private state: StateDB | null = null;

@@ -12,7 +12,7 @@ import { defineContract, type Handlers, type SystemModule } from '../module.js';
 
 const VIEW_GAS = 10_000n;
 
-export const evidenceFunctions: Handlers<typeof EVIDENCE_ABI, EvidenceContract> = {
+const evidenceFunctions: Handlers<typeof EVIDENCE_ABI, EvidenceContract> = {
   // Two signature recoveries and the slash's records.
   submitEvidence: {
     gas: 200_000n,
