@@ -27,10 +27,7 @@ function slashShare(x: bigint, ratio: bigint): bigint {
 }
 
 /** The deposit a slash applies to: the deposit lock and an unlocked deposit still unbonding. */
-function slashableDeposit(
-  state: StateDB,
-  operator: Address,
-): { lock: bigint; unbonding: bigint } {
+function slashableDeposit(state: StateDB, operator: Address): { lock: bigint; unbonding: bigint } {
   const store = stakingStores(state);
   const c = store.candidates.getCandidate(operator);
   if (c === null) return { lock: 0n, unbonding: 0n };
