@@ -3,7 +3,7 @@
  * staking ratio, per-block rates and the two APY figures. Rates are 36-decimal fixed point.
  * Views only: nothing here decides state.
  */
-import { MathError, ONE, powInt, powReal, SCALE } from '../math/fixed.js';
+import { MathError, ONE, powInt, powReal, SCALE, WAD_TO_FIXED } from '../math/fixed.js';
 import type { StateDB } from '../state/state-db.js';
 import {
   DAO_TREASURY,
@@ -14,8 +14,6 @@ import { inflationRateAt, inflationYear, nextInflationSwitch, perBlockRate } fro
 import type { EconomicsParams } from '../params/registry.js';
 import { RewardStore } from './reward-store.js';
 import { WAD } from '../params/registry.js';
-
-const WAD_TO_FIXED = SCALE / WAD;
 
 export interface EconomicsFigures {
   supply: bigint;

@@ -9,10 +9,8 @@
  * to the next block, so cumulative minting is exact. All values are bigint: rates in 36-decimal
  * fixed point, amounts in units.
  */
-import { exp, ln, SCALE } from '../math/fixed.js';
+import { exp, ln, SCALE, WAD_TO_FIXED } from '../math/fixed.js';
 import { WAD } from '../params/registry.js';
-
-const WAD_TO_FIXED = SCALE / WAD;
 
 const rateCache = new Map<string, bigint>();
 

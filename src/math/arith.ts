@@ -14,6 +14,8 @@ export const DECIMALS = 36n;
 /** 10^36: the raw value of 1. */
 export const SCALE: bigint = 10n ** DECIMALS;
 export const ONE: Fixed = SCALE;
+/** Multiplies a WAD value (a fraction scaled by 10^18, as parameters are) into fixed point. */
+export const WAD_TO_FIXED: bigint = SCALE / 10n ** 18n;
 export const ZERO: Fixed = 0n;
 
 /** The integer n as a fixed-point number (exact). */

@@ -18,6 +18,7 @@ export {
   MAX_DECIMAL_STRING_LENGTH,
   ONE,
   SCALE,
+  WAD_TO_FIXED,
   ZERO,
   div,
   divDown,

@@ -4,6 +4,7 @@
  * staking module binds a call), so eth_call and etm_* answer from one piece of code; the election
  * weights come from the election's own weighing.
  */
+import { ZERO_ADDRESS } from '../primitives/types.js';
 import { fromHex, toHex } from '../crypto/bytes.js';
 import type { Chain } from '../chain/chain.js';
 import type {
@@ -30,8 +31,6 @@ import { SlashingStore } from '../slashing/store.js';
 
 /** Elections whose weights were recomputed, kept by epoch (each costs a block's execution). */
 const ELECTION_CACHE_SIZE = 64;
-
-const ZERO_ADDRESS = new Uint8Array(20);
 
 /** The staking contract's views over the state after block `block`, as a call in block + 1 sees it. */
 interface Views {

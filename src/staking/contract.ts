@@ -10,7 +10,7 @@ import { bytesToBigint, compareBytes, fromHex, toHex } from '../crypto/bytes.js'
 import { Revert } from '../primitives/errors.js';
 import type { Log } from '../primitives/receipt.js';
 import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
-import type { Address } from '../primitives/types.js';
+import { type Address, ZERO_ADDRESS } from '../primitives/types.js';
 import type { StateDB } from '../state/state-db.js';
 import { CANDIDATE_STATUS, STAKING_ABI } from './abi.js';
 import type { Candidate } from './candidate-store.js';
@@ -54,7 +54,6 @@ export interface StakingCall {
   rewards: RewardBook;
 }
 
-const ZERO_ADDRESS = new Uint8Array(20);
 const NAME_RE = /^[a-z0-9._-]{1,20}$/;
 const MAX_BPS = 10_000n;
 

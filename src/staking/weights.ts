@@ -9,14 +9,13 @@
  *   v   = m / n, or the previous validators' average when m = n = 0, or 1 / (10 n²) when m = 0
  *   R   = v · X                                               election weight
  */
-import { SCALE, mulDown, pow } from '../math/fixed.js';
+import { SCALE, WAD_TO_FIXED, mulDown, pow } from '../math/fixed.js';
 import { CONCAVE_ON_LOCK, type StakingParams } from '../params/registry.js';
 
 /** 1 ETM in units; weights are taken in ETM so that the exponent does not depend on decimals. */
 const UNITS_PER_ETM = 10n ** 18n;
 /** Fixed-point value of x units: x / 10^18 ETM scaled by 10^36. */
 const unitsToFixed = (x: bigint) => x * (SCALE / UNITS_PER_ETM);
-const WAD_TO_FIXED = SCALE / 10n ** 18n;
 
 export function timeGain(age: bigint, p: Pick<StakingParams, 'blocksPerDay' | 'tMax'>): bigint {
   const t = 1n + (age < 0n ? 0n : age / p.blocksPerDay);

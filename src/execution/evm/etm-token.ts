@@ -30,6 +30,7 @@ import type { Log } from '../../primitives/receipt.js';
 import type { StateDB } from '../../state/state-db.js';
 import { RewardStore } from '../../economics/reward-store.js';
 import { isSystemAccount } from '../../primitives/system-addresses.js';
+import { MAX_UINT256 } from '../../state/account.js';
 import { ETM_TOKEN_ADDRESS } from './addresses.js';
 import { ModuleRevert, type ModuleCall, type ModuleResult } from './module.js';
 
@@ -41,7 +42,6 @@ const ETM_TOKEN_GAS: Record<string, bigint> = {
 };
 const ETM_TOKEN_VIEW_GAS = 2_600n;
 
-const MAX_UINT256 = (1n << 256n) - 1n;
 const ALLOWANCE_SLOT = bigintToFixed(1n, 32);
 
 type Decoded = ReturnType<typeof decodeFunctionData<typeof erc20Abi>>;

@@ -7,6 +7,7 @@
  * search: the gas the call used with the most gas it could have, then the least gas limit with
  * which it still succeeds (a binary search with an optimistic first guess), exact to the unit.
  */
+import { ZERO_ADDRESS } from '../../primitives/types.js';
 import { equalBytes, toHex } from '../../crypto/bytes.js';
 import type { StateDB } from '../../state/state-db.js';
 import { createdAddress } from './addresses.js';
@@ -41,7 +42,6 @@ export interface SimOptions extends RunOptions {
   accessList?: EvmTx['accessList'];
 }
 
-const ZERO_ADDRESS = new Uint8Array(20);
 /** Gas a CALL forwards on top of what it is given when it sends value (EIP-150's stipend). */
 const CALL_STIPEND = 2_300n;
 
