@@ -11,6 +11,7 @@ import {
   CONCAVE_ON_LOCK,
   crossParamProblem,
   DEFAULT_PARAMS,
+  PARAM_NAMES,
   PARAMS,
   type ChainParams,
 } from '../../params/registry.js';
@@ -107,14 +108,11 @@ function obj(value: unknown, what: string): Record<string, unknown> {
 }
 
 /** Parameters a scenario may set, with how they are written: the chain's bounds apply. */
-const FRACTION_PARAMS = new Set([
-  'stakeExponent',
-  'validatorInflationShare',
-  'bonusPoolShare',
-  'feeValidatorShare',
-  'feeBurnShare',
-]);
-const AMOUNT_PARAMS = new Set(['candidateDeposit', 'minLock']);
+/** Parameters given as decimals: fractions (WAD) and amounts (ETM), by the registry's unit. */
+const FRACTION_PARAMS = new Set<string>(
+  PARAM_NAMES.filter((k) => PARAMS[k].what === 'WAD fraction'),
+);
+const AMOUNT_PARAMS = new Set<string>(PARAM_NAMES.filter((k) => PARAMS[k].what === 'units'));
 
 /** The chain parameters of a scenario: the defaults, the block time's derived ones, the given. */
 function scenarioParams(given: Record<string, unknown>): ChainParams {
