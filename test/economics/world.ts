@@ -225,6 +225,7 @@ export function makeWorld(opts: WorldOptions = {}) {
       randaoReveal: reveal,
       mixHash: mix,
       fees: { proposer: o.proposerFees ?? 0n, tips: 0n, burned: o.burned ?? 0n },
+      logs: [],
     };
     // The hooks in their declared order; afterEconomics runs after the rewards module's endBlock.
     const hooks = BLOCK_HOOKS.filter(
