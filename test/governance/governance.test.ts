@@ -4,7 +4,9 @@
  * registry's time, treasury spends, vetoes and missed quorums, the emergency kinds with their
  * timelock and cancel, and conservation of the supply through all of them.
  */
+import { getAddress } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { PROPOSAL_STATUS } from '../../src/governance/abi.js';
 import { toHex } from '../../src/crypto/bytes.js';
 import { ETM, WAD } from '../../src/params/registry.js';
 import { readParams } from '../../src/params/store.js';
@@ -156,6 +158,27 @@ describe('parameter changes', () => {
     expect(readParams(w.state).lotterySeats).toBe(2n);
     expect(readParams(w.state).inflationSchedule).toEqual([WAD / 20n, WAD / 50n]);
     expect(w.proposal(c).status).toBe('executed');
+    // The block work logged each close, execution and change, with the block it applies from.
+    const ev = w.events();
+    const changed = ev.filter(([n]) => n === 'ParameterChanged').map(([, x]) => x);
+    expect(changed).toEqual([
+      { id: a, name: 'minLock', value: [ETM / 2n], effectiveBlock: close + 1n },
+      { id: b, name: 'lotterySeats', value: [2n], effectiveBlock: epochEnd + 1n },
+      {
+        id: c,
+        name: 'inflationSchedule',
+        value: [WAD / 20n, WAD / 50n],
+        effectiveBlock: epochEnd + 1n,
+      },
+    ]);
+    const closed = ev.filter(([n]) => n === 'ProposalClosed').map(([, x]) => x);
+    expect(closed.map((x) => x.id)).toEqual([a, b, c]);
+    expect(closed[0]).toMatchObject({ status: PROPOSAL_STATUS.indexOf('executed') });
+    expect(closed[0]!.yes).toBeGreaterThan(0n);
+    const executed = ev.filter(([n]) => n === 'ProposalExecuted').map(([, x]) => x);
+    expect(executed.map((x) => [x.id, x.kind, x.status])).toEqual(
+      [a, b, c].map((id) => [id, 1, PROPOSAL_STATUS.indexOf('executed')]),
+    );
   });
 });
 
@@ -172,6 +195,14 @@ describe('treasury, settlement, rescind, cancel', () => {
     expect(w.balance(to)).toBe(30n * ETM);
     expect(w.proposal(a).status).toBe('executed');
     expect(w.proposal(b).status).toBe('failed');
+    const ev = w.events();
+    expect(ev.filter(([n]) => n === 'TreasurySpent').map(([, x]) => x)).toEqual([
+      { id: a, to: getAddress(toHex(to)), amount: 30n * ETM },
+    ]);
+    expect(ev.filter(([n]) => n === 'ProposalExecuted').map(([, x]) => [x.id, x.status])).toEqual([
+      [a, PROPOSAL_STATUS.indexOf('executed')],
+      [b, PROPOSAL_STATUS.indexOf('failed')],
+    ]);
   });
 
   it('settles the economy after the timelock: every lock and entry released, supply kept, no mint', () => {
