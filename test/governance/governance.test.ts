@@ -222,6 +222,21 @@ describe('treasury, settlement, rescind, cancel', () => {
     w.until(w.proposal(id).executeAt);
     expect(w.proposal(id).status).toBe('executed');
     expect(isSettled(w.state)).toBe(true);
+    const settled = w.events().filter(([n]) => n === 'EconomySettled');
+    expect(settled).toHaveLength(1);
+    // The four deposits' self-locks and u2's lock (u1's is unbonding).
+    expect(settled[0]![1]).toMatchObject({ id, locks: 5n });
+    // Closed into its timelock first; settled and executed after it.
+    expect(
+      w
+        .events()
+        .filter(([, x]) => x.id === id)
+        .map(([n, x]) => [n, 'status' in x ? x.status : null]),
+    ).toEqual([
+      ['ProposalClosed', PROPOSAL_STATUS.indexOf('timelock')],
+      ['EconomySettled', null],
+      ['ProposalExecuted', PROPOSAL_STATUS.indexOf('executed')],
+    ]);
     expect(w.rewards.economics().totalLocked).toBe(0n);
     for (const a of [...w.ops, ...w.users]) expect(w.state.getAccount(a).locked).toBe(0n);
     expect(w.holdings()).toBe(w.supply());
@@ -249,6 +264,18 @@ describe('treasury, settlement, rescind, cancel', () => {
     expect(w.proposal(id).status).toBe('executed');
     expect(w.balance(u1) - before).toBe(40n * ETM);
     expect(w.balance(thief)).toBe(0n);
+    expect(w.events().filter(([n]) => n === 'TransactionRescinded')).toEqual([
+      [
+        'TransactionRescinded',
+        {
+          id,
+          txHash: toHex(txHash),
+          from: getAddress(toHex(u1)),
+          to: getAddress(toHex(thief)),
+          amount: 40n * ETM,
+        },
+      ],
+    ]);
     expect(() =>
       w.propose(u2, { kind: 'rescind', txHash, from: u1, to: thief, amount: 100n * ETM }),
     ).toThrow(/already rescinded/);
