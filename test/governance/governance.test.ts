@@ -174,7 +174,7 @@ describe('parameter changes', () => {
     const closed = ev.filter(([n]) => n === 'ProposalClosed').map(([, x]) => x);
     expect(closed.map((x) => x.id)).toEqual([a, b, c]);
     expect(closed[0]).toMatchObject({ status: PROPOSAL_STATUS.indexOf('executed') });
-    expect(closed[0]!.yes).toBeGreaterThan(0n);
+    expect((closed[0]!.yes as bigint) > 0n).toBe(true);
     const executed = ev.filter(([n]) => n === 'ProposalExecuted').map(([, x]) => x);
     expect(executed.map((x) => [x.id, x.kind, x.status])).toEqual(
       [a, b, c].map((id) => [id, 1, PROPOSAL_STATUS.indexOf('executed')]),

@@ -104,7 +104,7 @@ export function makeGovWorld(opts: WorldOptions = {}) {
           data: toHex(l.data) as Hex,
           topics: l.topics.map((x) => toHex(x)) as [Hex, ...Hex[]],
         });
-        return [e.eventName, e.args] as const;
+        return [e.eventName, e.args as Record<string, unknown>] as const;
       });
 
   return {
