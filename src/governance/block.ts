@@ -162,7 +162,11 @@ class Governance {
           return this.failed(p, `the treasury holds ${held}, less than ${payload.amount}`);
         move(this.state, DAO_TREASURY, payload.to, payload.amount);
         this.logs.push(
-          governanceLog('TreasurySpent', { id: p.id, to: toHex(payload.to), amount: payload.amount }),
+          governanceLog('TreasurySpent', {
+            id: p.id,
+            to: toHex(payload.to),
+            amount: payload.amount,
+          }),
         );
         return this.done(p);
       }

@@ -624,8 +624,7 @@ function formatReceipts(block: Block, txs: SignedTx[], receipts: StoredReceipt[]
   const hash = blockHash(block);
   let logIndex = 0n;
   return receipts.map((r, i) => {
-    const from =
-      i < txs.length ? receiptSource(txs[i]!) : blockWorkSource(block.header.number);
+    const from = i < txs.length ? receiptSource(txs[i]!) : blockWorkSource(block.header.number);
     const receipt = formatReceipt(block, hash, from, i, r, logIndex);
     logIndex += BigInt(r.logs.length);
     return receipt;
