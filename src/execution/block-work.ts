@@ -38,6 +38,3 @@ export function blockWorkReceipt(
     effectiveGasPrice: 0n,
   };
 }
-
-/** Whether receipt `index` of a block with `txCount` transactions is its block-work receipt. */
-export const isBlockWorkIndex = (index: number, txCount: number): boolean => index === txCount;
