@@ -6,6 +6,7 @@
  * what they need (the parent, the parameters in its state, the validator sets) and keeps
  * storage and caches. Reads are synchronous; the only I/O is the store.
  */
+import { blockWorkHash } from '../execution/block-work.js';
 import { EtmError } from '../primitives/errors.js';
 import type { Address } from '../primitives/types.js';
 import { toHex, equalBytes } from '../crypto/bytes.js';
@@ -620,7 +621,11 @@ export class Chain {
       hash: e.hash,
       block: encodeBlock(sealed),
       receipts: encodeStoredReceipts(e.outcome.receipts),
-      txHashes: e.txs.map((t) => t.hash),
+      // A block-work receipt's derived hash is indexed after the transactions (docs/rpc.md).
+      txHashes:
+        e.outcome.receipts.length > e.txs.length
+          ? [...e.txs.map((t) => t.hash), blockWorkHash(sealed.header.number)]
+          : e.txs.map((t) => t.hash),
       nodes: e.nodes,
     });
     this.headBlock = sealed;

@@ -96,6 +96,12 @@ export interface BlockContext {
   parentSealBitmap?: Uint8Array;
   /** The block's fees once its transactions ran (zero in beginBlock). */
   fees: { proposer: bigint; tips: bigint; burned: bigint };
+  /**
+   * The block work's logs, in order: a hook appends logs with its module's contract address, as
+   * a contract call does. The endBlock/endEpoch logs end the block's receipts in one block-work
+   * receipt (src/execution/block-work.ts, docs/architecture.md).
+   */
+  logs: Log[];
 }
 
 /** What a hook reports about the block (merged into its outcome). */

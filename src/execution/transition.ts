@@ -42,6 +42,7 @@ import {
   selectorOf,
 } from './call.js';
 import type { BlockContext } from './module.js';
+import { blockWorkReceipt } from './block-work.js';
 import { contractAt, runBlockHooks } from './registry.js';
 import type { Account } from '../state/account.js';
 import { EvmBlockRun, runsInEvm } from './evm/block-run.js';
@@ -399,7 +400,12 @@ export async function buildBlockBody(
 }
 
 /** The block's context for the system modules' hooks. */
-function blockContext(state: StateDB, env: BlockEnv, fees: BlockContext['fees']): BlockContext {
+function blockContext(
+  state: StateDB,
+  env: BlockEnv,
+  fees: BlockContext['fees'],
+  logs: Log[] = [],
+): BlockContext {
   return {
     state,
     params: env.params,
@@ -411,6 +417,7 @@ function blockContext(state: StateDB, env: BlockEnv, fees: BlockContext['fees'])
     mixHash: env.mixHash,
     parentSealBitmap: env.parentSealBitmap,
     fees,
+    logs,
   };
 }
 
@@ -424,12 +431,16 @@ function beginBlock(state: StateDB, env: BlockEnv): void {
 function finish(
   state: StateDB,
   env: BlockEnv,
-  receipts: StoredReceipt[],
+  txReceipts: StoredReceipt[],
   gasUsed: bigint,
 ): BlockOutcome {
-  const fees = settleFees(state, env, receipts);
+  const fees = settleFees(state, env, txReceipts);
   // Throws BlockError (exec.randao-…) when the block's RANDAO reveal is wrong.
-  const r = runBlockHooks(blockContext(state, env, fees), ['endBlock', 'endEpoch']);
+  const hookLogs: Log[] = [];
+  const r = runBlockHooks(blockContext(state, env, fees, hookLogs), ['endBlock', 'endEpoch']);
+  // The hooks' logs end the receipts in one block-work receipt (src/execution/block-work.ts).
+  const work = blockWorkReceipt(txReceipts, hookLogs);
+  const receipts = work ? [...txReceipts, work] : txReceipts;
   const bloom = new Uint8Array(BLOOM_BYTES);
   for (const receipt of receipts) orBloom(bloom, receipt.logsBloom);
   const economics: BlockEconomicsOutput = {

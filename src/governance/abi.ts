@@ -22,6 +22,13 @@ export const GOVERNANCE_ABI = parseAbi([
   'event DepositAdded(uint256 indexed id, address indexed depositor, uint256 amount, uint256 total)',
   'event VotingStarted(uint256 indexed id, uint64 votingEnd)',
   'event VoteCast(uint256 indexed id, address indexed voter, uint8 option)',
+  // Block work (in the block's block-work receipt, docs/governance.md)
+  'event ProposalClosed(uint256 indexed id, uint8 status, uint256 yes, uint256 no, uint256 abstain, uint256 veto, uint256 totalLocked)',
+  'event ProposalExecuted(uint256 indexed id, uint8 kind, uint8 status, string note)',
+  'event ParameterChanged(uint256 indexed id, string name, uint256[] value, uint64 effectiveBlock)',
+  'event TreasurySpent(uint256 indexed id, address indexed to, uint256 amount)',
+  'event EconomySettled(uint256 indexed id, uint256 locks, uint256 released, uint256 unbondingReleased, uint256 rewardsPaid)',
+  'event TransactionRescinded(uint256 indexed id, bytes32 indexed txHash, address from, address to, uint256 amount)',
   // Reverts carry the standard Error(string) reason.
   'error Error(string reason)',
 ]);

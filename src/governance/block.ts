@@ -4,6 +4,7 @@
  * closed — refunded, tallied, executed or sent to the treasury — in id order; at an epoch's last
  * block the parameter changes that take effect from the next epoch are written. Everything it
  * writes is read by the blocks that follow (they read the parameters from their parent's state).
+ * Each closing, execution and effect appends its ABI event to `logs` (the block-work receipt's).
  */
 import { equalBytes } from '../crypto/bytes.js';
 import { PARAMS, type ChainParams } from '../params/registry.js';
@@ -13,7 +14,10 @@ import type { Address } from '../primitives/types.js';
 import { epochBounds, epochOf, isEpochEnd } from '../staking/epochs.js';
 import { isSettled } from '../staking/settlement.js';
 import type { StateDB } from '../state/state-db.js';
-import { EMERGENCY_KINDS } from './abi.js';
+import { toHex } from '../crypto/bytes.js';
+import type { Log } from '../primitives/receipt.js';
+import { EMERGENCY_KINDS, PROPOSAL_KINDS, PROPOSAL_STATUS } from './abi.js';
+import { governanceLog } from './events.js';
 import { decodePayload, parameterChangeProblem, type Payload } from './payload.js';
 import { settleEconomy } from './settle.js';
 import { GovernanceStore, type Proposal } from './store.js';
@@ -27,8 +31,13 @@ function move(state: StateDB, from: Address, to: Address, amount: bigint): void 
   state.putAccount(to, { ...b, balance: b.balance + amount });
 }
 
-export function governanceEndBlock(state: StateDB, params: ChainParams, height: bigint): void {
-  const g = new Governance(state, params, height);
+export function governanceEndBlock(
+  state: StateDB,
+  params: ChainParams,
+  height: bigint,
+  logs: Log[] = [],
+): void {
+  const g = new Governance(state, params, height, logs);
   g.closeDue();
   if (isEpochEnd(height, params)) g.applyScheduled();
 }
@@ -40,6 +49,7 @@ class Governance {
     private readonly state: StateDB,
     private readonly params: ChainParams,
     private readonly height: bigint,
+    private readonly logs: Log[],
   ) {
     this.store = new GovernanceStore(state);
   }
@@ -61,6 +71,7 @@ class Governance {
       if (p.status === 'deposit' && p.depositEnd === this.height) {
         this.refund(p);
         this.store.putProposal({ ...p, status: 'expired', closedAt: this.height });
+        this.closed(p.id);
       } else if (p.status === 'voting' && p.votingEnd === this.height) this.closeVote(p);
       else if (p.status === 'timelock' && p.executeAt === this.height) this.execute(p);
     }
@@ -76,20 +87,43 @@ class Governance {
     if (outcome === 'no-quorum' || outcome === 'vetoed') {
       move(this.state, GOVERNANCE_ADDRESS, DAO_TREASURY, p.deposit);
       this.store.putProposal({ ...closed, status: outcome });
-      return;
-    }
-    this.refund(p);
-    if (outcome === 'rejected') {
+    } else if (outcome === 'rejected') {
+      this.refund(p);
       this.store.putProposal({ ...closed, status: 'rejected' });
-      return;
-    }
-    if (emergency) {
+    } else if (emergency) {
+      this.refund(p);
       const executeAt = this.height + this.params.emergencyTimelock;
       this.store.putProposal({ ...closed, status: 'timelock', executeAt });
       this.store.addDue(executeAt, p.id);
-      return;
+    } else {
+      this.refund(p);
+      this.execute(closed);
     }
-    this.execute(closed);
+    // After a passed proposal's execution logs: its status is the one execution left.
+    this.closed(p.id);
+  }
+
+  /** ProposalClosed with the proposal's status and tally as they are now. */
+  private closed(id: bigint): void {
+    const p = this.store.proposal(id)!;
+    this.logs.push(
+      governanceLog('ProposalClosed', {
+        id,
+        status: PROPOSAL_STATUS.indexOf(p.status),
+        ...p.tally,
+      }),
+    );
+  }
+
+  private executed(p: Proposal, status: 'executed' | 'failed', note: string): void {
+    this.logs.push(
+      governanceLog('ProposalExecuted', {
+        id: p.id,
+        kind: PROPOSAL_KINDS.indexOf(p.kind),
+        status: PROPOSAL_STATUS.indexOf(status),
+        note,
+      }),
+    );
   }
 
   private refund(p: Proposal): void {
@@ -99,10 +133,12 @@ class Governance {
 
   private done(p: Proposal, note = ''): void {
     this.store.putProposal({ ...p, status: 'executed', executeAt: this.height, note });
+    this.executed(p, 'executed', note);
   }
 
   private failed(p: Proposal, note: string): void {
     this.store.putProposal({ ...p, status: 'failed', executeAt: this.height, note });
+    this.executed(p, 'failed', note);
   }
 
   /** Runs a passed proposal in this block. */
@@ -125,11 +161,27 @@ class Governance {
         if (held < payload.amount)
           return this.failed(p, `the treasury holds ${held}, less than ${payload.amount}`);
         move(this.state, DAO_TREASURY, payload.to, payload.amount);
+        this.logs.push(
+          governanceLog('TreasurySpent', {
+            id: p.id,
+            to: toHex(payload.to),
+            amount: payload.amount,
+          }),
+        );
         return this.done(p);
       }
       case 'global-settlement': {
         if (isSettled(this.state)) return this.failed(p, 'the economy was settled already');
         const r = settleEconomy(this.state, this.params, this.height);
+        this.logs.push(
+          governanceLog('EconomySettled', {
+            id: p.id,
+            locks: BigInt(r.locks),
+            released: r.released,
+            unbondingReleased: r.unbondingReleased,
+            rewardsPaid: r.rewardsPaid,
+          }),
+        );
         return this.done(
           p,
           `released ${r.locks} locks (${r.released} units), ${r.unbondingReleased} units unbonding; paid ${r.rewardsPaid} units of rewards`,
@@ -142,6 +194,15 @@ class Governance {
         const amount = payload.amount < spendable ? payload.amount : spendable;
         move(this.state, payload.to, payload.from, amount);
         this.store.setRescinded(payload.txHash, p.id);
+        this.logs.push(
+          governanceLog('TransactionRescinded', {
+            id: p.id,
+            txHash: toHex(payload.txHash),
+            from: toHex(payload.from),
+            to: toHex(payload.to),
+            amount,
+          }),
+        );
         return this.done(p, `moved ${amount} units back`);
       }
       case 'cancel': {
@@ -150,6 +211,7 @@ class Governance {
         else if (target.status !== 'timelock')
           return this.failed(p, `proposal ${target.id} is ${target.status}: nothing to cancel`);
         this.store.putProposal({ ...target, status: 'cancelled', closedAt: this.height });
+        this.closed(target.id);
         return this.done(p);
       }
     }
@@ -162,6 +224,15 @@ class Governance {
     const problem = parameterChangeProblem(c.name, c.value, current);
     if (problem) return this.failed(p, problem);
     store.setParams({ ...current, [c.name]: c.value } as ChainParams);
+    // Blocks read the parameters from their parent's state: the next block is the first.
+    this.logs.push(
+      governanceLog('ParameterChanged', {
+        id: p.id,
+        name: c.name,
+        value: typeof c.value === 'bigint' ? [c.value] : [...c.value],
+        effectiveBlock: this.height + 1n,
+      }),
+    );
     this.done(p);
   }
 

@@ -443,7 +443,7 @@ export class Node {
       this.randao?.afterCommit();
       this.evidence?.afterCommit();
     }
-    // A jail happens in block work, without a receipt or log: the node reports it.
+    // A jail happens in block work (its logs are in the block-work receipt): the node reports it.
     for (const j of jailsAt(this.headReadState(), number, this.chain.params))
       this.emit(
         'warn',

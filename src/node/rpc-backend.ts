@@ -13,6 +13,7 @@ import { encodeExtraData } from '../consensus/extra-data.js';
 import type { StoredReceipt } from '../primitives/receipt.js';
 import { TxError } from '../execution/errors.js';
 import { systemValueError } from '../execution/transition.js';
+import { blockWorkHash } from '../execution/block-work.js';
 import { intrinsicGas, type SignedTx } from '../execution/tx.js';
 import {
   RpcError,
@@ -196,15 +197,26 @@ export class NodeRpcBackend implements RpcBackend {
 
   /** A committed transaction's sender, recipient, value and status (for rescind proposals). */
   private knownTransfer(hash: Uint8Array): KnownTransfer | null {
-    const loc = this.chain.store.txLocation(hash);
+    const loc = this.txLocation(hash);
     if (!loc) return null;
     const tx = this.transactionAt(this.chain.blockAt(loc.number)!, loc.index);
     const receipt = this.chain.receiptsAt(loc.number)[loc.index]!;
     return { from: tx.sender, to: tx.to, value: tx.value, ok: receipt.status === 1 };
   }
 
-  transactionByHash(hash: Uint8Array): RpcTransaction | null {
+  /**
+   * Where a transaction is; undefined for a block-work receipt's derived hash (indexed with the
+   * transactions, but there is no such transaction: docs/rpc.md).
+   */
+  private txLocation(hash: Uint8Array): { number: bigint; index: number } | undefined {
     const loc = this.chain.store.txLocation(hash);
+    if (!loc) return undefined;
+    const block = this.chain.blockAt(loc.number);
+    return block && loc.index < block.transactions.length ? loc : undefined;
+  }
+
+  transactionByHash(hash: Uint8Array): RpcTransaction | null {
+    const loc = this.txLocation(hash);
     if (loc) {
       const block = this.chain.blockAt(loc.number)!;
       const tx = this.transactionAt(block, loc.index);
@@ -225,17 +237,15 @@ export class NodeRpcBackend implements RpcBackend {
     if (!loc) return null;
     const block = this.chain.blockAt(loc.number)!;
     const receipts = this.chain.receiptsAt(loc.number);
+    const r = receipts[loc.index];
+    if (!r) return null;
     let firstLogIndex = 0n;
     for (let i = 0; i < loc.index; i++) firstLogIndex += BigInt(receipts[i]!.logs.length);
-    const tx = this.transactionAt(block, loc.index);
-    return formatReceipt(
-      block,
-      blockHash(block),
-      tx,
-      loc.index,
-      receipts[loc.index]!,
-      firstLogIndex,
-    );
+    const from =
+      loc.index < block.transactions.length
+        ? receiptSource(this.transactionAt(block, loc.index))
+        : blockWorkSource(loc.number);
+    return formatReceipt(block, blockHash(block), from, loc.index, r, firstLogIndex);
   }
 
   blockLogs(number: bigint, filter: LogMatcher): RpcLog[] | null {
@@ -257,7 +267,10 @@ export class NodeRpcBackend implements RpcBackend {
       let txHash: Uint8Array | null = null;
       for (const log of r.logs) {
         if (filter.matches(log)) {
-          txHash ??= keccak256(block.transactions[i]!);
+          txHash ??=
+            i < block.transactions.length
+              ? keccak256(block.transactions[i]!)
+              : blockWorkHash(number);
           out.push({
             ...log,
             blockNumber: number,
@@ -387,7 +400,7 @@ export class NodeRpcBackend implements RpcBackend {
   }
 
   async traceTransaction(hash: Uint8Array, spec: TraceSpec): Promise<TraceJson | null> {
-    const loc = this.chain.store.txLocation(hash);
+    const loc = this.txLocation(hash);
     if (!loc) return null;
     const block = this.chain.blockAt(loc.number);
     if (!block) return null;
@@ -432,7 +445,11 @@ export class NodeRpcBackend implements RpcBackend {
       let paid = this.tipsByBlock.get(n);
       if (paid === undefined) {
         const baseFee = this.headerAt(n).baseFeePerGas;
-        paid = this.chain.receiptsAt(n).map((r) => r.effectiveGasPrice - baseFee);
+        // Transactions only (every one uses gas; the block-work receipt none).
+        paid = this.chain
+          .receiptsAt(n)
+          .filter((r) => r.gasUsed > 0n)
+          .map((r) => r.effectiveGasPrice - baseFee);
         this.tipsByBlock.set(n, paid);
       }
       tips.push(...paid);
@@ -607,17 +624,41 @@ function formatReceipts(block: Block, txs: SignedTx[], receipts: StoredReceipt[]
   const hash = blockHash(block);
   let logIndex = 0n;
   return receipts.map((r, i) => {
-    const receipt = formatReceipt(block, hash, txs[i]!, i, r, logIndex);
+    const from = i < txs.length ? receiptSource(txs[i]!) : blockWorkSource(block.header.number);
+    const receipt = formatReceipt(block, hash, from, i, r, logIndex);
     logIndex += BigInt(r.logs.length);
     return receipt;
   });
 }
 
+/** Who a receipt belongs to: its transaction, or the block work. */
+interface ReceiptSource {
+  hash: Uint8Array;
+  sender: Uint8Array;
+  to: Uint8Array | null;
+  contractAddress: Uint8Array | null;
+}
+
+const receiptSource = (tx: SignedTx): ReceiptSource => ({
+  hash: tx.hash,
+  sender: tx.sender,
+  to: tx.to,
+  contractAddress: tx.to === null ? createdAddress(tx.sender, tx.nonce) : null,
+});
+
+/** The block-work receipt: from the system address 0x0…0, to null (docs/rpc.md). */
+const blockWorkSource = (number: bigint): ReceiptSource => ({
+  hash: blockWorkHash(number),
+  sender: new Uint8Array(20),
+  to: null,
+  contractAddress: null,
+});
+
 /** One receipt; its logs are numbered from `firstLogIndex` (the logs of the receipts before). */
 function formatReceipt(
   block: Block,
   hash: Uint8Array,
-  tx: SignedTx,
+  tx: ReceiptSource,
   i: number,
   r: StoredReceipt,
   firstLogIndex: bigint,
@@ -633,7 +674,7 @@ function formatReceipt(
     cumulativeGasUsed: r.cumulativeGasUsed,
     gasUsed: r.gasUsed,
     effectiveGasPrice: r.effectiveGasPrice,
-    contractAddress: tx.to === null ? createdAddress(tx.sender, tx.nonce) : null,
+    contractAddress: tx.contractAddress,
     logs: r.logs.map((l) => ({
       ...l,
       blockNumber: block.header.number,
@@ -656,8 +697,10 @@ function rewardPercentiles(
   receipts: StoredReceipt[],
   percentiles: number[],
 ): bigint[] {
-  if (receipts.length === 0) return percentiles.map(() => 0n);
-  const sorted = receipts
+  // Transactions only (every one uses gas; the block-work receipt none).
+  const paid = receipts.filter((r) => r.gasUsed > 0n);
+  if (paid.length === 0) return percentiles.map(() => 0n);
+  const sorted = paid
     .map((r) => ({ tip: r.effectiveGasPrice - baseFee, gas: r.gasUsed }))
     .sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0));
   return percentiles.map((p) => {

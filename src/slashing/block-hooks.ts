@@ -8,8 +8,9 @@
  *   jailed for jailEpochs and slashed slashDowntime of its deposit;
  * - offences older than the evidence age are pruned (evidence of them is refused anyway).
  *
- * Block work has no transaction receipt, so a jail leaves no log: it is in the candidate's
- * slashing history (SlashingStore.history, `etm_getCandidates`) and the hook's report.
+ * A jail appends the evidence contract's Slashed (reason downtime) and Jailed events to `logs`
+ * (the block-work receipt's, docs/slashing.md); it is also in the candidate's slashing history
+ * (SlashingStore.history, `etm_getCandidates`).
  */
 import { bitmapIndices } from '../consensus/extra-data.js';
 import type { ChainParams } from '../params/registry.js';
@@ -19,6 +20,9 @@ import type { StateDB } from '../state/state-db.js';
 import { recordServing } from '../staking/block-hooks.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
 import { stakingStores } from '../staking/stores.js';
+import type { Log } from '../primitives/receipt.js';
+import { SLASH_REASON } from './abi.js';
+import { emit, hexAddr } from './events.js';
 import { slashDeposit } from './slash.js';
 import { SlashingStore } from './store.js';
 
@@ -30,6 +34,8 @@ export interface SlashingBlockInput {
   params: ChainParams;
   /** The block's parentSealBitmap; undefined when the caller has none (then nothing is counted). */
   parentSealBitmap: Uint8Array | undefined;
+  /** Where the block work's logs go (none kept when absent). */
+  logs?: Log[];
 }
 
 export interface Jailing {
@@ -100,6 +106,23 @@ function judgeEpoch(
       height,
       amount: s.amount,
       reporter: new Uint8Array(20),
+      untilEpoch,
+    });
+    const logs = input.logs ?? [];
+    emit(logs, 'Slashed', {
+      operator: hexAddr(operator),
+      reporter: hexAddr(new Uint8Array(20)),
+      reason: SLASH_REASON.indexOf('downtime'),
+      amount: s.amount,
+      reporterReward: s.reporterReward,
+      toTreasury: s.toTreasury,
+    });
+    emit(logs, 'Jailed', {
+      operator: hexAddr(operator),
+      consensusKey: hexAddr(set[i]!),
+      epoch,
+      missedSeals: missed,
+      blocks: counts.blocks,
       untilEpoch,
     });
     out.push({

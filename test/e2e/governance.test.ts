@@ -19,7 +19,13 @@ import {
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import { toHex } from '../../src/crypto/bytes.js';
 import { deriveAccounts, DEV_MNEMONIC } from '../../src/crypto/mnemonic.js';
-import { GOVERNANCE_ABI, PROPOSAL_KINDS, VOTE_OPTION } from '../../src/governance/abi.js';
+import { blockWorkHash } from '../../src/execution/block-work.js';
+import {
+  GOVERNANCE_ABI,
+  PROPOSAL_KINDS,
+  PROPOSAL_STATUS,
+  VOTE_OPTION,
+} from '../../src/governance/abi.js';
 import { encodePayload, type Payload } from '../../src/governance/payload.js';
 import { DEV_ACCOUNT_COUNT, DEV_VALIDATOR_PATH, type Devnet } from '../../src/node/devnet.js';
 import { paramSlot } from '../../src/params/store.js';
@@ -226,6 +232,51 @@ describe('the DAO on the devnet', () => {
     const after = BigInt((await econ(at + 1n)).minted);
     expect(Number((after * 1000n) / before)).toBeGreaterThan(505);
     expect(Number((after * 1000n) / before)).toBeLessThan(520);
+
+    // The block work's events reach ordinary tools: logs of a block-work receipt whose
+    // transaction hash is derived from its block number.
+    const changed = await client.getContractEvents({
+      address: gov,
+      abi: GOVERNANCE_ABI,
+      eventName: 'ParameterChanged',
+      fromBlock: 0n,
+      toBlock: at,
+    });
+    const seatsLog = changed.find((l) => l.args.id === seats)!;
+    expect(seatsLog.args).toMatchObject({
+      name: 'lotterySeats',
+      value: [2n],
+      effectiveBlock: at + 1n,
+    });
+    expect(seatsLog.blockNumber).toBe(at);
+    expect(seatsLog.transactionHash).toBe(toHex(blockWorkHash(at)));
+    const [vetoLog] = await client.getLogs({
+      address: gov,
+      event: GOVERNANCE_ABI.find((x) => x.type === 'event' && x.name === 'ProposalClosed')!,
+      args: { id: vetoed },
+      fromBlock: 0n,
+      toBlock: at,
+    });
+    expect(vetoLog!.args.status).toBe(PROPOSAL_STATUS.indexOf('vetoed'));
+    const workHash = vetoLog!.transactionHash;
+    expect(workHash).toBe(toHex(blockWorkHash(vetoLog!.blockNumber)));
+    const receipt = await client.getTransactionReceipt({ hash: workHash });
+    const block = await client.getBlock({ blockNumber: vetoLog!.blockNumber });
+    expect(receipt).toMatchObject({
+      status: 'success',
+      gasUsed: 0n,
+      from: '0x0000000000000000000000000000000000000000',
+      to: null,
+      transactionIndex: block.transactions.length,
+      blockHash: block.hash,
+    });
+    expect(receipt.logs.map((l) => l.logIndex)).toContain(vetoLog!.logIndex);
+    const blockReceipts = await rpc<{ transactionHash: Hex }[]>('eth_getBlockReceipts', [
+      '0x' + vetoLog!.blockNumber.toString(16),
+    ]);
+    expect(blockReceipts.at(-1)!.transactionHash).toBe(workHash);
+    // There is no such transaction.
+    expect(await rpc('eth_getTransactionByHash', [workHash])).toBeNull();
   }, 90_000);
 
   it('pays a treasury spend', async () => {

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFunctionData } from 'viem';
+import { createPublicClient, encodeFunctionData, getAddress, http, type Hex } from 'viem';
+import { blockWorkHash } from '../../src/execution/block-work.js';
 import { toHex } from '../../src/crypto/bytes.js';
 import { DEV_MNEMONIC, deriveAccounts } from '../../src/crypto/mnemonic.js';
 import { economicState } from '../../src/economics/block.js';
@@ -137,6 +138,20 @@ describe('slashing on a devnet', () => {
     );
     expect(history.map((h) => h.reason)).toEqual(['downtime']);
     expect(history[0]!.amount).toBe(10n ** 18n); // 0.1% of 1,000 ETM
+    // The jail is logged in its block's block-work receipt, seen by eth_getLogs.
+    const client = createPublicClient({ transport: http(net.httpUrl) });
+    const [log] = await client.getContractEvents({
+      address: toHex(EVIDENCE_ADDRESS) as Hex,
+      abi: EVIDENCE_ABI,
+      eventName: 'Jailed',
+      fromBlock: history[0]!.height,
+      toBlock: history[0]!.height,
+    });
+    expect(log!.args).toMatchObject({
+      operator: getAddress(toHex(net.validatorKeys[2]!.address)),
+      untilEpoch: jailed.jailedUntilEpoch,
+    });
+    expect(log!.transactionHash).toBe(toHex(blockWorkHash(history[0]!.height)));
     // Back online: a new node on the same data directory.
     const back = new Node({
       datadir: join(tmp.dir, 'node2'),

@@ -4,6 +4,7 @@
  * a block's state transition does after its transactions (the system modules' block hooks in
  * their declared order, with the proposer's RANDAO reveal).
  */
+import type { Log } from '../../src/primitives/receipt.js';
 import type { Address } from '../../src/primitives/types.js';
 import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
@@ -201,6 +202,9 @@ export function makeWorld(opts: WorldOptions = {}) {
     }
   };
 
+  /** Every block's hook logs, in order (what the block-work receipts carry). */
+  const hookLogs: Log[] = [];
+
   const validatorsAt = (h: bigint): Address[] =>
     store.elections.epochRecord(epochOf(h, params))!.validators;
 
@@ -225,6 +229,7 @@ export function makeWorld(opts: WorldOptions = {}) {
       randaoReveal: reveal,
       mixHash: mix,
       fees: { proposer: o.proposerFees ?? 0n, tips: 0n, burned: o.burned ?? 0n },
+      logs: hookLogs,
     };
     // The hooks in their declared order; afterEconomics runs after the rewards module's endBlock.
     const hooks = BLOCK_HOOKS.filter(
@@ -340,6 +345,7 @@ export function makeWorld(opts: WorldOptions = {}) {
     validatorsAt,
     onionOf,
     height: () => height,
+    hookLogs,
     balance: (a: Address) => state.getAccount(a).balance,
     lockIdOf: (r: CallResult | null) => {
       if (!r) throw new Error('the lock call reverted');

@@ -4,7 +4,9 @@
  * registry's time, treasury spends, vetoes and missed quorums, the emergency kinds with their
  * timelock and cancel, and conservation of the supply through all of them.
  */
+import { getAddress } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { PROPOSAL_STATUS } from '../../src/governance/abi.js';
 import { toHex } from '../../src/crypto/bytes.js';
 import { ETM, WAD } from '../../src/params/registry.js';
 import { readParams } from '../../src/params/store.js';
@@ -156,6 +158,27 @@ describe('parameter changes', () => {
     expect(readParams(w.state).lotterySeats).toBe(2n);
     expect(readParams(w.state).inflationSchedule).toEqual([WAD / 20n, WAD / 50n]);
     expect(w.proposal(c).status).toBe('executed');
+    // The block work logged each close, execution and change, with the block it applies from.
+    const ev = w.events();
+    const changed = ev.filter(([n]) => n === 'ParameterChanged').map(([, x]) => x);
+    expect(changed).toEqual([
+      { id: a, name: 'minLock', value: [ETM / 2n], effectiveBlock: close + 1n },
+      { id: b, name: 'lotterySeats', value: [2n], effectiveBlock: epochEnd + 1n },
+      {
+        id: c,
+        name: 'inflationSchedule',
+        value: [WAD / 20n, WAD / 50n],
+        effectiveBlock: epochEnd + 1n,
+      },
+    ]);
+    const closed = ev.filter(([n]) => n === 'ProposalClosed').map(([, x]) => x);
+    expect(closed.map((x) => x.id)).toEqual([a, b, c]);
+    expect(closed[0]).toMatchObject({ status: PROPOSAL_STATUS.indexOf('executed') });
+    expect((closed[0]!.yes as bigint) > 0n).toBe(true);
+    const executed = ev.filter(([n]) => n === 'ProposalExecuted').map(([, x]) => x);
+    expect(executed.map((x) => [x.id, x.kind, x.status])).toEqual(
+      [a, b, c].map((id) => [id, 1, PROPOSAL_STATUS.indexOf('executed')]),
+    );
   });
 });
 
@@ -172,6 +195,14 @@ describe('treasury, settlement, rescind, cancel', () => {
     expect(w.balance(to)).toBe(30n * ETM);
     expect(w.proposal(a).status).toBe('executed');
     expect(w.proposal(b).status).toBe('failed');
+    const ev = w.events();
+    expect(ev.filter(([n]) => n === 'TreasurySpent').map(([, x]) => x)).toEqual([
+      { id: a, to: getAddress(toHex(to)), amount: 30n * ETM },
+    ]);
+    expect(ev.filter(([n]) => n === 'ProposalExecuted').map(([, x]) => [x.id, x.status])).toEqual([
+      [a, PROPOSAL_STATUS.indexOf('executed')],
+      [b, PROPOSAL_STATUS.indexOf('failed')],
+    ]);
   });
 
   it('settles the economy after the timelock: every lock and entry released, supply kept, no mint', () => {
@@ -191,6 +222,21 @@ describe('treasury, settlement, rescind, cancel', () => {
     w.until(w.proposal(id).executeAt);
     expect(w.proposal(id).status).toBe('executed');
     expect(isSettled(w.state)).toBe(true);
+    const settled = w.events().filter(([n]) => n === 'EconomySettled');
+    expect(settled).toHaveLength(1);
+    // The four deposits' self-locks and u2's lock (u1's is unbonding).
+    expect(settled[0]![1]).toMatchObject({ id, locks: 5n });
+    // Closed into its timelock first; settled and executed after it.
+    expect(
+      w
+        .events()
+        .filter(([, x]) => x.id === id)
+        .map(([n, x]) => [n, 'status' in x ? x.status : null]),
+    ).toEqual([
+      ['ProposalClosed', PROPOSAL_STATUS.indexOf('timelock')],
+      ['EconomySettled', null],
+      ['ProposalExecuted', PROPOSAL_STATUS.indexOf('executed')],
+    ]);
     expect(w.rewards.economics().totalLocked).toBe(0n);
     for (const a of [...w.ops, ...w.users]) expect(w.state.getAccount(a).locked).toBe(0n);
     expect(w.holdings()).toBe(w.supply());
@@ -218,6 +264,18 @@ describe('treasury, settlement, rescind, cancel', () => {
     expect(w.proposal(id).status).toBe('executed');
     expect(w.balance(u1) - before).toBe(40n * ETM);
     expect(w.balance(thief)).toBe(0n);
+    expect(w.events().filter(([n]) => n === 'TransactionRescinded')).toEqual([
+      [
+        'TransactionRescinded',
+        {
+          id,
+          txHash: toHex(txHash),
+          from: getAddress(toHex(u1)),
+          to: getAddress(toHex(thief)),
+          amount: 40n * ETM,
+        },
+      ],
+    ]);
     expect(() =>
       w.propose(u2, { kind: 'rescind', txHash, from: u1, to: thief, amount: 100n * ETM }),
     ).toThrow(/already rescinded/);

@@ -3,7 +3,7 @@
  * as transactions make them, holdings that include the governance escrow, and the tally's
  * inputs read straight from the state.
  */
-import { encodeFunctionData } from 'viem';
+import { decodeEventLog, encodeFunctionData, type Hex } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { economicState } from '../../src/economics/block.js';
 import { callContract } from '../../src/execution/call.js';
@@ -94,9 +94,23 @@ export function makeGovWorld(opts: WorldOptions = {}) {
     return sum;
   };
 
+  /** The governance events of the blocks' work so far: [name, args]. */
+  const events = () =>
+    w.hookLogs
+      .filter((l) => toHex(l.address) === toHex(GOVERNANCE_ADDRESS))
+      .map((l) => {
+        const e = decodeEventLog({
+          abi: GOVERNANCE_ABI,
+          data: toHex(l.data) as Hex,
+          topics: l.topics.map((x) => toHex(x)) as [Hex, ...Hex[]],
+        });
+        return [e.eventName, e.args as Record<string, unknown>] as const;
+      });
+
   return {
     ...w,
     gov,
+    events,
     govCall,
     propose,
     vote,

@@ -5,11 +5,14 @@
  * once the jail ends, and is elected again.
  */
 import fc from 'fast-check';
+import { decodeEventLog, getAddress, type Hex } from 'viem';
+import type { Log } from '../../src/primitives/receipt.js';
+import { EVIDENCE_ABI, SLASH_REASON } from '../../src/slashing/abi.js';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/crypto/bytes.js';
 import { sealBitmap } from '../../src/consensus/extra-data.js';
 import { Revert } from '../../src/primitives/errors.js';
-import { DAO_TREASURY } from '../../src/primitives/system-addresses.js';
+import { DAO_TREASURY, EVIDENCE_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { WAD, type ChainParams } from '../../src/params/registry.js';
 import { slashingEndBlock } from '../../src/slashing/block-hooks.js';
 import { SlashingStore } from '../../src/slashing/store.js';
@@ -27,6 +30,7 @@ function run(
   to: bigint,
   sealers: (h: bigint) => number[],
   params = PD,
+  logs: Log[] = [],
 ) {
   const jailed = [];
   for (let h = from; h <= to; h++)
@@ -35,6 +39,7 @@ function run(
         height: h,
         params,
         parentSealBitmap: h === 1n ? new Uint8Array(0) : sealBitmap(3, sealers(h - 1n)),
+        logs,
       }),
     );
   return jailed;
@@ -46,8 +51,30 @@ describe('downtime', () => {
     const total = w.total();
     const treasury = w.state.getAccount(DAO_TREASURY).balance;
     // Validator 2 seals blocks 1–4 only: 6 of 10 missing.
-    const jailed = run(w, 1n, 11n, (h) => (h <= 4n ? [0, 1, 2] : [0, 1]));
+    const logs: Log[] = [];
+    const jailed = run(w, 1n, 11n, (h) => (h <= 4n ? [0, 1, 2] : [0, 1]), PD, logs);
     const slashed = ceilShare(DEPOSIT, PD.slashDowntime);
+    // The block work logs Slashed (reason downtime) and Jailed, from the evidence contract.
+    const events = logs.map((l) =>
+      decodeEventLog({
+        abi: EVIDENCE_ABI,
+        data: toHex(l.data) as Hex,
+        topics: l.topics.map((x) => toHex(x)) as [Hex, ...Hex[]],
+      }),
+    );
+    expect(logs.every((l) => toHex(l.address) === toHex(EVIDENCE_ADDRESS))).toBe(true);
+    expect(events.map((e) => e.eventName)).toEqual(['Slashed', 'Jailed']);
+    expect(events[0]!.args).toMatchObject({
+      reason: SLASH_REASON.indexOf('downtime'),
+      amount: slashed,
+    });
+    expect(events[1]!.args).toMatchObject({
+      operator: getAddress(toHex(OPS[2]!)),
+      epoch: 0n,
+      missedSeals: 6n,
+      blocks: 10n,
+      untilEpoch: 3n,
+    });
     expect(jailed.map((j) => [toHex(j.operator), j.missed, j.blocks, j.untilEpoch])).toEqual([
       [toHex(OPS[2]!), 6n, 10n, 3n],
     ]);
@@ -65,7 +92,7 @@ describe('downtime', () => {
         untilEpoch: 3n,
       },
     ]);
-    // The node reports the jail (it has no log).
+    // The node reports the jail too.
     expect(
       jailsAt(w.state, 11n, PD).map((j) => [toHex(j.operator), j.amount, j.untilEpoch]),
     ).toEqual([[toHex(OPS[2]!), slashed, 3n]]);

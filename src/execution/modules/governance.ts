@@ -46,5 +46,5 @@ export const governanceModule: SystemModule = {
     bind: (ctx) => new GovernanceContract(ctx),
     functions: governanceFunctions,
   }),
-  endBlock: (b) => governanceEndBlock(b.state, b.params, b.number),
+  endBlock: (b) => governanceEndBlock(b.state, b.params, b.number, b.logs),
 };

@@ -47,6 +47,7 @@ export const slashingModule: SystemModule = {
       height: b.number,
       params: b.params,
       parentSealBitmap: b.parentSealBitmap,
+      logs: b.logs,
     });
   },
 };
