@@ -7,12 +7,16 @@
  */
 import {
   decodeFunctionData,
+  encodeAbiParameters,
+  encodeEventTopics,
   encodeFunctionData,
   type Abi,
   type DecodeFunctionDataReturnType,
   type Hex,
 } from 'viem';
-import { toHex } from '../crypto/bytes.js';
+import { fromHex, toHex } from '../crypto/bytes.js';
+import type { Log } from '../primitives/receipt.js';
+import type { Address } from '../primitives/types.js';
 
 /** The call in calldata, strictly decoded, or null when it selects no function of `abi`. */
 export function decodeCallStrict<const A extends Abi>(
@@ -37,4 +41,26 @@ export function decodeCallStrict<const A extends Abi>(
     return null; // a value out of its type's range (e.g. a uint16 above 65,535)
   }
   return canonical.toLowerCase() === hex.toLowerCase() ? call : null;
+}
+
+/** The log of event `eventName` of `abi` emitted by `address`: indexed arguments as topics. */
+export function encodeEventLog(
+  abi: Abi,
+  address: Address,
+  eventName: string,
+  args: Record<string, unknown>,
+): Log {
+  const event = abi.find((x) => x.type === 'event' && x.name === eventName);
+  if (!event || event.type !== 'event') throw new Error(`no event ${eventName}`);
+  const topics = encodeEventTopics({
+    abi: [event],
+    eventName,
+    args,
+  } as Parameters<typeof encodeEventTopics>[0]);
+  const unindexed = event.inputs.filter((i) => !('indexed' in i && i.indexed));
+  const data = encodeAbiParameters(
+    unindexed,
+    unindexed.map((i) => args[i.name!]),
+  );
+  return { address, topics: topics.map((t) => fromHex(t as Hex)), data: fromHex(data) };
 }

@@ -4,8 +4,7 @@
  * throwing a Revert with a reason; the caller rolls the state back on a revert. What happens when
  * a deposit period, a vote or a timelock ends is src/governance/block.ts.
  */
-import { encodeAbiParameters, encodeEventTopics, type Hex } from 'viem';
-import { fromHex, toHex } from '../crypto/bytes.js';
+import { toHex } from '../crypto/bytes.js';
 import type { ChainParams } from '../params/registry.js';
 import { Revert } from '../primitives/errors.js';
 import type { Log } from '../primitives/receipt.js';
@@ -13,14 +12,9 @@ import { GOVERNANCE_ADDRESS } from '../primitives/system-addresses.js';
 import type { Address } from '../primitives/types.js';
 import { isSettled } from '../staking/settlement.js';
 import type { StateDB } from '../state/state-db.js';
-import {
-  EMERGENCY_KINDS,
-  GOVERNANCE_ABI,
-  PROPOSAL_KINDS,
-  PROPOSAL_STATUS,
-  type ProposalKind,
-} from './abi.js';
+import { EMERGENCY_KINDS, PROPOSAL_KINDS, PROPOSAL_STATUS, type ProposalKind } from './abi.js';
 import { decodePayload, PayloadError, payloadProblem, type Payload } from './payload.js';
+import { governanceLog } from './events.js';
 import { EMPTY_TALLY, GovernanceStore, MAX_DEPOSITORS, type Proposal } from './store.js';
 
 export interface GovernanceCall {
@@ -210,22 +204,6 @@ export class GovernanceContract {
   }
 
   private emit(eventName: string, args: Record<string, unknown>): void {
-    const event = GOVERNANCE_ABI.find((x) => x.type === 'event' && x.name === eventName);
-    if (!event || event.type !== 'event') throw new Error(`no event ${eventName}`);
-    const topics = encodeEventTopics({
-      abi: [event],
-      eventName,
-      args,
-    } as Parameters<typeof encodeEventTopics>[0]);
-    const unindexed = event.inputs.filter((i) => !('indexed' in i && i.indexed));
-    const data = encodeAbiParameters(
-      unindexed,
-      unindexed.map((i) => args[i.name!]),
-    );
-    this.ctx.logs.push({
-      address: GOVERNANCE_ADDRESS,
-      topics: topics.map((t) => fromHex(t as Hex)),
-      data: fromHex(data),
-    });
+    this.ctx.logs.push(governanceLog(eventName, args));
   }
 }

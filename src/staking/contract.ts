@@ -5,8 +5,9 @@
  * synchronous over a StateDB. The system-module wiring (address, gas, dispatch by selector) is
  * src/execution/modules/staking.ts.
  */
-import { encodeAbiParameters, encodeEventTopics, type Hex } from 'viem';
-import { bytesToBigint, compareBytes, fromHex, toHex } from '../crypto/bytes.js';
+import type { Hex } from 'viem';
+import { encodeEventLog } from '../codec/abi.js';
+import { bytesToBigint, compareBytes, toHex } from '../crypto/bytes.js';
 import { Revert } from '../primitives/errors.js';
 import type { Log } from '../primitives/receipt.js';
 import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
@@ -558,22 +559,6 @@ export class StakingContract {
   }
 
   private emit(eventName: string, args: Record<string, unknown>): void {
-    const event = STAKING_ABI.find((x) => x.type === 'event' && x.name === eventName);
-    if (!event || event.type !== 'event') throw new Error(`no event ${eventName}`);
-    const topics = encodeEventTopics({
-      abi: [event],
-      eventName,
-      args,
-    } as Parameters<typeof encodeEventTopics>[0]);
-    const unindexed = event.inputs.filter((i) => !('indexed' in i && i.indexed));
-    const data = encodeAbiParameters(
-      unindexed,
-      unindexed.map((i) => args[i.name!]),
-    );
-    this.ctx.logs.push({
-      address: STAKING_ADDRESS,
-      topics: topics.map((t) => fromHex(t as Hex)),
-      data: fromHex(data),
-    });
+    this.ctx.logs.push(encodeEventLog(STAKING_ABI, STAKING_ADDRESS, eventName, args));
   }
 }

@@ -7,15 +7,7 @@
  * chain's supply B (every balance, lock, unbonding entry and system account). Pure and
  * synchronous over a StateDB; the caller rolls the state back when a call reverts.
  */
-import {
-  decodeFunctionData,
-  encodeAbiParameters,
-  encodeEventTopics,
-  encodeFunctionData,
-  encodeFunctionResult,
-  erc20Abi,
-  type Hex,
-} from 'viem';
+import { decodeFunctionData, encodeFunctionData, encodeFunctionResult, erc20Abi } from 'viem';
 import {
   bigintToBytes,
   bigintToFixed,
@@ -26,6 +18,7 @@ import {
   toHex,
 } from '../../crypto/bytes.js';
 import { keccak256 } from '../../crypto/keccak.js';
+import { encodeEventLog } from '../../codec/abi.js';
 import type { Log } from '../../primitives/receipt.js';
 import type { StateDB } from '../../state/state-db.js';
 import { RewardStore } from '../../economics/reward-store.js';
@@ -165,14 +158,7 @@ function move(state: StateDB, from: Uint8Array, to: Uint8Array, amount: bigint, 
 }
 
 function event(eventName: 'Transfer' | 'Approval', args: Record<string, unknown>): Log {
-  const topics = encodeEventTopics({ abi: erc20Abi, eventName, args } as Parameters<
-    typeof encodeEventTopics
-  >[0]);
-  return {
-    address: ETM_TOKEN_ADDRESS,
-    topics: topics.map((t) => fromHex(t as Hex)),
-    data: fromHex(encodeAbiParameters([{ type: 'uint256' }], [args.value as bigint])),
-  };
+  return encodeEventLog(erc20Abi, ETM_TOKEN_ADDRESS, eventName, args);
 }
 
 function isZero(a: Uint8Array): boolean {
