@@ -6,36 +6,26 @@
  * validator tombstoned or without a candidacy, the evidence too old — and re-sends the rest every
  * few blocks (another node's submission may win; this node's then reverts harmlessly).
  */
-import { createCustomCommon, Mainnet } from '@ethereumjs/common';
-import { createFeeMarket1559Tx } from '@ethereumjs/tx';
 import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../crypto/bytes.js';
 import { addressOf } from '../crypto/secp256k1.js';
 import type { EquivocationEvidence } from '../consensus/types.js';
-import { callGas } from '../execution/call.js';
 import { evidenceContract } from '../execution/modules/slashing.js';
-import { intrinsicGas } from '../execution/tx.js';
 import type { LogFields, LogLevel } from '../log/logger.js';
 import type { ChainParams } from '../params/registry.js';
-import { EVIDENCE_ADDRESS } from '../primitives/system-addresses.js';
 import { EVIDENCE_ABI } from '../slashing/abi.js';
 import { SlashingStore } from '../slashing/store.js';
 import { stakingStores } from '../staking/stores.js';
 import type { StateDB } from '../state/state-db.js';
+import { sendSystemCall, type SystemCallHost } from './system-call.js';
 
 /** Evidence kept at most (the oldest is dropped first): equivocators are few, peers many. */
 export const MAX_PENDING_EVIDENCE = 64;
 /** Blocks between two submissions of the same evidence. */
 const RESEND_BLOCKS = 5n;
 
-export interface EvidenceReporterHost {
+export interface EvidenceReporterHost extends SystemCallHost {
   params: ChainParams;
-  chainId: bigint;
-  head(): { state: StateDB; next: bigint };
-  nextBaseFee(): bigint;
-  pendingNonce(address: Uint8Array): bigint;
-  /** Submits a signed transaction (raw bytes) to the mempool and the network; throws if refused. */
-  submit(raw: Uint8Array): void;
   log(level: LogLevel, event: string, fields: LogFields, text: string): void;
 }
 
@@ -118,49 +108,27 @@ export class EvidenceReporter {
   }
 
   private send(e: EquivocationEvidence): boolean {
-    const params = this.host.params;
     const data = encodeFunctionData({
       abi: EVIDENCE_ABI,
       functionName: 'submitEvidence',
       args: [toHex(e.first), toHex(e.second)],
     });
-    const bytes = fromHex(data);
-    const gasLimit =
-      intrinsicGas({ to: EVIDENCE_ADDRESS, data: bytes, accessList: [] }) +
-      callGas(evidenceContract, bytes);
-    const tip = params.minBaseFee;
-    const maxFee = 2n * this.host.nextBaseFee() + tip;
-    const balance = this.host.head().state.getAccount(this.address).balance;
-    if (balance < gasLimit * maxFee) {
+    const out = sendSystemCall(this.host, this.key, this.address, evidenceContract, fromHex(data));
+    if (out.status === 'unfunded') {
       this.host.log(
         'warn',
         'evidence-unfunded',
-        { address: toHex(this.address), balance },
-        `cannot submit equivocation evidence: the consensus key's account ${toHex(this.address)} holds ${balance} units, less than the fee ${gasLimit * maxFee}; anyone may submit it with \`etm evidence submit\``,
+        { address: toHex(this.address), balance: out.balance },
+        `cannot submit equivocation evidence: the consensus key's account ${toHex(this.address)} holds ${out.balance} units, less than the fee ${out.fee}; anyone may submit it with \`etm evidence submit\``,
       );
       return false;
     }
-    const tx = createFeeMarket1559Tx(
-      {
-        chainId: this.host.chainId,
-        nonce: this.host.pendingNonce(this.address),
-        to: EVIDENCE_ADDRESS,
-        value: 0n,
-        data: bytes,
-        gasLimit,
-        maxFeePerGas: maxFee,
-        maxPriorityFeePerGas: tip,
-      },
-      { common: createCustomCommon({ chainId: Number(this.host.chainId) }, Mainnet) },
-    ).sign(this.key);
-    try {
-      this.host.submit(tx.serialize());
-    } catch (err) {
+    if (out.status === 'refused') {
       this.host.log(
         'error',
         'evidence-submit-failed',
-        { error: (err as Error).message },
-        `could not submit equivocation evidence: ${(err as Error).message}`,
+        { error: out.error.message },
+        `could not submit equivocation evidence: ${out.error.message}`,
       );
       return false;
     }

@@ -146,28 +146,20 @@ export class Node {
       blockGasLimit: genesis.params.blockGasLimit,
     });
     this.signer = options.validatorKey ? new Secp256k1Signer(options.validatorKey) : null;
-    this.randao = options.validatorKey
-      ? new RandaoKeeper(options.validatorKey, {
-          params: genesis.params,
-          chainId: genesis.chainId,
-          head: () => ({ state: this.headReadState(), next: this.chain.headNumber + 1n }),
-          nextBaseFee: () => this.chain.nextBaseFee(),
-          pendingNonce: (a) => this.mempool.pendingNonce(a, this.accountView()),
-          submit: (raw) => void this.submitTransaction(raw),
-          log: (level, event, fields, text) => this.emit(level, event, fields, text),
-        })
-      : null;
-    this.evidence = options.validatorKey
-      ? new EvidenceReporter(options.validatorKey, {
-          params: genesis.params,
-          chainId: genesis.chainId,
-          head: () => ({ state: this.headReadState(), next: this.chain.headNumber + 1n }),
-          nextBaseFee: () => this.chain.nextBaseFee(),
-          pendingNonce: (a) => this.mempool.pendingNonce(a, this.accountView()),
-          submit: (raw) => void this.submitTransaction(raw),
-          log: (level, event, fields, text) => this.emit(level, event, fields, text),
-        })
-      : null;
+    // What the node's own transactions (RANDAO renewals, evidence) need of it.
+    const host = {
+      params: genesis.params,
+      chainId: genesis.chainId,
+      head: () => ({ state: this.headReadState(), next: this.chain.headNumber + 1n }),
+      nextBaseFee: () => this.chain.nextBaseFee(),
+      pendingNonce: (a: Uint8Array) => this.mempool.pendingNonce(a, this.accountView()),
+      submit: (raw: Uint8Array) => void this.submitTransaction(raw),
+      log: (level: LogLevel, event: string, fields: LogFields, text: string) =>
+        this.emit(level, event, fields, text),
+    };
+    const key = options.validatorKey;
+    this.randao = key ? new RandaoKeeper(key, host) : null;
+    this.evidence = key ? new EvidenceReporter(key, host) : null;
     // An own pool starts with the first batch, so a node that never meets one starts no thread.
     this.ownsRecoveryPool = options.recoveryPool === undefined;
     this.recoveryPool = options.recoveryPool ?? null;

@@ -15,25 +15,20 @@
  * after next; until then the old one keeps revealing. It warns loudly when its onion is
  * exhausted or lost, or when it cannot pay for the renewal.
  */
-import { createCustomCommon, Mainnet } from '@ethereumjs/common';
-import { createFeeMarket1559Tx } from '@ethereumjs/tx';
 import { encodeFunctionData } from 'viem';
 import { concatBytes, equalBytes, fromHex, toHex, uint64be, utf8 } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { addressOf } from '../crypto/secp256k1.js';
 import { createOnion, type Onion } from '../election/randao.js';
-import { intrinsicGas } from '../execution/tx.js';
-import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import type { ChainParams } from '../params/registry.js';
-import type { StateDB } from '../state/state-db.js';
 import { STAKING_ABI } from '../staking/abi.js';
 import type { RevealDue } from '../staking/block-hooks.js';
 import type { LogFields, LogLevel } from '../log/logger.js';
-import { callGas } from '../execution/call.js';
 import { stakingContract } from '../execution/modules/staking.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
 import { stakingStores } from '../staking/stores.js';
 import type { Candidate } from '../staking/candidate-store.js';
+import { sendSystemCall, type SystemCallHost } from './system-call.js';
 
 /** Layers of an onion when the chain does not say otherwise (the default `randaoLayers`). */
 const RANDAO_ONION_LAYERS = 65_536;
@@ -80,16 +75,8 @@ export function renewalDue(c: Candidate, params: Pick<ChainParams, 'epochBlocks'
   return left <= (half > margin ? half : margin);
 }
 
-export interface RandaoKeeperHost {
+export interface RandaoKeeperHost extends SystemCallHost {
   params: ChainParams;
-  chainId: bigint;
-  /** Reads of the head state, and the height the next block will have. */
-  head(): { state: StateDB; next: bigint };
-  nextBaseFee(): bigint;
-  /** The next nonce of an account, counting its transactions waiting in the mempool. */
-  pendingNonce(address: Uint8Array): bigint;
-  /** Submits a signed transaction (raw bytes) to the mempool and the network; throws if refused. */
-  submit(raw: Uint8Array): void;
   log(level: LogLevel, event: string, fields: LogFields, text: string): void;
 }
 
@@ -179,41 +166,22 @@ export class RandaoKeeper {
         args: [toHex(commitment)],
       }),
     );
-    const gasLimit =
-      intrinsicGas({ to: STAKING_ADDRESS, data, accessList: [] }) + callGas(stakingContract, data);
-    const tip = params.minBaseFee;
-    const maxFee = 2n * this.host.nextBaseFee() + tip;
-    const balance = this.host.head().state.getAccount(this.address).balance;
     const from = epochBounds(epochOf(next, params) + 2n, params).first;
-    if (balance < gasLimit * maxFee) {
+    const out = sendSystemCall(this.host, this.key, this.address, stakingContract, data);
+    if (out.status === 'unfunded') {
       this.warnOnce(
         'randao-unfunded',
-        { address: toHex(this.address), balance },
-        `cannot renew the RANDAO commitment: the consensus key's account ${toHex(this.address)} holds ${balance} units, less than the fee ${gasLimit * maxFee}; fund it, or run \`etm candidate renew-randao\` as the operator`,
+        { address: toHex(this.address), balance: out.balance },
+        `cannot renew the RANDAO commitment: the consensus key's account ${toHex(this.address)} holds ${out.balance} units, less than the fee ${out.fee}; fund it, or run \`etm candidate renew-randao\` as the operator`,
       );
       return;
     }
-    const tx = createFeeMarket1559Tx(
-      {
-        chainId: this.host.chainId,
-        nonce: this.host.pendingNonce(this.address),
-        to: STAKING_ADDRESS,
-        value: 0n,
-        data,
-        gasLimit,
-        maxFeePerGas: maxFee,
-        maxPriorityFeePerGas: tip,
-      },
-      { common: createCustomCommon({ chainId: Number(this.host.chainId) }, Mainnet) },
-    ).sign(this.key);
-    try {
-      this.host.submit(tx.serialize());
-    } catch (e) {
+    if (out.status === 'refused') {
       this.host.log(
         'error',
         'randao-renew-failed',
-        { error: (e as Error).message },
-        `could not send the RANDAO renewal: ${(e as Error).message}`,
+        { error: out.error.message },
+        `could not send the RANDAO renewal: ${out.error.message}`,
       );
       return;
     }
