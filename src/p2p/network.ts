@@ -417,6 +417,7 @@ export class P2pNetwork implements NodeNetwork {
               validatorsAt: (h) => this.o.chain.validatorsAt(h),
               recover: this.o.chain.recover,
               maxMessageBytes: this.o.chain.maxConsensusBytes,
+              maxMessageBytesBound: this.o.chain.maxConsensusBytesBound,
             })
           : checkTransactionGossip(data, this.o.chain.maxTxBytes, (raw) =>
               this.o.handlers.onTransaction(raw),
