@@ -167,7 +167,9 @@ export class QbftEngine {
   private readonly recover: Recover;
   private readonly codec: BlockCodec;
   private readonly chainId: bigint;
-  private readonly config: EngineConfig;
+  /** What the constructor was given: a height's settings are laid over it. */
+  private readonly baseConfig: Partial<EngineConfig>;
+  private config: EngineConfig;
   private readonly decodeCache: WeakMap<Uint8Array, ConsensusMessage | DecodeError> | undefined;
   private readonly walByHeight = new Map<number, WalRecord[]>();
   private state: HeightState | null = null;
@@ -184,7 +186,8 @@ export class QbftEngine {
     this.recover = options.recover;
     this.codec = options.codec;
     this.chainId = options.chainId;
-    this.config = engineConfig(options.config);
+    this.baseConfig = options.config ?? {};
+    this.config = engineConfig(this.baseConfig);
     this.decodeCache = options.decodeCache;
     for (const record of options.wal ?? []) {
       const list = this.walByHeight.get(record.height) ?? [];
@@ -243,6 +246,8 @@ export class QbftEngine {
     this.effects = [];
     switch (input.kind) {
       case 'start-height':
+        if (input.config && (!this.state || input.height > this.state.height))
+          this.config = engineConfig({ ...this.baseConfig, ...input.config });
         this.startHeight(input.height, input.validators, input.candidates ?? input.validators);
         break;
       case 'message':

@@ -78,6 +78,11 @@ export interface EngineConfig {
   maxJustification: number;
 }
 
+/** The part of the configuration that may change from one height to the next. */
+export type HeightConfig = Partial<
+  Pick<EngineConfig, 'baseTimeoutMs' | 'maxRoundTimeoutMs' | 'maxMessageBytes'>
+>;
+
 /** Room for a sender's votes beside one message that carries a block. */
 const VOTE_ALLOWANCE_BYTES = 64 * 1024;
 
@@ -128,6 +133,11 @@ export type EngineInput =
        * sets): only their messages are buffered for later heights. Default: `validators`.
        */
       candidates?: Address[];
+      /**
+       * Settings of this height that follow the chain's parameters in the head's state (block
+       * time, block size); they replace the engine's configuration from this height on.
+       */
+      config?: HeightConfig;
     }
   | { kind: 'message'; bytes: Uint8Array }
   | { kind: 'timer'; timer: TimerKind; height: number; round: number }

@@ -27,18 +27,11 @@ import type { ProposalKind } from './abi.js';
 const MAX_PAYLOAD_BYTES = 8192;
 
 /**
- * Parameters the chain still reads from its genesis, not from the state (block headers, epoch
- * boundaries of the validator sets, the node's message limits): a change in the state would
- * split the chain from its headers, so no proposal may change them yet.
+ * Parameters the chain still reads from its genesis, not from the state (the epoch boundaries
+ * of the validator sets): a change in the state would split the chain from its headers, so no
+ * proposal may change them yet.
  */
-const GENESIS_BOUND_PARAMS: readonly (keyof ChainParams)[] = [
-  'blockTimeMs',
-  'maxClockDriftSeconds',
-  'blockGasLimit',
-  'maxTxBytes',
-  'maxBlockBytes',
-  'epochBlocks',
-];
+const GENESIS_BOUND_PARAMS: readonly (keyof ChainParams)[] = ['epochBlocks'];
 
 export type Payload =
   | { kind: 'text'; text: string }

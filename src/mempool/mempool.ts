@@ -128,7 +128,8 @@ function bumped(x: bigint, percent: bigint): bigint {
 
 export class Mempool {
   readonly minBaseFee: bigint;
-  readonly blockGasLimit: bigint;
+  /** The node sets it to the head's before each admission (the DAO may change it). */
+  blockGasLimit: bigint;
   readonly limits: Readonly<MempoolLimits>;
   private readonly byHash = new Map<string, Entry>();
   /** sender hex → its queue. */

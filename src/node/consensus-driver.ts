@@ -20,6 +20,7 @@ import type {
   EngineEffect,
   EngineInput,
   EquivocationEvidence,
+  HeightConfig,
   Recover,
   Signer,
   WalRecord,
@@ -37,6 +38,12 @@ export interface ConsensusHost {
    * of `height`.
    */
   upcomingValidators?(height: number): Address[];
+  /**
+   * Settings of a height that follow the chain's parameters (timeouts from the block time,
+   * the message limit from the block size), asked when the height starts. Default: the
+   * driver's `config` throughout.
+   */
+  configAt?(height: number): HeightConfig;
   /** Milliseconds until round 0 of the next height may propose (0 when due). */
   msUntilProposal(height: number): number;
   /**
@@ -189,6 +196,7 @@ export class ConsensusDriver {
       height,
       validators: host.validatorsAt(height),
       candidates: host.upcomingValidators?.(height),
+      config: host.configAt?.(height),
     };
   }
 

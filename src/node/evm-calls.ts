@@ -11,6 +11,7 @@ import { toHex } from '../crypto/bytes.js';
 import type { EvmBlockEnv, EvmOutcome } from '../execution/evm/runner.js';
 import type { SimOptions, SimRequest } from '../execution/evm/simulate.js';
 import type { StateDB } from '../state/state-db.js';
+import { readParams } from '../params/store.js';
 import { FailedEstimate, SimulationError } from '../execution/evm/sim-errors.js';
 import { isProtectedAddress } from '../execution/evm/overrides.js';
 import {
@@ -37,15 +38,18 @@ export class NodeEvmCalls {
     const b = chain.blockAt(block)!;
     const h = b.header;
     const number = block + 1n;
+    // The next block is made under the parameters in this block's state.
+    const params =
+      block === chain.headNumber ? chain.nextParams() : readParams(chain.stateAt(block));
     return {
       chainId: chain.chainId,
       number,
-      timestamp: h.timestamp + chain.params.blockTimeMs / 1000n,
+      timestamp: h.timestamp + params.blockTimeMs / 1000n,
       coinbase: h.coinbase,
       baseFeePerGas: block === chain.headNumber ? chain.nextBaseFee() : h.baseFeePerGas,
-      gasLimit: chain.params.blockGasLimit,
+      gasLimit: params.blockGasLimit,
       mixHash: h.mixHash,
-      params: chain.params,
+      params,
       blockHash: (n) => {
         if (n >= number || n + 256n < number) return undefined;
         const at = chain.blockAt(n);
@@ -71,8 +75,7 @@ export class NodeEvmCalls {
     block: bigint,
     fresh: () => StateDB = () => this.chain().stateAt(block),
   ): Promise<bigint> {
-    const chain = this.chain();
-    let cap = request.gas ?? chain.params.blockGasLimit;
+    let cap = request.gas ?? this.env(block).gasLimit;
     // With a fee, the gas the sender can pay for bounds the search (geth's allowance).
     const fee = request.maxFeePerGas ?? request.gasPrice;
     if (fee !== null && fee > 0n && request.from !== null) {
@@ -99,7 +102,7 @@ export class NodeEvmCalls {
     fresh: () => StateDB,
   ): Promise<AccessListReply> {
     const { createAccessList } = await evm();
-    const gas = request.gas ?? this.chain().params.blockGasLimit;
+    const gas = request.gas ?? this.env(block).gasLimit;
     try {
       const r = await createAccessList(fresh, this.env(block), request, gas, isProtectedAddress);
       return {
@@ -120,7 +123,7 @@ export class NodeEvmCalls {
     spec: TraceSpec,
   ): Promise<TraceJson> {
     const tracer = makeTracer(spec);
-    const gas = request.gas ?? this.chain().params.blockGasLimit;
+    const gas = request.gas ?? this.env(block).gasLimit;
     try {
       const out = await this.simulate(request, block, gas, fresh, { tracer });
       return tracer.result(out, {

@@ -8,7 +8,7 @@ import { equalBytes, toHex } from '../crypto/bytes.js';
 import { RecoveryPool } from '../crypto/recovery-pool.js';
 import { cachedRecover } from '../consensus/messages.js';
 import { Secp256k1Signer, secp256k1Recover } from '../consensus/crypto.js';
-import type { Recover, Signer } from '../consensus/types.js';
+import type { HeightConfig, Recover, Signer } from '../consensus/types.js';
 import { chainBlockCodec, type Block } from '../chain/block.js';
 import { Chain, ChainError, type RandaoRevealer } from '../chain/chain.js';
 import { BlockError } from '../primitives/block-error.js';
@@ -36,6 +36,23 @@ import type { TxOutcome } from '../p2p/gossip.js';
  */
 export function maxConsensusMessageBytes(params: { maxBlockBytes: bigint }): number {
   return Number(params.maxBlockBytes) + 1024 * 1024;
+}
+
+/**
+ * The consensus engine's settings for a block made under `params`: timeouts from the block
+ * time, the message limit from the block size. Read from the head's state when a height
+ * starts, so a parameter change by the DAO takes effect at the height the registry says.
+ */
+export function consensusConfigFor(params: {
+  blockTimeMs: bigint;
+  maxBlockBytes: bigint;
+}): HeightConfig {
+  const blockTimeMs = Number(params.blockTimeMs);
+  return {
+    baseTimeoutMs: 2 * blockTimeMs,
+    maxRoundTimeoutMs: Math.max(60_000, 2 * blockTimeMs),
+    maxMessageBytes: maxConsensusMessageBytes(params),
+  };
 }
 
 export interface CommittedEvent {
@@ -127,7 +144,9 @@ export class Node {
     const { genesis } = options;
     this.decoder = new TxDecoder({
       chainId: genesis.chainId,
-      maxTxBytes: Number(genesis.params.maxTxBytes),
+      // The registry's bound: a block's transactions are held to the limit in its parent's
+      // state (checkBody), a new one to the head's (addTransaction).
+      maxTxBytes: Number(PARAMS.maxTxBytes.max),
     });
     try {
       this.chain = new Chain({
@@ -236,21 +255,18 @@ export class Node {
     this.network = network;
     // Built now (N hashes), not in the middle of the first proposal.
     this.randao?.prepare();
-    const params = this.chain.params;
-    const blockTimeMs = Number(params.blockTimeMs);
+    const params = this.chain.nextParams();
     this.driver = new ConsensusDriver({
       signer: this.signer,
       recover: this.recover,
       codec: chainBlockCodec,
       chainId: this.chain.chainId,
       equivocate: this.options.equivocate === true,
-      config: {
-        baseTimeoutMs: 2 * blockTimeMs,
-        maxRoundTimeoutMs: Math.max(60_000, 2 * blockTimeMs),
-        maxMessageBytes: maxConsensusMessageBytes(params),
-      },
+      config: consensusConfigFor(params),
       host: {
         headHeight: () => Number(this.chain.headNumber),
+        // A height starts on top of the head: its block is made under the head's parameters.
+        configAt: () => consensusConfigFor(this.chain.nextParams()),
         validatorsAt: (h) => this.chain.validatorsAt(BigInt(h)),
         upcomingValidators: (h) => this.chain.upcomingValidators(BigInt(h)),
         msUntilProposal: () =>
@@ -297,20 +313,26 @@ export class Node {
       },
     });
     this.driver.start();
-    this.syncTimer = setInterval(
-      () =>
-        void this.syncFromPeers().catch((e: Error) =>
+    this.scheduleSync();
+  }
+
+  /** Polls peers for blocks once per block time (the head's, which the DAO may change). */
+  private scheduleSync(): void {
+    if (this.stopped) return;
+    this.syncTimer = setTimeout(() => {
+      void this.syncFromPeers()
+        .catch((e: Error) =>
           this.emit('error', 'sync-error', { error: e.message }, `sync error: ${e.message}`),
-        ),
-      blockTimeMs,
-    );
+        )
+        .finally(() => this.scheduleSync());
+    }, Number(this.chain.nextParams().blockTimeMs));
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.driver?.stop();
-    if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.syncTimer) clearTimeout(this.syncTimer);
     if (this.ownsRecoveryPool) await this.recoveryPool?.close();
     await this.store.close();
   }
@@ -354,6 +376,12 @@ export class Node {
   }
 
   private addTransaction(raw: Uint8Array, gossip: boolean): SignedTx {
+    const { maxTxBytes, blockGasLimit } = this.chain.nextParams();
+    if (raw instanceof Uint8Array && BigInt(raw.length) > maxTxBytes)
+      throw new TxError(
+        'oversized',
+        `oversized transaction: ${raw.length} bytes, limit ${maxTxBytes}`,
+      );
     const tx = this.decoder.decode(raw);
     // An EVM transaction whose gas limit alone passes a block's contract gas budget could never
     // be included: refused here rather than dropped when a block is built.
@@ -368,6 +396,7 @@ export class Node {
           `exceeds the contract gas budget of a block: gas ${tx.gasLimit}, budget ${budget}`,
         );
     }
+    this.mempool.blockGasLimit = blockGasLimit;
     this.mempool.add(tx, this.accountView(), this.chain.nextBaseFee());
     // Only what the pool took is remembered: a refused transaction costs no memory.
     this.decoder.keep(tx);

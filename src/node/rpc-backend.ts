@@ -38,6 +38,7 @@ import type { TraceJson, TraceSpec } from '../execution/evm/tracer.js';
 import { proveKey } from '../state/trie.js';
 import { decodeAccount, emptyAccount } from '../state/account.js';
 import { asBytes, rlpDecode } from '../codec/rlp.js';
+import { readParams } from '../params/store.js';
 import type { Node } from './node.js';
 import { NodeStakingRpc } from './staking-rpc.js';
 import { NodeGovernanceRpc, type KnownTransfer } from './governance-rpc.js';
@@ -310,7 +311,7 @@ export class NodeRpcBackend implements RpcBackend {
     // An account without code returns empty data, as in Ethereum.
     if (!runsInEvm(fresh(), request)) return new Uint8Array(0);
     const out = await this.evm
-      .simulate(request, block, request.gas ?? this.chain.params.blockGasLimit, fresh)
+      .simulate(request, block, request.gas ?? this.evm.env(block).gasLimit, fresh)
       .catch(simulationFailure);
     if (out.status === 0) throw evmFailure(out);
     return out.returnData;
@@ -348,7 +349,7 @@ export class NodeRpcBackend implements RpcBackend {
     try {
       return callContract(
         contract,
-        { state, params: this.chain.params, height: block + 1n, sender, value },
+        { state, params: readParams(state), height: block + 1n, sender, value },
         request.data ?? new Uint8Array(0),
       ).returnData;
     } catch (e) {

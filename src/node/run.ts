@@ -10,6 +10,7 @@ import { loadOrCreatePeerKey } from '../p2p/identity.js';
 import { P2pNetwork, type P2pChain } from '../p2p/network.js';
 import { LocalNetwork } from '../p2p/local-network.js';
 import { maxConsensusMessageBytes, Node, type CommittedEvent } from './node.js';
+import { PARAMS } from '../params/registry.js';
 import { NodeRpcBackend } from './rpc-backend.js';
 import { ConfigError, type NodeConfig } from './config.js';
 import type { Logger } from '../log/logger.js';
@@ -93,9 +94,19 @@ export function p2pChainOf(node: Node): P2pChain {
     blockBytesAt: (n) => chain.blockBytesAt(n),
     validatorsAt: (h) => chain.validatorsAt(h),
     recover: node.recover,
-    maxTxBytes: Number(chain.params.maxTxBytes),
-    maxBlockBytes: Number(chain.params.maxBlockBytes),
-    maxConsensusBytes: maxConsensusMessageBytes(chain.params),
+    // Read at receive time from the head's state, where the DAO may change them: a peer's
+    // message is held to the limits its block is made under.
+    get maxTxBytes() {
+      return Number(chain.nextParams().maxTxBytes);
+    },
+    get maxBlockBytes() {
+      return Number(chain.nextParams().maxBlockBytes);
+    },
+    get maxConsensusBytes() {
+      return maxConsensusMessageBytes(chain.nextParams());
+    },
+    maxBlockBytesBound: Number(PARAMS.maxBlockBytes.max),
+    maxConsensusBytesBound: maxConsensusMessageBytes({ maxBlockBytes: PARAMS.maxBlockBytes.max }),
   };
 }
 

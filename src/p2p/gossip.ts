@@ -33,7 +33,14 @@ export interface ConsensusGossipContext {
   headNumber(): bigint;
   validatorsAt(height: bigint): Address[];
   recover: Recover;
+  /** The limit of messages for the next height (from the head's parameters). */
   maxMessageBytes: number;
+  /**
+   * The most `maxMessageBytes` can ever be (from the registry's hard bound; default
+   * `maxMessageBytes`). A message between the two is not blamed when it is for a later height:
+   * that height may be made under a limit the DAO raised in a block this node lacks.
+   */
+  maxMessageBytesBound?: number;
 }
 
 /** Messages for heights this far above the next one are dropped (the engine buffers 16). */
@@ -44,20 +51,20 @@ const isValidatorOf = (ctx: ConsensusGossipContext, author: Address, height: num
   indexOfValidator(ctx.validatorsAt(BigInt(height)), author) >= 0;
 
 export function checkConsensusGossip(bytes: Uint8Array, ctx: ConsensusGossipContext): GossipCheck {
-  if (bytes.length > ctx.maxMessageBytes) {
-    return {
-      verdict: 'reject',
-      deliver: false,
-      offence: 'oversized-message',
-      reason: `consensus message of ${bytes.length} bytes`,
-    };
-  }
+  const bound = Math.max(ctx.maxMessageBytes, ctx.maxMessageBytesBound ?? 0);
+  const oversized: GossipCheck = {
+    verdict: 'reject',
+    deliver: false,
+    offence: 'oversized-message',
+    reason: `consensus message of ${bytes.length} bytes`,
+  };
+  if (bytes.length > bound) return oversized;
   let author: Address;
   let height: number;
   try {
     const m = decodeMessage(bytes, ctx.recover, {
       chainId: ctx.chainId,
-      maxMessageBytes: ctx.maxMessageBytes,
+      maxMessageBytes: bound,
       maxJustification: MAX_JUSTIFICATION,
     });
     author = m.signed.author;
@@ -67,6 +74,10 @@ export function checkConsensusGossip(bytes: Uint8Array, ctx: ConsensusGossipCont
     return { verdict: 'reject', deliver: false, offence: 'invalid-message', reason: e.message };
   }
   const next = Number(ctx.headNumber()) + 1;
+  if (bytes.length > ctx.maxMessageBytes) {
+    if (height <= next) return { ...oversized, height };
+    return { verdict: 'ignore', deliver: false, height, reason: 'above the head’s size limit' };
+  }
   if (height === next) {
     return isValidatorOf(ctx, author, height)
       ? { verdict: 'accept', deliver: true, height, reason: 'current height' }

@@ -61,9 +61,17 @@ export interface P2pChain {
   blockBytesAt(number: bigint): Uint8Array | undefined;
   validatorsAt(height: bigint): Address[];
   recover: Recover;
+  /** The limits of the block after the head (the DAO may change them): read on each use. */
   maxTxBytes: number;
   maxBlockBytes: number;
   maxConsensusBytes: number;
+  /**
+   * The most `maxBlockBytes` and `maxConsensusBytes` can ever be (their hard bounds in the
+   * parameters registry): the transport's frame limits, fixed when the network starts; each
+   * message is then held to the head's limit.
+   */
+  maxBlockBytesBound: number;
+  maxConsensusBytesBound: number;
 }
 
 /** Where accepted gossip goes. */
@@ -239,7 +247,7 @@ export class P2pNetwork implements NodeNetwork {
           allowPublishToZeroTopicPeers: true,
           ignoreDuplicatePublishError: true,
           allowedTopics: [names.consensusTopic, names.txTopic],
-          maxInboundDataLength: chain.maxConsensusBytes + 64 * 1024,
+          maxInboundDataLength: chain.maxConsensusBytesBound + 64 * 1024,
           scoreParams: {
             // Devnets and test networks run many nodes behind one address.
             IPColocationFactorWeight: 0,
@@ -409,6 +417,7 @@ export class P2pNetwork implements NodeNetwork {
               validatorsAt: (h) => this.o.chain.validatorsAt(h),
               recover: this.o.chain.recover,
               maxMessageBytes: this.o.chain.maxConsensusBytes,
+              maxMessageBytesBound: this.o.chain.maxConsensusBytesBound,
             })
           : checkTransactionGossip(data, this.o.chain.maxTxBytes, (raw) =>
               this.o.handlers.onTransaction(raw),
@@ -525,6 +534,7 @@ export class P2pNetwork implements NodeNetwork {
     request: Uint8Array,
     maxFrameBytes: number,
     maxFrames: number,
+    maxTotalBytes = Infinity,
   ): Promise<Uint8Array[]> {
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs ?? 10_000);
     const stream = await this.node.dialProtocol(peerIdFromString(peer), protocol, { signal });
@@ -534,8 +544,11 @@ export class P2pNetwork implements NodeNetwork {
       await writeFrames(stream, [request], signal);
       const reader = new FrameReader(stream, maxFrameBytes);
       const frames: Uint8Array[] = [];
+      let total = 0;
       for (let f = await reader.next(); f !== null; f = await reader.next()) {
         if (frames.length >= maxFrames) throw new FrameError('more frames than asked for');
+        total += f.length;
+        if (total > maxTotalBytes) throw new FrameError('response above its byte limit');
         frames.push(f);
       }
       await stream.close().catch(() => {});
@@ -597,12 +610,17 @@ export class P2pNetwork implements NodeNetwork {
    */
   async requestBlocks(peer: string, from: bigint, count: number): Promise<Uint8Array[]> {
     const n = Math.max(1, Math.min(count, MAX_BLOCKS_PER_REQUEST));
+    // A block further on may be made under a larger limit than the head's (the DAO raised it):
+    // a block may have the registry's bound; the whole response is what a server sends
+    // (serveBlocks: up to 32 MiB, or one larger block).
+    const frameBound = this.o.chain.maxBlockBytesBound + 64 * 1024;
     const blocks = await this.request(
       peer,
       this.names.blocksProtocol,
       encodeBlocksRequest({ from, count: n }),
-      this.o.chain.maxBlockBytes + 64 * 1024,
+      frameBound,
       n,
+      MAX_RESPONSE_BYTES + frameBound,
     );
     const k = this.known.get(peer);
     if (k && blocks.length < n) {

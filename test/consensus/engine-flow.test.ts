@@ -56,6 +56,25 @@ describe('happy path', () => {
     }
   });
 
+  it('a height started with its own settings times out by them, and so do the heights after it', () => {
+    const [, v1] = makeSigners(2);
+    const validators = makeSigners(4).map((s) => s.address);
+    const e = newEngine(v1!);
+    const timer = (fx: ReturnType<typeof e.handle>) => ofKind(fx, 'schedule-timer')[0]!.delayMs;
+    expect(timer(e.handle(startInput(1, validators)))).toBe(1000);
+    // The block time in the head's state became 2.5 s: round 0 waits 5 s, round 1 twice that.
+    const cfg = { baseTimeoutMs: 5000, maxRoundTimeoutMs: 60_000 };
+    expect(timer(e.handle({ kind: 'start-height', height: 2, validators, config: cfg }))).toBe(
+      5000,
+    );
+    expect(timer(e.handle({ kind: 'timer', timer: 'round', height: 2, round: 0 }))).toBe(10_000);
+    // A stale start of a past height changes nothing.
+    e.handle({ kind: 'start-height', height: 1, validators, config: { baseTimeoutMs: 1 } });
+    expect(timer(e.handle({ kind: 'timer', timer: 'round', height: 2, round: 1 }))).toBe(20_000);
+    // Without settings a height keeps the last ones given.
+    expect(timer(e.handle(startInput(3, validators)))).toBe(5000);
+  });
+
   it('the proposer asks for a block, then signs and broadcasts its PROPOSAL and its own PREPARE', () => {
     const [v0, v1] = makeSigners(2);
     const validators = makeSigners(4).map((s) => s.address);

@@ -127,10 +127,22 @@ describe('parameter changes', () => {
       { kind: 'parameter-change', name: 'quorum', value: WAD + 1n },
       { kind: 'parameter-change', name: 'inflationSchedule', value: [WAD * 2n] },
       { kind: 'parameter-change', name: 'epochBlocks', value: 10n },
+      { kind: 'parameter-change', name: 'blockTimeMs', value: 50n },
+      { kind: 'parameter-change', name: 'maxBlockBytes', value: 128n * 1024n * 1024n },
       { kind: 'parameter-change', name: 'minLock', value: 10n ** 9n * ETM },
     ] as const;
     for (const p of bad) expect(() => w.propose(u1, p)).toThrow(/governance: /);
     expect(w.gov.count()).toBe(0n);
+    // The block parameters are read from the state by headers and nodes alike.
+    for (const [name, value] of [
+      ['blockTimeMs', 2000n],
+      ['maxClockDriftSeconds', 30n],
+      ['blockGasLimit', 30_000_000n],
+      ['maxTxBytes', 256n * 1024n],
+      ['maxBlockBytes', 32n * 1024n * 1024n],
+    ] as const)
+      w.propose(u1, { kind: 'parameter-change', name, value });
+    expect(w.gov.count()).toBe(5n);
   });
 
   it('writes a next-block parameter at the close, and a next-epoch one at the epoch’s last block', () => {

@@ -169,6 +169,23 @@ describe('gossip checks', () => {
     });
   });
 
+  it('does not blame a message above the head’s limit for a later height (the DAO may have raised it)', () => {
+    head = 10n;
+    const small = { ...ctx, maxMessageBytes: 100, maxMessageBytesBound: 4096 };
+    expect(prepare(signers[0]!, 11).length).toBeGreaterThan(100);
+    expect(checkConsensusGossip(prepare(signers[0]!, 11), small)).toMatchObject({
+      verdict: 'reject',
+      offence: 'oversized-message',
+    });
+    const later = checkConsensusGossip(prepare(signers[0]!, 13), small);
+    expect(later).toMatchObject({ verdict: 'ignore', deliver: false });
+    expect(later.offence).toBeUndefined();
+    expect(checkConsensusGossip(new Uint8Array(5000), small)).toMatchObject({
+      verdict: 'reject',
+      offence: 'oversized-message',
+    });
+  });
+
   it('treats old heights as replays, near-future ones as deliverable, far-future as noise', () => {
     head = 10n;
     expect(checkConsensusGossip(prepare(signers[0]!, 10), ctx)).toMatchObject({
