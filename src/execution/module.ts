@@ -22,6 +22,7 @@ import type { Log } from '../primitives/receipt.js';
 import type { Address } from '../primitives/types.js';
 import type { StateDB } from '../state/state-db.js';
 import type { CandidateWeighing } from '../staking/block-hooks.js';
+import type { GenesisCandidate } from '../staking/genesis.js';
 
 /** What one call to a system contract runs with. */
 export interface CallContext {
@@ -123,15 +124,7 @@ export interface GenesisContext {
   /** Genesis validators (consensus keys) in proposer order. */
   validators: Address[];
   /** Candidates registered from the start. */
-  candidates: {
-    operator: Address;
-    consensusKey: Address;
-    name: string;
-    deposit: bigint;
-    commissionBps: bigint;
-    commissionMaxBps: bigint;
-    randaoCommitment: Uint8Array;
-  }[];
+  candidates: GenesisCandidate[];
   /** The genesis supply: every allocation, the voter bonus pool included. */
   supply: bigint;
   /** The chain id consensus signatures are bound to (evidence checks them). */

@@ -6,13 +6,13 @@
  */
 import { parse as parseYaml } from 'yaml';
 import {
-  blocksPerYearFor,
   CONCAVE_ON_CANDIDATE,
   CONCAVE_ON_LOCK,
   crossParamProblem,
   DEFAULT_PARAMS,
   PARAM_NAMES,
   PARAMS,
+  withDerivedParams,
   type ChainParams,
 } from '../../params/registry.js';
 import { WAD } from '../../params/registry.js';
@@ -146,21 +146,10 @@ function scenarioParams(given: Record<string, unknown>): ChainParams {
     p[k] = n;
     set.add(k);
   }
-  const params = p as unknown as ChainParams;
+  const params = withDerivedParams(p as unknown as ChainParams, set);
   const problem = crossParamProblem(params);
   if (problem !== null) throw new ScenarioError(`params: ${problem}`);
-  const perDay = set.has('blocksPerDay') ? params.blocksPerDay : 86_400_000n / params.blockTimeMs;
-  return {
-    ...params,
-    blocksPerDay: perDay,
-    unbondingBlocks: set.has('unbondingBlocks') ? params.unbondingBlocks : 3n * perDay,
-    depositUnbondingBlocks: set.has('depositUnbondingBlocks')
-      ? params.depositUnbondingBlocks
-      : 28n * perDay,
-    blocksPerYear: set.has('blocksPerYear')
-      ? params.blocksPerYear
-      : blocksPerYearFor(params.blockTimeMs),
-  };
+  return params;
 }
 
 function uptime(value: unknown, what: string): [number, number][] {
