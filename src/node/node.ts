@@ -20,7 +20,6 @@ import { TxDecoder, type SignedTx } from '../execution/tx.js';
 import { Mempool, type AccountView } from '../mempool/mempool.js';
 import { runsInEvm } from '../execution/evm/block-run.js';
 import { PARAMS } from '../params/registry.js';
-import { readParams } from '../params/store.js';
 import type { StateDB } from '../state/state-db.js';
 import { ConsensusDriver } from './consensus-driver.js';
 import type { LogFields, Logger, LogLevel } from '../log/logger.js';
@@ -376,7 +375,7 @@ export class Node {
   }
 
   private addTransaction(raw: Uint8Array, gossip: boolean): SignedTx {
-    const { maxTxBytes, blockGasLimit } = this.chain.nextParams();
+    const { maxTxBytes, blockGasLimit, maxContractGasPerBlock } = this.chain.nextParams();
     if (raw instanceof Uint8Array && BigInt(raw.length) > maxTxBytes)
       throw new TxError(
         'oversized',
@@ -385,17 +384,12 @@ export class Node {
     const tx = this.decoder.decode(raw);
     // An EVM transaction whose gas limit alone passes a block's contract gas budget could never
     // be included: refused here rather than dropped when a block is built.
-    // The budget is read from the head's state (governance may change it), only for a gas
-    // limit above the least budget there can be.
-    if (tx.gasLimit > PARAMS.maxContractGasPerBlock.min) {
-      const state = this.headReadState();
-      const budget = readParams(state).maxContractGasPerBlock;
-      if (tx.gasLimit > budget && runsInEvm(state, tx))
-        throw new TxError(
-          'gas-limit-too-high',
-          `exceeds the contract gas budget of a block: gas ${tx.gasLimit}, budget ${budget}`,
-        );
-    }
+    // The budget is the head's (governance may change it).
+    if (tx.gasLimit > maxContractGasPerBlock && runsInEvm(this.headReadState(), tx))
+      throw new TxError(
+        'gas-limit-too-high',
+        `exceeds the contract gas budget of a block: gas ${tx.gasLimit}, budget ${maxContractGasPerBlock}`,
+      );
     this.mempool.blockGasLimit = blockGasLimit;
     this.mempool.add(tx, this.accountView(), this.chain.nextBaseFee());
     // Only what the pool took is remembered: a refused transaction costs no memory.
