@@ -27,7 +27,7 @@ import {
 import type { EvmTracer } from '../execution/evm/tracer.js';
 import { StateDB } from '../state/state-db.js';
 import { nextMix, nextRevealOf, type RevealDue } from '../staking/block-hooks.js';
-import { epochOf } from '../staking/epochs.js';
+import { epochBounds, epochOf } from '../staking/epochs.js';
 import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
 import { blockHash, decodeBlock, encodeBlock, unsealed, type Block } from './block.js';
 import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
@@ -198,9 +198,14 @@ export class Chain {
     this.headHashValue = blockHash(this.headBlock);
     // Only the genesis and the last block of each epoch name a validator set (validateBlock
     // refuses nextValidators anywhere else), so those are the only blocks read.
-    const epoch = this.params.epochBlocks;
+    // The head state's epoch schedule places every past epoch end, across changes of length.
+    const schedule = this.nextParams();
     this.noteValidatorSet(head === 0n ? this.headBlock : this.blockAt(0n)!);
-    for (let n = epoch; n <= head; n += epoch)
+    for (
+      let e = 0n, n = epochBounds(0n, schedule).last;
+      n <= head;
+      n = epochBounds(++e, schedule).last
+    )
       this.noteValidatorSet(n === head ? this.headBlock : this.blockAt(n)!);
   }
 
@@ -322,11 +327,12 @@ export class Chain {
     const add = (set: readonly Address[]) => {
       for (const v of set) out.set(toHex(v), v);
     };
+    // Epochs as the head's state places them: a length changed at the head's epoch end is in it.
+    const schedule = this.nextParams();
+    const epoch = epochOf(height, schedule);
     add(this.validatorsAt(height));
-    add(this.validatorsAt(height + this.params.epochBlocks));
-    const next = stakingStores(this.headState()).elections.epochRecord(
-      epochOf(height, this.params) + 1n,
-    );
+    add(this.validatorsAt(epochBounds(epoch + 1n, schedule).first));
+    const next = stakingStores(this.headState()).elections.epochRecord(epoch + 1n);
     if (next) add(next.validators);
     return [...out.values()];
   }

@@ -39,6 +39,7 @@ import {
   withDerivedParams,
   WAD,
   type ChainParams,
+  type ParamName,
 } from '../params/registry.js';
 import { CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK } from '../params/registry.js';
 import type { GenesisCandidate } from '../staking/genesis.js';
@@ -134,7 +135,7 @@ export function parseGenesis(doc: unknown): Genesis {
         params[k] = list.map((x, i) => parseInteger(x, `params.${k}[${i}]`));
         continue;
       }
-      params[k as Exclude<keyof ChainParams, 'inflationSchedule'>] =
+      params[k as Exclude<ParamName, 'inflationSchedule'>] =
         k === 'concaveOn' && (v === 'candidate' || v === 'lock')
           ? v === 'lock'
             ? CONCAVE_ON_LOCK

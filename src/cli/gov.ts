@@ -10,7 +10,7 @@ import { fromHex, toHex } from '../crypto/bytes.js';
 import { asUint, rlpDecode } from '../codec/rlp.js';
 import { GOVERNANCE_ABI, PROPOSAL_KINDS, VOTE_OPTION } from '../governance/abi.js';
 import { encodePayload, type Payload } from '../governance/payload.js';
-import { PARAM_NAMES, PARAMS, type ChainParams } from '../params/registry.js';
+import { PARAM_NAMES, PARAMS, type ParamName } from '../params/registry.js';
 import { paramSlot } from '../params/store.js';
 import { GOVERNANCE_ADDRESS, PARAMETERS_ADDRESS } from '../primitives/system-addresses.js';
 import { rpcCall } from './rpc-client.js';
@@ -52,7 +52,7 @@ async function callGovernance(o: SenderOptions, data: Hex, describe: string, val
 }
 
 /** A parameter as the node's head state holds it. */
-async function headParam(rpc: string, name: keyof ChainParams): Promise<bigint> {
+async function headParam(rpc: string, name: ParamName): Promise<bigint> {
   const v = await rpcCall<string>(rpc, 'eth_getStorageAt', [
     toHex(PARAMETERS_ADDRESS),
     toHex(paramSlot(name)),
@@ -88,7 +88,7 @@ async function payloadOf(kind: Payload['kind'], o: ProposeOptions): Promise<Payl
       const name = need(o.name, '--name');
       if (!(PARAM_NAMES as readonly string[]).includes(name))
         throw new Error(`no parameter ${name}; parameters: ${PARAM_NAMES.join(', ')}`);
-      const key = name as keyof ChainParams;
+      const key = name as ParamName;
       const value = need(o.value, '--value');
       if (PARAMS[key].type === 'uint' && value.length !== 1)
         throw new Error(`${key} is one whole number`);

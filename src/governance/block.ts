@@ -11,7 +11,7 @@ import { PARAMS, type ChainParams } from '../params/registry.js';
 import { ParamStore } from '../params/store.js';
 import { DAO_TREASURY, GOVERNANCE_ADDRESS } from '../primitives/system-addresses.js';
 import type { Address } from '../primitives/types.js';
-import { epochBounds, epochOf, isEpochEnd } from '../staking/epochs.js';
+import { epochBounds, epochOf, isEpochEnd, scheduleWithLength } from '../staking/epochs.js';
 import { isSettled } from '../staking/settlement.js';
 import type { StateDB } from '../state/state-db.js';
 import { toHex } from '../crypto/bytes.js';
@@ -223,7 +223,15 @@ class Governance {
     const current = store.params();
     const problem = parameterChangeProblem(c.name, c.value, current);
     if (problem) return this.failed(p, problem);
-    store.setParams({ ...current, [c.name]: c.value } as ChainParams);
+    const next = { ...current, [c.name]: c.value } as ChainParams;
+    // A new epoch length starts a segment of the epoch schedule at the next block (this one is
+    // an epoch's last: the change is scheduled for the next epoch).
+    if (c.name === 'epochBlocks')
+      store.setParams({
+        ...next,
+        epochHistory: scheduleWithLength(current, this.height, c.value as bigint),
+      });
+    else store.setParams(next);
     // Blocks read the parameters from their parent's state: the next block is the first.
     this.logs.push(
       governanceLog('ParameterChanged', {

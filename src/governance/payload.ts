@@ -18,6 +18,7 @@ import {
   PARAMS,
   paramProblem,
   type ChainParams,
+  type ParamName,
 } from '../params/registry.js';
 import { isSystemAccount } from '../primitives/system-addresses.js';
 import type { Address } from '../primitives/types.js';
@@ -26,16 +27,9 @@ import type { ProposalKind } from './abi.js';
 /** Largest payload: a text proposal's text, or a parameter list (inflation schedule). */
 const MAX_PAYLOAD_BYTES = 8192;
 
-/**
- * Parameters the chain still reads from its genesis, not from the state (the epoch boundaries
- * of the validator sets): a change in the state would split the chain from its headers, so no
- * proposal may change them yet.
- */
-const GENESIS_BOUND_PARAMS: readonly (keyof ChainParams)[] = ['epochBlocks'];
-
 export type Payload =
   | { kind: 'text'; text: string }
-  | { kind: 'parameter-change'; name: keyof ChainParams; value: bigint | readonly bigint[] }
+  | { kind: 'parameter-change'; name: ParamName; value: bigint | readonly bigint[] }
   | { kind: 'treasury-spend'; to: Address; amount: bigint }
   | { kind: 'global-settlement' }
   | { kind: 'rescind'; txHash: Uint8Array; from: Address; to: Address; amount: bigint }
@@ -106,7 +100,7 @@ export function decodePayload(kind: ProposalKind, data: Uint8Array): Payload {
       const [name, value] = decodeStrict(kind, data);
       if (!(PARAM_NAMES as readonly string[]).includes(name))
         throw new PayloadError(`no parameter ${JSON.stringify(name)}`);
-      const key = name as keyof ChainParams;
+      const key = name as ParamName;
       if (PARAMS[key].type === 'uint') {
         if (value.length !== 1)
           throw new PayloadError(`parameter ${key} is an integer: give exactly one value`);
@@ -132,12 +126,10 @@ export function decodePayload(kind: ProposalKind, data: Uint8Array): Payload {
 
 /** Why a parameter change cannot apply to `params`, or null. */
 export function parameterChangeProblem(
-  name: keyof ChainParams,
+  name: ParamName,
   value: bigint | readonly bigint[],
   params: ChainParams,
 ): string | null {
-  if (GENESIS_BOUND_PARAMS.includes(name))
-    return `parameter ${name} is read from the genesis by block validation and cannot be changed by a proposal`;
   const bound = paramProblem(name, value);
   if (bound) return bound;
   return crossParamProblem({ ...params, [name]: value } as ChainParams);

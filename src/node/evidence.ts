@@ -16,6 +16,7 @@ import type { ChainParams } from '../params/registry.js';
 import { EVIDENCE_ABI } from '../slashing/abi.js';
 import { SlashingStore } from '../slashing/store.js';
 import { stakingStores } from '../staking/stores.js';
+import { epochOf, isEpochEnd } from '../staking/epochs.js';
 import type { StateDB } from '../state/state-db.js';
 import { sendSystemCall, type SystemCallHost } from './system-call.js';
 
@@ -149,9 +150,9 @@ export function jailsAt(
   height: bigint,
   params: ChainParams,
 ): { operator: Uint8Array; amount: bigint; untilEpoch: bigint }[] {
-  if (height < 2n || (height - 1n) % params.epochBlocks !== 0n) return [];
+  if (height < 2n || !isEpochEnd(height - 1n, params)) return [];
   const staking = stakingStores(state);
-  const record = staking.elections.epochRecord((height - 2n) / params.epochBlocks);
+  const record = staking.elections.epochRecord(epochOf(height - 1n, params));
   const slashing = new SlashingStore(state);
   const out = [];
   for (const key of record?.validators ?? []) {

@@ -165,8 +165,12 @@ export class Node {
     });
     this.signer = options.validatorKey ? new Secp256k1Signer(options.validatorKey) : null;
     // What the node's own transactions (RANDAO renewals, evidence) need of it.
+    const chain = this.chain;
     const host = {
-      params: genesis.params,
+      // The head's parameters: a DAO change (the epoch length, the onion size) applies at once.
+      get params() {
+        return chain.nextParams();
+      },
       chainId: genesis.chainId,
       head: () => ({ state: this.headReadState(), next: this.chain.headNumber + 1n }),
       nextBaseFee: () => this.chain.nextBaseFee(),
@@ -459,7 +463,7 @@ export class Node {
       this.evidence?.afterCommit();
     }
     // A jail happens in block work (its logs are in the block-work receipt): the node reports it.
-    for (const j of jailsAt(this.headReadState(), number, this.chain.params))
+    for (const j of jailsAt(this.headReadState(), number, this.chain.nextParams()))
       this.emit(
         'warn',
         'jailed',

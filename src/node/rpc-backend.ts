@@ -514,7 +514,7 @@ export class NodeRpcBackend implements RpcBackend {
     const validators = this.chain.validatorsAt(height);
     return {
       height,
-      epoch: epochOf(height, this.chain.params),
+      epoch: epochOf(height, this.chain.nextParams()),
       validators,
       proposer: proposerOf(validators, Number(height), 0),
     };

@@ -6,6 +6,7 @@
  * commissions basis points (10,000 = 100%).
  */
 import { EtmError } from '../primitives/errors.js';
+import type { EpochSegment } from './epochs.js';
 
 export const WAD = 10n ** 18n;
 export const ETM = 10n ** 18n;
@@ -153,7 +154,16 @@ export const GOVERNANCE_PARAM_NAMES: readonly (keyof GovernanceParams)[] = [
 ];
 
 export interface ChainParams
-  extends BlockParams, StakingParams, EconomicsParams, SlashingParams, GovernanceParams {}
+  extends BlockParams, StakingParams, EconomicsParams, SlashingParams, GovernanceParams {
+  /**
+   * Not a parameter: the epoch schedule once `epochBlocks` was changed, read from the state with
+   * the parameters (src/params/epochs.ts); absent while the genesis length holds.
+   */
+  readonly epochHistory?: readonly EpochSegment[];
+}
+
+/** The name of a parameter of the registry. */
+export type ParamName = Exclude<keyof ChainParams, 'epochHistory'>;
 
 /**
  * When a changed value is first read: by the next block, or from the first block of the next
@@ -214,7 +224,7 @@ const DEVNET_EPOCH_BLOCKS = 20n;
  * are for a 3-second block; parameters counted in days or years follow the block time unless
  * given (withDerivedParams).
  */
-export const PARAMS: { readonly [K in keyof ChainParams]: DefOf<ChainParams[K]> } = {
+export const PARAMS: { readonly [K in ParamName]: DefOf<ChainParams[K]> } = {
   blockTimeMs: uint(100n, 60_000n, 'milliseconds', 3000n, 'next-block'),
   maxClockDriftSeconds: uint(1n, 300n, 'seconds', 15n, 'next-block'),
   blockGasLimit: uint(1_000_000n, 1_000_000_000n, 'gas', 150_000_000n, 'next-block'),
@@ -279,14 +289,12 @@ export const PARAMS: { readonly [K in keyof ChainParams]: DefOf<ChainParams[K]> 
 };
 
 /** Every parameter name, sorted: the order genesis commits to them and stores them in. */
-export const PARAM_NAMES: readonly (keyof ChainParams)[] = (
-  Object.keys(PARAMS) as (keyof ChainParams)[]
-).sort();
+export const PARAM_NAMES: readonly ParamName[] = (Object.keys(PARAMS) as ParamName[]).sort();
 
 /** The parameters that are lists of integers. */
 export type ListParamKey = {
-  [K in keyof ChainParams]: ChainParams[K] extends readonly bigint[] ? K : never;
-}[keyof ChainParams];
+  [K in ParamName]: ChainParams[K] extends readonly bigint[] ? K : never;
+}[ParamName];
 
 export const isListParam = (k: string): k is ListParamKey =>
   (PARAMS as Record<string, ParamDef>)[k]?.type === 'uint[]';
@@ -324,7 +332,7 @@ export class ParamError extends EtmError<'param'> {
 }
 
 /** Why one value is outside its parameter's hard bounds, or null. */
-export function paramProblem(key: keyof ChainParams, v: unknown): string | null {
+export function paramProblem(key: ParamName, v: unknown): string | null {
   const d: ParamDef = PARAMS[key];
   if (d.type === 'uint[]') {
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'bigint'))

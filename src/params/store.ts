@@ -4,11 +4,16 @@
  * RLP-encoded (an integer, or a list of integers). Genesis writes every parameter; the state
  * transition reads them from the state of the block it executes, so a change written into the
  * state (by governance) is what the following blocks run with.
+ *
+ * Beside them, under slot keccak256(RLP ['epoch-history']), the epoch schedule once the epoch
+ * length was changed: RLP [[after, epoch, blocks], …] (src/params/epochs.ts). No record while
+ * the genesis length holds, so a chain that never changed it has no such record.
  */
 import { asList, asUint, DecodeError, rlpDecode, rlpEncode, type RlpInput } from '../codec/rlp.js';
 import { PARAMETERS_ADDRESS } from '../primitives/system-addresses.js';
 import { RecordStore, slot } from '../state/records.js';
 import type { StateDB } from '../state/state-db.js';
+import { scheduleProblem, type EpochSegment } from './epochs.js';
 import {
   checkParams,
   PARAM_NAMES,
@@ -16,12 +21,15 @@ import {
   ParamError,
   type ChainParams,
   type ParamDef,
+  type ParamName,
 } from './registry.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 /** The storage slot of a parameter. */
-export const paramSlot = (name: keyof ChainParams): Uint8Array => slot('param', utf8(name));
+export const paramSlot = (name: ParamName): Uint8Array => slot('param', utf8(name));
+
+const EPOCH_HISTORY_SLOT = slot('epoch-history');
 
 export class ParamStore extends RecordStore {
   constructor(state: StateDB) {
@@ -46,15 +54,47 @@ export class ParamStore extends RecordStore {
         throw e;
       }
     }
-    const p = out as unknown as ChainParams;
+    const history = this.epochHistory();
+    const p = (history ? { ...out, epochHistory: history } : out) as unknown as ChainParams;
     checkParams(p);
+    if (history) {
+      const problem = scheduleProblem(history, p.epochBlocks);
+      if (problem) throw new ParamError(problem);
+    }
     return p;
+  }
+
+  /** The stored epoch schedule, or null while the genesis length holds. */
+  private epochHistory(): EpochSegment[] | null {
+    const v = this.read(EPOCH_HISTORY_SLOT);
+    if (v === null) return null;
+    try {
+      return asList(rlpDecode(v), 'epoch history').map((item, i) => {
+        const [after, epoch, blocks] = asList(item, `epoch segment ${i}`, 3).map((x) =>
+          asUint(x, `epoch segment ${i}`),
+        ) as [bigint, bigint, bigint];
+        return { after, epoch, blocks };
+      });
+    } catch (e) {
+      if (e instanceof DecodeError) throw new ParamError(`epoch history: ${e.message}`);
+      throw e;
+    }
   }
 
   /** Writes every parameter (checked against its bounds first). */
   setParams(p: ChainParams): void {
     checkParams(p);
+    if (p.epochHistory) {
+      const problem = scheduleProblem(p.epochHistory, p.epochBlocks);
+      if (problem) throw new ParamError(problem);
+    }
     for (const name of PARAM_NAMES) this.write(paramSlot(name), rlpEncode(p[name] as RlpInput));
+    // Only a changed schedule is written: the genesis writes no record.
+    if (p.epochHistory)
+      this.write(
+        EPOCH_HISTORY_SLOT,
+        rlpEncode(p.epochHistory.map((g) => [g.after, g.epoch, g.blocks])),
+      );
   }
 }
 

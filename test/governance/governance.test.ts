@@ -119,14 +119,15 @@ describe('deposits', () => {
 });
 
 describe('parameter changes', () => {
-  it('refuses values outside the hard bounds, unknown names and genesis-bound parameters', () => {
+  it('refuses values outside the hard bounds', () => {
     const w = makeGovWorld({ users });
     const [u1] = w.users as [Uint8Array];
     const bad = [
       { kind: 'parameter-change', name: 'lotterySeats', value: 257n },
       { kind: 'parameter-change', name: 'quorum', value: WAD + 1n },
       { kind: 'parameter-change', name: 'inflationSchedule', value: [WAD * 2n] },
-      { kind: 'parameter-change', name: 'epochBlocks', value: 10n },
+      { kind: 'parameter-change', name: 'epochBlocks', value: 3n },
+      { kind: 'parameter-change', name: 'epochBlocks', value: 1_000_001n },
       { kind: 'parameter-change', name: 'blockTimeMs', value: 50n },
       { kind: 'parameter-change', name: 'maxBlockBytes', value: 128n * 1024n * 1024n },
       { kind: 'parameter-change', name: 'minLock', value: 10n ** 9n * ETM },
@@ -140,9 +141,45 @@ describe('parameter changes', () => {
       ['blockGasLimit', 30_000_000n],
       ['maxTxBytes', 256n * 1024n],
       ['maxBlockBytes', 32n * 1024n * 1024n],
+      ['epochBlocks', 4n],
+      ['epochBlocks', 1_000_000n],
     ] as const)
       w.propose(u1, { kind: 'parameter-change', name, value });
-    expect(w.gov.count()).toBe(5n);
+    expect(w.gov.count()).toBe(7n);
+  });
+
+  it('changes the epoch length at the epoch’s last block: the next epoch starts after it', () => {
+    const w = makeGovWorld({ users });
+    const [u1] = w.users as [Uint8Array];
+    const E = GOV_PARAMS.epochBlocks;
+    // Two changes pending for the same epoch end: applied in id order, the last one holds.
+    const a = w.propose(u1, { kind: 'parameter-change', name: 'epochBlocks', value: 9n });
+    const b = w.propose(u1, { kind: 'parameter-change', name: 'epochBlocks', value: 7n });
+    for (const id of [a, b]) for (const op of w.ops) w.vote(op, id, 'yes');
+    const close = w.proposal(a).votingEnd;
+    w.until(close);
+    const end = epochBounds(epochOf(close, w.params), w.params).last;
+    expect(w.proposal(b).executeAt).toBe(end);
+    if (end > close) expect(readParams(w.state).epochHistory).toBeUndefined();
+    w.until(end);
+    const p = readParams(w.state);
+    expect(p.epochBlocks).toBe(7n);
+    const next = epochOf(end, w.params) + 1n;
+    expect(p.epochHistory).toEqual([
+      { after: 0n, epoch: 0n, blocks: E },
+      { after: end, epoch: next, blocks: 7n },
+    ]);
+    // The past keeps its epochs; the next one is 7 blocks from the block after the change.
+    expect(epochOf(end, p)).toBe(next - 1n);
+    expect(epochBounds(next, p)).toEqual({ first: end + 1n, last: end + 7n });
+    const changed = w
+      .events()
+      .filter(([n]) => n === 'ParameterChanged')
+      .map(([, x]) => [x.id, x.value, x.effectiveBlock]);
+    expect(changed).toEqual([
+      [a, [9n], end + 1n],
+      [b, [7n], end + 1n],
+    ]);
   });
 
   it('writes a next-block parameter at the close, and a next-epoch one at the epoch’s last block', () => {

@@ -14,6 +14,7 @@ import {
   PARAMS,
   withDerivedParams,
   type ChainParams,
+  type ParamName,
 } from '../../params/registry.js';
 import { WAD } from '../../params/registry.js';
 
@@ -133,7 +134,7 @@ function scenarioParams(given: Record<string, unknown>): ChainParams {
       set.add(k);
       continue;
     }
-    const b = PARAMS[k as keyof ChainParams] as (typeof PARAMS)[keyof ChainParams] | undefined;
+    const b = PARAMS[k as ParamName] as (typeof PARAMS)[ParamName] | undefined;
     if (b === undefined || b.type !== 'uint')
       throw new ScenarioError(`params.${k}: unknown parameter`);
     const n = FRACTION_PARAMS.has(k)
