@@ -107,6 +107,7 @@ export function p2pChainOf(node: Node): P2pChain {
     },
     maxBlockBytesBound: Number(PARAMS.maxBlockBytes.max),
     maxConsensusBytesBound: maxConsensusMessageBytes({ maxBlockBytes: PARAMS.maxBlockBytes.max }),
+    maxTxBytesBound: Number(PARAMS.maxTxBytes.max),
   };
 }
 

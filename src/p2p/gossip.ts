@@ -215,13 +215,20 @@ export function decodeTxBatch(bytes: Uint8Array, maxTxBytes: number): Uint8Array
  * Admits a gossiped batch transaction by transaction. Relayed when it brought at least one new
  * transaction; rejected, with blame, as soon as one transaction can never be valid (an honest
  * node only batches what its own mempool took, so such a batch is forged).
+ *
+ * `maxTxBytesBound` (the registry's hard bound on maxTxBytes): a sender ahead of this node may
+ * hold transactions valid under a limit the DAO raised in a block this node lacks. One above
+ * this node's limit but within the bound is dropped without blame; only one above the bound
+ * can never be valid.
  */
 export function checkTransactionGossip(
   bytes: Uint8Array,
   maxTxBytes: number,
   admit: (raw: Uint8Array) => TxOutcome,
+  maxTxBytesBound = maxTxBytes,
 ): GossipCheck {
-  if (bytes.length > maxTxBatchBytes(maxTxBytes)) {
+  const bound = Math.max(maxTxBytes, maxTxBytesBound);
+  if (bytes.length > maxTxBatchBytes(bound)) {
     return {
       verdict: 'reject',
       deliver: false,
@@ -231,7 +238,7 @@ export function checkTransactionGossip(
   }
   let raws: Uint8Array[];
   try {
-    raws = decodeTxBatch(bytes, maxTxBytes);
+    raws = decodeTxBatch(bytes, bound);
   } catch (e) {
     const offence = e instanceof OversizedTxError ? 'oversized-message' : 'invalid-message';
     return { verdict: 'reject', deliver: false, offence, reason: (e as Error).message };
@@ -239,6 +246,10 @@ export function checkTransactionGossip(
   let added = 0;
   let refused: TxErrorCode | null = null;
   for (const raw of raws) {
+    if (raw.length > maxTxBytes) {
+      refused ??= 'oversized';
+      continue;
+    }
     const outcome = admit(raw);
     if (outcome.added) {
       added++;

@@ -72,6 +72,8 @@ export interface P2pChain {
    */
   maxBlockBytesBound: number;
   maxConsensusBytesBound: number;
+  /** The hard bound of maxTxBytes: a transaction above the limit but within it is not blamed. */
+  maxTxBytesBound?: number;
 }
 
 /** Where accepted gossip goes. */
@@ -167,7 +169,10 @@ export class P2pNetwork implements NodeNetwork {
       if (!prepare) return;
       let raws: Uint8Array[];
       try {
-        raws = decodeTxBatch(data, this.o.chain.maxTxBytes);
+        raws = decodeTxBatch(
+          data,
+          Math.max(this.o.chain.maxTxBytes, this.o.chain.maxTxBytesBound ?? 0),
+        );
       } catch {
         return; // refused when admitted
       }
@@ -419,8 +424,11 @@ export class P2pNetwork implements NodeNetwork {
               maxMessageBytes: this.o.chain.maxConsensusBytes,
               maxMessageBytesBound: this.o.chain.maxConsensusBytesBound,
             })
-          : checkTransactionGossip(data, this.o.chain.maxTxBytes, (raw) =>
-              this.o.handlers.onTransaction(raw),
+          : checkTransactionGossip(
+              data,
+              this.o.chain.maxTxBytes,
+              (raw) => this.o.handlers.onTransaction(raw),
+              this.o.chain.maxTxBytesBound,
             );
     } catch (e) {
       // A check that throws is a bug here, not the peer's fault: drop the message, keep running.

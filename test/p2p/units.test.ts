@@ -269,6 +269,34 @@ describe('gossip checks', () => {
     ).toMatchObject({ verdict: 'reject', offence: 'oversized-message' });
     expect(decodeTxBatch(batch, 100)).toEqual([tx(0), tx(1), tx(2)]);
   });
+
+  it('does not blame a sender for a transaction within a limit the DAO may have raised', () => {
+    const tx = (n: number, i: number) => new Uint8Array(n).fill(i + 1);
+    const admitted: number[] = [];
+    const admit = (raw: Uint8Array): TxOutcome => {
+      admitted.push(raw.length);
+      return { added: true };
+    };
+    // This node's limit is 100 bytes, the registry's bound 1,000: a 500-byte transaction is
+    // dropped without blame, the others of the batch are admitted.
+    expect(
+      checkTransactionGossip(encodeTxBatch([tx(10, 0), tx(500, 1)]), 100, admit, 1000),
+    ).toMatchObject({ verdict: 'accept', reason: 'added 1/2' });
+    expect(admitted).toEqual([10]);
+    const alone = checkTransactionGossip(encodeTxBatch([tx(500, 1)]), 100, admit, 1000);
+    expect(alone).toMatchObject({ verdict: 'ignore', reason: 'oversized' });
+    expect(alone.offence).toBeUndefined();
+    // A batch carrying one such transaction (above the usual batch size) is not oversized either.
+    expect(
+      checkTransactionGossip(encodeTxBatch([tx(300_000, 1)]), 1000, admit, 400_000).offence,
+    ).toBeUndefined();
+    // Above the bound it can never be valid.
+    expect(checkTransactionGossip(encodeTxBatch([tx(1001, 1)]), 100, admit, 1000)).toMatchObject({
+      verdict: 'reject',
+      offence: 'oversized-message',
+    });
+    expect(admitted).toEqual([10]);
+  });
 });
 
 describe('transaction batch outbox', () => {
