@@ -225,7 +225,9 @@ class Governance {
     if (problem) return this.failed(p, problem);
     const next = { ...current, [c.name]: c.value } as ChainParams;
     // A new epoch length starts a segment of the epoch schedule at the next block (this one is
-    // an epoch's last: the change is scheduled for the next epoch).
+    // an epoch's last: the change is scheduled for the next epoch). Never thrown from block work.
+    if (c.name === 'epochBlocks' && !isEpochEnd(this.height, current))
+      return this.failed(p, 'the epoch length changes only at the last block of an epoch');
     if (c.name === 'epochBlocks')
       store.setParams({
         ...next,

@@ -132,8 +132,21 @@ export function parameterChangeProblem(
 ): string | null {
   const bound = paramProblem(name, value);
   if (bound) return bound;
-  return crossParamProblem({ ...params, [name]: value } as ChainParams);
+  const next = { ...params, [name]: value } as ChainParams;
+  // Asked of changes only (a genesis may have short epochs and more seats than validators):
+  // every seat gets a proposer turn in each epoch, so that an epoch shortened by the DAO cannot
+  // judge the downtime and performance of validators that had no turn in it.
+  if (
+    EPOCH_SHAPE.includes(name) &&
+    next.epochBlocks < next.rankedSeats + next.lotterySeats &&
+    (next.epochBlocks < params.epochBlocks ||
+      next.rankedSeats + next.lotterySeats > params.rankedSeats + params.lotterySeats)
+  )
+    return `epochBlocks ${next.epochBlocks} would be below the ${next.rankedSeats + next.lotterySeats} seats: every seat needs a proposer turn in each epoch`;
+  return crossParamProblem(next);
 }
+
+const EPOCH_SHAPE: readonly ParamName[] = ['epochBlocks', 'rankedSeats', 'lotterySeats'];
 
 /** Rules of a payload that need no state beyond the parameters; the first broken, or null. */
 export function payloadProblem(p: Payload, params: ChainParams): string | null {

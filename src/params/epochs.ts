@@ -43,21 +43,27 @@ function segmentOfEpoch(epoch: bigint, s: readonly EpochSegment[]): EpochSegment
   return s[0]!;
 }
 
+/** The genesis segment when no change happened (no list is built on that path). */
+const genesisSegment = (p: EpochParams): EpochSegment | null =>
+  p.epochHistory && p.epochHistory.length > 1
+    ? null
+    : (p.epochHistory?.[0] ?? { after: 0n, epoch: 0n, blocks: p.epochBlocks });
+
 export function epochOf(height: bigint, p: EpochParams): bigint {
   if (height <= 0n) return 0n;
-  const g = segmentOfHeight(height, epochSchedule(p));
+  const g = genesisSegment(p) ?? segmentOfHeight(height, p.epochHistory!);
   return g.epoch + (height - g.after - 1n) / g.blocks;
 }
 
 export function epochBounds(epoch: bigint, p: EpochParams): { first: bigint; last: bigint } {
-  const g = segmentOfEpoch(epoch, epochSchedule(p));
+  const g = genesisSegment(p) ?? segmentOfEpoch(epoch, p.epochHistory!);
   const first = g.after + (epoch - g.epoch) * g.blocks + 1n;
   return { first, last: first + g.blocks - 1n };
 }
 
 export function isEpochEnd(height: bigint, p: EpochParams): boolean {
   if (height <= 0n) return false;
-  const g = segmentOfHeight(height, epochSchedule(p));
+  const g = genesisSegment(p) ?? segmentOfHeight(height, p.epochHistory!);
   return (height - g.after) % g.blocks === 0n;
 }
 

@@ -234,6 +234,8 @@ export const PARAMS: { readonly [K in ParamName]: DefOf<ChainParams[K]> } = {
   maxTxBytes: uint(1024n, 1024n * 1024n, 'bytes', 128n * 1024n, 'next-block'),
   maxBlockBytes: uint(64n * 1024n, 64n * 1024n * 1024n, 'bytes', 16n * 1024n * 1024n, 'next-block'),
   maxContractGasPerBlock: uint(1_000_000n, 1_000_000_000n, 'gas', 15_000_000n, 'next-block'),
+  // Next-epoch only: a new length starts a segment of the epoch schedule after an epoch's last
+  // block (src/params/epochs.ts). At least 4: an election looks two epochs ahead.
   epochBlocks: uint(4n, 1_000_000n, 'blocks', 1_200n, 'next-epoch', DEVNET_EPOCH_BLOCKS),
   rankedSeats: uint(0n, 256n, 'seats', 15n, 'next-epoch', 3n),
   lotterySeats: uint(0n, 256n, 'seats', 6n, 'next-epoch', 1n),

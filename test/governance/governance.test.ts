@@ -8,7 +8,8 @@ import { getAddress } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { PROPOSAL_STATUS } from '../../src/governance/abi.js';
 import { toHex } from '../../src/crypto/bytes.js';
-import { ETM, WAD } from '../../src/params/registry.js';
+import { DEFAULT_PARAMS, ETM, WAD } from '../../src/params/registry.js';
+import { parameterChangeProblem } from '../../src/governance/payload.js';
 import { readParams } from '../../src/params/store.js';
 import { DAO_TREASURY, GOVERNANCE_ADDRESS } from '../../src/primitives/system-addresses.js';
 import { epochBounds, epochOf } from '../../src/staking/epochs.js';
@@ -128,6 +129,8 @@ describe('parameter changes', () => {
       { kind: 'parameter-change', name: 'inflationSchedule', value: [WAD * 2n] },
       { kind: 'parameter-change', name: 'epochBlocks', value: 3n },
       { kind: 'parameter-change', name: 'epochBlocks', value: 1_000_001n },
+      // Epochs of 5 blocks: 6 seats would leave a validator without a proposer turn in some.
+      { kind: 'parameter-change', name: 'rankedSeats', value: 5n },
       { kind: 'parameter-change', name: 'blockTimeMs', value: 50n },
       { kind: 'parameter-change', name: 'maxBlockBytes', value: 128n * 1024n * 1024n },
       { kind: 'parameter-change', name: 'minLock', value: 10n ** 9n * ETM },
@@ -146,6 +149,18 @@ describe('parameter changes', () => {
     ] as const)
       w.propose(u1, { kind: 'parameter-change', name, value });
     expect(w.gov.count()).toBe(7n);
+  });
+
+  it('refuses an epoch length below the seats, unless it only shortens the gap', () => {
+    const p = { ...DEFAULT_PARAMS }; // 1,200 blocks, 15 + 6 seats
+    expect(parameterChangeProblem('epochBlocks', 21n, p)).toBeNull();
+    expect(parameterChangeProblem('epochBlocks', 20n, p)).toMatch(/below the 21 seats/);
+    expect(parameterChangeProblem('lotterySeats', 7n, { ...p, epochBlocks: 21n })).toMatch(
+      /below the 22 seats/,
+    );
+    // A chain started with short epochs may lengthen them step by step.
+    expect(parameterChangeProblem('epochBlocks', 10n, { ...p, epochBlocks: 4n })).toBeNull();
+    expect(parameterChangeProblem('rankedSeats', 3n, { ...p, epochBlocks: 4n })).toBeNull();
   });
 
   it('changes the epoch length at the epoch’s last block: the next epoch starts after it', () => {
