@@ -228,11 +228,11 @@ class Governance {
     // an epoch's last: the change is scheduled for the next epoch). Never thrown from block work.
     if (c.name === 'epochBlocks' && !isEpochEnd(this.height, current))
       return this.failed(p, 'the epoch length changes only at the last block of an epoch');
-    if (c.name === 'epochBlocks')
-      store.setParams({
-        ...next,
-        epochHistory: scheduleWithLength(current, this.height, c.value as bigint),
-      });
+    const history =
+      c.name === 'epochBlocks' ? scheduleWithLength(current, this.height, c.value as bigint) : null;
+    // The genesis length set again: still no schedule record.
+    if (history && (history.length > 1 || current.epochHistory))
+      store.setParams({ ...next, epochHistory: history });
     else store.setParams(next);
     // Blocks read the parameters from their parent's state: the next block is the first.
     this.logs.push(

@@ -163,6 +163,21 @@ describe('parameter changes', () => {
     expect(parameterChangeProblem('rankedSeats', 3n, { ...p, epochBlocks: 4n })).toBeNull();
   });
 
+  it('writes no epoch schedule for a change to the length in force', () => {
+    const w = makeGovWorld({ users });
+    const [u1] = w.users as [Uint8Array];
+    const id = w.propose(u1, {
+      kind: 'parameter-change',
+      name: 'epochBlocks',
+      value: GOV_PARAMS.epochBlocks,
+    });
+    for (const op of w.ops) w.vote(op, id, 'yes');
+    w.until(w.proposal(id).votingEnd);
+    w.until(w.proposal(id).executeAt);
+    expect(w.proposal(id).status).toBe('executed');
+    expect(readParams(w.state).epochHistory).toBeUndefined();
+  });
+
   it('changes the epoch length at the epoch’s last block: the next epoch starts after it', () => {
     const w = makeGovWorld({ users });
     const [u1] = w.users as [Uint8Array];
