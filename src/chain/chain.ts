@@ -615,8 +615,18 @@ export class Chain {
     return block;
   }
 
+  /**
+   * Resolves once every block committed so far is on disk (blocks are written on LMDB's write
+   * thread while the chain goes on from them in memory); rejects if a write failed. Nothing of
+   * the next height may be signed or proposed before it resolves.
+   */
+  durable(): Promise<void> {
+    return this.store.durable();
+  }
+
   private write(e: Executed, sealed: Block): void {
-    this.store.commitBlock({
+    // Not awaited here: durable() is, before anything that depends on the block being on disk.
+    void this.store.commitBlockAsync({
       number: sealed.header.number,
       hash: e.hash,
       block: encodeBlock(sealed),

@@ -283,7 +283,12 @@ export class Node {
       wal: {
         load: () => this.store.walLoad(),
         append: (r) => this.store.walAppend(r),
-        prune: (h) => this.store.walPrune(h),
+        prune: (h) =>
+          void this.store
+            .walPruneAsync(h)
+            .catch((e: Error) =>
+              this.emit('warn', 'wal-prune', { error: e.message }, `WAL prune: ${e.message}`),
+            ),
       },
       events: {
         onEvidence: (e) => {
@@ -428,6 +433,8 @@ export class Node {
       this.emit('warn', 'build-failed', { height, error: e.message }, e.message);
       return null;
     }
+    // Built while the parent's write was flushing; proposed only once the parent is on disk.
+    await this.chain.durable();
     // Drop what can never be included; keep what only missed this block (a gap left by a
     // skipped predecessor, a full block, a base fee above its cap for now).
     for (const { tx, error } of built.skipped)
@@ -443,6 +450,8 @@ export class Node {
       return { valid: false, reason: 'not on the head' };
     try {
       await this.chain.validateBlock(block);
+      // The parent must be on disk before this node prepares (then commits) a block on it.
+      await this.chain.durable();
       return { valid: true };
     } catch (e) {
       if (e instanceof BlockError) return { valid: false, reason: e.message };
