@@ -78,6 +78,8 @@ interface Executed {
   outcome: BlockOutcome;
   stateRoot: Uint8Array;
   nodes: Array<[Uint8Array, Uint8Array]>;
+  /** The state the block was executed on, committed: a warm read view of its root. */
+  state: StateDB;
 }
 
 export interface ChainOptions {
@@ -133,6 +135,10 @@ export class Chain {
   /** Executed blocks on top of the head, by hash (proposals being decided). */
   private readonly executed = new Map<string, Executed>();
   private readonly blockCache = new Map<bigint, Block>();
+  /** The head's state as its execution left it (accounts it touched already read). */
+  private headView: StateDB | null = null;
+  /** The last block this chain wrote, with its decoded transactions. */
+  private lastWritten: { hash: Uint8Array; txs: SignedTx[] } | null = null;
   /**
    * Block executions run one at a time (the EVM makes them async): each reads the head it
    * starts from and may write a new one.
@@ -249,6 +255,10 @@ export class Chain {
    * are kept in that cache: a block's transactions are read again when it commits and by RPC.
    */
   transactionsOf(block: Block): SignedTx[] {
+    const last = this.lastWritten;
+    // The block just written: its transactions as execution decoded them.
+    if (last !== null && block === this.headBlock && equalBytes(last.hash, this.headHashValue))
+      return last.txs;
     return block.transactions.map((raw) => this.decoder.decode(raw, { keep: true }));
   }
 
@@ -303,6 +313,14 @@ export class Chain {
 
   headState(): StateDB {
     return new StateDB(this.headBlock.header.stateRoot, this.store);
+  }
+
+  /**
+   * A state of the head for reads only (callers must not write to it): the one the head's
+   * execution committed, whose touched accounts are already decoded, else a fresh one.
+   */
+  headReadState(): StateDB {
+    return this.headView ?? this.headState();
   }
 
   /** Validators of `height` in proposer order. */
@@ -494,6 +512,7 @@ export class Chain {
       outcome: body,
       stateRoot: root,
       nodes,
+      state,
     });
     return { bytes, block, included: body.included, skipped: body.skipped };
   }
@@ -574,7 +593,15 @@ export class Chain {
     const outcome = await executeStage(state, env, txs);
     const { root, nodes } = state.commit();
     checkOutcome(h, outcome, root);
-    const e: Executed = { block, hash: blockHash(block), txs, outcome, stateRoot: root, nodes };
+    const e: Executed = {
+      block,
+      hash: blockHash(block),
+      txs,
+      outcome,
+      stateRoot: root,
+      nodes,
+      state,
+    };
     this.remember(bytes, e);
     return e;
   }
@@ -640,6 +667,8 @@ export class Chain {
     });
     this.headBlock = sealed;
     this.headHashValue = e.hash;
+    this.headView = e.state;
+    this.lastWritten = { hash: e.hash, txs: e.txs };
     this.cacheBlock(sealed);
     this.executed.clear();
     this.noteValidatorSet(sealed);

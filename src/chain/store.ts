@@ -384,6 +384,32 @@ export class ChainStore implements TrieNodeStore {
     });
   }
 
+  /**
+   * As walAppend, on lmdb-js's write thread: durable when the promise resolves, after every
+   * block written before it. The event loop goes on meanwhile; the caller sends nothing the
+   * record protects before then.
+   */
+  async walAppendAsync(record: WalRecord): Promise<void> {
+    if (this.failure) throw this.failure;
+    const seq = this.walSeq++;
+    const value = encodeWalRecord(record);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const committed = this.dbs.wal.put(key(seq), value);
+        const flushed = new Promise((resolve, reject) => {
+          this.root.flushed.then(resolve, reject);
+        });
+        await committed;
+        await flushed;
+        return;
+      } catch (e) {
+        if (attempt >= WRITE_ATTEMPTS || !isBadTxn(e)) throw e;
+        this.retries++;
+        this.options.onWriteRetry?.(e, attempt);
+      }
+    }
+  }
+
   walPrune(height: number): void {
     const drop = this.walBelow(height);
     if (drop.length === 0) return;

@@ -226,7 +226,7 @@ export class Node {
   private headReadState(): StateDB {
     const root = this.chain.head.header.stateRoot;
     if (!this.readView || !equalBytes(this.readView.root, root))
-      this.readView = { root, state: this.chain.headState() };
+      this.readView = { root, state: this.chain.headReadState() };
     return this.readView.state;
   }
 
@@ -283,6 +283,8 @@ export class Node {
       wal: {
         load: () => this.store.walLoad(),
         append: (r) => this.store.walAppend(r),
+        // On the write thread: the loop admits transactions while the record is flushed.
+        appendAsync: (r) => this.store.walAppendAsync(r),
         prune: (h) =>
           void this.store
             .walPruneAsync(h)
@@ -475,22 +477,37 @@ export class Node {
         { operator: toHex(j.operator), slashed: j.amount, untilEpoch: j.untilEpoch },
         `candidate ${toHex(j.operator)} jailed for downtime until epoch ${j.untilEpoch}, slashed ${j.amount} units`,
       );
-    const event: CommittedEvent = {
-      block,
-      hash: this.chain.headHash,
-      receipts: this.chain.receiptsAt(number),
-      transactions: this.chain.transactionsOf(block),
-      source,
-      importMs,
-    };
-    for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (e) {
-        const error = (e as Error).message;
-        this.emit('error', 'listener-error', { error }, `listener error: ${error}`);
+    if (this.listeners.size === 0) return;
+    const hash = this.chain.headHash;
+    const transactions = this.chain.transactionsOf(block);
+    // Listeners (subscriptions, filters) are told off the consensus path, in commit order.
+    this.deferred.push(() => {
+      const event: CommittedEvent = {
+        block,
+        hash,
+        receipts: this.chain.receiptsAt(number),
+        transactions,
+        source,
+        importMs,
+      };
+      for (const l of this.listeners) {
+        try {
+          l(event);
+        } catch (e) {
+          const error = (e as Error).message;
+          this.emit('error', 'listener-error', { error }, `listener error: ${error}`);
+        }
       }
-    }
+    });
+    if (this.deferred.length === 1) setImmediate(() => this.runDeferred());
+  }
+
+  /** Work deferred from commits, run in order once the commit path has let go of the loop. */
+  private readonly deferred: Array<() => void> = [];
+
+  private runDeferred(): void {
+    const work = this.deferred.splice(0);
+    for (const w of work) w();
   }
 
   /**
