@@ -52,6 +52,11 @@ import {
 
 /** Blocks kept decoded in memory (the head and recent ones serve RPC and import). */
 const BLOCK_CACHE_SIZE = 256;
+/**
+ * Blocks whose asynchronous write may be under way at once: a syncing node imports faster than
+ * a slow disk flushes, and every pending block is held in memory until it is written.
+ */
+const MAX_PENDING_WRITES = 4;
 
 /**
  * What the chain cannot do for its caller: a block it does not have, a block the proposer
@@ -609,6 +614,7 @@ export class Chain {
   /** Commits a block decided by consensus: seals it with the gathered seals and writes it. */
   commitDecided(bytes: Uint8Array, round: number, seals: CommitSeal[]): Promise<Block> {
     return this.exclusive(async () => {
+      await this.writeRoom();
       const e = await this.validateOnHead(bytes, false);
       return this.commitExecuted(e, round, seals);
     });
@@ -637,6 +643,7 @@ export class Chain {
     // them; the unsealed block is held to it below.
     const block = decodeCandidate(bytes);
     checkSeals(block, this.chainId, this.validatorsAt(block.header.number), this.recover);
+    await this.writeRoom();
     const e = await this.validateOnHead(encodeBlock(unsealed(block)), false);
     this.write(e, block);
     return block;
@@ -649,6 +656,11 @@ export class Chain {
    */
   durable(): Promise<void> {
     return this.store.durable();
+  }
+
+  /** Waits for the writes under way when MAX_PENDING_WRITES blocks are held in memory. */
+  private async writeRoom(): Promise<void> {
+    if (this.store.pendingBlocks >= MAX_PENDING_WRITES) await this.store.durable();
   }
 
   private write(e: Executed, sealed: Block): void {
