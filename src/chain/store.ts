@@ -111,6 +111,8 @@ export class ChainStore implements TrieNodeStore {
   >;
   private walSeq = 0n;
   private closing: Promise<void> | undefined;
+  /** Asynchronous WAL writes (appends, prunes) under way: closing waits for them. */
+  private readonly walWrites = new Set<Promise<unknown>>();
   private retries = 0;
   /** Blocks written asynchronously and not yet on disk, in height order. */
   private readonly pending: PendingBlock[] = [];
@@ -174,7 +176,9 @@ export class ChainStore implements TrieNodeStore {
   close(): Promise<void> {
     // Closing twice is harmless: later calls wait for the first. A failed write is reported
     // where it was awaited; closing still closes.
-    this.closing ??= this.flushing.catch(() => undefined).then(() => this.root.close());
+    this.closing ??= Promise.allSettled([this.flushing, ...this.walWrites]).then(() =>
+      this.root.close(),
+    );
     return this.closing;
   }
 
@@ -304,6 +308,7 @@ export class ChainStore implements TrieNodeStore {
    * once one has failed, this throws.
    */
   commitBlockAsync(c: CommittedBlock): Promise<void> {
+    if (this.closing) throw new StoreError('the store is closed');
     if (this.failure) throw this.failure;
     const locations = c.txHashes.map((_, i) => rlpEncode([c.number, i]));
     const txs = new Map<string, Uint8Array>();
@@ -389,7 +394,20 @@ export class ChainStore implements TrieNodeStore {
    * block written before it. The event loop goes on meanwhile; the caller sends nothing the
    * record protects before then.
    */
-  async walAppendAsync(record: WalRecord): Promise<void> {
+  walAppendAsync(record: WalRecord): Promise<void> {
+    return this.walWrite(this.walAppendNow(record));
+  }
+
+  /** Keeps `write` among the WAL writes closing waits for, until it settles. */
+  private walWrite(write: Promise<void>): Promise<void> {
+    this.walWrites.add(write);
+    const done = () => void this.walWrites.delete(write);
+    write.then(done, done);
+    return write;
+  }
+
+  private async walAppendNow(record: WalRecord): Promise<void> {
+    if (this.closing) throw new StoreError('the store is closed');
     if (this.failure) throw this.failure;
     const seq = this.walSeq++;
     const value = encodeWalRecord(record);
@@ -423,13 +441,16 @@ export class ChainStore implements TrieNodeStore {
    * node reopens at its head and ignores them), so their removal need not hold the event loop.
    */
   walPruneAsync(height: number): Promise<void> {
+    if (this.closing) return Promise.resolve();
     const drop = this.walBelow(height);
     if (drop.length === 0) return Promise.resolve();
-    return this.root
-      .batch(() => {
-        for (const k of drop) void this.dbs.wal.remove(k);
-      })
-      .then(() => undefined);
+    return this.walWrite(
+      this.root
+        .batch(() => {
+          for (const k of drop) void this.dbs.wal.remove(k);
+        })
+        .then(() => undefined),
+    );
   }
 
   private walBelow(height: number): Uint8Array[] {
