@@ -507,6 +507,8 @@ export class Node {
 
   private runDeferred(): void {
     const work = this.deferred.splice(0);
+    // A stopped node's store is closed: nothing more is read from it.
+    if (this.stopped) return;
     for (const w of work) w();
   }
 
