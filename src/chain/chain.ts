@@ -52,6 +52,11 @@ import {
 
 /** Blocks kept decoded in memory (the head and recent ones serve RPC and import). */
 const BLOCK_CACHE_SIZE = 256;
+/**
+ * Blocks whose asynchronous write may be under way at once: a syncing node imports faster than
+ * a slow disk flushes, and every pending block is held in memory until it is written.
+ */
+const MAX_PENDING_WRITES = 4;
 
 /**
  * What the chain cannot do for its caller: a block it does not have, a block the proposer
@@ -78,6 +83,8 @@ interface Executed {
   outcome: BlockOutcome;
   stateRoot: Uint8Array;
   nodes: Array<[Uint8Array, Uint8Array]>;
+  /** The state the block was executed on, committed: a warm read view of its root. */
+  state: StateDB;
 }
 
 export interface ChainOptions {
@@ -133,6 +140,10 @@ export class Chain {
   /** Executed blocks on top of the head, by hash (proposals being decided). */
   private readonly executed = new Map<string, Executed>();
   private readonly blockCache = new Map<bigint, Block>();
+  /** The head's state as its execution left it (accounts it touched already read). */
+  private headView: StateDB | null = null;
+  /** The last block this chain wrote, with its decoded transactions. */
+  private lastWritten: { hash: Uint8Array; txs: SignedTx[] } | null = null;
   /**
    * Block executions run one at a time (the EVM makes them async): each reads the head it
    * starts from and may write a new one.
@@ -254,6 +265,10 @@ export class Chain {
    * are kept in that cache: a block's transactions are read again when it commits and by RPC.
    */
   transactionsOf(block: Block): SignedTx[] {
+    const last = this.lastWritten;
+    // The block just written: its transactions as execution decoded them.
+    if (last !== null && block === this.headBlock && equalBytes(last.hash, this.headHashValue))
+      return last.txs;
     return block.transactions.map((raw) => this.decoder.decode(raw, { keep: true }));
   }
 
@@ -308,6 +323,14 @@ export class Chain {
 
   headState(): StateDB {
     return new StateDB(this.headBlock.header.stateRoot, this.store);
+  }
+
+  /**
+   * A state of the head for reads only (callers must not write to it): the one the head's
+   * execution committed, whose touched accounts are already decoded, else a fresh one.
+   */
+  headReadState(): StateDB {
+    return this.headView ?? this.headState();
   }
 
   /** Validators of `height` in proposer order. */
@@ -500,6 +523,7 @@ export class Chain {
       outcome: body,
       stateRoot: root,
       nodes,
+      state,
     });
     return { bytes, block, included: body.included, skipped: body.skipped };
   }
@@ -580,7 +604,15 @@ export class Chain {
     const outcome = await executeStage(state, env, txs);
     const { root, nodes } = state.commit();
     checkOutcome(h, outcome, root);
-    const e: Executed = { block, hash: blockHash(block), txs, outcome, stateRoot: root, nodes };
+    const e: Executed = {
+      block,
+      hash: blockHash(block),
+      txs,
+      outcome,
+      stateRoot: root,
+      nodes,
+      state,
+    };
     this.remember(bytes, e);
     return e;
   }
@@ -588,6 +620,7 @@ export class Chain {
   /** Commits a block decided by consensus: seals it with the gathered seals and writes it. */
   commitDecided(bytes: Uint8Array, round: number, seals: CommitSeal[]): Promise<Block> {
     return this.exclusive(async () => {
+      await this.writeRoom();
       const e = await this.validateOnHead(bytes, false);
       return this.commitExecuted(e, round, seals);
     });
@@ -616,13 +649,29 @@ export class Chain {
     // them; the unsealed block is held to it below.
     const block = decodeCandidate(bytes);
     checkSeals(block, this.chainId, this.validatorsAt(block.header.number), this.recover);
+    await this.writeRoom();
     const e = await this.validateOnHead(encodeBlock(unsealed(block)), false);
     this.write(e, block);
     return block;
   }
 
+  /**
+   * Resolves once every block committed so far is on disk (blocks are written on LMDB's write
+   * thread while the chain goes on from them in memory); rejects if a write failed. Nothing of
+   * the next height may be signed or proposed before it resolves.
+   */
+  durable(): Promise<void> {
+    return this.store.durable();
+  }
+
+  /** Waits for the writes under way when MAX_PENDING_WRITES blocks are held in memory. */
+  private async writeRoom(): Promise<void> {
+    if (this.store.pendingBlocks >= MAX_PENDING_WRITES) await this.store.durable();
+  }
+
   private write(e: Executed, sealed: Block): void {
-    this.store.commitBlock({
+    // Not awaited here: durable() is, before anything that depends on the block being on disk.
+    void this.store.commitBlockAsync({
       number: sealed.header.number,
       hash: e.hash,
       block: encodeBlock(sealed),
@@ -636,6 +685,8 @@ export class Chain {
     });
     this.headBlock = sealed;
     this.headHashValue = e.hash;
+    this.headView = e.state;
+    this.lastWritten = { hash: e.hash, txs: e.txs };
     this.cacheBlock(sealed);
     this.executed.clear();
     this.noteValidatorSet(sealed);

@@ -7,16 +7,23 @@
  *   meta      'head', 'genesis' (block 0's hash), 'genesisDigest' (see genesisDigest)
  *
  * A block, its receipts, index entries, new state nodes and the new head are written in one
- * synchronous LMDB transaction, so a node killed at any moment (even `kill -9`) reopens at its
- * last committed block with everything that block needs. The genesis state is the exception:
+ * LMDB transaction, so a node killed at any moment (even `kill -9`) reopens at its last durable
+ * block with everything that block needs. A block decided by consensus is written
+ * asynchronously (`commitBlockAsync`): lmdb-js applies and commits the batch on its own write
+ * thread, and the returned promise resolves once it is on disk. Until then the block is held in
+ * memory (`pending`) and every read sees it, so the chain moves to the new head at once; the
+ * node waits for that promise before it signs or proposes anything of the next height
+ * (docs/node.md#storage). A node killed before the write is flushed reopens at the block
+ * before, and gets the lost one again from its peers or re-decides it from its consensus WAL.
+ * The genesis state is the exception:
  * it may hold millions of nodes, so they are written ahead in batches (`putNodes`), and block 0,
  * the head and the genesis hash and digest follow in one transaction once they all are. A node
  * killed during that build finds no genesis and builds it again (the nodes are keyed by hash,
  * so rewriting them is harmless).
  *
- * Every write is one synchronous transaction whose callback only puts and removes (never returns
- * a promise, never reads, never starts an asynchronous write), so it cannot overlap another
- * write or an asynchronous commit. One failure is retried: lmdb-js 3.5 keeps its free-page list
+ * Every other write is one synchronous transaction whose callback only puts and removes (never
+ * returns a promise, never reads, never starts an asynchronous write); lmdb-js orders it after
+ * the asynchronous batches already queued. One failure is retried (asynchronous ones too): lmdb-js 3.5 keeps its free-page list
  * in memory between write transactions, and saving it can fail spuriously with MDB_BAD_TXN
  * ("reserved freelist had a data entry with zero-size": its check reads the record it looked up
  * before checking that the lookup found one). The failed transaction is aborted, which makes
@@ -27,7 +34,7 @@ import { EtmError } from '../primitives/errors.js';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
-import { bytesToBigint, uint64be } from '../crypto/bytes.js';
+import { bytesToBigint, equalBytes, uint64be } from '../crypto/bytes.js';
 import { decodeWalRecord, encodeWalRecord } from '../consensus/wal.js';
 import type { WalRecord } from '../consensus/types.js';
 import type { TrieNodeStore } from '../state/trie.js';
@@ -54,7 +61,25 @@ const WRITE_ATTEMPTS = 3;
 export interface ChainStoreOptions {
   /** Told when a write transaction failed with MDB_BAD_TXN and is run again. */
   onWriteRetry?: (error: Error, attempt: number) => void;
+  /**
+   * Test only: awaited before an asynchronous block write is handed to LMDB; a rejection fails
+   * that write as a disk error would (a crash between the commit decision and the flush).
+   */
+  beforeAsyncWrite?: (number: bigint) => Promise<void>;
 }
+
+/** A block written asynchronously, readable from memory until its write is on disk. */
+interface PendingBlock {
+  c: CommittedBlock;
+  /** The block's index entries, as the store holds them once written, in txHashes order. */
+  locations: Uint8Array[];
+  /** The same by transaction hash. */
+  txs: Map<string, Uint8Array>;
+}
+
+/** Map key of a hash: one char per byte. */
+const hashKey = (b: Uint8Array) =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 /** Whether a failed write is lmdb-js's spurious free-list error, worth running again. */
 function isBadTxn(e: unknown): e is Error {
@@ -86,7 +111,17 @@ export class ChainStore implements TrieNodeStore {
   >;
   private walSeq = 0n;
   private closing: Promise<void> | undefined;
+  /** Asynchronous WAL writes (appends, prunes) under way: closing waits for them. */
+  private readonly walWrites = new Set<Promise<unknown>>();
   private retries = 0;
+  /** Blocks written asynchronously and not yet on disk, in height order. */
+  private readonly pending: PendingBlock[] = [];
+  /** State nodes of the pending blocks, by hash. */
+  private readonly pendingNodes = new Map<string, Uint8Array>();
+  /** Resolves once every asynchronous write so far is on disk. */
+  private flushing: Promise<void> = Promise.resolve();
+  /** The first asynchronous write that failed: nothing after it can be written. */
+  private failure: Error | null = null;
 
   constructor(
     readonly path: string,
@@ -137,20 +172,48 @@ export class ChainStore implements TrieNodeStore {
     }
   }
 
-  /** Flushes and closes the environment; every committed block is already durable. */
+  /** Waits for the asynchronous writes under way, then closes the environment. */
   close(): Promise<void> {
-    // Closing twice is harmless: later calls wait for the first.
-    this.closing ??= this.root.close();
+    // Closing twice is harmless: later calls wait for the first. A failed write is reported
+    // where it was awaited; closing still closes.
+    this.closing ??= Promise.allSettled([this.flushing, ...this.walWrites]).then(() =>
+      this.root.close(),
+    );
     return this.closing;
   }
 
+  /**
+   * Resolves once every block written so far is on disk; rejects if one of their writes
+   * failed (then the store takes no more blocks: the node must be restarted, and reopens at
+   * its last durable block).
+   */
+  durable(): Promise<void> {
+    return this.flushing;
+  }
+
+  /** Blocks whose asynchronous write is not yet on disk. */
+  get pendingBlocks(): number {
+    return this.pending.length;
+  }
+
   get(hash: Uint8Array): Uint8Array | undefined {
+    if (this.pendingNodes.size > 0) {
+      const node = this.pendingNodes.get(hashKey(hash));
+      if (node !== undefined) return node;
+    }
     return bytes(this.dbs.nodes.get(hash));
   }
 
   head(): bigint | null {
+    if (this.pending.length > 0) return this.pending[this.pending.length - 1]!.c.number;
     const h = this.dbs.meta.get(Buffer.from('head'));
     return h === undefined ? null : bytesToBigint(h);
+  }
+
+  /** The pending block of that number, if its write is still under way. */
+  private pendingAt(number: bigint): PendingBlock | undefined {
+    for (const p of this.pending) if (p.c.number === number) return p;
+    return undefined;
   }
 
   genesisHash(): Uint8Array | undefined {
@@ -183,20 +246,34 @@ export class ChainStore implements TrieNodeStore {
   }
 
   block(number: bigint): Uint8Array | undefined {
+    if (this.pending.length > 0) {
+      const p = this.pendingAt(number);
+      if (p) return p.c.block;
+    }
     return bytes(this.dbs.blocks.get(key(number)));
   }
 
   numberOf(hash: Uint8Array): bigint | undefined {
+    for (const p of this.pending) if (equalBytes(p.c.hash, hash)) return p.c.number;
     const n = this.dbs.hashes.get(hash);
     return n === undefined ? undefined : bytesToBigint(n);
   }
 
   receipts(number: bigint): Uint8Array | undefined {
+    if (this.pending.length > 0) {
+      const p = this.pendingAt(number);
+      if (p) return p.c.receipts;
+    }
     return bytes(this.dbs.receipts.get(key(number)));
   }
 
   txLocation(hash: Uint8Array): { number: bigint; index: number } | undefined {
-    const v = this.dbs.txs.get(hash);
+    let v: Uint8Array | undefined;
+    if (this.pending.length > 0) {
+      const k = hashKey(hash);
+      for (const p of this.pending) v ??= p.txs.get(k);
+    }
+    v ??= this.dbs.txs.get(hash);
     if (v === undefined) return undefined;
     const [n, i] = asList(rlpDecode(v), 'tx location', 2);
     return { number: asUint(n, 'number', 8), index: Number(asUint(i, 'index', 4)) };
@@ -204,18 +281,87 @@ export class ChainStore implements TrieNodeStore {
 
   /** Writes a committed block and everything it brings, and moves the head, atomically. */
   commitBlock(c: CommittedBlock, genesis = false): void {
-    this.transact(() => {
-      for (const [h, node] of c.nodes) this.dbs.nodes.put(h, node);
-      this.dbs.blocks.put(key(c.number), c.block);
-      this.dbs.hashes.put(c.hash, key(c.number));
-      this.dbs.receipts.put(key(c.number), c.receipts);
-      c.txHashes.forEach((h, i) => this.dbs.txs.put(h, rlpEncode([c.number, i])));
-      this.dbs.meta.put(Buffer.from('head'), key(c.number));
-      if (genesis) {
-        this.dbs.meta.put(Buffer.from('genesis'), c.hash);
-        if (c.genesisDigest) this.dbs.meta.put(Buffer.from('genesisDigest'), c.genesisDigest);
+    if (this.failure) throw this.failure;
+    this.transact(() => this.putBlock(c, genesis));
+  }
+
+  /** The puts of a block (see commitBlock). */
+  private putBlock(c: CommittedBlock, genesis = false, locations?: Uint8Array[]): void {
+    for (const [h, node] of c.nodes) this.dbs.nodes.put(h, node);
+    this.dbs.blocks.put(key(c.number), c.block);
+    this.dbs.hashes.put(c.hash, key(c.number));
+    this.dbs.receipts.put(key(c.number), c.receipts);
+    c.txHashes.forEach((h, i) =>
+      this.dbs.txs.put(h, locations ? locations[i]! : rlpEncode([c.number, i])),
+    );
+    this.dbs.meta.put(Buffer.from('head'), key(c.number));
+    if (genesis) {
+      this.dbs.meta.put(Buffer.from('genesis'), c.hash);
+      if (c.genesisDigest) this.dbs.meta.put(Buffer.from('genesisDigest'), c.genesisDigest);
+    }
+  }
+
+  /**
+   * Writes a committed block as commitBlock does, but on lmdb-js's write thread: readable at
+   * once (from memory), on disk when the returned promise resolves. Writes complete in the
+   * order they are made. A failed write rejects this promise and every later one (see durable);
+   * once one has failed, this throws.
+   */
+  commitBlockAsync(c: CommittedBlock): Promise<void> {
+    if (this.closing) throw new StoreError('the store is closed');
+    if (this.failure) throw this.failure;
+    const locations = c.txHashes.map((_, i) => rlpEncode([c.number, i]));
+    const txs = new Map<string, Uint8Array>();
+    c.txHashes.forEach((h, i) => txs.set(hashKey(h), locations[i]!));
+    const p: PendingBlock = { c, locations, txs };
+    this.pending.push(p);
+    for (const [h, node] of c.nodes) this.pendingNodes.set(hashKey(h), node);
+    const written = this.flushing.then(() => this.writeAsync(p));
+    this.flushing = written.then(
+      () => this.settle(p),
+      (e: unknown) => {
+        // The block stays readable from memory; nothing more is written (see durable).
+        this.failure ??= new StoreError(
+          `block ${c.number} could not be written: ${(e as Error).message}`,
+          { cause: e },
+        );
+        throw this.failure;
+      },
+    );
+    // Whoever awaits durable() hears of a failure; this promise must not be an unhandled one.
+    this.flushing.catch(() => undefined);
+    return this.flushing;
+  }
+
+  /** One asynchronous batch, on disk when it resolves; again after a spurious MDB_BAD_TXN. */
+  private async writeAsync(p: PendingBlock): Promise<void> {
+    if (this.failure) throw this.failure;
+    await this.options.beforeAsyncWrite?.(p.c.number);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const committed = this.root.batch(() => this.putBlock(p.c, false, p.locations));
+        // With lmdb-js's overlapping sync a batch resolves once committed; `flushed` once the
+        // commit is on disk. Asked now, it covers this batch.
+        const flushed = new Promise((resolve, reject) => {
+          this.root.flushed.then(resolve, reject);
+        });
+        await committed;
+        await flushed;
+        return;
+      } catch (e) {
+        if (attempt >= WRITE_ATTEMPTS || !isBadTxn(e)) throw e;
+        this.retries++;
+        this.options.onWriteRetry?.(e, attempt);
       }
-    });
+    }
+  }
+
+  /** A pending block is on disk: LMDB serves it from now on. */
+  private settle(p: PendingBlock): void {
+    const i = this.pending.indexOf(p);
+    if (i >= 0) this.pending.splice(i, 1);
+    // Even a node a later pending block also holds is on disk now (nodes are keyed by hash).
+    for (const [h] of p.c.nodes) this.pendingNodes.delete(hashKey(h));
   }
 
   // ---- consensus write-ahead log ---------------------------------------------------------
@@ -243,14 +389,75 @@ export class ChainStore implements TrieNodeStore {
     });
   }
 
-  walPrune(height: number): void {
-    const drop: Uint8Array[] = [];
-    for (const { key: k, value } of this.dbs.wal.getRange({})) {
-      if (decodeWalRecord(bytes(value as Uint8Array)!).height < height) drop.push(k as Uint8Array);
+  /**
+   * As walAppend, on lmdb-js's write thread: durable when the promise resolves, after every
+   * block written before it. The event loop goes on meanwhile; the caller sends nothing the
+   * record protects before then.
+   */
+  walAppendAsync(record: WalRecord): Promise<void> {
+    return this.walWrite(this.walAppendNow(record));
+  }
+
+  /** Keeps `write` among the WAL writes closing waits for, until it settles. */
+  private walWrite(write: Promise<void>): Promise<void> {
+    this.walWrites.add(write);
+    const done = () => void this.walWrites.delete(write);
+    write.then(done, done);
+    return write;
+  }
+
+  private async walAppendNow(record: WalRecord): Promise<void> {
+    if (this.closing) throw new StoreError('the store is closed');
+    if (this.failure) throw this.failure;
+    const seq = this.walSeq++;
+    const value = encodeWalRecord(record);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const committed = this.dbs.wal.put(key(seq), value);
+        const flushed = new Promise((resolve, reject) => {
+          this.root.flushed.then(resolve, reject);
+        });
+        await committed;
+        await flushed;
+        return;
+      } catch (e) {
+        if (attempt >= WRITE_ATTEMPTS || !isBadTxn(e)) throw e;
+        this.retries++;
+        this.options.onWriteRetry?.(e, attempt);
+      }
     }
+  }
+
+  walPrune(height: number): void {
+    const drop = this.walBelow(height);
     if (drop.length === 0) return;
     this.transact(() => {
       for (const k of drop) this.dbs.wal.remove(k);
     });
+  }
+
+  /**
+   * As walPrune, on the write thread: records of decided heights are never needed again (a
+   * node reopens at its head and ignores them), so their removal need not hold the event loop.
+   */
+  walPruneAsync(height: number): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    const drop = this.walBelow(height);
+    if (drop.length === 0) return Promise.resolve();
+    return this.walWrite(
+      this.root
+        .batch(() => {
+          for (const k of drop) void this.dbs.wal.remove(k);
+        })
+        .then(() => undefined),
+    );
+  }
+
+  private walBelow(height: number): Uint8Array[] {
+    const drop: Uint8Array[] = [];
+    for (const { key: k, value } of this.dbs.wal.getRange({})) {
+      if (decodeWalRecord(bytes(value as Uint8Array)!).height < height) drop.push(k as Uint8Array);
+    }
+    return drop;
   }
 }

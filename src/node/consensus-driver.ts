@@ -80,7 +80,14 @@ export interface ConsensusTransport {
 
 export interface WalStore {
   load(): WalRecord[];
+  /** Makes the record durable before it returns; a throw drops the input's remaining effects. */
   append(record: WalRecord): void;
+  /**
+   * Used instead of `append` when given: the record is durable when the promise resolves, which
+   * holds every later effect (the broadcast the record protects) and input until then; a
+   * rejection drops the input's remaining effects, as a throw of `append` does.
+   */
+  appendAsync?(record: WalRecord): Promise<void>;
   /** Drops records of heights below `height`. */
   prune(height: number): void;
 }
@@ -292,9 +299,18 @@ export class ConsensusDriver {
   private carryOut(e: EngineEffect): Promise<void> | undefined {
     const { host, events } = this.options;
     switch (e.kind) {
-      case 'wal-write':
-        this.options.wal.append(e.record);
-        break;
+      case 'wal-write': {
+        const { wal } = this.options;
+        if (!wal.appendAsync) {
+          wal.append(e.record);
+          break;
+        }
+        return wal.appendAsync(e.record).catch((err: unknown) => {
+          // Not on disk: nothing it protects may be sent.
+          this.effects = [];
+          throw err;
+        });
+      }
       case 'broadcast':
         this.options.transport.broadcast(e.bytes);
         if (this.options.equivocate && e.type === MessageType.Prepare) this.equivocate(e);

@@ -230,7 +230,7 @@ export class Node {
   private headReadState(): StateDB {
     const root = this.chain.head.header.stateRoot;
     if (!this.readView || !equalBytes(this.readView.root, root))
-      this.readView = { root, state: this.chain.headState() };
+      this.readView = { root, state: this.chain.headReadState() };
     return this.readView.state;
   }
 
@@ -287,7 +287,14 @@ export class Node {
       wal: {
         load: () => this.store.walLoad(),
         append: (r) => this.store.walAppend(r),
-        prune: (h) => this.store.walPrune(h),
+        // On the write thread: the loop admits transactions while the record is flushed.
+        appendAsync: (r) => this.store.walAppendAsync(r),
+        prune: (h) =>
+          void this.store
+            .walPruneAsync(h)
+            .catch((e: Error) =>
+              this.emit('warn', 'wal-prune', { error: e.message }, `WAL prune: ${e.message}`),
+            ),
       },
       events: {
         onEvidence: (e) => {
@@ -432,6 +439,8 @@ export class Node {
       this.emit('warn', 'build-failed', { height, error: e.message }, e.message);
       return null;
     }
+    // Built while the parent's write was flushing; proposed only once the parent is on disk.
+    await this.chain.durable();
     // Drop what can never be included; keep what only missed this block (a gap left by a
     // skipped predecessor, a full block, a base fee above its cap for now).
     for (const { tx, error } of built.skipped)
@@ -447,6 +456,8 @@ export class Node {
       return { valid: false, reason: 'not on the head' };
     try {
       await this.chain.validateBlock(block);
+      // The parent must be on disk before this node prepares (then commits) a block on it.
+      await this.chain.durable();
       return { valid: true };
     } catch (e) {
       if (e instanceof BlockError) return { valid: false, reason: e.message };
@@ -470,22 +481,39 @@ export class Node {
         { operator: toHex(j.operator), slashed: j.amount, untilEpoch: j.untilEpoch },
         `candidate ${toHex(j.operator)} jailed for downtime until epoch ${j.untilEpoch}, slashed ${j.amount} units`,
       );
-    const event: CommittedEvent = {
-      block,
-      hash: this.chain.headHash,
-      receipts: this.chain.receiptsAt(number),
-      transactions: this.chain.transactionsOf(block),
-      source,
-      importMs,
-    };
-    for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (e) {
-        const error = (e as Error).message;
-        this.emit('error', 'listener-error', { error }, `listener error: ${error}`);
+    if (this.listeners.size === 0) return;
+    const hash = this.chain.headHash;
+    const transactions = this.chain.transactionsOf(block);
+    // Listeners (subscriptions, filters) are told off the consensus path, in commit order.
+    this.deferred.push(() => {
+      const event: CommittedEvent = {
+        block,
+        hash,
+        receipts: this.chain.receiptsAt(number),
+        transactions,
+        source,
+        importMs,
+      };
+      for (const l of this.listeners) {
+        try {
+          l(event);
+        } catch (e) {
+          const error = (e as Error).message;
+          this.emit('error', 'listener-error', { error }, `listener error: ${error}`);
+        }
       }
-    }
+    });
+    if (this.deferred.length === 1) setImmediate(() => this.runDeferred());
+  }
+
+  /** Work deferred from commits, run in order once the commit path has let go of the loop. */
+  private readonly deferred: Array<() => void> = [];
+
+  private runDeferred(): void {
+    const work = this.deferred.splice(0);
+    // A stopped node's store is closed: nothing more is read from it.
+    if (this.stopped) return;
+    for (const w of work) w();
   }
 
   /**

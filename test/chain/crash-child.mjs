@@ -1,7 +1,7 @@
 /**
  * Child process of the crash test (store.test.ts): opens a chain from the built dist/ and commits
- * blocks with transactions in a tight loop until it is killed. After each commit it writes
- * "committed <n>" to stdout synchronously, so the parent knows which blocks were durable.
+ * blocks with transactions in a tight loop until it is killed. After each commit is on disk it
+ * writes "committed <n>" to stdout synchronously, so the parent knows which blocks were durable.
  *
  *   node crash-child.mjs <datadir> <config.json>
  *
@@ -83,5 +83,7 @@ for (;;) {
     .slice(0, 3)
     .map((k) => ({ validator: addressOf(k), signature: sign(digest, k) }));
   await chain.commitDecided(built.bytes, 0, seals);
+  // The block is written on LMDB's write thread: reported once it is on disk.
+  await chain.durable();
   writeSync(1, `committed ${height}\n`);
 }

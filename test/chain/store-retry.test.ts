@@ -88,3 +88,36 @@ describe('ChainStore write retries', () => {
     expect(store.head()).toBe(1n);
   });
 });
+
+/** Makes the next `failures` asynchronous batches of a store fail after their writes ran. */
+function failBatches(store: ChainStore, failures: number): void {
+  const root = (store as unknown as { root: RootDatabase }).root;
+  const real = root.batch.bind(root);
+  let left = failures;
+  root.batch = ((callback: () => void) => {
+    if (left-- > 0) return Promise.reject(badTxn());
+    return real(callback);
+  }) as typeof root.batch;
+}
+
+describe('asynchronous write retries', () => {
+  it('runs a block batch again after a spurious MDB_BAD_TXN, and reports it', async () => {
+    const retried: number[] = [];
+    const store = new ChainStore(t.make(), { onWriteRetry: (_, attempt) => retried.push(attempt) });
+    t.adopt(store);
+    failBatches(store, 2);
+    await store.commitBlockAsync(block(1n));
+    expect(retried).toEqual([1, 2]);
+    expect(store.pendingBlocks).toBe(0);
+    expect(store.head()).toBe(1n);
+    expect(store.numberOf(block(1n).hash)).toBe(1n);
+  });
+
+  it('fails the block after three attempts, and the store takes no more', async () => {
+    const store = new ChainStore(t.make());
+    t.adopt(store);
+    failBatches(store, 3);
+    await expect(store.commitBlockAsync(block(1n))).rejects.toThrow(/block 1 could not be written/);
+    expect(() => store.commitBlockAsync(block(2n))).toThrow(/block 1 could not be written/);
+  });
+});

@@ -86,7 +86,13 @@ interface Honest {
  * Three honest validators (0, 1, 2) on chains of their own, and the messages they broadcast.
  * Validator 3 is byzantine: the test speaks for it.
  */
-function network(opts: { commitBlock?: (c: Chain, h: number) => void } = {}) {
+function network(
+  opts: {
+    commitBlock?: (c: Chain, h: number) => void;
+    /** Validator 0's WAL writes, asynchronous when given. */
+    appendAsync?: (r: WalRecord) => Promise<void>;
+  } = {},
+) {
   const sent: { from: number; bytes: Uint8Array }[] = [];
   const nodes: Honest[] = [0, 1, 2].map((index) => {
     const chain = newChain(t);
@@ -128,6 +134,7 @@ function network(opts: { commitBlock?: (c: Chain, h: number) => void } = {}) {
       wal: {
         load: () => [],
         append: (r) => wal.push(r),
+        appendAsync: index === 0 ? opts.appendAsync : undefined,
         prune: () => {},
       },
       scheduler,
@@ -252,5 +259,48 @@ describe('a decided block the chain cannot write', () => {
     await nodes[0]!.chain.importSealed(nodes[1]!.chain.blockBytesAt(1n)!);
     nodes[0]!.driver.headChanged();
     expect(nodes[0]!.driver.height).toBe(2);
+  });
+});
+
+describe('an asynchronous WAL', () => {
+  /** Runs the network; returns the types of the messages validator 0 sent, in order. */
+  async function run(appendAsync: (r: WalRecord) => Promise<void>) {
+    const { nodes, pump } = network({ appendAsync });
+    const fromZero: MessageType[] = [];
+    for (const n of nodes) n.driver.start();
+    const step = () =>
+      pump((from, to, m) => {
+        if (from === 0 && to === 1) fromZero.push(m.type);
+        return true;
+      });
+    return { nodes, fromZero, step };
+  }
+
+  it('holds what a record protects until it is on disk, then goes on', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const written: WalRecord[] = [];
+    const { nodes, fromZero, step } = await run(async (r) => {
+      await held;
+      written.push(r);
+    });
+    await step();
+    // Validator 0 accepted the proposal, but its PREPARE waits for its WAL record.
+    expect(fromZero).not.toContain(MessageType.Prepare);
+    expect(nodes[0]!.chain.headNumber).toBe(0n);
+    release();
+    await step();
+    expect(written.length).toBeGreaterThan(0);
+    expect(fromZero).toContain(MessageType.Prepare);
+    for (const n of nodes) expect(n.chain.headNumber).toBeGreaterThanOrEqual(1n);
+    expect(nodes[0]!.errors).toEqual([]);
+  });
+
+  it('sends nothing a record protects when its write fails', async () => {
+    const { nodes, fromZero, step } = await run(() => Promise.reject(new Error('disk full')));
+    await step();
+    expect(fromZero).not.toContain(MessageType.Prepare);
+    expect(fromZero).not.toContain(MessageType.Commit);
+    expect(nodes[0]!.errors.some((e) => e.includes('disk full'))).toBe(true);
   });
 });
