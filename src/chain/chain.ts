@@ -153,7 +153,10 @@ export class Chain {
     if (stored === undefined) {
       // A new directory (or a first build cut short): the state goes to the store as it is
       // built; block 0, the head and the genesis records follow in one transaction.
-      const { block: genesisBlock } = buildGenesis(o.genesis, o.store, { chunkAccounts });
+      const { block: genesisBlock } = buildGenesis(o.genesis, o.store, {
+        chunkAccounts,
+        spillDir: o.store.path,
+      });
       this.genesisHash = blockHash(genesisBlock);
       o.store.commitBlock(
         {
