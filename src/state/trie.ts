@@ -38,7 +38,7 @@ import {
   type Node,
 } from './node-codec.js';
 import { bytesKey } from './bytes-key.js';
-import { nodeCacheOf, type TrieNodeCache } from './node-cache.js';
+import { nodeBytes, nodeCacheOf, type TrieNodeCache } from './node-cache.js';
 
 /** Content-addressed storage: keccak256(bytes) → bytes. Holds trie nodes and contract code. */
 export interface TrieNodeStore {
@@ -278,7 +278,7 @@ export class Trie {
     }
     // Shared nodes stay immutable; a private trie memoises in the HashNode instead.
     if (cache !== null) {
-      cache.set(child.hash, node);
+      cache.set(child.hash, node, nodeBytes(buf.length));
       this.memo.set(child, node);
     } else {
       child.resolved = node;
