@@ -1,6 +1,6 @@
 /**
  * The steady-state memory scenario's child process:
- * `node devnet-memory-child.js SECONDS BLOCK_TIME_MS TXS_PER_SECOND SAMPLE_MS`. One validator
+ * `node devnet-memory-child.js SECONDS BLOCK_TIME_MS TXS_PER_SECOND SAMPLE_MS [CACHE_MIB]`. One validator
  * commits blocks under a steady load of transfers between a fixed set of senders (so the state
  * does not grow with time: whatever memory grows is held by the node), and the process samples
  * its memory as it goes. Prints one JSON line (a DevnetMemoryResult) last.
@@ -34,17 +34,23 @@ function residentSplit(): { anonMiB: number; fileMiB: number } {
 }
 
 async function main(): Promise<void> {
-  const [seconds, blockTimeMs, rate, sampleMs] = process.argv.slice(2).map(Number) as [
+  const [seconds, blockTimeMs, rate, sampleMs, cacheMiB] = process.argv.slice(2).map(Number) as [
     number,
     number,
     number,
     number,
+    number | undefined,
   ];
   const senders = makeSenders(SENDERS, 'etm-bench-devnet-memory');
   const key = benchKey(0, 'etm-bench-validator');
   const genesis = benchGenesis({ senders, validatorKeys: [key], blockTimeMs });
   const dir = mkdtempSync(join(tmpdir(), 'etm-bench-devnet-memory-'));
-  const node = new Node({ datadir: dir, genesis, validatorKey: key });
+  const node = new Node({
+    datadir: dir,
+    genesis,
+    validatorKey: key,
+    cacheBytes: cacheMiB === undefined ? undefined : cacheMiB * MiB,
+  });
   try {
     const network = new LocalNetwork();
     node.start(
