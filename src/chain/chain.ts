@@ -87,7 +87,7 @@ export interface ChainOptions {
   recover: Recover;
   /** Wall clock in ms; injected so that tests and simulations control time. */
   now?: () => number;
-  /** Allocations per commit while building the genesis state (tests force small chunks). */
+  /** Allocations whose nodes the genesis build gathers before a write (tests force small ones). */
   genesisChunkAccounts?: number;
   /** Bytes the decoded blocks kept in memory may take, as blockBytes counts them (default 64 MiB). */
   blockCacheBytes?: number;
