@@ -237,6 +237,22 @@ export function figuresOf(r: BenchResults): Figure[] {
       note: `genesis build ${fmt(m.genesisBuildMs)} ms, restart ${fmt(m.reopenMs)} ms, after ${m.blocks} blocks RSS ${m.rssAfterMiB} MiB (heap ${m.heapUsedAfterMiB} MiB)`,
     });
   }
+  const dm = r.scenarios.devnetMemory;
+  if (dm) {
+    const last = dm.samples.at(-1);
+    out.push({
+      id: 'devnetMemory.rssSlope',
+      scenario: '7 memory',
+      what: `RSS growth over the last half of a steady devnet (${fmt(dm.blocks)} blocks of ${dm.blockTimeMs} ms, ${fmt(dm.txsPerSecond)} transfers/s)`,
+      value: dm.rssSlope ?? null,
+      unit: 'MiB per 1,000 blocks',
+      ratio: null,
+      ratioText: `RSS ${last?.rssMiB ?? '—'} MiB at the end (anonymous ${last?.anonMiB ?? '—'}, mapped database ${last?.fileMiB ?? '—'}), peak ${dm.peakRssMiB} MiB`,
+      target: 'levels off',
+      met: null,
+      note: `heap ${dm.heapSlope} and anonymous ${dm.anonSlope} MiB per 1,000 blocks over the last half; ${fmt(dm.transactions)} transfers committed`,
+    });
+  }
   const ec = r.scenarios.economy;
   if (ec) {
     out.push({
@@ -289,6 +305,7 @@ const SCENARIO_KEYS: [string, string][] = [
   ['contracts', 'contracts'],
   ['epoch', 'epoch'],
   ['memory', 'memory'],
+  ['devnet-memory', 'devnetMemory'],
   ['economy', 'economy'],
 ];
 

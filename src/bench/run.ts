@@ -30,6 +30,7 @@ import { runReplay, type ReplayResult } from './replay.js';
 import { runContracts, type ContractsResult } from './contracts.js';
 import { runEpoch, type EpochResult } from './epoch.js';
 import { runMemory, type MemoryResult } from './memory.js';
+import { runDevnetMemory, type DevnetMemoryResult } from './devnet-memory.js';
 import { runEconomy, type EconomyResult } from './economy.js';
 import { figuresOf, markdownTable, mergeResults, type Figure, type PartialRun } from './report.js';
 import { round } from './stats.js';
@@ -44,6 +45,7 @@ export const SCENARIOS = [
   'contracts',
   'epoch',
   'memory',
+  'devnet-memory',
   'economy',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -77,6 +79,7 @@ export interface BenchResults {
     contracts?: ContractsResult;
     epoch?: EpochResult;
     memory?: MemoryResult;
+    devnetMemory?: DevnetMemoryResult;
     economy?: EconomyResult;
   };
   /** Scenarios that failed, with their error (the others still ran). */
@@ -109,6 +112,7 @@ export function plan(quick: boolean) {
         contracts: { blocks: 3, txsPerBlock: 500, worstCase: true },
         epoch: { candidates: 100, lockSteps: [1_000, 3_000], blocks: 3 },
         memory: { accounts: 50_000, blocks: 2, txsPerBlock: 200 },
+        devnetMemory: { seconds: 20, blockTimeMs: 250, txsPerSecond: 200, sampleMs: 1_000 },
         economy: { epochs: 200, agentScale: 0.2 },
       }
     : {
@@ -130,6 +134,8 @@ export function plan(quick: boolean) {
         contracts: { blocks: 10, txsPerBlock: 2_000, worstCase: true },
         epoch: { candidates: 1_000, lockSteps: [1_000, 10_000, 100_000], blocks: 5 },
         memory: { accounts: 1_000_000, blocks: 5, txsPerBlock: 1_000 },
+        // Short by default; `etm bench --devnet-seconds` runs it longer.
+        devnetMemory: { seconds: 120, blockTimeMs: 250, txsPerSecond: 400, sampleMs: 2_000 },
         economy: { epochs: 8_760, agentScale: 1 },
       };
 }
@@ -279,6 +285,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   await attempt('memory', async () => {
     results.scenarios.memory = await runMemory(p.memory);
     log(`  ${p.memory.accounts} accounts: peak RSS ${results.scenarios.memory.peakRssMiB} MiB`);
+  });
+  await attempt('devnet-memory', async () => {
+    const d = (results.scenarios.devnetMemory = await runDevnetMemory(p.devnetMemory));
+    log(
+      `  ${d.blocks} blocks, ${d.transactions} transfers: RSS ${d.samples.at(-1)?.rssMiB} MiB at the end, last half ${d.rssSlope} MiB per 1,000 blocks`,
+    );
   });
   await attempt('economy', () => {
     results.scenarios.economy = runEconomy(p.economy);

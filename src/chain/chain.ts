@@ -94,8 +94,20 @@ export interface ChainOptions {
   recover: Recover;
   /** Wall clock in ms; injected so that tests and simulations control time. */
   now?: () => number;
-  /** Allocations per commit while building the genesis state (tests force small chunks). */
+  /** Allocations whose nodes the genesis build gathers before a write (tests force small ones). */
   genesisChunkAccounts?: number;
+  /** Bytes the decoded blocks kept in memory may take, as blockBytes counts them (default 64 MiB). */
+  blockCacheBytes?: number;
+}
+
+/** Default bound of the decoded-block cache. */
+export const DEFAULT_BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** What a decoded block holds in memory, about: its header and its raw transactions. */
+function blockBytes(b: Block): number {
+  let n = 2_000;
+  for (const tx of b.transactions) n += tx.length + 100;
+  return n;
 }
 
 /**
@@ -144,6 +156,8 @@ export class Chain {
   private headView: StateDB | null = null;
   /** The last block this chain wrote, with its decoded transactions. */
   private lastWritten: { hash: Uint8Array; txs: SignedTx[] } | null = null;
+  private readonly blockCacheBytes: number;
+  private blockCacheUsed = 0;
   /**
    * Block executions run one at a time (the EVM makes them async): each reads the head it
    * starts from and may write a new one.
@@ -153,6 +167,7 @@ export class Chain {
   constructor(o: ChainOptions) {
     this.store = o.store;
     this.genesis = o.genesis;
+    this.blockCacheBytes = o.blockCacheBytes ?? DEFAULT_BLOCK_CACHE_BYTES;
     this.params = o.genesis.params;
     this.chainId = o.genesis.chainId;
     this.decoder = o.decoder;
@@ -164,7 +179,10 @@ export class Chain {
     if (stored === undefined) {
       // A new directory (or a first build cut short): the state goes to the store as it is
       // built; block 0, the head and the genesis records follow in one transaction.
-      const { block: genesisBlock } = buildGenesis(o.genesis, o.store, { chunkAccounts });
+      const { block: genesisBlock } = buildGenesis(o.genesis, o.store, {
+        chunkAccounts,
+        spillDir: o.store.path,
+      });
       this.genesisHash = blockHash(genesisBlock);
       o.store.commitBlock(
         {
@@ -245,10 +263,23 @@ export class Chain {
   /** Keeps the most recently used blocks in memory; older ones are read back from the store. */
   private cacheBlock(b: Block): void {
     const number = b.header.number;
-    this.blockCache.delete(number);
-    if (this.blockCache.size >= BLOCK_CACHE_SIZE)
-      this.blockCache.delete(this.blockCache.keys().next().value!);
+    const old = this.blockCache.get(number);
+    if (old !== undefined) {
+      this.blockCache.delete(number);
+      this.blockCacheUsed -= blockBytes(old);
+    }
+    const bytes = blockBytes(b);
+    if (bytes > this.blockCacheBytes) return;
+    while (
+      this.blockCache.size >= BLOCK_CACHE_SIZE ||
+      this.blockCacheUsed + bytes > this.blockCacheBytes
+    ) {
+      const [n, evicted] = this.blockCache.entries().next().value!;
+      this.blockCache.delete(n);
+      this.blockCacheUsed -= blockBytes(evicted);
+    }
     this.blockCache.set(number, b);
+    this.blockCacheUsed += bytes;
   }
 
   blockBytesAt(number: bigint): Uint8Array | undefined {

@@ -29,7 +29,16 @@ import { parseAddress, toChecksumAddress } from '../crypto/address.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { MAX_VALIDATORS } from '../consensus/extra-data.js';
 import { StateDB } from '../state/state-db.js';
-import { EMPTY_TRIE_ROOT, type TrieNodeStore } from '../state/trie.js';
+import {
+  EMPTY_TRIE_ROOT,
+  MemoryNodeStore,
+  storedNodesOf,
+  type TrieNodeStore,
+} from '../state/trie.js';
+import { StackTrieBuilder } from '../state/stack-trie.js';
+import { bytesKey } from '../state/bytes-key.js';
+import { emptyAccount, encodeAccount, isEmptyAccount } from '../state/account.js';
+import { GenesisNodeWriter } from './genesis-writer.js';
 import { BLOOM_BYTES } from '../primitives/receipt.js';
 import {
   checkParams,
@@ -316,9 +325,8 @@ function paramEntries(params: ChainParams): RlpInput[] {
 }
 
 /**
- * Where the genesis build puts its state nodes: a batch at a time (`putNodes`, the chain
- * store) or one by one (`put`, a MemoryNodeStore). Written nodes must be readable through `get`
- * at once: the build reads back what its earlier chunks wrote.
+ * Where the genesis build puts its state nodes: in batches sorted by hash (`putNodes`, the
+ * chain store) or one by one (`put`, a MemoryNodeStore). The build reads nothing back.
  */
 export type GenesisNodeStore = TrieNodeStore &
   (
@@ -326,39 +334,68 @@ export type GenesisNodeStore = TrieNodeStore &
     | { put(hash: Uint8Array, bytes: Uint8Array): void }
   );
 
-/** Allocations written per state commit while building a genesis. */
+/** Allocations whose nodes are gathered in memory before a write (about 20 MB of nodes). */
 const GENESIS_CHUNK_ACCOUNTS = 50_000;
+/** Bytes of trie nodes an allocation adds on average (its leaf and its share of branches). */
+const NODE_BYTES_PER_ACCOUNT = 400;
 
 export interface BuildGenesisOptions {
-  /** Allocations per commit (default GENESIS_CHUNK_ACCOUNTS); the root does not depend on it. */
+  /**
+   * Allocations whose nodes are gathered in memory before they are written (default
+   * GENESIS_CHUNK_ACCOUNTS); the root and the nodes do not depend on it.
+   */
   chunkAccounts?: number;
+  /**
+   * A directory for temporary files (the data directory): with it, a genesis of more than one
+   * chunk is written in the order of the node hashes (genesis-writer.ts).
+   */
+  spillDir?: string;
 }
 
 /**
- * The allocation indices in the order of their trie keys' first 16 bits (a counting sort over
- * keccak256(address)). Chunks taken in this order each fill their own part of the key space, so
- * a commit rewrites little of what earlier chunks wrote (only the path to the last key).
+ * The trie keys keccak256(address) of the allocations in one buffer (32 bytes each), and the
+ * allocation indices in the order of those keys: a counting sort by the first 16 bits, then an
+ * insertion sort within each group (a few entries each). No object per allocation is made.
  */
-function trieOrder(alloc: Genesis['alloc']): Uint32Array {
-  const prefix = new Uint16Array(alloc.length);
+function trieOrder(alloc: Genesis['alloc']): { keys: Uint8Array; order: Uint32Array } {
+  const n = alloc.length;
+  const keys = new Uint8Array(n * 32);
   const counts = new Uint32Array(65_537);
-  for (let i = 0; i < alloc.length; i++) {
+  for (let i = 0; i < n; i++) {
     const h = keccak256(alloc[i]!.address);
-    prefix[i] = (h[0]! << 8) | h[1]!;
-    counts[prefix[i]! + 1]!++;
+    keys.set(h, i * 32);
+    counts[((h[0]! << 8) | h[1]!) + 1]!++;
   }
   for (let p = 1; p < counts.length; p++) counts[p]! += counts[p - 1]!;
-  const order = new Uint32Array(alloc.length);
-  for (let i = 0; i < alloc.length; i++) order[counts[prefix[i]!]!++] = i;
-  return order;
+  const order = new Uint32Array(n);
+  const next = counts.slice(0, 65_536);
+  for (let i = 0; i < n; i++) order[next[(keys[i * 32]! << 8) | keys[i * 32 + 1]!]!++] = i;
+  const keyOf = (i: number) => keys.subarray(i * 32, i * 32 + 32);
+  for (let p = 0; p < 65_536; p++) {
+    for (let j = counts[p]! + 1; j < counts[p + 1]!; j++) {
+      const x = order[j]!;
+      const kx = keyOf(x);
+      let k = j - 1;
+      while (k >= counts[p]! && compareBytes(keyOf(order[k]!), kx) > 0) {
+        order[k + 1] = order[k]!;
+        k--;
+      }
+      order[k + 1] = x;
+    }
+  }
+  return { keys, order };
 }
 
 /**
- * Builds the genesis block, writing its state nodes to `store` as it goes (none are returned). The allocations are
- * committed in chunks, each on a fresh StateDB at the previous chunk's root, so memory stays
- * bounded by the chunk size however many accounts the genesis holds; the state root is the
- * same as a single commit of everything would give. With more than one chunk, a few nodes of
- * intermediate roots (paths to each chunk's last key) are stored too, unused by the final state.
+ * Builds the genesis block, writing its state nodes to `store` (none are returned).
+ *
+ * The system records (modules, contracts, the voter bonus pool) are written first on a small
+ * state of their own, which reads the allocations it needs from the sorted list. The account
+ * trie is then built in one pass in key order (stack-trie.ts): the allocations sorted by
+ * keccak256(address), merged with the accounts the system writes changed. Each finished
+ * subtree leaves memory as soon as it is complete, so memory stays bounded by the trie's depth
+ * plus a batch of nodes; the nodes are written in the order of their hashes (genesis-writer.ts).
+ * The root is the one a single commit of everything gives (test/chain/genesis-store.test.ts).
  */
 export function buildGenesis(
   g: Genesis,
@@ -368,27 +405,15 @@ export function buildGenesis(
   const chunk = options.chunkAccounts ?? GENESIS_CHUNK_ACCOUNTS;
   if (!Number.isSafeInteger(chunk) || chunk < 1)
     throw new GenesisError(`chunkAccounts: expected a positive integer, got ${chunk}`);
-  const commit = (state: StateDB): Uint8Array => {
-    const { root, nodes } = state.commit();
-    if ('putNodes' in store) store.putNodes(nodes);
-    else for (const [h, n] of nodes) store.put(h, n);
-    return root;
-  };
   let allocated = 0n;
-  const order = trieOrder(g.alloc);
-  let state = new StateDB(EMPTY_TRIE_ROOT, store);
-  for (let start = 0; start < order.length; start += chunk) {
-    if (start > 0) state = new StateDB(commit(state), store);
-    const end = start + chunk < order.length ? start + chunk : order.length;
-    for (let i = start; i < end; i++) {
-      const { address: a, balance } = g.alloc[order[i]!]!;
-      const acct = state.getAccount(a);
-      state.putAccount(a, { ...acct, balance });
-      allocated += balance;
-    }
-  }
-  // The last chunk's commit includes the system accounts, so a genesis of at most one chunk
-  // is a single commit (exactly the nodes its state holds).
+  for (const a of g.alloc) allocated += a.balance;
+
+  // The system writes, over the allocations as they read before them.
+  const sysStore = new MemoryNodeStore();
+  const state = new StateDB(EMPTY_TRIE_ROOT, sysStore, null, (address) => {
+    const balance = allocationOf(g.alloc, address);
+    return balance === 0n ? null : { ...emptyAccount(), balance };
+  });
   // The voter bonus pool is bonusPoolShare of the genesis supply, on top of the allocations.
   const share = g.params.bonusPoolShare;
   const bonusPool = (allocated * share) / (WAD - share);
@@ -403,7 +428,59 @@ export function buildGenesis(
     chainId: g.chainId,
   });
   writeGenesisContracts(state);
-  const root = commit(state);
+  const touched = state.touched();
+  const sys = state.commit();
+  for (const [h, n] of sys.nodes) sysStore.put(h, n);
+  // The system accounts in key order, with their final encodings (null: left empty).
+  const changed = touched
+    .map((address) => {
+      const account = state.getAccount(address);
+      return {
+        key: keccak256(address),
+        encoded: isEmptyAccount(account) ? null : encodeAccount(account),
+      };
+    })
+    .sort((x, y) => compareBytes(x.key, y.key));
+
+  const writer = new GenesisNodeWriter(
+    store,
+    chunk * NODE_BYTES_PER_ACCOUNT > 1 << 30 ? 1 << 30 : chunk * NODE_BYTES_PER_ACCOUNT,
+    options.spillDir,
+  );
+  let root: Uint8Array;
+  try {
+    // Storage tries and code of the system accounts; the account trie of that small state
+    // (only the system accounts) is not part of the genesis.
+    const partial = storedNodesOf(sysStore, sys.root);
+    for (const [h, n] of sys.nodes) if (!partial.has(bytesKey(h))) writer.add(h, n);
+
+    const builder = new StackTrieBuilder((h, n) => writer.add(h, n));
+    const { keys, order } = trieOrder(g.alloc);
+    let c = 0;
+    const emitChanged = () => {
+      const e = changed[c++]!;
+      if (e.encoded !== null) builder.add(e.key, e.encoded);
+    };
+    for (let i = 0; i < order.length; i++) {
+      const index = order[i]!;
+      const key = keys.subarray(index * 32, index * 32 + 32);
+      let cmp = 1;
+      while (c < changed.length && (cmp = compareBytes(changed[c]!.key, key)) < 0) emitChanged();
+      if (c < changed.length && cmp === 0) {
+        emitChanged(); // a system write changed this allocation
+        continue;
+      }
+      const balance = g.alloc[index]!.balance;
+      if (balance === 0n) continue; // an empty account is not kept
+      builder.add(key, encodeAccount({ ...emptyAccount(), balance }));
+    }
+    while (c < changed.length) emitChanged();
+    root = builder.finish();
+    writer.finish();
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
   const header: Header = {
     parentHash: ZERO_HASH,
     coinbase: new Uint8Array(20),

@@ -53,6 +53,8 @@ export interface CommittedBlock {
 
 /** State nodes putNodes writes per LMDB transaction (a genesis chunk is ~65,000 nodes). */
 const NODE_BATCH = 20_000;
+/** Address space reserved for the database file's mapping (1 TiB; not memory, not disk). */
+const MAP_BYTES = 2 ** 40;
 /** LMDB's MDB_BAD_TXN: the transaction could not commit (see the file comment). */
 const MDB_BAD_TXN = -30782;
 /** Attempts at one write transaction when its commit fails with MDB_BAD_TXN. */
@@ -128,7 +130,10 @@ export class ChainStore implements TrieNodeStore {
     private readonly options: ChainStoreOptions = {},
   ) {
     mkdirSync(path, { recursive: true });
-    this.root = open({ path, maxDbs: 16, compression: false });
+    // One mapping of the whole file: without a size, lmdb-js maps the file again each time it
+    // grows and keeps the earlier mappings, whose pages then count several times in the
+    // process's resident set. The size is address space only (the file grows as it fills).
+    this.root = open({ path, maxDbs: 16, compression: false, mapSize: MAP_BYTES });
     const sub = (name: string) =>
       this.root.openDB<Uint8Array, Uint8Array>({
         name,

@@ -1,7 +1,7 @@
 /** `etm bench`: the benchmark suite (see BENCHMARKS.md). */
 import { Command, InvalidArgumentError } from 'commander';
 import { integer } from './options.js';
-import { runBench, SCENARIOS, type ScenarioName } from '../bench/run.js';
+import { plan, runBench, SCENARIOS, type ScenarioName } from '../bench/run.js';
 import { networkMarkdown, runNetworkReport } from '../bench/network.js';
 import { netnsAvailable } from '../bench/netns.js';
 
@@ -128,6 +128,11 @@ export function benchCommand(): Command {
         integer(100, 60_000),
         1000,
       )
+      .option(
+        '--devnet-seconds <s>',
+        'how long the devnet-memory scenario runs its devnet (default 120, quick 20)',
+        integer(5, 86_400),
+      )
       .option('--json', 'print the results as one JSON object as the last line')
       .action(
         async (o: {
@@ -135,13 +140,19 @@ export function benchCommand(): Command {
           only?: ScenarioName[];
           out: string;
           blockTime: number;
+          devnetSeconds?: number;
           json?: boolean;
         }) => {
+          const quick = o.quick ?? false;
           const results = await runBench({
-            quick: o.quick ?? false,
+            quick,
             only: o.only,
             outDir: o.out,
             blockTimeMs: o.blockTime,
+            sizes:
+              o.devnetSeconds === undefined
+                ? undefined
+                : { devnetMemory: { ...plan(quick).devnetMemory, seconds: o.devnetSeconds } },
             log: (line) => (o.json ? process.stderr : process.stdout).write(`${line}\n`),
           });
           if (o.json) console.log(JSON.stringify(results));

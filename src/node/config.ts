@@ -24,7 +24,8 @@
  *       "maxPeers": 50
  *     },
  *     "metrics": { "host": "127.0.0.1", "port": 9100 },  // optional: Prometheus GET /metrics
- *     "log": { "format": "text", "level": "info" }     // optional: "json" for JSON lines
+ *     "log": { "format": "text", "level": "info" },    // optional: "json" for JSON lines
+ *     "cacheMiB": 256                          // optional: memory of the node's caches together
  *   }
  */
 import { EtmError } from '../primitives/errors.js';
@@ -35,6 +36,8 @@ import { isLogLevel, type LogFormat, type LogLevel } from '../log/logger.js';
 
 const DEFAULT_P2P_PORT = 30333;
 const DEFAULT_METRICS_PORT = 9100;
+/** The caches' default total (docs/node.md#memory). */
+export const DEFAULT_CACHE_MIB = 256;
 
 export interface P2pConfig {
   listen: string[];
@@ -65,6 +68,8 @@ export interface NodeConfig {
   p2p: P2pConfig | null;
   metrics: { host: string; port: number } | null;
   log: { format: LogFormat; level: LogLevel };
+  /** Bytes the node's caches may take together, in MiB (NodeOptions.cacheBytes). */
+  cacheMiB: number;
 }
 
 export class ConfigError extends EtmError<'config'> {
@@ -187,7 +192,14 @@ function parseLog(v: unknown): NodeConfig['log'] {
 
 export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
   const o = obj(doc, 'config');
-  only(o, ['datadir', 'genesis', 'validator', 'rpc', 'ui', 'p2p', 'metrics', 'log'], 'config');
+  only(
+    o,
+    ['datadir', 'genesis', 'validator', 'rpc', 'ui', 'p2p', 'metrics', 'log', 'cacheMiB'],
+    'config',
+  );
+  const cacheMiB = o.cacheMiB ?? DEFAULT_CACHE_MIB;
+  if (!Number.isInteger(cacheMiB) || (cacheMiB as number) < 16 || (cacheMiB as number) > 1_048_576)
+    throw new ConfigError('cacheMiB: expected an integer from 16 to 1048576');
   const path = (v: unknown, what: string) => resolve(baseDir, str(v, what));
   let validator: NodeConfig['validator'] = null;
   if (o.validator !== undefined && o.validator !== null) {
@@ -263,6 +275,7 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     p2p: o.p2p === undefined || o.p2p === null ? null : parseP2p(o.p2p),
     metrics,
     log: parseLog(o.log),
+    cacheMiB: cacheMiB as number,
   };
 }
 

@@ -21,6 +21,7 @@ import { Mempool, type AccountView } from '../mempool/mempool.js';
 import { runsInEvm } from '../execution/evm/block-run.js';
 import { PARAMS } from '../params/registry.js';
 import type { StateDB } from '../state/state-db.js';
+import { setNodeCache, TrieNodeCache } from '../state/node-cache.js';
 import { ConsensusDriver } from './consensus-driver.js';
 import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 import { RandaoKeeper } from './randao.js';
@@ -94,10 +95,37 @@ export interface NodeOptions {
    */
   recoveryPool?: RecoveryPool | null;
   /**
+   * Bytes the node's long-lived caches may take together (default 256 MiB): decoded trie nodes
+   * 3/8, decoded transactions 1/4 and those recovered ahead 1/8, decoded blocks 3/16, recovered
+   * consensus signers 1/16 (docs/node.md#memory).
+   */
+  cacheBytes?: number;
+  /**
    * Test only: this validator double-signs (every PREPARE it sends is followed by a conflicting
    * one), so that tests can watch honest nodes carry the evidence into a block.
    */
   equivocate?: boolean;
+}
+
+/** The default total of a node's caches (NodeOptions.cacheBytes). */
+export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * How a node's cache budget is shared. Entry counts follow from the bytes: a decoded trie node
+ * is counted at 1 KiB for the count bound (nodeBytes gives the byte bound), a recovered
+ * consensus signer at 512 bytes (its key, a hex string of digest and signature, and address).
+ */
+export function cacheShares(total: number) {
+  if (!Number.isSafeInteger(total) || total < 1024 * 1024)
+    throw new RangeError(`cache bytes must be an integer of at least 1 MiB, got ${total}`);
+  const part = (num: number, den: number) => Math.floor((total * num) / den);
+  return {
+    trieNodes: { bytes: part(3, 8), count: Math.max(2, Math.floor(part(3, 8) / 1024)) },
+    transactions: part(1, 4),
+    prefetched: part(1, 8),
+    blocks: part(3, 16),
+    signers: { bytes: part(1, 16), count: Math.max(1, Math.floor(part(1, 16) / 512)) },
+  };
 }
 
 export class Node {
@@ -139,13 +167,17 @@ export class Node {
       onWriteRetry: (e, attempt) =>
         this.emit('warn', 'store-retry', { error: e.message, attempt }, `store: ${e.message}`),
     });
-    this.recover = cachedRecover(secp256k1Recover);
+    const caches = cacheShares(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    setNodeCache(this.store, new TrieNodeCache(caches.trieNodes.count, caches.trieNodes.bytes));
+    this.recover = cachedRecover(secp256k1Recover, caches.signers.count);
     const { genesis } = options;
     this.decoder = new TxDecoder({
       chainId: genesis.chainId,
       // The registry's bound: a block's transactions are held to the limit in its parent's
       // state (checkBody), a new one to the head's (addTransaction).
       maxTxBytes: Number(PARAMS.maxTxBytes.max),
+      cacheBytes: caches.transactions,
+      prefetchBytes: caches.prefetched,
     });
     try {
       this.chain = new Chain({
@@ -154,6 +186,7 @@ export class Node {
         decoder: this.decoder,
         recover: this.recover,
         now: options.now,
+        blockCacheBytes: caches.blocks,
       });
     } catch (e) {
       void this.store.close();

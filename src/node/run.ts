@@ -155,6 +155,7 @@ export async function startConfiguredNode(
     validatorKey,
     name: 'node',
     logger,
+    cacheBytes: config.cacheMiB * 1024 * 1024,
     // Test only (`etm devnet --processes --test-equivocate`): this validator double-signs.
     equivocate: process.env.ETM_TEST_EQUIVOCATE === '1',
   });

@@ -5,22 +5,32 @@
  * once per StateDB.
  *
  * Eviction is two-generational (an approximation of LRU without per-hit reordering): entries
- * go into the young map; when it holds half the capacity it becomes the old map and the
- * previous old map is dropped; a hit in the old map moves the entry back to the young one. The
- * cache never holds more than `capacity` entries.
+ * go into the young map; when it holds half the capacity (in entries or in bytes) it becomes
+ * the old map and the previous old map is dropped; a hit in the old map moves the entry back
+ * to the young one. The cache never holds more than `capacity` entries, nor much more than
+ * `maxBytes` as the callers estimate their entries (nodeBytes for decoded trie nodes).
  */
 import { equalBytes } from '../crypto/bytes.js';
 import type { TrieNodeStore } from './trie.js';
 
-/**
- * Default bound on cached nodes. A decoded node takes about 1.2 KB on average over an account
- * trie (a branch up to about 2.5 KB), so a full default cache holds some 40-80 MB.
- */
+/** Default bound on cached nodes. */
 export const DEFAULT_NODE_CACHE_NODES = 32_768;
+/** Default bound on the bytes of cached nodes, as nodeBytes estimates them. */
+export const DEFAULT_NODE_CACHE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * What a node decoded from `encodedLength` bytes takes in memory, about: its encoding (the
+ * decoded node views it) plus its objects, measured at about 3.6× the encoding for a leaf and
+ * 4.8× for a branch, plus fixed costs.
+ */
+export function nodeBytes(encodedLength: number): number {
+  return 160 + 6 * encodedLength;
+}
 
 interface Entry<V> {
   hash: Uint8Array;
   value: V;
+  bytes: number;
 }
 
 /**
@@ -34,15 +44,25 @@ function slot(hash: Uint8Array): number {
 export class TrieNodeCache<V = unknown> {
   private young = new Map<number, Entry<V>>();
   private old = new Map<number, Entry<V>>();
+  private youngBytes = 0;
+  private oldBytes = 0;
   private readonly half: number;
+  private readonly halfBytes: number;
   hits = 0;
   misses = 0;
 
-  constructor(readonly capacity: number = DEFAULT_NODE_CACHE_NODES) {
+  constructor(
+    readonly capacity: number = DEFAULT_NODE_CACHE_NODES,
+    readonly maxBytes: number = DEFAULT_NODE_CACHE_BYTES,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 2) {
       throw new RangeError(`node cache capacity must be an integer >= 2, got ${capacity}`);
     }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 2) {
+      throw new RangeError(`node cache bytes must be an integer >= 2, got ${maxBytes}`);
+    }
     this.half = capacity >> 1;
+    this.halfBytes = (maxBytes - (maxBytes % 2)) / 2;
   }
 
   get(hash: Uint8Array): V | undefined {
@@ -56,6 +76,7 @@ export class TrieNodeCache<V = unknown> {
     if (e !== undefined && equalBytes(e.hash, hash)) {
       this.hits++;
       this.old.delete(k);
+      this.oldBytes -= e.bytes;
       this.insert(k, e);
       return e.value;
     }
@@ -63,10 +84,15 @@ export class TrieNodeCache<V = unknown> {
     return undefined;
   }
 
-  set(hash: Uint8Array, value: V): void {
+  /** Caches `value` under `hash`; `bytes` is what it takes in memory (nodeBytes). */
+  set(hash: Uint8Array, value: V, bytes = 0): void {
     const k = slot(hash);
-    this.old.delete(k);
-    this.insert(k, { hash, value });
+    const prev = this.old.get(k);
+    if (prev !== undefined) {
+      this.old.delete(k);
+      this.oldBytes -= prev.bytes;
+    }
+    this.insert(k, { hash, value, bytes });
   }
 
   /** Entries held now (at most `capacity`). */
@@ -74,16 +100,28 @@ export class TrieNodeCache<V = unknown> {
     return this.young.size + this.old.size;
   }
 
+  /** Bytes of the entries held now, as set() was told. */
+  get bytes(): number {
+    return this.youngBytes + this.oldBytes;
+  }
+
   clear(): void {
     this.young = new Map();
     this.old = new Map();
+    this.youngBytes = 0;
+    this.oldBytes = 0;
   }
 
   private insert(k: number, e: Entry<V>): void {
+    const prev = this.young.get(k);
+    if (prev !== undefined) this.youngBytes -= prev.bytes;
     this.young.set(k, e);
-    if (this.young.size >= this.half) {
+    this.youngBytes += e.bytes;
+    if (this.young.size >= this.half || this.youngBytes >= this.halfBytes) {
       this.old = this.young;
+      this.oldBytes = this.youngBytes;
       this.young = new Map();
+      this.youngBytes = 0;
     }
   }
 }
@@ -111,7 +149,9 @@ export function nodeCacheOf(store: TrieNodeStore): TrieNodeCache | null {
  */
 export function setNodeCache(store: TrieNodeStore, cache: number | TrieNodeCache): void {
   if (typeof cache === 'number') {
-    caches.set(store, cache === 0 ? null : new TrieNodeCache(cache));
+    // A count alone keeps the default byte bound unless the count asks for more.
+    const bytes = cache * 2048 > DEFAULT_NODE_CACHE_BYTES ? cache * 2048 : DEFAULT_NODE_CACHE_BYTES;
+    caches.set(store, cache === 0 ? null : new TrieNodeCache(cache, bytes));
   } else {
     caches.set(store, cache);
   }

@@ -74,10 +74,16 @@ export class StateDB {
    * `cache` is the decoded-node cache of its tries: by default the one shared by everything
    * that reads `store` (nodeCacheOf), null for none.
    */
+  /**
+   * `base`, when given, supplies the accounts the trie does not hold (as of construction): a
+   * genesis runs its system writes over the allocations this way without putting them all into
+   * the trie first (genesis.ts). Its accounts must not have storage.
+   */
   constructor(
     root: Uint8Array,
     private readonly store: TrieNodeStore,
     private readonly cache?: TrieNodeCache | null,
+    private readonly base?: (address: Uint8Array) => Account | null,
   ) {
     this.accounts = new Trie(root, store, cache);
   }
@@ -323,7 +329,9 @@ export class StateDB {
     if (entry === undefined) {
       const key = keccak256(address);
       const encoded = this.accounts.peek(key); // decodeAccount copies what it keeps
-      entry = { key, account: encoded === undefined ? null : decodeAccount(encoded) };
+      const account =
+        encoded !== undefined ? decodeAccount(encoded) : (this.base?.(address) ?? null);
+      entry = { key, account };
       this.committed.set(addr, entry);
     }
     return entry;

@@ -38,7 +38,7 @@ import {
   type Node,
 } from './node-codec.js';
 import { bytesKey } from './bytes-key.js';
-import { nodeCacheOf, type TrieNodeCache } from './node-cache.js';
+import { nodeBytes, nodeCacheOf, type TrieNodeCache } from './node-cache.js';
 
 /** Content-addressed storage: keccak256(bytes) → bytes. Holds trie nodes and contract code. */
 export interface TrieNodeStore {
@@ -278,7 +278,7 @@ export class Trie {
     }
     // Shared nodes stay immutable; a private trie memoises in the HashNode instead.
     if (cache !== null) {
-      cache.set(child.hash, node);
+      cache.set(child.hash, node, nodeBytes(buf.length));
       this.memo.set(child, node);
     } else {
       child.resolved = node;
@@ -474,4 +474,31 @@ export function proveKey(
       pos++;
     }
   }
+}
+
+/**
+ * The hashes (by bytesKey) of the nodes stored under `root` and reachable from it, the root
+ * included; embedded nodes are part of their parent. Reads the store; throws MissingNodeError.
+ */
+export function storedNodesOf(store: TrieNodeStore, root: Uint8Array): Set<string> {
+  const seen = new Set<string>();
+  if (equalBytes(root, EMPTY_TRIE_ROOT)) return seen;
+  const visit = (child: Child | null): void => {
+    if (child === null) return;
+    let node: Node;
+    if (child.kind === HASH) {
+      const k = bytesKey(child.hash);
+      if (seen.has(k)) return;
+      const bytes = store.get(child.hash);
+      if (bytes === undefined) throw new MissingNodeError(child.hash);
+      seen.add(k);
+      node = decodeNode(bytes, 0, bytes.length, child.hash);
+    } else {
+      node = child;
+    }
+    if (node.kind === EXT) visit(node.child);
+    else if (node.kind === BRANCH) for (const c of node.children) visit(c);
+  };
+  visit(hashChild(root));
+  return seen;
 }

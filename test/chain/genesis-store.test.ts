@@ -1,9 +1,10 @@
 /**
- * The genesis state built in chunks, and a data directory that recognises its genesis: a
+ * The genesis state built in key order (the same as one commit of everything), and a data directory that recognises its genesis: a
  * restart reads the stored genesis instead of building it again, and a directory created with
  * another genesis refuses to open and is left as it was.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,6 +23,11 @@ import { toHex, uint64be } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import { asList, rlpDecode, type RlpItem } from '../../src/codec/rlp.js';
 import { StateDB } from '../../src/state/state-db.js';
+import { EMPTY_TRIE_ROOT, MemoryNodeStore } from '../../src/state/trie.js';
+import { WAD } from '../../src/params/registry.js';
+import { VOTER_BONUS_POOL } from '../../src/primitives/system-addresses.js';
+import { writeModulesGenesis } from '../../src/execution/registry.js';
+import { writeGenesisContracts } from '../../src/execution/evm/predeploys.js';
 import {
   commitNext,
   GENESIS,
@@ -38,10 +44,12 @@ afterEach(() => t.cleanup());
 /** A node store that records every batch the build hands it. */
 class RecordingStore {
   readonly nodes = new Map<string, Uint8Array>();
+  readonly order: string[][] = [];
   batches = 0;
 
   putNodes(nodes: Array<[Uint8Array, Uint8Array]>): void {
     this.batches++;
+    this.order.push(nodes.map(([h]) => toHex(h)));
     for (const [h, n] of nodes) this.nodes.set(toHex(h), n);
   }
 
@@ -52,7 +60,16 @@ class RecordingStore {
 
 /** `count` extra funded accounts; the first user a genesis candidate (so staking storage too). */
 function bigGenesis(count: number, candidate = true): Genesis {
-  const doc = genesisDoc({
+  const doc = candidateDoc(candidate);
+  const alloc = doc.alloc as Record<string, { balance: string }>;
+  for (let i = 0; i < count; i++)
+    alloc[toHex(keccak256(uint64be(i)).subarray(12))] = { balance: String(i + 1) };
+  return parseGenesis(doc);
+}
+
+/** The test genesis document, the first user a genesis candidate when `candidate`. */
+function candidateDoc(candidate: boolean): Record<string, unknown> {
+  return genesisDoc({
     candidates: !candidate
       ? undefined
       : [
@@ -65,10 +82,6 @@ function bigGenesis(count: number, candidate = true): Genesis {
           },
         ],
   });
-  const alloc = doc.alloc as Record<string, { balance: string }>;
-  for (let i = 0; i < count; i++)
-    alloc[toHex(keccak256(uint64be(i)).subarray(12))] = { balance: String(i + 1) };
-  return parseGenesis(doc);
 }
 
 /** Hashes of the nodes reachable from `root`: trie references, and storage roots in accounts. */
@@ -99,34 +112,117 @@ function reachable(store: RecordingStore, root: Uint8Array): Set<string> {
   return seen;
 }
 
-describe('genesis built in chunks', () => {
-  it('gives the root and the nodes of a single commit, whatever the chunk size', () => {
+/**
+ * The genesis state as the build made it before it streamed: every allocation put into one
+ * StateDB, then the system writes, one commit. The streaming build must give the same root and
+ * exactly the nodes of this commit that the final state holds.
+ */
+function referenceState(g: Genesis): { root: string; nodes: Set<string> } {
+  const state = new StateDB(EMPTY_TRIE_ROOT, new MemoryNodeStore(), null);
+  let allocated = 0n;
+  for (const { address, balance } of g.alloc) {
+    state.putAccount(address, { ...state.getAccount(address), balance });
+    allocated += balance;
+  }
+  const share = g.params.bonusPoolShare;
+  const bonusPool = (allocated * share) / (WAD - share);
+  const pool = state.getAccount(VOTER_BONUS_POOL);
+  state.putAccount(VOTER_BONUS_POOL, { ...pool, balance: pool.balance + bonusPool });
+  writeModulesGenesis({
+    state,
+    params: g.params,
+    validators: g.validators,
+    candidates: g.candidates,
+    supply: allocated + bonusPool,
+    chainId: g.chainId,
+  });
+  writeGenesisContracts(state);
+  const c = state.commit();
+  return { root: toHex(c.root), nodes: new Set(c.nodes.map(([h]) => toHex(h))) };
+}
+
+/** Every batch's hashes ascend, and each batch starts above the last one's end. */
+function expectHashOrder(store: RecordingStore): void {
+  let last = '0x';
+  for (const batch of store.order) {
+    for (const h of batch) {
+      expect(h >= last, `${h} after ${last}`).toBe(true);
+      last = h;
+    }
+  }
+}
+
+describe('genesis built in key order', () => {
+  it('gives the root and exactly the nodes of a single commit, whatever the chunk size', () => {
     const g = bigGenesis(300);
+    const ref = referenceState(g);
     const once = new RecordingStore();
     const { block } = buildGenesis(g, once, { chunkAccounts: Number.MAX_SAFE_INTEGER });
     expect(once.batches).toBe(1);
     const root = block.header.stateRoot;
-    expect(reachable(once, root)).toEqual(new Set(once.nodes.keys()));
+    expect(toHex(root)).toBe(ref.root);
+    expect(new Set(once.nodes.keys())).toEqual(ref.nodes);
+    expect(reachable(once, root)).toEqual(ref.nodes);
+    expectHashOrder(once);
     for (const chunk of [1, 7, 64, 303]) {
       const chunked = new RecordingStore();
       const built = buildGenesis(g, chunked, { chunkAccounts: chunk });
-      expect(chunked.batches).toBe(Math.ceil(g.alloc.length / chunk));
-      expect(toHex(built.block.header.stateRoot)).toBe(toHex(root));
+      expect(chunked.batches).toBeGreaterThan(chunk < 300 ? 1 : 0);
+      expect(toHex(built.block.header.stateRoot)).toBe(ref.root);
       expect(toHex(blockHash(built.block))).toBe(toHex(blockHash(block)));
-      // Every node of the single commit, byte for byte; what else was written is not part of
-      // the final state (paths to earlier chunks' last keys).
-      for (const [h, n] of once.nodes) expect(chunked.nodes.get(h), h).toEqual(n);
-      expect(reachable(chunked, root)).toEqual(new Set(once.nodes.keys()));
-      expect(chunked.nodes.size).toBeGreaterThanOrEqual(once.nodes.size);
+      expect(new Set(chunked.nodes.keys())).toEqual(ref.nodes);
     }
-    // The state reads the same through the chunked nodes.
-    const chunked = new RecordingStore();
-    buildGenesis(g, chunked, { chunkAccounts: 5 });
-    const state = new StateDB(root, chunked);
+    // The state reads the same through the nodes.
+    const state = new StateDB(root, once);
     for (const a of g.alloc) {
       const acct = state.getAccount(a.address);
       expect(acct.balance + acct.locked).toBe(a.balance);
     }
+  });
+
+  it('spilled to files, writes every node in hash order and removes the files', () => {
+    const g = bigGenesis(500);
+    const ref = referenceState(g);
+    const dir = t.make();
+    const store = new RecordingStore();
+    const built = buildGenesis(g, store, { chunkAccounts: 16, spillDir: dir });
+    expect(toHex(built.block.header.stateRoot)).toBe(ref.root);
+    expect(new Set(store.nodes.keys())).toEqual(ref.nodes);
+    expectHashOrder(store);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('matches the single commit for random allocations (zero balances, system addresses)', () => {
+    const address = fc.oneof(
+      { weight: 8, arbitrary: fc.uint8Array({ minLength: 20, maxLength: 20 }) },
+      { weight: 1, arbitrary: fc.constantFrom(VOTER_BONUS_POOL, USERS[0]!, USERS[1]!) },
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(address, fc.bigInt(0n, 10n ** 24n)), {
+          selector: ([a]) => toHex(a),
+          maxLength: 120,
+        }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 50 }),
+        (accounts, candidate, chunk) => {
+          const doc = candidateDoc(candidate);
+          const alloc = doc.alloc as Record<string, { balance: string }>;
+          for (const [a, balance] of accounts) {
+            if (toHex(a) === toHex(USERS[0]!) && candidate) continue; // keeps the deposit funded
+            alloc[toChecksumAddress(a)] = { balance: balance.toString() };
+          }
+          const g = parseGenesis(doc);
+          const ref = referenceState(g);
+          const store = new RecordingStore();
+          const built = buildGenesis(g, store, { chunkAccounts: chunk, spillDir: t.make() });
+          expect(toHex(built.block.header.stateRoot)).toBe(ref.root);
+          expect(new Set(store.nodes.keys())).toEqual(ref.nodes);
+          expectHashOrder(store);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('refuses a chunk size that is not a positive integer', () => {

@@ -4,6 +4,7 @@ import { uint64be } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import {
   DEFAULT_NODE_CACHE_NODES,
+  nodeBytes,
   nodeCacheOf,
   setNodeCache,
   TrieNodeCache,
@@ -89,6 +90,26 @@ describe('TrieNodeCache', () => {
   it('rejects a capacity below 2', () => {
     expect(() => new TrieNodeCache(1)).toThrow(RangeError);
     expect(() => new TrieNodeCache(1.5)).toThrow(RangeError);
+    expect(() => new TrieNodeCache(8, 1)).toThrow(RangeError);
+  });
+
+  it('never holds much more than its byte bound, whatever the count allows', () => {
+    const cache = new TrieNodeCache<number>(1_000_000, 10_000);
+    for (let i = 0; i < 1000; i++) {
+      cache.set(keccak256(uint64be(i)), i, nodeBytes(100 + (i % 400)));
+      // Each generation rotates at half the bound: at most the bound plus one entry.
+      expect(cache.bytes).toBeLessThanOrEqual(10_000 + nodeBytes(500));
+    }
+    expect(cache.get(keccak256(uint64be(999)))).toBe(999);
+    expect(cache.size).toBeLessThan(50);
+    // Replacing an entry counts its bytes once.
+    const one = new TrieNodeCache<number>(100, 1_000_000);
+    const h = keccak256(uint64be(1));
+    one.set(h, 1, 300);
+    one.set(h, 2, 500);
+    expect(one.bytes).toBe(500);
+    one.clear();
+    expect(one.bytes).toBe(0);
   });
 });
 
