@@ -182,6 +182,28 @@ describe('state overrides', () => {
     expect(BigInt(gas)).toBeGreaterThan(60_000n);
   });
 
+  it('eth_estimateGas and eth_call skip the nonce check, as geth: a nonce ahead is estimated', async () => {
+    const nonce = await client.getTransactionCount({ address: alice.address });
+    const data = encodeFunctionData({ abi: counterAbi, functionName: 'increment' });
+    const at = async (n: number) =>
+      BigInt(
+        await rpc<Hex>('eth_estimateGas', [
+          { from: alice.address, to: counter, data, nonce: viemHex(n) },
+        ]),
+      );
+    expect(await at(nonce + 3)).toBe(await at(nonce));
+    // A creation with a nonce ahead runs too.
+    const deployed = await rpc<Hex>('eth_call', [
+      {
+        from: alice.address,
+        // The constructor's argument: start = 0.
+        data: basics.Counter!.bytecode + '0'.repeat(64),
+        nonce: viemHex(nonce + 3),
+      },
+    ]);
+    expect(deployed).toBe(basics.Counter!.deployedBytecode);
+  });
+
   it('refuses system accounts, both state and stateDiff, and oversized overrides', async () => {
     const call = { to: counter, data: '0x06661abd' };
     const sys = await rpcError('eth_call', [
