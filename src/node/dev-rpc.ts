@@ -1,9 +1,10 @@
 /**
  * The devnet's accounts and controls behind the development RPC methods (src/rpc/dev-methods.ts):
  * signing with the dev accounts (viem's accounts do the signing), waiting for a block, and
- * setting balances. The chain has no state override: every change here is an ordinary signed
- * transaction that goes through the pool and consensus like any other, so the validators agree
- * on it and the devnet stays a real chain. Never wired on a configured node.
+ * setting balances, and snapshots. The chain has no state override: every change here is an
+ * ordinary signed transaction that goes through the pool and consensus like any other, so the
+ * validators agree on it and the devnet stays a real chain; a revert takes every node of the
+ * devnet back to a committed block together (Devnet.rollback). Never wired on a configured node.
  */
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import type { TypedDataDefinition } from 'viem';
