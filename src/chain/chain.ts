@@ -723,6 +723,34 @@ export class Chain {
     this.noteValidatorSet(sealed);
   }
 
+  /** Resolves once every block execution and write begun before it is done. */
+  idle(): Promise<void> {
+    return this.exclusive(() => Promise.resolve());
+  }
+
+  /**
+   * Makes committed block `number` the head again, after every execution and write begun before
+   * (the store's rollback); the validator sets the removed blocks named and the cached blocks
+   * above it are forgotten. For the devnet's evm_revert only. Returns how many blocks went.
+   */
+  rollback(number: bigint): Promise<number> {
+    return this.exclusive(async () => {
+      if (number >= this.headNumber) return 0;
+      const removed = await this.store.rollback(number);
+      for (const n of [...this.blockCache.keys()]) if (n > number) this.blockCache.delete(n);
+      this.executed.clear();
+      this.headParams = null;
+      const head = this.blockAt(number);
+      if (!head) throw new ChainError('unknown-block', `no block ${number} after the rollback`);
+      this.headBlock = head;
+      this.headHashValue = blockHash(head);
+      // A set noted from block b applies from b + 1: those of removed blocks go.
+      while (this.validatorSets.length > 1 && this.validatorSets.at(-1)!.from > number + 1n)
+        this.validatorSets.pop();
+      return removed;
+    });
+  }
+
   /** f and q of a height's set, for status displays. */
   faultTolerance(height: bigint): { validators: number; f: number; q: number } {
     const n = this.validatorsAt(height).length;

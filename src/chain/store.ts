@@ -19,7 +19,8 @@
  * it may hold millions of nodes, so they are written ahead in batches (`putNodes`), and block 0,
  * the head and the genesis hash and digest follow in one transaction once they all are. A node
  * killed during that build finds no genesis and builds it again (the nodes are keyed by hash,
- * so rewriting them is harmless).
+ * so rewriting them is harmless). The devnet's evm_revert removes the blocks above a head in one
+ * transaction too (`rollback`).
  *
  * Every other write is one synchronous transaction whose callback only puts and removes (never
  * returns a promise, never reads, never starts an asynchronous write); lmdb-js orders it after
@@ -36,6 +37,9 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { bytesToBigint, equalBytes, uint64be } from '../crypto/bytes.js';
 import { decodeWalRecord, encodeWalRecord } from '../consensus/wal.js';
+import { keccak256 } from '../crypto/keccak.js';
+import { blockWorkHash } from '../execution/block-work.js';
+import { blockHash, decodeBlock } from './block.js';
 import type { WalRecord } from '../consensus/types.js';
 import type { TrieNodeStore } from '../state/trie.js';
 
@@ -367,6 +371,53 @@ export class ChainStore implements TrieNodeStore {
     if (i >= 0) this.pending.splice(i, 1);
     // Even a node a later pending block also holds is on disk now (nodes are keyed by hash).
     for (const [h] of p.c.nodes) this.pendingNodes.delete(hashKey(h));
+  }
+
+  /**
+   * Makes block `number` the head again: removes every block above it with its receipts, its
+   * hash and transaction index entries, and the consensus WAL records of the heights above it,
+   * in one transaction, after any write still pending. Returns how many blocks were removed.
+   * State nodes stay: they are keyed by hash, and the kept states may share them. For the
+   * devnet's evm_revert only (docs/rpc.md): the blocks of a real chain are final.
+   */
+  async rollback(number: bigint): Promise<number> {
+    // Blocks and WAL records still being written land first (they are read from memory until
+    // then): the rollback sees the store they leave.
+    await this.durable();
+    await Promise.all([...this.walWrites]);
+    await this.root.committed;
+    const head = this.head();
+    if (head === null || number >= head) return 0;
+    if (number < 0n || this.dbs.blocks.get(key(number)) === undefined)
+      throw new StoreError(`cannot roll back to block ${number}: the store does not hold it`);
+    // Read first: a write transaction's callback only puts and removes (see the file comment).
+    const removeBlocks: { number: bigint; hash: Uint8Array }[] = [];
+    const removeTxs: Uint8Array[] = [];
+    for (let n = number + 1n; n <= head; n++) {
+      const raw = this.block(n);
+      if (raw === undefined) continue;
+      const b = decodeBlock(raw);
+      removeBlocks.push({ number: n, hash: blockHash(b) });
+      // Only entries that point into the removed blocks (a hash indexed twice keeps the other).
+      for (const h of [...b.transactions.map((t) => keccak256(t)), blockWorkHash(n)])
+        if ((this.txLocation(h)?.number ?? -1n) === n) removeTxs.push(h);
+    }
+    const removeWal: Uint8Array[] = [];
+    for (const { key: k, value } of this.dbs.wal.getRange({})) {
+      if (BigInt(decodeWalRecord(bytes(value as Uint8Array)!).height) > number)
+        removeWal.push(k as Uint8Array);
+    }
+    this.transact(() => {
+      for (const b of removeBlocks) {
+        this.dbs.blocks.remove(key(b.number));
+        this.dbs.receipts.remove(key(b.number));
+        this.dbs.hashes.remove(b.hash);
+      }
+      for (const h of removeTxs) this.dbs.txs.remove(h);
+      for (const k of removeWal) this.dbs.wal.remove(k);
+      this.dbs.meta.put(Buffer.from('head'), key(number));
+    });
+    return removeBlocks.length;
   }
 
   // ---- consensus write-ahead log ---------------------------------------------------------

@@ -1,15 +1,17 @@
 /**
  * The devnet's accounts and controls behind the development RPC methods (src/rpc/dev-methods.ts):
  * signing with the dev accounts (viem's accounts do the signing), waiting for a block, and
- * setting balances. The chain has no state override: every change here is an ordinary signed
- * transaction that goes through the pool and consensus like any other, so the validators agree
- * on it and the devnet stays a real chain. Never wired on a configured node.
+ * setting balances, and snapshots. The chain has no state override: every change here is an
+ * ordinary signed transaction that goes through the pool and consensus like any other, so the
+ * validators agree on it and the devnet stays a real chain; a revert takes every node of the
+ * devnet back to a committed block together (Devnet.rollback). Never wired on a configured node.
  */
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import type { TypedDataDefinition } from 'viem';
 import { equalBytes, fromHex, toHex } from '../crypto/bytes.js';
 import type { DerivedAccount } from '../crypto/mnemonic.js';
 import { TX_GAS } from '../execution/tx.js';
+import { blockHash } from '../chain/block.js';
 import {
   RpcError,
   RpcErrorCode,
@@ -22,12 +24,26 @@ import type { Node } from './node.js';
 export interface DevRpcOptions {
   /** Longest a call waits for a block (evm_mine, the transfer of a balance setting). */
   blockWaitMs: number;
+  /**
+   * Rolls every node of the chain back to a block (Devnet.rollback); without it, evm_snapshot
+   * and evm_revert are refused.
+   */
+  rollback?: (number: bigint) => Promise<void>;
 }
+
+/** Snapshots kept at once: a suite takes one per test and reverts it, so a few suffice. */
+export const MAX_SNAPSHOTS = 10_000;
 
 export class DevRpc implements DevRpcBackend {
   private readonly signers: { address: Uint8Array; account: PrivateKeyAccount }[];
-  /** Balance settings run one after the other: each reads the balance the previous one left. */
+  /**
+   * Balance settings and reverts run one after the other: each reads the balance the previous
+   * one left, and a revert does not drop the transfer of a setting under way.
+   */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Live snapshots, oldest first (ids ascending). */
+  private readonly snapshots: { id: bigint; number: bigint; hash: Uint8Array }[] = [];
+  private nextSnapshotId = 1n;
 
   constructor(
     private readonly node: Node,
@@ -119,9 +135,57 @@ export class DevRpc implements DevRpcBackend {
    * the same time.
    */
   setBalance(address: Uint8Array, balance: bigint): Promise<void> {
-    const run = this.queue.then(() => this.transferTo(address, balance));
+    return this.serially(() => this.transferTo(address, balance));
+  }
+
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
     this.queue = run.catch(() => {});
     return run;
+  }
+
+  private rollback(): (number: bigint) => Promise<void> {
+    const rollback = this.options.rollback;
+    if (!rollback)
+      throw new RpcError(
+        RpcErrorCode.MethodNotSupported,
+        'snapshots need every validator of the chain in this process (etm devnet without --processes)',
+      );
+    return rollback;
+  }
+
+  /** Hardhat's evm_snapshot: ids count up from 1. */
+  snapshot(): Promise<bigint> {
+    this.rollback();
+    return this.serially(() => {
+      if (this.snapshots.length >= MAX_SNAPSHOTS)
+        throw new RpcError(
+          RpcErrorCode.LimitExceeded,
+          `too many snapshots (limit ${MAX_SNAPSHOTS}); revert to an earlier one to free them`,
+        );
+      const chain = this.node.chain;
+      const id = this.nextSnapshotId++;
+      this.snapshots.push({ id, number: chain.headNumber, hash: chain.headHash });
+      return Promise.resolve(id);
+    });
+  }
+
+  /**
+   * Hardhat's evm_revert: back to the snapshot's head on every node, the snapshot and every later
+   * one used up; false for an unknown or used id.
+   */
+  revert(id: bigint): Promise<boolean> {
+    const rollback = this.rollback();
+    return this.serially(async () => {
+      const i = this.snapshots.findIndex((s) => s.id === id);
+      if (i < 0) return false;
+      const s = this.snapshots[i]!;
+      this.snapshots.splice(i);
+      const block = this.node.chain.blockAt(s.number);
+      if (!block || !equalBytes(blockHash(block), s.hash)) return false;
+      await rollback(s.number);
+      return true;
+    });
   }
 
   private async transferTo(address: Uint8Array, target: bigint): Promise<void> {

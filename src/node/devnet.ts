@@ -76,6 +76,12 @@ export interface Devnet {
   wsUrl: string;
   /** The web app's address; null when not asked for or not built. */
   uiUrl: string | null;
+  /**
+   * Rolls every node of the devnet back to block `number` (evm_revert): consensus and sync
+   * stop, the blocks above it go from every store, the pools are emptied, and consensus starts
+   * again at `number` + 1, its first proposal a block time later.
+   */
+  rollback(number: bigint): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -222,6 +228,17 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     }
     throw e;
   }
+  let stopped = false;
+  const rollback = async (number: bigint): Promise<void> => {
+    if (stopped) throw new DevnetError('the devnet is stopped');
+    await Promise.all(nodes.map((n) => n.suspend()));
+    // Messages in flight reach suspended nodes, which drop them: none of the removed heights
+    // is delivered after the restart.
+    await network.settled();
+    for (const n of nodes) await n.rollback(number);
+    const notBefore = Date.now() + Number(nodes[0]!.chain.nextParams().blockTimeMs);
+    for (const n of nodes) n.resume(notBefore);
+  };
   let rpc: Awaited<ReturnType<typeof startRpc>>;
   try {
     const webApp =
@@ -238,7 +255,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
         ...(o.rpcCors ? { corsOrigins: o.rpcCors } : {}),
       },
       webApp,
-      (backend) => new DevRpc(nodes[0]!, accounts, backend, { blockWaitMs }),
+      (backend) => new DevRpc(nodes[0]!, accounts, backend, { blockWaitMs, rollback }),
     );
   } catch (e) {
     await stopNodes();
@@ -250,7 +267,6 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   };
   nodes[0]!.onCommitted((e) => log(blockLine(e, nameOf)));
   network.startNodes(nodes);
-  let stopped = false;
   return {
     nodes,
     network,
@@ -260,6 +276,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     httpUrl: rpc.httpUrl,
     wsUrl: rpc.wsUrl,
     uiUrl: rpc.uiUrl,
+    rollback,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -17,6 +17,8 @@ import { isProtectedAddress } from '../execution/evm/overrides.js';
 import {
   makeTracer,
   TraceLimitError,
+  TraceTimeoutError,
+  type TraceTimeout,
   type TraceJson,
   type TraceSpec,
 } from '../execution/evm/tracer.js';
@@ -122,7 +124,7 @@ export class NodeEvmCalls {
     fresh: () => StateDB,
     spec: TraceSpec,
   ): Promise<TraceJson> {
-    const tracer = makeTracer(spec);
+    const tracer = makeTracer(spec, traceTimeout(spec));
     const gas = request.gas ?? this.env(block).gasLimit;
     try {
       const out = await this.simulate(request, block, gas, fresh, { tracer });
@@ -140,7 +142,7 @@ export class NodeEvmCalls {
 
   /** debug_traceTransaction: the block run again on its parent's state up to the transaction. */
   async traceTransaction(block: bigint, index: number, tx: SignedTx, spec: TraceSpec) {
-    const tracer = makeTracer(spec);
+    const tracer = makeTracer(spec, traceTimeout(spec));
     try {
       const run = await this.chain().traceTransaction(block, index, tracer);
       return tracer.result(run.outcome, {
@@ -161,9 +163,22 @@ function gethError(error: string | null): string {
   return error === null || error === 'revert' ? 'execution reverted' : error;
 }
 
-/** A trace too large is -32000 with the limit it passed. */
+/** geth's default trace timeout. */
+export const DEFAULT_TRACE_TIMEOUT_MS = 5_000;
+
+/** The time budget of a trace, on the wall clock of this node (never in state). */
+function traceTimeout(spec: TraceSpec): TraceTimeout {
+  return {
+    ms: spec.timeoutMs ?? DEFAULT_TRACE_TIMEOUT_MS,
+    now: () => performance.now(),
+    everyStep: spec.timeoutGiven === true,
+  };
+}
+
+/** A trace too large is -32000 with the limit it passed; one too slow geth's words. */
 function traceFailure(e: unknown): never {
-  if (e instanceof TraceLimitError) throw new RpcError(RpcErrorCode.InvalidInput, e.message);
+  if (e instanceof TraceLimitError || e instanceof TraceTimeoutError)
+    throw new RpcError(RpcErrorCode.InvalidInput, e.message);
   return simulationFailure(e);
 }
 

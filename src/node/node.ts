@@ -142,6 +142,11 @@ export class Node {
   private readView: { root: Uint8Array; state: StateDB } | null = null;
   private readonly listeners = new Set<(e: CommittedEvent) => void>();
   private readonly pendingListeners = new Set<(tx: SignedTx) => void>();
+  private readonly rewindListeners = new Set<(head: bigint) => void>();
+  /** Consensus and block sync paused for a rollback (the devnet's evm_revert). */
+  private suspended = false;
+  /** After a rollback: no proposal before this wall-clock time (ms), a block time after it. */
+  private proposalNotBeforeMs = 0;
   private readonly log: (line: string) => void;
   /** Submits the equivocation evidence consensus raises (null for a follower). */
   readonly evidence: EvidenceReporter | null;
@@ -149,7 +154,7 @@ export class Node {
   private readonly sync = new BlockSync({
     chain: () => this.chain,
     network: () => this.network,
-    stopped: () => this.stopped,
+    stopped: () => this.stopped || this.suspended,
     emit: (level, event, fields, text) => this.emit(level, event, fields, text),
     prepareTransactions: (raws) => this.prepareTransactions(raws),
     committed: (block, ms) => this.afterCommit(block, 'sync', ms),
@@ -286,11 +291,73 @@ export class Node {
     return () => this.pendingListeners.delete(listener);
   }
 
+  /** Told when the chain was rolled back (the devnet's evm_revert), with the new head. */
+  onRewound(listener: (head: bigint) => void): () => void {
+    this.rewindListeners.add(listener);
+    return () => this.rewindListeners.delete(listener);
+  }
+
   /** Connects the node to its network and starts consensus and block sync. */
   start(network: NodeNetwork): void {
     this.network = network;
     // Built now (N hashes), not in the middle of the first proposal.
     this.randao?.prepare();
+    this.startConsensus(network);
+    this.scheduleSync();
+  }
+
+  /**
+   * The devnet's evm_revert, first step on every node of the process: stops consensus and block
+   * sync, and waits until no block is being synced, built, checked or written. Consensus
+   * messages and transactions that arrive meanwhile are dropped.
+   */
+  async suspend(): Promise<void> {
+    if (this.stopped) return;
+    this.suspended = true;
+    this.driver?.stop();
+    this.driver = null;
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
+    await this.sync.idle();
+    await this.chain.idle();
+  }
+
+  /**
+   * Second step, once every node is suspended: makes block `number` the head again (see
+   * Chain.rollback) and empties the pool, whose transactions were checked against the old head.
+   * Returns how many blocks were removed.
+   */
+  async rollback(number: bigint): Promise<number> {
+    if (!this.suspended) throw new Error('rollback: the node is not suspended');
+    const removed = await this.chain.rollback(number);
+    for (const tx of this.mempool.all()) this.mempool.remove(tx.hash);
+    this.readView = null;
+    for (const l of this.rewindListeners) {
+      try {
+        l(this.chain.headNumber);
+      } catch (e) {
+        const error = (e as Error).message;
+        this.emit('error', 'listener-error', { error }, `listener error: ${error}`);
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Last step: consensus starts again at the head + 1 (the WAL of the removed heights is gone, so
+   * no vote of theirs binds it), proposing no earlier than `notBeforeMs`; block sync resumes.
+   */
+  resume(notBeforeMs: number): void {
+    if (this.stopped || !this.suspended) return;
+    this.suspended = false;
+    this.proposalNotBeforeMs = notBeforeMs;
+    if (this.network) {
+      this.startConsensus(this.network);
+      this.scheduleSync();
+    }
+  }
+
+  private startConsensus(network: NodeNetwork): void {
     const params = this.chain.nextParams();
     this.driver = new ConsensusDriver({
       signer: this.signer,
@@ -306,7 +373,11 @@ export class Node {
         validatorsAt: (h) => this.chain.validatorsAt(BigInt(h)),
         upcomingValidators: (h) => this.chain.upcomingValidators(BigInt(h)),
         msUntilProposal: () =>
-          Math.max(0, Number(this.chain.nextProposalTimeMs()) - (this.options.now ?? Date.now)()),
+          Math.max(
+            0,
+            Math.max(Number(this.chain.nextProposalTimeMs()), this.proposalNotBeforeMs) -
+              (this.options.now ?? Date.now)(),
+          ),
         buildBlock: (h, round) => this.build(h, round),
         validateBlock: (h, block) => this.validate(h, block),
         commitBlock: async (h, round, block, seals) => {
@@ -356,12 +427,11 @@ export class Node {
       },
     });
     this.driver.start();
-    this.scheduleSync();
   }
 
   /** Polls peers for blocks once per block time (the head's, which the DAO may change). */
   private scheduleSync(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.suspended) return;
     this.syncTimer = setTimeout(() => {
       void this.syncFromPeers()
         .catch((e: Error) =>
@@ -391,7 +461,7 @@ export class Node {
    * network relays what was added.
    */
   receiveTransaction(raw: Uint8Array): TxOutcome {
-    if (this.stopped) return { added: false, code: 'pool-full' };
+    if (this.stopped || this.suspended) return { added: false, code: 'pool-full' };
     try {
       this.addTransaction(raw, false);
       return { added: true };

@@ -83,7 +83,11 @@ export class NodeRpcBackend implements RpcBackend {
     this.chainId = node.chain.chainId;
     this.staking = new NodeStakingRpc(node.chain);
     this.governance = new NodeGovernanceRpc(node.chain, (h) => this.knownTransfer(h));
-    if (dev) this.dev = dev(this);
+    if (dev) {
+      this.dev = dev(this);
+      // The tips of removed blocks are not those of the blocks that replace them.
+      node.onRewound(() => this.tipsByBlock.clear());
+    }
   }
 
   blockHashAt(number: bigint): Uint8Array | null {
@@ -93,6 +97,10 @@ export class NodeRpcBackend implements RpcBackend {
 
   onPendingTransaction(listener: (hash: Uint8Array) => void): () => void {
     return this.node.onPendingTransaction((tx) => listener(tx.hash));
+  }
+
+  onRewound(listener: (head: bigint) => void): () => void {
+    return this.node.onRewound(listener);
   }
 
   txpool(): TxPoolView {

@@ -7,6 +7,7 @@
 import { ZERO_ADDRESS } from '../primitives/types.js';
 import { fromHex, toHex } from '../crypto/bytes.js';
 import type { Chain } from '../chain/chain.js';
+import { blockHash } from '../chain/block.js';
 import type {
   CandidateView,
   ElectionView,
@@ -41,7 +42,11 @@ interface Views {
 }
 
 export class NodeStakingRpc implements StakingRpcBackend {
-  private readonly electionWeights = new Map<bigint, ElectionView['candidates']>();
+  /** By epoch, with the hash of the block that elected (a devnet rollback may replace it). */
+  private readonly electionWeights = new Map<
+    bigint,
+    { hash: string; weights: ElectionView['candidates'] }
+  >();
 
   constructor(private readonly chain: Chain) {}
 
@@ -194,13 +199,16 @@ export class NodeStakingRpc implements StakingRpcBackend {
     epoch: bigint,
     electedAt: bigint,
   ): Promise<ElectionView['candidates']> {
+    const block = this.chain.blockAt(electedAt);
+    const hash = block ? toHex(blockHash(block)) : '';
     const cached = this.electionWeights.get(epoch);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined && cached.hash === hash) return cached.weights;
+    this.electionWeights.delete(epoch);
     const weighed = (await this.chain.reexecute(electedAt)).electionWeights ?? [];
     const weights = weighed.map((c) => ({ address: c.operator, R: c.R }));
     if (this.electionWeights.size >= ELECTION_CACHE_SIZE)
       this.electionWeights.delete(this.electionWeights.keys().next().value!);
-    this.electionWeights.set(epoch, weights);
+    this.electionWeights.set(epoch, { hash, weights });
     return weights;
   }
 }

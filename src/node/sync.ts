@@ -38,10 +38,23 @@ export class BlockSync {
 
   constructor(private readonly host: SyncHost) {}
 
+  private current: Promise<void> = Promise.resolve();
+
+  /** Resolves once the run under way (if any) has ended. */
+  idle(): Promise<void> {
+    return this.current;
+  }
+
   /** Syncs until no peer is ahead (or the one ahead fails); one run at a time. */
-  async run(): Promise<void> {
+  run(): Promise<void> {
+    if (this.syncing || this.host.stopped() || !this.host.network()) return Promise.resolve();
+    const run = this.runOnce();
+    this.current = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runOnce(): Promise<void> {
     const chain = this.host.chain();
-    if (this.syncing || this.host.stopped() || !this.host.network()) return;
     this.syncing = true;
     this.start = chain.headNumber;
     try {

@@ -104,6 +104,12 @@ export class LocalNetwork {
     nodes.forEach((n, i) => n.start(links[i]!));
   }
 
+  /** Resolves once every message and transaction sent so far has been delivered. */
+  async settled(): Promise<void> {
+    while (this.scheduled || this.txPumping || this.consensusQueue.length > 0)
+      await new Promise<void>((r) => setImmediate(r));
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;

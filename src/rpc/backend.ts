@@ -402,6 +402,8 @@ export interface RpcBackend {
    * newPendingTransactions); returns an unsubscribe function. Absent: not served.
    */
   onPendingTransaction?(listener: (hash: Uint8Array) => void): () => void;
+  /** Told when the chain was rolled back (the devnet's evm_revert), with the new head. */
+  onRewound?(listener: (head: bigint) => void): () => void;
   /** The pool's transactions (txpool_status, txpool_content); absent: not served. */
   txpool?(): TxPoolView;
   /** EIP-1186 proofs of an account and storage slots at a block (resolved); absent: not served. */
@@ -465,4 +467,11 @@ export interface DevRpcBackend {
   mine(): Promise<bigint>;
   /** Makes `address` hold `balance` (see the implementation for how). */
   setBalance(address: Uint8Array, balance: bigint): Promise<void>;
+  /** Records the head; resolves with the snapshot's id (evm_snapshot). */
+  snapshot(): Promise<bigint>;
+  /**
+   * Rolls the chain back to snapshot `id`'s head; false for an unknown or used id. The snapshot
+   * and every later one are used up (evm_revert).
+   */
+  revert(id: bigint): Promise<boolean>;
 }

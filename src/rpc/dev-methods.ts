@@ -1,11 +1,11 @@
 /**
  * The methods of a development chain (etm devnet), for tools written against Hardhat, Anvil or
- * geth --dev: the dev accounts (eth_accounts) and signing with them, evm_mine, and balance
- * setting. Served only when the backend has a `dev` part, which a configured node never has.
+ * geth --dev: the dev accounts (eth_accounts) and signing with them, evm_mine, balance
+ * setting, and snapshots (evm_snapshot, evm_revert). Served only when the backend has a `dev` part, which a configured node never has.
  */
 import { equalBytes } from '../crypto/bytes.js';
 import { RpcError, RpcErrorCode, type DevRpcBackend } from './backend.js';
-import { data } from './format.js';
+import { data, quantity } from './format.js';
 import type { MethodImpl } from './methods.js';
 import {
   decodeAddress,
@@ -43,12 +43,6 @@ export function defineDevMethods(define: Define, dev: DevRpcBackend, chainId: bi
     if (!dev.accounts().some((a) => equalBytes(a, address)))
       throw new RpcError(RpcErrorCode.InvalidInput, 'unknown account');
     return address;
-  };
-  const notRevertible = (name: string) => () => {
-    throw new RpcError(
-      RpcErrorCode.MethodNotSupported,
-      `${name} is not supported: committed blocks are final (QBFT) and the devnet cannot roll back; start a new chain with --reset`,
-    );
   };
 
   define('eth_accounts', 0, () => dev.accounts().map(data));
@@ -91,6 +85,6 @@ export function defineDevMethods(define: Define, dev: DevRpcBackend, chainId: bi
   // Anvil answers null, Hardhat true.
   define('anvil_setBalance', 2, setBalance(null));
   define('hardhat_setBalance', 2, setBalance(true));
-  define('evm_snapshot', 0, notRevertible('evm_snapshot'));
-  define('evm_revert', 1, notRevertible('evm_revert'));
+  define('evm_snapshot', 0, async () => quantity(await dev.snapshot()));
+  define('evm_revert', 1, async (p) => dev.revert(p.required(0, 'snapshot id', decodeUint256)));
 }

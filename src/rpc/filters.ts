@@ -90,6 +90,7 @@ export class FilterManager {
   /** Sequence number of the next pending hash. */
   private seq = 0;
   private stopPending: (() => void) | null = null;
+  private stopRewound: (() => void) | null = null;
   private readonly now: () => number;
 
   constructor(
@@ -130,11 +131,13 @@ export class FilterManager {
       next: this.backend.headNumber() + 1n,
     };
     this.add(filter, entries);
+    this.followRewinds();
     return id;
   }
 
   installBlocks(client: string): string {
     const id = this.admit(client, 0);
+    this.followRewinds();
     this.add(
       { id, client, kind: 'blocks', lastUsed: this.now(), next: this.backend.headNumber() + 1n },
       0,
@@ -195,6 +198,20 @@ export class FilterManager {
   /** Removes every filter and stops listening. */
   close(): void {
     for (const f of [...this.filters.values()]) this.remove(f);
+    this.stopRewound?.();
+    this.stopRewound = null;
+  }
+
+  /**
+   * After a rollback (the devnet's evm_revert) block and log filters go on from the new head: the
+   * blocks that replace the removed ones are reported as they come.
+   */
+  private followRewinds(): void {
+    if (this.stopRewound !== null || !this.backend.onRewound) return;
+    this.stopRewound = this.backend.onRewound((head) => {
+      for (const f of this.filters.values())
+        if (f.kind !== 'pending' && f.next > head + 1n) f.next = head + 1n;
+    });
   }
 
   private admit(client: string, entries: number): string {

@@ -516,9 +516,54 @@ const TRACE_CONFIG_FIELDS: ReadonlySet<string> = new Set([
   'enableReturnData',
   'timeout',
   'reexec',
+  'limit',
   'stateOverrides',
 ]);
 const CALL_TRACER_FIELDS: ReadonlySet<string> = new Set(['onlyTopCall', 'withLog']);
+
+/** Longest trace `timeout` a request may ask for. */
+export const MAX_TRACE_TIMEOUT_MS = 60_000;
+const NS_PER: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  μs: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
+const DURATION = /^([+-]?)((?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+|0)$/;
+const DURATION_PART = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/g;
+
+/**
+ * A duration as Go's time.ParseDuration reads it ("5s", "500ms", "1m30s", "1.5s"), in
+ * nanoseconds; null when it is not one.
+ */
+export function parseDuration(text: string): bigint | null {
+  if (text.length > 64) return null;
+  const m = DURATION.exec(text);
+  if (!m) return null;
+  let ns = 0n;
+  for (const [, whole, fraction, unit] of m[2]!.matchAll(DURATION_PART)) {
+    const per = NS_PER[unit!]!;
+    ns += BigInt(whole || '0') * per;
+    if (fraction) ns += (BigInt(fraction) * per) / 10n ** BigInt(fraction.length);
+  }
+  return m[1] === '-' ? -ns : ns;
+}
+
+/** geth's trace `timeout`: a duration string, at most MAX_TRACE_TIMEOUT_MS; in milliseconds. */
+function decodeTraceTimeout(value: unknown, what: string): number {
+  if (typeof value !== 'string')
+    fail(what, `expected a duration such as "5s", got ${describeValue(value)}`);
+  const ns = parseDuration(value);
+  if (ns === null) fail(what, `time: invalid duration "${value.slice(0, 40)}"`);
+  if (ns > BigInt(MAX_TRACE_TIMEOUT_MS) * 1_000_000n)
+    fail(what, `at most ${MAX_TRACE_TIMEOUT_MS / 1000}s, got "${value}"`);
+  // A negative timeout has passed before the run starts, as in geth.
+  return ns <= 0n ? 0 : Number((ns + 999_999n) / 1_000_000n);
+}
 
 /** A trace request's tracer, and (debug_traceCall) its state overrides. */
 export interface TraceConfig {
@@ -537,15 +582,17 @@ export const DEFAULT_TRACE: TraceConfig = {
 
 /**
  * geth's trace config: `tracer` is "callTracer" (with tracerConfig {onlyTopCall, withLog}) or
- * absent for the struct logger (disableStack, enableMemory, disableStorage). `timeout` and
- * `reexec` are accepted and ignored (traces are bounded by size instead, and every state is
- * kept); other tracers are refused.
+ * absent for the struct logger (disableStack, enableMemory, disableStorage, limit). `timeout`
+ * is a duration ("5s", "500ms"; the node's default when absent); `reexec` is accepted and
+ * ignored (every state is kept); other tracers are refused.
  */
 export const decodeTraceConfig: Decoder<TraceConfig> = (value, what) => {
   if (!isPlainObject(value)) fail(what, `expected an object, got ${describeValue(value)}`);
   rejectUnknownFields(value, TRACE_CONFIG_FIELDS, what);
   const flag = (key: string): boolean => optionalField(value, key, what, decodeBoolean) ?? false;
   const override = optionalField(value, 'stateOverrides', what, decodeStateOverride);
+  const timeoutMs = optionalField(value, 'timeout', what, decodeTraceTimeout);
+  const timeout = timeoutMs === null ? {} : { timeoutMs, timeoutGiven: true };
   const tracer = field(value, 'tracer');
   if (tracer !== undefined && tracer !== 'callTracer') {
     const name = typeof tracer === 'string' ? tracer.slice(0, 40) : describeValue(tracer);
@@ -562,6 +609,7 @@ export const decodeTraceConfig: Decoder<TraceConfig> = (value, what) => {
       spec: {
         tracer: 'callTracer',
         options: { onlyTopCall: opt('onlyTopCall'), withLog: opt('withLog') },
+        ...timeout,
       },
       override,
     };
@@ -576,8 +624,17 @@ export const decodeTraceConfig: Decoder<TraceConfig> = (value, what) => {
         disableStack: flag('disableStack'),
         enableMemory: flag('enableMemory'),
         disableStorage: flag('disableStorage'),
+        limit: Number(optionalField(value, 'limit', what, decodeTraceLimit) ?? 0n),
       },
+      ...timeout,
     },
     override,
   };
 };
+
+/** The struct logger's `limit`: a non-negative count (a JSON number, as geth takes it). */
+function decodeTraceLimit(value: unknown, what: string): bigint {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    fail(what, `expected a non-negative integer, got ${describeValue(value)}`);
+  return BigInt(value);
+}

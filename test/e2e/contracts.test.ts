@@ -263,6 +263,19 @@ describe('ETM as an ERC-20 over the native balance', () => {
       to: expect.stringMatching(/e7e20$/i),
       value: 1234n,
     });
+    // A plain transfer moves the same balance without a token event (docs/contracts.md).
+    const plain = '0x00000000000000000000000000000000000e7e22';
+    const hash = await wallet.sendTransaction({
+      to: plain,
+      value: 777n,
+      account: alice,
+      chain: wallet.chain,
+    });
+    expect((await client.waitForTransactionReceipt({ hash })).logs).toEqual([]);
+    expect(await read('balanceOf', [plain])).toBe(777n);
+    expect(await read('balanceOf', [alice.address])).toBe(
+      await client.getBalance({ address: alice.address }),
+    );
   });
 
   it('approve and transferFrom spend the owner native balance by allowance', async () => {

@@ -182,6 +182,28 @@ describe('state overrides', () => {
     expect(BigInt(gas)).toBeGreaterThan(60_000n);
   });
 
+  it('eth_estimateGas and eth_call skip the nonce check, as geth: a nonce ahead is estimated', async () => {
+    const nonce = await client.getTransactionCount({ address: alice.address });
+    const data = encodeFunctionData({ abi: counterAbi, functionName: 'increment' });
+    const at = async (n: number) =>
+      BigInt(
+        await rpc<Hex>('eth_estimateGas', [
+          { from: alice.address, to: counter, data, nonce: viemHex(n) },
+        ]),
+      );
+    expect(await at(nonce + 3)).toBe(await at(nonce));
+    // A creation with a nonce ahead runs too.
+    const deployed = await rpc<Hex>('eth_call', [
+      {
+        from: alice.address,
+        // The constructor's argument: start = 0.
+        data: basics.Counter!.bytecode + '0'.repeat(64),
+        nonce: viemHex(nonce + 3),
+      },
+    ]);
+    expect(deployed).toBe(basics.Counter!.deployedBytecode);
+  });
+
   it('refuses system accounts, both state and stateDiff, and oversized overrides', async () => {
     const call = { to: counter, data: '0x06661abd' };
     const sys = await rpcError('eth_call', [
@@ -509,13 +531,14 @@ describe('debug_traceTransaction and debug_traceCall', () => {
   });
 
   it('refuses traces beyond the step limit, unknown tracers and unknown transactions', async () => {
+    // A timeout long enough for the step limit to come first.
     const big = await rpcError('debug_traceCall', [
       {
         to: counter,
         data: encodeFunctionData({ abi: counterAbi, functionName: 'burn', args: [40_000n] }),
       },
       'latest',
-      {},
+      { timeout: '60s' },
     ]);
     expect(big.code).toBe(-32000);
     expect(big.message).toMatch(/trace exceeds/);
@@ -538,6 +561,63 @@ describe('debug_traceTransaction and debug_traceCall', () => {
     expect(js.message).toMatch(/unsupported tracer/);
     const none = await rpcError('debug_traceTransaction', [viemHex(1n, { size: 32 })]);
     expect(none.message).toBe('transaction not found');
+  });
+});
+
+describe("trace timeouts (geth's `timeout`)", () => {
+  const burn = (rounds: bigint) => ({
+    to: counter,
+    data: encodeFunctionData({ abi: counterAbi, functionName: 'burn', args: [rounds] }),
+  });
+
+  it('a trace that runs past its timeout stops with "execution timeout"; the default is 5 s', async () => {
+    // One long loop in one frame: the call tracer follows opcodes for the clock when asked.
+    for (const config of [{ timeout: '1ms' }, { tracer: 'callTracer', timeout: '1ms' }])
+      expect(
+        await rpcError('debug_traceCall', [burn(40_000n), 'latest', config]),
+        JSON.stringify(config),
+      ).toEqual({
+        code: -32000,
+        message: 'execution timeout',
+      });
+    const hash = await wallet.sendTransaction({
+      ...burn(300n),
+      gas: 5_000_000n,
+      account: alice,
+      chain: wallet.chain,
+    });
+    await client.waitForTransactionReceipt({ hash });
+    expect(await rpcError('debug_traceTransaction', [hash, { timeout: '500us' }])).toEqual({
+      code: -32000,
+      message: 'execution timeout',
+    });
+    const t = await rpc<StructTrace>('debug_traceTransaction', [hash, { timeout: '30s' }]);
+    expect(t.failed).toBe(false);
+    expect(t.structLogs.length).toBeGreaterThan(3_000);
+    // Without one, the default 5 s is ample for this trace.
+    const d = await rpc<StructTrace>('debug_traceTransaction', [hash]);
+    expect(d.structLogs.length).toBe(t.structLogs.length);
+    // geth's `limit` keeps the first opcodes only; the run completes.
+    const limited = await rpc<StructTrace>('debug_traceTransaction', [hash, { limit: 10 }]);
+    expect(limited.structLogs).toEqual(t.structLogs.slice(0, 10));
+    expect(limited.gas).toBe(t.gas);
+  });
+
+  it('refuses what is not a duration, and timeouts above 60 s', async () => {
+    const bad = (timeout: unknown) =>
+      rpcError('debug_traceCall', [burn(1n), 'latest', { timeout }]);
+    expect(await bad('abc')).toEqual({
+      code: -32602,
+      message: 'invalid argument 2 (trace config).timeout: time: invalid duration "abc"',
+    });
+    expect(await bad(5)).toMatchObject({ code: -32602 });
+    expect(await bad('2m')).toEqual({
+      code: -32602,
+      message: 'invalid argument 2 (trace config).timeout: at most 60s, got "2m"',
+    });
+    expect(await rpcError('debug_traceCall', [burn(1n), 'latest', { limit: -1 }])).toMatchObject({
+      code: -32602,
+    });
   });
 });
 

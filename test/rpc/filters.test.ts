@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Wallet, type HDNodeWallet } from 'ethers';
-import { RpcError } from '../../src/rpc/backend.js';
+import { RpcError, type RpcBackend } from '../../src/rpc/backend.js';
 import { FilterManager } from '../../src/rpc/filters.js';
 import { RpcHandler } from '../../src/rpc/handler.js';
 import { CHAIN_ID, FakeBackend, GWEI, RECIPIENT, TOKEN } from './fake-backend.js';
@@ -187,5 +187,35 @@ describe('over the server', () => {
     expect((await ws.request('eth_unsubscribe', [sub])).result).toBe(true);
     expect(be.pendingListeners.size).toBe(0);
     await ws.close();
+  });
+});
+
+describe('a rolled-back chain (the devnet evm_revert)', () => {
+  it('block and log filters ahead of the new head go on from it; others are untouched', () => {
+    let head = 10n;
+    let rewound: ((head: bigint) => void) | null = null;
+    const backend = {
+      headNumber: () => head,
+      onRewound: (l: (head: bigint) => void) => {
+        rewound = l;
+        return () => (rewound = null);
+      },
+    } as unknown as RpcBackend;
+    const filters = new FilterManager(backend);
+    const criteria = { fromBlock: null, toBlock: null, addresses: [], topics: [] };
+    const blocks = filters.installBlocks('c');
+    const logs = filters.installLogs('c', criteria);
+    head = 20n;
+    const behind = filters.installBlocks('c');
+    head = 30n;
+    for (const id of [blocks, logs, behind]) {
+      const f = filters.use(id);
+      if (f.kind !== 'pending') f.next = id === behind ? 11n : 31n;
+    }
+    rewound!(15n);
+    const next = (id: string) => (filters.use(id) as { next: bigint }).next;
+    expect([next(blocks), next(logs), next(behind)]).toEqual([16n, 16n, 11n]);
+    filters.close();
+    expect(rewound).toBeNull();
   });
 });

@@ -12,6 +12,7 @@ import {
   decodeQuantity,
   decodeStorageSlot,
   describeValue,
+  parseDuration,
 } from '../../src/rpc/params.js';
 import { DEV_ADDRESS, TOKEN, TRANSFER_TOPIC } from './fake-backend.js';
 import { QUANTITY, result, rpcError, startServer, type TestServer } from './helpers.js';
@@ -437,5 +438,29 @@ describe('results are EIP-1474 encoded', () => {
     }
     check(await result(url, 'eth_getLogs', [{ fromBlock: 'earliest' }]), 'logs', false);
     check(await result(url, 'eth_feeHistory', ['0x3', 'latest', [10]]), 'feeHistory', false);
+  });
+});
+
+describe('durations (a trace timeout)', () => {
+  it("reads what Go's time.ParseDuration reads, in nanoseconds", () => {
+    const cases: [string, bigint | null][] = [
+      ['5s', 5_000_000_000n],
+      ['500ms', 500_000_000n],
+      ['1m30s', 90_000_000_000n],
+      ['1.5s', 1_500_000_000n],
+      ['.5ms', 500_000n],
+      ['250us', 250_000n],
+      ['250µs', 250_000n],
+      ['1h', 3_600_000_000_000n],
+      ['0', 0n],
+      ['-1s', -1_000_000_000n],
+      ['', null],
+      ['5', null],
+      ['s', null],
+      ['5 s', null],
+      ['5sec', null],
+      ['1.2.3s', null],
+    ];
+    for (const [text, ns] of cases) expect(parseDuration(text), text).toBe(ns);
   });
 });

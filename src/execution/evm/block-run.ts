@@ -8,7 +8,7 @@ import { TxError } from '../errors.js';
 import { isSystemAccount } from '../../primitives/system-addresses.js';
 import type { SignedTx } from '../tx.js';
 import type { EvmBlockEnv, EvmOutcome, EvmSession, RunOptions } from './runner.js';
-import { TraceLimitError } from './tracer.js';
+import { TraceLimitError, TraceTimeoutError } from './tracer.js';
 
 /** Ethereum's precompiles at Cancun: 0x01 … 0x0a. */
 const LAST_STANDARD_PRECOMPILE = 0x0a;
@@ -72,7 +72,8 @@ export class EvmBlockRun {
     } catch (e) {
       // The transaction passed the chain's own checks; anything the EVM still refuses is a
       // rule of its own (it rolled back what it began).
-      if (e instanceof TxError || e instanceof TraceLimitError) throw e;
+      if (e instanceof TxError || e instanceof TraceLimitError || e instanceof TraceTimeoutError)
+        throw e;
       throw new TxError('evm-rejected', `the EVM refused the transaction: ${(e as Error).message}`);
     }
   }

@@ -19,7 +19,7 @@ import {
   type EvmTx,
   type RunOptions,
 } from './runner.js';
-import { TraceLimitError } from './tracer.js';
+import { TraceLimitError, TraceTimeoutError } from './tracer.js';
 import { FailedEstimate, SimulationError } from './sim-errors.js';
 
 export { FailedEstimate, SimulationError };
@@ -64,9 +64,15 @@ export async function simulate(
     request.maxPriorityFeePerGas !== null;
   const maxFee = request.maxFeePerGas ?? request.gasPrice ?? (priced ? env.baseFeePerGas : 0n);
   const tip = request.maxPriorityFeePerGas ?? request.gasPrice ?? 0n;
+  // As geth, a call skips the nonce check: a nonce ahead of the account's (a wallet estimating
+  // its next transaction while earlier ones are pending) runs as if the account had it, which
+  // also gives a creation the address it will get.
+  const account = state.getAccount(sender);
+  if (request.nonce !== null && request.nonce !== account.nonce)
+    state.putAccount(sender, { ...account, nonce: request.nonce });
   const tx: EvmTx = {
     type: 2,
-    nonce: request.nonce ?? state.getAccount(sender).nonce,
+    nonce: request.nonce ?? account.nonce,
     gasLimit,
     to: request.to,
     value: request.value ?? 0n,
@@ -81,7 +87,7 @@ export async function simulate(
   try {
     return await session.run(tx, env.coinbase, options);
   } catch (e) {
-    if (e instanceof TraceLimitError) throw e;
+    if (e instanceof TraceLimitError || e instanceof TraceTimeoutError) throw e;
     throw new SimulationError((e as Error).message);
   }
 }

@@ -6,7 +6,8 @@
  *
  * Bounded: a trace whose output would exceed its byte budget (or the struct logger's step
  * budget) stops the run with TraceLimitError, so a request cannot make the node build a reply
- * of unbounded size.
+ * of unbounded size; a run past its time budget (geth's `timeout`) stops with
+ * TraceTimeoutError. The clock is the caller's: tracing never decides state.
  */
 import { equalBytes as sameBytes, fromHex, toHex } from '../../crypto/bytes.js';
 import { EtmError } from '../../primitives/errors.js';
@@ -26,6 +27,52 @@ export class TraceLimitError extends EtmError<'trace-too-large'> {
   override name = 'TraceLimitError';
   constructor(message: string) {
     super('trace-too-large', message);
+  }
+}
+
+/** The traced run took longer than its timeout; the message is geth's. */
+export class TraceTimeoutError extends EtmError<'trace-timeout'> {
+  override name = 'TraceTimeoutError';
+  constructor() {
+    super('trace-timeout', 'execution timeout');
+  }
+}
+
+/** Steps between two looks at the clock. */
+const CLOCK_STEPS = 64;
+
+/**
+ * A trace's time budget, from the moment the traced transaction starts (as geth's). The clock is
+ * read every CLOCK_STEPS opcodes where the tracer follows opcodes, else at every call frame.
+ */
+export interface TraceTimeout {
+  ms: number;
+  /** Milliseconds of a monotonic clock. */
+  now: () => number;
+  /**
+   * Follow every opcode for the clock even where the tracer needs no opcode (the call tracer
+   * without logs), so that a long loop in one frame is stopped too; costs an event per opcode.
+   */
+  everyStep: boolean;
+}
+
+/** Counts steps and throws TraceTimeoutError once the budget has passed. */
+class Timer {
+  private deadline = 0;
+  private steps = 0;
+
+  constructor(private readonly timeout: TraceTimeout | undefined) {}
+
+  start(): void {
+    if (this.timeout) this.deadline = this.timeout.now() + this.timeout.ms;
+  }
+
+  check(): void {
+    if (this.timeout && this.timeout.now() > this.deadline) throw new TraceTimeoutError();
+  }
+
+  step(): void {
+    if (++this.steps % CLOCK_STEPS === 0) this.check();
   }
 }
 
@@ -167,10 +214,18 @@ class CallTracer implements EvmTracer {
   private bytes = 0;
   private state: StateDB | null = null;
   private tx: TracedTx | null = null;
+  private readonly timer: Timer;
 
-  constructor(private readonly options: CallTracerOptions) {}
+  constructor(
+    private readonly options: CallTracerOptions,
+    private readonly timeout?: TraceTimeout,
+  ) {
+    this.timer = new Timer(timeout);
+  }
 
   private readonly onStep = (s: StepEvent): void => {
+    this.timer.step();
+    if (!this.options.withLog) return;
     const name = s.opcode.name;
     const frame = this.stack[this.stack.length - 1];
     if (frame) frame.stepped = true;
@@ -204,6 +259,7 @@ class CallTracer implements EvmTracer {
   };
 
   private readonly onBefore = (m: MessageEvent): void => {
+    this.timer.check();
     const parent = this.stack[this.stack.length - 1];
     const type = m.depth === 0 ? (m.to === undefined ? 'CREATE' : 'CALL') : this.typeOf(m, parent);
     this.pendingOp = null;
@@ -282,14 +338,15 @@ class CallTracer implements EvmTracer {
       );
   }
 
-  /** Step events cost every opcode an event: followed only for logs (withLog). */
+  /** Step events cost every opcode an event: followed only for logs (withLog) or the clock. */
   private get stepping(): boolean {
-    return this.options.withLog;
+    return this.options.withLog || this.timeout?.everyStep === true;
   }
 
   attach(events: EvmEvents, state: StateDB, tx: TracedTx): void {
     this.state = state;
     this.tx = tx;
+    this.timer.start();
     if (this.stepping) events.on('step', this.onStep as (d: never) => void);
     events.on('beforeMessage', this.onBefore as (d: never) => void);
     events.on('afterMessage', this.onAfter as (d: never) => void);
@@ -377,6 +434,8 @@ export interface StructLoggerOptions {
   disableStack: boolean;
   enableMemory: boolean;
   disableStorage: boolean;
+  /** geth's `limit`: opcodes recorded at most (the run goes on); 0 or absent for no limit. */
+  limit?: number;
 }
 
 const NO_PREFIX = (b: Uint8Array): string => toHex(b).slice(2);
@@ -388,10 +447,19 @@ class StructLogger implements EvmTracer {
   private state: StateDB | null = null;
   /** Storage seen per contract (SLOAD, SSTORE), as geth shows it at those opcodes. */
   private readonly storage = new Map<string, Map<string, string>>();
+  private readonly timer: Timer;
 
-  constructor(private readonly options: StructLoggerOptions) {}
+  constructor(
+    private readonly options: StructLoggerOptions,
+    timeout?: TraceTimeout,
+  ) {
+    this.timer = new Timer(timeout);
+  }
 
   private readonly onStep = (s: StepEvent): void => {
+    this.timer.step();
+    const limit = this.options.limit ?? 0;
+    if (limit > 0 && this.logs.length >= limit) return;
     if (this.logs.length >= MAX_TRACE_STEPS)
       throw new TraceLimitError(
         `trace exceeds ${MAX_TRACE_STEPS} steps; use the callTracer or trace a smaller call`,
@@ -448,6 +516,7 @@ class StructLogger implements EvmTracer {
 
   attach(events: EvmEvents, state: StateDB): void {
     this.state = state;
+    this.timer.start();
     events.on('step', this.onStep as (d: never) => void);
   }
 
@@ -466,12 +535,21 @@ class StructLogger implements EvmTracer {
 }
 
 /** Which tracer a trace request asks for, with its options. */
-export type TraceSpec =
+export type TraceSpec = (
   | { tracer: 'callTracer'; options: CallTracerOptions }
-  | { tracer: 'structLogger'; options: StructLoggerOptions };
+  | { tracer: 'structLogger'; options: StructLoggerOptions }
+) & {
+  /**
+   * geth's `timeout` in milliseconds (the RPC's default when absent); `timeoutGiven` when the
+   * request named one, which makes the clock be read at every opcode (see TraceTimeout).
+   */
+  timeoutMs?: number;
+  timeoutGiven?: boolean;
+};
 
-export function makeTracer(spec: TraceSpec): EvmTracer {
+/** A tracer for `spec`; `timeout` bounds the traced run's time (none: unbounded). */
+export function makeTracer(spec: TraceSpec, timeout?: TraceTimeout): EvmTracer {
   return spec.tracer === 'callTracer'
-    ? new CallTracer(spec.options)
-    : new StructLogger(spec.options);
+    ? new CallTracer(spec.options, timeout)
+    : new StructLogger(spec.options, timeout);
 }
