@@ -737,9 +737,16 @@ export class Chain {
     return this.exclusive(async () => {
       if (number >= this.headNumber) return 0;
       const removed = await this.store.rollback(number);
-      for (const n of [...this.blockCache.keys()]) if (n > number) this.blockCache.delete(n);
+      for (const [n, b] of [...this.blockCache])
+        if (n > number) {
+          this.blockCache.delete(n);
+          this.blockCacheUsed -= blockBytes(b);
+        }
       this.executed.clear();
       this.headParams = null;
+      // The head's execution state and decoded transactions belonged to a removed block.
+      this.headView = null;
+      this.lastWritten = null;
       const head = this.blockAt(number);
       if (!head) throw new ChainError('unknown-block', `no block ${number} after the rollback`);
       this.headBlock = head;
