@@ -33,6 +33,8 @@ export async function startCluster(o: {
   rpc: boolean;
   log?: (line: string) => void;
   now?: () => number;
+  /** The nodes' mempool size (NodeOptions.mempool), default the node's. */
+  mempool?: { maxCount?: number; maxBytes?: number };
 }): Promise<Cluster> {
   const datadir = mkdtempSync(join(tmpdir(), 'etm-bench-'));
   const recoveryPool = new RecoveryPool();
@@ -46,6 +48,7 @@ export async function startCluster(o: {
         log: o.log ?? (() => {}),
         now: o.now,
         recoveryPool,
+        mempool: o.mempool,
       }),
   );
   let rpc: Awaited<ReturnType<typeof startRpc>> | null = null;

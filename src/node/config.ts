@@ -25,7 +25,8 @@
  *     },
  *     "metrics": { "host": "127.0.0.1", "port": 9100 },  // optional: Prometheus GET /metrics
  *     "log": { "format": "text", "level": "info" },    // optional: "json" for JSON lines
- *     "cacheMiB": 256                          // optional: memory of the node's caches together
+ *     "cacheMiB": 256,                         // optional: memory of the node's caches together
+ *     "mempool": { "slots": 4096, "MiB": 32 }  // optional: transactions held, and their bytes
  *   }
  */
 import { EtmError } from '../primitives/errors.js';
@@ -70,6 +71,8 @@ export interface NodeConfig {
   log: { format: LogFormat; level: LogLevel };
   /** Bytes the node's caches may take together, in MiB (NodeOptions.cacheBytes). */
   cacheMiB: number;
+  /** The mempool's size: transactions held at most and their bytes together, in MiB. */
+  mempool: { slots: number; MiB: number };
 }
 
 export class ConfigError extends EtmError<'config'> {
@@ -190,11 +193,36 @@ function parseLog(v: unknown): NodeConfig['log'] {
   return log;
 }
 
+/** The mempool's size; a bigger pool holds more in a burst, at its bytes' cost in memory. */
+function parseMempool(v: unknown): NodeConfig['mempool'] {
+  if (v === undefined || v === null) return { slots: 4096, MiB: 32 };
+  const o = obj(v, 'mempool');
+  only(o, ['slots', 'MiB'], 'mempool');
+  const slots = o.slots ?? 4096;
+  const MiB = o.MiB ?? 32;
+  if (!Number.isInteger(slots) || (slots as number) < 16 || (slots as number) > 1_048_576)
+    throw new ConfigError('mempool.slots: expected an integer from 16 to 1048576');
+  if (!Number.isInteger(MiB) || (MiB as number) < 1 || (MiB as number) > 65_536)
+    throw new ConfigError('mempool.MiB: expected an integer from 1 to 65536');
+  return { slots: slots as number, MiB: MiB as number };
+}
+
 export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
   const o = obj(doc, 'config');
   only(
     o,
-    ['datadir', 'genesis', 'validator', 'rpc', 'ui', 'p2p', 'metrics', 'log', 'cacheMiB'],
+    [
+      'datadir',
+      'genesis',
+      'validator',
+      'rpc',
+      'ui',
+      'p2p',
+      'metrics',
+      'log',
+      'cacheMiB',
+      'mempool',
+    ],
     'config',
   );
   const cacheMiB = o.cacheMiB ?? DEFAULT_CACHE_MIB;
@@ -276,6 +304,7 @@ export function parseNodeConfig(doc: unknown, baseDir: string): NodeConfig {
     metrics,
     log: parseLog(o.log),
     cacheMiB: cacheMiB as number,
+    mempool: parseMempool(o.mempool),
   };
 }
 

@@ -101,6 +101,11 @@ export interface NodeOptions {
    */
   cacheBytes?: number;
   /**
+   * The mempool's size: transactions held at most (default 4,096) and their bytes together
+   * (default 32 MiB) (docs/node.md#memory).
+   */
+  mempool?: { maxCount?: number; maxBytes?: number };
+  /**
    * Test only: this validator double-signs (every PREPARE it sends is followed by a conflicting
    * one), so that tests can watch honest nodes carry the evidence into a block.
    */
@@ -200,6 +205,7 @@ export class Node {
     this.mempool = new Mempool({
       minBaseFee: genesis.params.minBaseFee,
       blockGasLimit: genesis.params.blockGasLimit,
+      limits: options.mempool,
     });
     this.signer = options.validatorKey ? new Secp256k1Signer(options.validatorKey) : null;
     // What the node's own transactions (RANDAO renewals, evidence) need of it.

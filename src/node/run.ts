@@ -156,6 +156,7 @@ export async function startConfiguredNode(
     name: 'node',
     logger,
     cacheBytes: config.cacheMiB * 1024 * 1024,
+    mempool: { maxCount: config.mempool.slots, maxBytes: config.mempool.MiB * 1024 * 1024 },
     // Test only (`etm devnet --processes --test-equivocate`): this validator double-signs.
     equivocate: process.env.ETM_TEST_EQUIVOCATE === '1',
   });

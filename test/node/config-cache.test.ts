@@ -1,7 +1,11 @@
 /** The node's cache budget: the configuration field and how the budget is shared. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CACHE_MIB, parseNodeConfig } from '../../src/node/config.js';
-import { cacheShares, DEFAULT_CACHE_BYTES } from '../../src/node/node.js';
+import { cacheShares, DEFAULT_CACHE_BYTES, Node } from '../../src/node/node.js';
+import { GENESIS, NOW_MS } from '../chain/helpers.js';
 
 const base = { datadir: 'd', genesis: 'g.json' };
 const MiB = 1024 * 1024;
@@ -28,5 +32,51 @@ describe('node configuration: cacheMiB', () => {
     // The transaction caches keep their earlier defaults (64 and 32 MiB).
     expect([d.transactions, d.prefetched]).toEqual([64 * MiB, 32 * MiB]);
     expect(() => cacheShares(1000)).toThrow(RangeError);
+  });
+});
+
+describe('node configuration: mempool', () => {
+  it('defaults to 4,096 transactions and 32 MiB, and reads both in range', () => {
+    expect(parseNodeConfig(base, '/').mempool).toEqual({ slots: 4096, MiB: 32 });
+    expect(parseNodeConfig({ ...base, mempool: { slots: 16_384 } }, '/').mempool).toEqual({
+      slots: 16_384,
+      MiB: 32,
+    });
+    expect(parseNodeConfig({ ...base, mempool: { MiB: 128 } }, '/').mempool).toEqual({
+      slots: 4096,
+      MiB: 128,
+    });
+    for (const bad of [
+      { slots: 15 },
+      { slots: 2_000_000 },
+      { slots: 1.5 },
+      { MiB: 0 },
+      { MiB: '32' },
+      { size: 10 },
+      7,
+    ])
+      expect(() => parseNodeConfig({ ...base, mempool: bad }, '/')).toThrow(ConfigError);
+  });
+});
+
+describe('node: the mempool size', () => {
+  it('a node holds as many transactions and bytes as it is told', async () => {
+    const datadir = mkdtempSync(join(tmpdir(), 'etm-pool-'));
+    const node = new Node({
+      datadir,
+      genesis: GENESIS,
+      validatorKey: null,
+      now: () => NOW_MS,
+      mempool: { maxCount: 16_384, maxBytes: 128 * MiB },
+    });
+    try {
+      expect(node.mempool.limits.maxCount).toBe(16_384);
+      expect(node.mempool.limits.maxBytes).toBe(128 * MiB);
+      // What is not given keeps its default.
+      expect(node.mempool.limits.maxPerSender).toBe(64);
+    } finally {
+      await node.stop();
+      rmSync(datadir, { recursive: true, force: true });
+    }
   });
 });
