@@ -28,6 +28,7 @@ import {
 import { runStateRoot, type StateRootResult } from './state-root.js';
 import { runReplay, type ReplayResult } from './replay.js';
 import { runContracts, type ContractsResult } from './contracts.js';
+import { runContractsProcesses } from './contracts-processes.js';
 import { runEpoch, type EpochResult } from './epoch.js';
 import { runMemory, type MemoryResult } from './memory.js';
 import { runEconomy, type EconomyResult } from './economy.js';
@@ -107,6 +108,7 @@ export function plan(quick: boolean) {
         stateRoot: { accounts: 20_000, changes: 10_000, blocks: 2 },
         replay: { blocks: 4, txsPerBlock: 500 },
         contracts: { blocks: 3, txsPerBlock: 500, worstCase: true },
+        contractsProcesses: { senders: 1_024, saturateMs: 6_000 },
         epoch: { candidates: 100, lockSteps: [1_000, 3_000], blocks: 3 },
         memory: { accounts: 50_000, blocks: 2, txsPerBlock: 200 },
         economy: { epochs: 200, agentScale: 0.2 },
@@ -128,6 +130,7 @@ export function plan(quick: boolean) {
         stateRoot: { accounts: 100_000, changes: 10_000, blocks: 5 },
         replay: { blocks: 30, txsPerBlock: 2_000 },
         contracts: { blocks: 10, txsPerBlock: 2_000, worstCase: true },
+        contractsProcesses: { senders: 1_024, saturateMs: 30_000 },
         epoch: { candidates: 1_000, lockSteps: [1_000, 10_000, 100_000], blocks: 5 },
         memory: { accounts: 1_000_000, blocks: 5, txsPerBlock: 1_000 },
         economy: { epochs: 8_760, agentScale: 1 },
@@ -263,6 +266,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const c = results.scenarios.contracts;
     log(
       `  ERC-20 ${c.erc20.transactionsPerSecond} txs/s, plain ${c.plain.transactionsPerSecond} txs/s; worst blocks ${c.worstCase.map((w) => `${w.code} ${w.blockMs} ms`).join(', ')}`,
+    );
+    c.processes = await runContractsProcesses({
+      ...p.contractsProcesses,
+      blockTimeMs,
+      warmupMs: p.warmupMs,
+      log,
+    });
+    log(
+      `  four processes: ERC-20 ${c.processes.erc20.saturation.transfersPerSecond} txs/s, plain ${c.processes.plain.saturation.transfersPerSecond} txs/s`,
     );
   });
   await attempt('epoch', async () => {
