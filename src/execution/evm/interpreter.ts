@@ -3,8 +3,8 @@
  *
  * @ethereumjs/evm runs every instruction through an async step (a promise and an await per
  * instruction) and analyses a contract's jump destinations again for every call to it. Here
- * an instruction with a fixed gas cost and a synchronous handler (PUSH, DUP, ADD, JUMP, …: most
- * of them) runs without the await, and the analysis of a code is kept for the block: the
+ * an instruction with a synchronous handler whose gas depends on the stack and memory only (PUSH,
+ * DUP, ADD, JUMP, MLOAD, MSTORE, KECCAK256, …: most of them) runs without the awaits, and the analysis of a code is kept for the block: the
  * instructions themselves, their gas and their errors are the library's own. Everything else
  * (dynamic gas, state access, calls, tracing, debugging) takes the library's step unchanged.
  *
@@ -44,25 +44,76 @@ const JUMP = 0x56;
 const JUMPI = 0x57;
 const JUMPSUB = 0x5e;
 
-/** The library's Interpreter class, or null when it cannot be reached as the EVM's own. */
-async function loadInterpreter(): Promise<(new (...args: any[]) => any) | null> {
+type GasFn = (rs: any, gas: bigint, common: Common) => bigint;
+
+interface Internals {
+  Interpreter: new (...args: any[]) => any;
+  subMemUsage: (rs: any, offset: bigint, length: bigint, common: Common) => bigint;
+  divCeil: (a: bigint, b: bigint) => bigint;
+}
+
+/** The library's Interpreter class and gas helpers, or null when not the EVM's own. */
+async function loadInternals(): Promise<Internals | null> {
   try {
     // The package's CommonJS entry point locates its directory; its ES modules sit beside it.
     const entry = createRequire(import.meta.url).resolve('@ethereumjs/evm');
     const esm = join(dirname(dirname(entry)), 'esm');
-    const [interp, errors] = await Promise.all([
+    const [interp, errors, util] = await Promise.all([
       import(pathToFileURL(join(esm, 'interpreter.js')).href),
       import(pathToFileURL(join(esm, 'errors.js')).href),
+      import(pathToFileURL(join(esm, 'opcodes', 'util.js')).href),
     ]);
     // The same module instances as the EVM's: its error class is the package's export.
     if (errors.EVMError !== EVMError) return null;
-    return typeof interp.Interpreter === 'function' ? interp.Interpreter : null;
+    if (
+      typeof interp.Interpreter !== 'function' ||
+      typeof util.subMemUsage !== 'function' ||
+      typeof util.divCeil !== 'function'
+    )
+      return null;
+    return {
+      Interpreter: interp.Interpreter,
+      subMemUsage: util.subMemUsage,
+      divCeil: util.divCeil,
+    };
   } catch {
     return null;
   }
 }
 
-const Base = await loadInterpreter();
+const internals = await loadInternals();
+const Base = internals?.Interpreter ?? null;
+
+/**
+ * The library's dynamic gas of instructions whose gas depends on the stack and memory only (its
+ * handlers are async functions, which cost a promise each): by opcode.
+ */
+const SYNC_GAS: (GasFn | undefined)[] = [];
+if (internals !== null) {
+  const { subMemUsage, divCeil } = internals;
+  // KECCAK256
+  SYNC_GAS[0x20] = (rs, gas, common) => {
+    const [offset, length] = rs.stack.peek(2);
+    gas += subMemUsage(rs, offset, length, common);
+    return gas + common.param('keccak256WordGas') * divCeil(length, 32n);
+  };
+  // CALLDATACOPY
+  SYNC_GAS[0x37] = (rs, gas, common) => {
+    const [memOffset, , dataLength] = rs.stack.peek(3);
+    gas += subMemUsage(rs, memOffset, dataLength, common);
+    if (dataLength !== 0n) gas += common.param('copyGas') * divCeil(dataLength, 32n);
+    return gas;
+  };
+  // MLOAD, MSTORE, MSTORE8
+  SYNC_GAS[0x51] = (rs, gas, common) => gas + subMemUsage(rs, rs.stack.peek()[0], 32n, common);
+  SYNC_GAS[0x52] = (rs, gas, common) => gas + subMemUsage(rs, rs.stack.peek()[0], 32n, common);
+  SYNC_GAS[0x53] = (rs, gas, common) => gas + subMemUsage(rs, rs.stack.peek()[0], 1n, common);
+  // RETURN
+  SYNC_GAS[0xf3] = (rs, gas, common) => {
+    const [offset, length] = rs.stack.peek(2);
+    return gas + subMemUsage(rs, offset, length, common);
+  };
+}
 
 /** Jump analyses by EVM (its opcode table) and code: a block's EVM sees each code once. */
 const analyses = new WeakMap<object, WeakMap<Uint8Array, JumpAnalysis>>();
@@ -115,16 +166,19 @@ function makeFastInterpreter(B: new (...args: any[]) => any) {
         }
         rs.opCode = opCode;
         const info = entry.opcodeInfo;
+        const syncGas = info.dynamicGas ? SYNC_GAS[opCode] : undefined;
         try {
           if (
-            !info.dynamicGas &&
+            (!info.dynamicGas || syncGas !== undefined) &&
             !info.isAsync &&
             !info.isInvalid &&
             !stepListeners &&
             rs.eip7928PostTargetCallOog === undefined
           ) {
-            // The library's step for such an instruction, without its promise.
-            this.useGas(info.feeBigInt, info);
+            // The library's step for such an instruction, without its promises.
+            const gas =
+              syncGas === undefined ? info.feeBigInt : syncGas(rs, info.feeBigInt, common);
+            this.useGas(gas, info);
             rs.programCounter++;
             entry.opHandler(rs, common);
             rs.env.accessWitness?.commit();
@@ -152,6 +206,9 @@ function makeFastInterpreter(B: new (...args: any[]) => any) {
 }
 
 const Fast = Base === null ? null : makeFastInterpreter(Base);
+
+/** Whether the faster interpreter could be set up (the tests hold it to be). */
+export const FAST_INTERPRETER_AVAILABLE = Fast !== null;
 
 /** x (below 2^256) as a 32-byte big-endian word, written into `out` through `view`. */
 function writeWord(view: DataView, x: bigint): void {
