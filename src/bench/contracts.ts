@@ -27,6 +27,7 @@ import { BENCH_TOKEN_CREATION, BURNER_CREATION } from './contract-code.js';
 import { benchGenesis, benchKey, makeSenders, signCall, signTransfer } from './load.js';
 import { round } from './stats.js';
 import { PARAMS } from '../params/registry.js';
+import type { ContractsProcessesResult } from './contracts-processes.js';
 
 export interface Rate {
   transactionsPerSecond: number;
@@ -51,6 +52,8 @@ export interface ContractsResult {
     cpuMs: number;
     megaGasPerSecond: number;
   }[];
+  /** The same with four validators as four processes (contracts-processes.ts), when run. */
+  processes?: ContractsProcessesResult;
 }
 
 const BURNER_ABI = parseAbi([

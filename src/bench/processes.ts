@@ -56,6 +56,10 @@ export interface ProcessClusterOptions {
   /** Runs node `profileNode` (default 1) with `--cpu-prof` writing into this directory. */
   cpuProfDir?: string | null;
   profileNode?: number;
+  /** Parameters of the benchmark genesis besides the block time (decimal strings). */
+  genesisParams?: Record<string, string>;
+  /** Accounts funded at genesis besides the senders (e.g. a setup phase's). */
+  funded?: Sender[];
   log?: (line: string) => void;
 }
 
@@ -121,9 +125,10 @@ async function startProcessCluster(o: ProcessClusterOptions): Promise<ProcessClu
     // existing one); its validators are the devnet's, whose keystores it writes.
     const keys = deriveAccounts(DEV_MNEMONIC, o.validators, DEV_VALIDATOR_PATH);
     const genesis = benchGenesis({
-      senders: o.senders,
+      senders: [...o.senders, ...(o.funded ?? [])],
       validatorKeys: keys.map((k) => k.privateKey),
       blockTimeMs: o.blockTimeMs,
+      ...(o.genesisParams ? { params: o.genesisParams } : {}),
     });
     writeFileSync(join(datadir, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
     const wsUrls: string[] = [];
@@ -316,6 +321,10 @@ export interface MultiProcessOptions extends Pick<
   submitTo?: SubmitTarget;
   batchSize?: number;
   cpuProfDir?: string | null;
+  genesisParams?: Record<string, string>;
+  funded?: Sender[];
+  /** Runs once the processes are up, before the phases (e.g. deploys a contract). */
+  setup?: (httpUrls: string[]) => Promise<void>;
 }
 
 export interface MultiProcessResult extends ThroughputResult {
@@ -336,12 +345,15 @@ export async function runMultiProcessThroughput(
     blockTimeMs: o.blockTimeMs,
     senders: o.pool.senders,
     cpuProfDir: o.cpuProfDir,
+    ...(o.genesisParams ? { genesisParams: o.genesisParams } : {}),
+    ...(o.funded ? { funded: o.funded } : {}),
     log: o.log,
   });
   let g: Generator | null = null;
   let watcher: CommitWatcher | null = null;
   let result: ThroughputResult;
   try {
+    await o.setup?.(cluster.httpUrls);
     const urls = submitTo === 'first' ? cluster.httpUrls.slice(0, 1) : cluster.httpUrls;
     g = new Generator(o.pool, null, 'rpc', urls, o.batchSize ?? 100, 4_000_000);
     const blocks: SeenBlock[] = [];

@@ -180,6 +180,23 @@ export function figuresOf(r: BenchResults): Figure[] {
       met: judged(ct.erc20.transactionsPerSecond >= 1_500),
       note: `${gasNote}; per CPU second of the process: ${fmt(ct.erc20.transactionsPerCpuSecond)} ERC-20, ${fmt(ct.plain.transactionsPerCpuSecond)} plain`,
     });
+    const cp = ct.processes;
+    if (cp) {
+      const e = cp.erc20.saturation;
+      const pl = cp.plain.saturation;
+      out.push({
+        id: 'contracts.processes.erc20Tps',
+        scenario: '8 contracts',
+        what: `committed OpenZeppelin ERC-20 transfers/s, four validators as four processes, JSON-RPC batches spread over 4 nodes, ${round(e.durationMs / 1000, 0)} s sustained`,
+        value: e.transfersPerSecond,
+        unit: 'txs/s',
+        ratio: round(e.transfersPerSecond / (L / 4), 4),
+        ratioText: `${pct(e.transfersPerSecond / (L / 4))} of L/4; plain transfers the same way ${fmt(pl.transfersPerSecond)} txs/s (${pct(pl.transfersPerSecond / (L / 4))} of L/4)`,
+        target: '—',
+        met: null,
+        note: `${fmt(cp.senders)} senders; ERC-20: ${e.meanTxsPerBlock} txs/block, block every ${e.meanBlockIntervalMs} ms, token set-up ${round(cp.setupMs / 1000, 1)} s; plain: ${pl.meanTxsPerBlock} txs/block, block every ${pl.meanBlockIntervalMs} ms`,
+      });
+    }
     for (const w of ct.worstCase)
       out.push({
         id: `contracts.worst.${w.code}`,

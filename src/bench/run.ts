@@ -28,6 +28,7 @@ import {
 import { runStateRoot, type StateRootResult } from './state-root.js';
 import { runReplay, type ReplayResult } from './replay.js';
 import { runContracts, type ContractsResult } from './contracts.js';
+import { runContractsProcesses } from './contracts-processes.js';
 import { runEpoch, type EpochResult } from './epoch.js';
 import { runMemory, type MemoryResult } from './memory.js';
 import { runDevnetMemory, type DevnetMemoryResult } from './devnet-memory.js';
@@ -110,6 +111,7 @@ export function plan(quick: boolean) {
         stateRoot: { accounts: 20_000, changes: 10_000, blocks: 2 },
         replay: { blocks: 4, txsPerBlock: 500 },
         contracts: { blocks: 3, txsPerBlock: 500, worstCase: true },
+        contractsProcesses: { senders: 1_024, saturateMs: 6_000 },
         epoch: { candidates: 100, lockSteps: [1_000, 3_000], blocks: 3 },
         memory: { accounts: 50_000, blocks: 2, txsPerBlock: 200 },
         devnetMemory: { seconds: 20, blockTimeMs: 250, txsPerSecond: 200, sampleMs: 1_000 },
@@ -132,6 +134,7 @@ export function plan(quick: boolean) {
         stateRoot: { accounts: 100_000, changes: 10_000, blocks: 5 },
         replay: { blocks: 30, txsPerBlock: 2_000 },
         contracts: { blocks: 10, txsPerBlock: 2_000, worstCase: true },
+        contractsProcesses: { senders: 1_024, saturateMs: 30_000 },
         epoch: { candidates: 1_000, lockSteps: [1_000, 10_000, 100_000], blocks: 5 },
         memory: { accounts: 1_000_000, blocks: 5, txsPerBlock: 1_000 },
         // Short by default; `etm bench --devnet-seconds` runs it longer.
@@ -269,6 +272,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const c = results.scenarios.contracts;
     log(
       `  ERC-20 ${c.erc20.transactionsPerSecond} txs/s, plain ${c.plain.transactionsPerSecond} txs/s; worst blocks ${c.worstCase.map((w) => `${w.code} ${w.blockMs} ms`).join(', ')}`,
+    );
+    c.processes = await runContractsProcesses({
+      ...p.contractsProcesses,
+      blockTimeMs,
+      warmupMs: p.warmupMs,
+      log,
+    });
+    log(
+      `  four processes: ERC-20 ${c.processes.erc20.saturation.transfersPerSecond} txs/s, plain ${c.processes.plain.saturation.transfersPerSecond} txs/s`,
     );
   });
   await attempt('epoch', async () => {

@@ -27,7 +27,11 @@ export class TransferPool {
   readonly index = new Map<string, number>();
   signMs = 0;
 
-  constructor(readonly senders: Sender[]) {}
+  /** `sign` makes a pool's transactions: plain transfers by default (signTransfers). */
+  constructor(
+    readonly senders: Sender[],
+    private readonly sign: typeof signTransfers = signTransfers,
+  ) {}
 
   get size(): number {
     return this.transfers.length;
@@ -40,7 +44,7 @@ export class TransferPool {
     if (target <= this.transfers.length) return;
     const t0 = performance.now();
     const firstRound = this.transfers.length / s;
-    const more = signTransfers(this.senders, target - this.transfers.length, BigInt(firstRound));
+    const more = this.sign(this.senders, target - this.transfers.length, BigInt(firstRound));
     for (const t of more) {
       this.index.set(t.hash, this.transfers.length);
       this.transfers.push(t);

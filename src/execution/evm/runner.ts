@@ -21,6 +21,7 @@ import {
   type TypedTransaction,
 } from '@ethereumjs/tx';
 import { Address } from '@ethereumjs/util';
+import type { EVM } from '@ethereumjs/evm';
 import { createVM, runTx, type RunTxResult, type VM } from '@ethereumjs/vm';
 import secp256k1 from 'secp256k1';
 import { keccak256 } from '../../crypto/keccak.js';
@@ -32,6 +33,7 @@ import type { SignedTx } from '../tx.js';
 import { effectiveGasPrice } from '../fees.js';
 import { SYSTEM_ACCOUNTS } from '../../primitives/system-addresses.js';
 import { chainPrecompiles, MessageStack } from './precompiles.js';
+import { useFastInterpreter } from './interpreter.js';
 import { EvmStateAdapter } from './state-adapter.js';
 import type { EvmEvents, EvmTracer } from './tracer.js';
 
@@ -109,6 +111,14 @@ function commonFor(chainId: bigint): Common {
         },
       },
     });
+    // Asked several times per instruction: a set answers while the EIPs stay those of the
+    // hardfork (a copy given another hardfork gets a new list and asks it).
+    const eips = c['_activatedEIPsCache'];
+    const active = new Set(eips);
+    c.isActivatedEIP = function (this: Common, eip: number): boolean {
+      const now = this['_activatedEIPsCache'];
+      return now === eips ? active.has(eip) : now.includes(eip);
+    };
     commons.set(chainId, c);
   }
   return c;
@@ -151,6 +161,7 @@ export class EvmSession {
       },
     });
     messages.attach(vm.evm as never);
+    useFastInterpreter(vm.evm as EVM);
     const block = createBlock(
       {
         header: {

@@ -11,10 +11,31 @@
 import type { AccountFields, StateManagerInterface, StorageDump } from '@ethereumjs/common';
 import { OriginalStorageCache } from '@ethereumjs/statemanager';
 import { Account, Address } from '@ethereumjs/util';
+import { equalBytes } from '../../crypto/bytes.js';
 import { EMPTY_CODE_HASH, isEmptyAccount } from '../../state/account.js';
+import { bytesKey } from '../../state/bytes-key.js';
 import type { StateDB } from '../../state/state-db.js';
 
 const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Code by its hash, shared by every block's EVM: code is addressed by its content, so an entry
+ * is never stale. One instance per code also lets the interpreter keep its jump analysis for
+ * the block. Bounded by the bytes it holds (the oldest entries leave first).
+ */
+const codeCache = new Map<string, Uint8Array>();
+let codeCacheBytes = 0;
+const CODE_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+
+function rememberCode(key: string, code: Uint8Array): void {
+  codeCache.set(key, code);
+  codeCacheBytes += code.length;
+  for (const [k, c] of codeCache) {
+    if (codeCacheBytes <= CODE_CACHE_MAX_BYTES) break;
+    codeCache.delete(k);
+    codeCacheBytes -= c.length;
+  }
+}
 
 /** Strips leading zero bytes: storage holds a word without them, as Ethereum stores it. */
 function unpad(value: Uint8Array): Uint8Array {
@@ -73,14 +94,22 @@ export class EvmStateAdapter implements StateManagerInterface {
     return Promise.resolve();
   }
 
+  /** The EVM only reads the code it is given (copying what it hands on). */
   getCode(address: Address): Promise<Uint8Array> {
-    return Promise.resolve(this.state.getCode(address.bytes));
+    return Promise.resolve(this.code(address.bytes));
   }
 
   getCodeSize(address: Address): Promise<number> {
-    const a = this.state.getAccount(address.bytes);
-    if (a.codeHash.every((b, i) => b === EMPTY_CODE_HASH[i])) return Promise.resolve(0);
-    return Promise.resolve(this.state.getCode(address.bytes).length);
+    return Promise.resolve(this.code(address.bytes).length);
+  }
+
+  private code(address: Uint8Array): Uint8Array {
+    const { codeHash } = this.state.getAccount(address);
+    if (equalBytes(codeHash, EMPTY_CODE_HASH)) return new Uint8Array(0);
+    const key = bytesKey(codeHash);
+    let code = codeCache.get(key);
+    if (code === undefined) rememberCode(key, (code = this.state.getCode(address)));
+    return code;
   }
 
   getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
