@@ -11,7 +11,9 @@
  * The library does not export its Interpreter class, so it is loaded from the package's own
  * file next to its entry point (the same module instance the EVM uses). Should that fail, or
  * should the EVM run with a profiler, in debug mode or at a hardfork with EOF or binary-tree
- * witnesses, the library's interpreter runs as it is.
+ * witnesses, the library's interpreter runs as it is. Because this reads the package's internal
+ * files, package.json pins @ethereumjs/evm to one exact version; the differential tests against
+ * @ethereumjs/vm (test/evm) are what an upgrade must pass.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
