@@ -353,7 +353,11 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
       validators: o.validators.length,
       generator: g,
       blocks,
-      maxCount: node.mempool.limits.maxCount,
+      // What the pool can hold of these senders (each may have maxPerSender waiting).
+      maxCount: Math.min(
+        node.mempool.limits.maxCount,
+        o.pool.senders.length * node.mempool.limits.maxPerSender,
+      ),
       cluster: 'in-process',
     });
   } finally {
