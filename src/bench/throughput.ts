@@ -193,9 +193,14 @@ export class Generator {
     if (this.mode === 'inject') {
       const now = performance.now();
       for (let i = first; i < first + count; i++) this.submitAt[i] = now;
-      // As the JSON-RPC path does with a batch: senders recovered together on the worker pool.
-      const raws = this.pool.transfers.slice(first, first + count).map((t) => t.raw);
-      await this.node!.prepareTransactions(raws);
+      this.inFlightRequests++;
+      try {
+        // As the JSON-RPC path does with a batch: senders recovered together on the worker pool.
+        const raws = this.pool.transfers.slice(first, first + count).map((t) => t.raw);
+        await this.node!.prepareTransactions(raws);
+      } finally {
+        this.inFlightRequests--;
+      }
       for (let i = first; i < first + count; i++) {
         try {
           this.node!.submitTransaction(this.pool.transfers[i]!.raw);
@@ -406,8 +411,8 @@ export async function measurePhases(o: PhaseOptions): Promise<ThroughputResult> 
   while (performance.now() < end) {
     check();
     if (g.pending + batchSize <= window && g.inFlightRequests < g.maxInFlight) {
-      if (g.mode === 'rpc') void g.submit(batchSize);
-      else await g.submit(batchSize);
+      // Batches overlap as a client's requests do: up to maxInFlight recovering at once.
+      void g.submit(batchSize);
       await yieldToLoop();
     } else {
       await sleep(2);
