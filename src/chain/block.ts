@@ -48,6 +48,8 @@ export function unsealed(b: Block): Block {
  * DecodeError naming the first rule broken.
  */
 export function inspectProposedBlock(bytes: Uint8Array): BlockInfo {
+  const own = built.get(bytes);
+  if (own) return own;
   const b = decodeBlock(bytes);
   const { header } = b;
   if (header.extra.round !== 0 || header.extra.commitSeals.length > 0)
@@ -62,6 +64,29 @@ export function inspectProposedBlock(bytes: Uint8Array): BlockInfo {
     height: Number(header.number),
     round: header.extra.proposalRound,
   };
+}
+
+/**
+ * Blocks this process built and encoded itself, by identity of their bytes (never mutated once
+ * encoded): they meet inspectProposedBlock's rules by construction, so the proposer's own
+ * engine learns their digest without decoding the block, re-hashing its transactions and
+ * encoding it again (a tenth of a saturated validator's event loop). Bytes from anywhere else
+ * are other objects and are inspected in full.
+ */
+const built = new WeakMap<Uint8Array, BlockInfo>();
+
+/** Encodes a block this node proposes (no commit round or seals) and notes its inspection. */
+export function encodeProposal(b: Block): Uint8Array {
+  const { header } = b;
+  if (header.extra.round !== 0 || header.extra.commitSeals.length > 0)
+    throw new DecodeError('a proposed block carries no commit round or seals');
+  const bytes = encodeBlock(b);
+  built.set(bytes, {
+    digest: headerHash(header),
+    height: Number(header.number),
+    round: header.extra.proposalRound,
+  });
+  return bytes;
 }
 
 export const chainBlockCodec: BlockCodec = { inspect: inspectProposedBlock };

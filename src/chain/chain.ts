@@ -29,7 +29,14 @@ import { StateDB } from '../state/state-db.js';
 import { nextMix, nextRevealOf, type RevealDue } from '../staking/block-hooks.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
 import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
-import { blockHash, decodeBlock, encodeBlock, unsealed, type Block } from './block.js';
+import {
+  blockHash,
+  decodeBlock,
+  encodeBlock,
+  encodeProposal,
+  unsealed,
+  type Block,
+} from './block.js';
 import { buildGenesis, genesisDigest, type Genesis } from './genesis.js';
 import { encodeReceipt, encodeStoredReceipts, decodeStoredReceipts } from '../codec/receipt.js';
 import type { StoredReceipt } from '../primitives/receipt.js';
@@ -546,7 +553,7 @@ export class Chain {
       transactions: body.included.map((t) => t.raw),
     };
     const hash = blockHash(block);
-    const bytes = encodeBlock(block);
+    const bytes = encodeProposal(block);
     this.remember(bytes, {
       block,
       hash,
@@ -607,9 +614,10 @@ export class Chain {
   /** The stages of validation.ts in order, with the parameters of the head's state. */
   private async validateOnHead(bytes: Uint8Array, checkClock: boolean): Promise<Executed> {
     const params = this.nextParams();
-    const block = decodeCandidate(bytes, params.maxBlockBytes);
+    // A block this node built or already validated is not decoded again (a proposer's own).
     const known = this.executed.get(toHex(keccak256(bytes)));
-    if (known) return known;
+    if (known && BigInt(bytes.length) <= params.maxBlockBytes) return known;
+    const block = decodeCandidate(bytes, params.maxBlockBytes);
     const h = block.header;
     checkHeader(h, params, checkClock ? this.nowMs() : null);
     checkAgainstParent(h, {

@@ -667,6 +667,8 @@ export class QbftEngine {
       return;
     }
     const digest = info.digest;
+    // Its own PROPOSAL comes back through onMessage: the block is not inspected again there.
+    if (info.height === s.height) this.noteInspected(s, block, info);
     const signed = signProposalPayload(this.signer!, this.chainId, s.height, round, digest);
     const message: ProposalMessage = {
       type: MessageType.Proposal,
@@ -870,15 +872,18 @@ export class QbftEngine {
       } catch (e) {
         return `malformed block: ${(e as Error).message}`;
       }
-      if (equalBytes(info.digest, digest)) {
-        if (s.inspected.size >= MAX_VALIDITY_ENTRIES)
-          s.inspected.delete(s.inspected.keys().next().value!);
-        s.inspected.set(key, { block, info });
-      }
+      if (equalBytes(info.digest, digest)) this.noteInspected(s, block, info);
     }
     if (info.height !== s.height) return 'block is for another height';
     if (!equalBytes(info.digest, digest)) return 'block does not match the signed digest';
     return info;
+  }
+
+  /** Remembers a block's inspection for this height (bounded), by its digest. */
+  private noteInspected(s: HeightState, block: Uint8Array, info: BlockInfo): void {
+    if (s.inspected.size >= MAX_VALIDITY_ENTRIES)
+      s.inspected.delete(s.inspected.keys().next().value!);
+    s.inspected.set(hex(info.digest), { block, info });
   }
 
   private blockError(s: HeightState, block: Uint8Array, digest: Hash): string | null {

@@ -6,7 +6,12 @@
  * written does not leave the engine committed.
  */
 import { describe, expect, it } from 'vitest';
-import { chainBlockCodec, decodeBlock, encodeBlock } from '../../src/chain/block.js';
+import {
+  chainBlockCodec,
+  decodeBlock,
+  encodeBlock,
+  encodeProposal,
+} from '../../src/chain/block.js';
 import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../../src/codec/rlp.js';
 import { toHex } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
@@ -99,6 +104,38 @@ describe('the chain codec binds the body to the header', () => {
   it('reports the round the block was built for', () => {
     expect(codec.inspect(block(5, 2)).round).toBe(5);
     expect(codec.inspect(block(5, 2)).height).toBe(1);
+  });
+
+  it('knows a block this process encoded as its proposal by its bytes object; a copy is inspected in full', () => {
+    const b = decodeBlock(block(3, 1));
+    const own = encodeProposal(b);
+    expect(codec.inspect(own)).toEqual(codec.inspect(own.slice()));
+    // The shortcut is by identity: the same bytes from anywhere else (a peer) are checked, and
+    // a body the header does not name is refused there even if this process encoded it.
+    const unbound = encodeProposal({ ...b, transactions: [new TextEncoder().encode('x')] });
+    expect(codec.inspect(unbound).digest).toEqual(codec.inspect(own).digest);
+    expect(() => codec.inspect(unbound.slice())).toThrow(/transactions root mismatch/);
+    // Only proposals: a sealed block is not one.
+    const sealed = { ...b, header: { ...b.header, extra: { ...b.header.extra, round: 2 } } };
+    expect(() => encodeProposal(sealed)).toThrow(/no commit round or seals/);
+  });
+
+  it('the proposer inspects the block it proposes once, not again when its PROPOSAL comes back', () => {
+    const inspected: Uint8Array[] = [];
+    const counting: BlockCodec = {
+      inspect(bytes) {
+        inspected.push(bytes);
+        return codec.inspect(bytes);
+      },
+    };
+    const e = newEngine(signers[1]!, { codec: counting });
+    const start = e.handle(startInput(1, validators));
+    expect(ofKind(start, 'build-block')).toHaveLength(1);
+    const b = block(0, 1);
+    const fx = e.handle({ kind: 'block-built', height: 1, round: 0, block: b });
+    expect(broadcasts(fx, MessageType.Proposal)).toHaveLength(1);
+    expect(broadcasts(fx, MessageType.Prepare)).toHaveLength(1);
+    expect(inspected).toEqual([b]);
   });
 });
 
