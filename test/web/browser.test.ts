@@ -126,10 +126,24 @@ describe.skipIf(!executablePath)('the web app in chromium', () => {
     writeFileSync(join(OUT, 'overview-load.json'), JSON.stringify(figure, null, 2) + '\n');
     console.log(`overview load (navigation start to data shown): ${JSON.stringify(figure)}`);
 
-    const set = await rpc<{ validators: string[] }>('etm_getValidators');
-    const shownSet = await page
-      .locator('[data-testid=validator-set] li a[title]')
-      .evaluateAll((links) => links.map((a) => a.getAttribute('title')));
+    // The set of the next block, as the page shows it. An epoch may turn between the page's
+    // load and the RPC call (devnet epochs are short): then the page is loaded again.
+    const shown = () =>
+      page
+        .locator('[data-testid=validator-set] li a[title]')
+        .evaluateAll((links) => links.map((a) => a.getAttribute('title')));
+    let set = await rpc<{ validators: string[] }>('etm_getValidators');
+    let shownSet = await shown();
+    for (
+      let attempt = 0;
+      attempt < 3 && JSON.stringify(shownSet) !== JSON.stringify(set.validators);
+      attempt++
+    ) {
+      await page.goto(url);
+      await page.waitForSelector('[data-testid=overview][data-ready]', { timeout: 15_000 });
+      shownSet = await shown();
+      set = await rpc<{ validators: string[] }>('etm_getValidators');
+    }
     expect(shownSet).toEqual(set.validators);
     expect(await page.locator('[data-testid=finalized]').textContent()).toMatch(/final at #\d+/);
     // Live: the head shown follows newHeads without a reload.
