@@ -51,14 +51,19 @@ export function inspectProposedBlock(bytes: Uint8Array): BlockInfo {
   const own = built.get(bytes);
   if (own) return own;
   const b = decodeBlock(bytes);
-  const { header } = b;
+  const info = proposalInfo(b.header);
+  if (!equalBytes(b.header.transactionsRoot, orderedTrieRoot(b.transactions)))
+    throw new DecodeError('transactions root mismatch: the body is not the one the header names');
+  if (!equalBytes(encodeBlock(b), bytes)) throw new DecodeError('block is not canonically encoded');
+  return info;
+}
+
+/** The header rules of a proposed block, and what consensus learns from it. */
+function proposalInfo(header: Header): BlockInfo {
   if (header.extra.round !== 0 || header.extra.commitSeals.length > 0)
     throw new DecodeError('a proposed block carries no commit round or seals');
   if (header.number > BigInt(Number.MAX_SAFE_INTEGER))
     throw new DecodeError('block number too large');
-  if (!equalBytes(header.transactionsRoot, orderedTrieRoot(b.transactions)))
-    throw new DecodeError('transactions root mismatch: the body is not the one the header names');
-  if (!equalBytes(encodeBlock(b), bytes)) throw new DecodeError('block is not canonically encoded');
   return {
     digest: headerHash(header),
     height: Number(header.number),
@@ -68,25 +73,22 @@ export function inspectProposedBlock(bytes: Uint8Array): BlockInfo {
 
 /**
  * Blocks this process built and encoded itself, by identity of their bytes (never mutated once
- * encoded): they meet inspectProposedBlock's rules by construction, so the proposer's own
- * engine learns their digest without decoding the block, re-hashing its transactions and
- * encoding it again (a tenth of a saturated validator's event loop). Bytes from anywhere else
- * are other objects and are inspected in full.
+ * encoded): their body is the one their header names and their encoding is canonical by
+ * construction, so the proposer's own engine learns their digest without decoding the block,
+ * re-hashing its transactions and encoding it again (a tenth of a saturated validator's event
+ * loop). Bytes from anywhere else are other objects and are inspected in full.
  */
 const built = new WeakMap<Uint8Array, BlockInfo>();
 
-/** Encodes a block this node proposes (no commit round or seals) and notes its inspection. */
-export function encodeProposal(b: Block): Uint8Array {
-  const { header } = b;
-  if (header.extra.round !== 0 || header.extra.commitSeals.length > 0)
-    throw new DecodeError('a proposed block carries no commit round or seals');
+/**
+ * Encodes a block this node proposes and notes its inspection; `info.digest` is its hash.
+ * Throws as inspectProposedBlock does for a header no proposal may carry.
+ */
+export function encodeProposal(b: Block): { bytes: Uint8Array; info: BlockInfo } {
+  const info = proposalInfo(b.header);
   const bytes = encodeBlock(b);
-  built.set(bytes, {
-    digest: headerHash(header),
-    height: Number(header.number),
-    round: header.extra.proposalRound,
-  });
-  return bytes;
+  built.set(bytes, info);
+  return { bytes, info };
 }
 
 export const chainBlockCodec: BlockCodec = { inspect: inspectProposedBlock };

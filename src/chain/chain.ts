@@ -552,8 +552,8 @@ export class Chain {
       },
       transactions: body.included.map((t) => t.raw),
     };
-    const hash = blockHash(block);
-    const bytes = encodeProposal(block);
+    const { bytes, info } = encodeProposal(block);
+    const hash = info.digest;
     this.remember(bytes, {
       block,
       hash,
