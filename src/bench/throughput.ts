@@ -129,7 +129,8 @@ export class Generator {
   /** Up to four requests in flight per endpoint (the agent's sockets are per endpoint). */
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
   private batches = 0;
-  inFlightRequests = 0;
+  /** Batches handed over and not yet answered: JSON-RPC requests, or injected batches recovering. */
+  inFlight = 0;
   readonly maxInFlight: number;
 
   /**
@@ -193,13 +194,13 @@ export class Generator {
     if (this.mode === 'inject') {
       const now = performance.now();
       for (let i = first; i < first + count; i++) this.submitAt[i] = now;
-      this.inFlightRequests++;
+      this.inFlight++;
       try {
         // As the JSON-RPC path does with a batch: senders recovered together on the worker pool.
         const raws = this.pool.transfers.slice(first, first + count).map((t) => t.raw);
         await this.node!.prepareTransactions(raws);
       } finally {
-        this.inFlightRequests--;
+        this.inFlight--;
       }
       for (let i = first; i < first + count; i++) {
         try {
@@ -220,7 +221,7 @@ export class Generator {
     const url = this.httpUrls[this.batches++ % this.httpUrls.length]!;
     const now = performance.now();
     for (let i = first; i < first + count; i++) this.submitAt[i] = now;
-    this.inFlightRequests++;
+    this.inFlight++;
     try {
       const reply = await this.post(url, body);
       const answers = JSON.parse(reply) as { id: number; error?: { message: string } }[];
@@ -228,7 +229,7 @@ export class Generator {
     } catch (e) {
       for (let i = 0; i < count; i++) this.reject(`http: ${(e as Error).message}`);
     } finally {
-      this.inFlightRequests--;
+      this.inFlight--;
     }
   }
 
@@ -410,7 +411,7 @@ export async function measurePhases(o: PhaseOptions): Promise<ThroughputResult> 
   const end = t0 + o.saturateMs;
   while (performance.now() < end) {
     check();
-    if (g.pending + batchSize <= window && g.inFlightRequests < g.maxInFlight) {
+    if (g.pending + batchSize <= window && g.inFlight < g.maxInFlight) {
       // Batches overlap as a client's requests do: up to maxInFlight recovering at once.
       void g.submit(batchSize);
       await yieldToLoop();
