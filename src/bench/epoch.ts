@@ -1,9 +1,9 @@
 /**
  * Staking cost (scenario 6): the per-block work of an empty block (fees, economics, unbonding,
- * RANDAO, turns) and the epoch transition (halving the producers' vote buckets, weighing every
- * candidate over its buckets, the election, the voters' reward refresh per bucket, the voter
- * bonus; nothing per lock, so it should not grow with the locks), with C candidates and
- * growing numbers of locks. Candidates and locks are made through the staking contract, as
+ * RANDAO, turns) and the epoch transition (bringing the vote tally forward, halving the
+ * producers' vote buckets, weighing every candidate from the tally, the election, the voters'
+ * reward refresh per bucket, the voter bonus; nothing per lock, so it should not grow with the
+ * locks), with C candidates and growing numbers of locks, both measured at each count. Candidates and locks are made through the staking contract, as
  * transactions would, spread over SINCE_HEIGHTS heights some days apart so that votes differ in
  * age. The epoch that ends is served and produced by `producers` candidates (the popular ones
  * first), which are also the next epoch's validators, so that the transition halves and
@@ -39,12 +39,29 @@ export interface EpochResult {
   perBlock: { locks: number; executeMs: number; commitMs: number; totalMs: number }[];
   /** The epoch's last block at the largest lock count (median of TRANSITION_RUNS). */
   epochTransition: { locks: number; executeMs: number; commitMs: number; totalMs: number };
+  /** The epoch's last block at each lock count, with the vote buckets there were. */
+  transitions: {
+    locks: number;
+    buckets: number;
+    executeMs: number;
+    commitMs: number;
+    totalMs: number;
+  }[];
+  /** The transition at the most locks ÷ at the fewest: 1 means it does not grow. */
+  transitionGrowth: number;
   /**
-   * The transition's staking steps, each timed alone on a fresh StateDB at the same root (ms):
-   * halving the producers' buckets, weighing every candidate, the election, refreshing the next
+   * The transition's staking steps at the largest lock count, each timed alone on a fresh
+   * StateDB at the same root (ms): bringing the vote tally forward one epoch, weighing every
+   * candidate from it, halving the producers' buckets, the election, refreshing the next
    * validators' voters. The rest of executeMs is the economics (voter bonus) and the block.
    */
-  transitionSteps: { halvingMs: number; weighingMs: number; electionMs: number; refreshMs: number };
+  transitionSteps: {
+    tallyMs: number;
+    halvingMs: number;
+    weighingMs: number;
+    electionMs: number;
+    refreshMs: number;
+  };
   /**
    * The transition's shape: producers, the locks behind them (which it no longer walks), and
    * the candidates' vote buckets (which it does).
@@ -137,7 +154,7 @@ export async function runEpoch(o: {
   let locks = 0;
   const perBlock: EpochResult['perBlock'] = [];
   let setupMs = performance.now() - t0;
-  let transition: EpochResult['epochTransition'] | null = null;
+  const transitions: EpochResult['transitions'] = [];
   let steps: EpochResult['transitionSteps'] | null = null;
   let shape: EpochResult['transitionShape'] | null = null;
   for (const step of [...o.lockSteps].sort((a, b) => a - b)) {
@@ -175,48 +192,64 @@ export async function runEpoch(o: {
       commitMs: round(median(samples.map((x) => x.commitMs)), 2),
       totalMs: round(median(samples.map((x) => x.executeMs + x.commitMs)), 2),
     });
+    // The epoch's validators (popular candidates first) produced it and serve the next one; the
+    // previous epoch's end brought the vote tally to its height, as the chain's did.
+    const producers = operators.slice(0, o.producers ?? 21);
+    const keys = producers.map((_, i) => addr('consensus', i));
+    const epoch = epochOf(TRANSITION, params);
+    state = new StateDB(root, store);
+    const staking = stakingStores(state);
+    const record: EpochRecord = {
+      validators: keys,
+      operators: producers,
+      seed: new Uint8Array(32),
+      ranked: producers,
+      drawn: [],
+      filled: [],
+      electedAt: TRANSITION - 2n * EPOCH_BLOCKS,
+    };
+    staking.elections.setEpochRecord(epoch, record);
+    staking.elections.setEpochRecord(epoch + 1n, record);
+    staking.elections.setProduced(epoch, [...producers].sort(compareBytes));
+    staking.locks.tally.advance(
+      TRANSITION - EPOCH_BLOCKS,
+      params,
+      staking.candidates.operators(),
+      (op) => staking.locks.votesBySince(op),
+    );
+    commit(state);
+    const runs: { executeMs: number; commitMs: number }[] = [];
+    for (let i = 0; i < TRANSITION_RUNS; i++)
+      runs.push(await timeBlock(root, store, params, validator, keys, TRANSITION));
+    const s = stakingStores(new StateDB(root, store));
+    let buckets = 0;
+    for (const op of operators) buckets += Number(s.locks.bucketCount(op));
+    transitions.push({
+      locks: step,
+      buckets,
+      executeMs: round(median(runs.map((x) => x.executeMs)), 1),
+      commitMs: round(median(runs.map((x) => x.commitMs)), 1),
+      totalMs: round(median(runs.map((x) => x.executeMs + x.commitMs)), 1),
+    });
     if (step === maxLocks) {
-      // The epoch's validators (popular candidates first) produced it and serve the next one.
-      const producers = operators.slice(0, o.producers ?? 21);
-      const keys = producers.map((_, i) => addr('consensus', i));
-      const epoch = epochOf(TRANSITION, params);
-      state = new StateDB(root, store);
-      const staking = stakingStores(state);
-      const record: EpochRecord = {
-        validators: keys,
-        operators: producers,
-        seed: new Uint8Array(32),
-        ranked: producers,
-        drawn: [],
-        filled: [],
-        electedAt: TRANSITION - 2n * EPOCH_BLOCKS,
-      };
-      staking.elections.setEpochRecord(epoch, record);
-      staking.elections.setEpochRecord(epoch + 1n, record);
-      staking.elections.setProduced(epoch, [...producers].sort(compareBytes));
-      commit(state);
-      const runs: { executeMs: number; commitMs: number }[] = [];
-      for (let i = 0; i < TRANSITION_RUNS; i++)
-        runs.push(await timeBlock(root, store, params, validator, keys, TRANSITION));
-      transition = {
-        locks: step,
-        executeMs: round(median(runs.map((x) => x.executeMs)), 1),
-        commitMs: round(median(runs.map((x) => x.commitMs)), 1),
-        totalMs: round(median(runs.map((x) => x.executeMs + x.commitMs)), 1),
-      };
       steps = timeSteps(root, store, params, epoch, record);
-      const s = stakingStores(new StateDB(root, store));
       let producerLocks = 0;
       for (const op of producers) producerLocks += Number(s.locks.voteCount(op));
-      let buckets = 0;
-      for (const op of operators) buckets += Number(s.locks.bucketCount(op));
       shape = { producers: producers.length, producerLocks, buckets };
     }
   }
+  const last = transitions[transitions.length - 1]!;
   return {
     candidates: o.candidates,
     perBlock,
-    epochTransition: transition!,
+    epochTransition: {
+      locks: last.locks,
+      executeMs: last.executeMs,
+      commitMs: last.commitMs,
+      totalMs: last.totalMs,
+    },
+    transitions,
+    transitionGrowth: round(last.totalMs / transitions[0]!.totalMs, 2),
     transitionSteps: steps!,
     transitionShape: shape!,
     perBlockGrowth: round(perBlock[perBlock.length - 1]!.totalMs / perBlock[0]!.totalMs, 2),
@@ -238,8 +271,14 @@ function timeSteps(
     const r = f();
     return [r, performance.now() - t0];
   };
+  const tallied = fresh();
+  const [, tallyMs] = timed(() =>
+    tallied.locks.tally.advance(TRANSITION, params, tallied.candidates.operators(), (op) =>
+      tallied.locks.votesBySince(op),
+    ),
+  );
+  const [weighed, weighingMs] = timed(() => weighCandidates(tallied, params, TRANSITION, current));
   const [, halvingMs] = timed(() => halveProducers(fresh(), params, epoch, TRANSITION));
-  const [weighed, weighingMs] = timed(() => weighCandidates(fresh(), params, TRANSITION, current));
   const [, electionMs] = timed(() =>
     elect({
       candidates: weighed.map((c) => ({ address: c.operator, weight: c.R })),
@@ -252,6 +291,7 @@ function timeSteps(
     new RewardLedger(new StateDB(root, store), params, TRANSITION).refreshVoters(current.operators),
   );
   return {
+    tallyMs: round(tallyMs, 1),
     halvingMs: round(halvingMs, 1),
     weighingMs: round(weighingMs, 1),
     electionMs: round(electionMs, 1),

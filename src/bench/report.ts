@@ -226,6 +226,19 @@ export function figuresOf(r: BenchResults): Figure[] {
       met: judged(t.totalMs <= 1000 && t.locks >= 100_000 && ep.candidates >= 1000),
       note: epochNote(ep),
     });
+    const ts = ep.transitions as EpochResult['transitions'] | undefined;
+    if (ts && ts.length > 1)
+      out.push({
+        id: 'epoch.transitionGrowth',
+        scenario: '6 epoch',
+        what: `epoch transition at ${ts.map((x) => fmt(x.locks)).join(' / ')} locks (${ts.map((x) => fmt(x.buckets)).join(' / ')} vote buckets)`,
+        value: ts[ts.length - 1]!.totalMs,
+        unit: 'ms',
+        ratio: ep.transitionGrowth,
+        ratioText: `${ts.map((x) => `${x.totalMs} ms`).join(' / ')}: growth ×${ep.transitionGrowth}`,
+        target: 'flat (≤ ×1.5, noise) from 10,000 locks up',
+        met: judged(ep.transitionGrowth <= 1.5 && ts[0]!.locks >= 10_000),
+      });
     out.push({
       id: 'epoch.perBlockGrowth',
       scenario: '6 epoch',
@@ -419,7 +432,8 @@ function epochNote(ep: EpochResult): string {
   const shape = ep.transitionShape as EpochResult['transitionShape'] | undefined;
   if (!steps || !shape) return head;
   return (
-    `${head}; each step alone: halving ${steps.halvingMs} ms, weighing ${steps.weighingMs} ms, ` +
+    `${head}; each step alone: ${steps.tallyMs === undefined ? '' : `vote tally ${steps.tallyMs} ms, `}` +
+    `halving ${steps.halvingMs} ms, weighing ${steps.weighingMs} ms, ` +
     `election ${steps.electionMs} ms, voters' reward refresh ${steps.refreshMs} ms; ` +
     `${shape.producers} producers over ${fmt(shape.producerLocks)} locks, ` +
     `${fmt(shape.buckets)} vote buckets`

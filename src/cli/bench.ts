@@ -1,7 +1,7 @@
 /** `etm bench`: the benchmark suite (see BENCHMARKS.md). */
 import { Command, InvalidArgumentError } from 'commander';
 import { integer } from './options.js';
-import { plan, runBench, SCENARIOS, type ScenarioName } from '../bench/run.js';
+import { plan, runBench, SCENARIOS, type Plan, type ScenarioName } from '../bench/run.js';
 import { networkMarkdown, runNetworkReport } from '../bench/network.js';
 import { netnsAvailable } from '../bench/netns.js';
 
@@ -12,6 +12,17 @@ function scenarioList(value: string): ScenarioName[] {
       throw new InvalidArgumentError(`unknown scenario "${n}"; one of ${SCENARIOS.join(', ')}`);
   }
   return names as ScenarioName[];
+}
+
+/** Lock counts for the epoch scenario: ascending, at least two, each 10 to 10,000,000. */
+function lockCounts(value: string): number[] {
+  const counts = value.split(',').map((s) => s.trim());
+  if (counts.some((c) => !/^\d+$/.test(c) || Number(c) < 10 || Number(c) > 10_000_000))
+    throw new InvalidArgumentError('expected lock counts from 10 to 10000000, comma-separated');
+  const n = counts.map(Number);
+  if (n.length < 2 || n.some((x, i) => i > 0 && x <= n[i - 1]!))
+    throw new InvalidArgumentError('expected at least two ascending lock counts');
+  return n;
 }
 
 function percent(value: string): number {
@@ -133,6 +144,11 @@ export function benchCommand(): Command {
         'how long the devnet-memory scenario runs its devnet (default 120, quick 20)',
         integer(5, 86_400),
       )
+      .option(
+        '--epoch-locks <list>',
+        'comma-separated lock counts the epoch scenario measures at (default 10000,100000; quick 1000,3000)',
+        lockCounts,
+      )
       .option('--json', 'print the results as one JSON object as the last line')
       .action(
         async (o: {
@@ -141,18 +157,21 @@ export function benchCommand(): Command {
           out: string;
           blockTime: number;
           devnetSeconds?: number;
+          epochLocks?: number[];
           json?: boolean;
         }) => {
           const quick = o.quick ?? false;
+          const sizes: Partial<Plan> = {};
+          if (o.devnetSeconds !== undefined)
+            sizes.devnetMemory = { ...plan(quick).devnetMemory, seconds: o.devnetSeconds };
+          if (o.epochLocks !== undefined)
+            sizes.epoch = { ...plan(quick).epoch, lockSteps: o.epochLocks };
           const results = await runBench({
             quick,
             only: o.only,
             outDir: o.out,
             blockTimeMs: o.blockTime,
-            sizes:
-              o.devnetSeconds === undefined
-                ? undefined
-                : { devnetMemory: { ...plan(quick).devnetMemory, seconds: o.devnetSeconds } },
+            sizes,
             log: (line) => (o.json ? process.stderr : process.stdout).write(`${line}\n`),
           });
           if (o.json) console.log(JSON.stringify(results));

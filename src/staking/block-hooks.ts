@@ -8,16 +8,17 @@
  *    committed turn; the designated proposers of the rounds before it at this height get a missed
  *    turn each. The round is the one the block records (its proposal round, part of its hash;
  *    the coinbase is checked to be that round's proposer), so rounds past K count every turn;
- * 4. at the last block of epoch e: halves the age of every lock behind a candidate that produced
+ * 4. at the last block of epoch e: brings the vote tally (every candidate's Σ x) to this height,
+ *    halves the age of every lock behind a candidate that produced
  *    a block in epoch e (by moving its vote buckets' `since`, no lock is written), switches the consensus keys and RANDAO commitments due at epoch e+1,
  *    elects epoch e+2 with the seed randao(e) among the candidates that can serve then, and
  *    announces the validators of epoch e+1 (whose voters' reward weights the rewards module then
  *    refreshes, src/economics/block.ts).
  *
- * Per-block work is bounded by the number of validators. The epoch's last block weighs every
- * candidate from its vote buckets (one record per 32 buckets) and halves the producers' buckets:
- * O(candidates + buckets), no lock is read — except with concaveOn = lock, whose weighing needs
- * each lock's own weight and so reads every voting lock.
+ * Per-block work is bounded by the number of validators. The epoch's last block brings the vote
+ * tally forward and weighs every candidate from it (a few records per candidate), and halves the
+ * producers' buckets: O(candidates + the producers' buckets), no lock is read — except with
+ * concaveOn = lock, whose weighing needs each lock's own weight and so reads every voting lock.
  */
 import { assert } from '../primitives/errors.js';
 import { BlockError } from '../primitives/block-error.js';
@@ -123,6 +124,10 @@ export function stakingEndEpoch(
   const store = stakingStores(state);
   const { height, params } = input;
   const epoch = epochOf(height, params);
+  // The tally first: the halving then moves votes within it, at this height.
+  store.locks.tally.advance(height, params, store.candidates.operators(), (op) =>
+    store.locks.votesBySince(op),
+  );
   halveProducers(store, params, epoch, height);
   store.elections.setProduced(epoch, []);
   applySwitches(store, epoch + 1n);
@@ -285,8 +290,9 @@ function turnsOf(store: StakingStores, operator: Address, epoch: bigint, window:
 }
 
 /**
- * Σ x and X of a candidate's votes at `height`. Σ x = Σ amount·t(height − since) is taken over
- * its vote buckets (locks sharing a `since` share t), which is the per-lock sum exactly; with
+ * Σ x and X of a candidate's votes at `height`. Σ x = Σ amount·t(height − since) is the vote
+ * tally's at an epoch's end, else taken over its vote buckets (locks sharing a `since` share t):
+ * both are the per-lock sum exactly. With
  * the exponent on each lock, X needs every lock's own x, so that mode (not the default) walks
  * the locks: O(locks), each read through its bucket for its `since`.
  */
@@ -301,9 +307,13 @@ function votesOf(store: StakingStores, params: StakingParams, height: bigint, op
     for (const x of xs) votes += x;
     return { votes, X: candidateWeight(xs, params) };
   }
-  let votes = 0n;
-  for (const b of store.locks.votesBySince(operator))
-    votes += lockWeight(b.amount, timeGain(height - b.since, params));
+  let votes = store.locks.tally.votesAt(operator, height, params);
+  if (votes === null) {
+    // Not an epoch's end (a view at another height): from the buckets.
+    votes = 0n;
+    for (const b of store.locks.votesBySince(operator))
+      votes += lockWeight(b.amount, timeGain(height - b.since, params));
+  }
   return { votes, X: candidateWeight([votes], params) };
 }
 

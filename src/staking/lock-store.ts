@@ -35,6 +35,9 @@
  * writer of locks keeps them exact. Two buckets of a candidate may share a `since` after a
  * halving; they are weighed alike.
  *
+ * Every change of a bucket's amount or `since` also goes to the candidate's vote tally
+ * (vote-tally.ts), which keeps Σ x per candidate so that an election reads no bucket.
+ *
  * A bucket also carries the rewards module's bookkeeping of its voters (src/economics/ledger.ts),
  * which this module keeps but never interprets: `t`, the time gain its locks are weighed with
  * (0: not weighed yet), and `acc`, the voter reward per unit of amount its locks have earned, up
@@ -47,6 +50,7 @@ import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import type { Address } from '../primitives/types.js';
 import { RecordStore, slot } from '../state/records.js';
 import type { StateDB } from '../state/state-db.js';
+import { VoteTallyStore, type VoteChange } from './vote-tally.js';
 
 export interface Lock {
   id: bigint;
@@ -113,8 +117,12 @@ export function halvedSince(
 
 /** Locks, the vote index and buckets of each candidate, and unbonding entries. */
 export class LockStore extends RecordStore {
+  /** Each candidate's Σ x, which follows every change of a bucket's amount or `since`. */
+  readonly tally: VoteTallyStore;
+
   constructor(state: StateDB) {
     super(state, STAKING_ADDRESS);
+    this.tally = new VoteTallyStore(state);
   }
 
   nextLockId(): bigint {
@@ -499,10 +507,15 @@ export class LockStore extends RecordStore {
    * O(buckets).
    */
   halveVotes(operator: Address, height: bigint, p: { tMax: bigint; blocksPerDay: bigint }): void {
-    const buckets = this.bucketsOf(operator).map((b) =>
-      b.since < height ? { ...b, since: halvedSince(b.since, height, p) } : b,
-    );
+    const moved: VoteChange[] = [];
+    const buckets = this.bucketsOf(operator).map((b) => {
+      const since = b.since < height ? halvedSince(b.since, height, p) : b.since;
+      if (since === b.since) return b;
+      moved.push({ since: b.since, amount: -b.amount }, { since, amount: b.amount });
+      return { ...b, since };
+    });
     this.setBuckets(operator, buckets);
+    this.tally.apply(operator, moved);
   }
 
   /** The bucket a lock starting to vote for `operator` with `since` joins (created if needed). */
@@ -572,6 +585,7 @@ export class LockStore extends RecordStore {
     const page = this.page(operator, p);
     const b = page[Number(i % BUCKETS_PER_PAGE)];
     assert(b && b.id === id, () => `vote bucket ${toHex(operator)}#${id} moved`);
+    if (amount !== 0n) this.tally.apply(operator, [{ since: b.since, amount }]);
     const left = { ...b, amount: b.amount + amount, count: b.count + count, refs: b.refs + refs };
     if (left.count > 0n) {
       assert(left.amount >= 0n, () => `vote bucket ${toHex(operator)}#${id} underflow`);

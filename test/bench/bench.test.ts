@@ -85,6 +85,10 @@ describe('etm bench --quick, smallest sizes', () => {
     expect(epoch!.candidates).toBe(5);
     expect(epoch!.perBlock.map((b) => b.locks)).toEqual([20, 60]);
     expect(epoch!.epochTransition.locks).toBe(60);
+    // The transition at each lock count, and its split with the vote tally's step.
+    expect(epoch!.transitions.map((t) => t.locks)).toEqual([20, 60]);
+    expect(epoch!.transitions[1]!.buckets).toBeGreaterThan(epoch!.transitions[0]!.buckets);
+    expect(epoch!.transitionSteps.tallyMs).toBeGreaterThan(0);
     const economy = results.scenarios.economy!;
     expect(economy).toMatchObject({ epochs: 3, blocks: 3600 });
     expect(economy.agents).toBeGreaterThan(100);
@@ -101,6 +105,7 @@ describe('etm bench --quick, smallest sizes', () => {
       'stateRoot.commitMs',
       'replay.tps',
       'epoch.transitionMs',
+      'epoch.transitionGrowth',
       'epoch.perBlockGrowth',
       'economy.yearSeconds',
     ]);

@@ -342,7 +342,7 @@ describe('parsed genesis', () => {
 });
 
 describe('genesis determinism', () => {
-  // Pinned: a change here changes every existing chain's genesis hash (layout etm-genesis-5).
+  // Pinned: a change here changes every existing chain's genesis hash (layout etm-genesis-6).
   const GOLDEN_HASH = '0x96aa32c208efd74e1f28a2681067109ab4a951becaf38bccc7ce539e76cd0783';
   const GOLDEN_ROOT = '0xf0bc41cf9bf84d3a28338d75f808179599df591d08c6972975f52cf13fd8ede0';
 

@@ -235,13 +235,14 @@ describe('chains importing the same blocks agree', () => {
       expect(encodeBlock(x)).toEqual(encodeBlock(y));
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end), on the
-    // etm-genesis-5 layout (parameters in the state, Multicall3 and the system contracts' marker code,
-    // the slashing, governance and contract gas budget parameters, the chain id, vote buckets with stable ids).
+    // etm-genesis-6 layout (parameters in the state, Multicall3 and the system contracts' marker code,
+    // the slashing, governance and contract gas budget parameters, the chain id, vote buckets with
+    // stable ids, the vote tally kept from the first epoch's end).
     expect(toHex(a.headHash)).toBe(
-      '0xc3d60e5e41f79b0625fe839a3f30a916e4e14b8d4bfe9d52bb0ce6d1b78b7828',
+      '0xaa6a806eb295e7c5cad75b4fb2185ef05bcad5bd505a3633f96c7b67e377d366',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0xc9ddf50f7a2f0c656d52021d81e8fb63f8dc8e53c47003227c61263ffc2275de',
+      '0xb361f9a31d6cf7e324402d64a3070936a457fd1cce863f7b0b5bef3d46383cba',
     );
   });
 

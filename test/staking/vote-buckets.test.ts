@@ -147,6 +147,30 @@ function referenceWeighing(store: StakingStores, params: ChainParams, height: bi
   });
 }
 
+/**
+ * The tally's invariant at its height H: every candidate's Σ x is the per-lock sum
+ * Σ amount · t(H − since) (undefined before the first frame).
+ */
+function expectTally(store: StakingStores, params: ChainParams) {
+  const f = store.locks.tally.frame();
+  if (f === null) return;
+  for (const op of OPS) {
+    let x = 0n;
+    for (const id of store.locks.votesFor(op)) {
+      const l = store.locks.getLock(id)!;
+      x += lockWeight(l.amount, timeGain(f.height - l.since, params));
+    }
+    expect(store.locks.tally.votesAt(op, f.height, params)).toBe(x);
+  }
+}
+
+/** The epoch's end brings the tally to `height`, as stakingEndEpoch does. */
+function advanceTally(store: StakingStores, params: ChainParams, height: bigint) {
+  store.locks.tally.advance(height, params, store.candidates.operators(), (op) =>
+    store.locks.votesBySince(op),
+  );
+}
+
 const step = fc.record({
   op: fc.constantFrom(
     'lock',
@@ -157,6 +181,8 @@ const step = fc.record({
     'compound',
     'halve',
     'refresh',
+    'advance',
+    'advance',
     'commit',
   ),
   who: fc.nat(VOTERS.length - 1),
@@ -167,13 +193,16 @@ const step = fc.record({
 });
 
 describe('vote buckets', () => {
-  it('property: buckets aggregate the locks, and weighing from them is the per-lock weighing', () => {
+  it('property: buckets aggregate the locks, and weighing from them or the tally is the per-lock weighing', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(CONCAVE_ON_CANDIDATE, CONCAVE_ON_LOCK),
+        // Bins of one height (D = 3, E = 10: a gap over a day rebuilds), and bins of two
+        // heights in three residues (D = 6, E = 4), with t up to 4 or 6.
+        fc.constantFrom({}, { epochBlocks: 4n, blocksPerDay: 6n, tMax: 4n }),
         fc.array(step, { minLength: 1, maxLength: 40 }),
-        (concaveOn, steps) => {
-          const params = { ...P, concaveOn };
+        (concaveOn, shape, steps) => {
+          const params = { ...P, ...shape, concaveOn };
           const w = world(params);
           let height = 1n;
           for (const s of steps) {
@@ -211,7 +240,7 @@ describe('vote buckets', () => {
                 const producers = OPS.filter((_, i) => (s.pick >> i) & 1);
                 store.elections.setProduced(epoch, producers);
                 const before = new Map(allLocks(store).map((l) => [l.id, l]));
-                halveProducers(store, P, epoch, height);
+                halveProducers(store, params, epoch, height);
                 for (const l of allLocks(store)) {
                   const b = before.get(l.id)!;
                   const halved =
@@ -219,7 +248,7 @@ describe('vote buckets', () => {
                     producers.some((p) => toHex(p) === toHex(l.candidate!)) &&
                     b.since < height;
                   // The age capped at (tMax − 1)·blocksPerDay, halved; or unchanged.
-                  const cap = (P.tMax - 1n) * P.blocksPerDay;
+                  const cap = (params.tMax - 1n) * params.blocksPerDay;
                   const age = height - b.since;
                   expect(l.since).toBe(halved ? height - (age < cap ? age : cap) / 2n : b.since);
                 }
@@ -228,6 +257,13 @@ describe('vote buckets', () => {
               case 'refresh':
                 new RewardLedger(w.state, params, height).refreshVoters(OPS);
                 break;
+              case 'advance': {
+                // To the next epoch's end (a later one every few steps): kept, or rebuilt.
+                const e = params.epochBlocks;
+                height = ((height + e - 1n) / e) * e + (s.pick % 4 === 0 ? e : 0n);
+                advanceTally(w.store(), params, height);
+                break;
+              }
               case 'commit':
                 w.commit();
                 break;
@@ -238,16 +274,24 @@ describe('vote buckets', () => {
               expect(aggregate(got)).toEqual(expectedBuckets(store, op));
               expect(store.locks.bucketCount(op)).toBe(BigInt(got.length));
             }
+            expectTally(store, params);
           }
           const store = w.store();
-          for (const h of [height, height + 7n, height + 100n]) {
-            const got = weighCandidates(store, params, h, null).map((c) => ({
+          const weigh = (h: bigint) =>
+            weighCandidates(store, params, h, null).map((c) => ({
               operator: toHex(c.operator),
               votes: c.votes,
               X: c.X,
               R: c.R,
             }));
-            expect(got).toEqual(referenceWeighing(store, params, h));
+          // From the buckets (the tally is elsewhere), then from the tally brought to h.
+          for (const h of [height + 1n, height + 7n, height + 100n])
+            expect(weigh(h)).toEqual(referenceWeighing(store, params, h));
+          const e = params.epochBlocks;
+          for (let h = ((height + e) / e) * e, i = 0; i < 12; h += e, i++) {
+            advanceTally(store, params, h);
+            expect(store.locks.tally.frame()!.height).toBe(h);
+            expect(weigh(h)).toEqual(referenceWeighing(store, params, h));
           }
         },
       ),
@@ -325,6 +369,79 @@ describe('vote buckets', () => {
     expect(traffic(12)).toEqual(few);
   });
 
+  it('the tally: a vote leaves its bin at its last day boundary, and a change of blocksPerDay rebuilds it', () => {
+    // E = 4, D = 6, tMax = 4: bins of 2 heights in 3 residues; t reaches 4 at an age of 18.
+    const PT = { ...P, epochBlocks: 4n, blocksPerDay: 6n, tMax: 4n };
+    const w = world(PT);
+    advanceTally(w.store(), PT, 4n); // the first frame: taken from the buckets
+    w.call(VOTERS[0]!, 5n, 'lock', [2n * ETM, toHex(OPS[0]!)]);
+    w.call(VOTERS[1]!, 6n, 'lock', [3n * ETM, toHex(OPS[0]!)]);
+    w.call(VOTERS[1]!, 7n, 'lock', [5n * ETM, toHex(OPS[0]!)]);
+    let store = w.store();
+    for (let h = 8n; h <= 24n; h += 4n) {
+      advanceTally(store, PT, h);
+      expectTally(store, PT);
+    }
+    // At 24 the votes of heights 5 and 6 (age 19, 18) weigh tMax and left their bin; 7's did not.
+    const f = store.locks.tally.frame()!;
+    expect([f.height, f.width, f.offset]).toEqual([24n, 2n, 1n]);
+    w.commit();
+    store = w.store();
+    // Unlocking a vote whose bin is spent, and one whose bin is not, keeps the tally exact.
+    w.call(VOTERS[0]!, 25n, 'unlock', [store.locks.locksOf(VOTERS[0]!)[0]!]);
+    expectTally(w.store(), PT);
+    w.call(VOTERS[1]!, 25n, 'unlock', [store.locks.locksOf(VOTERS[1]!)[1]!]);
+    expectTally(w.store(), PT);
+    advanceTally(w.store(), PT, 28n);
+    expectTally(w.store(), PT);
+    // Another blocksPerDay: the frame is taken again from the buckets, in bins of 4.
+    const PD = { ...PT, blocksPerDay: 8n };
+    advanceTally(w.store(), PD, 32n);
+    expect(w.store().locks.tally.frame()).toMatchObject({
+      height: 32n,
+      blocksPerDay: 8n,
+      width: 4n,
+    });
+    expectTally(w.store(), PD);
+    w.call(VOTERS[1]!, 33n, 'lock', [ETM, toHex(OPS[1]!)]);
+    for (let h = 36n; h <= 60n; h += 4n) {
+      advanceTally(w.store(), PD, h);
+      expectTally(w.store(), PD);
+    }
+  });
+
+  it("an epoch's tally and weighing read nothing per vote bucket", () => {
+    // E = 50 = g, D = 150: one bin record per candidate per epoch. Votes for one candidate at 1
+    // or at 40 heights per epoch: one page of buckets or three.
+    const PE = { ...P, epochBlocks: 50n, blocksPerDay: 150n };
+    const traffic = (heights: bigint) => {
+      const w = world(PE);
+      advanceTally(w.store(), PE, 50n);
+      for (let h = 51n; h < 51n + heights; h++)
+        w.call(VOTERS[Number(h % 2n)]!, h, 'lock', [ETM, toHex(OPS[0]!)]);
+      advanceTally(w.store(), PE, 100n);
+      for (let h = 101n; h < 101n + heights; h++)
+        w.call(VOTERS[Number(h % 2n)]!, h, 'lock', [ETM, toHex(OPS[0]!)]);
+      w.commit();
+      const store = w.store();
+      const state = w.state;
+      let reads = 0;
+      const get = state.getStorage.bind(state);
+      state.getStorage = (a, k) => (reads++, get(a, k));
+      advanceTally(store, PE, 150n);
+      const weighed = weighCandidates(store, PE, 150n, null);
+      state.getStorage = get;
+      expect(weighed.map((c) => c.votes)).toEqual(
+        referenceWeighing(store, PE, 150n).map((c) => c.votes),
+      );
+      return { buckets: store.locks.bucketCount(OPS[0]!), reads };
+    };
+    const few = traffic(1n);
+    const many = traffic(40n);
+    expect(many.buckets).toBe(few.buckets + 78n);
+    expect(many.reads).toBe(few.reads);
+  });
+
   it('pins the state root of votes at several heights, a compounded lock and a halving', () => {
     const w = world(P);
     for (let h = 1n; h <= 12n; h++)
@@ -334,17 +451,20 @@ describe('vote buckets', () => {
     w.commit();
     const store = w.store();
     store.elections.setProduced(epochOf(20n, P), [OPS[0]!, OPS[1]!]);
+    // As an epoch's end: the tally (its first frame) at 20, then the halving moves votes in it.
+    advanceTally(store, P, 20n);
     halveProducers(store, P, epochOf(20n, P), 20n);
+    expectTally(store, P);
     for (const op of OPS)
       expect(aggregate(store.locks.bucketsOf(op))).toEqual(expectedBuckets(store, op));
     // The deposits (age 20) were older than the cap (15): all at 20 − ⌊15/2⌋ = 13.
     for (const id of [1n, 2n]) expect(store.locks.getLock(id)!.since).toBe(13n);
     // Changes only with the layout of the system records (src/staking/*-store.ts, the parameters
-    // in src/params/store.ts, the slashing records) or the rules that
-    // write them (halving, reward weights):
+    // in src/params/store.ts, the slashing records, the vote tally) or the rules that
+    // write them (halving, reward weights, the tally's bins):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0x01032233fb3e8df189579fab403cf145a0ad2465c5b2d791883fb56739efdf0d',
+      '0xefd2b0084dde1df69f2bfca6070e4323e6a57a545d2663b8ecd2c08b414872d8',
     );
   });
 });
