@@ -3,12 +3,13 @@
  * RANDAO, turns) and the epoch transition (bringing the vote tally forward, halving the
  * producers' vote buckets, weighing every candidate from the tally, the election, the voters'
  * reward refresh per bucket, the voter bonus; nothing per lock, so it should not grow with the
- * locks), with C candidates and growing numbers of locks, both measured at each count. Candidates and locks are made through the staking contract, as
- * transactions would, spread over SINCE_HEIGHTS heights some days apart so that votes differ in
- * age. The epoch that ends is served and produced by `producers` candidates (the popular ones
- * first), which are also the next epoch's validators, so that the transition halves and
- * refreshes their voters' buckets as a real chain's does. Each figure is one block executed on a
- * fresh StateDB at the committed root, plus its state root, as a validator runs it.
+ * locks), with C candidates, at each of several lock counts. Each count is a chain of its own
+ * with the same history: candidates and locks made through the staking contract, as
+ * transactions would, at SINCE_HEIGHTS heights an hour apart so that votes differ in age. The
+ * epoch that ends is served and produced by `producers` candidates (the popular ones first),
+ * which are also the next epoch's validators, so that the transition halves and refreshes their
+ * voters' buckets as a real chain's does. Each figure is one block executed on a fresh StateDB
+ * at the committed root, plus its state root, as a validator runs it.
  */
 import { performance } from 'node:perf_hooks';
 import { encodeFunctionData } from 'viem';
@@ -115,52 +116,55 @@ export async function runEpoch(o: {
     validators: [toChecksumAddress(validator)],
   });
   const params = genesis.params;
-  const store = new MemoryNodeStore();
-  const g = buildGenesis(genesis, store);
-  let root = g.block.header.stateRoot;
-
-  const call = (
-    state: StateDB,
-    sender: Uint8Array,
-    value: bigint,
-    data: Uint8Array,
-    height = 1n,
-  ) => {
-    if (value > 0n) {
-      const a = state.getAccount(sender);
-      state.putAccount(sender, { ...a, balance: a.balance - value });
-    }
-    callContract(stakingContract, { state, params, height, sender, value }, data);
-  };
-  const commit = (state: StateDB) => {
-    const c = state.commit();
-    for (const [h, b] of c.nodes) store.put(h, b);
-    root = c.root;
-  };
-
-  let state = new StateDB(root, store);
-  operators.forEach((op, i) => {
-    const data = fromHex(
-      encodeFunctionData({
-        abi: STAKING_ABI,
-        functionName: 'registerCandidate',
-        args: [toHex(addr('consensus', i)), `c${i}`, 1000, 2000, toHex(keccak256(uint64be(i + 1)))],
-      }),
-    );
-    call(state, op, params.candidateDeposit, data);
-  });
-  commit(state);
-
-  let locks = 0;
-  const perBlock: EpochResult['perBlock'] = [];
   let setupMs = performance.now() - t0;
+  const perBlock: EpochResult['perBlock'] = [];
   const transitions: EpochResult['transitions'] = [];
   let steps: EpochResult['transitionSteps'] | null = null;
   let shape: EpochResult['transitionShape'] | null = null;
+  // Each lock count is a chain of its own with the same history (the same vote heights), so
+  // that what changes between them is the number of locks alone.
   for (const step of [...o.lockSteps].sort((a, b) => a - b)) {
     const s0 = performance.now();
+    const store = new MemoryNodeStore();
+    let root = buildGenesis(genesis, store).block.header.stateRoot;
+    const call = (
+      state: StateDB,
+      sender: Uint8Array,
+      value: bigint,
+      data: Uint8Array,
+      height = 1n,
+    ) => {
+      if (value > 0n) {
+        const a = state.getAccount(sender);
+        state.putAccount(sender, { ...a, balance: a.balance - value });
+      }
+      callContract(stakingContract, { state, params, height, sender, value }, data);
+    };
+    const commit = (state: StateDB) => {
+      const c = state.commit();
+      for (const [h, b] of c.nodes) store.put(h, b);
+      root = c.root;
+    };
+    let state = new StateDB(root, store);
+    operators.forEach((op, i) => {
+      const data = fromHex(
+        encodeFunctionData({
+          abi: STAKING_ABI,
+          functionName: 'registerCandidate',
+          args: [
+            toHex(addr('consensus', i)),
+            `c${i}`,
+            1000,
+            2000,
+            toHex(keccak256(uint64be(i + 1))),
+          ],
+        }),
+      );
+      call(state, op, params.candidateDeposit, data);
+    });
+    commit(state);
     state = new StateDB(root, store);
-    for (; locks < step; locks++) {
+    for (let locks = 0; locks < step; locks++) {
       const voter = voterAddrs[Math.floor(locks / LOCKS_PER_VOTER)]!;
       // Votes spread over the candidates, a few of them popular (as stake concentrates).
       const c = (locks % 3 === 0 ? locks % 10 : locks) % o.candidates;
@@ -172,7 +176,7 @@ export async function runEpoch(o: {
         }),
       );
       // Consecutive locks share a height, as the locks of one block do.
-      const height = 1n + BigInt(Math.floor((locks * SINCE_HEIGHTS) / maxLocks) * SINCE_SPACING);
+      const height = 1n + BigInt(Math.floor((locks * SINCE_HEIGHTS) / step) * SINCE_SPACING);
       call(state, voter, 0n, data, height);
       if (locks % 5000 === 4999) {
         commit(state);

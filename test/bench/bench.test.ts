@@ -193,6 +193,7 @@ describe('four validators as four processes, smallest size', () => {
       'stateRoot.commitMs',
       'replay.tps',
       'epoch.transitionMs',
+      'epoch.transitionGrowth',
       'epoch.perBlockGrowth',
       'economy.yearSeconds',
     ]);
