@@ -5,6 +5,14 @@
 import { EtmError } from '../primitives/errors.js';
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToBigint } from '../crypto/bytes.js';
+import {
+  rlpBytesLength,
+  rlpListHeaderLength,
+  rlpUintLength,
+  writeRlpBytes,
+  writeRlpListHeader,
+  writeRlpUint,
+} from './rlp-writer.js';
 
 export type RlpItem = Uint8Array | RlpItem[];
 export type RlpInput = Uint8Array | bigint | number | string | null | RlpInput[];
@@ -17,9 +25,71 @@ export class DecodeError extends EtmError<'decode'> {
   }
 }
 
+/**
+ * RLP of `input`. Byte strings, unsigned bigints, safe non-negative numbers, null (the empty
+ * string) and lists of them, which is what every record and message here encodes, are written
+ * in two passes into one buffer (rlp-writer.ts); anything else (a string) goes to the library.
+ */
 export function rlpEncode(input: RlpInput): Uint8Array {
-  return RLP.encode(input as Parameters<typeof RLP.encode>[0]);
+  const lists: number[] = [];
+  const n = measure(input, lists);
+  if (n < 0) return RLP.encode(input as Parameters<typeof RLP.encode>[0]);
+  const out = new Uint8Array(n);
+  write(out, 0, input, lists, { next: 0 });
+  return out;
 }
+
+/** An item as an unsigned integer, or null when it is not one this path writes. */
+function uintOf(x: RlpInput): bigint | null {
+  if (typeof x === 'bigint') {
+    if (x < 0n) throw new RangeError('RLP: negative integer');
+    return x;
+  }
+  if (typeof x === 'number') {
+    if (!Number.isSafeInteger(x) || x < 0) throw new RangeError(`RLP: invalid integer ${x}`);
+    return BigInt(x);
+  }
+  return null;
+}
+
+/** Encoded length of `x` (-1: not for this path); list payload lengths go to `lists` in order. */
+function measure(x: RlpInput, lists: number[]): number {
+  if (x instanceof Uint8Array) return rlpBytesLength(x);
+  if (x === null) return 1;
+  if (Array.isArray(x)) {
+    const at = lists.length;
+    lists.push(0);
+    let payload = 0;
+    for (const item of x) {
+      const n = measure(item, lists);
+      if (n < 0) return -1;
+      payload += n;
+    }
+    lists[at] = payload;
+    return rlpListHeaderLength(payload) + payload;
+  }
+  const v = uintOf(x);
+  return v === null ? -1 : rlpUintLength(v);
+}
+
+function write(
+  out: Uint8Array,
+  pos: number,
+  x: RlpInput,
+  lists: readonly number[],
+  cursor: { next: number },
+): number {
+  if (x instanceof Uint8Array) return writeRlpBytes(out, pos, x);
+  if (x === null) return writeRlpBytes(out, pos, EMPTY);
+  if (Array.isArray(x)) {
+    pos = writeRlpListHeader(out, pos, lists[cursor.next++]!);
+    for (const item of x) pos = write(out, pos, item, lists, cursor);
+    return pos;
+  }
+  return writeRlpUint(out, pos, uintOf(x)!);
+}
+
+const EMPTY = new Uint8Array(0);
 
 export function rlpDecode(bytes: Uint8Array): RlpItem {
   try {
