@@ -91,12 +91,67 @@ function write(
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Decodes one RLP item that must span `bytes` exactly, with the library's rules: canonical
+ * lengths only (no single byte below 0x80 behind a prefix, no long form for a short payload, no
+ * leading zero in a length), every item inside its list. Byte strings are copies, never views
+ * of `bytes`. Empty input decodes to the empty string, as the library's does. Throws
+ * DecodeError. Index-based: no list payload is copied on the way down.
+ */
 export function rlpDecode(bytes: Uint8Array): RlpItem {
-  try {
-    return RLP.decode(bytes) as RlpItem;
-  } catch (e) {
-    throw new DecodeError(`invalid RLP: ${(e as Error).message}`);
+  if (bytes.length === 0) return new Uint8Array(0);
+  const { item, next } = decodeAt(bytes, 0, bytes.length);
+  if (next !== bytes.length) throw new DecodeError('invalid RLP: remainder must be zero');
+  return item;
+}
+
+/** The item at `at`, which must end by `end` (its list's end, or the input's). */
+function decodeAt(bytes: Uint8Array, at: number, end: number): { item: RlpItem; next: number } {
+  const b = bytes[at]!;
+  if (b < 0x80) return { item: bytes.slice(at, at + 1), next: at + 1 };
+  if (b <= 0xb7) {
+    const n = b - 0x80;
+    if (at + 1 + n > end) throw new DecodeError('invalid RLP: string runs past its end');
+    if (n === 1 && bytes[at + 1]! < 0x80)
+      throw new DecodeError('invalid RLP: single byte < 0x80 must not be prefixed');
+    return { item: bytes.slice(at + 1, at + 1 + n), next: at + 1 + n };
   }
+  if (b <= 0xbf) {
+    const start = at + 1 + (b - 0xb7);
+    const n = longLength(bytes, at + 1, start, end);
+    if (n <= 55) throw new DecodeError('invalid RLP: expected string length to be greater than 55');
+    if (start + n > end) throw new DecodeError('invalid RLP: string runs past its end');
+    return { item: bytes.slice(start, start + n), next: start + n };
+  }
+  let start: number;
+  let n: number;
+  if (b <= 0xf7) {
+    start = at + 1;
+    n = b - 0xc0;
+  } else {
+    start = at + 1 + (b - 0xf7);
+    n = longLength(bytes, at + 1, start, end);
+    if (n < 56) throw new DecodeError('invalid RLP: encoded list too short');
+  }
+  const stop = start + n;
+  if (stop > end) throw new DecodeError('invalid RLP: list runs past its end');
+  const items: RlpItem[] = [];
+  for (let p = start; p < stop;) {
+    const d = decodeAt(bytes, p, stop);
+    items.push(d.item);
+    p = d.next;
+  }
+  return { item: items, next: stop };
+}
+
+/** A long form's length, big-endian in bytes[from, to): no leading zero, inside `end`. */
+function longLength(bytes: Uint8Array, from: number, to: number, end: number): number {
+  if (to > end) throw new DecodeError('invalid RLP: not enough bytes for the length');
+  if (bytes[from] === 0) throw new DecodeError('invalid RLP: extra zeros');
+  // Over 6 bytes the length exceeds any input (2^48); it is refused below as running past.
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 256 + bytes[i]!;
+  return n;
 }
 
 export function asList(item: RlpItem | undefined, what: string, length?: number): RlpItem[] {
