@@ -261,7 +261,7 @@ export class RewardLedger implements RewardBook<LockRewards> {
       });
       this.locks.setBuckets(op, buckets);
       // Buckets the halving gave one `since` now share snap and t: they become one.
-      this.locks.mergeBuckets(op);
+      this.locks.mergeBuckets(op, buckets);
       this.rewards.setCandidateRewards(op, { ...c, totalWeight });
     }
   }

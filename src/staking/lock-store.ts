@@ -50,7 +50,7 @@ import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import type { Address } from '../primitives/types.js';
 import { RecordStore, slot } from '../state/records.js';
 import type { StateDB } from '../state/state-db.js';
-import { VoteTallyStore, type VoteChange } from './vote-tally.js';
+import { VoteTallyStore } from './vote-tally.js';
 
 export interface Lock {
   id: bigint;
@@ -433,9 +433,10 @@ export class LockStore extends RecordStore {
    * Union by rank: a bucket's rank grows only when it absorbs one of equal rank, so a rank r
    * bucket has absorbed 2^r buckets, and no lock's path passes through more than
    * log2(buckets ever made for the candidate) merged ones, however long it stays untouched.
+   * `current`: the candidate's buckets as just written, which saves reading them again.
    */
-  mergeBuckets(operator: Address): void {
-    const all = this.bucketsOf(operator);
+  mergeBuckets(operator: Address, current?: readonly VoteBucket[]): void {
+    const all = current ?? this.bucketsOf(operator);
     const keep = new Map<bigint, VoteBucket>();
     for (const b of all) {
       const k = keep.get(b.since);
@@ -507,15 +508,12 @@ export class LockStore extends RecordStore {
    * O(buckets).
    */
   halveVotes(operator: Address, height: bigint, p: { tMax: bigint; blocksPerDay: bigint }): void {
-    const moved: VoteChange[] = [];
-    const buckets = this.bucketsOf(operator).map((b) => {
-      const since = b.since < height ? halvedSince(b.since, height, p) : b.since;
-      if (since === b.since) return b;
-      moved.push({ since: b.since, amount: -b.amount }, { since, amount: b.amount });
-      return { ...b, since };
-    });
+    const before = this.bucketsOf(operator);
+    const buckets = before.map((b) =>
+      b.since < height ? { ...b, since: halvedSince(b.since, height, p) } : b,
+    );
     this.setBuckets(operator, buckets);
-    this.tally.apply(operator, moved);
+    this.tally.replace(operator, before, buckets);
   }
 
   /** The bucket a lock starting to vote for `operator` with `since` joins (created if needed). */

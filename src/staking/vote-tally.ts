@@ -156,6 +156,34 @@ export class VoteTallyStore extends RecordStore {
   }
 
   /**
+   * Sets a candidate's votes anew when all of them move at once (the halving): `before` and
+   * `after` are all its buckets' (since, amount). Σ x and the bins are written from `after`
+   * alone, without reading them; the bins only `before` had are removed.
+   */
+  replace(operator: Address, before: readonly VoteChange[], after: readonly VoteChange[]): void {
+    const f = this.frame();
+    if (f === null) return;
+    const R = residues(f);
+    const spent = lastSpent(f);
+    let w = 0n;
+    const byResidue = new Map<bigint, Map<bigint, bigint>>();
+    for (const v of before) {
+      const i = binOf(f, v.since);
+      if (i > spent && !byResidue.has(i % R)) byResidue.set(i % R, new Map());
+    }
+    for (const v of after) {
+      w += v.amount * timeGain(f.height - v.since, f);
+      const i = binOf(f, v.since);
+      if (i <= spent) continue;
+      const bins = byResidue.get(i % R) ?? new Map<bigint, bigint>();
+      bins.set(i, (bins.get(i) ?? 0n) + v.amount);
+      byResidue.set(i % R, bins);
+    }
+    this.putSum(operator, w);
+    for (const [r, bins] of byResidue) this.putBins(operator, r, bins);
+  }
+
+  /**
    * Brings every candidate's Σ x to `height` (an epoch's last block): O(candidates · E/g) reads,
    * or, when the frame does not fit, a rebuild from the buckets (`votes` gives a candidate's
    * Σ amount per `since`).
