@@ -296,7 +296,13 @@ function turnsOf(store: StakingStores, operator: Address, epoch: bigint, window:
  * the exponent on each lock, X needs every lock's own x, so that mode (not the default) walks
  * the locks: O(locks), each read through its bucket for its `since`.
  */
-function votesOf(store: StakingStores, params: StakingParams, height: bigint, operator: Address) {
+function votesOf(
+  store: StakingStores,
+  params: StakingParams,
+  height: bigint,
+  operator: Address,
+  tally: ((operator: Address) => bigint) | null,
+) {
   if (params.concaveOn === CONCAVE_ON_LOCK) {
     const xs: bigint[] = [];
     for (const id of store.locks.votesFor(operator)) {
@@ -307,7 +313,7 @@ function votesOf(store: StakingStores, params: StakingParams, height: bigint, op
     for (const x of xs) votes += x;
     return { votes, X: candidateWeight(xs, params) };
   }
-  let votes = store.locks.tally.votesAt(operator, height, params);
+  let votes = tally?.(operator) ?? null;
   if (votes === null) {
     // Not an epoch's end (a view at another height): from the buckets.
     votes = 0n;
@@ -339,10 +345,11 @@ export function weighCandidates(
   }
   const newcomer = count === 0n ? SCALE : sum / count;
   const out: CandidateWeighing[] = [];
+  const tally = store.locks.tally.at(height, params);
   for (const operator of store.candidates.operators()) {
     const c = store.candidates.getCandidate(operator)!;
     if (electionBar(store, c, params, serves) !== null) continue;
-    const { votes, X } = votesOf(store, params, height, operator);
+    const { votes, X } = votesOf(store, params, height, operator, tally);
     const { m, n } = turnsOf(store, operator, epoch, params.perfWindowEpochs);
     const v = performance(m, n, newcomer);
     out.push({

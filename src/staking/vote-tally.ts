@@ -119,10 +119,15 @@ export class VoteTallyStore extends RecordStore {
    * with these parameters (the caller then weighs the buckets).
    */
   votesAt(operator: Address, height: bigint, p: TallyParams): bigint | null {
+    return this.at(height, p)?.(operator) ?? null;
+  }
+
+  /** votesAt for many candidates: the frame read once; null when it is not at `height`. */
+  at(height: bigint, p: TallyParams): ((operator: Address) => bigint) | null {
     const f = this.frame();
     if (f === null || f.height !== height || f.blocksPerDay !== p.blocksPerDay || f.tMax !== p.tMax)
       return null;
-    return this.sum(operator);
+    return (operator) => this.sum(operator);
   }
 
   /** Follows changes of a candidate's bucket amounts and `since`s (nothing before a frame). */
