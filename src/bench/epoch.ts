@@ -9,8 +9,12 @@
  * epoch that ends is served and produced by `producers` candidates (the popular ones first),
  * which are also the next epoch's validators, so that the transition halves and refreshes their
  * voters' buckets as a real chain's does. Each figure is one block executed on a fresh StateDB
- * at the committed root, plus its state root, as a validator runs it.
+ * at the committed root (in an LMDB store, as a node's), plus its state root, as a validator
+ * runs it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encodeFunctionData } from 'viem';
 import { toChecksumAddress } from '../crypto/address.js';
@@ -28,7 +32,8 @@ import { epochOf } from '../staking/epochs.js';
 import { RewardLedger } from '../economics/ledger.js';
 import { elect } from '../election/election.js';
 import { StateDB } from '../state/state-db.js';
-import { MemoryNodeStore } from '../state/trie.js';
+import type { TrieNodeStore } from '../state/trie.js';
+import { ChainStore } from '../chain/store.js';
 import { benchKey } from './load.js';
 import { median, round } from './stats.js';
 import { stakingStores } from '../staking/stores.js';
@@ -125,7 +130,9 @@ export async function runEpoch(o: {
   // that what changes between them is the number of locks alone.
   for (const step of [...o.lockSteps].sort((a, b) => a - b)) {
     const s0 = performance.now();
-    const store = new MemoryNodeStore();
+    // On disk, as a node keeps it: the heap then holds the caches, not a million locks' state.
+    const dir = mkdtempSync(join(tmpdir(), 'etm-bench-epoch-'));
+    const store = new ChainStore(join(dir, 'chain'));
     let root = buildGenesis(genesis, store).block.header.stateRoot;
     const call = (
       state: StateDB,
@@ -142,7 +149,7 @@ export async function runEpoch(o: {
     };
     const commit = (state: StateDB) => {
       const c = state.commit();
-      for (const [h, b] of c.nodes) store.put(h, b);
+      store.putNodes([...c.nodes]);
       root = c.root;
     };
     let state = new StateDB(root, store);
@@ -241,6 +248,8 @@ export async function runEpoch(o: {
       for (const op of producers) producerLocks += Number(s.locks.voteCount(op));
       shape = { producers: producers.length, producerLocks, buckets };
     }
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   const last = transitions[transitions.length - 1]!;
   return {
@@ -264,7 +273,7 @@ export async function runEpoch(o: {
 /** The transition's staking steps, each alone on a fresh StateDB at `root`, as the block runs them. */
 function timeSteps(
   root: Uint8Array,
-  store: MemoryNodeStore,
+  store: TrieNodeStore,
   params: ChainParams,
   epoch: bigint,
   current: EpochRecord,
@@ -306,7 +315,7 @@ function timeSteps(
 /** Executes an empty block at `height` on the committed state and computes its root. */
 async function timeBlock(
   root: Uint8Array,
-  store: MemoryNodeStore,
+  store: TrieNodeStore,
   params: ChainParams,
   validator: Uint8Array,
   validators: Uint8Array[],
