@@ -1,6 +1,9 @@
 /**
- * RLP through @ethereumjs/rlp, plus typed readers that turn a decoded item into fields or throw
- * a DecodeError. Every peer-supplied byte string goes through these readers before any work.
+ * RLP: an encoder and a strict decoder written over rlp-writer.ts, byte for byte and rule for
+ * rule the @ethereumjs/rlp library's (test/codec/rlp.test.ts compares them; the library still
+ * encodes the rare string item), plus typed readers that turn a decoded item into fields or
+ * throw a DecodeError. Every peer-supplied byte string goes through these readers before any
+ * work.
  */
 import { EtmError } from '../primitives/errors.js';
 import { RLP } from '@ethereumjs/rlp';
