@@ -10,7 +10,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import type { TypedDataDefinition } from 'viem';
 import { equalBytes, fromHex, toHex } from '../crypto/bytes.js';
 import type { DerivedAccount } from '../crypto/mnemonic.js';
-import { TX_GAS } from '../execution/tx.js';
+import { TX_GAS, type SignedTx } from '../execution/tx.js';
 import { blockHash } from '../chain/block.js';
 import {
   RpcError,
@@ -33,6 +33,9 @@ export interface DevRpcOptions {
 
 /** Snapshots kept at once: a suite takes one per test and reverts it, so a few suffice. */
 export const MAX_SNAPSHOTS = 10_000;
+/** Pending transactions the live snapshots may hold together, by count and by bytes. */
+export const MAX_SNAPSHOT_TXS = 16_384;
+export const MAX_SNAPSHOT_TX_BYTES = 64 * 1024 * 1024;
 
 export class DevRpc implements DevRpcBackend {
   private readonly signers: { address: Uint8Array; account: PrivateKeyAccount }[];
@@ -41,8 +44,14 @@ export class DevRpc implements DevRpcBackend {
    * one left, and a revert does not drop the transfer of a setting under way.
    */
   private queue: Promise<unknown> = Promise.resolve();
-  /** Live snapshots, oldest first (ids ascending). */
-  private readonly snapshots: { id: bigint; number: bigint; hash: Uint8Array }[] = [];
+  /** Live snapshots, oldest first (ids ascending), with the pool's transactions then. */
+  private readonly snapshots: {
+    id: bigint;
+    number: bigint;
+    hash: Uint8Array;
+    pool: SignedTx[];
+    poolBytes: number;
+  }[] = [];
   private nextSnapshotId = 1n;
 
   constructor(
@@ -154,7 +163,10 @@ export class DevRpc implements DevRpcBackend {
     return rollback;
   }
 
-  /** Hardhat's evm_snapshot: ids count up from 1. */
+  /**
+   * Hardhat's evm_snapshot: the head and the pool's transactions (held by reference, bounded
+   * over all live snapshots); ids count up from 1.
+   */
   snapshot(): Promise<bigint> {
     this.rollback();
     return this.serially(() => {
@@ -163,16 +175,30 @@ export class DevRpc implements DevRpcBackend {
           RpcErrorCode.LimitExceeded,
           `too many snapshots (limit ${MAX_SNAPSHOTS}); revert to an earlier one to free them`,
         );
+      const pool = this.node.mempool.all();
+      let poolBytes = 0;
+      for (const tx of pool) poolBytes += tx.raw.length;
+      let heldTxs = pool.length;
+      let heldBytes = poolBytes;
+      for (const s of this.snapshots) {
+        heldTxs += s.pool.length;
+        heldBytes += s.poolBytes;
+      }
+      if (heldTxs > MAX_SNAPSHOT_TXS || heldBytes > MAX_SNAPSHOT_TX_BYTES)
+        throw new RpcError(
+          RpcErrorCode.LimitExceeded,
+          `the snapshots would hold ${heldTxs} pending transactions of ${heldBytes} bytes (limit ${MAX_SNAPSHOT_TXS} and ${MAX_SNAPSHOT_TX_BYTES}); revert to an earlier one to free them`,
+        );
       const chain = this.node.chain;
       const id = this.nextSnapshotId++;
-      this.snapshots.push({ id, number: chain.headNumber, hash: chain.headHash });
+      this.snapshots.push({ id, number: chain.headNumber, hash: chain.headHash, pool, poolBytes });
       return Promise.resolve(id);
     });
   }
 
   /**
-   * Hardhat's evm_revert: back to the snapshot's head on every node, the snapshot and every later
-   * one used up; false for an unknown or used id.
+   * Hardhat's evm_revert: back to the snapshot's head and pending transactions on every node,
+   * the snapshot and every later one used up; false for an unknown or used id.
    */
   revert(id: bigint): Promise<boolean> {
     const rollback = this.rollback();
@@ -184,6 +210,16 @@ export class DevRpc implements DevRpcBackend {
       const block = this.node.chain.blockAt(s.number);
       if (!block || !equalBytes(blockHash(block), s.hash)) return false;
       await rollback(s.number);
+      // The pools were emptied; the snapshot's pending transactions come back (taken by sender
+      // then nonce, so each sender's in nonce order; one the state no longer admits is
+      // dropped) and are gossiped to the validators.
+      for (const tx of s.pool) {
+        try {
+          this.node.submitTransaction(tx.raw);
+        } catch {
+          // Not admitted at the snapshot's head: as if it had been dropped then.
+        }
+      }
       return true;
     });
   }

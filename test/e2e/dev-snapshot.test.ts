@@ -2,8 +2,9 @@
  * evm_snapshot / evm_revert on a devnet of four in-process validators, as Hardhat-style suites use
  * them through viem and ethers: after a revert balances, nonces, the block number, code, storage,
  * logs and receipts are those of the snapshot on every node, the next transaction is mined at the
- * snapshot's height + 1, filters go on from there, and used ids answer false. A node without the
- * devnet's rollback refuses the methods.
+ * snapshot's height + 1, filters go on from there, the transactions pending at the snapshot are
+ * pending again, and used ids answer false. A node without the devnet's rollback refuses the
+ * methods.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -174,6 +175,49 @@ describe('evm_snapshot / evm_revert', () => {
     } finally {
       provider.destroy();
     }
+  });
+
+  it('a transaction pending at the snapshot is pending again after the revert, and is mined', async () => {
+    const chain = etmChain(d.httpUrl, d.wsUrl);
+    const account = privateKeyToAccount(toHex(d.accounts[2]!.privateKey) as Hex);
+    const wallet = createWalletClient({ account, chain, transport: http(d.httpUrl) });
+    const to = privateKeyToAccount(generatePrivateKey()).address;
+    const nonce = await client.getTransactionCount({ address: account.address });
+    const sign = (n: number, value: bigint) =>
+      wallet.signTransaction({
+        to,
+        value,
+        nonce: n,
+        gas: 21_000n,
+        maxFeePerGas: parseEther('0.0001'),
+        maxPriorityFeePerGas: 1_000_000_000n,
+      });
+    // Nonce + 1 waits in the pool for nonce: pending at the snapshot, whatever the block time.
+    const gapped = await sign(nonce + 1, 2n);
+    const gappedHash = await client.sendRawTransaction({ serializedTransaction: gapped });
+    const id = await call<string>('evm_snapshot');
+    const first = await sign(nonce, 1n);
+    await client.waitForTransactionReceipt({
+      hash: await client.sendRawTransaction({ serializedTransaction: first }),
+    });
+    await client.waitForTransactionReceipt({ hash: gappedHash });
+    expect(await client.getBalance({ address: to })).toBe(3n);
+
+    expect(await call('evm_revert', [id])).toBe(true);
+    expect(await client.getBalance({ address: to })).toBe(0n);
+    // Back in every node's pool (gossiped from the one that took the revert), still waiting.
+    expect(await call('txpool_status')).toEqual({ pending: '0x0', queued: '0x1' });
+    for (const n of d.nodes)
+      for (let i = 0; i < 100 && n.mempool.all().length === 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+    for (const n of d.nodes)
+      expect(n.mempool.all().map((tx) => toHex(tx.hash))).toEqual([gappedHash]);
+    // The gap filled again, both are mined.
+    await client.waitForTransactionReceipt({
+      hash: await client.sendRawTransaction({ serializedTransaction: first }),
+    });
+    await client.waitForTransactionReceipt({ hash: gappedHash });
+    expect(await client.getBalance({ address: to })).toBe(3n);
   });
 
   it('a node without the devnet rollback refuses them; a configured node has none', async () => {
