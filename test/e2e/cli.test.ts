@@ -434,6 +434,8 @@ describe('etm: help and bad input', () => {
       [['status', '--rpc', 'http://127.0.0.1:1'], /^etm: /],
       [['nonsense'], /unknown command/],
       [['gov', 'propose', 'poll', '--dev-account', '0'], /no proposal kind poll/],
+      [['bench', '--epoch-locks', '100000,10000'], /epoch-locks.*ascending/],
+      [['bench', '--epoch-locks', '5,abc'], /epoch-locks.*lock counts from 10/],
     ];
     for (const [args, message] of cases) {
       const r = etm(args);
