@@ -27,7 +27,7 @@ import { executeBlock, type BlockEnv } from '../execution/transition.js';
 import { callContract } from '../execution/call.js';
 import { stakingContract } from '../execution/modules/staking.js';
 import { STAKING_ABI } from '../staking/abi.js';
-import { halveProducers, weighCandidates } from '../staking/block-hooks.js';
+import { advanceTally, halveProducers, weighCandidates } from '../staking/block-hooks.js';
 import { epochOf } from '../staking/epochs.js';
 import { RewardLedger } from '../economics/ledger.js';
 import { elect } from '../election/election.js';
@@ -222,12 +222,7 @@ export async function runEpoch(o: {
     staking.elections.setEpochRecord(epoch, record);
     staking.elections.setEpochRecord(epoch + 1n, record);
     staking.elections.setProduced(epoch, [...producers].sort(compareBytes));
-    staking.locks.tally.advance(
-      TRANSITION - EPOCH_BLOCKS,
-      params,
-      staking.candidates.operators(),
-      (op) => staking.locks.votesBySince(op),
-    );
+    advanceTally(staking, params, TRANSITION - EPOCH_BLOCKS);
     commit(state);
     const runs: { executeMs: number; commitMs: number }[] = [];
     for (let i = 0; i < TRANSITION_RUNS; i++)
@@ -285,11 +280,7 @@ function timeSteps(
     return [r, performance.now() - t0];
   };
   const tallied = fresh();
-  const [, tallyMs] = timed(() =>
-    tallied.locks.tally.advance(TRANSITION, params, tallied.candidates.operators(), (op) =>
-      tallied.locks.votesBySince(op),
-    ),
-  );
+  const [, tallyMs] = timed(() => advanceTally(tallied, params, TRANSITION));
   const [weighed, weighingMs] = timed(() => weighCandidates(tallied, params, TRANSITION, current));
   const [, halvingMs] = timed(() => halveProducers(fresh(), params, epoch, TRANSITION));
   const [, electionMs] = timed(() =>

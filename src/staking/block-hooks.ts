@@ -35,6 +35,7 @@ import { candidateWeight, electionWeight, lockWeight, performance, timeGain } fr
 import { isSettled } from './settlement.js';
 import { stakingStores, type StakingStores } from './stores.js';
 import type { EpochRecord } from './election-store.js';
+import { votesWeight } from './vote-tally.js';
 
 export interface BlockStakingInput {
   height: bigint;
@@ -125,9 +126,7 @@ export function stakingEndEpoch(
   const { height, params } = input;
   const epoch = epochOf(height, params);
   // The tally first: the halving then moves votes within it, at this height.
-  store.locks.tally.advance(height, params, store.candidates.operators(), (op) =>
-    store.locks.votesBySince(op),
-  );
+  advanceTally(store, params, height);
   halveProducers(store, params, epoch, height);
   store.elections.setProduced(epoch, []);
   applySwitches(store, epoch + 1n);
@@ -242,6 +241,13 @@ function countTurns(
   if (proposer) turn(proposer, true, 1n);
 }
 
+/** Brings every candidate's Σ x to `height`, an epoch's last block (vote-tally.ts). */
+export function advanceTally(store: StakingStores, params: StakingParams, height: bigint): void {
+  store.locks.tally.advance(height, params, store.candidates.operators(), (op) =>
+    store.locks.votesBySince(op),
+  );
+}
+
 /** Halves the age of every lock voting for a producer of `epoch`: O(its vote buckets). */
 export function halveProducers(
   store: StakingStores,
@@ -313,13 +319,9 @@ function votesOf(
     for (const x of xs) votes += x;
     return { votes, X: candidateWeight(xs, params) };
   }
-  let votes = tally?.(operator) ?? null;
-  if (votes === null) {
-    // Not an epoch's end (a view at another height): from the buckets.
-    votes = 0n;
-    for (const b of store.locks.votesBySince(operator))
-      votes += lockWeight(b.amount, timeGain(height - b.since, params));
-  }
+  // Not at an epoch's end (a view at another height): from the buckets.
+  const votes =
+    tally?.(operator) ?? votesWeight(store.locks.votesBySince(operator), height, params);
   return { votes, X: candidateWeight([votes], params) };
 }
 

@@ -64,6 +64,32 @@ const residues = (f: TallyFrame) => f.blocksPerDay / f.width;
 /** The newest bin with no day boundary ahead at the frame's height. */
 const lastSpent = (f: TallyFrame) => binOf(f, f.height + 1n) - 1n - (f.tMax - 1n) * residues(f);
 
+/** Σ x of votes at `height`: Σ amount · t(height − since), the per-lock sum exactly. */
+export function votesWeight(
+  votes: readonly VoteChange[],
+  height: bigint,
+  p: Pick<StakingParams, 'blocksPerDay' | 'tMax'>,
+): bigint {
+  let w = 0n;
+  for (const v of votes) w += v.amount * timeGain(height - v.since, p);
+  return w;
+}
+
+/** Amounts of `votes` by residue and bin, for the bins of `f` with a day boundary ahead. */
+function binned(f: TallyFrame, votes: readonly VoteChange[]): Map<bigint, Map<bigint, bigint>> {
+  const R = residues(f);
+  const spent = lastSpent(f);
+  const out = new Map<bigint, Map<bigint, bigint>>();
+  for (const v of votes) {
+    const i = binOf(f, v.since);
+    if (i <= spent || v.amount === 0n) continue;
+    const bins = out.get(i % R) ?? new Map<bigint, bigint>();
+    bins.set(i, (bins.get(i) ?? 0n) + v.amount);
+    out.set(i % R, bins);
+  }
+  return out;
+}
+
 export class VoteTallyStore extends RecordStore {
   constructor(state: StateDB) {
     super(state, STAKING_ADDRESS);
@@ -134,22 +160,9 @@ export class VoteTallyStore extends RecordStore {
   apply(operator: Address, changes: readonly VoteChange[]): void {
     const f = this.frame();
     if (f === null) return;
-    const R = residues(f);
-    const spent = lastSpent(f);
-    let dw = 0n;
-    const byResidue = new Map<bigint, Map<bigint, bigint>>();
-    for (const c of changes) {
-      if (c.amount === 0n) continue;
-      dw += c.amount * timeGain(f.height - c.since, f);
-      const i = binOf(f, c.since);
-      if (i <= spent) continue;
-      const r = i % R;
-      const d = byResidue.get(r) ?? new Map<bigint, bigint>();
-      d.set(i, (d.get(i) ?? 0n) + c.amount);
-      byResidue.set(r, d);
-    }
+    const dw = votesWeight(changes, f.height, f);
     if (dw !== 0n) this.putSum(operator, this.sum(operator) + dw);
-    for (const [r, deltas] of byResidue) {
+    for (const [r, deltas] of binned(f, changes)) {
       const bins = this.bins(operator, r);
       for (const [i, d] of deltas) {
         const a = (bins.get(i) ?? 0n) + d;
@@ -168,23 +181,22 @@ export class VoteTallyStore extends RecordStore {
   replace(operator: Address, before: readonly VoteChange[], after: readonly VoteChange[]): void {
     const f = this.frame();
     if (f === null) return;
-    const R = residues(f);
-    const spent = lastSpent(f);
-    let w = 0n;
-    const byResidue = new Map<bigint, Map<bigint, bigint>>();
-    for (const v of before) {
-      const i = binOf(f, v.since);
-      if (i > spent && !byResidue.has(i % R)) byResidue.set(i % R, new Map());
-    }
-    for (const v of after) {
-      w += v.amount * timeGain(f.height - v.since, f);
-      const i = binOf(f, v.since);
-      if (i <= spent) continue;
-      const bins = byResidue.get(i % R) ?? new Map<bigint, bigint>();
-      bins.set(i, (bins.get(i) ?? 0n) + v.amount);
-      byResidue.set(i % R, bins);
-    }
-    this.putSum(operator, w);
+    this.writeFrom(f, operator, after, binned(f, before).keys());
+  }
+
+  /**
+   * Writes a candidate's Σ x and bins in frame `f` from all its votes, without reading them;
+   * the records of the residues in `stale` that the votes leave empty are removed.
+   */
+  private writeFrom(
+    f: TallyFrame,
+    operator: Address,
+    votes: readonly VoteChange[],
+    stale: Iterable<bigint>,
+  ): void {
+    const byResidue = binned(f, votes);
+    for (const r of stale) if (!byResidue.has(r)) byResidue.set(r, new Map());
+    this.putSum(operator, votesWeight(votes, f.height, f));
     for (const [r, bins] of byResidue) this.putBins(operator, r, bins);
   }
 
@@ -256,32 +268,10 @@ export class VoteTallyStore extends RecordStore {
       width,
       offset: (height + 1n) % width,
     };
-    const R = residues(f);
-    const spent = lastSpent(f);
     for (const operator of operators) {
       const vs = votes(operator);
-      if (old !== null) {
-        // Only bins with a boundary ahead have records; each of them holds a bucket's amount.
-        const oldSpent = lastSpent(old);
-        const gone = new Set<bigint>();
-        for (const v of vs) {
-          const i = binOf(old, v.since);
-          if (i > oldSpent) gone.add(i % residues(old));
-        }
-        for (const r of gone) this.write(slot('voteBins', operator, r), null);
-      }
-      let w = 0n;
-      const byResidue = new Map<bigint, Map<bigint, bigint>>();
-      for (const v of vs) {
-        w += v.amount * timeGain(height - v.since, p);
-        const i = binOf(f, v.since);
-        if (i <= spent || v.amount === 0n) continue;
-        const bins = byResidue.get(i % R) ?? new Map<bigint, bigint>();
-        bins.set(i, (bins.get(i) ?? 0n) + v.amount);
-        byResidue.set(i % R, bins);
-      }
-      this.putSum(operator, w);
-      for (const [r, bins] of byResidue) this.putBins(operator, r, bins);
+      // Only bins with a boundary ahead have records, each holding a bucket's amount.
+      this.writeFrom(f, operator, vs, old === null ? [] : binned(old, vs).keys());
     }
     this.putFrame(f);
   }

@@ -14,7 +14,7 @@ import { pendingRewards, RewardLedger } from '../../src/economics/ledger.js';
 import { STAKING_REWARD_POOL } from '../../src/primitives/system-addresses.js';
 import { SCALE } from '../../src/math/fixed.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
-import { halveProducers, weighCandidates } from '../../src/staking/block-hooks.js';
+import { advanceTally, halveProducers, weighCandidates } from '../../src/staking/block-hooks.js';
 import { callContract } from '../../src/execution/call.js';
 import { stakingContract } from '../../src/execution/modules/staking.js';
 import { Revert } from '../../src/primitives/errors.js';
@@ -162,13 +162,6 @@ function expectTally(store: StakingStores, params: ChainParams) {
     }
     expect(store.locks.tally.votesAt(op, f.height, params)).toBe(x);
   }
-}
-
-/** The epoch's end brings the tally to `height`, as stakingEndEpoch does. */
-function advanceTally(store: StakingStores, params: ChainParams, height: bigint) {
-  store.locks.tally.advance(height, params, store.candidates.operators(), (op) =>
-    store.locks.votesBySince(op),
-  );
 }
 
 const step = fc.record({
