@@ -517,7 +517,7 @@ const DIGEST_GROUP = 4096;
  * changes (a new state record, a new header field), so that a data directory built the old way
  * is refused instead of trusted.
  */
-const GENESIS_STATE_VERSION = 'etm-genesis-6';
+const GENESIS_STATE_VERSION = 'etm-genesis-7';
 
 /**
  * keccak256 of the whole parsed genesis (chain id, time, every parameter, allocation, validator

@@ -1,15 +1,16 @@
 /**
- * The rewards module's records. They live in the storage of the staking system account, beside
- * the staking module's own (src/state/records.ts), under tags of their own:
+ * The rewards module's records. They live beside the staking module's own (src/state/records.ts),
+ * under tags of their own: a lock's in the storage of the locks account, the rest in the staking
+ * account's:
  *
  *   ['econ']                economic totals and accumulators (see EconomicState)
- *   ['lockEcon', id]        a lock's rewards bookkeeping (see LockRewards)
+ *   ['lockEcon', id]        a lock's rewards bookkeeping (see LockRewards), locks account
  *   ['candEcon', operator]  a candidate's voter accumulator and total vote weight
  */
 import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
-import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
+import { LOCKS_ADDRESS, STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import type { Address } from '../primitives/types.js';
-import { RecordStore, slot } from '../state/records.js';
+import { AccountRecords, RecordStore, slot } from '../state/records.js';
 import type { StateDB } from '../state/state-db.js';
 
 /** Economic totals of the chain (PROTOCOL §2 "global economic state", §7). */
@@ -75,8 +76,12 @@ const u = (item: Parameters<typeof asUint>[0], what: string) => asUint(item, wha
 
 /** Economic totals, and the reward bookkeeping of each lock and each candidate. */
 export class RewardStore extends RecordStore {
+  /** A lock's bookkeeping sits beside the lock, in the locks account. */
+  private readonly ledger: AccountRecords;
+
   constructor(state: StateDB) {
     super(state, STAKING_ADDRESS);
+    this.ledger = new AccountRecords(state, LOCKS_ADDRESS);
   }
 
   economics(): EconomicState {
@@ -138,7 +143,7 @@ export class RewardStore extends RecordStore {
   }
 
   lockRewards(id: bigint): LockRewards {
-    const v = this.read(slot('lockEcon', id));
+    const v = this.ledger.read(slot('lockEcon', id));
     if (v === null) return { autoCompound: false, stakeSnap: 0n, voteSnap: 0n, owed: 0n };
     const [auto, stakeSnap, voteSnap, owed] = asList(rlpDecode(v), 'lock rewards', 4);
     return {
@@ -150,7 +155,7 @@ export class RewardStore extends RecordStore {
   }
 
   setLockRewards(id: bigint, r: LockRewards | null): void {
-    this.write(
+    this.ledger.write(
       slot('lockEcon', id),
       r === null ? null : rlpEncode([r.autoCompound ? 1n : 0n, r.stakeSnap, r.voteSnap, r.owed]),
     );

@@ -16,6 +16,12 @@ export const GOVERNANCE_ADDRESS = systemAddress('0xE7a00000000000000000000000000
 export const EVIDENCE_ADDRESS = systemAddress('0xE7A0000000000000000000000000000000000003');
 /** Holds the protocol parameters in its storage (src/params/store.ts). */
 export const PARAMETERS_ADDRESS = systemAddress('0xE7A0000000000000000000000000000000000004');
+/**
+ * Holds the records of each lock and unbonding entry (src/staking/lock-store.ts), which grow
+ * with the holders; the staking account keeps those of candidates, vote buckets and epochs,
+ * so an epoch's end reads and rehashes a trie whose size does not depend on the locks.
+ */
+export const LOCKS_ADDRESS = systemAddress('0xE7a0000000000000000000000000000000000005');
 export const STAKING_REWARD_POOL = systemAddress('0xE7A00000000000000000000000000000000000A0');
 export const VOTER_BONUS_POOL = systemAddress('0xE7a00000000000000000000000000000000000b0');
 export const DAO_TREASURY = systemAddress('0xe7A00000000000000000000000000000000000f0');
@@ -26,6 +32,7 @@ export const SYSTEM_ACCOUNTS: readonly Address[] = [
   GOVERNANCE_ADDRESS,
   EVIDENCE_ADDRESS,
   PARAMETERS_ADDRESS,
+  LOCKS_ADDRESS,
   STAKING_REWARD_POOL,
   VOTER_BONUS_POOL,
   DAO_TREASURY,

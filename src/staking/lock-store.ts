@@ -1,6 +1,9 @@
 /**
- * The staking module's records of locks, their votes and unbonding, in the storage of the staking
- * system account (src/state/records.ts):
+ * The staking module's records of locks, their votes and unbonding (src/state/records.ts). Those
+ * that grow with the holders (global, lock, locksOf, votesN, votesAt and the unbonding records)
+ * are in the storage of the locks account; the vote buckets, kept per candidate and height, are
+ * in the staking account's, so an epoch's end, which reads and writes buckets and reads no lock
+ * but the candidates' deposits, works in a trie whose size does not depend on the number of locks:
  *
  *   ['global']              [nextLockId]
  *   ['lock', id]            [owner, amount, candidate | empty, since, voteIndex, isDeposit, bucket]
@@ -46,9 +49,9 @@
 import { asBytes, asList, asUint, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import { assert } from '../primitives/errors.js';
-import { STAKING_ADDRESS } from '../primitives/system-addresses.js';
+import { LOCKS_ADDRESS, STAKING_ADDRESS } from '../primitives/system-addresses.js';
 import type { Address } from '../primitives/types.js';
-import { RecordStore, slot } from '../state/records.js';
+import { AccountRecords, RecordStore, slot } from '../state/records.js';
 import type { StateDB } from '../state/state-db.js';
 import { VoteTallyStore } from './vote-tally.js';
 
@@ -119,19 +122,22 @@ export function halvedSince(
 export class LockStore extends RecordStore {
   /** Each candidate's Σ x, which follows every change of a bucket's amount or `since`. */
   readonly tally: VoteTallyStore;
+  /** The records of locks, vote indexes and unbonding, in the locks account. */
+  private readonly ledger: AccountRecords;
 
   constructor(state: StateDB) {
     super(state, STAKING_ADDRESS);
     this.tally = new VoteTallyStore(state);
+    this.ledger = new AccountRecords(state, LOCKS_ADDRESS);
   }
 
   nextLockId(): bigint {
-    const v = this.read(slot('global'));
+    const v = this.ledger.read(slot('global'));
     return v === null ? 1n : u(asList(rlpDecode(v), 'global')[0], 'nextLockId');
   }
 
   setNextLockId(id: bigint): void {
-    this.write(slot('global'), rlpEncode([id]));
+    this.ledger.write(slot('global'), rlpEncode([id]));
   }
 
   // ---- locks ------------------------------------------------------------------------------
@@ -147,12 +153,12 @@ export class LockStore extends RecordStore {
 
   /** A lock's amount (null when there is no such lock), without resolving its `since`. */
   lockAmount(id: bigint): bigint | null {
-    const v = this.read(slot('lock', id));
+    const v = this.ledger.read(slot('lock', id));
     return v === null ? null : u(asList(rlpDecode(v), 'lock', 7)[1], 'amount');
   }
 
   private storedLock(id: bigint): StoredLock | null {
-    const v = this.read(slot('lock', id));
+    const v = this.ledger.read(slot('lock', id));
     if (v === null) return null;
     const [owner, amount, candidate, since, voteIndex, isDeposit, bucket] = asList(
       rlpDecode(v),
@@ -188,7 +194,7 @@ export class LockStore extends RecordStore {
       bucket = same ? prev.bucket : this.bucketFor(l.candidate, l.since);
     }
     this.moveBuckets(prev, { ...l, bucket });
-    this.write(
+    this.ledger.write(
       slot('lock', l.id),
       rlpEncode([
         l.owner,
@@ -204,26 +210,26 @@ export class LockStore extends RecordStore {
 
   deleteLock(id: bigint): void {
     this.moveBuckets(this.storedLock(id), null);
-    this.write(slot('lock', id), null);
+    this.ledger.write(slot('lock', id), null);
   }
 
   locksOf(owner: Address): bigint[] {
-    return this.readList(slot('locksOf', owner), 'locks').map((x) => u(x, 'lock id'));
+    return this.ledger.readList(slot('locksOf', owner), 'locks').map((x) => u(x, 'lock id'));
   }
 
   setLocksOf(owner: Address, ids: bigint[]): void {
-    this.write(slot('locksOf', owner), ids.length === 0 ? null : rlpEncode(ids));
+    this.ledger.write(slot('locksOf', owner), ids.length === 0 ? null : rlpEncode(ids));
   }
 
   // ---- vote index -------------------------------------------------------------------------
 
   voteCount(operator: Address): bigint {
-    const v = this.read(slot('votesN', operator));
+    const v = this.ledger.read(slot('votesN', operator));
     return v === null ? 0n : u(rlpDecode(v), 'vote count');
   }
 
   voteAt(operator: Address, i: bigint): bigint {
-    const v = this.read(slot('votesAt', operator, i));
+    const v = this.ledger.read(slot('votesAt', operator, i));
     assert(v !== null, () => `vote index ${toHex(operator)}[${i}] is missing`);
     return u(rlpDecode(v), 'lock id');
   }
@@ -231,8 +237,8 @@ export class LockStore extends RecordStore {
   /** Adds a lock to its candidate's vote index and records its position in the lock. */
   addVote(l: Lock & { candidate: Address }): Lock {
     const n = this.voteCount(l.candidate);
-    this.write(slot('votesAt', l.candidate, n), rlpEncode(l.id));
-    this.write(slot('votesN', l.candidate), rlpEncode(n + 1n));
+    this.ledger.write(slot('votesAt', l.candidate, n), rlpEncode(l.id));
+    this.ledger.write(slot('votesN', l.candidate), rlpEncode(n + 1n));
     return { ...l, voteIndex: n };
   }
 
@@ -243,11 +249,11 @@ export class LockStore extends RecordStore {
     if (l.voteIndex !== last) {
       const movedId = this.voteAt(l.candidate, last);
       const moved = this.getLock(movedId)!;
-      this.write(slot('votesAt', l.candidate, l.voteIndex), rlpEncode(movedId));
+      this.ledger.write(slot('votesAt', l.candidate, l.voteIndex), rlpEncode(movedId));
       this.putLock({ ...moved, voteIndex: l.voteIndex });
     }
-    this.write(slot('votesAt', l.candidate, last), null);
-    this.write(slot('votesN', l.candidate), last === 0n ? null : rlpEncode(last));
+    this.ledger.write(slot('votesAt', l.candidate, last), null);
+    this.ledger.write(slot('votesN', l.candidate), last === 0n ? null : rlpEncode(last));
     return { ...l, candidate: null, voteIndex: 0n };
   }
 
@@ -613,45 +619,45 @@ export class LockStore extends RecordStore {
   // ---- unbonding --------------------------------------------------------------------------
 
   unbondingOf(owner: Address): { amount: bigint; releaseHeight: bigint }[] {
-    return this.readList(slot('unbOf', owner), 'unbonding').map((e) => {
+    return this.ledger.readList(slot('unbOf', owner), 'unbonding').map((e) => {
       const [amount, h] = asList(e, 'unbonding entry', 2);
       return { amount: u(amount, 'amount'), releaseHeight: u(h, 'releaseHeight') };
     });
   }
 
   setUnbondingOf(owner: Address, entries: { amount: bigint; releaseHeight: bigint }[]): void {
-    this.write(
+    this.ledger.write(
       slot('unbOf', owner),
       entries.length === 0 ? null : rlpEncode(entries.map((e) => [e.amount, e.releaseHeight])),
     );
     // The index of accounts with entries follows every write (a settlement releases them all).
-    const pos = this.read(slot('unbOwnerPos', owner));
+    const pos = this.ledger.read(slot('unbOwnerPos', owner));
     if (entries.length > 0 && pos === null) {
       const n = this.unbondingOwnerCount();
-      this.write(slot('unbOwnerAt', n), rlpEncode(owner));
-      this.write(slot('unbOwnerPos', owner), rlpEncode(n));
-      this.write(slot('unbOwnersN'), rlpEncode(n + 1n));
+      this.ledger.write(slot('unbOwnerAt', n), rlpEncode(owner));
+      this.ledger.write(slot('unbOwnerPos', owner), rlpEncode(n));
+      this.ledger.write(slot('unbOwnersN'), rlpEncode(n + 1n));
     } else if (entries.length === 0 && pos !== null) {
       const i = u(rlpDecode(pos), 'unbonding owner position');
       const last = this.unbondingOwnerCount() - 1n;
       if (i !== last) {
         const moved = this.unbondingOwnerAt(last);
-        this.write(slot('unbOwnerAt', i), rlpEncode(moved));
-        this.write(slot('unbOwnerPos', moved), rlpEncode(i));
+        this.ledger.write(slot('unbOwnerAt', i), rlpEncode(moved));
+        this.ledger.write(slot('unbOwnerPos', moved), rlpEncode(i));
       }
-      this.write(slot('unbOwnerAt', last), null);
-      this.write(slot('unbOwnerPos', owner), null);
-      this.write(slot('unbOwnersN'), last === 0n ? null : rlpEncode(last));
+      this.ledger.write(slot('unbOwnerAt', last), null);
+      this.ledger.write(slot('unbOwnerPos', owner), null);
+      this.ledger.write(slot('unbOwnersN'), last === 0n ? null : rlpEncode(last));
     }
   }
 
   unbondingOwnerCount(): bigint {
-    const v = this.read(slot('unbOwnersN'));
+    const v = this.ledger.read(slot('unbOwnersN'));
     return v === null ? 0n : u(rlpDecode(v), 'unbonding owners');
   }
 
   private unbondingOwnerAt(i: bigint): Address {
-    const v = this.read(slot('unbOwnerAt', i));
+    const v = this.ledger.read(slot('unbOwnerAt', i));
     assert(v !== null, () => `unbonding owner ${i} is missing`);
     return asBytes(rlpDecode(v), 'unbonding owner', 20);
   }
@@ -665,14 +671,14 @@ export class LockStore extends RecordStore {
   }
 
   releasesAt(height: bigint): { owner: Address; amount: bigint }[] {
-    return this.readList(slot('unbAt', height), 'releases').map((e) => {
+    return this.ledger.readList(slot('unbAt', height), 'releases').map((e) => {
       const [owner, amount] = asList(e, 'release', 2);
       return { owner: asBytes(owner, 'owner', 20), amount: u(amount, 'amount') };
     });
   }
 
   setReleasesAt(height: bigint, entries: { owner: Address; amount: bigint }[]): void {
-    this.write(
+    this.ledger.write(
       slot('unbAt', height),
       entries.length === 0 ? null : rlpEncode(entries.map((e) => [e.owner, e.amount])),
     );

@@ -1,6 +1,7 @@
 /**
- * The staking module's storage area, by concern: locks and votes, candidates, elections. All
- * three live in the storage of the staking system account under disjoint tags.
+ * The staking module's storage area, by concern: locks and votes, candidates, elections, under
+ * disjoint tags in the storage of the staking system account, except the records of each lock
+ * and unbonding entry, which are in the locks account's (lock-store.ts).
  */
 import type { StateDB } from '../state/state-db.js';
 import { CandidateStore } from './candidate-store.js';

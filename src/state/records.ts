@@ -66,3 +66,21 @@ export abstract class RecordStore {
     return v === null ? [] : asList(rlpDecode(v), what);
   }
 }
+
+/**
+ * The records of one account, for a store whose records span two accounts (the staking
+ * module's locks and its candidates' vote buckets).
+ */
+export class AccountRecords extends RecordStore {
+  override read(key: Uint8Array): Uint8Array | null {
+    return super.read(key);
+  }
+
+  override write(key: Uint8Array, value: Uint8Array | null): void {
+    super.write(key, value);
+  }
+
+  override readList(key: Uint8Array, what: string): RlpItem[] {
+    return super.readList(key, what);
+  }
+}

@@ -235,14 +235,14 @@ describe('chains importing the same blocks agree', () => {
       expect(encodeBlock(x)).toEqual(encodeBlock(y));
     }
     // Pinned: block 6 of the workload (transfers, staking locks, an epoch end), on the
-    // etm-genesis-6 layout (parameters in the state, Multicall3 and the system contracts' marker code,
+    // etm-genesis-7 layout (parameters in the state, Multicall3 and the system contracts' marker code,
     // the slashing, governance and contract gas budget parameters, the chain id, vote buckets with
-    // stable ids, the vote tally kept from the first epoch's end).
+    // stable ids, the vote tally kept from the first epoch's end, locks in the locks account).
     expect(toHex(a.headHash)).toBe(
-      '0xaa6a806eb295e7c5cad75b4fb2185ef05bcad5bd505a3633f96c7b67e377d366',
+      '0xf1d572bf2203596f8a581c3e729b1d34a26d32e3754db18d7c3e5075aa457099',
     );
     expect(toHex(a.head.header.stateRoot)).toBe(
-      '0xb361f9a31d6cf7e324402d64a3070936a457fd1cce863f7b0b5bef3d46383cba',
+      '0x1f76ebc8204f80f57aeecefecf7bb57dcdbf79d79fd4ef061ebb111878afc489',
     );
   });
 

@@ -11,7 +11,12 @@ import { encodeFunctionData } from 'viem';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { DEFAULT_PARAMS, ETM, type ChainParams } from '../../src/params/registry.js';
 import { pendingRewards, RewardLedger } from '../../src/economics/ledger.js';
-import { STAKING_REWARD_POOL } from '../../src/primitives/system-addresses.js';
+import {
+  LOCKS_ADDRESS,
+  STAKING_ADDRESS,
+  STAKING_REWARD_POOL,
+} from '../../src/primitives/system-addresses.js';
+import { slot } from '../../src/state/records.js';
 import { SCALE } from '../../src/math/fixed.js';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { advanceTally, halveProducers, weighCandidates } from '../../src/staking/block-hooks.js';
@@ -362,6 +367,40 @@ describe('vote buckets', () => {
     expect(traffic(12)).toEqual(few);
   });
 
+  it("keeps locks in the locks account, where an epoch's end reads the deposits alone", () => {
+    const w = world(P);
+    for (let h = 1n; h <= 6n; h++)
+      w.call(VOTERS[Number(h % 2n)]!, h, 'lock', [ETM, toHex(OPS[0]!)]);
+    w.commit();
+    const store = w.store();
+    const id = store.locks.locksOf(VOTERS[0]!)[0]!;
+    expect(w.state.getStorage(LOCKS_ADDRESS, slot('lock', id)).length).toBeGreaterThan(0);
+    expect(w.state.getStorage(STAKING_ADDRESS, slot('lock', id)).length).toBe(0);
+    expect(w.state.getStorage(LOCKS_ADDRESS, slot('lockEcon', id)).length).toBeGreaterThan(0);
+    store.elections.setProduced(epochOf(10n, P), OPS);
+    const state = w.state;
+    const deposits = new Set(
+      OPS.map((op) => toHex(slot('lock', store.candidates.getCandidate(op)!.depositLockId))),
+    );
+    const reads: string[] = [];
+    let writes = 0;
+    const get = state.getStorage.bind(state);
+    const put = state.putStorage.bind(state);
+    const locks = (a: Uint8Array) => toHex(a) === toHex(LOCKS_ADDRESS);
+    state.getStorage = (a, k) => (locks(a) && reads.push(toHex(k)), get(a, k));
+    state.putStorage = (a, k, v) => (locks(a) && writes++, put(a, k, v));
+    advanceTally(store, P, 10n);
+    weighCandidates(store, P, 10n, null);
+    halveProducers(store, P, epochOf(10n, P), 10n);
+    new RewardLedger(state, P, 10n).refreshVoters(OPS);
+    // The weighing checks each candidate's deposit (eligibility.ts); no other lock is read.
+    expect(new Set(reads)).toEqual(deposits);
+    expect(reads.length).toBe(OPS.length);
+    expect(writes).toBe(0);
+    // The halving reached the locks all the same, through their buckets.
+    expect(store.locks.getLock(id)!.since).toBeGreaterThan(1n);
+  });
+
   it('the tally: a vote leaves its bin at its last day boundary, and a change of blocksPerDay rebuilds it', () => {
     // E = 4, D = 6, tMax = 4: bins of 2 heights in 3 residues; t reaches 4 at an age of 18.
     const PT = { ...P, epochBlocks: 4n, blocksPerDay: 6n, tMax: 4n };
@@ -457,7 +496,7 @@ describe('vote buckets', () => {
     // write them (halving, reward weights, the tally's bins):
     // deliberately.
     expect(toHex(w.state.commit().root)).toBe(
-      '0xefd2b0084dde1df69f2bfca6070e4323e6a57a545d2663b8ecd2c08b414872d8',
+      '0x3db3e91fefa6ff7caa1ed790b117a05f2d4a987458b3db531aae9b58aa7d7889',
     );
   });
 });
