@@ -1,7 +1,8 @@
 /**
  * Soak: a validator node process under load (batches of transfers and reads over JSON-RPC) is
- * killed with SIGKILL and restarted, several times. Every restart must open the store at a
- * block at least as high as the last one the node reported, and the chain must go on, with no
+ * killed with SIGKILL and restarted, several times. Every restart must open the store at the
+ * last block the node reported, or at the one before when the kill fell between deciding that
+ * block and its write reaching the disk (docs/node.md, Storage); and the chain must go on, with no
  * store error (MDB_BAD_TXN "reserved freelist had a data entry with zero-size" appeared after
  * such restarts; see docs/state.md) and no consensus or import error.
  */
@@ -117,8 +118,10 @@ describe('the store under kill -9 restarts', () => {
       const run = await startNode(configPath);
       const opened = run.out.match(/head (\d+)/);
       expect(opened, run.out).not.toBeNull();
-      // Every block reported before the last kill was durable.
-      expect(BigInt(opened![1]!)).toBeGreaterThanOrEqual(reported);
+      // Every block reported before the last kill was durable, but the last one may have been
+      // decided and not yet on disk (the node then reopens at the block before and decides
+      // that height again).
+      expect(BigInt(opened![1]!)).toBeGreaterThanOrEqual(reported - 1n);
       // Load until a random moment, then kill -9 mid-stream.
       const killAt = Date.now() + 1500 + ((cycle * 577) % 1500);
       while (Date.now() < killAt) {
