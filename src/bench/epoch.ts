@@ -119,6 +119,7 @@ export async function runEpoch(o: {
   // more locks on each: its candidates then have the same vote buckets, so that what changes
   // from one count to the next is the number of locks alone.
   const pairs = Math.min(...o.lockSteps);
+  const { trieNodes } = cacheShares(DEFAULT_CACHE_BYTES);
   const voters = Math.ceil(maxLocks / LOCKS_PER_VOTER);
   const operators = Array.from({ length: o.candidates }, (_, i) => addr('operator', i));
   const voterAddrs = Array.from({ length: voters }, (_, i) => addr('voter', i));
@@ -146,7 +147,6 @@ export async function runEpoch(o: {
     const dir = mkdtempSync(join(tmpdir(), 'etm-bench-epoch-'));
     const store = new ChainStore(join(dir, 'chain'));
     // The trie-node cache a node has at the default cache budget (src/node/node.ts).
-    const { trieNodes } = cacheShares(DEFAULT_CACHE_BYTES);
     setNodeCache(store, new TrieNodeCache(trieNodes.count, trieNodes.bytes));
     let root = buildGenesis(genesis, store).block.header.stateRoot;
     const call = (

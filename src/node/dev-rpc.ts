@@ -52,6 +52,9 @@ export class DevRpc implements DevRpcBackend {
     pool: SignedTx[];
     poolBytes: number;
   }[] = [];
+  /** Pending transactions the live snapshots hold, and their bytes (kept with `snapshots`). */
+  private heldTxs = 0;
+  private heldBytes = 0;
   private nextSnapshotId = 1n;
 
   constructor(
@@ -178,12 +181,8 @@ export class DevRpc implements DevRpcBackend {
       const pool = this.node.mempool.all();
       let poolBytes = 0;
       for (const tx of pool) poolBytes += tx.raw.length;
-      let heldTxs = pool.length;
-      let heldBytes = poolBytes;
-      for (const s of this.snapshots) {
-        heldTxs += s.pool.length;
-        heldBytes += s.poolBytes;
-      }
+      const heldTxs = this.heldTxs + pool.length;
+      const heldBytes = this.heldBytes + poolBytes;
       if (heldTxs > MAX_SNAPSHOT_TXS || heldBytes > MAX_SNAPSHOT_TX_BYTES)
         throw new RpcError(
           RpcErrorCode.LimitExceeded,
@@ -192,6 +191,8 @@ export class DevRpc implements DevRpcBackend {
       const chain = this.node.chain;
       const id = this.nextSnapshotId++;
       this.snapshots.push({ id, number: chain.headNumber, hash: chain.headHash, pool, poolBytes });
+      this.heldTxs = heldTxs;
+      this.heldBytes = heldBytes;
       return Promise.resolve(id);
     });
   }
@@ -206,7 +207,10 @@ export class DevRpc implements DevRpcBackend {
       const i = this.snapshots.findIndex((s) => s.id === id);
       if (i < 0) return false;
       const s = this.snapshots[i]!;
-      this.snapshots.splice(i);
+      for (const used of this.snapshots.splice(i)) {
+        this.heldTxs -= used.pool.length;
+        this.heldBytes -= used.poolBytes;
+      }
       const block = this.node.chain.blockAt(s.number);
       if (!block || !equalBytes(blockHash(block), s.hash)) return false;
       await rollback(s.number);
