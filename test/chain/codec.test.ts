@@ -331,6 +331,22 @@ describe('receipts', () => {
     ]);
   });
 
+  it('encode byte for byte as @ethereumjs/rlp encodes the consensus items', () => {
+    fc.assert(
+      fc.property(storedReceiptArb, (r) => {
+        const body = RLP.encode([
+          r.status === 1 ? Uint8Array.of(1) : new Uint8Array(0),
+          r.cumulativeGasUsed,
+          r.logsBloom,
+          r.logs.map((l) => [l.address, l.topics, l.data]),
+        ]);
+        const want = r.type === 0 ? body : concatBytes(Uint8Array.of(r.type), body);
+        expect(toHex(encodeReceipt(r))).toBe(toHex(want));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('round-trip as stored, with the bloom recomputed from the logs', () => {
     fc.assert(
       fc.property(fc.array(storedReceiptArb, { maxLength: 5 }), (receipts) => {
