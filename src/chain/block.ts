@@ -9,7 +9,7 @@
 import { asBytes, asList, DecodeError, rlpDecode, rlpEncode } from '../codec/rlp.js';
 import { equalBytes } from '../crypto/bytes.js';
 import type { BlockCodec, BlockInfo } from '../consensus/types.js';
-import { orderedTrieRoot } from '../state/trie.js';
+import { orderedTrieRoot } from '../state/stack-trie.js';
 import { decodeHeaderItem, headerFieldsForBlock, headerHash, type Header } from './header.js';
 
 export interface Block {

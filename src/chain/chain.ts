@@ -28,7 +28,8 @@ import type { EvmTracer } from '../execution/evm/tracer.js';
 import { StateDB } from '../state/state-db.js';
 import { nextMix, nextRevealOf, type RevealDue } from '../staking/block-hooks.js';
 import { epochBounds, epochOf } from '../staking/epochs.js';
-import { MemoryNodeStore, orderedTrieRoot } from '../state/trie.js';
+import { MemoryNodeStore } from '../state/trie.js';
+import { orderedTrieRoot } from '../state/stack-trie.js';
 import {
   blockHash,
   decodeBlock,
@@ -359,8 +360,10 @@ export class Chain {
     return { state, env, txs: this.transactionsOf(block) };
   }
 
+  /** A fresh state of the head, reading the accounts the head's execution already decoded. */
   headState(): StateDB {
-    return new StateDB(this.headBlock.header.stateRoot, this.store);
+    const state = new StateDB(this.headBlock.header.stateRoot, this.store);
+    return this.headView ? state.inheritAccounts(this.headView) : state;
   }
 
   /**
@@ -368,7 +371,7 @@ export class Chain {
    * execution committed, whose touched accounts are already decoded, else a fresh one.
    */
   headReadState(): StateDB {
-    return this.headView ?? this.headState();
+    return this.headView ?? new StateDB(this.headBlock.header.stateRoot, this.store);
   }
 
   /** Validators of `height` in proposer order. */

@@ -34,7 +34,7 @@ import { executeBlock, type BlockEnv, type BlockOutcome } from '../execution/tra
 import type { BlockParams } from '../params/registry.js';
 import type { StateDB } from '../state/state-db.js';
 import { nextMix } from '../staking/block-hooks.js';
-import { orderedTrieRoot } from '../state/trie.js';
+import { orderedTrieRoot } from '../state/stack-trie.js';
 import { blockHash, decodeBlock, type Block } from './block.js';
 import type { Header } from './header.js';
 

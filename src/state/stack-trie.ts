@@ -4,7 +4,7 @@
  * soon as no later key can fall into it, so the builder holds only the open branches on the
  * path to the last key (at most one per nibble of the key) instead of the whole tree.
  *
- * With keys k0 < k1 < … of one length, and p(i) the number of nibbles k(i-1) and k(i) share,
+ * With prefix-free keys k0 < k1 < …, and p(i) the number of nibbles k(i-1) and k(i) share,
  * the leaf of k(i) hangs from a branch at nibble max(p(i), p(i+1)) and every branch deeper than
  * p(i+1) is complete once k(i) is in. So the builder looks one key ahead: `add` places the key
  * before the one it is given. Nodes and the root are byte-identical to what a Trie (trie.ts)
@@ -13,7 +13,8 @@
  * is shorter than 32 bytes.
  */
 import { EtmError } from '../primitives/errors.js';
-import { compareBytes } from '../crypto/bytes.js';
+import { compareBytes, equalBytes } from '../crypto/bytes.js';
+import { rlpEncode } from '../codec/rlp.js';
 import { keccak256 } from '../crypto/keccak.js';
 import {
   encodeBranch,
@@ -60,7 +61,8 @@ export class StackTrieBuilder {
   }
 
   /**
-   * Adds `key` with `value` (non-empty). Keys must be strictly ascending and of one length. The
+   * Adds `key` with `value` (non-empty). Keys must be strictly ascending and prefix-free (as keys
+   * of one length are). The
    * builder keeps `key` and `value` until the next call or finish(): they must not change.
    */
   add(key: Uint8Array, value: Uint8Array): void {
@@ -69,9 +71,10 @@ export class StackTrieBuilder {
     const prev = this.pendingKey;
     let shared = -1;
     if (prev !== null) {
-      if (key.length !== prev.length)
-        throw new StackTrieError(`key of ${key.length} bytes after keys of ${prev.length}`);
       if (compareBytes(prev, key) >= 0) throw new StackTrieError('keys not strictly ascending');
+      // A key that extends the one before would need a value in a branch: not supported.
+      if (prev.length < key.length && equalBytes(prev, key.subarray(0, prev.length)))
+        throw new StackTrieError('a key extends the key before it (keys must be prefix-free)');
       shared = sharedNibbles(prev, key);
       this.place(prev, this.pendingValue!, this.pendingShared, shared);
     } else if (key.length === 0) {
@@ -179,9 +182,23 @@ function nibblesBetween(key: Uint8Array, from: number, to: number): Uint8Array {
   return out;
 }
 
-/** Nibbles `a` and `b` (same length, different) share from the start. */
+/** Nibbles `a` and `b` (different, neither a prefix of the other) share from the start. */
 function sharedNibbles(a: Uint8Array, b: Uint8Array): number {
   let i = 0;
   while (a[i] === b[i]) i++;
   return (a[i]! >> 4 === b[i]! >> 4 ? 1 : 0) + 2 * i;
+}
+
+/**
+ * Ethereum's transactionsRoot / receiptsRoot: the trie of rlp(index) → value (values non-empty),
+ * built in key order without a trie in memory. In byte order rlp(1 … 127) = 0x01 … 0x7f come
+ * first, then rlp(0) = 0x80, then rlp(128 …) = 0x81… , 0x82… in ascending index.
+ */
+export function orderedTrieRoot(values: readonly Uint8Array[]): Uint8Array {
+  const builder = new StackTrieBuilder(() => {});
+  const n = values.length;
+  for (let i = 1; i < n && i < 128; i++) builder.add(rlpEncode(BigInt(i)), values[i]!);
+  if (n > 0) builder.add(rlpEncode(0n), values[0]!);
+  for (let i = 128; i < n; i++) builder.add(rlpEncode(BigInt(i)), values[i]!);
+  return builder.finish();
 }

@@ -133,6 +133,8 @@ export class Trie {
    * twice between two commits of one trie.
    */
   private readonly memo = new Map<HashNode, Node>();
+  /** Until the first commit after adopt(): see hashNode. */
+  private cutOld = false;
 
   /**
    * `cache` holds decoded nodes shared with other tries; by default the one of `store`
@@ -152,6 +154,26 @@ export class Trie {
   /** The root as of the last commit (or construction). */
   get root(): Uint8Array {
     return this.committedRoot.slice();
+  }
+
+  /**
+   * Starts from the nodes `other` holds in memory after its last commit instead of decoding
+   * them again from the store (through the cache): a block's trie on the trie its parent
+   * committed. Both must be at the same root with nothing pending, and every node of `other`
+   * must be in the store (its commit persisted). Committed nodes are never changed in place (a
+   * write copies them), so the two tries may share them. Otherwise a no-op.
+   */
+  adopt(other: Trie): void {
+    if (
+      other !== this &&
+      this.dirty.size === 0 &&
+      other.dirty.size === 0 &&
+      other.store === this.store &&
+      equalBytes(other.committedRoot, this.committedRoot)
+    ) {
+      this.tree = other.tree;
+      this.cutOld = true;
+    }
   }
 
   /** A copy of the value at `key`, pending writes included; undefined when absent. */
@@ -242,6 +264,7 @@ export class Trie {
     this.tree = tree;
     this.committedRoot = root;
     this.dirty.clear();
+    this.cutOld = false;
     // Resolutions from before are mostly of replaced nodes; the shared cache still has them.
     this.memo.clear();
     return { root: root.slice(), nodes };
@@ -392,18 +415,29 @@ export class Trie {
     return branchNode(node.children.slice(), node.value);
   }
 
-  /** Encodes dirty nodes bottom-up; returns the reference a parent embeds (hash or bytes). */
+  /**
+   * Encodes dirty nodes bottom-up; returns the reference a parent embeds (hash or bytes). In the
+   * first commit after adopt(), a child that existed before it (decoded, or adopted: all in the
+   * store) is referenced by its hash from then on, so the committed tree holds the objects of
+   * that commit only and tries adopting one another do not keep every earlier version alive.
+   */
   private hashNode(node: Node, out: Array<[Uint8Array, Uint8Array]>): Uint8Array {
     if (node.ref !== undefined) return node.ref;
     let encoded: Uint8Array;
     if (node.kind === LEAF) {
       encoded = encodeLeaf(node.path, node.value);
     } else if (node.kind === EXT) {
+      const c = node.child;
+      if (this.cutOld && c.kind !== HASH && c.ref !== undefined && c.ref.length === 32)
+        node.child = hashChild(c.ref);
       encoded = encodeExt(node.path, this.childRef(node.child, out));
     } else {
       for (let i = 0; i < 16; i++) {
         const c = node.children[i]!;
-        if (c !== null && c.kind !== HASH) this.hashNode(c, out);
+        if (c === null || c.kind === HASH) continue;
+        if (this.cutOld && c.ref !== undefined && c.ref.length === 32)
+          node.children[i] = hashChild(c.ref);
+        else this.hashNode(c, out);
       }
       encoded = encodeBranch(node.children, node.value);
     }
@@ -421,15 +455,6 @@ export class Trie {
     return c.kind === HASH ? c.hash : this.hashNode(c, out);
   }
 }
-
-/** Ethereum's transactionsRoot / receiptsRoot: the trie of rlp(index) → value. */
-export function orderedTrieRoot(values: Uint8Array[]): Uint8Array {
-  const trie = new Trie(EMPTY_TRIE_ROOT, NO_NODES, null);
-  for (let i = 0; i < values.length; i++) trie.put(rlpEncode(BigInt(i)), values[i]!);
-  return trie.commit().root;
-}
-
-const NO_NODES: TrieNodeStore = { get: () => undefined };
 
 /**
  * A Merkle proof of `key` in the committed trie with root `root` (EIP-1186's proof lists): the

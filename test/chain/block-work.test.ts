@@ -19,7 +19,7 @@ import { encodePayload } from '../../src/governance/payload.js';
 import { BlockError } from '../../src/primitives/block-error.js';
 import { ETM } from '../../src/params/registry.js';
 import { GOVERNANCE_ADDRESS } from '../../src/primitives/system-addresses.js';
-import { orderedTrieRoot } from '../../src/state/trie.js';
+import { orderedTrieRoot } from '../../src/state/stack-trie.js';
 import { signTx } from '../execution/helpers.js';
 import {
   buildNext,

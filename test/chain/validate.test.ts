@@ -18,7 +18,7 @@ import { keccak256 } from '../../src/crypto/keccak.js';
 import { mixReveal } from '../../src/election/randao.js';
 import { DAO_TREASURY } from '../../src/primitives/system-addresses.js';
 import { TxDecoder, type SignedTx } from '../../src/execution/tx.js';
-import { orderedTrieRoot } from '../../src/state/trie.js';
+import { orderedTrieRoot } from '../../src/state/stack-trie.js';
 import { signTx } from '../execution/helpers.js';
 import {
   buildNext,

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareBytes, toHex } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
-import { StackTrieBuilder, StackTrieError } from '../../src/state/stack-trie.js';
+import { rlpEncode } from '../../src/codec/rlp.js';
+import { orderedTrieRoot, StackTrieBuilder, StackTrieError } from '../../src/state/stack-trie.js';
 import { EMPTY_TRIE_ROOT, MemoryNodeStore, Trie } from '../../src/state/trie.js';
 
 type Entry = [key: Uint8Array, value: Uint8Array];
@@ -47,6 +48,26 @@ function entriesArb(keyBytes: number, mask: number) {
 }
 
 describe('StackTrieBuilder', () => {
+  it('builds prefix-free keys of several lengths as a trie does', () => {
+    fc.assert(
+      fc.property(entriesArb(3, 0x31), (entries) => {
+        // Cut each key to a length of 1–3 bytes by its first byte, then keep a prefix-free set.
+        const cut = entries.map(([k, v]): Entry => [k.subarray(0, 1 + (k[0]! % 3)), v]);
+        const kept: Entry[] = [];
+        for (const e of cut.sort((x, y) => compareBytes(x[0], y[0]))) {
+          const last = kept[kept.length - 1];
+          if (last && toHex(e[0]).startsWith(toHex(last[0]))) continue;
+          kept.push(e);
+        }
+        const s = byStack(kept);
+        const t = byTrie(kept);
+        expect(s.root).toBe(t.root);
+        for (const [h, enc] of t.nodes) expect(s.nodes.get(h)).toBe(enc);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('gives the empty root without keys, and the leaf root for one key', () => {
     expect(toHex(new StackTrieBuilder(() => {}).finish())).toBe(toHex(EMPTY_TRIE_ROOT));
     const one: Entry[] = [[Uint8Array.of(1, 2), Uint8Array.of(3)]];
@@ -85,15 +106,26 @@ describe('StackTrieBuilder', () => {
     );
   });
 
-  it('refuses keys out of order, of another length, and empty values', () => {
+  it('refuses keys out of order, a key extending the one before, and empty values', () => {
     const b = new StackTrieBuilder(() => {});
     b.add(Uint8Array.of(2), Uint8Array.of(1));
     expect(() => b.add(Uint8Array.of(2), Uint8Array.of(1))).toThrow(StackTrieError);
     expect(() => b.add(Uint8Array.of(1), Uint8Array.of(1))).toThrow(StackTrieError);
-    expect(() => b.add(Uint8Array.of(3, 0), Uint8Array.of(1))).toThrow(StackTrieError);
+    expect(() => b.add(Uint8Array.of(2, 0), Uint8Array.of(1))).toThrow(StackTrieError);
     expect(() => b.add(Uint8Array.of(3), new Uint8Array(0))).toThrow(StackTrieError);
     b.add(Uint8Array.of(3), Uint8Array.of(1));
     b.finish();
     expect(() => b.add(Uint8Array.of(4), Uint8Array.of(1))).toThrow(StackTrieError);
+  });
+});
+
+describe('orderedTrieRoot', () => {
+  it('equals the rlp(index)-keyed trie at the key-length boundaries', () => {
+    for (const n of [0, 1, 2, 127, 128, 129, 255, 256, 257, 1000]) {
+      const values = Array.from({ length: n }, (_, i) => keccak256(Uint8Array.of(i & 255, i >> 8)));
+      const t = new Trie(EMPTY_TRIE_ROOT, new MemoryNodeStore(), null);
+      values.forEach((v, i) => t.put(rlpEncode(BigInt(i)), v));
+      expect(toHex(orderedTrieRoot(values)), `${n} values`).toBe(toHex(t.commit().root));
+    }
   });
 });

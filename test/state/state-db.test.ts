@@ -229,6 +229,62 @@ describe('StateDB: accounts', () => {
   });
 });
 
+describe('StateDB: inheriting the accounts of a committed state', () => {
+  /** A node store that counts its reads. */
+  function counting(store: MemoryNodeStore): TrieNodeStore & { reads: number } {
+    const c = { reads: 0, get: (h: Uint8Array) => (c.reads++, store.get(h)) };
+    return c;
+  }
+
+  it('reads as a fresh state would, without the trie, and its own changes stay its own', () => {
+    fc.assert(
+      fc.property(opsArb, opsArb, opsArb, (before, block, next) => {
+        const store = new MemoryNodeStore();
+        const root0 = rootOf(before, store);
+        // The head's execution: a block applied and committed, then read for a while.
+        const view = new StateDB(root0, store, null);
+        for (const op of block) apply(view, op);
+        const c = view.commit();
+        persist(store, c.nodes);
+        const all = [...before, ...block];
+        expectState(view, all);
+        const reads = counting(store);
+        const child = new StateDB(c.root, reads, null).inheritAccounts(view);
+        expect(child.getAccount(addr(0))).toEqual(view.getAccount(addr(0)));
+        expect(reads.reads).toBe(0); // the account came from the view
+        // The next block, on the child: the view still reads the head's state.
+        for (const op of next) apply(child, op);
+        const c2 = child.commit();
+        persist(store, c2.nodes);
+        // A grandchild finds the accounts the view read and the child did not touch in the
+        // view's map, and the child's changes in the child's.
+        const reads2 = counting(store);
+        const grandchild = new StateDB(c2.root, reads2, null).inheritAccounts(child);
+        for (let a = 0; a < 8; a++) grandchild.getAccount(addr(a));
+        expect(reads2.reads).toBe(0);
+        expectState(grandchild, [...all, ...next]);
+        expectState(view, all);
+        expectState(child, [...all, ...next]);
+        expect(toHex(c2.root)).toBe(toHex(rootOf([...all, ...next])));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('is ignored for a view at another root or with changes pending', () => {
+    const store = new MemoryNodeStore();
+    const root = rootOf([{ t: 'acct', a: 1, nonce: 1n, balance: 5n, locked: 0n }], store);
+    const pending = new StateDB(root, store);
+    pending.putAccount(addr(1), { ...pending.getAccount(addr(1)), balance: 99n });
+    expect(new StateDB(root, store).inheritAccounts(pending).getAccount(addr(1)).balance).toBe(5n);
+    const elsewhere = new StateDB(EMPTY_TRIE_ROOT, store);
+    elsewhere.getAccount(addr(1));
+    expect(new StateDB(root, store).inheritAccounts(elsewhere).getAccount(addr(1)).balance).toBe(
+      5n,
+    );
+  });
+});
+
 describe('StateDB: storage and code', () => {
   it('storage root follows storage, and clearing it restores the earlier root', () => {
     const store = new MemoryNodeStore();

@@ -9,11 +9,11 @@ import {
   InvalidNodeError,
   MemoryNodeStore,
   MissingNodeError,
-  orderedTrieRoot,
   proveKey,
   Trie,
   type TrieNodeStore,
 } from '../../src/state/trie.js';
+import { orderedTrieRoot } from '../../src/state/stack-trie.js';
 
 type Write = [key: Uint8Array, value: Uint8Array];
 
@@ -430,6 +430,65 @@ describe('Trie: reads, persistence and commit output', () => {
     expect(reads).toBeLessThanOrEqual(5);
     expect(c.nodes.length).toBeLessThanOrEqual(5);
     expect(c.nodes.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('Trie: adopting the committed nodes of another trie', () => {
+  it('a chain of tries, each adopting the last, commits the roots of one trie', () => {
+    fc.assert(
+      fc.property(fc.array(fixedWritesArb, { minLength: 1, maxLength: 5 }), (blocks) => {
+        const store = new MemoryNodeStore();
+        const reference = new Trie(EMPTY_TRIE_ROOT, store, null);
+        let prev = new Trie(EMPTY_TRIE_ROOT, store);
+        for (const writes of blocks) {
+          const next = new Trie(prev.root, store);
+          next.adopt(prev);
+          for (const [k, v] of writes) {
+            next.put(k, v);
+            reference.put(k, v);
+          }
+          const c = next.commit();
+          persist(store, c.nodes);
+          expect(toHex(c.root)).toBe(toHex(reference.commit().root));
+          // Nodes the adopted tree held are not in this commit's output: they are stored.
+          for (const [k] of writes) expect(next.get(k)).toEqual(reference.get(k));
+          prev = next;
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('reads the adopted nodes without the store; another store or root is not adopted', () => {
+    const store = new MemoryNodeStore();
+    let reads = 0;
+    const counting: TrieNodeStore = { get: (h) => (reads++, store.get(h)) };
+    const parent = new Trie(EMPTY_TRIE_ROOT, counting, null);
+    for (let i = 0; i < 64; i++) parent.put(keccak256(Uint8Array.of(i)), Uint8Array.of(i + 1));
+    persist(store, parent.commit().nodes);
+    const key = keccak256(Uint8Array.of(5));
+
+    const child = new Trie(parent.root, counting, null);
+    child.adopt(parent);
+    reads = 0;
+    expect(child.get(key)).toEqual(Uint8Array.of(6));
+    expect(reads).toBe(0);
+    // Its commit keeps only its own nodes as objects: the rest is read by hash again, so a
+    // chain of adopting tries never holds more than one commit's objects each.
+    child.put(keccak256(Uint8Array.of(200)), Uint8Array.of(1));
+    persist(store, child.commit().nodes);
+    reads = 0;
+    for (let i = 0; i < 64; i++) child.get(keccak256(Uint8Array.of(i)));
+    expect(reads).toBeGreaterThan(0);
+
+    const elsewhere = new Trie(parent.root, { get: (h) => (reads++, store.get(h)) }, null);
+    elsewhere.adopt(parent);
+    expect(elsewhere.get(key)).toEqual(Uint8Array.of(6));
+    expect(reads).toBeGreaterThan(0);
+
+    const empty = new Trie(EMPTY_TRIE_ROOT, counting, null);
+    empty.adopt(parent);
+    expect(empty.get(key)).toBeUndefined();
   });
 });
 

@@ -23,7 +23,8 @@ import { proposerOf } from '../../consensus/quorum.js';
 import type { Recover } from '../../consensus/types.js';
 import { equalBytes, toHex, utf8 } from '../../crypto/bytes.js';
 import { keccak256 } from '../../crypto/keccak.js';
-import { EMPTY_TRIE_ROOT, orderedTrieRoot } from '../../state/trie.js';
+import { EMPTY_TRIE_ROOT } from '../../state/trie.js';
+import { orderedTrieRoot } from '../../state/stack-trie.js';
 
 /** The chain id of every simulated network. */
 export const SIM_CHAIN_ID = 0x45_54_4d_53n; // "ETMS"
