@@ -195,6 +195,7 @@ export class Node {
         genesis,
         decoder: this.decoder,
         recover: this.recover,
+        prefetch: (raws) => this.prepareTransactions(raws),
         now: options.now,
         blockCacheBytes: caches.blocks,
       });

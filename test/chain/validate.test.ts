@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockHash, encodeBlock, type Block } from '../../src/chain/block.js';
-import type { Chain } from '../../src/chain/chain.js';
+import { Chain } from '../../src/chain/chain.js';
+import { secp256k1Recover } from '../../src/consensus/crypto.js';
+import { RecoveryPool } from '../../src/crypto/recovery-pool.js';
 import { BlockError, type BlockErrorCode } from '../../src/primitives/block-error.js';
 import { TxError, type TxErrorCode } from '../../src/execution/errors.js';
 import { parseGenesis } from '../../src/chain/genesis.js';
@@ -146,6 +148,44 @@ describe('valid blocks', () => {
     expect(receipts[1]!.logs.length).toBeGreaterThan(0);
     expect(receipts[2]!.cumulativeGasUsed).toBe(block.header.gasUsed);
     expect(b.store.txLocation(keccak256(block.transactions[1]!))).toEqual({ number: 2n, index: 1 });
+  });
+
+  it('recovers a proposal’s senders together through `prefetch`, after its header checks', async () => {
+    const { a, block, bytes } = await setup();
+    const decoder = new TxDecoder({ chainId: CHAIN_ID });
+    const pool = new RecoveryPool({ workers: 1, minBatch: 1 });
+    const batches: number[] = [];
+    const c = new Chain({
+      store: t.store(t.make()),
+      genesis: GENESIS,
+      decoder,
+      recover: secp256k1Recover,
+      now: () => NOW_MS,
+      prefetch: async (raws) => {
+        batches.push(raws.length);
+        await decoder.prefetch(raws, pool);
+      },
+    });
+    try {
+      await c.importSealed(a.blockBytesAt(1n)!);
+      batches.length = 0;
+      // A proposal whose header fails is refused before any recovery.
+      await refuses(
+        c,
+        tamper(block, (x) => (x.header.coinbase = STRANGER)),
+        'header.coinbase-not-proposer',
+      );
+      expect(batches).toEqual([]);
+      const before = decoder.stats();
+      expect((await c.validateBlock(bytes)).stateRoot).toEqual(block.header.stateRoot);
+      expect(batches).toEqual([3]);
+      const after = decoder.stats();
+      // Recovered in the batch, then found decoded: none recovered one by one.
+      expect(after.recoveries - before.recoveries).toBe(3);
+      expect(after.cacheHits - before.cacheHits).toBe(3);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('accepts a block built for a later round by that round’s proposer, whatever the round', async () => {
