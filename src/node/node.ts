@@ -453,6 +453,9 @@ export class Node {
     this.stopped = true;
     this.driver?.stop();
     if (this.syncTimer) clearTimeout(this.syncTimer);
+    // A block being validated or built may still read the store (after waiting for its
+    // senders' recovery): it finishes before the store closes.
+    await this.chain.idle();
     if (this.ownsRecoveryPool) await this.recoveryPool?.close();
     await this.store.close();
   }
