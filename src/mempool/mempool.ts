@@ -572,8 +572,8 @@ export class Mempool {
 
   /** Each sender's queue, senders by address bytes (the defined order of every sweep). */
   private sendersInOrder(): Queue[] {
-    return [...this.bySender.values()].sort((a, b) =>
-      compareBytes(a.entries[0]!.tx.sender, b.entries[0]!.tx.sender),
-    );
+    // Keys are lower-case hex of one length: their string order is the addresses' byte order,
+    // and a native string sort is several times cheaper than comparing the bytes (every block).
+    return [...this.bySender.keys()].sort().map((k) => this.bySender.get(k)!);
   }
 }
