@@ -42,7 +42,7 @@ interface CommittedEntry {
   account: Account | null;
 }
 
-/** Blocks of account reads a state built on the head inherits (about 3 MB each at 10,000). */
+/** Blocks of account reads a state built on the head inherits (a few MB each at 10,000 accounts). */
 const INHERITED_GENERATIONS = 4;
 
 interface AccountWrite {
