@@ -42,8 +42,14 @@ interface CommittedEntry {
   account: Account | null;
 }
 
-/** Blocks of account reads a state built on the head inherits (a few MB each at 10,000 accounts). */
+/** Blocks of account reads a state built on the head inherits. */
 const INHERITED_GENERATIONS = 4;
+/**
+ * Entries the inherited maps may hold in all (about 500 bytes each, so about 32 MiB): a block of
+ * 7,000 transfers touches some 14,000 accounts, while reads through a head's view (JSON-RPC) are
+ * not bounded per block, so a flooded map is not carried on.
+ */
+const INHERITED_MAX_ENTRIES = 65_536;
 
 interface AccountWrite {
   address: Uint8Array;
@@ -113,9 +119,9 @@ export class StateDB {
    * the trie for them again: `view` is a block's execution state after its commit, at this
    * state's root with nothing pending, and must not be written to afterwards. A block built or
    * imported on the head then finds its senders decoded, and so do the next few: the maps of
-   * `view`'s own ancestors come along, up to INHERITED_GENERATIONS maps in all (maps, not states,
-   * so nothing older is kept alive). Ignored when `view` is at another root or has pending
-   * changes.
+   * `view`'s own ancestors come along, newest first, up to INHERITED_GENERATIONS maps and
+   * INHERITED_MAX_ENTRIES entries in all (maps, not states, so nothing older is kept alive).
+   * Ignored when `view` is at another root or has pending changes.
    */
   inheritAccounts(view: StateDB): this {
     if (
@@ -125,7 +131,14 @@ export class StateDB {
       view.storageWrites.size === 0 &&
       view.checkpoints.length === 0
     ) {
-      this.inherited = [view.committed, ...view.inherited].slice(0, INHERITED_GENERATIONS);
+      const maps: ReadonlyMap<string, CommittedEntry>[] = [];
+      let entries = 0;
+      for (const map of [view.committed, ...view.inherited]) {
+        entries += map.size;
+        if (maps.length === INHERITED_GENERATIONS || entries > INHERITED_MAX_ENTRIES) break;
+        maps.push(map);
+      }
+      this.inherited = maps;
       this.accounts.adopt(view.accounts);
     }
     return this;

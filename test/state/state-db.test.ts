@@ -271,6 +271,19 @@ describe('StateDB: inheriting the accounts of a committed state', () => {
     );
   });
 
+  it('does not carry on a view that read more than 65,536 accounts (a flood of reads)', () => {
+    const store = new MemoryNodeStore();
+    const root = rootOf([{ t: 'acct', a: 1, nonce: 1n, balance: 5n, locked: 0n }], store);
+    const view = new StateDB(root, store, null);
+    view.getAccount(addr(1));
+    const reads = counting(store);
+    expect(new StateDB(root, reads, null).inheritAccounts(view).getAccount(addr(1)).nonce).toBe(1n);
+    expect(reads.reads).toBe(0);
+    for (let i = 0; i < 65_536; i++) view.getAccount(addr(1_000 + i));
+    expect(new StateDB(root, reads, null).inheritAccounts(view).getAccount(addr(1)).nonce).toBe(1n);
+    expect(reads.reads).toBeGreaterThan(0);
+  });
+
   it('is ignored for a view at another root or with changes pending', () => {
     const store = new MemoryNodeStore();
     const root = rootOf([{ t: 'acct', a: 1, nonce: 1n, balance: 5n, locked: 0n }], store);
