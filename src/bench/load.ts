@@ -107,7 +107,7 @@ export function signCall(
     data,
     [],
   ];
-  const digest = keccak256(concatBytes(Uint8Array.of(2), rlpEncode(items)));
+  const digest = keccak256(rlpEncode(items, 2));
   const sig = sign(digest, from.key);
   const raw = concatBytes(
     Uint8Array.of(2),

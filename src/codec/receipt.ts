@@ -5,14 +5,6 @@
  * values clients ask for that are not in the consensus encoding (gas used, effective price).
  */
 import { asBytes, asList, asUint, rlpDecode, rlpEncode } from './rlp.js';
-import {
-  rlpBytesLength,
-  rlpListHeaderLength,
-  rlpUintLength,
-  writeRlpBytes,
-  writeRlpListHeader,
-  writeRlpUint,
-} from './rlp-writer.js';
 import { addToBloom } from '../crypto/bloom.js';
 import { BLOOM_BYTES, type Log, type Receipt, type StoredReceipt } from '../primitives/receipt.js';
 
@@ -29,45 +21,12 @@ function logItems(logs: Log[]) {
   return logs.map((l) => [l.address, l.topics, l.data]);
 }
 
-/**
- * The consensus encoding, the value in the receipts trie: written straight into one buffer (a
- * block's receipts root encodes thousands), byte for byte rlpEncode of
- * [status, cumulativeGasUsed, logsBloom, [[address, [topic…], data]…]] behind the type byte.
- */
+/** The consensus encoding, the value in the receipts trie (type ‖ RLP for a typed receipt). */
 export function encodeReceipt(r: Receipt): Uint8Array {
-  let logsPayload = 0;
-  const logLengths: number[] = [];
-  for (const l of r.logs) {
-    let topics = 0;
-    for (const t of l.topics) topics += rlpBytesLength(t);
-    const payload =
-      rlpBytesLength(l.address) + rlpListHeaderLength(topics) + topics + rlpBytesLength(l.data);
-    logLengths.push(topics, payload);
-    logsPayload += rlpListHeaderLength(payload) + payload;
-  }
-  const payload =
-    1 + // status: 0x01, or 0x80 (the empty string) for a failure
-    rlpUintLength(r.cumulativeGasUsed) +
-    rlpBytesLength(r.logsBloom) +
-    rlpListHeaderLength(logsPayload) +
-    logsPayload;
-  const typed = r.type !== 0;
-  const out = new Uint8Array((typed ? 1 : 0) + rlpListHeaderLength(payload) + payload);
-  let pos = 0;
-  if (typed) out[pos++] = r.type;
-  pos = writeRlpListHeader(out, pos, payload);
-  out[pos++] = r.status === 1 ? 0x01 : 0x80;
-  pos = writeRlpUint(out, pos, r.cumulativeGasUsed);
-  pos = writeRlpBytes(out, pos, r.logsBloom);
-  pos = writeRlpListHeader(out, pos, logsPayload);
-  r.logs.forEach((l, i) => {
-    pos = writeRlpListHeader(out, pos, logLengths[2 * i + 1]!);
-    pos = writeRlpBytes(out, pos, l.address);
-    pos = writeRlpListHeader(out, pos, logLengths[2 * i]!);
-    for (const t of l.topics) pos = writeRlpBytes(out, pos, t);
-    pos = writeRlpBytes(out, pos, l.data);
-  });
-  return out;
+  return rlpEncode(
+    [r.status === 1 ? 1 : null, r.cumulativeGasUsed, r.logsBloom, logItems(r.logs)],
+    r.type === 0 ? undefined : r.type,
+  );
 }
 
 export function encodeStoredReceipts(receipts: StoredReceipt[]): Uint8Array {

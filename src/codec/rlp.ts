@@ -7,7 +7,7 @@
  */
 import { EtmError } from '../primitives/errors.js';
 import { RLP } from '@ethereumjs/rlp';
-import { bytesToBigint } from '../crypto/bytes.js';
+import { bytesToBigint, concatBytes } from '../crypto/bytes.js';
 import {
   rlpBytesLength,
   rlpListHeaderLength,
@@ -32,13 +32,20 @@ export class DecodeError extends EtmError<'decode'> {
  * RLP of `input`. Byte strings, unsigned bigints, safe non-negative numbers, null (the empty
  * string) and lists of them, which is what every record and message here encodes, are written
  * in two passes into one buffer (rlp-writer.ts); anything else (a string) goes to the library.
+ * `typeByte`, when given, is written before the RLP in the same buffer (EIP-2718: a typed
+ * transaction's or receipt's type ‖ RLP).
  */
-export function rlpEncode(input: RlpInput): Uint8Array {
+export function rlpEncode(input: RlpInput, typeByte?: number): Uint8Array {
   const lists: number[] = [];
   const n = measure(input, lists);
-  if (n < 0) return RLP.encode(input as Parameters<typeof RLP.encode>[0]);
-  const out = new Uint8Array(n);
-  write(out, 0, input, lists, { next: 0 });
+  const at = typeByte === undefined ? 0 : 1;
+  if (n < 0) {
+    const body = RLP.encode(input as Parameters<typeof RLP.encode>[0]);
+    return at === 0 ? body : concatBytes(Uint8Array.of(typeByte!), body);
+  }
+  const out = new Uint8Array(at + n);
+  if (at === 1) out[0] = typeByte!;
+  write(out, at, input, lists, { next: 0 });
   return out;
 }
 

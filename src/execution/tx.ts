@@ -10,7 +10,7 @@
  * refused costs no memory once refused.
  */
 import { LRUCache } from 'lru-cache';
-import { bigintToBytes, concatBytes, equalBytes, toHex } from '../crypto/bytes.js';
+import { bigintToBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { RecoveryPool } from '../crypto/recovery-pool.js';
 import {
@@ -425,7 +425,6 @@ interface Parsed {
 }
 
 const EMPTY = new Uint8Array(0);
-const TYPE_BYTE = { 1: Uint8Array.of(1), 2: Uint8Array.of(2) } as const;
 
 /**
  * The digest the sender signed, from a signed transaction's decoded items: keccak256(type ‖
@@ -439,7 +438,7 @@ export function signingHash(type: 0 | 1 | 2, items: RlpItem[], chainId: Uint8Arr
     unsigned.push(chainId, EMPTY, EMPTY);
     return keccak256(rlpEncode(unsigned));
   }
-  return keccak256(concatBytes(TYPE_BYTE[type], rlpEncode(items.slice(0, items.length - 3))));
+  return keccak256(rlpEncode(items.slice(0, items.length - 3), type));
 }
 
 /**

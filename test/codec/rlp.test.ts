@@ -62,6 +62,16 @@ describe('RLP', () => {
     );
   });
 
+  it('property: a type byte goes before the encoding, in one buffer or through the library', () => {
+    fc.assert(
+      fc.property(fc.oneof(item, fc.constant<RlpInput>(['a string'])), fc.nat(0x7f), (x, t) => {
+        const body = RLP.encode(x as Parameters<typeof RLP.encode>[0]);
+        expect(rlpEncode(x, t)).toEqual(Uint8Array.from([t, ...body]));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('property: decodes what the library decodes, and refuses what it refuses', () => {
     const encoded = item.map((x) => RLP.encode(x as Parameters<typeof RLP.encode>[0]));
     const damaged = fc
