@@ -103,8 +103,8 @@ export interface ChainOptions {
   /**
    * Recovers the senders of a proposed block's transactions together, off the event loop, before
    * they are decoded one by one (Node.prepareTransactions): a validator that has not yet admitted
-   * a block's transactions from gossip meets them first in the proposal. Without it they are
-   * recovered as they are decoded.
+   * a block's transactions from gossip meets them first in the proposal; it decides what is worth
+   * a batch. Without it they are recovered as they are decoded.
    */
   prefetch?: (raws: readonly Uint8Array[]) => Promise<void>;
   /** Wall clock in ms; injected so that tests and simulations control time. */
@@ -643,7 +643,7 @@ export class Chain {
     });
     // After the header's checks (the proposer's signature among them), so a forged proposal costs
     // no recoveries.
-    if (this.prefetch && block.transactions.length > 1) await this.prefetch(block.transactions);
+    if (this.prefetch) await this.prefetch(block.transactions);
     const txs = checkBody(block, params, (raw) => this.decoder.decode(raw, { keep: true }));
     const state = this.headState();
     let env: BlockEnv = this.env(

@@ -372,10 +372,7 @@ export class StateDB {
   }
 
   /** The account as of the last commit with its trie key, read from the trie on first use. */
-  private committedEntry(
-    addr: string,
-    address: Uint8Array,
-  ): { key: Uint8Array; account: Account | null } {
+  private committedEntry(addr: string, address: Uint8Array): CommittedEntry {
     let entry = this.committed.get(addr);
     if (entry === undefined) {
       for (const map of this.inherited) {
