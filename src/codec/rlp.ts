@@ -104,34 +104,44 @@ const EMPTY = new Uint8Array(0);
 /**
  * Decodes one RLP item that must span `bytes` exactly, with the library's rules: canonical
  * lengths only (no single byte below 0x80 behind a prefix, no long form for a short payload, no
- * leading zero in a length), every item inside its list. Byte strings are copies, never views
- * of `bytes`. Empty input decodes to the empty string, as the library's does. Throws
- * DecodeError. Index-based: no list payload is copied on the way down.
+ * leading zero in a length), every item inside its list. Byte strings are copies of `bytes`,
+ * or views into it with `views` (for a caller that owns `bytes` and keeps it as long as the
+ * items: a decoded transaction holds its own encoding). Empty input decodes to the empty string,
+ * as the library's does. Throws DecodeError. Index-based: no list payload is copied on the way
+ * down.
  */
-export function rlpDecode(bytes: Uint8Array): RlpItem {
+export function rlpDecode(bytes: Uint8Array, views = false): RlpItem {
   if (bytes.length === 0) return new Uint8Array(0);
-  const { item, next } = decodeAt(bytes, 0, bytes.length);
-  if (next !== bytes.length) throw new DecodeError('invalid RLP: remainder must be zero');
+  const item = decodeAt(bytes, 0, bytes.length, views);
+  if (decodedTo !== bytes.length) throw new DecodeError('invalid RLP: remainder must be zero');
   return item;
 }
 
+/** Where the item decodeAt last returned ends (decoding is synchronous: no object per item). */
+let decodedTo = 0;
+
+function bytesAt(bytes: Uint8Array, start: number, stop: number, views: boolean): Uint8Array {
+  decodedTo = stop;
+  return views ? bytes.subarray(start, stop) : bytes.slice(start, stop);
+}
+
 /** The item at `at`, which must end by `end` (its list's end, or the input's). */
-function decodeAt(bytes: Uint8Array, at: number, end: number): { item: RlpItem; next: number } {
+function decodeAt(bytes: Uint8Array, at: number, end: number, views: boolean): RlpItem {
   const b = bytes[at]!;
-  if (b < 0x80) return { item: bytes.slice(at, at + 1), next: at + 1 };
+  if (b < 0x80) return bytesAt(bytes, at, at + 1, views);
   if (b <= 0xb7) {
     const n = b - 0x80;
     if (at + 1 + n > end) throw new DecodeError('invalid RLP: string runs past its end');
     if (n === 1 && bytes[at + 1]! < 0x80)
       throw new DecodeError('invalid RLP: single byte < 0x80 must not be prefixed');
-    return { item: bytes.slice(at + 1, at + 1 + n), next: at + 1 + n };
+    return bytesAt(bytes, at + 1, at + 1 + n, views);
   }
   if (b <= 0xbf) {
     const start = at + 1 + (b - 0xb7);
     const n = longLength(bytes, at + 1, start, end);
     if (n <= 55) throw new DecodeError('invalid RLP: expected string length to be greater than 55');
     if (start + n > end) throw new DecodeError('invalid RLP: string runs past its end');
-    return { item: bytes.slice(start, start + n), next: start + n };
+    return bytesAt(bytes, start, start + n, views);
   }
   let start: number;
   let n: number;
@@ -146,12 +156,9 @@ function decodeAt(bytes: Uint8Array, at: number, end: number): { item: RlpItem; 
   const stop = start + n;
   if (stop > end) throw new DecodeError('invalid RLP: list runs past its end');
   const items: RlpItem[] = [];
-  for (let p = start; p < stop;) {
-    const d = decodeAt(bytes, p, stop);
-    items.push(d.item);
-    p = d.next;
-  }
-  return { item: items, next: stop };
+  for (let p = start; p < stop; p = decodedTo) items.push(decodeAt(bytes, p, stop, views));
+  decodedTo = stop;
+  return items;
 }
 
 /** A long form's length, big-endian in bytes[from, to): no leading zero, inside `end`. */

@@ -28,6 +28,12 @@ function ourDecode(b: Uint8Array): unknown {
   }
 }
 
+/** Whether every byte string in a decoded item lies in `b`'s buffer. */
+function allViewsOf(x: unknown, b: Uint8Array): boolean {
+  if (Array.isArray(x)) return x.every((y) => allViewsOf(y, b));
+  return x instanceof Uint8Array && x.buffer === b.buffer;
+}
+
 const uint = fc.oneof(
   fc.bigInt({ min: 0n, max: 300n }),
   fc.bigInt({ min: 0n, max: 2n ** 64n }),
@@ -87,7 +93,18 @@ describe('RLP', () => {
       });
     fc.assert(
       fc.property(fc.oneof(encoded, damaged, fc.uint8Array({ maxLength: 80 })), (b) => {
-        expect(ourDecode(b)).toEqual(libraryDecode(b));
+        const library = libraryDecode(b);
+        expect(ourDecode(b)).toEqual(library);
+        // Views decode the same items, or refuse the same input, and every string is a view of b.
+        let views: unknown;
+        try {
+          views = rlpDecode(b, true);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          views = DecodeError;
+        }
+        expect(views).toEqual(library);
+        if (views !== DecodeError && b.length > 0) expect(allViewsOf(views, b)).toBe(true);
       }),
       { numRuns: 3000 },
     );
