@@ -61,7 +61,14 @@ export function bigintToBytes(value: bigint): Uint8Array {
 }
 
 export function bytesToBigint(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
+  const n = bytes.length;
+  if (n === 0) return 0n;
+  // Up to 4 bytes (nonces, gas, small amounts): a 32-bit integer, no hex string on the way.
+  if (n <= 4) {
+    let x = 0;
+    for (let i = 0; i < n; i++) x = ((x << 8) | bytes[i]!) >>> 0;
+    return BigInt(x);
+  }
   return BigInt('0x' + nobleToHex(bytes));
 }
 
