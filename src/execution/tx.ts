@@ -31,29 +31,29 @@ export interface AccessListEntry {
 
 export interface SignedTx {
   /** Canonical network encoding: legacy = RLP list, typed = type byte ‖ RLP. */
-  raw: Uint8Array;
+  readonly raw: Uint8Array;
   /** keccak256(raw). */
-  hash: Uint8Array;
-  type: 0 | 1 | 2;
-  chainId: bigint;
-  nonce: bigint;
-  gasLimit: bigint;
-  to: Uint8Array | null;
-  value: bigint;
-  data: Uint8Array;
-  accessList: AccessListEntry[];
+  readonly hash: Uint8Array;
+  readonly type: 0 | 1 | 2;
+  readonly chainId: bigint;
+  readonly nonce: bigint;
+  readonly gasLimit: bigint;
+  readonly to: Uint8Array | null;
+  readonly value: bigint;
+  readonly data: Uint8Array;
+  readonly accessList: AccessListEntry[];
   /** Legacy and EIP-2930 only. */
-  gasPrice: bigint | null;
+  readonly gasPrice: bigint | null;
   /** = gasPrice for legacy and EIP-2930. */
-  maxFeePerGas: bigint;
+  readonly maxFeePerGas: bigint;
   /** = gasPrice for legacy and EIP-2930. */
-  maxPriorityFeePerGas: bigint;
-  v: bigint;
-  r: bigint;
-  s: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+  readonly v: bigint;
+  readonly r: bigint;
+  readonly s: bigint;
   /** Typed transactions only. */
-  yParity: 0 | 1 | null;
-  sender: Uint8Array;
+  readonly yParity: 0 | 1 | null;
+  readonly sender: Uint8Array;
 }
 
 export const DEFAULT_MAX_TX_BYTES = 131_072;
@@ -232,14 +232,13 @@ export class TxDecoder {
     };
   }
 
-  /** Decodes and authenticates a transaction; throws TxError. */
+  /**
+   * Decodes and authenticates a transaction; throws TxError. What it returns is shared with the
+   * caches (a transaction met twice is the same object): no one writes to a SignedTx.
+   */
   decode(input: Uint8Array, opts: DecodeOptions = {}): SignedTx {
     const parsed = this.parse(input);
-    if ('sender' in parsed) {
-      if (opts.keep) this.keep(parsed);
-      return parsed;
-    }
-    const tx: SignedTx = { ...parsed.tx, sender: this.sender(parsed.digest, parsed.signature) };
+    const tx = 'sender' in parsed ? parsed : withSender(parsed, this.sender(parsed));
     if (opts.keep) this.keep(tx);
     return tx;
   }
@@ -247,7 +246,7 @@ export class TxDecoder {
   /** Remembers a decoded transaction (the mempool admitted it), so it is not recovered again. */
   keep(tx: SignedTx): void {
     if (this.cacheSize === 0) return;
-    this.decoded.set(toHex(tx.hash), { ...tx, sender: tx.sender.slice() });
+    this.decoded.set(toHex(tx.hash), tx);
   }
 
   /**
@@ -275,7 +274,7 @@ export class TxDecoder {
       this.recoveries++;
       const p = pending[i]!;
       if (this.decoded.get(p.key) === undefined)
-        this.prefetched.set(p.key, { ...p.tx, sender: addressOfPublicKey(r.publicKey).slice() });
+        this.prefetched.set(p.key, withSender(p, addressOfPublicKey(r.publicKey).slice()));
     });
   }
 
@@ -296,7 +295,7 @@ export class TxDecoder {
       this.cacheSize > 0 ? (this.decoded.get(key) ?? this.prefetched.get(key, true)) : undefined;
     if (cached) {
       this.hits++;
-      return { ...cached, sender: cached.sender.slice() };
+      return cached;
     }
     // Own copy, safe from the caller reusing its buffer.
     const raw = input.slice();
@@ -310,7 +309,8 @@ export class TxDecoder {
     let item: RlpItem;
     try {
       // Strict: a non-minimal length or a single byte below 0x80 in a string header is refused.
-      item = rlpDecode(type === 0 ? raw : raw.subarray(1));
+      // Views into raw: the transaction keeps raw, and its data and recipient are parts of it.
+      item = rlpDecode(type === 0 ? raw : raw.subarray(1), true);
     } catch (e) {
       throw malformed((e as Error).message);
     }
@@ -375,6 +375,7 @@ export class TxDecoder {
         r,
         s,
         yParity: type === 0 ? null : recid,
+        sender: NO_SENDER,
       },
     };
   }
@@ -401,7 +402,7 @@ export class TxDecoder {
     return Number(yParity) as 0 | 1;
   }
 
-  private sender(digest: Uint8Array, signature: Uint8Array): Uint8Array {
+  private sender({ digest, signature }: Parsed): Uint8Array {
     try {
       const sender = recoverAddress(digest, signature).slice();
       this.recoveries++;
@@ -421,7 +422,17 @@ interface Parsed {
   /** What the sender signed, and r ‖ s ‖ recovery id. */
   digest: Uint8Array;
   signature: Uint8Array;
-  tx: Omit<SignedTx, 'sender'>;
+  /** Complete but for its sender (NO_SENDER), which withSender sets once, before it is shared. */
+  tx: SignedTx;
+}
+
+/** The sender of a parsed transaction not yet recovered: never seen outside this module. */
+const NO_SENDER = new Uint8Array(0);
+
+/** The parsed transaction with its recovered sender (set on the object parse made: no copy). */
+function withSender(p: Parsed, sender: Uint8Array): SignedTx {
+  (p.tx as { sender: Uint8Array }).sender = sender;
+  return p.tx;
 }
 
 const EMPTY = new Uint8Array(0);
