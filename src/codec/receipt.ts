@@ -8,7 +8,14 @@ import { asBytes, asList, asUint, rlpDecode, rlpEncode } from './rlp.js';
 import { addToBloom } from '../crypto/bloom.js';
 import { BLOOM_BYTES, type Log, type Receipt, type StoredReceipt } from '../primitives/receipt.js';
 
+/**
+ * The bloom of no logs, shared by every receipt without logs (most transfers): a bloom is never
+ * written once made, and a 256-byte allocation per transfer was a measurable share of a block.
+ */
+const NO_LOGS_BLOOM = new Uint8Array(BLOOM_BYTES);
+
 export function logsBloom(logs: Log[]): Uint8Array {
+  if (logs.length === 0) return NO_LOGS_BLOOM;
   const bloom = new Uint8Array(BLOOM_BYTES);
   for (const log of logs) {
     addToBloom(bloom, log.address);

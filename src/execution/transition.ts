@@ -442,7 +442,7 @@ function finish(
   const work = blockWorkReceipt(txReceipts, hookLogs);
   const receipts = work ? [...txReceipts, work] : txReceipts;
   const bloom = new Uint8Array(BLOOM_BYTES);
-  for (const receipt of receipts) orBloom(bloom, receipt.logsBloom);
+  for (const receipt of receipts) if (receipt.logs.length > 0) orBloom(bloom, receipt.logsBloom);
   const economics: BlockEconomicsOutput = {
     minted: r.minted ?? 0n,
     commission: r.commission ?? 0n,
