@@ -58,7 +58,11 @@ export function consensusConfigFor(params: {
 export interface CommittedEvent {
   block: Block;
   hash: Uint8Array;
-  receipts: StoredReceipt[];
+  /**
+   * Decoded from the store when first read (most listeners never read them): read them during
+   * the listener's call, not later.
+   */
+  readonly receipts: StoredReceipt[];
   transactions: SignedTx[];
   /** How the block arrived: decided by this node's consensus, or imported from a peer. */
   source: 'consensus' | 'sync';
@@ -598,11 +602,15 @@ export class Node {
     const hash = this.chain.headHash;
     const transactions = this.chain.transactionsOf(block);
     // Listeners (subscriptions, filters) are told off the consensus path, in commit order.
+    const chain = this.chain;
     this.deferred.push(() => {
+      let receipts: StoredReceipt[] | null = null;
       const event: CommittedEvent = {
         block,
         hash,
-        receipts: this.chain.receiptsAt(number),
+        get receipts() {
+          return (receipts ??= chain.receiptsAt(number));
+        },
         transactions,
         source,
         importMs,
