@@ -199,6 +199,12 @@ export class TxDecoder {
   private readonly decoded: TxCache;
   /** Transactions recovered ahead, until decode takes them (oldest dropped first). */
   private readonly prefetched: TxCache;
+  /**
+   * Their keys by the very array each was parsed from: decode of that array (a batch recovered,
+   * then admitted one by one) finds its transaction without hashing the bytes again. Weak, and
+   * only the key: an entry holds a short string no longer than the caller holds its array.
+   */
+  private readonly prefetchedByInput = new WeakMap<Uint8Array, string>();
   private recoveries = 0;
   private hits = 0;
 
@@ -257,10 +263,14 @@ export class TxDecoder {
   async prefetch(inputs: readonly Uint8Array[], pool: RecoveryPool): Promise<void> {
     if (this.cacheSize === 0) return;
     const pending: Parsed[] = [];
+    const pendingInputs: Uint8Array[] = [];
     for (const input of inputs) {
       try {
         const parsed = this.parse(input);
-        if (!('sender' in parsed)) pending.push(parsed);
+        if (!('sender' in parsed)) {
+          pending.push(parsed);
+          pendingInputs.push(input);
+        }
       } catch {
         // decode will refuse it with the same error.
       }
@@ -273,8 +283,10 @@ export class TxDecoder {
       if (!('publicKey' in r)) return;
       this.recoveries++;
       const p = pending[i]!;
-      if (this.decoded.get(p.key) === undefined)
-        this.prefetched.set(p.key, withSender(p, addressOfPublicKey(r.publicKey).slice()));
+      if (this.decoded.get(p.key) !== undefined) return;
+      const tx = withSender(p, addressOfPublicKey(r.publicKey).slice());
+      this.prefetched.set(p.key, tx);
+      this.prefetchedByInput.set(pendingInputs[i]!, p.key);
     });
   }
 
@@ -288,6 +300,16 @@ export class TxDecoder {
       );
     }
     if (input.length === 0) throw malformed('empty input');
+    const prefetchedKey = this.prefetchedByInput.get(input);
+    if (prefetchedKey !== undefined) {
+      this.prefetchedByInput.delete(input);
+      const tx = this.prefetched.get(prefetchedKey, true);
+      // Unless it was dropped for room, or the caller wrote to its array since.
+      if (tx !== undefined && equalBytes(tx.raw, input)) {
+        this.hits++;
+        return tx;
+      }
+    }
     // A transaction met before (gossip, then the block that includes it) is not decoded again.
     const hash = keccak256(input);
     const key = this.cacheSize > 0 ? toHex(hash) : '';

@@ -73,6 +73,41 @@ describe('TxDecoder.prefetch', () => {
     expect(decoder.decode(good)).toEqual(fresh.decode(good));
   });
 
+  it('finds a prefetched transaction from its own array or from a copy, and reads an array written since as it is now', async () => {
+    const a = signTx(2, { nonce: 1n }).raw;
+    const b = signTx(2, { nonce: 2n }).raw;
+    const c = signTx(1, { nonce: 3n }).raw;
+    const decoder = new TxDecoder({ chainId: CHAIN_ID });
+    const reference = new TxDecoder({ chainId: CHAIN_ID, cacheSize: 0 });
+    const inputs = [a.slice(), b.slice()];
+    await decoder.prefetch(inputs, pool);
+    // The first array as it was; the second from a copy of its bytes (a peer's batch decoded twice).
+    expect(decoder.decode(inputs[0]!)).toEqual(reference.decode(a));
+    expect(decoder.decode(b.slice())).toEqual(reference.decode(b));
+    expect(decoder.stats()).toMatchObject({ recoveries: 2, cacheHits: 2, prefetched: 0 });
+    // An array the caller overwrote after prefetching it is decoded as it is now.
+    const reused = a.slice();
+    await decoder.prefetch([reused, c], pool);
+    reused.set(c.subarray(0, reused.length));
+    const now = reused.slice();
+    const expected = (() => {
+      try {
+        return reference.decode(now);
+      } catch (e) {
+        return (e as TxError).code;
+      }
+    })();
+    const got = (() => {
+      try {
+        return decoder.decode(reused);
+      } catch (e) {
+        return (e as TxError).code;
+      }
+    })();
+    expect(got).toEqual(expected);
+    expect(got).not.toEqual(reference.decode(a));
+  });
+
   it('does nothing without a cache', async () => {
     const decoder = new TxDecoder({ chainId: CHAIN_ID, cacheSize: 0 });
     await decoder.prefetch([signTx(2).raw, signTx(2, { nonce: 1n }).raw], pool);
