@@ -6,27 +6,36 @@
  *
  * Inputs are checked here exactly as `recoverPublicKey` checks them (lengths, recovery id,
  * low s), so a signature gets the same answer either way; only well-formed ones travel to a
- * worker, which runs nothing but the native `ecdsaRecover`. The keccak of the public key (the
- * address) is left to the caller.
+ * worker, which runs the native `ecdsaRecover` and hashes the public key into the signer's
+ * address with the same WebAssembly keccak as the rest of the node (checked against this
+ * thread's keccak when the worker starts: a worker that disagrees dies, and its batches are
+ * recovered here).
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import {
-  recoverPublicKey,
-  SECP256K1_HALF_N,
-  SignatureError,
-  type Signature65,
-} from './secp256k1.js';
+import { keccak256 } from './keccak.js';
+import { recoverAddress, SECP256K1_HALF_N, SignatureError, type Signature65 } from './secp256k1.js';
 
 const ITEM_IN = 97; // digest 32 ‖ r 32 ‖ s 32 ‖ recid 1
-const ITEM_OUT = 65; // ok 1 ‖ public key 64
+const ITEM_OUT = 21; // ok 1 ‖ address 20
+
+/** What a worker hashes when it starts, and must hash as this thread does. */
+const KECCAK_PROBE = new Uint8Array(64).fill(0xa5);
 
 /** The worker: CommonJS run from a string, so it needs no file of its own in src or dist. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const native = require(workerData.bindings);
-parentPort.on('message', ({ id, input }) => {
+const ready = require(workerData.hashWasm).createKeccak(256).then((keccak) => {
+  keccak.init();
+  keccak.update(workerData.probe);
+  if (Buffer.compare(keccak.digest('binary'), workerData.probeHash) !== 0)
+    throw new Error('keccak-256 in the recovery worker disagrees with the node');
+  return keccak;
+});
+parentPort.on('message', async ({ id, input }) => {
+  const keccak = await ready;
   const bytes = new Uint8Array(input);
   const n = bytes.length / ${ITEM_IN};
   const out = new Uint8Array(n * ${ITEM_OUT});
@@ -35,8 +44,10 @@ parentPort.on('message', ({ id, input }) => {
     try {
       const key = native.ecdsaRecover(
         bytes.subarray(at + 32, at + 96), bytes[at + 96], bytes.subarray(at, at + 32), false);
+      keccak.init();
+      keccak.update(key.subarray(1));
       out[i * ${ITEM_OUT}] = 1;
-      out.set(key.subarray(1), i * ${ITEM_OUT} + 1);
+      out.set(keccak.digest('binary').subarray(12), i * ${ITEM_OUT} + 1);
     } catch {
       out[i * ${ITEM_OUT}] = 0;
     }
@@ -50,8 +61,8 @@ export interface RecoveryRequest {
   signature: Signature65;
 }
 
-/** A recovered 64-byte public key, or why the signature has none. */
-export type RecoveryResult = { publicKey: Uint8Array } | { error: SignatureError };
+/** The signer's 20-byte address, or why the signature has none. */
+export type RecoveryResult = { address: Uint8Array } | { error: SignatureError };
 
 export interface RecoveryPoolOptions {
   /** Worker threads; default: the machine's cores less one (at least one). */
@@ -60,20 +71,39 @@ export interface RecoveryPoolOptions {
   minBatch?: number;
 }
 
+/** secp256k1n/2 big-endian, to compare s with byte by byte. */
+const HALF_N_BYTES = Uint8Array.from(
+  SECP256K1_HALF_N.toString(16)
+    .padStart(64, '0')
+    .match(/../g)!
+    .map((h) => parseInt(h, 16)),
+);
+
+/** Whether 0 < s ≤ secp256k1n/2, s being bytes 32–63 of the signature (big-endian). */
+function lowS(signature: Uint8Array): boolean {
+  let zero = true;
+  for (let i = 32; i < 64 && zero; i++) zero = signature[i] === 0;
+  if (zero) return false;
+  for (let i = 0; i < 32; i++) {
+    const b = signature[32 + i]!;
+    const h = HALF_N_BYTES[i]!;
+    if (b !== h) return b < h;
+  }
+  return true;
+}
+
 /** Validates like `recoverPublicKey` without recovering: the error it would throw, or null. */
 function precheck(r: RecoveryRequest): SignatureError | null {
   if (r.digest.length !== 32) return new SignatureError('digest must be 32 bytes');
   if (r.signature.length !== 65) return new SignatureError('signature must be 65 bytes');
   if (r.signature[64]! > 1) return new SignatureError('recovery id must be 0 or 1');
-  let s = 0n;
-  for (let i = 32; i < 64; i++) s = (s << 8n) | BigInt(r.signature[i]!);
-  if (s === 0n || s > SECP256K1_HALF_N) return new SignatureError('signature s is not low');
+  if (!lowS(r.signature)) return new SignatureError('signature s is not low');
   return null;
 }
 
 function recoverHere(r: RecoveryRequest): RecoveryResult {
   try {
-    return { publicKey: recoverPublicKey(r.digest, r.signature) };
+    return { address: recoverAddress(r.digest, r.signature) };
   } catch (e) {
     if (e instanceof SignatureError) return { error: e };
     throw e;
@@ -96,9 +126,15 @@ export class RecoveryPool {
   constructor(o: RecoveryPoolOptions = {}) {
     this.size = Math.max(1, o.workers ?? availableParallelism() - 1);
     this.minBatch = o.minBatch ?? 8;
-    const bindings = createRequire(import.meta.url).resolve('secp256k1/bindings');
+    const require = createRequire(import.meta.url);
+    const workerData = {
+      bindings: require.resolve('secp256k1/bindings'),
+      hashWasm: require.resolve('hash-wasm'),
+      probe: KECCAK_PROBE,
+      probeHash: keccak256(KECCAK_PROBE),
+    };
     for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bindings } });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
       const w: PoolWorker = { worker, pending: new Map(), load: 0 };
       worker.on('message', ({ id, output }: { id: number; output: ArrayBuffer }) => {
         const done = w.pending.get(id);
@@ -113,7 +149,7 @@ export class RecoveryPool {
     }
   }
 
-  /** Public keys of the requests, in order; never rejects for a bad signature. */
+  /** The signers' addresses, in order; never rejects for a bad signature. */
   async recover(requests: readonly RecoveryRequest[]): Promise<RecoveryResult[]> {
     const results: RecoveryResult[] = new Array(requests.length);
     const valid: number[] = [];
@@ -156,6 +192,11 @@ export class RecoveryPool {
     return results;
   }
 
+  /** Workers still running (one that died, say its keccak disagreed, is retired). */
+  get liveWorkers(): number {
+    return this.workers.length;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.workers.splice(0).map((w) => w.worker.terminate()));
@@ -180,7 +221,7 @@ export class RecoveryPool {
         resolve(
           batch.map((_, k) =>
             bytes[k * ITEM_OUT] === 1
-              ? { publicKey: bytes.slice(k * ITEM_OUT + 1, (k + 1) * ITEM_OUT) }
+              ? { address: bytes.slice(k * ITEM_OUT + 1, (k + 1) * ITEM_OUT) }
               : { error: new SignatureError('signature recovery failed') },
           ),
         );

@@ -14,7 +14,6 @@ import { bigintToBytes, equalBytes, toHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import type { RecoveryPool } from '../crypto/recovery-pool.js';
 import {
-  addressOfPublicKey,
   recoverAddress,
   SECP256K1_HALF_N,
   SECP256K1_N,
@@ -280,11 +279,11 @@ export class TxDecoder {
       pending.map((p) => ({ digest: p.digest, signature: p.signature })),
     );
     results.forEach((r, i) => {
-      if (!('publicKey' in r)) return;
+      if (!('address' in r)) return;
       this.recoveries++;
       const p = pending[i]!;
       if (this.decoded.get(p.key) !== undefined) return;
-      const tx = withSender(p, addressOfPublicKey(r.publicKey).slice());
+      const tx = withSender(p, r.address);
       this.prefetched.set(p.key, tx);
       this.prefetchedByInput.set(pendingInputs[i]!, p.key);
     });

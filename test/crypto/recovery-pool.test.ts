@@ -1,10 +1,10 @@
-/** Recovery on worker threads gives exactly what recoverPublicKey gives, bad signatures included. */
+/** Recovery on worker threads gives exactly what recoverAddress gives, bad signatures included. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import { RecoveryPool } from '../../src/crypto/recovery-pool.js';
 import {
-  publicKeyOf,
-  recoverPublicKey,
+  addressOf,
+  recoverAddress,
   SECP256K1_N,
   sign,
   SignatureError,
@@ -38,12 +38,14 @@ describe('recovery pool', () => {
     }));
     const results = await pool.recover(requests);
     expect(results).toHaveLength(300);
+    // Answered by the workers themselves: none died (a keccak that disagrees kills its worker).
+    expect(pool.liveWorkers).toBe(2);
     results.forEach((r, i) => {
-      expect('publicKey' in r && r.publicKey).toEqual(publicKeyOf(key(i % 17)));
+      expect('address' in r && r.address).toEqual(addressOf(key(i % 17)));
     });
   });
 
-  it('answers malformed signatures as recoverPublicKey does, beside good ones', async () => {
+  it('answers malformed signatures as recoverAddress does, beside good ones', async () => {
     const good = sign(digest(1), key(1));
     const badRecid = good.slice();
     badRecid[64] = 2;
@@ -66,22 +68,55 @@ describe('recovery pool', () => {
       const { digest: d, signature } = requests[i]!;
       let expected: Uint8Array | SignatureError;
       try {
-        expected = recoverPublicKey(d, signature);
+        expected = recoverAddress(d, signature);
       } catch (e) {
         expected = e as SignatureError;
       }
       if (expected instanceof SignatureError) {
         expect('error' in r && r.error).toBeInstanceOf(SignatureError);
       } else {
-        expect('publicKey' in r && r.publicKey).toEqual(expected);
+        expect('address' in r && r.address).toEqual(expected);
       }
     });
     expect(results.filter((r) => 'error' in r)).toHaveLength(5);
   });
 
+  it('draws the low-s line where recoverAddress draws it: s = 0, 1, n/2 and n/2 + 1', async () => {
+    const good = sign(digest(5), key(5));
+    const withS = (s: bigint) => {
+      const out = good.slice();
+      for (let i = 63; i >= 32; i--) {
+        out[i] = Number(s & 255n);
+        s >>= 8n;
+      }
+      return out;
+    };
+    const half = SECP256K1_N >> 1n;
+    const sigs = [0n, 1n, half - 1n, half, half + 1n, SECP256K1_N - 1n].map(withS);
+    // Ten of each, so the batch goes to the workers.
+    const requests = sigs.flatMap((signature) =>
+      Array.from({ length: 10 }, () => ({ digest: digest(5), signature })),
+    );
+    const results = await pool.recover(requests);
+    results.forEach((r, i) => {
+      const { digest: d, signature } = requests[i]!;
+      let expected: Uint8Array | null;
+      try {
+        expected = recoverAddress(d, signature);
+      } catch {
+        expected = null;
+      }
+      if (expected === null) expect('error' in r).toBe(true);
+      else expect('address' in r && r.address).toEqual(expected);
+    });
+    // 0, n/2 + 1 and n - 1 are refused before any recovery.
+    for (const at of [0, 40, 50])
+      expect('error' in results[at]! && results[at].error.message).toMatch(/not low/);
+  });
+
   it('recovers small batches on the calling thread, and everything after close', async () => {
     const small = [{ digest: digest(3), signature: sign(digest(3), key(3)) }];
-    expect(await pool.recover(small)).toEqual([{ publicKey: publicKeyOf(key(3)) }]);
+    expect(await pool.recover(small)).toEqual([{ address: addressOf(key(3)) }]);
     const other = new RecoveryPool({ workers: 1, minBatch: 1 });
     await other.close();
     const many = Array.from({ length: 20 }, (_, i) => ({
@@ -89,6 +124,6 @@ describe('recovery pool', () => {
       signature: sign(digest(i), key(4)),
     }));
     const results = await other.recover(many);
-    expect(results.every((r) => 'publicKey' in r)).toBe(true);
+    expect(results.every((r) => 'address' in r)).toBe(true);
   });
 });
