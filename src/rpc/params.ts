@@ -4,7 +4,7 @@
  * either returns a domain value or throws InvalidParamsError (-32602) with a message that names
  * the parameter, so a client can see which of its arguments was wrong.
  */
-import { equalBytes, fromHex } from '../crypto/bytes.js';
+import { equalBytes, fromHex, hexDigitsToBytes } from '../crypto/bytes.js';
 import { RpcError, RpcErrorCode, type BlockSelector, type CallRequest } from './backend.js';
 import {
   checkStateOverride,
@@ -102,11 +102,11 @@ export function decodeData(value: unknown, what: string, length?: number): Uint8
   if (!value.startsWith('0x')) fail(what, 'hex data without 0x prefix');
   const body = value.slice(2);
   if (body.length % 2 !== 0) fail(what, 'hex data of odd length');
-  if (!HEX_DIGITS.test(body)) fail(what, 'invalid hex digit');
-  if (length !== undefined && body.length !== length * 2) {
-    fail(what, `expected ${length} bytes of hex data, got ${body.length / 2}`);
+  const bytes = hexDigitsToBytes(body) ?? fail(what, 'invalid hex digit');
+  if (length !== undefined && bytes.length !== length) {
+    fail(what, `expected ${length} bytes of hex data, got ${bytes.length}`);
   }
-  return fromHex(body);
+  return bytes;
 }
 
 export const decodeBytes: Decoder<Uint8Array> = (value, what) => decodeData(value, what);
