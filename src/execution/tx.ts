@@ -151,11 +151,20 @@ class TxCache {
     return this.lru?.calculatedSize ?? 0;
   }
 
-  /** The entry, made the most recently used; `take` removes it. */
-  get(key: string, take = false): SignedTx | undefined {
-    const tx = this.lru?.get(key);
-    if (tx !== undefined && take) this.lru!.delete(key);
+  /** The entry, made the most recently used. */
+  get(key: string): SignedTx | undefined {
+    return this.lru?.get(key);
+  }
+
+  /** The entry, removed (not moved up first). */
+  take(key: string): SignedTx | undefined {
+    const tx = this.lru?.peek(key);
+    if (tx !== undefined) this.lru!.delete(key);
     return tx;
+  }
+
+  has(key: string): boolean {
+    return this.lru?.has(key) ?? false;
   }
 
   /** Remembers `tx` (an entry larger than the whole byte budget is not kept). */
@@ -282,7 +291,7 @@ export class TxDecoder {
       if (!('address' in r)) return;
       this.recoveries++;
       const p = pending[i]!;
-      if (this.decoded.get(p.key) !== undefined) return;
+      if (this.decoded.has(p.key)) return;
       const tx = withSender(p, r.address);
       this.prefetched.set(p.key, tx);
       this.prefetchedByInput.set(pendingInputs[i]!, p.key);
@@ -302,7 +311,7 @@ export class TxDecoder {
     const prefetchedKey = this.prefetchedByInput.get(input);
     if (prefetchedKey !== undefined) {
       this.prefetchedByInput.delete(input);
-      const tx = this.prefetched.get(prefetchedKey, true);
+      const tx = this.prefetched.take(prefetchedKey);
       // Unless it was dropped for room, or the caller wrote to its array since.
       if (tx !== undefined && equalBytes(tx.raw, input)) {
         this.hits++;
@@ -313,7 +322,7 @@ export class TxDecoder {
     const hash = keccak256(input);
     const key = this.cacheSize > 0 ? toHex(hash) : '';
     const cached =
-      this.cacheSize > 0 ? (this.decoded.get(key) ?? this.prefetched.get(key, true)) : undefined;
+      this.cacheSize > 0 ? (this.decoded.get(key) ?? this.prefetched.take(key)) : undefined;
     if (cached) {
       this.hits++;
       return cached;
