@@ -61,7 +61,7 @@ export async function runReplay(o: {
   const fresh = open(join(dir, 'replayed'));
   try {
     const decoder = new TxDecoder({ chainId: genesis.chainId });
-    const txs = o.pool.transfers.slice(0, total).map((t) => decoder.decode(t.raw));
+    const txs = Array.from({ length: total }, (_, i) => decoder.decode(o.pool.raw(i)));
     const coinbase = addressOf(key);
     const r0 = performance.now();
     for (let b = 0; b < o.blocks; b++) {

@@ -17,41 +17,12 @@ import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { toHex } from '../crypto/bytes.js';
 import type { Node } from '../node/node.js';
-import { benchGenesis, signTransfers, type Sender, type Transfer } from './load.js';
+import { benchGenesis } from './load.js';
+import { TransferPool } from './transfer-pool.js';
+
+export { TransferPool };
 import { startCluster, type ClusterKind } from './cluster.js';
 import { quantile, round, sleep, yieldToLoop } from './stats.js';
-
-/** Transfers signed once and reused by every run: each run starts a fresh chain at nonce 0. */
-export class TransferPool {
-  readonly transfers: Transfer[] = [];
-  readonly index = new Map<string, number>();
-  signMs = 0;
-
-  /** `sign` makes a pool's transactions: plain transfers by default (signTransfers). */
-  constructor(
-    readonly senders: Sender[],
-    private readonly sign: typeof signTransfers = signTransfers,
-  ) {}
-
-  get size(): number {
-    return this.transfers.length;
-  }
-
-  /** Signs more until at least `count` exist (rounded up to whole rounds of senders). */
-  ensure(count: number): void {
-    const s = this.senders.length;
-    const target = Math.ceil(count / s) * s;
-    if (target <= this.transfers.length) return;
-    const t0 = performance.now();
-    const firstRound = this.transfers.length / s;
-    const more = this.sign(this.senders, target - this.transfers.length, BigInt(firstRound));
-    for (const t of more) {
-      this.index.set(t.hash, this.transfers.length);
-      this.transfers.push(t);
-    }
-    this.signMs += performance.now() - t0;
-  }
-}
 
 export type SubmitMode = 'rpc' | 'inject';
 
@@ -156,7 +127,7 @@ export class Generator {
   commit(hashes: Iterable<string>, at: number): number {
     let ours = 0;
     for (const h of hashes) {
-      const i = this.pool.index.get(h);
+      const i = this.pool.indexOf(h);
       if (i !== undefined && Number.isNaN(this.commitAt[i]!)) {
         this.commitAt[i] = at;
         ours++;
@@ -195,16 +166,17 @@ export class Generator {
       const now = performance.now();
       for (let i = first; i < first + count; i++) this.submitAt[i] = now;
       this.inFlight++;
+      // As the JSON-RPC path does with a batch: senders recovered together on the worker pool,
+      // then each admitted (from the same arrays, as a server's batch would be).
+      const raws = Array.from({ length: count }, (_, k) => this.pool.raw(first + k));
       try {
-        // As the JSON-RPC path does with a batch: senders recovered together on the worker pool.
-        const raws = this.pool.transfers.slice(first, first + count).map((t) => t.raw);
         await this.node!.prepareTransactions(raws);
       } finally {
         this.inFlight--;
       }
       for (let i = first; i < first + count; i++) {
         try {
-          this.node!.submitTransaction(this.pool.transfers[i]!.raw);
+          this.node!.submitTransaction(raws[i - first]!);
         } catch (e) {
           this.reject((e as { code?: string }).code ?? (e as Error).message);
         }
@@ -214,7 +186,7 @@ export class Generator {
     const parts: string[] = [];
     for (let i = first; i < first + count; i++) {
       parts.push(
-        `{"jsonrpc":"2.0","id":${i},"method":"eth_sendRawTransaction","params":["${toHex(this.pool.transfers[i]!.raw)}"]}`,
+        `{"jsonrpc":"2.0","id":${i},"method":"eth_sendRawTransaction","params":["${toHex(this.pool.raw(i))}"]}`,
       );
     }
     const body = `[${parts.join(',')}]`;
