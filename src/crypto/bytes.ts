@@ -15,13 +15,15 @@ export function fromHex(hex: string): Uint8Array {
   return bytes;
 }
 
+const HEX_DIGITS = /^[0-9a-fA-F]*$/;
+
 /**
  * The bytes of hex digits without a prefix, or null for an odd count or a character that is not
- * a hex digit. Node's native decoder stops at the first pair that is not hex, so fewer bytes
- * written than expected means a bad digit: one pass, no regular expression.
+ * a hex digit, decoded by Node's native decoder. The digits are checked first: that decoder
+ * reads a character above U+00FF by its low byte ('ａ', U+FF41, as 'a').
  */
 export function hexDigitsToBytes(body: string): Uint8Array | null {
-  if (body.length % 2 !== 0) return null;
+  if (body.length % 2 !== 0 || !HEX_DIGITS.test(body)) return null;
   const out = new Uint8Array(body.length >> 1);
   const written = Buffer.from(out.buffer, out.byteOffset, out.length).write(body, 'hex');
   return written === out.length ? out : null;
