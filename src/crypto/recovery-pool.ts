@@ -34,6 +34,8 @@ const ready = require(workerData.hashWasm).createKeccak(256).then((keccak) => {
     throw new Error('keccak-256 in the recovery worker disagrees with the node');
   return keccak;
 });
+// Dies rather than answer nothing (whatever the process does with unhandled rejections).
+ready.catch(() => process.exit(1));
 parentPort.on('message', async ({ id, input }) => {
   const keccak = await ready;
   const bytes = new Uint8Array(input);
