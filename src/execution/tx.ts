@@ -63,11 +63,11 @@ const DEFAULT_TX_CACHE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_PREFETCH_BYTES = 32 * 1024 * 1024;
 
 /**
- * What a decoded transaction holds in memory, as the caches count it: its encoding, its data (a
- * copy of part of it) and about 600 bytes of fields and object headers.
+ * What a decoded transaction holds in memory, as the caches count it: its encoding (its data,
+ * recipient and access list are views into it) and about 600 bytes of fields and object headers.
  */
-export function entryBytes(tx: Pick<SignedTx, 'raw' | 'data'>): number {
-  return tx.raw.length + tx.data.length + 600;
+export function entryBytes(tx: Pick<SignedTx, 'raw'>): number {
+  return tx.raw.length + 600;
 }
 
 export const TX_GAS = 21_000n;
