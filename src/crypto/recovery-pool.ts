@@ -14,6 +14,7 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { bigintToFixed } from './bytes.js';
 import { keccak256 } from './keccak.js';
 import { recoverAddress, SECP256K1_HALF_N, SignatureError, type Signature65 } from './secp256k1.js';
 
@@ -74,12 +75,7 @@ export interface RecoveryPoolOptions {
 }
 
 /** secp256k1n/2 big-endian, to compare s with byte by byte. */
-const HALF_N_BYTES = Uint8Array.from(
-  SECP256K1_HALF_N.toString(16)
-    .padStart(64, '0')
-    .match(/../g)!
-    .map((h) => parseInt(h, 16)),
-);
+const HALF_N_BYTES = bigintToFixed(SECP256K1_HALF_N, 32);
 
 /** Whether 0 < s ≤ secp256k1n/2, s being bytes 32–63 of the signature (big-endian). */
 function lowS(signature: Uint8Array): boolean {
