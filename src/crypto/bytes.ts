@@ -15,7 +15,8 @@ export function fromHex(hex: string): Uint8Array {
   return bytes;
 }
 
-const HEX_DIGITS = /^[0-9a-fA-F]*$/;
+/** Hex digits only (possibly none), either case. */
+export const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 
 /**
  * The bytes of hex digits without a prefix, or null for an odd count or a character that is not
@@ -25,8 +26,8 @@ const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 export function hexDigitsToBytes(body: string): Uint8Array | null {
   if (body.length % 2 !== 0 || !HEX_DIGITS.test(body)) return null;
   const out = new Uint8Array(body.length >> 1);
-  const written = Buffer.from(out.buffer, out.byteOffset, out.length).write(body, 'hex');
-  return written === out.length ? out : null;
+  Buffer.from(out.buffer, out.byteOffset, out.length).write(body, 'hex');
+  return out;
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

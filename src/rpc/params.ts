@@ -4,7 +4,7 @@
  * either returns a domain value or throws InvalidParamsError (-32602) with a message that names
  * the parameter, so a client can see which of its arguments was wrong.
  */
-import { equalBytes, fromHex, hexDigitsToBytes } from '../crypto/bytes.js';
+import { equalBytes, fromHex, HEX_DIGITS, hexDigitsToBytes } from '../crypto/bytes.js';
 import { RpcError, RpcErrorCode, type BlockSelector, type CallRequest } from './backend.js';
 import {
   checkStateOverride,
@@ -76,8 +76,6 @@ function rejectUnknownFields(
     if (!allowed.has(key)) fail(what, `unknown field "${key.slice(0, 40)}"`);
   }
 }
-
-const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 
 /** QUANTITY: 0x-prefixed hex, no leading zeros ("0x0" is zero), at most `bits` bits. */
 export function decodeQuantity(value: unknown, what: string, bits = 256): bigint {
