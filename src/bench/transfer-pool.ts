@@ -7,6 +7,7 @@
  * held as a few large buffers it costs that collector next to nothing.
  */
 import { performance } from 'node:perf_hooks';
+import { fromHex } from '../crypto/bytes.js';
 import { signTransfers, type Sender, type Transfer } from './load.js';
 
 const HASH_BYTES = 32;
@@ -96,7 +97,7 @@ export class TransferPool {
       const i = this.count++;
       this.raws.append(t.raw);
       this.starts[i + 1] = this.raws.length;
-      this.hashes.append(Buffer.from(t.hash.slice(2), 'hex'));
+      this.hashes.append(fromHex(t.hash));
       this.place(i);
     }
   }
