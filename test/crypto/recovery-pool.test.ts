@@ -1,7 +1,11 @@
 /** Recovery on worker threads gives exactly what recoverAddress gives, bad signatures included. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { keccak256 } from '../../src/crypto/keccak.js';
-import { RecoveryPool } from '../../src/crypto/recovery-pool.js';
+import {
+  RecoveryPool,
+  type RecoveryRequest,
+  type RecoveryResult,
+} from '../../src/crypto/recovery-pool.js';
 import {
   addressOf,
   recoverAddress,
@@ -9,7 +13,7 @@ import {
   sign,
   SignatureError,
 } from '../../src/crypto/secp256k1.js';
-import { uint64be } from '../../src/crypto/bytes.js';
+import { bigintToFixed, bytesToBigint, uint64be } from '../../src/crypto/bytes.js';
 
 const pool = new RecoveryPool({ workers: 2, minBatch: 4 });
 afterAll(() => pool.close());
@@ -17,17 +21,33 @@ afterAll(() => pool.close());
 const key = (i: number) => keccak256(uint64be(i + 1));
 const digest = (i: number) => keccak256(Uint8Array.of(7, i & 255, i >> 8));
 
-function highS(sig: Uint8Array): Uint8Array {
-  let s = 0n;
-  for (let i = 32; i < 64; i++) s = (s << 8n) | BigInt(sig[i]!);
-  let hi = SECP256K1_N - s;
+/** The signature with s replaced (and the recovery id as given, else kept). */
+function withS(sig: Uint8Array, s: bigint, recid = sig[64]!): Uint8Array {
   const out = sig.slice();
-  for (let i = 63; i >= 32; i--) {
-    out[i] = Number(hi & 255n);
-    hi >>= 8n;
-  }
-  out[64] = sig[64]! ^ 1;
+  out.set(bigintToFixed(s, 32), 32);
+  out[64] = recid;
   return out;
+}
+
+/** The same signature with s' = n − s (and the other recovery id). */
+function highS(sig: Uint8Array): Uint8Array {
+  return withS(sig, SECP256K1_N - bytesToBigint(sig.subarray(32, 64)), sig[64]! ^ 1);
+}
+
+/** Each result is what recoverAddress gives for its request: the address, or an error. */
+function expectAsRecoverAddress(requests: RecoveryRequest[], results: RecoveryResult[]): void {
+  results.forEach((r, i) => {
+    const { digest: d, signature } = requests[i]!;
+    let expected: Uint8Array | null;
+    try {
+      expected = recoverAddress(d, signature);
+    } catch (e) {
+      expect(e).toBeInstanceOf(SignatureError);
+      expected = null;
+    }
+    if (expected === null) expect('error' in r && r.error).toBeInstanceOf(SignatureError);
+    else expect('address' in r && r.address).toEqual(expected);
+  });
 }
 
 describe('recovery pool', () => {
@@ -64,51 +84,20 @@ describe('recovery pool', () => {
       })),
     ];
     const results = await pool.recover(requests);
-    results.forEach((r, i) => {
-      const { digest: d, signature } = requests[i]!;
-      let expected: Uint8Array | SignatureError;
-      try {
-        expected = recoverAddress(d, signature);
-      } catch (e) {
-        expected = e as SignatureError;
-      }
-      if (expected instanceof SignatureError) {
-        expect('error' in r && r.error).toBeInstanceOf(SignatureError);
-      } else {
-        expect('address' in r && r.address).toEqual(expected);
-      }
-    });
+    expectAsRecoverAddress(requests, results);
     expect(results.filter((r) => 'error' in r)).toHaveLength(5);
   });
 
   it('draws the low-s line where recoverAddress draws it: s = 0, 1, n/2 and n/2 + 1', async () => {
     const good = sign(digest(5), key(5));
-    const withS = (s: bigint) => {
-      const out = good.slice();
-      for (let i = 63; i >= 32; i--) {
-        out[i] = Number(s & 255n);
-        s >>= 8n;
-      }
-      return out;
-    };
     const half = SECP256K1_N >> 1n;
-    const sigs = [0n, 1n, half - 1n, half, half + 1n, SECP256K1_N - 1n].map(withS);
+    const sigs = [0n, 1n, half - 1n, half, half + 1n, SECP256K1_N - 1n].map((s) => withS(good, s));
     // Ten of each, so the batch goes to the workers.
     const requests = sigs.flatMap((signature) =>
       Array.from({ length: 10 }, () => ({ digest: digest(5), signature })),
     );
     const results = await pool.recover(requests);
-    results.forEach((r, i) => {
-      const { digest: d, signature } = requests[i]!;
-      let expected: Uint8Array | null;
-      try {
-        expected = recoverAddress(d, signature);
-      } catch {
-        expected = null;
-      }
-      if (expected === null) expect('error' in r).toBe(true);
-      else expect('address' in r && r.address).toEqual(expected);
-    });
+    expectAsRecoverAddress(requests, results);
     // 0, n/2 + 1 and n - 1 are refused before any recovery.
     for (const at of [0, 40, 50])
       expect('error' in results[at]! && results[at].error.message).toMatch(/not low/);
