@@ -235,3 +235,20 @@ export function rlpFirstItem(bytes: Uint8Array): Uint8Array {
   if (first.end > outer.end) throw new DecodeError('RLP: item runs past its list');
   return bytes.subarray(outer.start, first.end);
 }
+
+/**
+ * Where the `index`-th item of the RLP list `list` starts in it, found by reading the headers of
+ * the items before it (index = the item count gives the list's end). For an encoding already
+ * decoded strictly: its leading items can then be taken as bytes, without encoding them again
+ * (a transaction's signing payload). Throws DecodeError when the list has fewer items.
+ */
+export function rlpItemOffset(list: Uint8Array, index: number): number {
+  const outer = itemAt(list, 0);
+  if (!outer.list) throw new DecodeError('RLP: expected a list');
+  let at = outer.start;
+  for (let i = 0; i < index; i++) {
+    if (at >= outer.end) throw new DecodeError(`RLP: list has fewer than ${index} items`);
+    at = itemAt(list, at).end;
+  }
+  return at;
+}

@@ -19,7 +19,8 @@ import {
   SECP256K1_N,
   SignatureError,
 } from '../crypto/secp256k1.js';
-import { asUint, DecodeError, rlpDecode, rlpEncode, type RlpItem } from '../codec/rlp.js';
+import { asUint, DecodeError, rlpDecode, rlpItemOffset, type RlpItem } from '../codec/rlp.js';
+import { rlpBytesLength, rlpListHeaderLength, writeRlpBytes, writeRlpListHeader } from '../codec/rlp-writer.js';
 import { TxError } from './errors.js';
 import { MAX_UINT256 } from '../state/account.js';
 
@@ -377,15 +378,10 @@ export class TxDecoder {
       }
     }
 
+    // One transaction, one encoding, one hash: the RLP decoder refuses every non-canonical
+    // length, and fieldsOf every integer with a leading zero.
     const fields = fieldsOf(type, item);
-    // Re-encoding must give back the input: one transaction, one encoding, one hash. (The RLP
-    // decoder is strict and every integer was checked minimal, so this is a guard, not a parser.)
-    const body = rlpEncode(item);
-    if (type === 0 ? !equalBytes(body, raw) : !equalsAt(raw, 1, body)) {
-      throw malformed('non-canonical encoding');
-    }
-
-    const digest = signingHash(type, item, this.chainIdBytes);
+    const digest = signingHash(type, raw, this.chainIdBytes);
     const signature = new Uint8Array(65);
     signature.set(rBytes as Uint8Array, 32 - (rBytes as Uint8Array).length);
     signature.set(sBytes as Uint8Array, 64 - (sBytes as Uint8Array).length);
@@ -465,21 +461,33 @@ function withSender(p: Parsed, sender: Uint8Array): SignedTx {
   return p.tx;
 }
 
-const EMPTY = new Uint8Array(0);
-
 /**
- * The digest the sender signed, from a signed transaction's decoded items: keccak256(type ‖
- * rlp(items without yParity, r, s)) for a typed transaction; keccak256(rlp([nonce, gasPrice,
- * gas, to, value, data, chainId, 0, 0])) for a legacy one (EIP-155; the decoder refuses
- * unprotected ones). `chainId` is the chain id as a minimal big-endian integer.
+ * The digest the sender signed: keccak256(type ‖ rlp(items without yParity, r, s)) for a typed
+ * transaction; keccak256(rlp([nonce, gasPrice, gas, to, value, data, chainId, 0, 0])) for a
+ * legacy one (EIP-155; the decoder refuses unprotected ones). `raw` is a signed transaction that
+ * decoded strictly (one encoding per item: test/codec/rlp.test.ts), so the unsigned items are its
+ * own leading bytes, taken as they are under a new list header. `chainId` is the chain id as a
+ * minimal big-endian integer.
  */
-export function signingHash(type: 0 | 1 | 2, items: RlpItem[], chainId: Uint8Array): Uint8Array {
+export function signingHash(type: 0 | 1 | 2, raw: Uint8Array, chainId: Uint8Array): Uint8Array {
+  const list = type === 0 ? raw : raw.subarray(1);
+  const from = rlpItemOffset(list, 0);
+  const to = rlpItemOffset(list, SIGNED_FIELDS[type] - 3);
+  // Legacy: chainId, 0, 0 take the place of v, r, s.
+  const tail = type === 0 ? rlpBytesLength(chainId) + 2 : 0;
+  const payload = to - from + tail;
+  const at = type === 0 ? 0 : 1;
+  const out = new Uint8Array(at + rlpListHeaderLength(payload) + payload);
+  if (at === 1) out[0] = type;
+  let pos = writeRlpListHeader(out, at, payload);
+  out.set(list.subarray(from, to), pos);
+  pos += to - from;
   if (type === 0) {
-    const unsigned = items.slice(0, 6);
-    unsigned.push(chainId, EMPTY, EMPTY);
-    return keccak256(rlpEncode(unsigned));
+    pos = writeRlpBytes(out, pos, chainId);
+    out[pos] = 0x80;
+    out[pos + 1] = 0x80;
   }
-  return keccak256(rlpEncode(items.slice(0, items.length - 3), type));
+  return keccak256(out);
 }
 
 /**
@@ -518,13 +526,6 @@ function fieldsOf(type: 0 | 1 | 2, item: RlpItem[]): Fields {
     );
   }
   return { nonce, gasPrice, maxFeePerGas, maxPriorityFeePerGas, gasLimit, to, value, data };
-}
-
-/** Whether `bytes` from `offset` on is exactly `expected`. */
-function equalsAt(bytes: Uint8Array, offset: number, expected: Uint8Array): boolean {
-  if (bytes.length - offset !== expected.length) return false;
-  for (let i = 0; i < expected.length; i++) if (bytes[offset + i] !== expected[i]) return false;
-  return true;
 }
 
 function malformed(why: string): TxError {

@@ -8,7 +8,13 @@
 import { RLP } from '@ethereumjs/rlp';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, rlpDecode, rlpEncode, type RlpInput } from '../../src/codec/rlp.js';
+import {
+  DecodeError,
+  rlpDecode,
+  rlpEncode,
+  rlpItemOffset,
+  type RlpInput,
+} from '../../src/codec/rlp.js';
 
 /** The library's decoding, or the error class it would give as ours. */
 function libraryDecode(b: Uint8Array): unknown {
@@ -104,10 +110,32 @@ describe('RLP', () => {
           views = DecodeError;
         }
         expect(views).toEqual(library);
-        if (views !== DecodeError && b.length > 0) expect(allViewsOf(views, b)).toBe(true);
+        if (views !== DecodeError && b.length > 0) {
+          expect(allViewsOf(views, b)).toBe(true);
+          // One encoding per item: what decodes encodes back to the very bytes (a transaction's
+          // signing payload is taken from its encoding on this ground, src/execution/tx.ts).
+          expect(rlpEncode(views as RlpInput)).toEqual(b);
+        }
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('property: rlpItemOffset finds each item of a list, and its end', () => {
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 12 }), (items) => {
+        const list = rlpEncode(items);
+        for (let i = 0; i < items.length; i++) {
+          const from = rlpItemOffset(list, i);
+          const to = rlpItemOffset(list, i + 1);
+          expect(list.subarray(from, to)).toEqual(rlpEncode(items[i]!));
+        }
+        expect(rlpItemOffset(list, items.length)).toBe(list.length);
+        expect(() => rlpItemOffset(list, items.length + 1)).toThrow(DecodeError);
+      }),
+      { numRuns: 300 },
+    );
+    expect(() => rlpItemOffset(Uint8Array.of(0x83, 1, 2, 3), 0)).toThrow(DecodeError);
   });
 
   it('refuses the non-canonical forms by name', () => {
