@@ -330,7 +330,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   node.onCommitted((e) => {
     const now = performance.now();
     g.commit(
-      e.transactions.map((tx) => toHex(tx.hash)),
+      e.transactions.map((tx) => tx.hashHex),
       now,
     );
     blocks.push({ at: now, txs: e.transactions.length });

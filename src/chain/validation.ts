@@ -197,7 +197,7 @@ export function checkBody(
   });
   const seen = new Set<string>();
   for (const tx of txs) {
-    const k = toHex(tx.hash);
+    const k = tx.hashHex;
     if (seen.has(k)) fail('body.tx-duplicate', `${at}: transaction ${k} appears twice`);
     seen.add(k);
   }

@@ -34,6 +34,8 @@ export interface SignedTx {
   readonly raw: Uint8Array;
   /** keccak256(raw). */
   readonly hash: Uint8Array;
+  /** The hash as 0x-prefixed lowercase hex: the key the caches and the mempool file it under. */
+  readonly hashHex: `0x${string}`;
   readonly type: 0 | 1 | 2;
   readonly chainId: bigint;
   readonly nonce: bigint;
@@ -261,7 +263,7 @@ export class TxDecoder {
   /** Remembers a decoded transaction (the mempool admitted it), so it is not recovered again. */
   keep(tx: SignedTx): void {
     if (this.cacheSize === 0) return;
-    this.decoded.set(toHex(tx.hash), tx);
+    this.decoded.set(tx.hashHex, tx);
   }
 
   /**
@@ -292,10 +294,10 @@ export class TxDecoder {
       if (!('address' in r)) return;
       this.recoveries++;
       const p = pending[i]!;
-      if (this.decoded.has(p.key)) return;
+      if (this.decoded.has(p.tx.hashHex)) return;
       const tx = withSender(p, r.address);
-      this.prefetched.set(p.key, tx);
-      this.prefetchedByInput.set(pendingInputs[i]!, p.key);
+      this.prefetched.set(tx.hashHex, tx);
+      this.prefetchedByInput.set(pendingInputs[i]!, tx.hashHex);
     });
   }
 
@@ -321,7 +323,7 @@ export class TxDecoder {
     }
     // A transaction met before (gossip, then the block that includes it) is not decoded again.
     const hash = keccak256(input);
-    const key = this.cacheSize > 0 ? toHex(hash) : '';
+    const key = toHex(hash);
     const cached =
       this.cacheSize > 0 ? (this.decoded.get(key) ?? this.prefetched.take(key)) : undefined;
     if (cached) {
@@ -387,12 +389,12 @@ export class TxDecoder {
     signature.set(sBytes as Uint8Array, 64 - (sBytes as Uint8Array).length);
     signature[64] = recid;
     return {
-      key,
       digest,
       signature,
       tx: {
         raw,
         hash,
+        hashHex: key,
         type,
         chainId: this.chainId,
         ...fields,
@@ -443,8 +445,6 @@ export class TxDecoder {
 
 /** A transaction decoded and checked up to its sender. */
 interface Parsed {
-  /** Cache key (the hash in hex). */
-  key: string;
   /** What the sender signed, and r ‖ s ‖ recovery id. */
   digest: Uint8Array;
   signature: Uint8Array;

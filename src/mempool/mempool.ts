@@ -226,7 +226,7 @@ export class Mempool {
    * transactions when a full pool must choose which to keep.
    */
   add(tx: SignedTx, view: AccountView, baseFee: bigint): AddResult {
-    const key = toHex(tx.hash);
+    const key = tx.hashHex;
     if (this.byHash.has(key))
       throw new TxError('already-known', `already known: transaction ${key}`);
     const lost = systemValueError(tx);

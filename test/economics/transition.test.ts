@@ -26,6 +26,7 @@ function tx(
   return {
     raw: new Uint8Array(0),
     hash: new Uint8Array(32),
+    hashHex: toHex(new Uint8Array(32)),
     type: 2,
     chainId: 1n,
     nonce,

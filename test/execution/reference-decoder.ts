@@ -14,7 +14,7 @@ import {
   type LegacyTx,
   type TxValuesArray,
 } from '@ethereumjs/tx';
-import { bigintToFixed, equalBytes } from '../../src/crypto/bytes.js';
+import { bigintToFixed, equalBytes, toHex } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
 import {
   recoverAddress,
@@ -127,6 +127,7 @@ export class ReferenceDecoder {
     const decoded: SignedTx = {
       raw,
       hash,
+      hashHex: toHex(hash),
       type,
       chainId: this.chainId,
       nonce: tx.nonce,

@@ -80,9 +80,11 @@ export function fakeTx(f: FakeFields = {}): SignedTx {
     bigintToFixed(BigInt(raw.length), 8),
   );
   raw.set(id.subarray(0, raw.length));
+  const hash = keccak256(id);
   return {
     raw,
-    hash: keccak256(id),
+    hash,
+    hashHex: toHex(hash),
     type: 2,
     chainId: CHAIN_ID,
     nonce,
