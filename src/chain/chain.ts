@@ -148,8 +148,12 @@ export class Chain {
   readonly genesis: Genesis;
   /** The genesis parameters; `nextParams()` has those in force for the next block. */
   readonly params: ChainParams;
-  /** The parameters in the head's state, by its state root. */
-  private headParams: { root: string; params: ChainParams } | null = null;
+  /**
+   * The parameters in the head's state and the next base fee, for the head block they were
+   * read for: every admitted transaction asks for both.
+   */
+  private headParams: { block: Block; params: ChainParams; baseFee: bigint | null } | null =
+    null;
   readonly chainId: bigint;
   readonly genesisHash: Uint8Array;
   /**
@@ -412,7 +416,9 @@ export class Chain {
 
   /** Base fee of the block after the head. */
   nextBaseFee(): bigint {
-    return expectedBaseFee(this.headBlock.header, this.nextParams());
+    const params = this.nextParams();
+    const memo = this.headParams!;
+    return (memo.baseFee ??= expectedBaseFee(this.headBlock.header, params));
   }
 
   /** Earliest time (ms) at which round 0 of the next height may propose. */
@@ -427,9 +433,12 @@ export class Chain {
 
   /** The parameters of the block after the head: those in the head's state. */
   nextParams(): ChainParams {
-    const root = toHex(this.headBlock.header.stateRoot);
-    if (this.headParams?.root !== root)
-      this.headParams = { root, params: readParams(this.headState()) };
+    if (this.headParams?.block !== this.headBlock)
+      this.headParams = {
+        block: this.headBlock,
+        params: readParams(this.headState()),
+        baseFee: null,
+      };
     return this.headParams.params;
   }
 

@@ -137,6 +137,14 @@ export function cacheShares(total: number) {
   };
 }
 
+/** Reads of `state`, as the mempool sees accounts. */
+function accountViewOf(state: StateDB): AccountView {
+  return {
+    nonce: (a) => state.readAccount(a).nonce,
+    spendable: (a) => state.readAccount(a).balance,
+  };
+}
+
 export class Node {
   readonly name: string;
   readonly chain: Chain;
@@ -148,7 +156,7 @@ export class Node {
   private driver: ConsensusDriver | null = null;
   private network: NodeNetwork | null = null;
   private syncTimer: ReturnType<typeof setInterval> | null = null;
-  private readView: { root: Uint8Array; state: StateDB } | null = null;
+  private readView: { root: Uint8Array; state: StateDB; view: AccountView } | null = null;
   private readonly listeners = new Set<(e: CommittedEvent) => void>();
   private readonly pendingListeners = new Set<(tx: SignedTx) => void>();
   private readonly rewindListeners = new Set<(head: bigint) => void>();
@@ -277,18 +285,21 @@ export class Node {
    * between reads accounts warm instead of opening the state from the store again.
    */
   private headReadState(): StateDB {
-    const root = this.chain.head.header.stateRoot;
-    if (!this.readView || !equalBytes(this.readView.root, root))
-      this.readView = { root, state: this.chain.headReadState() };
-    return this.readView.state;
+    return this.headRead().state;
   }
 
-  /** Reads of the head state, as the mempool sees accounts. */
-  accountView(state: StateDB = this.headReadState()): AccountView {
-    return {
-      nonce: (a) => state.getAccount(a).nonce,
-      spendable: (a) => state.getAccount(a).balance,
-    };
+  private headRead(): { root: Uint8Array; state: StateDB; view: AccountView } {
+    const root = this.chain.head.header.stateRoot;
+    if (!this.readView || !equalBytes(this.readView.root, root)) {
+      const state = this.chain.headReadState();
+      this.readView = { root, state, view: accountViewOf(state) };
+    }
+    return this.readView;
+  }
+
+  /** Reads of the head state (or of `state`), as the mempool sees accounts. */
+  accountView(state?: StateDB): AccountView {
+    return state === undefined ? this.headRead().view : accountViewOf(state);
   }
 
   onCommitted(listener: (e: CommittedEvent) => void): () => void {

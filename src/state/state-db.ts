@@ -148,7 +148,15 @@ export class StateDB {
 
   /** The account at `address`, pending changes included; an empty account when absent. */
   getAccount(address: Uint8Array): Account {
-    return { ...this.current(addressKey(address), address) };
+    return { ...this.readAccount(address) };
+  }
+
+  /**
+   * The account getAccount gives, without the copy: for a reader that only looks (the mempool's
+   * checks at every admission). The state never changes an account object it handed out.
+   */
+  readAccount(address: Uint8Array): Readonly<Account> {
+    return this.current(addressKey(address), address);
   }
 
   /**
