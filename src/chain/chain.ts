@@ -10,6 +10,7 @@ import { blockWorkHash } from '../execution/block-work.js';
 import { EtmError } from '../primitives/errors.js';
 import type { Address } from '../primitives/types.js';
 import { toHex, equalBytes } from '../crypto/bytes.js';
+import { bytesKey } from '../state/bytes-key.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { parentCertificateOf, type ParentCertificate } from '../consensus/certificate.js';
 import { maxFaulty, quorumSize } from '../consensus/quorum.js';
@@ -593,18 +594,20 @@ export class Chain {
    */
   private fitBytes(candidates: SignedTx[]): SignedTx[] {
     const { maxBlockBytes, maxTxBytes } = this.nextParams();
-    let budget = maxBlockBytes - 4096n;
+    // Byte counts: safe integers (maxBlockBytes is at most 64 MiB).
+    let budget = Number(maxBlockBytes) - 4096;
+    const maxTx = Number(maxTxBytes);
     const out: SignedTx[] = [];
     // Once a sender's transaction is left out, its later nonces cannot follow in this block.
-    const leftOut = new Set<string>();
+    let leftOut: Set<string> | null = null;
     for (const tx of candidates) {
-      const sender = toHex(tx.sender);
-      const size = BigInt(tx.raw.length + 4);
-      if (leftOut.has(sender) || size > budget || BigInt(tx.raw.length) > maxTxBytes) {
-        leftOut.add(sender);
+      const n = tx.raw.length;
+      if (leftOut !== null && leftOut.has(bytesKey(tx.sender))) continue;
+      if (n + 4 > budget || n > maxTx) {
+        (leftOut ??= new Set()).add(bytesKey(tx.sender));
         continue;
       }
-      budget -= size;
+      budget -= n + 4;
       out.push(tx);
     }
     return out;
