@@ -159,13 +159,6 @@ class TxCache {
     return this.lru?.get(key);
   }
 
-  /** The entry, removed (not moved up first). */
-  take(key: string): SignedTx | undefined {
-    const tx = this.lru?.peek(key);
-    if (tx !== undefined) this.lru!.delete(key);
-    return tx;
-  }
-
   has(key: string): boolean {
     return this.lru?.has(key) ?? false;
   }
@@ -173,6 +166,59 @@ class TxCache {
   /** Remembers `tx` (an entry larger than the whole byte budget is not kept). */
   set(key: string, tx: SignedTx): void {
     this.lru?.set(key, tx);
+  }
+}
+
+/**
+ * Transactions recovered ahead, by hash hex, until decode takes them: oldest dropped first,
+ * within a count and a byte budget (entryBytes). A Map in insertion order is that queue. (Not
+ * lru-cache: taking its last entry clears arrays as long as its count limit, ~200 µs at 65,536,
+ * and the prefetched batches are all taken after nearly every batch.)
+ */
+class PrefetchQueue {
+  private readonly txs = new Map<string, SignedTx>();
+  private size = 0;
+  /**
+   * Kept from one eviction to the next, so that it stands on the oldest entry: a Map iterator
+   * skips entries deleted since and sees those added, and a fresh one would scan the holes the
+   * evicted entries left at the front each time.
+   */
+  private oldest: Iterator<string> = this.txs.keys();
+
+  constructor(
+    private readonly maxCount: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get count(): number {
+    return this.txs.size;
+  }
+
+  /** The entry, removed. */
+  take(key: string): SignedTx | undefined {
+    const tx = this.txs.get(key);
+    if (tx !== undefined) {
+      this.txs.delete(key);
+      this.size -= entryBytes(tx);
+    }
+    return tx;
+  }
+
+  /** Queues `tx` (an entry larger than the whole byte budget is not kept), dropping the oldest. */
+  set(key: string, tx: SignedTx): void {
+    const bytes = entryBytes(tx);
+    if (this.maxCount === 0 || bytes > this.maxBytes || this.txs.has(key)) return;
+    this.txs.set(key, tx);
+    this.size += bytes;
+    while (this.txs.size > this.maxCount || this.size > this.maxBytes) {
+      let next = this.oldest.next();
+      // A finished iterator stays finished: start again from the front.
+      if (next.done === true) {
+        this.oldest = this.txs.keys();
+        next = this.oldest.next();
+      }
+      this.take(next.value as string);
+    }
   }
 }
 
@@ -209,7 +255,7 @@ export class TxDecoder {
    */
   private readonly decoded: TxCache;
   /** Transactions recovered ahead, until decode takes them (oldest dropped first). */
-  private readonly prefetched: TxCache;
+  private readonly prefetched: PrefetchQueue;
   /**
    * Their keys by the very array each was parsed from: decode of that array (a batch recovered,
    * then admitted one by one) finds its transaction without hashing the bytes again. Weak, and
@@ -226,7 +272,10 @@ export class TxDecoder {
     if (opts.chainId <= 0n) throw new RangeError(`chain id must be positive, got ${opts.chainId}`);
     this.chainIdBytes = bigintToBytes(opts.chainId);
     this.decoded = new TxCache(this.cacheSize, opts.cacheBytes ?? DEFAULT_TX_CACHE_BYTES);
-    this.prefetched = new TxCache(this.cacheSize, opts.prefetchBytes ?? DEFAULT_PREFETCH_BYTES);
+    this.prefetched = new PrefetchQueue(
+      this.cacheSize,
+      opts.prefetchBytes ?? DEFAULT_PREFETCH_BYTES,
+    );
   }
 
   /**

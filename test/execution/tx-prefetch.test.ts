@@ -40,6 +40,27 @@ describe('TxDecoder.prefetch', () => {
     expect(decoder.stats()).toMatchObject({ cacheHits: 1, recoveries: 11, prefetched: 3 });
   });
 
+  it('holds at most cacheSize prefetched transactions, dropping the oldest still waiting', async () => {
+    const raws = Array.from({ length: 9 }, (_, i) => signTx(2, { nonce: BigInt(i) }).raw);
+    const decoder = new TxDecoder({ chainId: CHAIN_ID, cacheSize: 4 });
+    await decoder.prefetch(raws.slice(0, 4), pool);
+    // Taken from the front and the middle: the oldest still waiting is then #2.
+    decoder.decode(raws[1]!);
+    decoder.decode(raws[0]!);
+    expect(decoder.stats()).toMatchObject({ cacheHits: 2, recoveries: 4, prefetched: 2 });
+    await decoder.prefetch(raws.slice(4, 8), pool); // #2 and #3 make room
+    await decoder.prefetch(raws.slice(8), pool); // then #4
+    expect(decoder.stats()).toMatchObject({ recoveries: 9, prefetched: 4 });
+    for (const i of [2, 3, 4]) decoder.decode(raws[i]!); // dropped: recovered again
+    expect(decoder.stats()).toMatchObject({ cacheHits: 2, recoveries: 12, prefetched: 4 });
+    for (const i of [5, 6, 7, 8]) decoder.decode(raws[i]!); // waiting: taken
+    expect(decoder.stats()).toMatchObject({ cacheHits: 6, recoveries: 12, prefetched: 0 });
+    // Empty, then filled past its limit again.
+    await decoder.prefetch(raws.slice(0, 5), pool);
+    decoder.decode(raws[0]!);
+    expect(decoder.stats()).toMatchObject({ cacheHits: 6, recoveries: 18, prefetched: 4 });
+  });
+
   it('leaves what does not decode or recover to decode, which refuses it as before', async () => {
     const good = signTx(2, { nonce: 1n }).raw;
     const { items } = signTx(2, { nonce: 2n });
