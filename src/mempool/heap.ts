@@ -14,33 +14,37 @@ export class Heap<T> {
 
   push(item: T): void {
     const a = this.items;
+    // Sift up through a hole: parents move down until item's place is found (no swaps).
+    let i = a.length;
     a.push(item);
-    let i = a.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.before(a[i]!, a[parent]!)) break;
-      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      const p = a[parent]!;
+      if (!this.before(item, p)) break;
+      a[i] = p;
       i = parent;
     }
+    a[i] = item;
   }
 
   pop(): T | undefined {
     const a = this.items;
     const top = a[0];
     const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    a[0] = last;
+    const n = a.length;
+    if (n === 0 || last === undefined) return top;
+    // Sift the last item down from the root through a hole.
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
-      if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
-      if (m === i) break;
-      [a[i], a[m]] = [a[m]!, a[i]!];
-      i = m;
+      const c = r < n && this.before(a[r]!, a[l]!) ? r : l;
+      if (!this.before(a[c]!, last)) break;
+      a[i] = a[c]!;
+      i = c;
     }
+    a[i] = last;
     return top;
   }
 }
