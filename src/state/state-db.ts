@@ -36,10 +36,14 @@ export class StateError extends EtmError<StateErrorCode> {
   override name = 'StateError';
 }
 
-/** An account as of the last commit (null = absent) with its trie key. */
+/**
+ * An account as of the last commit (null = absent) with its trie key. Never changed once made
+ * (a commit puts a new entry in its state's map), so the states that inherit a map share its
+ * entries.
+ */
 interface CommittedEntry {
-  key: Uint8Array;
-  account: Account | null;
+  readonly key: Uint8Array;
+  readonly account: Account | null;
 }
 
 /** Blocks of account reads a state built on the head inherits. */
@@ -345,10 +349,10 @@ export class StateDB {
       }
       if (isEmptyAccount(account)) {
         this.accounts.del(entry.key);
-        entry.account = null;
+        this.committed.set(addr, { key: entry.key, account: null });
       } else {
         this.accounts.putOwned(entry.key, encodeAccount(account));
-        entry.account = account;
+        this.committed.set(addr, { key: entry.key, account });
       }
     }
     const c = this.accounts.commit();
@@ -386,10 +390,8 @@ export class StateDB {
       for (const map of this.inherited) {
         const known = map.get(addr);
         if (known === undefined) continue;
-        // A copy: commit() replaces the account of this state's own entry.
-        entry = { key: known.key, account: known.account };
-        this.committed.set(addr, entry);
-        return entry;
+        this.committed.set(addr, known);
+        return known;
       }
       const key = keccak256(address);
       const encoded = this.accounts.peek(key); // decodeAccount copies what it keeps
