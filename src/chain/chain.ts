@@ -153,8 +153,7 @@ export class Chain {
    * The parameters in the head's state and the next base fee, for the head block they were
    * read for: every admitted transaction asks for both.
    */
-  private headParams: { block: Block; params: ChainParams; baseFee: bigint | null } | null =
-    null;
+  private headParams: { block: Block; params: ChainParams; baseFee: bigint | null } | null = null;
   readonly chainId: bigint;
   readonly genesisHash: Uint8Array;
   /**

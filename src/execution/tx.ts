@@ -20,7 +20,12 @@ import {
   SignatureError,
 } from '../crypto/secp256k1.js';
 import { asUint, DecodeError, rlpDecode, rlpItemOffset, type RlpItem } from '../codec/rlp.js';
-import { rlpBytesLength, rlpListHeaderLength, writeRlpBytes, writeRlpListHeader } from '../codec/rlp-writer.js';
+import {
+  rlpBytesLength,
+  rlpListHeaderLength,
+  writeRlpBytes,
+  writeRlpListHeader,
+} from '../codec/rlp-writer.js';
 import { TxError } from './errors.js';
 import { MAX_UINT256 } from '../state/account.js';
 

@@ -16,7 +16,14 @@ describe('bytesToBigint', () => {
   it('reads the 32- and 48-bit boundary values exactly', () => {
     for (const v of [0n, 1n, 0x7fn, 0x80n, 0xffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 2n ** 32n])
       expect(bytesToBigint(bigintToBytes(v))).toBe(v);
-    for (const v of [2n ** 47n, 2n ** 48n - 1n, 2n ** 48n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n])
+    for (const v of [
+      2n ** 47n,
+      2n ** 48n - 1n,
+      2n ** 48n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      2n ** 53n + 1n,
+    ])
       expect(bytesToBigint(bigintToBytes(v))).toBe(v);
     expect(bytesToBigint(Uint8Array.of(0xff, 0xff, 0xff, 0xff))).toBe(0xffffffffn);
     expect(bytesToBigint(new Uint8Array(6).fill(0xff))).toBe(2n ** 48n - 1n);
