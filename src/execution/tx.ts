@@ -2,8 +2,8 @@
  * Ethereum-compatible signed transactions (PROTOCOL §1, §3): legacy with EIP-155 replay
  * protection, EIP-2930 and EIP-1559. Every field is parsed and range-checked here, with the
  * rules of Ethereum's Prague fork (the ones @ethereumjs/tx applies, which the tests use as the
- * reference); the signing hash is computed from the decoded items, so admitting a transaction
- * builds no library transaction object. The sender is recovered with the native libsecp256k1
+ * reference); the signing hash is computed from the encoding itself (its unsigned items, taken
+ * as bytes), so admitting a transaction builds no library transaction object. The sender is recovered with the native libsecp256k1
  * (the JS recovery is ~20× slower). Decoded transactions are remembered by hash only when the
  * caller keeps them (the mempool admitted them, or a block holds them), within a byte budget, so
  * a transaction met twice (gossip, then block import) is recovered once while one that is
@@ -176,19 +176,21 @@ class TxCache {
 
 /**
  * Transactions recovered ahead, by hash hex, until decode takes them: oldest dropped first,
- * within a count and a byte budget (entryBytes). A Map in insertion order is that queue. (Not
- * lru-cache: taking its last entry clears arrays as long as its count limit, ~200 µs at 65,536,
- * and the prefetched batches are all taken after nearly every batch.)
+ * within a count and a byte budget (entryBytes). The order is a queue of keys beside the map,
+ * each with the number it was queued under, so that a key taken and queued again is not dropped
+ * for its earlier place. (Not lru-cache: taking its last entry clears arrays as long as its count
+ * limit, ~200 µs at 65,536, and the prefetched batches are all taken after nearly every batch.
+ * Nor a Map iterator kept for eviction: it keeps every table the map has outgrown, with their
+ * entries, until it moves.)
  */
 class PrefetchQueue {
-  private readonly txs = new Map<string, SignedTx>();
+  private readonly txs = new Map<string, { tx: SignedTx; seq: number }>();
+  private keys: string[] = [];
+  private seqs: number[] = [];
+  /** The oldest place of the queue not yet dropped. */
+  private head = 0;
+  private seq = 0;
   private size = 0;
-  /**
-   * Kept from one eviction to the next, so that it stands on the oldest entry: a Map iterator
-   * skips entries deleted since and sees those added, and a fresh one would scan the holes the
-   * evicted entries left at the front each time.
-   */
-  private oldest: Iterator<string> = this.txs.keys();
 
   constructor(
     private readonly maxCount: number,
@@ -201,29 +203,54 @@ class PrefetchQueue {
 
   /** The entry, removed. */
   take(key: string): SignedTx | undefined {
-    const tx = this.txs.get(key);
-    if (tx !== undefined) {
-      this.txs.delete(key);
-      this.size -= entryBytes(tx);
-    }
-    return tx;
+    const e = this.txs.get(key);
+    if (e === undefined) return undefined;
+    this.txs.delete(key);
+    this.size -= entryBytes(e.tx);
+    // Emptied (after nearly every batch): the queue's places go with it.
+    if (this.txs.size === 0) this.clearOrder();
+    return e.tx;
   }
 
   /** Queues `tx` (an entry larger than the whole byte budget is not kept), dropping the oldest. */
   set(key: string, tx: SignedTx): void {
     const bytes = entryBytes(tx);
     if (this.maxCount === 0 || bytes > this.maxBytes || this.txs.has(key)) return;
-    this.txs.set(key, tx);
+    const seq = ++this.seq;
+    this.txs.set(key, { tx, seq });
+    this.keys.push(key);
+    this.seqs.push(seq);
     this.size += bytes;
     while (this.txs.size > this.maxCount || this.size > this.maxBytes) {
-      let next = this.oldest.next();
-      // A finished iterator stays finished: start again from the front.
-      if (next.done === true) {
-        this.oldest = this.txs.keys();
-        next = this.oldest.next();
-      }
-      this.take(next.value as string);
+      const k = this.keys[this.head]!;
+      const s = this.seqs[this.head]!;
+      this.head++;
+      // A place whose entry was taken since (or taken and queued again) is skipped.
+      if (this.txs.get(k)?.seq === s) this.take(k);
     }
+    // Places taken or dropped are let go once they outnumber the entries waiting.
+    if (this.keys.length > 2 * this.txs.size + 64) this.compact();
+  }
+
+  private clearOrder(): void {
+    this.keys = [];
+    this.seqs = [];
+    this.head = 0;
+  }
+
+  private compact(): void {
+    const keys: string[] = [];
+    const seqs: number[] = [];
+    for (let i = this.head; i < this.keys.length; i++) {
+      const k = this.keys[i]!;
+      if (this.txs.get(k)?.seq === this.seqs[i]) {
+        keys.push(k);
+        seqs.push(this.seqs[i]!);
+      }
+    }
+    this.keys = keys;
+    this.seqs = seqs;
+    this.head = 0;
   }
 }
 

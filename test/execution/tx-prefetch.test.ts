@@ -61,6 +61,41 @@ describe('TxDecoder.prefetch', () => {
     expect(decoder.stats()).toMatchObject({ cacheHits: 6, recoveries: 18, prefetched: 4 });
   });
 
+  it('drops by the order queued: a transaction taken and queued again waits from its new place', async () => {
+    const [a, b, c] = [0n, 1n, 2n].map((nonce) => signTx(2, { nonce }).raw) as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
+    const decoder = new TxDecoder({ chainId: CHAIN_ID, cacheSize: 2 });
+    await decoder.prefetch([a, b], pool);
+    decoder.decode(a);
+    await decoder.prefetch([a], pool); // queued again, after b
+    await decoder.prefetch([c], pool); // drops b, not a
+    expect(decoder.stats()).toMatchObject({ cacheHits: 1, recoveries: 4, prefetched: 2 });
+    decoder.decode(a);
+    decoder.decode(b);
+    expect(decoder.stats()).toMatchObject({ cacheHits: 2, recoveries: 5, prefetched: 1 });
+  });
+
+  it('keeps its order over many transactions taken while one waits', async () => {
+    const waiting = signTx(2, { nonce: 1_000n }).raw;
+    const decoder = new TxDecoder({ chainId: CHAIN_ID, cacheSize: 4 });
+    await decoder.prefetch([waiting], pool);
+    // Far more places taken than the queue holds: they are let go, and the order stays.
+    for (let i = 0; i < 150; i++) {
+      const raw = signTx(2, { nonce: BigInt(i) }).raw;
+      await decoder.prefetch([raw], pool);
+      decoder.decode(raw);
+    }
+    expect(decoder.stats()).toMatchObject({ cacheHits: 150, recoveries: 151, prefetched: 1 });
+    const later = Array.from({ length: 4 }, (_, i) => signTx(1, { nonce: BigInt(i) }).raw);
+    await decoder.prefetch(later, pool); // the oldest, `waiting`, makes room
+    decoder.decode(waiting);
+    for (const raw of later) decoder.decode(raw);
+    expect(decoder.stats()).toMatchObject({ cacheHits: 154, recoveries: 156, prefetched: 0 });
+  });
+
   it('leaves what does not decode or recover to decode, which refuses it as before', async () => {
     const good = signTx(2, { nonce: 1n }).raw;
     const { items } = signTx(2, { nonce: 2n });
