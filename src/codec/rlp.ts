@@ -249,6 +249,7 @@ export function rlpItemOffset(list: Uint8Array, index: number): number {
   for (let i = 0; i < index; i++) {
     if (at >= outer.end) throw new DecodeError(`RLP: list has fewer than ${index} items`);
     at = itemAt(list, at).end;
+    if (at > outer.end) throw new DecodeError('RLP: item runs past its list');
   }
   return at;
 }

@@ -136,6 +136,8 @@ describe('RLP', () => {
       { numRuns: 300 },
     );
     expect(() => rlpItemOffset(Uint8Array.of(0x83, 1, 2, 3), 0)).toThrow(DecodeError);
+    // An item running past its list.
+    expect(() => rlpItemOffset(Uint8Array.of(0xc1, 0x82, 0x01, 0x02), 1)).toThrow(DecodeError);
   });
 
   it('refuses the non-canonical forms by name', () => {
