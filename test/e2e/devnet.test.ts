@@ -111,7 +111,9 @@ describe('devnet over JSON-RPC', () => {
     const provider = new JsonRpcProvider(
       d.httpUrl,
       { chainId: 4543565, name: 'etm' },
-      { staticNetwork: true, pollingInterval: 100 },
+      // ethers answers a repeated request from its cache for 250 ms by default: the balance read
+      // again after the next block, when that block follows at once, would be the one before it.
+      { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 },
     );
     const key = toHex(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 5 }).getHdKey().privateKey!);
     const signer = new Wallet(key, provider);
