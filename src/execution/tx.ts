@@ -3,11 +3,11 @@
  * protection, EIP-2930 and EIP-1559. Every field is parsed and range-checked here, with the
  * rules of Ethereum's Prague fork (the ones @ethereumjs/tx applies, which the tests use as the
  * reference); the signing hash is computed from the encoding itself (its unsigned items, taken
- * as bytes), so admitting a transaction builds no library transaction object. The sender is recovered with the native libsecp256k1
- * (the JS recovery is ~20× slower). Decoded transactions are remembered by hash only when the
- * caller keeps them (the mempool admitted them, or a block holds them), within a byte budget, so
- * a transaction met twice (gossip, then block import) is recovered once while one that is
- * refused costs no memory once refused.
+ * as bytes), so admitting a transaction builds no library transaction object. The sender is
+ * recovered with the native libsecp256k1 (the JS recovery is ~20× slower). Decoded transactions
+ * are remembered by hash only when the caller keeps them (the mempool admitted them, or a block
+ * holds them), within a byte budget, so a transaction met twice (gossip, then block import) is
+ * recovered once while one that is refused costs no memory once refused.
  */
 import { LRUCache } from 'lru-cache';
 import { bigintToBytes, equalBytes, toHex } from '../crypto/bytes.js';
@@ -450,20 +450,21 @@ export class TxDecoder {
         'invalid transaction signature: s above secp256k1n/2 (EIP-2)',
       );
     }
+    // EIP-1559 fees, read once: checked here, before the other fields, and kept by fieldsOf.
+    let fees: Fees | null = null;
     if (type === 2) {
-      const tip = uint(item[2], 'maxPriorityFeePerGas');
-      const cap = uint(item[3], 'maxFeePerGas');
-      if (tip > cap) {
+      fees = { tip: uint(item[2], 'maxPriorityFeePerGas'), cap: uint(item[3], 'maxFeePerGas') };
+      if (fees.tip > fees.cap) {
         throw new TxError(
           'tip-above-fee-cap',
-          `max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas ${tip}, maxFeePerGas ${cap}`,
+          `max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas ${fees.tip}, maxFeePerGas ${fees.cap}`,
         );
       }
     }
 
     // One transaction, one encoding, one hash: the RLP decoder refuses every non-canonical
     // length, and fieldsOf every integer with a leading zero.
-    const fields = fieldsOf(type, item);
+    const fields = fieldsOf(type, item, fees);
     const digest = signingHash(type, raw, this.chainIdBytes);
     const signature = new Uint8Array(65);
     signature.set(rBytes as Uint8Array, 32 - (rBytes as Uint8Array).length);
@@ -577,7 +578,13 @@ export function signingHash(type: 0 | 1 | 2, raw: Uint8Array, chainId: Uint8Arra
  * ≤ 2^256 − 1, recipient empty or 20 bytes, data a byte string (at most 49,152 bytes when it
  * is initcode).
  */
-function fieldsOf(type: 0 | 1 | 2, item: RlpItem[]): Fields {
+/** An EIP-1559 transaction's tip and fee cap, as parse read them. */
+interface Fees {
+  tip: bigint;
+  cap: bigint;
+}
+
+function fieldsOf(type: 0 | 1 | 2, item: RlpItem[], fees: Fees | null): Fields {
   const at = type === 0 ? 0 : 1; // typed transactions start with the chain id
   const nonce = uint(item[at], 'nonce', 8);
   if (nonce >= MAX_NONCE) throw malformed(`nonce ${nonce} at or above 2^64-1 (EIP-2681)`);
@@ -586,8 +593,10 @@ function fieldsOf(type: 0 | 1 | 2, item: RlpItem[]): Fields {
   let maxPriorityFeePerGas: bigint;
   let next = at + 1;
   if (type === 2) {
-    maxPriorityFeePerGas = uint(item[next++], 'maxPriorityFeePerGas');
-    maxFeePerGas = uint(item[next++], 'maxFeePerGas');
+    // Read by parse, which checked the tip against the cap.
+    maxPriorityFeePerGas = fees!.tip;
+    maxFeePerGas = fees!.cap;
+    next += 2;
   } else {
     gasPrice = uint(item[next++], 'gasPrice');
     maxFeePerGas = maxPriorityFeePerGas = gasPrice;
