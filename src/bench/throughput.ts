@@ -124,7 +124,7 @@ export class Generator {
   }
 
   /** Notes the pool's transfers among `hashes` as committed at `at`; returns how many. */
-  commit(hashes: Iterable<string>, at: number): number {
+  commit(hashes: Iterable<Uint8Array | string>, at: number): number {
     let ours = 0;
     for (const h of hashes) {
       const i = this.pool.indexOf(h);
@@ -330,7 +330,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   node.onCommitted((e) => {
     const now = performance.now();
     g.commit(
-      e.transactions.map((tx) => tx.hashHex),
+      e.transactions.map((tx) => tx.hash),
       now,
     );
     blocks.push({ at: now, txs: e.transactions.length });

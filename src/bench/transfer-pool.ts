@@ -56,9 +56,15 @@ export class TransferPool {
     return this.raws.data.subarray(this.starts[i]!, this.starts[i + 1]!);
   }
 
-  /** The index of the transaction with this hash (0x-hex), or undefined. */
-  indexOf(hashHex: string): number | undefined {
-    const hash = Buffer.from(hashHex.startsWith('0x') ? hashHex.slice(2) : hashHex, 'hex');
+  /**
+   * The index of the transaction with this hash, or undefined: its bytes (a committed block's
+   * transaction, in process) or 0x-hex (read through JSON-RPC).
+   */
+  indexOf(hashOrHex: Uint8Array | string): number | undefined {
+    const hash =
+      typeof hashOrHex === 'string'
+        ? Buffer.from(hashOrHex.startsWith('0x') ? hashOrHex.slice(2) : hashOrHex, 'hex')
+        : Buffer.from(hashOrHex.buffer, hashOrHex.byteOffset, hashOrHex.byteLength);
     if (hash.length !== HASH_BYTES) return undefined;
     const mask = this.table.length - 1;
     for (let slot = hash.readUInt32BE(0) & mask; ; slot = (slot + 1) & mask) {
