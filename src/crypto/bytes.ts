@@ -77,11 +77,11 @@ export function bigintToBytes(value: bigint): Uint8Array {
 export function bytesToBigint(bytes: Uint8Array): bigint {
   const n = bytes.length;
   if (n === 0) return 0n;
-  // Up to 6 bytes (nonces, gas, fees in gwei, small amounts): an integer below 2^48, exact in
-  // a double, with no hex string on the way.
-  if (n <= 6) {
+  // Up to 4 bytes (nonces, gas, small amounts): a 32-bit integer, no hex string on the way.
+  // (Bit operations only: amounts are never read through double arithmetic, exact or not.)
+  if (n <= 4) {
     let x = 0;
-    for (let i = 0; i < n; i++) x = x * 256 + bytes[i]!;
+    for (let i = 0; i < n; i++) x = ((x << 8) | bytes[i]!) >>> 0;
     return BigInt(x);
   }
   return BigInt('0x' + nobleToHex(bytes));
